@@ -208,7 +208,9 @@ pub struct FormerCode {
 /// A measured indicator with its targets.
 ///
 /// Headline indicators carry the `number` (序号) of the plan's indicator table; secondary
-/// indicators are quantified targets stated elsewhere in the text and have no number.
+/// indicators are quantified targets stated elsewhere in the text and have no number. An
+/// indicator without a number may also have no target at all: a context series the plan cites
+/// (服务业增加值占GDP比重 65.7 % in 2020) that evaluations use as background.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Indicator {
@@ -250,6 +252,11 @@ pub struct Indicator {
 impl Indicator {
     pub fn is_headline(&self) -> bool {
         self.number.is_some()
+    }
+
+    /// A context series: monitored, but with no target of its own.
+    pub fn is_context(&self) -> bool {
+        self.targets.is_empty()
     }
 
     /// Whether the unit is a percentage, so that progress is measured in percentage points.

@@ -100,7 +100,7 @@ pub enum ProblemKind {
     GrowthBelowMinus100(f64),
     #[error("the unit is empty")]
     EmptyUnit,
-    #[error("an indicator needs at least one target")]
+    #[error("an indicator of the plan's table (with a number) needs at least one target")]
     NoTargets,
     #[error("text reference \"{0}\" is not of the form 5.1.2 (chapter.section.item) or c16.1 (专栏.item)")]
     BadSourceRef(String),
@@ -164,7 +164,7 @@ impl ProblemKind {
                 format!("增速 {v} % 意味着数值归零或为负")
             }
             ProblemKind::EmptyUnit => "单位为空".to_owned(),
-            ProblemKind::NoTargets => "指标至少要有一个目标".to_owned(),
+            ProblemKind::NoTargets => "规划指标表中的指标（有序号）至少要有一个目标".to_owned(),
             ProblemKind::BadSourceRef(r) => format!(
                 "原文位置“{r}”格式不对：应为 5.1.2（章.节.条）或 c16.1（专栏.项）"
             ),
@@ -352,7 +352,8 @@ impl<'p> Checker<'p> {
     /// A year a target or baseline may take: after the base year, at most the target year.
     fn plan_year(&mut self, path: Path, year: u16) {
         let (base, target) = (self.plan.base_year, self.plan.target_year);
-        if year <= base || year > target {
+        // With the plan's own years inverted every year would be out of range: report that once.
+        if base < target && (year <= base || year > target) {
             self.report(path, ProblemKind::YearOutsidePlan { year, base, target });
         }
     }
@@ -503,7 +504,8 @@ impl<'p> Checker<'p> {
             }
             self.references(path.key("departments"), "department", &indicator.departments);
             self.source_ref(path.clone(), &indicator.source_ref);
-            if indicator.targets.is_empty() {
+            // Indicators of the plan's table need a target; others may be context series.
+            if indicator.targets.is_empty() && indicator.is_headline() {
                 self.report(path.key("targets"), ProblemKind::NoTargets);
             }
             for (j, target) in indicator.targets.iter().enumerate() {
@@ -588,7 +590,7 @@ impl<'p> Checker<'p> {
             self.report(path.key("from"), ProblemKind::InvertedYears { from, to });
         }
         let (base, target) = (self.plan.base_year, self.plan.target_year);
-        if from < base || from > target {
+        if base < target && (from < base || from > target) {
             self.report(path.key("from"), ProblemKind::YearOutsidePlan { year: from, base, target });
         }
         self.plan_year(path.key("to"), to);
