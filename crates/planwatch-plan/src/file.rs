@@ -180,12 +180,11 @@ fn deserialize<T: DeserializeOwned>(value: Spanned<DeValue<'_>>) -> Result<T, to
 /// the entries that were read, the file counts them all.
 fn file_path(path: &Path, kept: &[(&str, Vec<usize>)]) -> Path {
     let mut segs = path.0.clone();
-    if let [PathSeg::Key(list), PathSeg::Index(index), ..] = segs.as_mut_slice() {
-        if let Some((_, positions)) = kept.iter().find(|(name, _)| name == list) {
-            if let Some(position) = positions.get(*index) {
-                *index = *position;
-            }
-        }
+    if let [PathSeg::Key(list), PathSeg::Index(index), ..] = segs.as_mut_slice()
+        && let Some((_, positions)) = kept.iter().find(|(name, _)| name == list)
+        && let Some(position) = positions.get(*index)
+    {
+        *index = *position;
     }
     Path(segs)
 }

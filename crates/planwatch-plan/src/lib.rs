@@ -1,13 +1,20 @@
 //! The plan model: a development plan as data.
 //!
 //! `model` holds the types, `validate` the rules across them, `file` reads a plan file with a
-//! position for every problem, and `chengdu` is the plan that ships with Planwatch. Nothing in
+//! position for every problem, and `chengdu` is the plan that ships with Planwatch. The values
+//! that measure a plan are described here too: `period` (2023, 2023Q1, 2023-06), `observation`
+//! (a value with its status) and `unit` (万元 → 亿元). Nothing in
 //! this crate does I/O: callers pass text in and get values and diagnostics back.
 
 pub mod chengdu;
 pub mod file;
 pub mod model;
+pub mod observation;
+pub mod period;
+pub mod unit;
 pub mod validate;
 
 pub use file::{Diagnostic, PlanFileError, read_plan};
 pub use model::*;
+pub use observation::{ObsStatus, Observation};
+pub use period::Period;
