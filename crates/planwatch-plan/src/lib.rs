@@ -16,5 +16,5 @@ pub mod validate;
 
 pub use file::{Diagnostic, PlanFileError, read_plan};
 pub use model::*;
-pub use observation::{ObsStatus, Observation};
+pub use observation::{ObsStatus, Observation, ObservationRow};
 pub use period::Period;

@@ -96,6 +96,24 @@ impl FromStr for ObsStatus {
     }
 }
 
+/// One value read from an input file and resolved against a plan: what the import produces and
+/// the store consumes. Indicator and region are indices into the plan's lists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservationRow {
+    /// The spreadsheet row it came from (the header is row 1).
+    pub row: usize,
+    /// Index into `plan.indicators`.
+    pub indicator: usize,
+    /// Index into `plan.regions`.
+    pub region: usize,
+    pub period: Period,
+    /// In the indicator's unit.
+    pub value: f64,
+    pub status: ObsStatus,
+    pub source: Option<String>,
+    pub note: Option<String>,
+}
+
 /// One observed value, as imported or exported (codes, not database ids).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {

@@ -1,0 +1,454 @@
+//! Reading observations from the files statistics offices and departments keep.
+//!
+//! [`open`] reads the header of a CSV or Excel file and returns an [`Import`], an iterator that
+//! streams the file row by row and yields, for every row, either the observations it holds
+//! ([`Item::Row`]) or a [`Diagnostic`] naming the file, row, column and reason. Nothing here
+//! touches a database: checks that need the whole file or the store (the same key twice with
+//! different values, a change from the previous period, districts above the city total) belong to
+//! the store, which runs them inside the import's transaction.
+//!
+//! Layouts: **long** (one row per observation: indicator, region, period, value, optional unit,
+//! status, source, note) and **wide** (one row per indicator or per region, one column per period).
+//! Where a wide table has no region column, its rows are for the plan's own region (or the
+//! `region` option); where it has no indicator column, the `indicator` option names it.
+
+mod header;
+mod resolve;
+mod table;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io::Read;
+
+use planwatch_plan::{ObsStatus, Period, Plan};
+
+pub use crate::header::{HeaderError, Role};
+pub use crate::table::{Cell, Encoding, TableError, column_letter, detect_encoding};
+
+use crate::header::{Header, read_header};
+use crate::resolve::{NumberProblem, Resolver, is_share, number, unit_factor};
+use crate::table::{CsvRows, RawRow, excel_rows};
+
+/// One observation read from a file, resolved against the plan.
+pub use planwatch_plan::ObservationRow as ImportRow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// A problem in an input file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub file: String,
+    /// Spreadsheet row (the header is row 1); 0 for the file as a whole.
+    pub row: usize,
+    /// The column's name as the file writes it.
+    pub column: Option<String>,
+    pub severity: Severity,
+    pub problem: Problem,
+}
+
+impl fmt::Display for Diagnostic {
+    /// `revised.csv:3: 指标 "零售" not in the plan（指标“零售”不在规划中）`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.severity {
+            Severity::Error => "",
+            Severity::Warning => "warning: ",
+        };
+        write!(f, "{}", self.file)?;
+        if self.row > 0 {
+            write!(f, ":{}", self.row)?;
+        }
+        write!(f, ": {level}")?;
+        if let Some(column) = &self.column {
+            write!(f, "{column} ")?;
+        }
+        write!(f, "{}（{}）", self.problem, self.problem.zh())
+    }
+}
+
+/// What is wrong. `Display` is English; [`Problem::zh`] Chinese.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Problem {
+    #[error("{0}")]
+    Table(TableError),
+    #[error("{0}")]
+    Header(HeaderError),
+    #[error("\"{0}\" not in the plan")]
+    UnknownIndicator(String),
+    #[error("\"{0}\" is not a region of the plan")]
+    UnknownRegion(String),
+    #[error("is empty")]
+    Missing,
+    #[error("\"{0}\" is not a period (write 2023, 2023Q1, 2023-06, 2023年第一季度 or 2023年6月)")]
+    BadPeriod(String),
+    #[error("\"{0}\" is not a number")]
+    NotANumber(String),
+    #[error("holds the error value {0}")]
+    ErrorValue(String),
+    #[error("holds the formula ={0} but no calculated value; open and save the file in Excel")]
+    UncalculatedFormula(String),
+    #[error("unit \"{written}\" cannot be converted to the indicator's unit \"{unit}\"")]
+    UnitMismatch { written: String, unit: String },
+    #[error("{value} % is given for an indicator measured in {unit}")]
+    PercentForNonPercent { value: f64, unit: String },
+    #[error("share {0} is outside 0–100")]
+    ShareOutOfRange(f64),
+    #[error("unknown status \"{0}\" (use provisional, final, revised, estimated or forecast)")]
+    BadStatus(String),
+    #[error("the same indicator, region and period twice with different values: {first} (row {first_row}) and {second}")]
+    Conflict { first: f64, first_row: usize, second: f64 },
+    #[error("changed by {change:+.1} % from the previous period ({previous} → {value}), beyond ±{bound} %")]
+    LargeChange { previous: f64, value: f64, change: f64, bound: f64 },
+    #[error("the districts add up to {sum}, above the city total {total}")]
+    DistrictsAboveTotal { sum: f64, total: f64 },
+    #[error("the column is not recognised and was ignored")]
+    IgnoredColumn,
+}
+
+impl Problem {
+    pub fn zh(&self) -> String {
+        match self {
+            Problem::Table(e) => e.zh(),
+            Problem::Header(e) => e.zh(),
+            Problem::UnknownIndicator(t) => format!("“{t}”不在规划中"),
+            Problem::UnknownRegion(t) => format!("“{t}”不是规划中的地区"),
+            Problem::Missing => "为空".to_owned(),
+            Problem::BadPeriod(t) => {
+                format!("“{t}”不是有效的时期（应写作 2023、2023Q1、2023-06、2023年第一季度 或 2023年6月）")
+            }
+            Problem::NotANumber(t) => format!("“{t}”不是数字"),
+            Problem::ErrorValue(e) => format!("单元格为错误值 {e}"),
+            Problem::UncalculatedFormula(f) => format!("单元格为公式 ={f} 但没有计算结果，请在 Excel 中打开并保存"),
+            Problem::UnitMismatch { written, unit } => format!("单位“{written}”无法换算为指标单位“{unit}”"),
+            Problem::PercentForNonPercent { value, unit } => format!("给出了百分数 {value} %，但指标单位为 {unit}"),
+            Problem::ShareOutOfRange(v) => format!("占比 {v} 超出 0–100 的范围"),
+            Problem::BadStatus(t) => format!("未知的数据状态“{t}”（可用：初步、最终、修订、估计、预测）"),
+            Problem::Conflict { first, first_row, second } => {
+                format!("同一指标、地区、时期出现两次且数值不同：{first}（第 {first_row} 行）与 {second}")
+            }
+            Problem::LargeChange { previous, value, change, bound } => {
+                format!("较上期变动 {change:+.1} %（{previous} → {value}），超出 ±{bound} %")
+            }
+            Problem::DistrictsAboveTotal { sum, total } => format!("各区（市）县合计 {sum} 超过全市 {total}"),
+            Problem::IgnoredColumn => "无法识别的列，已忽略".to_owned(),
+        }
+    }
+}
+
+/// What a file holds before it is read.
+pub enum Input {
+    /// A CSV stream (any size).
+    Csv(Box<dyn Read + Send>),
+    /// An Excel workbook's bytes.
+    Excel(Vec<u8>),
+}
+
+/// Whether a file is a workbook, from its name and first bytes (zip for xlsx, OLE for xls).
+pub fn is_excel(file_name: &str, head: &[u8]) -> bool {
+    let lower = file_name.to_lowercase();
+    [".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"].iter().any(|ext| lower.ends_with(ext))
+        || head.starts_with(b"PK\x03\x04")
+        || head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
+}
+
+/// Choices that are not in the file.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Region for rows of a table without a region column (default: the plan's own region).
+    pub region: Option<String>,
+    /// Indicator for rows of a wide table without an indicator column.
+    pub indicator: Option<String>,
+    /// Status for rows without one.
+    pub status: ObsStatus,
+    /// Source for rows without one (e.g. the file's name).
+    pub source: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { region: None, indicator: None, status: ObsStatus::Final, source: None }
+    }
+}
+
+/// What the iterator yields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Row(ImportRow),
+    Problem(Diagnostic),
+}
+
+/// A file being read; see the crate docs.
+pub struct Import<'p> {
+    file: String,
+    header: Header,
+    resolver: Resolver<'p>,
+    rows: Box<dyn Iterator<Item = Result<RawRow, TableError>> + Send + 'p>,
+    default_region: Option<usize>,
+    default_indicator: Option<usize>,
+    options: Options,
+    pending: VecDeque<Item>,
+    /// The encoding a CSV file was read in.
+    pub encoding: Option<Encoding>,
+}
+
+/// Opens a file: reads its header and prepares to stream its rows. An error here concerns the
+/// file as a whole (unreadable, empty, no usable header, an unknown default region).
+pub fn open<'p>(file: &str, input: Input, plan: &'p Plan, options: Options) -> Result<Import<'p>, Diagnostic> {
+    let fail = |row: usize, column: Option<String>, problem: Problem| Diagnostic {
+        file: file.to_owned(),
+        row,
+        column,
+        severity: Severity::Error,
+        problem,
+    };
+    let (mut rows, encoding): (Box<dyn Iterator<Item = Result<RawRow, TableError>> + Send>, _) = match input {
+        Input::Csv(reader) => {
+            let rows = CsvRows::new(reader).map_err(|e| fail(0, None, Problem::Table(e)))?;
+            let encoding = rows.encoding;
+            (Box::new(rows), Some(encoding))
+        }
+        Input::Excel(bytes) => {
+            let rows = excel_rows(bytes).map_err(|e| fail(0, None, Problem::Table(e)))?;
+            (Box::new(rows.into_iter().map(Ok)), None)
+        }
+    };
+    // The header is the first row with any content.
+    let header_row = loop {
+        match rows.next() {
+            None => return Err(fail(0, None, Problem::Table(TableError::Empty))),
+            Some(Err(e)) => return Err(fail(0, None, Problem::Table(e))),
+            Some(Ok(row)) if row.cells.iter().all(Cell::is_empty) => continue,
+            Some(Ok(row)) => break row,
+        }
+    };
+    let header = read_header(&header_row.cells).map_err(|e| fail(header_row.row, None, Problem::Header(e)))?;
+    let resolver = Resolver::new(plan);
+    let default_region = match (&header.region, &options.region) {
+        (Some(_), _) => None,
+        (None, Some(region)) => Some(
+            resolver
+                .region(region)
+                .ok_or_else(|| fail(0, Some("--region".into()), Problem::UnknownRegion(region.clone())))?,
+        ),
+        (None, None) => resolver.region(&plan.region),
+    };
+    let default_indicator = match (&header.indicator, &options.indicator) {
+        (Some(_), _) => None,
+        (None, Some(indicator)) => Some(
+            resolver
+                .indicator(indicator)
+                .ok_or_else(|| fail(0, Some("--indicator".into()), Problem::UnknownIndicator(indicator.clone())))?,
+        ),
+        (None, None) => {
+            return Err(fail(header_row.row, None, Problem::Header(HeaderError::NoIndicator)));
+        }
+    };
+    let mut pending = VecDeque::new();
+    for &column in &header.ignored {
+        pending.push_back(Item::Problem(Diagnostic {
+            file: file.to_owned(),
+            row: header_row.row,
+            column: Some(header.name(column).to_owned()),
+            severity: Severity::Warning,
+            problem: Problem::IgnoredColumn,
+        }));
+    }
+    Ok(Import {
+        file: file.to_owned(),
+        header,
+        resolver,
+        rows,
+        default_region,
+        default_indicator,
+        options,
+        pending,
+        encoding,
+    })
+}
+
+impl Import<'_> {
+    /// Whether the table is wide (one column per period).
+    pub fn is_wide(&self) -> bool {
+        self.header.is_wide()
+    }
+
+    fn problem(&mut self, row: usize, column: Option<usize>, severity: Severity, problem: Problem) {
+        let column = column.map(|c| self.header.name(c).to_owned());
+        self.pending.push_back(Item::Problem(Diagnostic { file: self.file.clone(), row, column, severity, problem }));
+    }
+
+    fn error(&mut self, row: usize, column: Option<usize>, problem: Problem) {
+        self.problem(row, column, Severity::Error, problem);
+    }
+
+    /// Reads one row into `pending`: its observations, or its problems (all of them).
+    fn read_row(&mut self, raw: RawRow) {
+        let cell = |c: Option<usize>| c.and_then(|c| raw.cells.get(c)).cloned().unwrap_or(Cell::Empty);
+        let row = raw.row;
+        let before = self.pending.len();
+
+        let indicator = match self.header.indicator {
+            Some((column, _)) => {
+                let text = cell(Some(column)).text();
+                if text.is_empty() {
+                    self.error(row, Some(column), Problem::Missing);
+                    None
+                } else if let Some(i) = self.resolver.indicator(&text) {
+                    Some(i)
+                } else {
+                    self.error(row, Some(column), Problem::UnknownIndicator(text));
+                    None
+                }
+            }
+            None => self.default_indicator,
+        };
+        let region = match self.header.region {
+            Some(column) => {
+                let text = cell(Some(column)).text();
+                if text.is_empty() {
+                    self.error(row, Some(column), Problem::Missing);
+                    None
+                } else if let Some(i) = self.resolver.region(&text) {
+                    Some(i)
+                } else {
+                    self.error(row, Some(column), Problem::UnknownRegion(text));
+                    None
+                }
+            }
+            None => self.default_region,
+        };
+        let status = match cell(self.header.status) {
+            c if c.is_empty() => Some(self.options.status),
+            c => match c.text().parse::<ObsStatus>() {
+                Ok(status) => Some(status),
+                Err(e) => {
+                    self.error(row, self.header.status, Problem::BadStatus(e.0));
+                    None
+                }
+            },
+        };
+        let unit_cell = cell(self.header.unit).text();
+        let factor = match indicator {
+            Some(i) if !unit_cell.is_empty() => {
+                let indicator = &self.resolver.plan.indicators[i];
+                match unit_factor(indicator, &unit_cell) {
+                    Some(factor) => Some(factor),
+                    None => {
+                        let unit = indicator.unit.clone();
+                        self.error(row, self.header.unit, Problem::UnitMismatch { written: unit_cell, unit });
+                        None
+                    }
+                }
+            }
+            _ => Some(1.0),
+        };
+        let text_or = |c: Cell, default: &Option<String>| {
+            let t = c.text();
+            if t.is_empty() { default.clone() } else { Some(t) }
+        };
+        let source = text_or(cell(self.header.source), &self.options.source);
+        let note = text_or(cell(self.header.note), &None);
+
+        // The (period, value) pairs of the row.
+        let mut values: Vec<(Period, Cell, Option<usize>)> = Vec::new();
+        if let Some(value_column) = self.header.value {
+            let period_column = self.header.period;
+            match period_of(&cell(period_column)) {
+                Ok(period) => values.push((period, cell(Some(value_column)), Some(value_column))),
+                Err(problem) => self.error(row, period_column, problem),
+            }
+            if cell(Some(value_column)).is_empty() {
+                self.error(row, Some(value_column), Problem::Missing);
+                values.clear();
+            }
+        } else {
+            for &(column, period) in &self.header.period_columns {
+                values.push((period, cell(Some(column)), Some(column)));
+            }
+        }
+
+        let mut rows = Vec::new();
+        for (period, value_cell, column) in values {
+            let parsed = match number(&value_cell) {
+                Ok(Some(parsed)) => parsed,
+                Ok(None) => continue,
+                Err(problem) => {
+                    let problem = match problem {
+                        NumberProblem::NotANumber(t) => Problem::NotANumber(t),
+                        NumberProblem::ErrorValue(e) => Problem::ErrorValue(e),
+                        NumberProblem::UncalculatedFormula(f) => Problem::UncalculatedFormula(f),
+                    };
+                    self.error(row, column, problem);
+                    continue;
+                }
+            };
+            let (Some(i), Some(factor)) = (indicator, factor) else { continue };
+            let indicator = &self.resolver.plan.indicators[i];
+            let (raw_value, percent) = parsed;
+            if percent && !indicator.is_percentage() {
+                let unit = indicator.unit.clone();
+                self.error(row, column, Problem::PercentForNonPercent { value: raw_value, unit });
+                continue;
+            }
+            let value = raw_value * factor;
+            if is_share(indicator) && !(0.0..=100.0).contains(&value) {
+                self.error(row, column, Problem::ShareOutOfRange(value));
+                continue;
+            }
+            rows.push((period, value));
+        }
+        if self.pending.len() > before && self.pending.iter().skip(before).any(|item| {
+            matches!(item, Item::Problem(Diagnostic { severity: Severity::Error, .. }))
+        }) {
+            return;
+        }
+        let (Some(indicator), Some(region), Some(status)) = (indicator, region, status) else { return };
+        for (period, value) in rows {
+            self.pending.push_back(Item::Row(ImportRow {
+                row,
+                indicator,
+                region,
+                period,
+                value,
+                status,
+                source: source.clone(),
+                note: note.clone(),
+            }));
+        }
+    }
+}
+
+/// The period in a cell: text, a number (2023), or an Excel date (its month).
+fn period_of(cell: &Cell) -> Result<Period, Problem> {
+    match cell {
+        Cell::Empty => Err(Problem::Missing),
+        Cell::Date(y, m, _) => Ok(Period::Month(*y, *m)),
+        other => other.text().parse::<Period>().map_err(|e| Problem::BadPeriod(e.0)),
+    }
+}
+
+impl Iterator for Import<'_> {
+    type Item = Item;
+
+    fn next(&mut self) -> Option<Item> {
+        loop {
+            if let Some(item) = self.pending.pop_front() {
+                return Some(item);
+            }
+            match self.rows.next()? {
+                Ok(raw) if raw.cells.iter().all(Cell::is_empty) => continue,
+                Ok(raw) => self.read_row(raw),
+                Err(e) => {
+                    let row = 0;
+                    self.error(row, None, Problem::Table(e));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,151 @@
+//! Resolving cells against a plan: indicator by code, 序号 or name; region by code, former code,
+//! name or alias; numbers with separators, full-width digits and `%`; units converted to the
+//! indicator's unit.
+
+use std::collections::HashMap;
+
+use planwatch_plan::{Indicator, Plan, Target, unit};
+
+use crate::header::normalize_name;
+use crate::table::Cell;
+
+/// Name and code look-ups built once per import.
+pub(crate) struct Resolver<'p> {
+    pub plan: &'p Plan,
+    indicators: HashMap<String, usize>,
+    regions: HashMap<String, usize>,
+}
+
+impl<'p> Resolver<'p> {
+    pub(crate) fn new(plan: &'p Plan) -> Resolver<'p> {
+        let mut indicators = HashMap::new();
+        for (i, indicator) in plan.indicators.iter().enumerate() {
+            indicators.insert(normalize_name(&indicator.code), i);
+            indicators.insert(normalize_name(&indicator.name.zh), i);
+            if let Some(en) = &indicator.name.en {
+                indicators.entry(normalize_name(en)).or_insert(i);
+            }
+            if let Some(number) = indicator.number {
+                indicators.insert(number.to_string(), i);
+            }
+        }
+        let mut regions = HashMap::new();
+        // Names and aliases first, codes last, so that a code always means its own region.
+        for (i, region) in plan.regions.iter().enumerate() {
+            for alias in &region.aliases {
+                regions.entry(normalize_name(alias)).or_insert(i);
+            }
+            for former in &region.former_codes {
+                regions.insert(former.code.clone(), i);
+                regions.entry(normalize_name(&former.name)).or_insert(i);
+            }
+            if let Some(en) = &region.name.en {
+                regions.entry(normalize_name(en)).or_insert(i);
+            }
+        }
+        for (i, region) in plan.regions.iter().enumerate() {
+            regions.insert(normalize_name(&region.name.zh), i);
+            regions.insert(region.code.to_lowercase(), i);
+        }
+        Resolver { plan, indicators, regions }
+    }
+
+    pub(crate) fn indicator(&self, text: &str) -> Option<usize> {
+        let key = normalize_name(text);
+        let key = key.strip_suffix(".0").unwrap_or(&key);
+        self.indicators.get(key).copied()
+    }
+
+    pub(crate) fn region(&self, text: &str) -> Option<usize> {
+        self.regions.get(&normalize_name(text)).copied()
+    }
+}
+
+/// A cell that should hold a number but does not.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum NumberProblem {
+    NotANumber(String),
+    ErrorValue(String),
+    UncalculatedFormula(String),
+}
+
+/// The number in a cell: `None` for an empty cell (or a dash: —, -, …, NA).
+/// Accepts thousands separators, full-width digits, `%` (reported back), `−`.
+pub(crate) fn number(cell: &Cell) -> Result<Option<(f64, bool)>, NumberProblem> {
+    match cell {
+        Cell::Empty => Ok(None),
+        Cell::Number(n) => Ok(Some((*n, false))),
+        Cell::Error(e) => Err(NumberProblem::ErrorValue(e.clone())),
+        Cell::UncalculatedFormula(f) => Err(NumberProblem::UncalculatedFormula(f.clone())),
+        Cell::Date(..) => Err(NumberProblem::NotANumber(cell.text())),
+        Cell::Text(text) => {
+            let cleaned: String = text
+                .chars()
+                .map(planwatch_plan::period::to_half_width)
+                .map(|c| if c == '−' { '-' } else { c })
+                .filter(|c| !c.is_whitespace() && *c != ',' && *c != '、' && *c != '，')
+                .collect();
+            if matches!(cleaned.as_str(), "" | "-" | "--" | "—" | "——" | "…" | "..." | "na" | "NA" | "n/a" | "N/A") {
+                return Ok(None);
+            }
+            let (digits, percent) = match cleaned.strip_suffix('%') {
+                Some(d) => (d, true),
+                None => (cleaned.as_str(), false),
+            };
+            match digits.parse::<f64>() {
+                Ok(value) if value.is_finite() => Ok(Some((value, percent))),
+                _ => Err(NumberProblem::NotANumber(text.trim().to_owned())),
+            }
+        }
+    }
+}
+
+/// The factor from a unit written in a file to the indicator's unit.
+pub(crate) fn unit_factor(indicator: &Indicator, written: &str) -> Option<f64> {
+    unit::conversion_factor(written, &indicator.unit)
+}
+
+/// Whether values of the indicator are shares that must lie within 0–100.
+pub(crate) fn is_share(indicator: &Indicator) -> bool {
+    indicator.targets.iter().any(|t| matches!(t, Target::Share { .. }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_as_people_write_them() {
+        let n = |s: &str| number(&Cell::Text(s.to_owned()));
+        assert_eq!(n("1,234.5"), Ok(Some((1234.5, false))));
+        assert_eq!(n("１２３４．５"), Ok(Some((1234.5, false))));
+        assert_eq!(n("65.7%"), Ok(Some((65.7, true))));
+        assert_eq!(n("65.7％"), Ok(Some((65.7, true))));
+        assert_eq!(n("−3.2"), Ok(Some((-3.2, false))));
+        assert_eq!(n("—"), Ok(None));
+        assert_eq!(n("12a"), Err(NumberProblem::NotANumber("12a".into())));
+        assert_eq!(n("inf"), Err(NumberProblem::NotANumber("inf".into())));
+    }
+
+    #[test]
+    fn resolves_codes_numbers_names_and_aliases() {
+        let plan = planwatch_plan::chengdu::plan();
+        let resolver = Resolver::new(&plan);
+        let code = |i: Option<usize>| i.map(|i| plan.indicators[i].code.as_str());
+        assert_eq!(code(resolver.indicator("retail_sales")), Some("retail_sales"));
+        assert_eq!(code(resolver.indicator("2")), Some("retail_sales"));
+        assert_eq!(code(resolver.indicator("2.0")), Some("retail_sales"));
+        assert_eq!(code(resolver.indicator("社会消费品零售总额")), Some("retail_sales"));
+        assert_eq!(code(resolver.indicator("社会消费品零售总额 ")), Some("retail_sales"));
+        assert_eq!(resolver.indicator("零售"), None);
+        let region = |t: &str| resolver.region(t).map(|i| plan.regions[i].code.as_str());
+        assert_eq!(region("510104"), Some("510104"));
+        assert_eq!(region("锦江区"), Some("510104"));
+        assert_eq!(region("高新区"), Some("gaoxin"));
+        assert_eq!(region("新津县"), Some("510118"));
+        assert_eq!(region("510132"), Some("510118"));
+        assert_eq!(region("成都市"), Some("510100"));
+        assert_eq!(region("Chengdu"), Some("510100"));
+        assert_eq!(region("北京市"), None);
+    }
+}

@@ -1,0 +1,313 @@
+//! Tabular sources: CSV streamed from any reader (UTF-8 with or without BOM, or GB18030 as Excel
+//! writes it on Chinese Windows), and Excel workbooks (xlsx, xls, xlsb, ods) read with calamine.
+//!
+//! Both yield [`RawRow`]s of [`Cell`]s numbered as a spreadsheet shows them: the first line of the
+//! file is row 1.
+
+use std::io::{BufRead, BufReader, Cursor, Read};
+
+use calamine::{Data, DataType, Reader, Sheets, open_workbook_auto_from_rs};
+
+/// One cell, before it is interpreted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Number(f64),
+    /// An Excel date: year, month, day.
+    Date(u16, u8, u8),
+    /// An Excel error value (`#DIV/0!`, `#REF!` …).
+    Error(String),
+    /// A formula whose result the file does not hold (never calculated by Excel).
+    UncalculatedFormula(String),
+}
+
+impl Cell {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(t) => t.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The cell as text, for names and codes.
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(t) => t.trim().to_owned(),
+            Cell::Number(n) => planwatch_plan::fmt_num(*n),
+            Cell::Date(y, m, d) => format!("{y}-{m:02}-{d:02}"),
+            Cell::Error(e) => e.clone(),
+            Cell::UncalculatedFormula(f) => format!("={f}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawRow {
+    /// The row number a spreadsheet shows (the header is row 1).
+    pub row: usize,
+    pub cells: Vec<Cell>,
+}
+
+/// Why a file could not be read as a table at all.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TableError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the workbook has no sheet with data")]
+    EmptySheet,
+    #[error("not a readable Excel workbook: {0}")]
+    Workbook(String),
+    #[error("CSV: {0}")]
+    Csv(String),
+    #[error("the header has merged cells ({0}); use one header row with one name per column")]
+    MergedHeader(String),
+}
+
+impl TableError {
+    pub fn zh(&self) -> String {
+        match self {
+            TableError::Empty => "文件为空".to_owned(),
+            TableError::EmptySheet => "工作簿中没有含数据的工作表".to_owned(),
+            TableError::Workbook(e) => format!("无法读取 Excel 工作簿：{e}"),
+            TableError::Csv(e) => format!("CSV 格式错误：{e}"),
+            TableError::MergedHeader(range) => {
+                format!("表头含合并单元格（{range}）：请使用单行表头，每列一个名称")
+            }
+        }
+    }
+}
+
+/// The text encoding of a CSV file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Gb18030,
+}
+
+/// Decides the encoding from the start of a file: a UTF-8 BOM or valid UTF-8 means UTF-8;
+/// anything else is taken as GB18030 (a superset of GBK and GB2312).
+pub fn detect_encoding(head: &[u8]) -> Encoding {
+    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        return Encoding::Utf8;
+    }
+    match std::str::from_utf8(head) {
+        Ok(_) => Encoding::Utf8,
+        // Cut off in the middle of a character at the end of the sample: still UTF-8.
+        Err(e) if e.error_len().is_none() => Encoding::Utf8,
+        Err(_) => Encoding::Gb18030,
+    }
+}
+
+/// A CSV file read row by row, decoded to UTF-8 on the fly: memory stays bounded whatever the size.
+pub(crate) struct CsvRows {
+    records: csv::StringRecordsIntoIter<Box<dyn Read + Send>>,
+    next_row: usize,
+    pub encoding: Encoding,
+}
+
+impl CsvRows {
+    pub(crate) fn new(input: impl Read + Send + 'static) -> Result<CsvRows, TableError> {
+        let mut buffered = BufReader::with_capacity(1 << 16, input);
+        let head = buffered.fill_buf().map_err(|e| TableError::Csv(e.to_string()))?;
+        if head.is_empty() {
+            return Err(TableError::Empty);
+        }
+        let encoding = detect_encoding(head);
+        let decoded: Box<dyn Read + Send> = match encoding {
+            Encoding::Utf8 => Box::new(
+                encoding_rs_io::DecodeReaderBytesBuilder::new()
+                    .encoding(Some(encoding_rs::UTF_8))
+                    .bom_override(true)
+                    .build(buffered),
+            ),
+            Encoding::Gb18030 => Box::new(
+                encoding_rs_io::DecodeReaderBytesBuilder::new()
+                    .encoding(Some(encoding_rs::GB18030))
+                    .build(buffered),
+            ),
+        };
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1 << 16)
+            .from_reader(decoded);
+        Ok(CsvRows { records: reader.into_records(), next_row: 1, encoding })
+    }
+}
+
+impl Iterator for CsvRows {
+    type Item = Result<RawRow, TableError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let record = self.records.next()?;
+        let row = self.next_row;
+        self.next_row += 1;
+        Some(match record {
+            Ok(record) => Ok(RawRow {
+                row,
+                cells: record
+                    .iter()
+                    .map(|field| if field.trim().is_empty() { Cell::Empty } else { Cell::Text(field.to_owned()) })
+                    .collect(),
+            }),
+            Err(e) => Err(TableError::Csv(format!("row {row}: {e}"))),
+        })
+    }
+}
+
+/// The first sheet of a workbook that has data, as rows.
+///
+/// Cells of a merged range in the data take the value of the range (what a person sees);
+/// a merged range in the header row is an error, since it hides column names.
+pub(crate) fn excel_rows(bytes: Vec<u8>) -> Result<Vec<RawRow>, TableError> {
+    if bytes.is_empty() {
+        return Err(TableError::Empty);
+    }
+    let mut workbook =
+        open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| TableError::Workbook(e.to_string()))?;
+    for name in workbook.sheet_names() {
+        let range = workbook.worksheet_range(&name).map_err(|e| TableError::Workbook(e.to_string()))?;
+        let Some((top, left)) = range.start() else { continue };
+        if range.rows().all(|r| r.iter().all(|c| c.is_empty())) {
+            continue;
+        }
+        let formulas = workbook.worksheet_formula(&name).ok();
+        let merged = match &mut workbook {
+            Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
+            Sheets::Xls(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let (height, width) = range.get_size();
+        let mut grid: Vec<Vec<Cell>> = range
+            .rows()
+            .enumerate()
+            .map(|(i, cells)| {
+                cells
+                    .iter()
+                    .enumerate()
+                    .map(|(j, data)| {
+                        let absolute = (top + i as u32, left + j as u32);
+                        let formula = formulas.as_ref().and_then(|f| f.get_value(absolute)).filter(|f| !f.is_empty());
+                        cell(data, formula)
+                    })
+                    .collect()
+            })
+            .collect();
+        // The header is the first row with any content.
+        let header = grid.iter().position(|r| r.iter().any(|c| !c.is_empty())).unwrap_or(0) as u32 + top;
+        for region in merged {
+            let (r0, c0) = region.start;
+            let (r1, c1) = region.end;
+            if r0 <= header && header <= r1 && c0 != c1 {
+                return Err(TableError::MergedHeader(format!("{}{}:{}{}", column_letter(c0), r0 + 1, column_letter(c1), r1 + 1)));
+            }
+            let value = grid
+                .get((r0 - top) as usize)
+                .and_then(|r| r.get((c0 - left) as usize))
+                .cloned()
+                .unwrap_or(Cell::Empty);
+            for r in r0..=r1 {
+                for c in c0..=c1 {
+                    let (i, j) = ((r - top) as usize, (c - left) as usize);
+                    if i < height && j < width {
+                        grid[i][j] = value.clone();
+                    }
+                }
+            }
+        }
+        return Ok(grid
+            .into_iter()
+            .enumerate()
+            .map(|(i, cells)| RawRow { row: top as usize + i + 1, cells: pad_left(cells, left as usize) })
+            .collect());
+    }
+    Err(TableError::EmptySheet)
+}
+
+/// Restores the empty columns left of the range so that column letters stay right.
+fn pad_left(cells: Vec<Cell>, left: usize) -> Vec<Cell> {
+    if left == 0 {
+        return cells;
+    }
+    let mut padded = vec![Cell::Empty; left];
+    padded.extend(cells);
+    padded
+}
+
+fn cell(data: &Data, formula: Option<&String>) -> Cell {
+    match data {
+        Data::Empty => match formula {
+            Some(f) => Cell::UncalculatedFormula(f.clone()),
+            None => Cell::Empty,
+        },
+        Data::String(s) if s.trim().is_empty() => Cell::Empty,
+        Data::String(s) => Cell::Text(s.clone()),
+        Data::Float(f) => Cell::Number(*f),
+        Data::Int(i) => Cell::Number(*i as f64),
+        Data::Bool(b) => Cell::Text(b.to_string()),
+        Data::DateTime(dt) => {
+            if dt.is_datetime() {
+                let (y, m, d, ..) = dt.to_ymd_hms_milli();
+                Cell::Date(y, m, d)
+            } else {
+                Cell::Number(dt.as_f64())
+            }
+        }
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::Error(e) => Cell::Error(format!("{e}")),
+    }
+}
+
+/// `A`, `B`, … `Z`, `AA` for a 0-based column index.
+pub fn column_letter(index: u32) -> String {
+    let mut n = index + 1;
+    let mut letters = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        letters.push(b'A' + rem as u8);
+        n = (n - 1) / 26;
+    }
+    letters.reverse();
+    String::from_utf8(letters).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_are_detected() {
+        assert_eq!(detect_encoding(b"\xEF\xBB\xBFindicator"), Encoding::Utf8);
+        assert_eq!(detect_encoding("指标,地区".as_bytes()), Encoding::Utf8);
+        let (gbk, _, _) = encoding_rs::GB18030.encode("指标,地区");
+        assert_eq!(detect_encoding(&gbk), Encoding::Gb18030);
+        // A UTF-8 sample cut inside a character is still UTF-8.
+        let text = "指标".as_bytes();
+        assert_eq!(detect_encoding(&text[..4]), Encoding::Utf8);
+    }
+
+    #[test]
+    fn gb18030_csv_is_decoded() {
+        let (bytes, _, _) = encoding_rs::GB18030.encode("指标,地区\n服务业增加值,成都市\n");
+        let rows: Vec<RawRow> = CsvRows::new(Cursor::new(bytes.into_owned())).unwrap().map(Result::unwrap).collect();
+        assert_eq!(rows[1].cells, vec![Cell::Text("服务业增加值".into()), Cell::Text("成都市".into())]);
+        assert_eq!(rows[1].row, 2);
+    }
+
+    #[test]
+    fn utf8_bom_is_dropped() {
+        let rows: Vec<RawRow> =
+            CsvRows::new(Cursor::new(b"\xEF\xBB\xBFa,b\n".to_vec())).unwrap().map(Result::unwrap).collect();
+        assert_eq!(rows[0].cells[0], Cell::Text("a".into()));
+    }
+
+    #[test]
+    fn column_letters() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+    }
+}

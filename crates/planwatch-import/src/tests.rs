@@ -1,0 +1,260 @@
+//! Reading files against the Chengdu plan: layouts, encodings, Excel, and every problem reported.
+
+use std::io::Cursor;
+
+use planwatch_plan::{ObsStatus, Period, Plan, chengdu};
+
+use crate::*;
+
+fn plan() -> Plan {
+    chengdu::plan()
+}
+
+/// Reads a CSV text; returns the rows as (indicator code, region code, period, value, status)
+/// and the diagnostics as printed.
+fn read_csv(plan: &Plan, text: &str, options: Options) -> (Vec<(String, String, Period, f64, ObsStatus)>, Vec<String>) {
+    read(plan, "test.csv", Input::Csv(Box::new(Cursor::new(text.as_bytes().to_vec()))), options)
+}
+
+fn read(plan: &Plan, file: &str, input: Input, options: Options) -> (Vec<(String, String, Period, f64, ObsStatus)>, Vec<String>) {
+    let import = match open(file, input, plan, options) {
+        Ok(import) => import,
+        Err(diagnostic) => return (Vec::new(), vec![diagnostic.to_string()]),
+    };
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for item in import {
+        match item {
+            Item::Row(r) => rows.push((
+                plan.indicators[r.indicator].code.clone(),
+                plan.regions[r.region].code.clone(),
+                r.period,
+                r.value,
+                r.status,
+            )),
+            Item::Problem(d) => problems.push(d.to_string()),
+        }
+    }
+    (rows, problems)
+}
+
+#[test]
+fn long_layout_with_chinese_headers_units_and_statuses() {
+    let plan = plan();
+    let (rows, problems) = read_csv(
+        &plan,
+        "指标,地区,年份,数值,单位,状态,来源\n\
+         社会消费品零售总额,成都市,2020年,\"81,185,362\",万元,最终,统计公报\n\
+         2,锦江区,2023,１２３４.５,亿元,初步,\n\
+         retail_sales,高新区,2023Q1,300,亿元,,\n\
+         服务业增加值,新津县,2023年6月,1.2,十亿元 (billion yuan),revised,\n",
+        Options::default(),
+    );
+    assert_eq!(problems, Vec::<String>::new());
+    assert_eq!(
+        rows,
+        vec![
+            ("retail_sales".into(), "510100".into(), Period::Year(2020), 8118.5362, ObsStatus::Final),
+            ("retail_sales".into(), "510104".into(), Period::Year(2023), 1234.5, ObsStatus::Provisional),
+            ("retail_sales".into(), "gaoxin".into(), Period::Quarter(2023, 1), 300.0, ObsStatus::Final),
+            ("services_value_added".into(), "510118".into(), Period::Month(2023, 6), 12.0, ObsStatus::Revised),
+        ]
+    );
+}
+
+#[test]
+fn wide_layout_one_row_per_indicator_defaults_to_the_city() {
+    let plan = plan();
+    let (rows, problems) = read_csv(
+        &plan,
+        "序号,指标,单位,2021,2022年,2023\n\
+         2,社会消费品零售总额,亿元,9251.8,9096.5,\n\
+         4,服务业对经济增长贡献率,%,55.1%,—,60\n",
+        Options::default(),
+    );
+    assert_eq!(problems, Vec::<String>::new());
+    let cells: Vec<(&str, &str, Period, f64)> =
+        rows.iter().map(|(i, r, p, v, _)| (i.as_str(), r.as_str(), *p, *v)).collect();
+    assert_eq!(
+        cells,
+        vec![
+            ("retail_sales", "510100", Period::Year(2021), 9251.8),
+            ("retail_sales", "510100", Period::Year(2022), 9096.5),
+            ("services_growth_contribution", "510100", Period::Year(2021), 55.1),
+            ("services_growth_contribution", "510100", Period::Year(2023), 60.0),
+        ]
+    );
+}
+
+#[test]
+fn wide_layout_one_row_per_region_with_a_named_indicator() {
+    let plan = plan();
+    let options = Options { indicator: Some("retail_sales".into()), ..Options::default() };
+    let (rows, problems) = read_csv(&plan, "地区,2022,2023\n锦江区,1000,1100\n双流区,900,\n", options);
+    assert_eq!(problems, Vec::<String>::new());
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[2].1, "510116");
+}
+
+#[test]
+fn gb18030_file_as_excel_writes_it_on_chinese_windows() {
+    let plan = plan();
+    let (bytes, _, _) = encoding_rs::GB18030.encode("指标,地区,时期,数值\n金融业增加值,成都市,2021,2271.6\n");
+    let (rows, problems) = read(
+        &plan,
+        "gbk.csv",
+        Input::Csv(Box::new(Cursor::new(bytes.into_owned()))),
+        Options::default(),
+    );
+    assert_eq!(problems, Vec::<String>::new());
+    assert_eq!(rows[0].0, "finance_value_added");
+}
+
+#[test]
+fn every_problem_is_reported_with_row_and_column() {
+    let plan = plan();
+    let (rows, problems) = read_csv(
+        &plan,
+        "指标,地区,时期,数值,单位,状态\n\
+         零售,成都市,2021,1,亿元,\n\
+         社会消费品零售总额,北京市,2021,1,亿元,\n\
+         社会消费品零售总额,成都市,21年,1,亿元,\n\
+         社会消费品零售总额,成都市,2021,12a,亿元,\n\
+         社会消费品零售总额,成都市,2021,1,亿美元,\n\
+         生产性服务业增加值占服务业增加值比重,成都市,2021,120,%,\n\
+         社会消费品零售总额,成都市,2021,5%,,\n\
+         社会消费品零售总额,成都市,2021,1,亿元,maybe\n\
+         社会消费品零售总额,成都市,2022,,亿元,\n\
+         社会消费品零售总额,,2022,3,亿元,\n\
+         社会消费品零售总额,成都市,2023,10001.6,亿元,\n",
+        Options::default(),
+    );
+    assert_eq!(
+        problems,
+        vec![
+            "test.csv:2: 指标 \"零售\" not in the plan（“零售”不在规划中）",
+            "test.csv:3: 地区 \"北京市\" is not a region of the plan（“北京市”不是规划中的地区）",
+            "test.csv:4: 时期 \"21年\" is not a period (write 2023, 2023Q1, 2023-06, 2023年第一季度 or 2023年6月)（“21年”不是有效的时期（应写作 2023、2023Q1、2023-06、2023年第一季度 或 2023年6月））",
+            "test.csv:5: 数值 \"12a\" is not a number（“12a”不是数字）",
+            "test.csv:6: 单位 unit \"亿美元\" cannot be converted to the indicator's unit \"亿元\"（单位“亿美元”无法换算为指标单位“亿元”）",
+            "test.csv:7: 数值 share 120 is outside 0–100（占比 120 超出 0–100 的范围）",
+            "test.csv:8: 数值 5 % is given for an indicator measured in 亿元（给出了百分数 5 %，但指标单位为 亿元）",
+            "test.csv:9: 状态 unknown status \"maybe\" (use provisional, final, revised, estimated or forecast)（未知的数据状态“maybe”（可用：初步、最终、修订、估计、预测））",
+            "test.csv:10: 数值 is empty（为空）",
+            "test.csv:11: 地区 is empty（为空）",
+        ]
+    );
+    assert_eq!(rows.len(), 1, "only the last row is valid");
+}
+
+#[test]
+fn unusable_files_fail_as_a_whole() {
+    let plan = plan();
+    assert_eq!(read_csv(&plan, "", Options::default()).1, vec!["test.csv: the file is empty（文件为空）"]);
+    assert_eq!(
+        read_csv(&plan, "地区,时期\n成都市,2021\n", Options::default()).1,
+        vec!["test.csv:1: the header names no value column (数值/value) and no period columns (2021, 2022 …)（表头中既没有数值列（数值/value），也没有时期列（2021、2022 …））"]
+    );
+    assert_eq!(
+        read_csv(&plan, "地区,2021\n成都市,3\n", Options::default()).1,
+        vec!["test.csv:1: the header names no indicator column (指标/indicator) and no indicator was given（表头中没有指标列（指标/indicator），也未指定指标）"]
+    );
+}
+
+#[test]
+fn unknown_columns_are_ignored_with_a_warning() {
+    let plan = plan();
+    let (rows, problems) = read_csv(&plan, "指标,地区,时期,数值,填报人\n2,成都市,2021,1,张三\n", Options::default());
+    assert_eq!(rows.len(), 1);
+    assert_eq!(problems, vec!["test.csv:1: warning: 填报人 the column is not recognised and was ignored（无法识别的列，已忽略）"]);
+}
+
+mod excel {
+    use rust_xlsxwriter::{Format, Formula, Workbook};
+
+    use super::*;
+
+    fn xlsx(build: impl FnOnce(&mut Workbook)) -> Vec<u8> {
+        let mut workbook = Workbook::new();
+        build(&mut workbook);
+        workbook.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn a_wide_sheet_with_merged_indicator_cells() {
+        let plan = plan();
+        let bytes = xlsx(|wb| {
+            let sheet = wb.add_worksheet();
+            sheet.write_row(0, 0, ["指标", "地区", "2021", "2022"]).unwrap();
+            sheet.merge_range(1, 0, 2, 0, "社会消费品零售总额", &Format::new()).unwrap();
+            sheet.write_row(1, 1, ["锦江区"]).unwrap();
+            sheet.write_row(1, 2, [100.0, 110.0]).unwrap();
+            sheet.write_row(2, 1, ["青羊区"]).unwrap();
+            sheet.write_row(2, 2, [90.0, 95.5]).unwrap();
+        });
+        let (rows, problems) = read(&plan, "wide.xlsx", Input::Excel(bytes), Options::default());
+        assert_eq!(problems, Vec::<String>::new());
+        assert_eq!(rows.len(), 4);
+        assert_eq!((rows[3].0.as_str(), rows[3].1.as_str(), rows[3].3), ("retail_sales", "510105", 95.5));
+    }
+
+    #[test]
+    fn merged_header_cells_are_refused() {
+        let plan = plan();
+        let bytes = xlsx(|wb| {
+            let sheet = wb.add_worksheet();
+            sheet.merge_range(0, 0, 0, 1, "指标", &Format::new()).unwrap();
+            sheet.write_row(0, 2, ["2021"]).unwrap();
+            sheet.write_row(1, 0, ["社会消费品零售总额", "", "1"]).unwrap();
+        });
+        let (_, problems) = read(&plan, "merged.xlsx", Input::Excel(bytes), Options::default());
+        assert_eq!(
+            problems,
+            vec!["merged.xlsx: the header has merged cells (A1:B1); use one header row with one name per column（表头含合并单元格（A1:B1）：请使用单行表头，每列一个名称）"]
+        );
+    }
+
+    #[test]
+    fn formulas_without_a_calculated_value_and_error_values() {
+        let plan = plan();
+        let bytes = xlsx(|wb| {
+            let sheet = wb.add_worksheet();
+            sheet.write_row(0, 0, ["指标", "地区", "时期", "数值"]).unwrap();
+            sheet.write_row(1, 0, ["2", "成都市", "2021"]).unwrap();
+            // Written without a cached result, as a program (not Excel) writes formulas.
+            sheet.write_formula(1, 3, Formula::new("=B5*2").set_result("")).unwrap();
+            sheet.write_row(2, 0, ["2", "成都市", "2022"]).unwrap();
+            sheet.write_formula(2, 3, Formula::new("=1/0").set_result("#DIV/0!")).unwrap();
+            sheet.write_row(3, 0, ["2", "成都市", "2023"]).unwrap();
+            sheet.write_formula(3, 3, Formula::new("=5000*2").set_result("10000")).unwrap();
+        });
+        let (rows, problems) = read(&plan, "formulas.xlsx", Input::Excel(bytes), Options::default());
+        assert_eq!(
+            problems,
+            vec![
+                "formulas.xlsx:2: 数值 holds the formula =B5*2 but no calculated value; open and save the file in Excel（单元格为公式 =B5*2 但没有计算结果，请在 Excel 中打开并保存）",
+                "formulas.xlsx:3: 数值 holds the error value #DIV/0!（单元格为错误值 #DIV/0!）",
+            ]
+        );
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].3, 10000.0);
+    }
+
+    #[test]
+    fn an_empty_workbook() {
+        let plan = plan();
+        let bytes = xlsx(|wb| {
+            wb.add_worksheet();
+        });
+        let (_, problems) = read(&plan, "empty.xlsx", Input::Excel(bytes), Options::default());
+        assert_eq!(problems, vec!["empty.xlsx: the workbook has no sheet with data（工作簿中没有含数据的工作表）"]);
+    }
+
+    #[test]
+    fn not_a_workbook() {
+        let plan = plan();
+        let (_, problems) = read(&plan, "truncated.xlsx", Input::Excel(b"PK\x03\x04 truncated".to_vec()), Options::default());
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].starts_with("truncated.xlsx: not a readable Excel workbook"), "{}", problems[0]);
+    }
+}

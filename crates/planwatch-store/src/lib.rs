@@ -1,0 +1,140 @@
+//! Storage of plans and observations on SQLite (embedded default) or PostgreSQL.
+//!
+//! One [`Store`] type serves both backends: it holds an enum of the two sqlx pools, and each
+//! query is written once, in SQL both dialects accept (`$1` placeholders work on SQLite too), and
+//! expanded per backend by the [`with_db!`] macro. What differs — DDL and bulk loading (COPY on
+//! PostgreSQL, multi-row `VALUES` on SQLite) — lives in one place per backend. Migrations are
+//! applied when a store is opened.
+//!
+//! Observations are never overwritten: a different value (or status) for the same indicator,
+//! region and period is a new revision. See `migrations/sqlite/0001_init.sql` for the schema.
+
+mod import;
+mod plans;
+mod query;
+
+use std::str::FromStr;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub use crate::import::{BatchInfo, Conflict, Feed, ImportError, ImportOutcome, ImportSettings, StoreWarning, WarningKind};
+pub use crate::plans::PlanSummary;
+pub use crate::query::{Batch, ObservationFilter, StoredObservation};
+
+/// Errors of the store. Input problems found while importing are [`ImportError`]s.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("plan \"{0}\" is not in the store (run `planwatch init` first)")]
+    UnknownPlan(String),
+    #[error("the stored plan \"{0}\" cannot be read: {1}")]
+    CorruptPlan(String, String),
+    #[error("\"{0}\" is not a database URL or path (use a file path, sqlite://PATH or postgres://…)")]
+    BadUrl(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The two backends.
+#[derive(Debug, Clone)]
+pub(crate) enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same code against whichever pool the store has; `$pool` is bound to it.
+macro_rules! with_db {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_db;
+
+/// A store of plans and observations.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) db: Db,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `url` and applies migrations. `url` is a
+    /// PostgreSQL URL (`postgres://…`), an SQLite URL (`sqlite://PATH`) or a file path.
+    pub async fn open(url: &str) -> Result<Store> {
+        let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            Db::Postgres(pool)
+        } else {
+            let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+            if path.is_empty() {
+                return Err(StoreError::BadUrl(url.to_owned()));
+            }
+            let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(std::time::Duration::from_secs(30));
+            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            Db::Sqlite(pool)
+        };
+        Ok(Store { db })
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// A number that changes whenever observations change: the highest batch id (0 when empty).
+    /// Caches key on it.
+    pub async fn version(&self) -> Result<i64> {
+        let version: Option<i64> = with_db!(&self.db, |pool| {
+            sqlx::query_scalar("SELECT MAX(id) FROM batches").fetch_one(pool).await?
+        });
+        Ok(version.unwrap_or(0))
+    }
+
+    pub async fn close(&self) {
+        with_db!(&self.db, |pool| pool.close().await);
+    }
+}
+
+/// Status codes as stored (see the migration).
+pub(crate) fn status_code(status: planwatch_plan::ObsStatus) -> i32 {
+    use planwatch_plan::ObsStatus::*;
+    match status {
+        Provisional => 0,
+        Final => 1,
+        Revised => 2,
+        Estimated => 3,
+        Forecast => 4,
+    }
+}
+
+pub(crate) fn status_from_code(code: i32) -> planwatch_plan::ObsStatus {
+    use planwatch_plan::ObsStatus::*;
+    match code {
+        0 => Provisional,
+        2 => Revised,
+        3 => Estimated,
+        4 => Forecast,
+        _ => Final,
+    }
+}
+
+/// Now, as stored: UTC `YYYY-MM-DD HH:MM:SS`.
+pub(crate) fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string()
+}
