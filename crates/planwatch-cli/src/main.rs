@@ -25,6 +25,8 @@ use crate::commands::Command;
 #[derive(Debug, Parser)]
 #[command(name = "planwatch", version, about, long_about, after_help = EXAMPLES)]
 struct Cli {
+    #[command(flatten)]
+    store: commands::StoreArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -34,7 +36,10 @@ Examples:
   planwatch plan show                      Summary of the built-in Chengdu plan
   planwatch plan show --format json        The whole plan as JSON
   planwatch plan check my-plan.toml        Check a plan file, with every problem's line and column
-  planwatch plan schema > plan.schema.json The JSON Schema of plan files";
+  planwatch plan schema > plan.schema.json The JSON Schema of plan files
+  planwatch init --sample-data             Create ./planwatch.db with the plan and sample data
+  planwatch import figures.xlsx            Import observations (CSV or Excel)
+  planwatch export --format sdmx-csv       Export the latest observations";
 
 /// The outcome of a command that ran: success, or invalid input that it has already reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +50,7 @@ pub(crate) enum Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match commands::run(cli.command) {
+    match commands::run(cli.command, &cli.store) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::InvalidInput) => ExitCode::from(1),
         Err(error) => {

@@ -23,14 +23,24 @@ pub enum Role {
 /// Column names in Chinese and English, compared after [`normalize_name`].
 fn role_of(name: &str) -> Option<Role> {
     Some(match name {
-        "指标代码" | "指标编码" | "代码" | "indicator_code" | "indicatorcode" | "code" => Role::IndicatorCode,
-        "指标" | "指标名称" | "指标名" | "indicator" | "indicator_name" | "series" => Role::Indicator,
-        "序号" | "指标序号" | "number" | "no" | "no." | "indicator_no" => Role::IndicatorNumber,
-        "地区" | "地区名称" | "地区代码" | "区域" | "区（市）县" | "区(市)县" | "区县" | "行政区划" | "区划代码"
-        | "单位名称" | "region" | "region_code" | "ref_area" | "area" => Role::Region,
-        "时期" | "年份" | "年度" | "期间" | "时间" | "统计时期" | "报告期" | "period" | "year" | "time_period"
-        | "time" => Role::Period,
-        "数值" | "值" | "数据" | "指标值" | "本期值" | "value" | "obs_value" => Role::Value,
+        "指标代码" | "指标编码" | "代码" | "indicator_code" | "indicatorcode" | "code" => {
+            Role::IndicatorCode
+        }
+        "指标" | "指标名称" | "指标名" | "indicator" | "indicator_name" | "series" => {
+            Role::Indicator
+        }
+        "序号" | "指标序号" | "number" | "no" | "no." | "indicator_no" => {
+            Role::IndicatorNumber
+        }
+        "地区" | "地区名称" | "地区代码" | "区域" | "区（市）县" | "区(市)县" | "区县"
+        | "行政区划" | "区划代码" | "单位名称" | "region" | "region_code" | "ref_area" | "area" => {
+            Role::Region
+        }
+        "时期" | "年份" | "年度" | "期间" | "时间" | "统计时期" | "报告期" | "period" | "year"
+        | "time_period" | "time" => Role::Period,
+        "数值" | "值" | "数据" | "指标值" | "本期值" | "value" | "obs_value" => {
+            Role::Value
+        }
         "单位" | "计量单位" | "unit" | "unit_measure" => Role::Unit,
         "状态" | "数据状态" | "status" | "obs_status" => Role::Status,
         "来源" | "数据来源" | "source" => Role::Source,
@@ -93,9 +103,13 @@ pub enum HeaderError {
 impl HeaderError {
     pub fn zh(&self) -> String {
         match self {
-            HeaderError::NoValues => "表头中既没有数值列（数值/value），也没有时期列（2021、2022 …）".to_owned(),
+            HeaderError::NoValues => {
+                "表头中既没有数值列（数值/value），也没有时期列（2021、2022 …）".to_owned()
+            }
             HeaderError::NoPeriod => "长表需要时期列（时期/年份/period）".to_owned(),
-            HeaderError::NoIndicator => "表头中没有指标列（指标/indicator），也未指定指标".to_owned(),
+            HeaderError::NoIndicator => {
+                "表头中没有指标列（指标/indicator），也未指定指标".to_owned()
+            }
             HeaderError::Duplicate(name) => format!("列“{name}”出现了两次"),
         }
     }
@@ -122,7 +136,11 @@ pub(crate) fn read_header(cells: &[Cell]) -> Result<Header, HeaderError> {
             Cell::Number(n) => planwatch_plan::fmt_num(*n),
             _ => cell.text(),
         };
-        header.names.push(if name.is_empty() { column_letter(i as u32) } else { name.clone() });
+        header.names.push(if name.is_empty() {
+            column_letter(i as u32)
+        } else {
+            name.clone()
+        });
         if name.is_empty() {
             continue;
         }
@@ -179,9 +197,19 @@ mod tests {
 
     #[test]
     fn long_header_in_chinese_and_english() {
-        let header = read_header(&cells(&["指标", "地区", "年份", "数值", "单位", "备注"])).unwrap();
+        let header =
+            read_header(&cells(&["指标", "地区", "年份", "数值", "单位", "备注"])).unwrap();
         assert_eq!(header.indicator, Some((0, Role::Indicator)));
-        assert_eq!((header.region, header.period, header.value, header.unit, header.note), (Some(1), Some(2), Some(3), Some(4), Some(5)));
+        assert_eq!(
+            (
+                header.region,
+                header.period,
+                header.value,
+                header.unit,
+                header.note
+            ),
+            (Some(1), Some(2), Some(3), Some(4), Some(5))
+        );
         assert!(!header.is_wide());
         let header = read_header(&cells(&["Indicator", "Region", "Period", "Value"])).unwrap();
         assert_eq!(header.value, Some(3));
@@ -200,20 +228,41 @@ mod tests {
         assert!(header.is_wide());
         assert_eq!(
             header.period_columns,
-            vec![(2, Period::Year(2021)), (3, Period::Year(2022)), (4, Period::Quarter(2023, 1))]
+            vec![
+                (2, Period::Year(2021)),
+                (3, Period::Year(2022)),
+                (4, Period::Quarter(2023, 1))
+            ]
         );
     }
 
     #[test]
     fn code_column_wins_over_name_and_number() {
-        let header = read_header(&cells(&["序号", "指标", "指标代码", "地区", "时期", "数值"])).unwrap();
+        let header = read_header(&cells(&[
+            "序号",
+            "指标",
+            "指标代码",
+            "地区",
+            "时期",
+            "数值",
+        ]))
+        .unwrap();
         assert_eq!(header.indicator, Some((2, Role::IndicatorCode)));
     }
 
     #[test]
     fn unusable_headers() {
-        assert_eq!(read_header(&cells(&["指标", "地区"])), Err(HeaderError::NoValues));
-        assert_eq!(read_header(&cells(&["指标", "数值"])), Err(HeaderError::NoPeriod));
-        assert_eq!(read_header(&cells(&["指标", "年份", "数值", "数值"])), Err(HeaderError::Duplicate("数值".into())));
+        assert_eq!(
+            read_header(&cells(&["指标", "地区"])),
+            Err(HeaderError::NoValues)
+        );
+        assert_eq!(
+            read_header(&cells(&["指标", "数值"])),
+            Err(HeaderError::NoPeriod)
+        );
+        assert_eq!(
+            read_header(&cells(&["指标", "年份", "数值", "数值"])),
+            Err(HeaderError::Duplicate("数值".into()))
+        );
     }
 }

@@ -23,10 +23,11 @@ use std::io::Read;
 use planwatch_plan::{ObsStatus, Period, Plan};
 
 pub use crate::header::{HeaderError, Role};
+pub use crate::resolve::Resolver;
 pub use crate::table::{Cell, Encoding, TableError, column_letter, detect_encoding};
 
 use crate::header::{Header, read_header};
-use crate::resolve::{NumberProblem, Resolver, is_share, number, unit_factor};
+use crate::resolve::{NumberProblem, is_share, number, unit_factor};
 use crate::table::{CsvRows, RawRow, excel_rows};
 
 /// One observation read from a file, resolved against the plan.
@@ -98,10 +99,23 @@ pub enum Problem {
     ShareOutOfRange(f64),
     #[error("unknown status \"{0}\" (use provisional, final, revised, estimated or forecast)")]
     BadStatus(String),
-    #[error("the same indicator, region and period twice with different values: {first} (row {first_row}) and {second}")]
-    Conflict { first: f64, first_row: usize, second: f64 },
-    #[error("changed by {change:+.1} % from the previous period ({previous} → {value}), beyond ±{bound} %")]
-    LargeChange { previous: f64, value: f64, change: f64, bound: f64 },
+    #[error(
+        "the same indicator, region and period twice with different values: {first} (row {first_row}) and {second}"
+    )]
+    Conflict {
+        first: f64,
+        first_row: usize,
+        second: f64,
+    },
+    #[error(
+        "changed by {change:+.1} % from the previous period ({previous} → {value}), beyond ±{bound} %"
+    )]
+    LargeChange {
+        previous: f64,
+        value: f64,
+        change: f64,
+        bound: f64,
+    },
     #[error("the districts add up to {sum}, above the city total {total}")]
     DistrictsAboveTotal { sum: f64, total: f64 },
     #[error("the column is not recognised and was ignored")]
@@ -117,22 +131,45 @@ impl Problem {
             Problem::UnknownRegion(t) => format!("“{t}”不是规划中的地区"),
             Problem::Missing => "为空".to_owned(),
             Problem::BadPeriod(t) => {
-                format!("“{t}”不是有效的时期（应写作 2023、2023Q1、2023-06、2023年第一季度 或 2023年6月）")
+                format!(
+                    "“{t}”不是有效的时期（应写作 2023、2023Q1、2023-06、2023年第一季度 或 2023年6月）"
+                )
             }
             Problem::NotANumber(t) => format!("“{t}”不是数字"),
             Problem::ErrorValue(e) => format!("单元格为错误值 {e}"),
-            Problem::UncalculatedFormula(f) => format!("单元格为公式 ={f} 但没有计算结果，请在 Excel 中打开并保存"),
-            Problem::UnitMismatch { written, unit } => format!("单位“{written}”无法换算为指标单位“{unit}”"),
-            Problem::PercentForNonPercent { value, unit } => format!("给出了百分数 {value} %，但指标单位为 {unit}"),
-            Problem::ShareOutOfRange(v) => format!("占比 {v} 超出 0–100 的范围"),
-            Problem::BadStatus(t) => format!("未知的数据状态“{t}”（可用：初步、最终、修订、估计、预测）"),
-            Problem::Conflict { first, first_row, second } => {
-                format!("同一指标、地区、时期出现两次且数值不同：{first}（第 {first_row} 行）与 {second}")
+            Problem::UncalculatedFormula(f) => {
+                format!("单元格为公式 ={f} 但没有计算结果，请在 Excel 中打开并保存")
             }
-            Problem::LargeChange { previous, value, change, bound } => {
+            Problem::UnitMismatch { written, unit } => {
+                format!("单位“{written}”无法换算为指标单位“{unit}”")
+            }
+            Problem::PercentForNonPercent { value, unit } => {
+                format!("给出了百分数 {value} %，但指标单位为 {unit}")
+            }
+            Problem::ShareOutOfRange(v) => format!("占比 {v} 超出 0–100 的范围"),
+            Problem::BadStatus(t) => {
+                format!("未知的数据状态“{t}”（可用：初步、最终、修订、估计、预测）")
+            }
+            Problem::Conflict {
+                first,
+                first_row,
+                second,
+            } => {
+                format!(
+                    "同一指标、地区、时期出现两次且数值不同：{first}（第 {first_row} 行）与 {second}"
+                )
+            }
+            Problem::LargeChange {
+                previous,
+                value,
+                change,
+                bound,
+            } => {
                 format!("较上期变动 {change:+.1} %（{previous} → {value}），超出 ±{bound} %")
             }
-            Problem::DistrictsAboveTotal { sum, total } => format!("各区（市）县合计 {sum} 超过全市 {total}"),
+            Problem::DistrictsAboveTotal { sum, total } => {
+                format!("各区（市）县合计 {sum} 超过全市 {total}")
+            }
             Problem::IgnoredColumn => "无法识别的列，已忽略".to_owned(),
         }
     }
@@ -149,7 +186,9 @@ pub enum Input {
 /// Whether a file is a workbook, from its name and first bytes (zip for xlsx, OLE for xls).
 pub fn is_excel(file_name: &str, head: &[u8]) -> bool {
     let lower = file_name.to_lowercase();
-    [".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"].iter().any(|ext| lower.ends_with(ext))
+    [".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
         || head.starts_with(b"PK\x03\x04")
         || head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
 }
@@ -169,7 +208,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { region: None, indicator: None, status: ObsStatus::Final, source: None }
+        Options {
+            region: None,
+            indicator: None,
+            status: ObsStatus::Final,
+            source: None,
+        }
     }
 }
 
@@ -196,7 +240,12 @@ pub struct Import<'p> {
 
 /// Opens a file: reads its header and prepares to stream its rows. An error here concerns the
 /// file as a whole (unreadable, empty, no usable header, an unknown default region).
-pub fn open<'p>(file: &str, input: Input, plan: &'p Plan, options: Options) -> Result<Import<'p>, Diagnostic> {
+pub fn open<'p>(
+    file: &str,
+    input: Input,
+    plan: &'p Plan,
+    options: Options,
+) -> Result<Import<'p>, Diagnostic> {
     let fail = |row: usize, column: Option<String>, problem: Problem| Diagnostic {
         file: file.to_owned(),
         row,
@@ -204,7 +253,10 @@ pub fn open<'p>(file: &str, input: Input, plan: &'p Plan, options: Options) -> R
         severity: Severity::Error,
         problem,
     };
-    let (mut rows, encoding): (Box<dyn Iterator<Item = Result<RawRow, TableError>> + Send>, _) = match input {
+    let (mut rows, encoding): (
+        Box<dyn Iterator<Item = Result<RawRow, TableError>> + Send>,
+        _,
+    ) = match input {
         Input::Csv(reader) => {
             let rows = CsvRows::new(reader).map_err(|e| fail(0, None, Problem::Table(e)))?;
             let encoding = rows.encoding;
@@ -224,26 +276,35 @@ pub fn open<'p>(file: &str, input: Input, plan: &'p Plan, options: Options) -> R
             Some(Ok(row)) => break row,
         }
     };
-    let header = read_header(&header_row.cells).map_err(|e| fail(header_row.row, None, Problem::Header(e)))?;
+    let header = read_header(&header_row.cells)
+        .map_err(|e| fail(header_row.row, None, Problem::Header(e)))?;
     let resolver = Resolver::new(plan);
     let default_region = match (&header.region, &options.region) {
         (Some(_), _) => None,
-        (None, Some(region)) => Some(
-            resolver
-                .region(region)
-                .ok_or_else(|| fail(0, Some("--region".into()), Problem::UnknownRegion(region.clone())))?,
-        ),
+        (None, Some(region)) => Some(resolver.region(region).ok_or_else(|| {
+            fail(
+                0,
+                Some("--region".into()),
+                Problem::UnknownRegion(region.clone()),
+            )
+        })?),
         (None, None) => resolver.region(&plan.region),
     };
     let default_indicator = match (&header.indicator, &options.indicator) {
         (Some(_), _) => None,
-        (None, Some(indicator)) => Some(
-            resolver
-                .indicator(indicator)
-                .ok_or_else(|| fail(0, Some("--indicator".into()), Problem::UnknownIndicator(indicator.clone())))?,
-        ),
+        (None, Some(indicator)) => Some(resolver.indicator(indicator).ok_or_else(|| {
+            fail(
+                0,
+                Some("--indicator".into()),
+                Problem::UnknownIndicator(indicator.clone()),
+            )
+        })?),
         (None, None) => {
-            return Err(fail(header_row.row, None, Problem::Header(HeaderError::NoIndicator)));
+            return Err(fail(
+                header_row.row,
+                None,
+                Problem::Header(HeaderError::NoIndicator),
+            ));
         }
     };
     let mut pending = VecDeque::new();
@@ -277,7 +338,13 @@ impl Import<'_> {
 
     fn problem(&mut self, row: usize, column: Option<usize>, severity: Severity, problem: Problem) {
         let column = column.map(|c| self.header.name(c).to_owned());
-        self.pending.push_back(Item::Problem(Diagnostic { file: self.file.clone(), row, column, severity, problem }));
+        self.pending.push_back(Item::Problem(Diagnostic {
+            file: self.file.clone(),
+            row,
+            column,
+            severity,
+            problem,
+        }));
     }
 
     fn error(&mut self, row: usize, column: Option<usize>, problem: Problem) {
@@ -286,7 +353,11 @@ impl Import<'_> {
 
     /// Reads one row into `pending`: its observations, or its problems (all of them).
     fn read_row(&mut self, raw: RawRow) {
-        let cell = |c: Option<usize>| c.and_then(|c| raw.cells.get(c)).cloned().unwrap_or(Cell::Empty);
+        let cell = |c: Option<usize>| {
+            c.and_then(|c| raw.cells.get(c))
+                .cloned()
+                .unwrap_or(Cell::Empty)
+        };
         let row = raw.row;
         let before = self.pending.len();
 
@@ -338,7 +409,14 @@ impl Import<'_> {
                     Some(factor) => Some(factor),
                     None => {
                         let unit = indicator.unit.clone();
-                        self.error(row, self.header.unit, Problem::UnitMismatch { written: unit_cell, unit });
+                        self.error(
+                            row,
+                            self.header.unit,
+                            Problem::UnitMismatch {
+                                written: unit_cell,
+                                unit,
+                            },
+                        );
                         None
                     }
                 }
@@ -347,7 +425,11 @@ impl Import<'_> {
         };
         let text_or = |c: Cell, default: &Option<String>| {
             let t = c.text();
-            if t.is_empty() { default.clone() } else { Some(t) }
+            if t.is_empty() {
+                default.clone()
+            } else {
+                Some(t)
+            }
         };
         let source = text_or(cell(self.header.source), &self.options.source);
         let note = text_or(cell(self.header.note), &None);
@@ -385,12 +467,21 @@ impl Import<'_> {
                     continue;
                 }
             };
-            let (Some(i), Some(factor)) = (indicator, factor) else { continue };
+            let (Some(i), Some(factor)) = (indicator, factor) else {
+                continue;
+            };
             let indicator = &self.resolver.plan.indicators[i];
             let (raw_value, percent) = parsed;
             if percent && !indicator.is_percentage() {
                 let unit = indicator.unit.clone();
-                self.error(row, column, Problem::PercentForNonPercent { value: raw_value, unit });
+                self.error(
+                    row,
+                    column,
+                    Problem::PercentForNonPercent {
+                        value: raw_value,
+                        unit,
+                    },
+                );
                 continue;
             }
             let value = raw_value * factor;
@@ -400,12 +491,22 @@ impl Import<'_> {
             }
             rows.push((period, value));
         }
-        if self.pending.len() > before && self.pending.iter().skip(before).any(|item| {
-            matches!(item, Item::Problem(Diagnostic { severity: Severity::Error, .. }))
-        }) {
+        if self.pending.len() > before
+            && self.pending.iter().skip(before).any(|item| {
+                matches!(
+                    item,
+                    Item::Problem(Diagnostic {
+                        severity: Severity::Error,
+                        ..
+                    })
+                )
+            })
+        {
             return;
         }
-        let (Some(indicator), Some(region), Some(status)) = (indicator, region, status) else { return };
+        let (Some(indicator), Some(region), Some(status)) = (indicator, region, status) else {
+            return;
+        };
         for (period, value) in rows {
             self.pending.push_back(Item::Row(ImportRow {
                 row,
@@ -426,7 +527,10 @@ fn period_of(cell: &Cell) -> Result<Period, Problem> {
     match cell {
         Cell::Empty => Err(Problem::Missing),
         Cell::Date(y, m, _) => Ok(Period::Month(*y, *m)),
-        other => other.text().parse::<Period>().map_err(|e| Problem::BadPeriod(e.0)),
+        other => other
+            .text()
+            .parse::<Period>()
+            .map_err(|e| Problem::BadPeriod(e.0)),
     }
 }
 

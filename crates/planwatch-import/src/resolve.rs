@@ -10,14 +10,14 @@ use crate::header::normalize_name;
 use crate::table::Cell;
 
 /// Name and code look-ups built once per import.
-pub(crate) struct Resolver<'p> {
+pub struct Resolver<'p> {
     pub plan: &'p Plan,
     indicators: HashMap<String, usize>,
     regions: HashMap<String, usize>,
 }
 
 impl<'p> Resolver<'p> {
-    pub(crate) fn new(plan: &'p Plan) -> Resolver<'p> {
+    pub fn new(plan: &'p Plan) -> Resolver<'p> {
         let mut indicators = HashMap::new();
         for (i, indicator) in plan.indicators.iter().enumerate() {
             indicators.insert(normalize_name(&indicator.code), i);
@@ -47,16 +47,20 @@ impl<'p> Resolver<'p> {
             regions.insert(normalize_name(&region.name.zh), i);
             regions.insert(region.code.to_lowercase(), i);
         }
-        Resolver { plan, indicators, regions }
+        Resolver {
+            plan,
+            indicators,
+            regions,
+        }
     }
 
-    pub(crate) fn indicator(&self, text: &str) -> Option<usize> {
+    pub fn indicator(&self, text: &str) -> Option<usize> {
         let key = normalize_name(text);
         let key = key.strip_suffix(".0").unwrap_or(&key);
         self.indicators.get(key).copied()
     }
 
-    pub(crate) fn region(&self, text: &str) -> Option<usize> {
+    pub fn region(&self, text: &str) -> Option<usize> {
         self.regions.get(&normalize_name(text)).copied()
     }
 }
@@ -85,7 +89,10 @@ pub(crate) fn number(cell: &Cell) -> Result<Option<(f64, bool)>, NumberProblem> 
                 .map(|c| if c == '−' { '-' } else { c })
                 .filter(|c| !c.is_whitespace() && *c != ',' && *c != '、' && *c != '，')
                 .collect();
-            if matches!(cleaned.as_str(), "" | "-" | "--" | "—" | "——" | "…" | "..." | "na" | "NA" | "n/a" | "N/A") {
+            if matches!(
+                cleaned.as_str(),
+                "" | "-" | "--" | "—" | "——" | "…" | "..." | "na" | "NA" | "n/a" | "N/A"
+            ) {
                 return Ok(None);
             }
             let (digits, percent) = match cleaned.strip_suffix('%') {
@@ -107,7 +114,10 @@ pub(crate) fn unit_factor(indicator: &Indicator, written: &str) -> Option<f64> {
 
 /// Whether values of the indicator are shares that must lie within 0–100.
 pub(crate) fn is_share(indicator: &Indicator) -> bool {
-    indicator.targets.iter().any(|t| matches!(t, Target::Share { .. }))
+    indicator
+        .targets
+        .iter()
+        .any(|t| matches!(t, Target::Share { .. }))
 }
 
 #[cfg(test)]
@@ -132,11 +142,20 @@ mod tests {
         let plan = planwatch_plan::chengdu::plan();
         let resolver = Resolver::new(&plan);
         let code = |i: Option<usize>| i.map(|i| plan.indicators[i].code.as_str());
-        assert_eq!(code(resolver.indicator("retail_sales")), Some("retail_sales"));
+        assert_eq!(
+            code(resolver.indicator("retail_sales")),
+            Some("retail_sales")
+        );
         assert_eq!(code(resolver.indicator("2")), Some("retail_sales"));
         assert_eq!(code(resolver.indicator("2.0")), Some("retail_sales"));
-        assert_eq!(code(resolver.indicator("社会消费品零售总额")), Some("retail_sales"));
-        assert_eq!(code(resolver.indicator("社会消费品零售总额 ")), Some("retail_sales"));
+        assert_eq!(
+            code(resolver.indicator("社会消费品零售总额")),
+            Some("retail_sales")
+        );
+        assert_eq!(
+            code(resolver.indicator("社会消费品零售总额 ")),
+            Some("retail_sales")
+        );
         assert_eq!(resolver.indicator("零售"), None);
         let region = |t: &str| resolver.region(t).map(|i| plan.regions[i].code.as_str());
         assert_eq!(region("510104"), Some("510104"));

@@ -111,7 +111,9 @@ pub(crate) struct CsvRows {
 impl CsvRows {
     pub(crate) fn new(input: impl Read + Send + 'static) -> Result<CsvRows, TableError> {
         let mut buffered = BufReader::with_capacity(1 << 16, input);
-        let head = buffered.fill_buf().map_err(|e| TableError::Csv(e.to_string()))?;
+        let head = buffered
+            .fill_buf()
+            .map_err(|e| TableError::Csv(e.to_string()))?;
         if head.is_empty() {
             return Err(TableError::Empty);
         }
@@ -134,7 +136,11 @@ impl CsvRows {
             .flexible(true)
             .buffer_capacity(1 << 16)
             .from_reader(decoded);
-        Ok(CsvRows { records: reader.into_records(), next_row: 1, encoding })
+        Ok(CsvRows {
+            records: reader.into_records(),
+            next_row: 1,
+            encoding,
+        })
     }
 }
 
@@ -150,7 +156,13 @@ impl Iterator for CsvRows {
                 row,
                 cells: record
                     .iter()
-                    .map(|field| if field.trim().is_empty() { Cell::Empty } else { Cell::Text(field.to_owned()) })
+                    .map(|field| {
+                        if field.trim().is_empty() {
+                            Cell::Empty
+                        } else {
+                            Cell::Text(field.to_owned())
+                        }
+                    })
                     .collect(),
             }),
             Err(e) => Err(TableError::Csv(format!("row {row}: {e}"))),
@@ -166,11 +178,15 @@ pub(crate) fn excel_rows(bytes: Vec<u8>) -> Result<Vec<RawRow>, TableError> {
     if bytes.is_empty() {
         return Err(TableError::Empty);
     }
-    let mut workbook =
-        open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| TableError::Workbook(e.to_string()))?;
+    let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes))
+        .map_err(|e| TableError::Workbook(e.to_string()))?;
     for name in workbook.sheet_names() {
-        let range = workbook.worksheet_range(&name).map_err(|e| TableError::Workbook(e.to_string()))?;
-        let Some((top, left)) = range.start() else { continue };
+        let range = workbook
+            .worksheet_range(&name)
+            .map_err(|e| TableError::Workbook(e.to_string()))?;
+        let Some((top, left)) = range.start() else {
+            continue;
+        };
         if range.rows().all(|r| r.iter().all(|c| c.is_empty())) {
             continue;
         }
@@ -190,19 +206,32 @@ pub(crate) fn excel_rows(bytes: Vec<u8>) -> Result<Vec<RawRow>, TableError> {
                     .enumerate()
                     .map(|(j, data)| {
                         let absolute = (top + i as u32, left + j as u32);
-                        let formula = formulas.as_ref().and_then(|f| f.get_value(absolute)).filter(|f| !f.is_empty());
+                        let formula = formulas
+                            .as_ref()
+                            .and_then(|f| f.get_value(absolute))
+                            .filter(|f| !f.is_empty());
                         cell(data, formula)
                     })
                     .collect()
             })
             .collect();
         // The header is the first row with any content.
-        let header = grid.iter().position(|r| r.iter().any(|c| !c.is_empty())).unwrap_or(0) as u32 + top;
+        let header = grid
+            .iter()
+            .position(|r| r.iter().any(|c| !c.is_empty()))
+            .unwrap_or(0) as u32
+            + top;
         for region in merged {
             let (r0, c0) = region.start;
             let (r1, c1) = region.end;
             if r0 <= header && header <= r1 && c0 != c1 {
-                return Err(TableError::MergedHeader(format!("{}{}:{}{}", column_letter(c0), r0 + 1, column_letter(c1), r1 + 1)));
+                return Err(TableError::MergedHeader(format!(
+                    "{}{}:{}{}",
+                    column_letter(c0),
+                    r0 + 1,
+                    column_letter(c1),
+                    r1 + 1
+                )));
             }
             let value = grid
                 .get((r0 - top) as usize)
@@ -221,7 +250,10 @@ pub(crate) fn excel_rows(bytes: Vec<u8>) -> Result<Vec<RawRow>, TableError> {
         return Ok(grid
             .into_iter()
             .enumerate()
-            .map(|(i, cells)| RawRow { row: top as usize + i + 1, cells: pad_left(cells, left as usize) })
+            .map(|(i, cells)| RawRow {
+                row: top as usize + i + 1,
+                cells: pad_left(cells, left as usize),
+            })
             .collect());
     }
     Err(TableError::EmptySheet)
@@ -292,15 +324,26 @@ mod tests {
     #[test]
     fn gb18030_csv_is_decoded() {
         let (bytes, _, _) = encoding_rs::GB18030.encode("指标,地区\n服务业增加值,成都市\n");
-        let rows: Vec<RawRow> = CsvRows::new(Cursor::new(bytes.into_owned())).unwrap().map(Result::unwrap).collect();
-        assert_eq!(rows[1].cells, vec![Cell::Text("服务业增加值".into()), Cell::Text("成都市".into())]);
+        let rows: Vec<RawRow> = CsvRows::new(Cursor::new(bytes.into_owned()))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            rows[1].cells,
+            vec![
+                Cell::Text("服务业增加值".into()),
+                Cell::Text("成都市".into())
+            ]
+        );
         assert_eq!(rows[1].row, 2);
     }
 
     #[test]
     fn utf8_bom_is_dropped() {
-        let rows: Vec<RawRow> =
-            CsvRows::new(Cursor::new(b"\xEF\xBB\xBFa,b\n".to_vec())).unwrap().map(Result::unwrap).collect();
+        let rows: Vec<RawRow> = CsvRows::new(Cursor::new(b"\xEF\xBB\xBFa,b\n".to_vec()))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
         assert_eq!(rows[0].cells[0], Cell::Text("a".into()));
     }
 

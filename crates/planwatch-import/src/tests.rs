@@ -12,11 +12,25 @@ fn plan() -> Plan {
 
 /// Reads a CSV text; returns the rows as (indicator code, region code, period, value, status)
 /// and the diagnostics as printed.
-fn read_csv(plan: &Plan, text: &str, options: Options) -> (Vec<(String, String, Period, f64, ObsStatus)>, Vec<String>) {
-    read(plan, "test.csv", Input::Csv(Box::new(Cursor::new(text.as_bytes().to_vec()))), options)
+fn read_csv(
+    plan: &Plan,
+    text: &str,
+    options: Options,
+) -> (Vec<(String, String, Period, f64, ObsStatus)>, Vec<String>) {
+    read(
+        plan,
+        "test.csv",
+        Input::Csv(Box::new(Cursor::new(text.as_bytes().to_vec()))),
+        options,
+    )
 }
 
-fn read(plan: &Plan, file: &str, input: Input, options: Options) -> (Vec<(String, String, Period, f64, ObsStatus)>, Vec<String>) {
+fn read(
+    plan: &Plan,
+    file: &str,
+    input: Input,
+    options: Options,
+) -> (Vec<(String, String, Period, f64, ObsStatus)>, Vec<String>) {
     let import = match open(file, input, plan, options) {
         Ok(import) => import,
         Err(diagnostic) => return (Vec::new(), vec![diagnostic.to_string()]),
@@ -54,10 +68,34 @@ fn long_layout_with_chinese_headers_units_and_statuses() {
     assert_eq!(
         rows,
         vec![
-            ("retail_sales".into(), "510100".into(), Period::Year(2020), 8118.5362, ObsStatus::Final),
-            ("retail_sales".into(), "510104".into(), Period::Year(2023), 1234.5, ObsStatus::Provisional),
-            ("retail_sales".into(), "gaoxin".into(), Period::Quarter(2023, 1), 300.0, ObsStatus::Final),
-            ("services_value_added".into(), "510118".into(), Period::Month(2023, 6), 12.0, ObsStatus::Revised),
+            (
+                "retail_sales".into(),
+                "510100".into(),
+                Period::Year(2020),
+                8118.5362,
+                ObsStatus::Final
+            ),
+            (
+                "retail_sales".into(),
+                "510104".into(),
+                Period::Year(2023),
+                1234.5,
+                ObsStatus::Provisional
+            ),
+            (
+                "retail_sales".into(),
+                "gaoxin".into(),
+                Period::Quarter(2023, 1),
+                300.0,
+                ObsStatus::Final
+            ),
+            (
+                "services_value_added".into(),
+                "510118".into(),
+                Period::Month(2023, 6),
+                12.0,
+                ObsStatus::Revised
+            ),
         ]
     );
 }
@@ -73,15 +111,27 @@ fn wide_layout_one_row_per_indicator_defaults_to_the_city() {
         Options::default(),
     );
     assert_eq!(problems, Vec::<String>::new());
-    let cells: Vec<(&str, &str, Period, f64)> =
-        rows.iter().map(|(i, r, p, v, _)| (i.as_str(), r.as_str(), *p, *v)).collect();
+    let cells: Vec<(&str, &str, Period, f64)> = rows
+        .iter()
+        .map(|(i, r, p, v, _)| (i.as_str(), r.as_str(), *p, *v))
+        .collect();
     assert_eq!(
         cells,
         vec![
             ("retail_sales", "510100", Period::Year(2021), 9251.8),
             ("retail_sales", "510100", Period::Year(2022), 9096.5),
-            ("services_growth_contribution", "510100", Period::Year(2021), 55.1),
-            ("services_growth_contribution", "510100", Period::Year(2023), 60.0),
+            (
+                "services_growth_contribution",
+                "510100",
+                Period::Year(2021),
+                55.1
+            ),
+            (
+                "services_growth_contribution",
+                "510100",
+                Period::Year(2023),
+                60.0
+            ),
         ]
     );
 }
@@ -89,8 +139,15 @@ fn wide_layout_one_row_per_indicator_defaults_to_the_city() {
 #[test]
 fn wide_layout_one_row_per_region_with_a_named_indicator() {
     let plan = plan();
-    let options = Options { indicator: Some("retail_sales".into()), ..Options::default() };
-    let (rows, problems) = read_csv(&plan, "地区,2022,2023\n锦江区,1000,1100\n双流区,900,\n", options);
+    let options = Options {
+        indicator: Some("retail_sales".into()),
+        ..Options::default()
+    };
+    let (rows, problems) = read_csv(
+        &plan,
+        "地区,2022,2023\n锦江区,1000,1100\n双流区,900,\n",
+        options,
+    );
     assert_eq!(problems, Vec::<String>::new());
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[2].1, "510116");
@@ -99,7 +156,8 @@ fn wide_layout_one_row_per_region_with_a_named_indicator() {
 #[test]
 fn gb18030_file_as_excel_writes_it_on_chinese_windows() {
     let plan = plan();
-    let (bytes, _, _) = encoding_rs::GB18030.encode("指标,地区,时期,数值\n金融业增加值,成都市,2021,2271.6\n");
+    let (bytes, _, _) =
+        encoding_rs::GB18030.encode("指标,地区,时期,数值\n金融业增加值,成都市,2021,2271.6\n");
     let (rows, problems) = read(
         &plan,
         "gbk.csv",
@@ -150,23 +208,39 @@ fn every_problem_is_reported_with_row_and_column() {
 #[test]
 fn unusable_files_fail_as_a_whole() {
     let plan = plan();
-    assert_eq!(read_csv(&plan, "", Options::default()).1, vec!["test.csv: the file is empty（文件为空）"]);
+    assert_eq!(
+        read_csv(&plan, "", Options::default()).1,
+        vec!["test.csv: the file is empty（文件为空）"]
+    );
     assert_eq!(
         read_csv(&plan, "地区,时期\n成都市,2021\n", Options::default()).1,
-        vec!["test.csv:1: the header names no value column (数值/value) and no period columns (2021, 2022 …)（表头中既没有数值列（数值/value），也没有时期列（2021、2022 …））"]
+        vec![
+            "test.csv:1: the header names no value column (数值/value) and no period columns (2021, 2022 …)（表头中既没有数值列（数值/value），也没有时期列（2021、2022 …））"
+        ]
     );
     assert_eq!(
         read_csv(&plan, "地区,2021\n成都市,3\n", Options::default()).1,
-        vec!["test.csv:1: the header names no indicator column (指标/indicator) and no indicator was given（表头中没有指标列（指标/indicator），也未指定指标）"]
+        vec![
+            "test.csv:1: the header names no indicator column (指标/indicator) and no indicator was given（表头中没有指标列（指标/indicator），也未指定指标）"
+        ]
     );
 }
 
 #[test]
 fn unknown_columns_are_ignored_with_a_warning() {
     let plan = plan();
-    let (rows, problems) = read_csv(&plan, "指标,地区,时期,数值,填报人\n2,成都市,2021,1,张三\n", Options::default());
+    let (rows, problems) = read_csv(
+        &plan,
+        "指标,地区,时期,数值,填报人\n2,成都市,2021,1,张三\n",
+        Options::default(),
+    );
     assert_eq!(rows.len(), 1);
-    assert_eq!(problems, vec!["test.csv:1: warning: 填报人 the column is not recognised and was ignored（无法识别的列，已忽略）"]);
+    assert_eq!(
+        problems,
+        vec![
+            "test.csv:1: warning: 填报人 the column is not recognised and was ignored（无法识别的列，已忽略）"
+        ]
+    );
 }
 
 mod excel {
@@ -185,8 +259,12 @@ mod excel {
         let plan = plan();
         let bytes = xlsx(|wb| {
             let sheet = wb.add_worksheet();
-            sheet.write_row(0, 0, ["指标", "地区", "2021", "2022"]).unwrap();
-            sheet.merge_range(1, 0, 2, 0, "社会消费品零售总额", &Format::new()).unwrap();
+            sheet
+                .write_row(0, 0, ["指标", "地区", "2021", "2022"])
+                .unwrap();
+            sheet
+                .merge_range(1, 0, 2, 0, "社会消费品零售总额", &Format::new())
+                .unwrap();
             sheet.write_row(1, 1, ["锦江区"]).unwrap();
             sheet.write_row(1, 2, [100.0, 110.0]).unwrap();
             sheet.write_row(2, 1, ["青羊区"]).unwrap();
@@ -195,7 +273,10 @@ mod excel {
         let (rows, problems) = read(&plan, "wide.xlsx", Input::Excel(bytes), Options::default());
         assert_eq!(problems, Vec::<String>::new());
         assert_eq!(rows.len(), 4);
-        assert_eq!((rows[3].0.as_str(), rows[3].1.as_str(), rows[3].3), ("retail_sales", "510105", 95.5));
+        assert_eq!(
+            (rows[3].0.as_str(), rows[3].1.as_str(), rows[3].3),
+            ("retail_sales", "510105", 95.5)
+        );
     }
 
     #[test]
@@ -203,14 +284,25 @@ mod excel {
         let plan = plan();
         let bytes = xlsx(|wb| {
             let sheet = wb.add_worksheet();
-            sheet.merge_range(0, 0, 0, 1, "指标", &Format::new()).unwrap();
+            sheet
+                .merge_range(0, 0, 0, 1, "指标", &Format::new())
+                .unwrap();
             sheet.write_row(0, 2, ["2021"]).unwrap();
-            sheet.write_row(1, 0, ["社会消费品零售总额", "", "1"]).unwrap();
+            sheet
+                .write_row(1, 0, ["社会消费品零售总额", "", "1"])
+                .unwrap();
         });
-        let (_, problems) = read(&plan, "merged.xlsx", Input::Excel(bytes), Options::default());
+        let (_, problems) = read(
+            &plan,
+            "merged.xlsx",
+            Input::Excel(bytes),
+            Options::default(),
+        );
         assert_eq!(
             problems,
-            vec!["merged.xlsx: the header has merged cells (A1:B1); use one header row with one name per column（表头含合并单元格（A1:B1）：请使用单行表头，每列一个名称）"]
+            vec![
+                "merged.xlsx: the header has merged cells (A1:B1); use one header row with one name per column（表头含合并单元格（A1:B1）：请使用单行表头，每列一个名称）"
+            ]
         );
     }
 
@@ -219,16 +311,29 @@ mod excel {
         let plan = plan();
         let bytes = xlsx(|wb| {
             let sheet = wb.add_worksheet();
-            sheet.write_row(0, 0, ["指标", "地区", "时期", "数值"]).unwrap();
+            sheet
+                .write_row(0, 0, ["指标", "地区", "时期", "数值"])
+                .unwrap();
             sheet.write_row(1, 0, ["2", "成都市", "2021"]).unwrap();
             // Written without a cached result, as a program (not Excel) writes formulas.
-            sheet.write_formula(1, 3, Formula::new("=B5*2").set_result("")).unwrap();
+            sheet
+                .write_formula(1, 3, Formula::new("=B5*2").set_result(""))
+                .unwrap();
             sheet.write_row(2, 0, ["2", "成都市", "2022"]).unwrap();
-            sheet.write_formula(2, 3, Formula::new("=1/0").set_result("#DIV/0!")).unwrap();
+            sheet
+                .write_formula(2, 3, Formula::new("=1/0").set_result("#DIV/0!"))
+                .unwrap();
             sheet.write_row(3, 0, ["2", "成都市", "2023"]).unwrap();
-            sheet.write_formula(3, 3, Formula::new("=5000*2").set_result("10000")).unwrap();
+            sheet
+                .write_formula(3, 3, Formula::new("=5000*2").set_result("10000"))
+                .unwrap();
         });
-        let (rows, problems) = read(&plan, "formulas.xlsx", Input::Excel(bytes), Options::default());
+        let (rows, problems) = read(
+            &plan,
+            "formulas.xlsx",
+            Input::Excel(bytes),
+            Options::default(),
+        );
         assert_eq!(
             problems,
             vec![
@@ -247,14 +352,26 @@ mod excel {
             wb.add_worksheet();
         });
         let (_, problems) = read(&plan, "empty.xlsx", Input::Excel(bytes), Options::default());
-        assert_eq!(problems, vec!["empty.xlsx: the workbook has no sheet with data（工作簿中没有含数据的工作表）"]);
+        assert_eq!(
+            problems,
+            vec!["empty.xlsx: the workbook has no sheet with data（工作簿中没有含数据的工作表）"]
+        );
     }
 
     #[test]
     fn not_a_workbook() {
         let plan = plan();
-        let (_, problems) = read(&plan, "truncated.xlsx", Input::Excel(b"PK\x03\x04 truncated".to_vec()), Options::default());
+        let (_, problems) = read(
+            &plan,
+            "truncated.xlsx",
+            Input::Excel(b"PK\x03\x04 truncated".to_vec()),
+            Options::default(),
+        );
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].starts_with("truncated.xlsx: not a readable Excel workbook"), "{}", problems[0]);
+        assert!(
+            problems[0].starts_with("truncated.xlsx: not a readable Excel workbook"),
+            "{}",
+            problems[0]
+        );
     }
 }

@@ -18,7 +18,10 @@ pub fn plan() -> Plan {
         Ok(plan) => plan,
         Err(error) => {
             let problems: Vec<String> = error.0.iter().map(ToString::to_string).collect();
-            panic!("the embedded Chengdu plan is invalid:\n{}", problems.join("\n"))
+            panic!(
+                "the embedded Chengdu plan is invalid:\n{}",
+                problems.join("\n")
+            )
         }
     }
 }

@@ -34,7 +34,15 @@ pub struct Diagnostic {
 impl fmt::Display for Diagnostic {
     /// `plan.toml:12:9: 错误：占比目标 120 超出 0–100 % 的范围 (share target 120 is outside 0–100 %)`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: 错误：{} ({})", self.file, self.line, self.column, self.kind.zh(), self.kind)?;
+        write!(
+            f,
+            "{}:{}:{}: 错误：{} ({})",
+            self.file,
+            self.line,
+            self.column,
+            self.kind.zh(),
+            self.kind
+        )?;
         if let Some(path) = &self.path {
             write!(f, " [{path}]")?;
         }
@@ -92,7 +100,9 @@ pub fn read_plan(file_name: &str, text: &str) -> Result<Plan, PlanFileError> {
     let mut header = root.get_ref().clone();
     let mut lists = Vec::new();
     for name in LISTS {
-        let Some(value) = header.get_mut(name) else { continue };
+        let Some(value) = header.get_mut(name) else {
+            continue;
+        };
         // Replace the list by an empty one so the header can be read without it.
         let taken = std::mem::replace(value.get_mut(), DeValue::Array(toml::de::DeArray::new()));
         let DeValue::Array(entries) = taken else {
@@ -107,7 +117,11 @@ pub fn read_plan(file_name: &str, text: &str) -> Result<Plan, PlanFileError> {
     let mut plan: Option<Plan> = match deserialize(header_value) {
         Ok(plan) => Some(plan),
         Err(e) => {
-            diagnostics.push(at(e.span().unwrap_or(0..0), None, ProblemKind::Shape(e.message().to_owned())));
+            diagnostics.push(at(
+                e.span().unwrap_or(0..0),
+                None,
+                ProblemKind::Shape(e.message().to_owned()),
+            ));
             None
         }
     };
@@ -154,7 +168,9 @@ pub fn read_plan(file_name: &str, text: &str) -> Result<Plan, PlanFileError> {
         kept.push((name, positions));
     }
 
-    let Some(plan) = plan else { return Err(PlanFileError(diagnostics)) };
+    let Some(plan) = plan else {
+        return Err(PlanFileError(diagnostics));
+    };
     let shape_failed = !diagnostics.is_empty();
     for problem in validate::check(&plan) {
         if shape_failed && matches!(problem.kind, ProblemKind::UnknownReference { .. }) {
@@ -228,7 +244,10 @@ impl<'t> LineIndex<'t> {
         let offset = offset.min(self.text.len());
         let line = self.starts.partition_point(|&start| start <= offset) - 1;
         let start = self.starts[line];
-        let column = self.text.get(start..offset).map_or(1, |s| s.chars().count() + 1);
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(1, |s| s.chars().count() + 1);
         (line + 1, column)
     }
 }

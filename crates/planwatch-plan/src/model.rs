@@ -25,7 +25,10 @@ pub struct Text {
 
 impl Text {
     pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Text {
-        Text { zh: zh.into(), en: Some(en.into()) }
+        Text {
+            zh: zh.into(),
+            en: Some(en.into()),
+        }
     }
 
     /// The English text where there is one, otherwise the Chinese.
@@ -439,7 +442,9 @@ impl Target {
     /// The target in the plan's own words, e.g. `>17600`, `6.0–8.0 %/年`, `累计 100`.
     pub fn describe_zh(&self, unit: &str) -> String {
         match self {
-            Target::Level { value, approximate, .. } => {
+            Target::Level {
+                value, approximate, ..
+            } => {
                 let about = if *approximate { "左右" } else { "" };
                 format!("{} {unit}{about}", fmt_num(*value))
             }
@@ -449,14 +454,21 @@ impl Target {
             }
             Target::Share { value, .. } => format!("{} %", fmt_num(*value)),
             Target::AverageGrowth { value, .. } => format!("年均增长 {} %", fmt_num(*value)),
-            Target::GrowthRange { min, max, basis, .. } => {
+            Target::GrowthRange {
+                min, max, basis, ..
+            } => {
                 let basis = match basis {
                     GrowthBasis::Real => "（可比价）",
                     GrowthBasis::Nominal => "",
                 };
                 format!("年均增长 {}—{} %{basis}", fmt_num(*min), fmt_num(*max))
             }
-            Target::Cumulative { value, approximate, strict, .. } => {
+            Target::Cumulative {
+                value,
+                approximate,
+                strict,
+                ..
+            } => {
                 let about = if *approximate { "左右" } else { "" };
                 let over = if *strict { "超过 " } else { "" };
                 format!("累计{over} {} {unit}{about}", fmt_num(*value))
@@ -747,7 +759,9 @@ impl SourceRef {
 
     /// The reference as a Chinese reader finds it: `五、（一）2`, `专栏16 第1项`.
     pub fn display_zh(&self) -> String {
-        let Some(parsed) = self.parse() else { return self.0.clone() };
+        let Some(parsed) = self.parse() else {
+            return self.0.clone();
+        };
         if parsed.column {
             let mut out = format!("专栏{}", parsed.parts[0]);
             if let Some(item) = parsed.parts.get(1) {

@@ -74,7 +74,10 @@ pub struct BadStatus(pub String);
 
 impl BadStatus {
     pub fn zh(&self) -> String {
-        format!("未知的数据状态“{}”（可用：初步、最终、修订、估计、预测）", self.0)
+        format!(
+            "未知的数据状态“{}”（可用：初步、最终、修订、估计、预测）",
+            self.0
+        )
     }
 }
 
@@ -87,9 +90,13 @@ impl FromStr for ObsStatus {
             "provisional" | "p" | "初步" | "初步数" | "快报" | "快报数" | "初步核算" => {
                 ObsStatus::Provisional
             }
-            "final" | "a" | "最终" | "最终数" | "正式" | "正式数" | "终核" => ObsStatus::Final,
+            "final" | "a" | "最终" | "最终数" | "正式" | "正式数" | "终核" => {
+                ObsStatus::Final
+            }
             "revised" | "r" | "修订" | "修订数" | "修正" => ObsStatus::Revised,
-            "estimated" | "e" | "估计" | "估计数" | "估算" | "推算" => ObsStatus::Estimated,
+            "estimated" | "e" | "估计" | "估计数" | "估算" | "推算" => {
+                ObsStatus::Estimated
+            }
             "forecast" | "f" | "预测" | "预测数" => ObsStatus::Forecast,
             _ => return Err(BadStatus(text.trim().to_owned())),
         })

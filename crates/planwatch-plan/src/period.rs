@@ -18,7 +18,10 @@ pub struct BadPeriod(pub String);
 
 impl BadPeriod {
     pub fn zh(&self) -> String {
-        format!("“{}”不是有效的时期（应写作 2023、2023Q1、2023-06、2023年第一季度 或 2023年6月）", self.0)
+        format!(
+            "“{}”不是有效的时期（应写作 2023、2023Q1、2023-06、2023年第一季度 或 2023年6月）",
+            self.0
+        )
     }
 }
 
@@ -88,7 +91,9 @@ impl FromStr for Period {
             .filter(|c| !c.is_whitespace())
             .collect::<String>()
             .to_uppercase();
-        let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+        let digits_end = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
         if digits_end != 4 {
             return Err(bad());
         }
@@ -102,17 +107,26 @@ impl FromStr for Period {
             return Ok(Period::Year(year));
         }
         // Quarters: Q1, 第一季度, 一季度, 1季度.
-        let quarter = rest
-            .strip_prefix('Q')
-            .or_else(|| rest.strip_suffix("季度").map(|q| q.trim_start_matches('第')));
+        let quarter = rest.strip_prefix('Q').or_else(|| {
+            rest.strip_suffix("季度")
+                .map(|q| q.trim_start_matches('第'))
+        });
         if let Some(q) = quarter {
             let q = chinese_or_arabic(q).ok_or_else(bad)?;
-            return if (1..=4).contains(&q) { Ok(Period::Quarter(year, q)) } else { Err(bad()) };
+            return if (1..=4).contains(&q) {
+                Ok(Period::Quarter(year, q))
+            } else {
+                Err(bad())
+            };
         }
         let month = rest.strip_prefix('M').unwrap_or(rest);
         let month = month.strip_suffix('月').unwrap_or(month);
         let m = chinese_or_arabic(month).ok_or_else(bad)?;
-        if (1..=12).contains(&m) { Ok(Period::Month(year, m)) } else { Err(bad()) }
+        if (1..=12).contains(&m) {
+            Ok(Period::Month(year, m))
+        } else {
+            Err(bad())
+        }
     }
 }
 
@@ -129,7 +143,12 @@ fn chinese_or_arabic(text: &str) -> Option<u8> {
     if !text.is_empty() && text.len() <= 2 && text.bytes().all(|b| b.is_ascii_digit()) {
         return text.parse().ok();
     }
-    let digit = |c: char| "〇一二三四五六七八九".chars().position(|d| d == c).map(|n| n as u8);
+    let digit = |c: char| {
+        "〇一二三四五六七八九"
+            .chars()
+            .position(|d| d == c)
+            .map(|n| n as u8)
+    };
     let chars: Vec<char> = text.chars().collect();
     match chars.as_slice() {
         ['十'] => Some(10),
@@ -171,7 +190,17 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_period() {
-        for text in ["", "23", "20235", "2023Q5", "2023-13", "2023年第五季度", "abcd", "2023-00", "1066"] {
+        for text in [
+            "",
+            "23",
+            "20235",
+            "2023Q5",
+            "2023-13",
+            "2023年第五季度",
+            "abcd",
+            "2023-00",
+            "1066",
+        ] {
             assert!(text.parse::<Period>().is_err(), "{text}");
         }
     }

@@ -65,7 +65,10 @@ mod tests {
     #[test]
     fn converts_within_a_base() {
         assert_eq!(conversion_factor("万元", "亿元"), Some(1e-4));
-        assert_eq!(conversion_factor("十亿元 (billion yuan)", "亿元"), Some(10.0));
+        assert_eq!(
+            conversion_factor("十亿元 (billion yuan)", "亿元"),
+            Some(10.0)
+        );
         assert_eq!(conversion_factor("万亿元", "亿元"), Some(1e4));
         assert_eq!(conversion_factor("万美元", "亿美元"), Some(1e-4));
         assert_eq!(conversion_factor("亿元", "亿元"), Some(1.0));

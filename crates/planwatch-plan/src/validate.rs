@@ -86,7 +86,9 @@ pub enum ProblemKind {
     InvertedYears { from: u16, to: u16 },
     #[error("the baseline year {baseline} is not before the target year {target}")]
     BaselineAfterTarget { baseline: u16, target: u16 },
-    #[error("year {year} is outside the plan, which runs from base year {base} to target year {target}")]
+    #[error(
+        "year {year} is outside the plan, which runs from base year {base} to target year {target}"
+    )]
     YearOutsidePlan { year: u16, base: u16, target: u16 },
     #[error("the base year {base} must come before the target year {target}")]
     BaseYearNotBeforeTarget { base: u16, target: u16 },
@@ -102,7 +104,9 @@ pub enum ProblemKind {
     EmptyUnit,
     #[error("an indicator of the plan's table (with a number) needs at least one target")]
     NoTargets,
-    #[error("text reference \"{0}\" is not of the form 5.1.2 (chapter.section.item) or c16.1 (专栏.item)")]
+    #[error(
+        "text reference \"{0}\" is not of the form 5.1.2 (chapter.section.item) or c16.1 (专栏.item)"
+    )]
     BadSourceRef(String),
     #[error("number {0} must be 1 or more")]
     ZeroNumber(u32),
@@ -165,9 +169,9 @@ impl ProblemKind {
             }
             ProblemKind::EmptyUnit => "单位为空".to_owned(),
             ProblemKind::NoTargets => "规划指标表中的指标（有序号）至少要有一个目标".to_owned(),
-            ProblemKind::BadSourceRef(r) => format!(
-                "原文位置“{r}”格式不对：应为 5.1.2（章.节.条）或 c16.1（专栏.项）"
-            ),
+            ProblemKind::BadSourceRef(r) => {
+                format!("原文位置“{r}”格式不对：应为 5.1.2（章.节.条）或 c16.1（专栏.项）")
+            }
             ProblemKind::ZeroNumber(n) => format!("序号 {n} 应从 1 开始"),
         }
     }
@@ -271,7 +275,13 @@ impl<'p> Checker<'p> {
             _ => unreachable!("no reference table for {what}"),
         };
         if !known {
-            self.report(path, ProblemKind::UnknownReference { what, code: code.to_owned() });
+            self.report(
+                path,
+                ProblemKind::UnknownReference {
+                    what,
+                    code: code.to_owned(),
+                },
+            );
         }
     }
 
@@ -285,13 +295,18 @@ impl<'p> Checker<'p> {
 
     fn source_ref(&mut self, path: Path, source_ref: &SourceRef) {
         if source_ref.parse().is_none() {
-            self.report(path.key("ref"), ProblemKind::BadSourceRef(source_ref.0.clone()));
+            self.report(
+                path.key("ref"),
+                ProblemKind::BadSourceRef(source_ref.0.clone()),
+            );
         }
     }
 
     fn code(&mut self, path: Path, code: &str) {
         let ok = code.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
-            && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !ok {
             self.report(path.key("code"), ProblemKind::BadCode(code.to_owned()));
         }
@@ -331,9 +346,11 @@ impl<'p> Checker<'p> {
         what: &'static str,
         codes: impl IntoIterator<Item = &'a str>,
     ) {
-        self.unique(list, "code", codes, |code: &str| ProblemKind::DuplicateCode {
-            what,
-            code: code.to_owned(),
+        self.unique(list, "code", codes, |code: &str| {
+            ProblemKind::DuplicateCode {
+                what,
+                code: code.to_owned(),
+            }
         });
     }
 
@@ -343,9 +360,8 @@ impl<'p> Checker<'p> {
         what: &'static str,
         numbers: impl IntoIterator<Item = u32>,
     ) {
-        self.unique(list, "number", numbers, |number| ProblemKind::DuplicateNumber {
-            what,
-            number,
+        self.unique(list, "number", numbers, |number| {
+            ProblemKind::DuplicateNumber { what, number }
         });
     }
 
@@ -390,29 +406,50 @@ impl<'p> Checker<'p> {
         }
         let Period { start, end } = plan.period;
         if start > end {
-            self.report(root.key("period"), ProblemKind::InvertedYears { from: start, to: end });
+            self.report(
+                root.key("period"),
+                ProblemKind::InvertedYears {
+                    from: start,
+                    to: end,
+                },
+            );
         } else if end != plan.target_year {
             self.report(
                 root.key("period"),
-                ProblemKind::PeriodMismatch { start, end, target: plan.target_year },
+                ProblemKind::PeriodMismatch {
+                    start,
+                    end,
+                    target: plan.target_year,
+                },
             );
         }
         for (i, outlook) in plan.outlook.iter().enumerate() {
             if outlook.year <= plan.target_year {
                 self.report(
                     root.at("outlook", i).key("year"),
-                    ProblemKind::OutlookTooEarly { year: outlook.year, target: plan.target_year },
+                    ProblemKind::OutlookTooEarly {
+                        year: outlook.year,
+                        target: plan.target_year,
+                    },
                 );
             }
             self.source_ref(root.at("outlook", i), &outlook.source_ref);
         }
-        self.reference(root.key("lead_department"), "department", &plan.lead_department);
+        self.reference(
+            root.key("lead_department"),
+            "department",
+            &plan.lead_department,
+        );
         self.reference(root.key("region"), "region", &plan.region);
     }
 
     fn check_dimensions(&mut self) {
         let plan = self.plan;
-        self.unique_codes("dimensions", "dimension", plan.dimensions.iter().map(|d| d.code.as_str()));
+        self.unique_codes(
+            "dimensions",
+            "dimension",
+            plan.dimensions.iter().map(|d| d.code.as_str()),
+        );
         for (i, dimension) in plan.dimensions.iter().enumerate() {
             let path = Path::default().at("dimensions", i);
             self.code(path.clone(), &dimension.code);
@@ -437,16 +474,28 @@ impl<'p> Checker<'p> {
 
     fn check_regions(&mut self) {
         let plan = self.plan;
-        self.unique_codes("regions", "region", plan.regions.iter().map(|r| r.code.as_str()));
+        self.unique_codes(
+            "regions",
+            "region",
+            plan.regions.iter().map(|r| r.code.as_str()),
+        );
         for (i, region) in plan.regions.iter().enumerate() {
             let path = Path::default().at("regions", i);
-            let six_digits = region.code.len() == 6 && region.code.bytes().all(|b| b.is_ascii_digit());
+            let six_digits =
+                region.code.len() == 6 && region.code.bytes().all(|b| b.is_ascii_digit());
             if region.kind.has_national_code() {
                 if !six_digits {
-                    self.report(path.key("code"), ProblemKind::BadRegionCode(region.code.clone()));
+                    self.report(
+                        path.key("code"),
+                        ProblemKind::BadRegionCode(region.code.clone()),
+                    );
                 }
             } else {
-                let slug = region.code.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+                let slug = region
+                    .code
+                    .bytes()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_alphabetic())
                     && region
                         .code
                         .bytes()
@@ -481,8 +530,16 @@ impl<'p> Checker<'p> {
 
     fn check_indicators(&mut self) {
         let plan = self.plan;
-        self.unique_codes("indicators", "indicator", plan.indicators.iter().map(|i| i.code.as_str()));
-        self.unique_numbers("indicators", "indicator", plan.indicators.iter().filter_map(|i| i.number));
+        self.unique_codes(
+            "indicators",
+            "indicator",
+            plan.indicators.iter().map(|i| i.code.as_str()),
+        );
+        self.unique_numbers(
+            "indicators",
+            "indicator",
+            plan.indicators.iter().filter_map(|i| i.number),
+        );
         for (i, indicator) in plan.indicators.iter().enumerate() {
             let path = Path::default().at("indicators", i);
             self.code(path.clone(), &indicator.code);
@@ -502,7 +559,11 @@ impl<'p> Checker<'p> {
             if let Some(lead) = &indicator.lead_department {
                 self.reference(path.key("lead_department"), "department", lead);
             }
-            self.references(path.key("departments"), "department", &indicator.departments);
+            self.references(
+                path.key("departments"),
+                "department",
+                &indicator.departments,
+            );
             self.source_ref(path.clone(), &indicator.source_ref);
             // Indicators of the plan's table need a target; others may be context series.
             if indicator.targets.is_empty() && indicator.is_headline() {
@@ -524,7 +585,10 @@ impl<'p> Checker<'p> {
                 if baseline.year >= due {
                     self.report(
                         bpath.key("year"),
-                        ProblemKind::BaselineAfterTarget { baseline: baseline.year, target: due },
+                        ProblemKind::BaselineAfterTarget {
+                            baseline: baseline.year,
+                            target: due,
+                        },
                     );
                 }
             }
@@ -539,8 +603,17 @@ impl<'p> Checker<'p> {
                 self.plan_year(path.key("year"), *year);
             }
             Target::LevelRange { min, max, year, .. } => {
-                if self.finite(path.key("min"), *min) && self.finite(path.key("max"), *max) && min > max {
-                    self.report(path.key("min"), ProblemKind::InvertedRange { min: *min, max: *max });
+                if self.finite(path.key("min"), *min)
+                    && self.finite(path.key("max"), *max)
+                    && min > max
+                {
+                    self.report(
+                        path.key("min"),
+                        ProblemKind::InvertedRange {
+                            min: *min,
+                            max: *max,
+                        },
+                    );
                 }
                 self.plan_year(path.key("year"), *year);
             }
@@ -556,27 +629,41 @@ impl<'p> Checker<'p> {
                 }
                 self.plan_year(path.key("year"), *year);
             }
-            Target::AverageGrowth { value, from, to, .. } => {
+            Target::AverageGrowth {
+                value, from, to, ..
+            } => {
                 if self.finite(path.key("value"), *value) && *value <= -100.0 {
                     self.report(path.key("value"), ProblemKind::GrowthBelowMinus100(*value));
                 }
                 self.year_span(&path, *from, *to);
             }
-            Target::GrowthRange { min, max, from, to, .. } => {
+            Target::GrowthRange {
+                min, max, from, to, ..
+            } => {
                 if self.finite(path.key("min"), *min) && self.finite(path.key("max"), *max) {
                     if min > max {
-                        self.report(path.key("min"), ProblemKind::InvertedRange { min: *min, max: *max });
+                        self.report(
+                            path.key("min"),
+                            ProblemKind::InvertedRange {
+                                min: *min,
+                                max: *max,
+                            },
+                        );
                     } else if *min <= -100.0 {
                         self.report(path.key("min"), ProblemKind::GrowthBelowMinus100(*min));
                     }
                 }
                 self.year_span(&path, *from, *to);
             }
-            Target::Cumulative { value, from, to, .. } => {
+            Target::Cumulative {
+                value, from, to, ..
+            } => {
                 self.finite(path.key("value"), *value);
                 self.year_span(&path, *from, *to);
             }
-            Target::Relative { reference, year, .. } => {
+            Target::Relative {
+                reference, year, ..
+            } => {
                 self.reference(path.key("reference"), "region", reference);
                 self.plan_year(path.key("year"), *year);
             }
@@ -591,19 +678,33 @@ impl<'p> Checker<'p> {
         }
         let (base, target) = (self.plan.base_year, self.plan.target_year);
         if base < target && (from < base || from > target) {
-            self.report(path.key("from"), ProblemKind::YearOutsidePlan { year: from, base, target });
+            self.report(
+                path.key("from"),
+                ProblemKind::YearOutsidePlan {
+                    year: from,
+                    base,
+                    target,
+                },
+            );
         }
         self.plan_year(path.key("to"), to);
     }
 
     fn check_industries(&mut self) {
         let plan = self.plan;
-        self.unique_codes("industries", "industry", plan.industries.iter().map(|i| i.code.as_str()));
+        self.unique_codes(
+            "industries",
+            "industry",
+            plan.industries.iter().map(|i| i.code.as_str()),
+        );
         self.unique(
             "industries",
             "number",
             plan.industries.iter().map(|i| (i.category, i.number)),
-            |(_, number)| ProblemKind::DuplicateNumber { what: "industry", number },
+            |(_, number)| ProblemKind::DuplicateNumber {
+                what: "industry",
+                number,
+            },
         );
         for (i, industry) in plan.industries.iter().enumerate() {
             let path = Path::default().at("industries", i);
@@ -627,7 +728,10 @@ impl<'p> Checker<'p> {
                 at.0.push(PathSeg::Index(i));
                 self.report(
                     at,
-                    ProblemKind::UnknownReference { what: "column", code: number.to_string() },
+                    ProblemKind::UnknownReference {
+                        what: "column",
+                        code: number.to_string(),
+                    },
                 );
             }
         }
@@ -635,7 +739,11 @@ impl<'p> Checker<'p> {
 
     fn check_layout(&mut self) {
         let plan = self.plan;
-        self.unique_codes("layout", "layout element", plan.layout.iter().map(|l| l.code.as_str()));
+        self.unique_codes(
+            "layout",
+            "layout element",
+            plan.layout.iter().map(|l| l.code.as_str()),
+        );
         for (i, element) in plan.layout.iter().enumerate() {
             let path = Path::default().at("layout", i);
             self.code(path.clone(), &element.code);
@@ -658,7 +766,11 @@ impl<'p> Checker<'p> {
 
     fn check_actions(&mut self) {
         let plan = self.plan;
-        self.unique_codes("actions", "action", plan.actions.iter().map(|a| a.code.as_str()));
+        self.unique_codes(
+            "actions",
+            "action",
+            plan.actions.iter().map(|a| a.code.as_str()),
+        );
         self.unique_numbers("actions", "action", plan.actions.iter().map(|a| a.number));
         for (i, action) in plan.actions.iter().enumerate() {
             let path = Path::default().at("actions", i);
@@ -677,7 +789,10 @@ impl<'p> Checker<'p> {
                 if !seen.insert(item.number) {
                     self.report(
                         ipath.key("number"),
-                        ProblemKind::DuplicateNumber { what: "action item", number: item.number },
+                        ProblemKind::DuplicateNumber {
+                            what: "action item",
+                            number: item.number,
+                        },
                     );
                 }
                 self.english(ipath.key("title"), "action item", &item.title);
@@ -700,7 +815,11 @@ impl<'p> Checker<'p> {
 
     fn check_measures(&mut self) {
         let plan = self.plan;
-        self.unique_numbers("measures", "measure", plan.measures.iter().map(|m| m.number));
+        self.unique_numbers(
+            "measures",
+            "measure",
+            plan.measures.iter().map(|m| m.number),
+        );
         for (i, measure) in plan.measures.iter().enumerate() {
             let path = Path::default().at("measures", i);
             self.number(path.clone(), measure.number);

@@ -54,14 +54,27 @@ pub struct ImportSettings {
 
 impl Default for ImportSettings {
     fn default() -> ImportSettings {
-        ImportSettings { change_bound_percent: 50.0, rollup_tolerance_percent: 0.5, strict: false, dry_run: false }
+        ImportSettings {
+            change_bound_percent: 50.0,
+            rollup_tolerance_percent: 0.5,
+            strict: false,
+            dry_run: false,
+        }
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum WarningKind {
-    LargeChange { previous: f64, value: f64, change_percent: f64, bound: f64 },
-    DistrictsAboveTotal { sum: f64, total: f64 },
+    LargeChange {
+        previous: f64,
+        value: f64,
+        change_percent: f64,
+        bound: f64,
+    },
+    DistrictsAboveTotal {
+        sum: f64,
+        total: f64,
+    },
 }
 
 /// A suspicious value: stored (with a flag) unless `strict`.
@@ -150,7 +163,17 @@ impl BulkLoad for SqliteConnection {
                 if i > 0 {
                     sql.push(',');
                 }
-                sql.push_str(&format!("(${},${},${},${},${},${},${},${})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8));
+                sql.push_str(&format!(
+                    "(${},${},${},${},${},${},${},${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 6,
+                    p + 7,
+                    p + 8
+                ));
             }
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (row, indicator_id, region_id) in chunk {
@@ -177,7 +200,9 @@ impl BulkLoad for SqliteConnection {
     }
 
     async fn drop_import_table(&mut self) -> sqlx::Result<()> {
-        sqlx::query("DROP TABLE temp.import_rows").execute(&mut *self).await?;
+        sqlx::query("DROP TABLE temp.import_rows")
+            .execute(&mut *self)
+            .await?;
         Ok(())
     }
 }
@@ -225,7 +250,9 @@ impl BulkLoad for PgConnection {
             .await?;
         // Temporary tables are never analysed automatically; without statistics the planner
         // guesses badly on the joins below.
-        sqlx::query("ANALYZE import_rows").execute(&mut *self).await?;
+        sqlx::query("ANALYZE import_rows")
+            .execute(&mut *self)
+            .await?;
         Ok(())
     }
 
@@ -297,12 +324,13 @@ impl Store {
         let rollup = Rollup::of(plan, &ids);
         with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
-            let same_file_as: Option<i64> =
-                sqlx::query_scalar("SELECT MAX(id) FROM batches WHERE plan_id = $1 AND checksum = $2")
-                    .bind(&plan.id)
-                    .bind(&batch.checksum)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let same_file_as: Option<i64> = sqlx::query_scalar(
+                "SELECT MAX(id) FROM batches WHERE plan_id = $1 AND checksum = $2",
+            )
+            .bind(&plan.id)
+            .bind(&batch.checksum)
+            .fetch_one(&mut *tx)
+            .await?;
             let batch_id: i64 = sqlx::query_scalar(
                 "INSERT INTO batches (plan_id, file_name, checksum, imported_by, imported_at)
                  VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -336,7 +364,8 @@ impl Store {
             }
             tx.index_import_table().await?;
 
-            let conflicts: Vec<(i64, f64, i64, f64)> = sqlx::query_as(CONFLICTS).fetch_all(&mut *tx).await?;
+            let conflicts: Vec<(i64, f64, i64, f64)> =
+                sqlx::query_as(CONFLICTS).fetch_all(&mut *tx).await?;
             if !conflicts.is_empty() {
                 return Err(ImportError::Conflicts(
                     conflicts
@@ -350,7 +379,11 @@ impl Store {
                         .collect(),
                 ));
             }
-            let revisions = sqlx::query(INSERT_REVISIONS).bind(batch_id).execute(&mut *tx).await?.rows_affected();
+            let revisions = sqlx::query(INSERT_REVISIONS)
+                .bind(batch_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             let distinct: i64 =
                 sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT DISTINCT indicator_id, region_id, period FROM import_rows) k")
                     .fetch_one(&mut *tx)
@@ -374,7 +407,10 @@ impl Store {
             .await?;
             let mut warnings = Vec::new();
             for (row, indicator_id, region_id, period, previous, value) in changes {
-                let Some(indicator) = ids.indicators.iter().position(|&id| id == indicator_id) else { continue };
+                let Some(indicator) = ids.indicators.iter().position(|&id| id == indicator_id)
+                else {
+                    continue;
+                };
                 if plan.indicators[indicator].is_percentage() {
                     continue;
                 }
@@ -404,13 +440,19 @@ impl Store {
             // Districts above the city total, for additive indicators.
             if let Some(sql) = rollup.sql() {
                 let sums: Vec<(i64, i32, f64, Option<f64>, i64)> =
-                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(batch_id).fetch_all(&mut *tx).await?;
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .bind(batch_id)
+                        .fetch_all(&mut *tx)
+                        .await?;
                 for (indicator_id, period, sum, total, row) in sums {
                     let Some(total) = total else { continue };
                     if sum <= total * (1.0 + settings.rollup_tolerance_percent / 100.0) + 1e-9 {
                         continue;
                     }
-                    let Some(indicator) = ids.indicators.iter().position(|&id| id == indicator_id) else { continue };
+                    let Some(indicator) = ids.indicators.iter().position(|&id| id == indicator_id)
+                    else {
+                        continue;
+                    };
                     sqlx::query(sqlx::AssertSqlSafe(format!(
                         "UPDATE observations SET flags = flags | 2 WHERE indicator_id = $1 AND period = $2
                          AND batch_id = $3 AND region_id IN ({})",
@@ -434,13 +476,15 @@ impl Store {
             if settings.strict && !warnings.is_empty() {
                 return Err(ImportError::Strict(warnings));
             }
-            sqlx::query("UPDATE batches SET rows_read = $1, revisions = $2, warnings = $3 WHERE id = $4")
-                .bind(rows as i64)
-                .bind(revisions as i64)
-                .bind(warnings.len() as i64)
-                .bind(batch_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE batches SET rows_read = $1, revisions = $2, warnings = $3 WHERE id = $4",
+            )
+            .bind(rows as i64)
+            .bind(revisions as i64)
+            .bind(warnings.len() as i64)
+            .bind(batch_id)
+            .execute(&mut *tx)
+            .await?;
             tx.drop_import_table().await?;
             let commit = revisions > 0 && !settings.dry_run;
             if commit {
@@ -478,7 +522,14 @@ impl Rollup {
             .enumerate()
             .filter(|(_, r)| {
                 r.parent.as_deref() == Some(plan.region.as_str())
-                    && matches!(r.kind, RegionKind::District | RegionKind::County | RegionKind::CountyCity | RegionKind::Province | RegionKind::City)
+                    && matches!(
+                        r.kind,
+                        RegionKind::District
+                            | RegionKind::County
+                            | RegionKind::CountyCity
+                            | RegionKind::Province
+                            | RegionKind::City
+                    )
             })
             .map(|(i, _)| ids.regions[i].to_string())
             .collect();

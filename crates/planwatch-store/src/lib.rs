@@ -16,9 +16,14 @@ mod query;
 use std::str::FromStr;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
-pub use crate::import::{BatchInfo, Conflict, Feed, ImportError, ImportOutcome, ImportSettings, StoreWarning, WarningKind};
+pub use crate::import::{
+    BatchInfo, Conflict, Feed, ImportError, ImportOutcome, ImportSettings, StoreWarning,
+    WarningKind,
+};
 pub use crate::plans::PlanSummary;
 pub use crate::query::{Batch, ObservationFilter, StoredObservation};
 
@@ -33,7 +38,9 @@ pub enum StoreError {
     UnknownPlan(String),
     #[error("the stored plan \"{0}\" cannot be read: {1}")]
     CorruptPlan(String, String),
-    #[error("\"{0}\" is not a database URL or path (use a file path, sqlite://PATH or postgres://…)")]
+    #[error(
+        "\"{0}\" is not a database URL or path (use a file path, sqlite://PATH or postgres://…)"
+    )]
     BadUrl(String),
 }
 
@@ -68,11 +75,17 @@ impl Store {
     /// PostgreSQL URL (`postgres://…`), an SQLite URL (`sqlite://PATH`) or a file path.
     pub async fn open(url: &str) -> Result<Store> {
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .connect(url)
+                .await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
             Db::Postgres(pool)
         } else {
-            let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
             if path.is_empty() {
                 return Err(StoreError::BadUrl(url.to_owned()));
             }
@@ -82,7 +95,10 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(std::time::Duration::from_secs(30));
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
             Db::Sqlite(pool)
         };
@@ -101,7 +117,9 @@ impl Store {
     /// Caches key on it.
     pub async fn version(&self) -> Result<i64> {
         let version: Option<i64> = with_db!(&self.db, |pool| {
-            sqlx::query_scalar("SELECT MAX(id) FROM batches").fetch_one(pool).await?
+            sqlx::query_scalar("SELECT MAX(id) FROM batches")
+                .fetch_one(pool)
+                .await?
         });
         Ok(version.unwrap_or(0))
     }

@@ -25,7 +25,8 @@ impl Store {
     /// Saves a plan (a new one, or a new version of one already stored). Indicators and regions
     /// keep their ids across versions; new ones get new ids.
     pub async fn save_plan(&self, plan: &Plan) -> Result<()> {
-        let document = serde_json::to_string(plan).map_err(|e| StoreError::CorruptPlan(plan.id.clone(), e.to_string()))?;
+        let document = serde_json::to_string(plan)
+            .map_err(|e| StoreError::CorruptPlan(plan.id.clone(), e.to_string()))?;
         with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
             sqlx::query(
@@ -61,38 +62,65 @@ impl Store {
     /// The stored plan with this id.
     pub async fn plan(&self, id: &str) -> Result<Plan> {
         let document: Option<String> = with_db!(&self.db, |pool| {
-            sqlx::query_scalar("SELECT document FROM plans WHERE id = $1").bind(id).fetch_optional(pool).await?
+            sqlx::query_scalar("SELECT document FROM plans WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
         });
         let document = document.ok_or_else(|| StoreError::UnknownPlan(id.to_owned()))?;
-        serde_json::from_str(&document).map_err(|e| StoreError::CorruptPlan(id.to_owned(), e.to_string()))
+        serde_json::from_str(&document)
+            .map_err(|e| StoreError::CorruptPlan(id.to_owned(), e.to_string()))
     }
 
     pub async fn plans(&self) -> Result<Vec<PlanSummary>> {
         let rows: Vec<(String, String, String)> = with_db!(&self.db, |pool| {
-            sqlx::query_as("SELECT id, title, updated_at FROM plans ORDER BY id").fetch_all(pool).await?
+            sqlx::query_as("SELECT id, title, updated_at FROM plans ORDER BY id")
+                .fetch_all(pool)
+                .await?
         });
-        Ok(rows.into_iter().map(|(id, title, updated_at)| PlanSummary { id, title, updated_at }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(id, title, updated_at)| PlanSummary {
+                id,
+                title,
+                updated_at,
+            })
+            .collect())
     }
 
     /// Ids of the plan's indicators and regions, in the plan's order.
     pub(crate) async fn plan_ids(&self, plan: &Plan) -> Result<PlanIds> {
-        let (indicators, regions): (Vec<(String, i64)>, Vec<(String, i64)>) = with_db!(&self.db, |pool| {
-            let indicators = sqlx::query_as("SELECT code, id FROM indicators WHERE plan_id = $1")
-                .bind(&plan.id)
-                .fetch_all(pool)
-                .await?;
-            let regions =
-                sqlx::query_as("SELECT code, id FROM regions WHERE plan_id = $1").bind(&plan.id).fetch_all(pool).await?;
-            (indicators, regions)
-        });
+        let (indicators, regions): (Vec<(String, i64)>, Vec<(String, i64)>) =
+            with_db!(&self.db, |pool| {
+                let indicators =
+                    sqlx::query_as("SELECT code, id FROM indicators WHERE plan_id = $1")
+                        .bind(&plan.id)
+                        .fetch_all(pool)
+                        .await?;
+                let regions = sqlx::query_as("SELECT code, id FROM regions WHERE plan_id = $1")
+                    .bind(&plan.id)
+                    .fetch_all(pool)
+                    .await?;
+                (indicators, regions)
+            });
         let indicators: HashMap<String, i64> = indicators.into_iter().collect();
         let regions: HashMap<String, i64> = regions.into_iter().collect();
         let lookup = |map: &HashMap<String, i64>, code: &str| {
-            map.get(code).copied().ok_or_else(|| StoreError::UnknownPlan(plan.id.clone()))
+            map.get(code)
+                .copied()
+                .ok_or_else(|| StoreError::UnknownPlan(plan.id.clone()))
         };
         Ok(PlanIds {
-            indicators: plan.indicators.iter().map(|i| lookup(&indicators, &i.code)).collect::<Result<_>>()?,
-            regions: plan.regions.iter().map(|r| lookup(&regions, &r.code)).collect::<Result<_>>()?,
+            indicators: plan
+                .indicators
+                .iter()
+                .map(|i| lookup(&indicators, &i.code))
+                .collect::<Result<_>>()?,
+            regions: plan
+                .regions
+                .iter()
+                .map(|r| lookup(&regions, &r.code))
+                .collect::<Result<_>>()?,
         })
     }
 }

@@ -53,14 +53,44 @@ pub struct Batch {
     pub warnings: i64,
 }
 
-type Row = (String, String, i32, i32, f64, i32, Option<String>, Option<String>, i32, i64, i64, String, String, String);
+type Row = (
+    String,
+    String,
+    i32,
+    i32,
+    f64,
+    i32,
+    Option<String>,
+    Option<String>,
+    i32,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+);
 
-const COLUMNS: &str = "i.code, r.code, o.period, o.revision, o.value, o.status, o.source, o.note, o.flags,
+const COLUMNS: &str =
+    "i.code, r.code, o.period, o.revision, o.value, o.status, o.source, o.note, o.flags,
      o.batch_id, o.source_row, b.file_name, b.imported_at, b.imported_by";
 
 fn stored(row: Row) -> Option<StoredObservation> {
-    let (indicator, region, period, revision, value, status, source, note, flags, batch_id, source_row, file_name, imported_at, imported_by) =
-        row;
+    let (
+        indicator,
+        region,
+        period,
+        revision,
+        value,
+        status,
+        source,
+        note,
+        flags,
+        batch_id,
+        source_row,
+        file_name,
+        imported_at,
+        imported_by,
+    ) = row;
     Some(StoredObservation {
         indicator,
         region,
@@ -83,8 +113,18 @@ impl Store {
     /// The latest revision (or the one known as of a date) of each observation of the plan that
     /// passes the filter, in a stable order: indicator (in the plan's order), region (likewise),
     /// period.
-    pub async fn observations(&self, plan: &Plan, filter: &ObservationFilter) -> Result<Vec<StoredObservation>> {
-        let as_of = filter.as_of.as_ref().map(|d| if d.len() == 10 { format!("{d} 23:59:59") } else { d.clone() });
+    pub async fn observations(
+        &self,
+        plan: &Plan,
+        filter: &ObservationFilter,
+    ) -> Result<Vec<StoredObservation>> {
+        let as_of = filter.as_of.as_ref().map(|d| {
+            if d.len() == 10 {
+                format!("{d} 23:59:59")
+            } else {
+                d.clone()
+            }
+        });
         let mut sql = format!(
             "SELECT {COLUMNS} FROM observations o
              JOIN indicators i ON i.id = o.indicator_id
@@ -119,19 +159,28 @@ impl Store {
         }
         let as_of = as_of.unwrap_or_else(|| "9999-12-31 23:59:59".to_owned());
         let rows: Vec<Row> = with_db!(&self.db, |pool| {
-            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&plan.id).bind(&as_of);
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(&plan.id)
+                .bind(&as_of);
             for value in &binds {
                 query = query.bind(value);
             }
             query.fetch_all(pool).await?
         });
-        let mut observations: Vec<StoredObservation> = rows.into_iter().filter_map(stored).collect();
+        let mut observations: Vec<StoredObservation> =
+            rows.into_iter().filter_map(stored).collect();
         sort_in_plan_order(plan, &mut observations);
         Ok(observations)
     }
 
     /// Every revision of one observation, oldest first.
-    pub async fn history(&self, plan: &Plan, indicator: &str, region: &str, period: Period) -> Result<Vec<StoredObservation>> {
+    pub async fn history(
+        &self,
+        plan: &Plan,
+        indicator: &str,
+        region: &str,
+        period: Period,
+    ) -> Result<Vec<StoredObservation>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM observations o
              JOIN indicators i ON i.id = o.indicator_id
@@ -154,27 +203,41 @@ impl Store {
 
     /// The plan's import batches, newest first.
     pub async fn batches(&self, plan_id: &str) -> Result<Vec<Batch>> {
-        let rows: Vec<(i64, String, String, String, String, i64, i64, i64)> = with_db!(&self.db, |pool| {
-            sqlx::query_as(
+        let rows: Vec<(i64, String, String, String, String, i64, i64, i64)> = with_db!(
+            &self.db,
+            |pool| {
+                sqlx::query_as(
                 "SELECT id, file_name, checksum, imported_by, imported_at, rows_read, revisions, warnings
                  FROM batches WHERE plan_id = $1 ORDER BY id DESC",
             )
             .bind(plan_id)
             .fetch_all(pool)
             .await?
-        });
+            }
+        );
         Ok(rows
             .into_iter()
-            .map(|(id, file_name, checksum, imported_by, imported_at, rows_read, revisions, warnings)| Batch {
-                id,
-                file_name,
-                checksum,
-                imported_by,
-                imported_at,
-                rows_read,
-                revisions,
-                warnings,
-            })
+            .map(
+                |(
+                    id,
+                    file_name,
+                    checksum,
+                    imported_by,
+                    imported_at,
+                    rows_read,
+                    revisions,
+                    warnings,
+                )| Batch {
+                    id,
+                    file_name,
+                    checksum,
+                    imported_by,
+                    imported_at,
+                    rows_read,
+                    revisions,
+                    warnings,
+                },
+            )
             .collect())
     }
 }
@@ -188,12 +251,23 @@ pub(crate) fn sort_in_plan_order(plan: &Plan, observations: &mut [StoredObservat
         .enumerate()
         .map(|(i, ind)| (ind.code.as_str(), (ind.number.unwrap_or(u32::MAX), i)))
         .collect();
-    let region_rank: HashMap<&str, usize> = plan.regions.iter().enumerate().map(|(i, r)| (r.code.as_str(), i)).collect();
+    let region_rank: HashMap<&str, usize> = plan
+        .regions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.code.as_str(), i))
+        .collect();
     observations.sort_by(|a, b| {
         let key = |o: &StoredObservation| {
             (
-                indicator_rank.get(o.indicator.as_str()).copied().unwrap_or((u32::MAX, usize::MAX)),
-                region_rank.get(o.region.as_str()).copied().unwrap_or(usize::MAX),
+                indicator_rank
+                    .get(o.indicator.as_str())
+                    .copied()
+                    .unwrap_or((u32::MAX, usize::MAX)),
+                region_rank
+                    .get(o.region.as_str())
+                    .copied()
+                    .unwrap_or(usize::MAX),
                 o.period.key(),
             )
         };

@@ -1,20 +1,81 @@
 //! One module per subcommand group; each exposes its clap arguments and a `run`.
 
+mod data;
 mod plan;
+mod synth;
 
 use clap::Subcommand;
 
 use crate::Outcome;
+
+pub(crate) use data::StoreArgs;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Show, check and describe plans (规划)
     #[command(subcommand)]
     Plan(plan::PlanCommand),
+    /// Create a store holding a plan, optionally with the sample data (初始化)
+    #[command(after_help = "\
+Examples:
+  planwatch init                                   ./planwatch.db with the Chengdu plan
+  planwatch init --sample-data                     … and the sample data set of data/
+  planwatch --db postgres://localhost/planwatch init
+  planwatch init --plan my-plan.toml")]
+    Init(data::InitArgs),
+    /// Import observations from CSV or Excel files (导入数据)
+    #[command(after_help = "\
+Examples:
+  planwatch import figures.csv                     Long or wide layout, UTF-8 or GBK
+  planwatch import 锦江区2025.xlsx --strict        Warnings count as errors
+  planwatch import revised.csv --dry-run           Check only
+  planwatch import yearbook.csv --known-since 2024-09-30 --status revised
+
+Every problem is reported with file, row and column; a file with any error stores nothing.
+Re-importing a file changes nothing; a different value for the same key is a new revision.")]
+    Import(data::ImportArgs),
+    /// Export the latest observations as CSV, XLSX or SDMX-CSV (导出数据)
+    #[command(after_help = "\
+Examples:
+  planwatch export > all.csv
+  planwatch export --format xlsx -o data.xlsx --indicator retail_sales,goods_trade
+  planwatch export --format sdmx-csv --region 510100 --from 2021 --to 2025
+  planwatch export --as-of 2024-12-31              What was known at the end of 2024")]
+    Export(data::ExportArgs),
+    /// Write an XLSX template for a reporter to fill in and import back (填报模板)
+    #[command(after_help = "\
+Examples:
+  planwatch template --region 510104 --year 2025   template-510104-2025.xlsx")]
+    Template(data::TemplateArgs),
+    /// Revision history and import batches (数据修订与导入记录)
+    #[command(subcommand)]
+    Data(data::DataCommand),
+    /// Generate a synthetic national-scale plan and data set for benchmarks (合成数据)
+    #[command(after_help = "\
+Examples:
+  planwatch synth --out /tmp/national               3 000 counties × 50 indicators × 120 months
+  planwatch synth --regions 100 --months 12 --out /tmp/small")]
+    Synth(synth::SynthArgs),
 }
 
-pub(crate) fn run(command: Command) -> anyhow::Result<Outcome> {
+pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome> {
     match command {
         Command::Plan(command) => plan::run(command),
+        Command::Synth(args) => synth::run(&args),
+        command => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                match command {
+                    Command::Init(args) => data::init(store, &args).await,
+                    Command::Import(args) => data::import(store, &args).await,
+                    Command::Export(args) => data::export(store, &args).await,
+                    Command::Template(args) => data::template(store, &args).await,
+                    Command::Data(command) => data::data(store, &command).await,
+                    Command::Plan(_) | Command::Synth(_) => unreachable!("handled above"),
+                }
+            })
+        }
     }
 }

@@ -110,14 +110,18 @@ fn read_text(file: &Path) -> anyhow::Result<String> {
 
 /// Reads the plan named on the command line, or the built-in one.
 fn load(plan: Option<&Path>) -> anyhow::Result<Result<Plan, Outcome>> {
-    let Some(file) = plan else { return Ok(Ok(chengdu::plan())) };
+    let Some(file) = plan else {
+        return Ok(Ok(chengdu::plan()));
+    };
     let text = read_text(file)?;
-    Ok(read_plan(&file.display().to_string(), &text).map_err(|error| {
-        for diagnostic in &error.0 {
-            eprintln!("{diagnostic}");
-        }
-        Outcome::InvalidInput
-    }))
+    Ok(
+        read_plan(&file.display().to_string(), &text).map_err(|error| {
+            for diagnostic in &error.0 {
+                eprintln!("{diagnostic}");
+            }
+            Outcome::InvalidInput
+        }),
+    )
 }
 
 fn show(args: &ShowArgs) -> anyhow::Result<Outcome> {
@@ -156,7 +160,10 @@ fn print_summary(plan: &Plan) {
         plan.base_year,
         plan.target_year
     );
-    println!("牵头部门 Lead department: {}", department(&plan.lead_department));
+    println!(
+        "牵头部门 Lead department: {}",
+        department(&plan.lead_department)
+    );
     let headline = plan.indicators.iter().filter(|i| i.is_headline()).count();
     let producer = plan
         .industries
@@ -182,7 +189,7 @@ fn print_summary(plan: &Plan) {
     println!();
 }
 
-fn new_table(header: &[&str]) -> Table {
+pub(crate) fn new_table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table
         .load_style(UTF8_FULL_CONDENSED)
@@ -192,19 +199,29 @@ fn new_table(header: &[&str]) -> Table {
 }
 
 fn indicator_table(plan: &Plan) -> Table {
-    let mut table = new_table(&["序号 No.", "代码 Code", "指标 Indicator", "单位 Unit", "目标 Target", "基期 Baseline", "属性 Nature"]);
+    let mut table = new_table(&[
+        "序号 No.",
+        "代码 Code",
+        "指标 Indicator",
+        "单位 Unit",
+        "目标 Target",
+        "基期 Baseline",
+        "属性 Nature",
+    ]);
     for indicator in &plan.indicators {
         let targets: Vec<String> = indicator
             .targets
             .iter()
             .map(|t| format!("{}（{}年）", t.describe_zh(&indicator.unit), t.due_year()))
             .collect();
-        let baseline = indicator
-            .baseline
-            .as_ref()
-            .map_or_else(|| "—".to_owned(), |b| format!("{}（{}年）", fmt_num(b.value), b.year));
+        let baseline = indicator.baseline.as_ref().map_or_else(
+            || "—".to_owned(),
+            |b| format!("{}（{}年）", fmt_num(b.value), b.year),
+        );
         table.add_row(vec![
-            indicator.number.map_or_else(|| "—".to_owned(), |n| n.to_string()),
+            indicator
+                .number
+                .map_or_else(|| "—".to_owned(), |n| n.to_string()),
             indicator.code.clone(),
             indicator.name.zh.clone(),
             indicator.unit.clone(),
@@ -220,7 +237,13 @@ fn section_table(plan: &Plan, section: Section) -> Table {
     match section {
         Section::Indicators => indicator_table(plan),
         Section::Regions => {
-            let mut table = new_table(&["代码 Code", "名称 Name", "类型 Kind", "上级 Parent", "重叠 Overlaps"]);
+            let mut table = new_table(&[
+                "代码 Code",
+                "名称 Name",
+                "类型 Kind",
+                "上级 Parent",
+                "重叠 Overlaps",
+            ]);
             for region in &plan.regions {
                 table.add_row(vec![
                     region.code.clone(),
@@ -244,7 +267,13 @@ fn section_table(plan: &Plan, section: Section) -> Table {
             table
         }
         Section::Industries => {
-            let mut table = new_table(&["类别 Category", "序号", "产业 Industry", "2025年目标 Target", "专栏 Columns"]);
+            let mut table = new_table(&[
+                "类别 Category",
+                "序号",
+                "产业 Industry",
+                "2025年目标 Target",
+                "专栏 Columns",
+            ]);
             for industry in &plan.industries {
                 table.add_row(vec![
                     industry.category.label_zh().to_owned(),
@@ -257,7 +286,8 @@ fn section_table(plan: &Plan, section: Section) -> Table {
             table
         }
         Section::Layout => {
-            let mut table = new_table(&["类型 Group", "代码 Code", "名称 Name", "涉及地区 Regions"]);
+            let mut table =
+                new_table(&["类型 Group", "代码 Code", "名称 Name", "涉及地区 Regions"]);
             for element in &plan.layout {
                 table.add_row(vec![
                     element.group.label_zh().to_owned(),
@@ -269,7 +299,13 @@ fn section_table(plan: &Plan, section: Section) -> Table {
             table
         }
         Section::Zones => {
-            let mut table = new_table(&["序号", "产业生态圈", "重点产业链", "主要承载地", "协同发展地"]);
+            let mut table = new_table(&[
+                "序号",
+                "产业生态圈",
+                "重点产业链",
+                "主要承载地",
+                "协同发展地",
+            ]);
             for zone in &plan.zones {
                 table.add_row(vec![
                     zone.number.to_string(),
@@ -284,10 +320,16 @@ fn section_table(plan: &Plan, section: Section) -> Table {
         Section::Actions => {
             let mut table = new_table(&["任务 Action", "条目 Items", "专栏 Columns"]);
             for action in &plan.actions {
-                let items: Vec<String> =
-                    action.items.iter().map(|i| format!("{}. {}", i.number, i.title.zh)).collect();
+                let items: Vec<String> = action
+                    .items
+                    .iter()
+                    .map(|i| format!("{}. {}", i.number, i.title.zh))
+                    .collect();
                 table.add_row(vec![
-                    format!("（{}）{}，{}", action.number, action.title.zh, action.aim.zh),
+                    format!(
+                        "（{}）{}，{}",
+                        action.number, action.title.zh, action.aim.zh
+                    ),
                     items.join("\n"),
                     join_numbers(&action.columns),
                 ]);
@@ -300,9 +342,17 @@ fn section_table(plan: &Plan, section: Section) -> Table {
                 let items: Vec<String> = column
                     .items
                     .iter()
-                    .map(|i| i.heading.as_ref().map_or_else(|| shorten(&i.text.zh), |h| h.zh.clone()))
+                    .map(|i| {
+                        i.heading
+                            .as_ref()
+                            .map_or_else(|| shorten(&i.text.zh), |h| h.zh.clone())
+                    })
                     .collect();
-                table.add_row(vec![column.number.to_string(), column.title.zh.clone(), items.join("\n")]);
+                table.add_row(vec![
+                    column.number.to_string(),
+                    column.title.zh.clone(),
+                    items.join("\n"),
+                ]);
             }
             table
         }
@@ -317,12 +367,20 @@ fn section_table(plan: &Plan, section: Section) -> Table {
 }
 
 fn join_numbers(numbers: &[u32]) -> String {
-    numbers.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+    numbers
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The first 30 characters of a long text.
 fn shorten(text: &str) -> String {
     let mut chars = text.chars();
     let head: String = chars.by_ref().take(30).collect();
-    if chars.next().is_some() { format!("{head}…") } else { head }
+    if chars.next().is_some() {
+        format!("{head}…")
+    } else {
+        head
+    }
 }

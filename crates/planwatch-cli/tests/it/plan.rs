@@ -6,7 +6,11 @@ use crate::{planwatch, repo_root, stderr, stdout};
 fn version_and_help_on_every_command() {
     let version = planwatch(&["--version"]);
     assert!(version.status.success());
-    assert!(stdout(&version).starts_with("planwatch "), "{}", stdout(&version));
+    assert!(
+        stdout(&version).starts_with("planwatch "),
+        "{}",
+        stdout(&version)
+    );
 
     for args in [
         &["--help"][..],
@@ -18,7 +22,10 @@ fn version_and_help_on_every_command() {
         let output = planwatch(args);
         assert!(output.status.success(), "{args:?}");
         let help = stdout(&output);
-        assert!(help.contains("Examples:"), "{args:?} has no examples:\n{help}");
+        assert!(
+            help.contains("Examples:"),
+            "{args:?} has no examples:\n{help}"
+        );
         assert!(help.contains("planwatch"), "{args:?}");
     }
 }
@@ -37,9 +44,19 @@ fn plan_show_prints_the_whole_indicator_table() {
     assert!(text.contains("成都市“十四五”服务业发展规划"));
     assert!(text.contains("成府函〔2022〕56号"));
     for name in [
-        "服务业增加值", "社会消费品零售总额", "货物进出口总额", "服务业对经济增长贡献率",
-        "消费对经济增长的贡献率", "数字贸易进出口年均增速", "跨境电子商务交易额", "对外投资协议投资总额",
-        "金融业增加值", "物流业增加值", "会展业总收入", "文创业增加值", "旅游业总收入年均增速",
+        "服务业增加值",
+        "社会消费品零售总额",
+        "货物进出口总额",
+        "服务业对经济增长贡献率",
+        "消费对经济增长的贡献率",
+        "数字贸易进出口年均增速",
+        "跨境电子商务交易额",
+        "对外投资协议投资总额",
+        "金融业增加值",
+        "物流业增加值",
+        "会展业总收入",
+        "文创业增加值",
+        "旅游业总收入年均增速",
         "节能环保服务营业收入",
     ] {
         assert!(text.contains(name), "{name} missing from plan show");
@@ -61,7 +78,10 @@ fn plan_show_sections() {
     ] {
         let output = planwatch(&["plan", "show", "--section", section]);
         assert!(output.status.success(), "{section}");
-        assert!(stdout(&output).contains(expected), "{section} lacks {expected}");
+        assert!(
+            stdout(&output).contains(expected),
+            "{section} lacks {expected}"
+        );
     }
 }
 
@@ -87,7 +107,10 @@ fn plan_show_json_has_the_documented_shape() {
 
 #[test]
 fn plan_check_accepts_the_shipped_plans() {
-    for file in ["plans/chengdu-services-2021-2025.toml", "plans/example-minimal.toml"] {
+    for file in [
+        "plans/chengdu-services-2021-2025.toml",
+        "plans/example-minimal.toml",
+    ] {
         let output = planwatch(&["plan", "check", repo_root().join(file).to_str().unwrap()]);
         assert!(output.status.success(), "{file}: {}", stderr(&output));
         assert!(stdout(&output).contains("通过 ok"));
@@ -104,7 +127,10 @@ fn plan_check_reports_file_line_column_and_exits_1() {
     assert_eq!(output.status.code(), Some(1));
     let errors = stderr(&output);
     assert!(
-        errors.contains(&format!("{}:74:38: 错误：占比目标 120 超出 0–100 % 的范围", broken.display())),
+        errors.contains(&format!(
+            "{}:74:38: 错误：占比目标 120 超出 0–100 % 的范围",
+            broken.display()
+        )),
         "{errors}"
     );
     assert!(errors.contains("1 个问题 problem(s)"), "{errors}");

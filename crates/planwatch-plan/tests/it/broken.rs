@@ -17,7 +17,12 @@ fn check(edits: &[(&str, &str)], expected: &[&str]) {
         Ok(_) => Vec::new(),
         Err(error) => error.0.iter().map(ToString::to_string).collect(),
     };
-    assert_eq!(actual, expected, "\n--- actual ---\n{}\n", actual.join("\n"));
+    assert_eq!(
+        actual,
+        expected,
+        "\n--- actual ---\n{}\n",
+        actual.join("\n")
+    );
 }
 
 #[test]
@@ -28,8 +33,13 @@ fn the_example_plan_is_valid() {
 #[test]
 fn unknown_target_kind() {
     check(
-        &[(r#"{ kind = "share", value = 45"#, r#"{ kind = "percent", value = 45"#)],
-        &["broken.toml:74:21: 错误：结构错误：未知的取值 `percent`, expected one of `level`, `strict_level`, `level_range`, `share`, `average_growth`, `growth_range`, `cumulative`, `relative`, `qualitative` (unknown variant `percent`, expected one of `level`, `strict_level`, `level_range`, `share`, `average_growth`, `growth_range`, `cumulative`, `relative`, `qualitative`) [indicators[1]]"],
+        &[(
+            r#"{ kind = "share", value = 45"#,
+            r#"{ kind = "percent", value = 45"#,
+        )],
+        &[
+            "broken.toml:74:21: 错误：结构错误：未知的取值 `percent`, expected one of `level`, `strict_level`, `level_range`, `share`, `average_growth`, `growth_range`, `cumulative`, `relative`, `qualitative` (unknown variant `percent`, expected one of `level`, `strict_level`, `level_range`, `share`, `average_growth`, `growth_range`, `cumulative`, `relative`, `qualitative`) [indicators[1]]",
+        ],
     );
 }
 
@@ -37,31 +47,48 @@ fn unknown_target_kind() {
 fn share_target_over_100_percent() {
     check(
         &[("value = 45", "value = 120")],
-        &["broken.toml:74:38: 错误：占比目标 120 超出 0–100 % 的范围 (share target 120 is outside 0–100 %) [indicators[1].targets[0].value]"],
+        &[
+            "broken.toml:74:38: 错误：占比目标 120 超出 0–100 % 的范围 (share target 120 is outside 0–100 %) [indicators[1].targets[0].value]",
+        ],
     );
 }
 
 #[test]
 fn duplicate_indicator_code() {
     check(
-        &[(r#"code = "online_retail_share""#, r#"code = "retail_sales""#)],
-        &["broken.toml:64:8: 错误：指标代码“retail_sales”重复 (duplicate indicator code \"retail_sales\") [indicators[1].code]"],
+        &[(
+            r#"code = "online_retail_share""#,
+            r#"code = "retail_sales""#,
+        )],
+        &[
+            "broken.toml:64:8: 错误：指标代码“retail_sales”重复 (duplicate indicator code \"retail_sales\") [indicators[1].code]",
+        ],
     );
 }
 
 #[test]
 fn baseline_year_after_target_year() {
     check(
-        &[("baseline = { value = 30, year = 2020", "baseline = { value = 30, year = 2026")],
-        &["broken.toml:73:33: 错误：基期年份 2026 不早于目标年份 2025 (the baseline year 2026 is not before the target year 2025) [indicators[1].baseline.year]"],
+        &[(
+            "baseline = { value = 30, year = 2020",
+            "baseline = { value = 30, year = 2026",
+        )],
+        &[
+            "broken.toml:73:33: 错误：基期年份 2026 不早于目标年份 2025 (the baseline year 2026 is not before the target year 2025) [indicators[1].baseline.year]",
+        ],
     );
 }
 
 #[test]
 fn region_code_not_six_digits() {
     check(
-        &[(r#"code = "440103""#, r#"code = "44013""#), (r#"overlaps = ["440103"]"#, r#"overlaps = ["44013"]"#)],
-        &["broken.toml:33:8: 错误：地区代码“44013”不是 6 位 GB/T 2260 代码；没有国家代码的功能区须写 kind = \"managed_area\" (region code \"44013\" is not a 6-digit GB/T 2260 code; a managed area without a national code needs kind = \"managed_area\") [regions[1].code]"],
+        &[
+            (r#"code = "440103""#, r#"code = "44013""#),
+            (r#"overlaps = ["440103"]"#, r#"overlaps = ["44013"]"#),
+        ],
+        &[
+            "broken.toml:33:8: 错误：地区代码“44013”不是 6 位 GB/T 2260 代码；没有国家代码的功能区须写 kind = \"managed_area\" (region code \"44013\" is not a 6-digit GB/T 2260 code; a managed area without a national code needs kind = \"managed_area\") [regions[1].code]",
+        ],
     );
 }
 
@@ -69,15 +96,22 @@ fn region_code_not_six_digits() {
 fn managed_area_with_a_numeric_code() {
     check(
         &[(r#"code = "newtown""#, r#"code = "440199""#)],
-        &["broken.toml:39:8: 错误：功能区代码“440199”应为 ASCII 简码（字母、数字、_ 或 -），不能是 6 位数字 (managed-area code \"440199\" must be an ASCII slug (letters, digits, _ or -), not a 6-digit code) [regions[2].code]"],
+        &[
+            "broken.toml:39:8: 错误：功能区代码“440199”应为 ASCII 简码（字母、数字、_ 或 -），不能是 6 位数字 (managed-area code \"440199\" must be an ASCII slug (letters, digits, _ or -), not a 6-digit code) [regions[2].code]",
+        ],
     );
 }
 
 #[test]
 fn unknown_department() {
     check(
-        &[(r#"departments = ["statistics"]"#, r#"departments = ["statistic"]"#)],
-        &["broken.toml:55:16: 错误：未知的部门“statistic”：本规划中没有定义 (unknown department \"statistic\": it is not defined in this plan) [indicators[0].departments[0]]"],
+        &[(
+            r#"departments = ["statistics"]"#,
+            r#"departments = ["statistic"]"#,
+        )],
+        &[
+            "broken.toml:55:16: 错误：未知的部门“statistic”：本规划中没有定义 (unknown department \"statistic\": it is not defined in this plan) [indicators[0].departments[0]]",
+        ],
     );
 }
 
@@ -85,7 +119,9 @@ fn unknown_department() {
 fn toml_syntax_error() {
     check(
         &[(r#"unit = "%""#, r#"unit = "%"#)],
-        &["broken.toml:67:10: 错误：TOML 语法错误：invalid basic string, expected `\"` (TOML syntax: invalid basic string, expected `\"`)"],
+        &[
+            "broken.toml:67:10: 错误：TOML 语法错误：invalid basic string, expected `\"` (TOML syntax: invalid basic string, expected `\"`)",
+        ],
     );
 }
 
@@ -93,7 +129,9 @@ fn toml_syntax_error() {
 fn missing_required_field() {
     check(
         &[("unit = \"亿美元\"\n", "")],
-        &["broken.toml:76:1: 错误：结构错误：缺少字段 `unit` (missing field `unit`) [indicators[2]]"],
+        &[
+            "broken.toml:76:1: 错误：结构错误：缺少字段 `unit` (missing field `unit`) [indicators[2]]",
+        ],
     );
 }
 
@@ -101,8 +139,14 @@ fn missing_required_field() {
 fn inverted_growth_range_and_year_outside_the_plan() {
     check(
         &[
-            (r#"{ kind = "average_growth", value = 7, from = 2020, to = 2025"#, r#"{ kind = "growth_range", min = 8, max = 6, from = 2020, to = 2025, basis = "real""#),
-            (r#"{ kind = "cumulative", value = 20, from = 2021, to = 2025"#, r#"{ kind = "cumulative", value = 20, from = 2021, to = 2030"#),
+            (
+                r#"{ kind = "average_growth", value = 7, from = 2020, to = 2025"#,
+                r#"{ kind = "growth_range", min = 8, max = 6, from = 2020, to = 2025, basis = "real""#,
+            ),
+            (
+                r#"{ kind = "cumulative", value = 20, from = 2021, to = 2025"#,
+                r#"{ kind = "cumulative", value = 20, from = 2021, to = 2030"#,
+            ),
         ],
         &[
             "broken.toml:60:34: 错误：区间颠倒：下限 8 大于上限 6 (range is inverted: min 8 is above max 6) [indicators[0].targets[1].min]",
@@ -117,13 +161,19 @@ fn every_problem_is_reported_even_after_a_broken_entry() {
     // but "unknown reference" problems are held back since the broken entry may define the code.
     check(
         &[
-            (r#"{ kind = "level", value = 1400"#, r#"{ kind = "level", valu = 1400"#),
+            (
+                r#"{ kind = "level", value = 1400"#,
+                r#"{ kind = "level", valu = 1400"#,
+            ),
             ("value = 45", "value = 101"),
-            (r#"lead_department = "commerce"
+            (
+                r#"lead_department = "commerce"
 ref = "2.3.1"
-targets = [{ kind = "cumulative""#, r#"lead_department = "nobody"
+targets = [{ kind = "cumulative""#,
+                r#"lead_department = "nobody"
 ref = "2.3.1"
-targets = [{ kind = "cumulative""#),
+targets = [{ kind = "cumulative""#,
+            ),
         ],
         &[
             "broken.toml:58:11: 错误：结构错误：未知的字段 `valu`, expected one of `value`, `year`, `approximate`, `ref` (unknown field `valu`, expected one of `value`, `year`, `approximate`, `ref`) [indicators[0]]",

@@ -1,6 +1,8 @@
 //! The embedded Chengdu plan agrees with its source text (成府函〔2022〕56号).
 
-use planwatch_plan::{ColumnKind, IndustryCategory, LayoutGroup, Plan, RegionKind, chengdu, validate};
+use planwatch_plan::{
+    ColumnKind, IndustryCategory, LayoutGroup, Plan, RegionKind, chengdu, validate,
+};
 
 fn plan() -> Plan {
     chengdu::plan()
@@ -16,11 +18,29 @@ fn identity_and_period() {
     let plan = plan();
     assert_eq!(plan.title.zh, "成都市“十四五”服务业发展规划");
     assert_eq!(plan.issuer.zh, "成都市人民政府");
-    assert_eq!(plan.approval_document.as_deref(), Some("成府函〔2022〕56号"));
-    assert_eq!((plan.period.start, plan.period.end, plan.base_year, plan.target_year), (2021, 2025, 2020, 2025));
+    assert_eq!(
+        plan.approval_document.as_deref(),
+        Some("成府函〔2022〕56号")
+    );
+    assert_eq!(
+        (
+            plan.period.start,
+            plan.period.end,
+            plan.base_year,
+            plan.target_year
+        ),
+        (2021, 2025, 2020, 2025)
+    );
     assert_eq!(plan.region, "510100");
-    assert_eq!(plan.outlook.iter().map(|o| o.year).collect::<Vec<_>>(), [2035, 2050]);
-    let lead = plan.departments.iter().find(|d| d.code == plan.lead_department).unwrap();
+    assert_eq!(
+        plan.outlook.iter().map(|o| o.year).collect::<Vec<_>>(),
+        [2035, 2050]
+    );
+    let lead = plan
+        .departments
+        .iter()
+        .find(|d| d.code == plan.lead_department)
+        .unwrap();
     assert_eq!(lead.name.zh, "市商务局");
 }
 
@@ -28,13 +48,23 @@ fn identity_and_period() {
 #[test]
 fn the_twenty_indicators_of_the_table() {
     let expected: [(u32, &str, &str, &[&str]); 20] = [
-        (1, "服务业增加值", "亿元", &[">17600 亿元", "年均增长 6—8 %（可比价）"]),
+        (
+            1,
+            "服务业增加值",
+            "亿元",
+            &[">17600 亿元", "年均增长 6—8 %（可比价）"],
+        ),
         (2, "社会消费品零售总额", "亿元", &["11000 亿元"]),
         (3, "货物进出口总额", "亿元", &["10000 亿元"]),
         (4, "服务业对经济增长贡献率", "%", &["70 %"]),
         (5, "消费对经济增长的贡献率", "%", &[">60 %"]),
         (6, "生产性服务业增加值占服务业增加值比重", "%", &["50 %"]),
-        (7, "规模以上数字经济核心服务业企业营业收入占比", "%", &["高于参照水平"]),
+        (
+            7,
+            "规模以上数字经济核心服务业企业营业收入占比",
+            "%",
+            &["高于参照水平"],
+        ),
         (8, "服务进出口总额", "亿元", &["1300 亿元"]),
         (9, "数字贸易进出口年均增速", "%", &["年均增长 10 %"]),
         (10, "跨境电子商务交易额", "亿元", &["1200 亿元"]),
@@ -46,7 +76,12 @@ fn the_twenty_indicators_of_the_table() {
         (16, "会展业总收入", "亿元", &["1600 亿元"]),
         (17, "文创业增加值", "亿元", &["3100 亿元"]),
         (18, "旅游业总收入年均增速", "%", &["年均增长 16 %"]),
-        (19, "规模以上信息传输、软件和信息技术服务业营业收入", "亿元", &["1500 亿元"]),
+        (
+            19,
+            "规模以上信息传输、软件和信息技术服务业营业收入",
+            "亿元",
+            &["1500 亿元"],
+        ),
         (20, "节能环保服务营业收入", "亿元", &["400 亿元"]),
     ];
     let plan = plan();
@@ -56,21 +91,37 @@ fn the_twenty_indicators_of_the_table() {
         let indicator = headline.iter().find(|i| i.number == Some(number)).unwrap();
         assert_eq!(indicator.name.zh, name, "序号 {number}");
         assert_eq!(indicator.unit, unit, "序号 {number}");
-        let described: Vec<String> = indicator.targets.iter().map(|t| t.describe_zh(&indicator.unit)).collect();
+        let described: Vec<String> = indicator
+            .targets
+            .iter()
+            .map(|t| t.describe_zh(&indicator.unit))
+            .collect();
         assert_eq!(described, targets, "序号 {number}");
-        assert!(indicator.targets.iter().all(|t| t.due_year() == 2025), "序号 {number}");
+        assert!(
+            indicator.targets.iter().all(|t| t.due_year() == 2025),
+            "序号 {number}"
+        );
         assert!(indicator.name.en.is_some(), "序号 {number}");
     }
     // The relative target compares with the national average.
     let digital = headline.iter().find(|i| i.number == Some(7)).unwrap();
-    assert!(matches!(&digital.targets[0], planwatch_plan::Target::Relative { reference, .. } if reference == "100000"));
+    assert!(
+        matches!(&digital.targets[0], planwatch_plan::Target::Relative { reference, .. } if reference == "100000")
+    );
 }
 
 #[test]
 fn baselines_the_plan_states() {
     let plan = plan();
     let baseline = |code: &str| {
-        let b = plan.indicators.iter().find(|i| i.code == code).unwrap().baseline.as_ref().unwrap();
+        let b = plan
+            .indicators
+            .iter()
+            .find(|i| i.code == code)
+            .unwrap()
+            .baseline
+            .as_ref()
+            .unwrap();
         (b.value, b.year)
     };
     assert_eq!(baseline("retail_sales"), (8118.5, 2020));
@@ -95,24 +146,50 @@ fn secondary_quantified_targets_of_the_text() {
         ("business_air_routes", "累计 6 条"),
         ("cargo_air_routes", "累计 4 条"),
         ("tourism_air_routes", "累计 3 条"),
-        ("health_services_level", "健康服务业总体发展水平走在全国前列"),
+        (
+            "health_services_level",
+            "健康服务业总体发展水平走在全国前列",
+        ),
     ];
     let plan = plan();
     for (code, target) in expected {
-        let indicator = plan.indicators.iter().find(|i| i.code == code).unwrap_or_else(|| panic!("{code}"));
+        let indicator = plan
+            .indicators
+            .iter()
+            .find(|i| i.code == code)
+            .unwrap_or_else(|| panic!("{code}"));
         assert_eq!(indicator.number, None, "{code}");
-        assert_eq!(indicator.targets[0].describe_zh(&indicator.unit), target, "{code}");
+        assert_eq!(
+            indicator.targets[0].describe_zh(&indicator.unit),
+            target,
+            "{code}"
+        );
     }
 }
 
 #[test]
 fn the_twenty_county_level_divisions_and_the_managed_areas() {
     let expected = [
-        ("510104", "锦江区"), ("510105", "青羊区"), ("510106", "金牛区"), ("510107", "武侯区"),
-        ("510108", "成华区"), ("510112", "龙泉驿区"), ("510113", "青白江区"), ("510114", "新都区"),
-        ("510115", "温江区"), ("510116", "双流区"), ("510117", "郫都区"), ("510118", "新津区"),
-        ("510121", "金堂县"), ("510129", "大邑县"), ("510131", "蒲江县"), ("510181", "都江堰市"),
-        ("510182", "彭州市"), ("510183", "邛崃市"), ("510184", "崇州市"), ("510185", "简阳市"),
+        ("510104", "锦江区"),
+        ("510105", "青羊区"),
+        ("510106", "金牛区"),
+        ("510107", "武侯区"),
+        ("510108", "成华区"),
+        ("510112", "龙泉驿区"),
+        ("510113", "青白江区"),
+        ("510114", "新都区"),
+        ("510115", "温江区"),
+        ("510116", "双流区"),
+        ("510117", "郫都区"),
+        ("510118", "新津区"),
+        ("510121", "金堂县"),
+        ("510129", "大邑县"),
+        ("510131", "蒲江县"),
+        ("510181", "都江堰市"),
+        ("510182", "彭州市"),
+        ("510183", "邛崃市"),
+        ("510184", "崇州市"),
+        ("510185", "简阳市"),
     ];
     let plan = plan();
     let counties: Vec<(&str, &str)> = plan
@@ -139,12 +216,26 @@ fn the_twenty_county_level_divisions_and_the_managed_areas() {
 fn the_five_plus_four_industries() {
     let plan = plan();
     let names = |category| {
-        plan.industries.iter().filter(|i| i.category == category).map(|i| i.name.zh.as_str()).collect::<Vec<_>>()
+        plan.industries
+            .iter()
+            .filter(|i| i.category == category)
+            .map(|i| i.name.zh.as_str())
+            .collect::<Vec<_>>()
     };
-    assert_eq!(names(IndustryCategory::Producer), ["科技服务", "金融服务", "流通服务", "信息服务", "商务服务"]);
-    assert_eq!(names(IndustryCategory::Consumer), ["现代商贸", "文体旅游", "医疗健康", "社区服务"]);
+    assert_eq!(
+        names(IndustryCategory::Producer),
+        ["科技服务", "金融服务", "流通服务", "信息服务", "商务服务"]
+    );
+    assert_eq!(
+        names(IndustryCategory::Consumer),
+        ["现代商贸", "文体旅游", "医疗健康", "社区服务"]
+    );
     for industry in &plan.industries {
-        assert!(industry.target.zh.starts_with("到2025年"), "{}", industry.name.zh);
+        assert!(
+            industry.target.zh.starts_with("到2025年"),
+            "{}",
+            industry.name.zh
+        );
     }
 }
 
@@ -161,12 +252,19 @@ fn the_eight_main_actions() {
         ("实施区域协同发展行动", "建设服务业极核城市"),
     ];
     let plan = plan();
-    let actions: Vec<(&str, &str)> = plan.actions.iter().map(|a| (a.title.zh.as_str(), a.aim.zh.as_str())).collect();
+    let actions: Vec<(&str, &str)> = plan
+        .actions
+        .iter()
+        .map(|a| (a.title.zh.as_str(), a.aim.zh.as_str()))
+        .collect();
     assert_eq!(actions, expected);
     let items: Vec<usize> = plan.actions.iter().map(|a| a.items.len()).collect();
     assert_eq!(items, [5, 7, 3, 3, 3, 3, 3, 2]);
     assert_eq!(plan.actions[0].items[0].title.zh, "提升国际航空枢纽位势");
-    assert_eq!(plan.actions[7].items[1].title.zh, "推动都市圈服务业联动发展");
+    assert_eq!(
+        plan.actions[7].items[1].title.zh,
+        "推动都市圈服务业联动发展"
+    );
 }
 
 #[test]
@@ -177,11 +275,17 @@ fn every_column_from_2_to_27() {
     for column in &plan.columns {
         match column.kind {
             ColumnKind::List => assert!(!column.items.is_empty(), "专栏{}", column.number),
-            ColumnKind::Figure | ColumnKind::Table => assert!(matches!(column.number, 13 | 14 | 15 | 17)),
+            ColumnKind::Figure | ColumnKind::Table => {
+                assert!(matches!(column.number, 13 | 14 | 15 | 17))
+            }
         }
     }
     let music = plan.columns.iter().find(|c| c.number == 11).unwrap();
-    let towns = music.items.iter().find(|i| i.entries.iter().any(|e| e == "彭州白鹿音乐古镇")).unwrap();
+    let towns = music
+        .items
+        .iter()
+        .find(|i| i.entries.iter().any(|e| e == "彭州白鹿音乐古镇"))
+        .unwrap();
     assert_eq!(towns.entries.len(), 5);
     let gateway = plan.columns.iter().find(|c| c.number == 16).unwrap();
     assert!(gateway.items[0].text.zh.contains("新开通6条精品商务航线"));
@@ -193,7 +297,14 @@ fn the_five_chains_of_column_14() {
     let zones: Vec<(&str, &str, usize, usize)> = plan
         .zones
         .iter()
-        .map(|z| (z.ecosystem.zh.as_str(), z.chain.zh.as_str(), z.main_carriers.len(), z.collaborating.len()))
+        .map(|z| {
+            (
+                z.ecosystem.zh.as_str(),
+                z.chain.zh.as_str(),
+                z.main_carriers.len(),
+                z.collaborating.len(),
+            )
+        })
         .collect();
     assert_eq!(
         zones,
@@ -206,8 +317,14 @@ fn the_five_chains_of_column_14() {
         ]
     );
     assert_eq!(plan.zones[0].main_carriers, ["交子公园金融商务区"]);
-    assert_eq!(plan.zones[2].main_carriers, ["天府国际航空经济区", "双流航空经济区", "成都国际铁路港"]);
-    assert_eq!(plan.zones[4].collaborating.last().map(String::as_str), Some("成北新消费活力区"));
+    assert_eq!(
+        plan.zones[2].main_carriers,
+        ["天府国际航空经济区", "双流航空经济区", "成都国际铁路港"]
+    );
+    assert_eq!(
+        plan.zones[4].collaborating.last().map(String::as_str),
+        Some("成北新消费活力区")
+    );
 }
 
 #[test]
@@ -225,14 +342,30 @@ fn the_spatial_layout() {
 #[test]
 fn the_four_guarantee_measures() {
     let titles: Vec<String> = plan().measures.iter().map(|m| m.title.zh.clone()).collect();
-    assert_eq!(titles, ["坚持党的全面领导", "加强部门协同联动", "强化产业要素支撑", "统筹发展与安全"]);
-    assert!(plan().measures[1].text.zh.contains("按年度将任务目标分解落实到具体部门和各区（市）县"));
+    assert_eq!(
+        titles,
+        [
+            "坚持党的全面领导",
+            "加强部门协同联动",
+            "强化产业要素支撑",
+            "统筹发展与安全"
+        ]
+    );
+    assert!(
+        plan().measures[1]
+            .text
+            .zh
+            .contains("按年度将任务目标分解落实到具体部门和各区（市）县")
+    );
 }
 
 #[test]
 fn scanning_artefacts_are_fixed_not_copied() {
     let text = chengdu::TOML;
-    assert!(!text.chars().any(|c| ('\u{AC00}'..='\u{D7AF}').contains(&c)), "Hangul left in the plan");
+    assert!(
+        !text.chars().any(|c| ('\u{AC00}'..='\u{D7AF}').contains(&c)),
+        "Hangul left in the plan"
+    );
     for artefact in ["科研机构 and", "李劫人", "澳新闻", "打造成成都"] {
         assert!(!text.contains(artefact), "{artefact}");
     }
