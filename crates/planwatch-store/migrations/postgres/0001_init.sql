@@ -40,7 +40,7 @@ CREATE TABLE observations (
     period INTEGER NOT NULL,
     revision INTEGER NOT NULL,
     value DOUBLE PRECISION NOT NULL,
-    status SMALLINT NOT NULL,
+    status INTEGER NOT NULL,
     source TEXT,
     note TEXT,
     flags INTEGER NOT NULL DEFAULT 0,

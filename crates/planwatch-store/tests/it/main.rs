@@ -1,0 +1,130 @@
+//! The store's behaviour, the same on both backends: every test runs on SQLite (a temporary
+//! file) and on PostgreSQL (a fresh database on the server named by `PLANWATCH_TEST_PG`, by
+//! default the local one CI starts).
+
+mod story;
+
+use planwatch_plan::{ObsStatus, ObservationRow, Period, Plan, read_plan};
+use planwatch_store::{BatchInfo, Feed, ImportError, ImportOutcome, ImportSettings, Store};
+
+/// The example plan of the repository.
+pub(crate) fn plan() -> Plan {
+    read_plan(
+        "example.toml",
+        include_str!("../../../../plans/example-minimal.toml"),
+    )
+    .unwrap()
+}
+
+/// A store of each backend; PostgreSQL databases are dropped afterwards.
+pub(crate) struct TestStores {
+    pub(crate) stores: Vec<(&'static str, Store)>,
+    _dir: tempfile::TempDir,
+    pg_admin: String,
+    pg_database: String,
+}
+
+pub(crate) async fn stores() -> TestStores {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::open(dir.path().join("test.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let admin = std::env::var("PLANWATCH_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let database = format!(
+        "planwatch_test_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let pool = sqlx::PgPool::connect(&admin).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL at {admin} is needed for the test suite (.ci/run starts it): {e}")
+    });
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let url = match admin.rfind('/') {
+        Some(slash) => format!("{}/{database}", &admin[..slash]),
+        None => unreachable!("a PostgreSQL URL has a path"),
+    };
+    let postgres = Store::open(&url).await.unwrap();
+    TestStores {
+        stores: vec![("sqlite", sqlite), ("postgres", postgres)],
+        _dir: dir,
+        pg_admin: admin,
+        pg_database: database,
+    }
+}
+
+impl TestStores {
+    pub(crate) async fn drop_databases(self) {
+        for (_, store) in &self.stores {
+            store.close().await;
+        }
+        let pool = sqlx::PgPool::connect(&self.pg_admin).await.unwrap();
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.pg_database
+        )))
+        .execute(&pool)
+        .await;
+    }
+}
+
+/// A row of the example plan: indicator and region by code.
+pub(crate) fn row(
+    plan: &Plan,
+    line: usize,
+    indicator: &str,
+    region: &str,
+    period: Period,
+    value: f64,
+) -> ObservationRow {
+    ObservationRow {
+        row: line,
+        indicator: plan
+            .indicators
+            .iter()
+            .position(|i| i.code == indicator)
+            .unwrap(),
+        region: plan.regions.iter().position(|r| r.code == region).unwrap(),
+        period,
+        value,
+        status: ObsStatus::Final,
+        source: Some("test".into()),
+        note: None,
+    }
+}
+
+/// Imports the rows as one file, finishing (or aborting) the feed.
+pub(crate) async fn import(
+    store: &Store,
+    plan: &Plan,
+    file: &str,
+    rows: Vec<ObservationRow>,
+    last: Feed,
+    settings: ImportSettings,
+) -> Result<ImportOutcome, ImportError> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    let batch = BatchInfo {
+        file_name: file.into(),
+        checksum: format!("sum-{file}"),
+        imported_by: "test".into(),
+        known_since: None,
+    };
+    let feeder = tokio::spawn(async move {
+        for chunk in rows.chunks(2) {
+            if sender.send(Feed::Rows(chunk.to_vec())).await.is_err() {
+                return;
+            }
+        }
+        let _ = sender.send(last).await;
+    });
+    let outcome = store.import(plan, batch, receiver, settings).await;
+    feeder.await.unwrap();
+    outcome
+}
