@@ -6,6 +6,9 @@ use planwatch_plan::{ObsStatus, Period, Plan, chengdu};
 
 use crate::*;
 
+/// (indicator code, region code, period, value, status)
+type ReadRow = (String, String, Period, f64, ObsStatus);
+
 fn plan() -> Plan {
     chengdu::plan()
 }
@@ -16,7 +19,7 @@ fn read_csv(
     plan: &Plan,
     text: &str,
     options: Options,
-) -> (Vec<(String, String, Period, f64, ObsStatus)>, Vec<String>) {
+) -> (Vec<ReadRow>, Vec<String>) {
     read(
         plan,
         "test.csv",
@@ -30,7 +33,7 @@ fn read(
     file: &str,
     input: Input,
     options: Options,
-) -> (Vec<(String, String, Period, f64, ObsStatus)>, Vec<String>) {
+) -> (Vec<ReadRow>, Vec<String>) {
     let import = match open(file, input, plan, options) {
         Ok(import) => import,
         Err(diagnostic) => return (Vec::new(), vec![diagnostic.to_string()]),

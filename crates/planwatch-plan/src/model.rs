@@ -246,6 +246,14 @@ pub struct Indicator {
     /// How the figure is defined (口径).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub definition: Option<Text>,
+    /// The indicator holding this one's published yearly growth rates in % (e.g. real growth at
+    /// comparable prices, which levels in current prices cannot give). Growth targets use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub growth_indicator: Option<String>,
+    /// For a growth-rate indicator: the indicator holding the levels whose growth it measures
+    /// (旅游业总收入年均增速 → 旅游总收入).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level_indicator: Option<String>,
     #[serde(rename = "ref")]
     pub source_ref: SourceRef,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -108,6 +108,8 @@ pub enum ProblemKind {
         "text reference \"{0}\" is not of the form 5.1.2 (chapter.section.item) or c16.1 (专栏.item)"
     )]
     BadSourceRef(String),
+    #[error("{}", if *growth { format!("growth series \"{code}\" must be in %, not {unit}") } else { format!("level series \"{code}\" must not be in % ({unit})") })]
+    LinkedSeriesUnit { code: String, unit: String, growth: bool },
     #[error("number {0} must be 1 or more")]
     ZeroNumber(u32),
 }
@@ -171,6 +173,13 @@ impl ProblemKind {
             ProblemKind::NoTargets => "规划指标表中的指标（有序号）至少要有一个目标".to_owned(),
             ProblemKind::BadSourceRef(r) => {
                 format!("原文位置“{r}”格式不对：应为 5.1.2（章.节.条）或 c16.1（专栏.项）")
+            }
+            ProblemKind::LinkedSeriesUnit { code, unit, growth } => {
+                if *growth {
+                    format!("增速序列“{code}”的单位应为 %，而不是 {unit}")
+                } else {
+                    format!("水平值序列“{code}”的单位不能是 %（现为 {unit}）")
+                }
             }
             ProblemKind::ZeroNumber(n) => format!("序号 {n} 应从 1 开始"),
         }
@@ -564,6 +573,12 @@ impl<'p> Checker<'p> {
                 "department",
                 &indicator.departments,
             );
+            if let Some(growth) = &indicator.growth_indicator {
+                self.linked_series(path.key("growth_indicator"), growth, true);
+            }
+            if let Some(level) = &indicator.level_indicator {
+                self.linked_series(path.key("level_indicator"), level, false);
+            }
             self.source_ref(path.clone(), &indicator.source_ref);
             // Indicators of the plan's table need a target; others may be context series.
             if indicator.targets.is_empty() && indicator.is_headline() {
@@ -592,6 +607,17 @@ impl<'p> Checker<'p> {
                     );
                 }
             }
+        }
+    }
+
+    /// A growth series must be in %, a level series must not.
+    fn linked_series(&mut self, path: Path, code: &str, growth: bool) {
+        match self.plan.indicators.iter().find(|i| i.code == code) {
+            None => self.reference(path, "indicator", code),
+            Some(linked) if linked.is_percentage() != growth => {
+                self.report(path, ProblemKind::LinkedSeriesUnit { code: code.to_owned(), unit: linked.unit.clone(), growth })
+            }
+            Some(_) => {}
         }
     }
 

@@ -6,6 +6,9 @@ use planwatch_plan::Plan;
 
 use crate::{Result, Store, StoreError, now, with_db};
 
+/// (code, id) pairs.
+type CodeIds = Vec<(String, i64)>;
+
 /// A stored plan, as listed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanSummary {
@@ -90,7 +93,7 @@ impl Store {
 
     /// Ids of the plan's indicators and regions, in the plan's order.
     pub(crate) async fn plan_ids(&self, plan: &Plan) -> Result<PlanIds> {
-        let (indicators, regions): (Vec<(String, i64)>, Vec<(String, i64)>) =
+        let (indicators, regions): (CodeIds, CodeIds) =
             with_db!(&self.db, |pool| {
                 let indicators =
                     sqlx::query_as("SELECT code, id FROM indicators WHERE plan_id = $1")

@@ -41,7 +41,7 @@ pub struct StoredObservation {
 }
 
 /// One import.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Batch {
     pub id: i64,
     pub file_name: String,
@@ -203,42 +203,15 @@ impl Store {
 
     /// The plan's import batches, newest first.
     pub async fn batches(&self, plan_id: &str) -> Result<Vec<Batch>> {
-        let rows: Vec<(i64, String, String, String, String, i64, i64, i64)> = with_db!(
-            &self.db,
-            |pool| {
-                sqlx::query_as(
+        Ok(with_db!(&self.db, |pool| {
+            sqlx::query_as(
                 "SELECT id, file_name, checksum, imported_by, imported_at, rows_read, revisions, warnings
                  FROM batches WHERE plan_id = $1 ORDER BY id DESC",
             )
             .bind(plan_id)
             .fetch_all(pool)
             .await?
-            }
-        );
-        Ok(rows
-            .into_iter()
-            .map(
-                |(
-                    id,
-                    file_name,
-                    checksum,
-                    imported_by,
-                    imported_at,
-                    rows_read,
-                    revisions,
-                    warnings,
-                )| Batch {
-                    id,
-                    file_name,
-                    checksum,
-                    imported_by,
-                    imported_at,
-                    rows_read,
-                    revisions,
-                    warnings,
-                },
-            )
-            .collect())
+        }))
     }
 }
 

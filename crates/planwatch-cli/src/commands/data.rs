@@ -267,8 +267,8 @@ pub(crate) async fn init(store_args: &StoreArgs, args: &InitArgs) -> anyhow::Res
 
 /// The sample data set: its files, each with the date its values became known.
 pub(crate) const SAMPLE_FILES: [(&str, Option<&str>); 3] = [
-    ("data/chengdu-first-releases.csv", Some("2024-01-31")),
-    ("data/chengdu-revisions.csv", Some("2025-06-30")),
+    ("data/chengdu-first-releases.csv", Some("2020-03-31")),
+    ("data/chengdu-revisions.csv", Some("2021-09-30")),
     ("data/chengdu-sample.csv", None),
 ];
 

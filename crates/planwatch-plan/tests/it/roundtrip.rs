@@ -160,6 +160,8 @@ fn indicator(index: usize) -> impl Strategy<Value = Indicator> {
                 lead_department: Some("commerce".to_owned()),
                 departments: vec!["statistics".to_owned()],
                 definition: None,
+            growth_indicator: None,
+            level_indicator: None,
                 source_ref: SourceRef("2.3.1".to_owned()),
                 note,
             },
