@@ -27,7 +27,7 @@ pub use crate::resolve::Resolver;
 pub use crate::table::{Cell, Encoding, TableError, column_letter, detect_encoding};
 
 use crate::header::{Header, read_header};
-use crate::resolve::{NumberProblem, is_share, number, unit_factor};
+use crate::resolve::{NumberProblem, is_share, number, unit_conversion};
 use crate::table::{CsvRows, RawRow, excel_rows};
 
 /// One observation read from a file, resolved against the plan.
@@ -405,8 +405,8 @@ impl Import<'_> {
         let factor = match indicator {
             Some(i) if !unit_cell.is_empty() => {
                 let indicator = &self.resolver.plan.indicators[i];
-                match unit_factor(indicator, &unit_cell) {
-                    Some(factor) => Some(factor),
+                match unit_conversion(indicator, &unit_cell) {
+                    Some(conversion) => Some(conversion),
                     None => {
                         let unit = indicator.unit.clone();
                         self.error(
@@ -421,7 +421,7 @@ impl Import<'_> {
                     }
                 }
             }
-            _ => Some(1.0),
+            _ => Some(planwatch_plan::unit::Conversion::IDENTITY),
         };
         let text_or = |c: Cell, default: &Option<String>| {
             let t = c.text();
@@ -484,7 +484,7 @@ impl Import<'_> {
                 );
                 continue;
             }
-            let value = raw_value * factor;
+            let value = factor.apply(raw_value);
             if is_share(indicator) && !(0.0..=100.0).contains(&value) {
                 self.error(row, column, Problem::ShareOutOfRange(value));
                 continue;

@@ -107,9 +107,9 @@ pub(crate) fn number(cell: &Cell) -> Result<Option<(f64, bool)>, NumberProblem> 
     }
 }
 
-/// The factor from a unit written in a file to the indicator's unit.
-pub(crate) fn unit_factor(indicator: &Indicator, written: &str) -> Option<f64> {
-    unit::conversion_factor(written, &indicator.unit)
+/// The conversion from a unit written in a file to the indicator's unit.
+pub(crate) fn unit_conversion(indicator: &Indicator, written: &str) -> Option<unit::Conversion> {
+    unit::conversion(written, &indicator.unit)
 }
 
 /// Whether values of the indicator are shares that must lie within 0–100.

@@ -178,6 +178,7 @@ pub(crate) fn excel_rows(bytes: Vec<u8>) -> Result<Vec<RawRow>, TableError> {
     if bytes.is_empty() {
         return Err(TableError::Empty);
     }
+    let uncalculated = asks_for_recalculation(&bytes);
     let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| TableError::Workbook(e.to_string()))?;
     for name in workbook.sheet_names() {
@@ -210,7 +211,12 @@ pub(crate) fn excel_rows(bytes: Vec<u8>) -> Result<Vec<RawRow>, TableError> {
                             .as_ref()
                             .and_then(|f| f.get_value(absolute))
                             .filter(|f| !f.is_empty());
-                        cell(data, formula)
+                        match formula {
+                            // The writer left the results for Excel to compute: the cached
+                            // values (often 0) are not the formulas' values.
+                            Some(f) if uncalculated => Cell::UncalculatedFormula(f.clone()),
+                            _ => cell(data, formula),
+                        }
                     })
                     .collect()
             })
@@ -257,6 +263,15 @@ pub(crate) fn excel_rows(bytes: Vec<u8>) -> Result<Vec<RawRow>, TableError> {
             .collect());
     }
     Err(TableError::EmptySheet)
+}
+
+/// Whether an xlsx workbook asks to be recalculated when opened (`fullCalcOnLoad`): programs
+/// that write formulas without computing them set it, and their cached results are meaningless.
+fn asks_for_recalculation(bytes: &[u8]) -> bool {
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else { return false };
+    let Ok(mut workbook) = archive.by_name("xl/workbook.xml") else { return false };
+    let mut xml = String::new();
+    workbook.read_to_string(&mut xml).is_ok() && xml.contains("fullCalcOnLoad=\"1\"")
 }
 
 /// Restores the empty columns left of the range so that column letters stay right.

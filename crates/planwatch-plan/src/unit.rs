@@ -39,23 +39,49 @@ fn split(unit: &str) -> (f64, &str) {
     (1.0, unit)
 }
 
-/// The factor that turns a value in `from` into a value in `to`, or `None` when the units
-/// measure different things. Percent is only ever percent.
-pub fn conversion_factor(from: &str, to: &str) -> Option<f64> {
+/// A conversion between two units: multiply by `from`, divide by `to` (powers of ten, exact).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Conversion {
+    from: f64,
+    to: f64,
+}
+
+impl Conversion {
+    pub const IDENTITY: Conversion = Conversion { from: 1.0, to: 1.0 };
+
+    /// Converts with a single rounding: 81185362 万元 is 8118.5362 亿元, not 8118.5362000000005.
+    pub fn apply(self, value: f64) -> f64 {
+        if self.from == self.to { value } else { value * self.from / self.to }
+    }
+
+    /// The factor as one number.
+    pub fn factor(self) -> f64 {
+        self.from / self.to
+    }
+}
+
+/// How to turn a value in `from` into a value in `to`, or `None` when the units measure
+/// different things. Percent is only ever percent.
+pub fn conversion(from: &str, to: &str) -> Option<Conversion> {
     let (from, to) = (normalize(from), normalize(to));
     if from == to {
-        return Some(1.0);
+        return Some(Conversion::IDENTITY);
     }
     let is_percent = |u: &str| matches!(u, "%" | "百分比" | "percent");
     if is_percent(&from) && is_percent(&to) {
-        return Some(1.0);
+        return Some(Conversion::IDENTITY);
     }
     if is_percent(&from) || is_percent(&to) {
         return None;
     }
     let (from_magnitude, from_base) = split(&from);
     let (to_magnitude, to_base) = split(&to);
-    (from_base == to_base).then(|| from_magnitude / to_magnitude)
+    (from_base == to_base).then_some(Conversion { from: from_magnitude, to: to_magnitude })
+}
+
+/// The factor that turns a value in `from` into a value in `to` (see [`conversion`]).
+pub fn conversion_factor(from: &str, to: &str) -> Option<f64> {
+    conversion(from, to).map(Conversion::factor)
 }
 
 #[cfg(test)]
@@ -74,6 +100,13 @@ mod tests {
         assert_eq!(conversion_factor("亿元", "亿元"), Some(1.0));
         assert_eq!(conversion_factor("％", "%"), Some(1.0));
         assert_eq!(conversion_factor("万个", "个"), Some(1e4));
+    }
+
+    #[test]
+    fn converts_with_one_rounding() {
+        let c = super::conversion("万元", "亿元").unwrap();
+        assert_eq!(c.apply(81185362.0), 8118.5362);
+        assert_eq!(super::conversion("十亿元", "亿元").unwrap().apply(747.84), 7478.4);
     }
 
     #[test]

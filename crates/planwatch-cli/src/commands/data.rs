@@ -688,7 +688,17 @@ pub(crate) async fn data(store_args: &StoreArgs, command: &DataCommand) -> anyho
             region,
             period,
         } => {
-            let revisions = store.history(&plan, indicator, region, *period).await?;
+            // Codes, 序号 or names, as in imported files.
+            let resolver = planwatch_import::Resolver::new(&plan);
+            let indicator = resolver
+                .indicator(indicator)
+                .map(|i| plan.indicators[i].code.clone())
+                .with_context(|| format!("indicator \"{indicator}\" is not in the plan"))?;
+            let region = resolver
+                .region(region)
+                .map(|i| plan.regions[i].code.clone())
+                .with_context(|| format!("region \"{region}\" is not in the plan"))?;
+            let revisions = store.history(&plan, &indicator, &region, *period).await?;
             if revisions.is_empty() {
                 println!("没有数据 no observation of {indicator} / {region} / {period}");
             }

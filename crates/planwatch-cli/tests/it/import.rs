@@ -1,0 +1,245 @@
+//! `planwatch init`, `import`, `export` against real stores: broken files are refused with every
+//! problem named and the store left exactly as it was; exports import back without a change.
+
+use std::path::{Path, PathBuf};
+
+use crate::{planwatch, repo_root, stderr, stdout};
+
+/// A store in a temporary directory, initialised with the example plan.
+struct TestStore {
+    dir: tempfile::TempDir,
+    db: String,
+}
+
+impl TestStore {
+    fn sqlite() -> TestStore {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("store.db").to_str().unwrap().to_owned();
+        TestStore::init(dir, db)
+    }
+
+    fn postgres() -> TestStore {
+        let admin = std::env::var("PLANWATCH_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = format!(
+            "planwatch_cli_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+        );
+        let status = std::process::Command::new("psql")
+            .args([admin.as_str(), "-qc", &format!("CREATE DATABASE {name}")])
+            .status()
+            .expect("psql runs");
+        assert!(status.success(), "cannot create a PostgreSQL database at {admin}");
+        let db = format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]);
+        TestStore::init(tempfile::tempdir().unwrap(), db)
+    }
+
+    fn init(dir: tempfile::TempDir, db: String) -> TestStore {
+        let plan = repo_root().join("plans/example-minimal.toml");
+        let output = planwatch(&["--db", &db, "init", "--plan", plan.to_str().unwrap()]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        TestStore { dir, db }
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let mut all = vec!["--db", self.db.as_str()];
+        all.extend_from_slice(args);
+        planwatch(&all)
+    }
+
+    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// Everything an import may change: the export of every latest value, plus the batches.
+    fn state(&self) -> (String, String) {
+        let export = self.run(&["export"]);
+        assert!(export.status.success(), "{}", stderr(&export));
+        let batches = self.run(&["data", "batches"]);
+        (stdout(&export), stdout(&batches))
+    }
+
+    fn import(&self, path: &Path, extra: &[&str]) -> std::process::Output {
+        let mut args = vec!["import", path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+}
+
+const GOOD: &str = "指标,地区,年份,数值,单位\n社会消费品零售总额,示例市,2021,1100,亿元\nretail_sales,东区,2021,500,亿元\n2,440100,2021,31.5,%\n";
+
+/// Imports a broken file into a store holding GOOD and checks the exit code, the messages and
+/// that nothing changed.
+#[track_caller]
+fn refused(name: &str, bytes: &[u8], expected: &[&str]) {
+    let store = TestStore::sqlite();
+    let good = store.file("good.csv", GOOD.as_bytes());
+    assert!(store.import(&good, &[]).status.success());
+    let before = store.state();
+    let path = store.file(name, bytes);
+    let output = store.import(&path, &[]);
+    assert_eq!(output.status.code(), Some(1), "{name}: {}", stderr(&output));
+    let messages = stderr(&output).replace(&format!("{}", path.display()), name);
+    for line in expected {
+        assert!(messages.contains(line), "{name}: expected\n  {line}\nin\n{messages}");
+    }
+    assert!(messages.contains("nothing was stored"), "{messages}");
+    assert_eq!(store.state(), before, "{name}: the store changed");
+}
+
+#[test]
+fn ten_percent_bad_rows_store_nothing_and_name_each_row() {
+    let mut text = String::from("指标,地区,年份,数值\n");
+    let mut expected = Vec::new();
+    for i in 0..50 {
+        let row = i + 2;
+        if i % 10 == 3 {
+            text.push_str(&format!("retail_sales,东区,{},{}x\n", 1990 + i, i));
+            expected.push(format!("ten.csv:{row}: 数值 \"{i}x\" is not a number"));
+        } else {
+            text.push_str(&format!("retail_sales,东区,{},{}\n", 1990 + i, 100 + i));
+        }
+    }
+    let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+    refused("ten.csv", text.as_bytes(), &expected);
+    assert_eq!(expected.len(), 5);
+}
+
+#[test]
+fn a_truncated_csv() {
+    refused(
+        "truncated.csv",
+        "指标,地区,年份,数值\nretail_sales,东区,2022,600\nretail_sales,东区,20".as_bytes(),
+        &["truncated.csv:3: 数值 is empty", "truncated.csv:3: 年份 \"20\" is not a period"],
+    );
+}
+
+#[test]
+fn gbk_is_read_and_its_errors_reported() {
+    let (bytes, _, _) = encoding_rs::GB18030.encode("指标,地区,年份,数值\n社会消费品零售总额,西区,2022,600\n");
+    refused("gbk.csv", &bytes, &["gbk.csv:2: 地区 \"西区\" is not a region of the plan"]);
+}
+
+#[test]
+fn a_file_in_an_encoding_we_do_not_read() {
+    // UTF-16 (as some tools save "Unicode text"): the header cannot be recognised.
+    let utf16: Vec<u8> = "指标,地区,年份,数值\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    refused("utf16.csv", &utf16, &["utf16.csv:1: the header names no value column"]);
+}
+
+#[test]
+fn an_empty_file_and_an_empty_sheet() {
+    refused("empty.csv", b"", &["empty.csv: the file is empty"]);
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    workbook.add_worksheet();
+    refused("empty.xlsx", &workbook.save_to_buffer().unwrap(), &["empty.xlsx: the workbook has no sheet with data"]);
+}
+
+#[test]
+fn excel_with_merged_header_formulas_and_a_truncated_workbook() {
+    use rust_xlsxwriter::{Format, Formula, Workbook};
+    let mut merged = Workbook::new();
+    let sheet = merged.add_worksheet();
+    sheet.merge_range(0, 0, 0, 1, "指标", &Format::new()).unwrap();
+    sheet.write_row(0, 2, ["2022"]).unwrap();
+    sheet.write_row(1, 0, ["retail_sales", "", "1"]).unwrap();
+    refused("merged.xlsx", &merged.save_to_buffer().unwrap(), &["merged.xlsx: the header has merged cells (A1:B1)"]);
+
+    let mut formulas = Workbook::new();
+    let sheet = formulas.add_worksheet();
+    sheet.write_row(0, 0, ["指标", "地区", "年份", "数值"]).unwrap();
+    sheet.write_row(1, 0, ["retail_sales", "东区", "2022"]).unwrap();
+    sheet.write_formula(1, 3, Formula::new("=A9*2").set_result("")).unwrap();
+    refused("formulas.xlsx", &formulas.save_to_buffer().unwrap(), &["formulas.xlsx:2: 数值 holds the formula =A9*2 but no calculated value"]);
+
+    let whole = merged.save_to_buffer().unwrap();
+    refused("cut.xlsx", &whole[..whole.len() / 2], &["cut.xlsx: not a readable Excel workbook"]);
+}
+
+#[test]
+fn conflicting_values_and_strict_warnings() {
+    refused(
+        "conflict.csv",
+        "指标,地区,年份,数值\nretail_sales,东区,2022,600\nretail_sales,东区,2022,650\n".as_bytes(),
+        &["conflict.csv:3: 数值 the same indicator, region and period twice with different values: 600 (row 2) and 650"],
+    );
+    let store = TestStore::sqlite();
+    let good = store.file("good.csv", GOOD.as_bytes());
+    assert!(store.import(&good, &[]).status.success());
+    let before = store.state();
+    let jump = store.file("jump.csv", "指标,地区,年份,数值\nretail_sales,东区,2022,5000\n".as_bytes());
+    let output = store.import(&jump, &["--strict"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("jump.csv:2: warning: 社会消费品零售总额 2022 changed by +900.0 %"), "{}", stderr(&output));
+    assert_eq!(store.state(), before);
+    // Without --strict it is stored, flagged.
+    let output = store.import(&jump, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let history = store.run(&["data", "history", "--indicator", "retail_sales", "--region", "440103", "--period", "2022"]);
+    assert!(stdout(&history).contains("变动大 large change"), "{}", stdout(&history));
+}
+
+fn round_trip(store: &TestStore) {
+    let good = store.file("good.csv", GOOD.as_bytes());
+    let output = store.import(&good, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let revised = store.file("revised.csv", "指标,地区,年份,数值,状态\nretail_sales,东区,2021,520,修订\n".as_bytes());
+    assert!(store.import(&revised, &[]).status.success());
+
+    let export = store.run(&["export"]);
+    let exported = store.file("export.csv", &export.stdout);
+    let before = store.state();
+    let output = store.import(&exported, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("0 个新修订 new revisions"), "{}", stdout(&output));
+    assert_eq!(store.state(), before, "re-importing the export changed the store");
+    // Two exports of the same store are byte-identical, in every format.
+    for format in ["csv", "xlsx", "sdmx-csv"] {
+        let a = store.run(&["export", "--format", format]);
+        let b = store.run(&["export", "--format", format]);
+        assert!(a.status.success() && !a.stdout.is_empty(), "{format}");
+        assert_eq!(a.stdout, b.stdout, "{format}");
+    }
+    // As of the first import, 东区 2021 was still 500.
+    let history = store.run(&["data", "history", "--indicator", "retail_sales", "--region", "东区", "--period", "2021"]);
+    assert!(history.status.success());
+    let history = stdout(&history);
+    assert!(history.contains("500") && history.contains("520") && history.contains("修订数"), "{history}");
+}
+
+#[test]
+fn export_imports_back_without_change_on_sqlite() {
+    round_trip(&TestStore::sqlite());
+}
+
+#[test]
+fn export_imports_back_without_change_on_postgres() {
+    round_trip(&TestStore::postgres());
+}
+
+#[test]
+fn a_dry_run_stores_nothing() {
+    let store = TestStore::sqlite();
+    let before = store.state();
+    let good = store.file("good.csv", GOOD.as_bytes());
+    let output = store.import(&good, &["--dry-run"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("dry run"));
+    assert_eq!(store.state(), before);
+}
+
+#[test]
+fn the_template_round_trips() {
+    let store = TestStore::sqlite();
+    let good = store.file("good.csv", GOOD.as_bytes());
+    assert!(store.import(&good, &[]).status.success());
+    let template = store.dir.path().join("t.xlsx");
+    let output = store.run(&["template", "--region", "440100", "--year", "2022", "-o", template.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // Filled in by nobody, it imports back without a change (last year's values are the store's).
+    let output = store.import(&template, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("0 个新修订 new revisions"), "{}", stdout(&output));
+}
