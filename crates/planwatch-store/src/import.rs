@@ -158,22 +158,13 @@ impl BulkLoad for SqliteConnection {
         for chunk in rows.chunks(SQLITE_CHUNK) {
             let mut sql = String::with_capacity(40 + chunk.len() * 20);
             sql.push_str("INSERT INTO import_rows VALUES ");
+            // Positional `?`: with `$N` each bind is looked up by name, quadratic in the
+            // statement's 8 000 parameters.
             for i in 0..chunk.len() {
-                let p = i * 8;
                 if i > 0 {
                     sql.push(',');
                 }
-                sql.push_str(&format!(
-                    "(${},${},${},${},${},${},${},${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5,
-                    p + 6,
-                    p + 7,
-                    p + 8
-                ));
+                sql.push_str("(?,?,?,?,?,?,?,?)");
             }
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (row, indicator_id, region_id) in chunk {
@@ -291,8 +282,10 @@ const CONFLICTS: &str = "SELECT a.source_row, a.value, b.source_row, b.value FRO
       AND b.period = a.period AND b.source_row > a.source_row
      WHERE a.value <> b.value ORDER BY b.source_row LIMIT 1000";
 
-/// The first row of each key, where it differs from the latest stored revision, becomes a new
-/// revision. $1: the batch.
+/// Each key of the file, where it differs from the latest stored revision, becomes a new
+/// revision. Rows repeating a key (with the same value: different values were refused as
+/// conflicts) compute the same revision, and all but the first are skipped by the primary key.
+/// $1: the batch.
 const INSERT_REVISIONS: &str = "INSERT INTO observations
        (indicator_id, region_id, period, revision, value, status, source, note, flags, batch_id, source_row)
      SELECT s.indicator_id, s.region_id, s.period, COALESCE(l.revision, 0) + 1, s.value, s.status, s.source,
@@ -302,9 +295,16 @@ const INSERT_REVISIONS: &str = "INSERT INTO observations
       AND l.period = s.period
       AND l.revision = (SELECT MAX(m.revision) FROM observations m WHERE m.indicator_id = s.indicator_id
                         AND m.region_id = s.region_id AND m.period = s.period)
-     WHERE s.source_row = (SELECT MIN(d.source_row) FROM import_rows d WHERE d.indicator_id = s.indicator_id
-                           AND d.region_id = s.region_id AND d.period = s.period)
-       AND (l.revision IS NULL OR l.value <> s.value OR l.status <> s.status)";
+     WHERE l.revision IS NULL OR l.value <> s.value OR l.status <> s.status
+     ORDER BY s.source_row
+     ON CONFLICT DO NOTHING";
+
+/// The same when the store holds nothing yet for the file's indicators: every key is new.
+const INSERT_FIRST_REVISIONS: &str = "INSERT INTO observations
+       (indicator_id, region_id, period, revision, value, status, source, note, flags, batch_id, source_row)
+     SELECT s.indicator_id, s.region_id, s.period, 1, s.value, s.status, s.source, s.note, 0, $1, s.source_row
+     FROM import_rows s ORDER BY s.source_row
+     ON CONFLICT DO NOTHING";
 
 impl Store {
     /// Imports rows fed over `feed` into `plan` (which must be stored); see the module docs.
@@ -379,7 +379,13 @@ impl Store {
                         .collect(),
                 ));
             }
-            let revisions = sqlx::query(INSERT_REVISIONS)
+            let stored: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM observations o WHERE o.indicator_id IN (SELECT DISTINCT indicator_id FROM import_rows) LIMIT 1",
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            let insert = if stored.is_some() { INSERT_REVISIONS } else { INSERT_FIRST_REVISIONS };
+            let revisions = sqlx::query(insert)
                 .bind(batch_id)
                 .execute(&mut *tx)
                 .await?

@@ -94,6 +94,10 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
+                // 32 MiB of page cache a connection (the default is 2 MiB): bulk imports and
+                // index builds touch far more pages than that. Temporary tables stay on disk, so
+                // memory stays bounded whatever the size of an import.
+                .pragma("cache_size", "-32768")
                 .busy_timeout(std::time::Duration::from_secs(30));
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
