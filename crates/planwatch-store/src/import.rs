@@ -379,7 +379,7 @@ impl Store {
                         .collect(),
                 ));
             }
-            let stored: Option<i64> = sqlx::query_scalar(
+            let stored: Option<i32> = sqlx::query_scalar(
                 "SELECT 1 FROM observations o WHERE o.indicator_id IN (SELECT DISTINCT indicator_id FROM import_rows) LIMIT 1",
             )
             .fetch_optional(&mut *tx)
