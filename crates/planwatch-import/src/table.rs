@@ -268,8 +268,12 @@ pub(crate) fn excel_rows(bytes: Vec<u8>) -> Result<Vec<RawRow>, TableError> {
 /// Whether an xlsx workbook asks to be recalculated when opened (`fullCalcOnLoad`): programs
 /// that write formulas without computing them set it, and their cached results are meaningless.
 fn asks_for_recalculation(bytes: &[u8]) -> bool {
-    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else { return false };
-    let Ok(mut workbook) = archive.by_name("xl/workbook.xml") else { return false };
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return false;
+    };
+    let Ok(mut workbook) = archive.by_name("xl/workbook.xml") else {
+        return false;
+    };
     let mut xml = String::new();
     workbook.read_to_string(&mut xml).is_ok() && xml.contains("fullCalcOnLoad=\"1\"")
 }

@@ -15,11 +15,7 @@ fn plan() -> Plan {
 
 /// Reads a CSV text; returns the rows as (indicator code, region code, period, value, status)
 /// and the diagnostics as printed.
-fn read_csv(
-    plan: &Plan,
-    text: &str,
-    options: Options,
-) -> (Vec<ReadRow>, Vec<String>) {
+fn read_csv(plan: &Plan, text: &str, options: Options) -> (Vec<ReadRow>, Vec<String>) {
     read(
         plan,
         "test.csv",
@@ -28,12 +24,7 @@ fn read_csv(
     )
 }
 
-fn read(
-    plan: &Plan,
-    file: &str,
-    input: Input,
-    options: Options,
-) -> (Vec<ReadRow>, Vec<String>) {
+fn read(plan: &Plan, file: &str, input: Input, options: Options) -> (Vec<ReadRow>, Vec<String>) {
     let import = match open(file, input, plan, options) {
         Ok(import) => import,
         Err(diagnostic) => return (Vec::new(), vec![diagnostic.to_string()]),
@@ -380,4 +371,3 @@ mod excel {
         );
     }
 }
-

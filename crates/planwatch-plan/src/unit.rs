@@ -51,7 +51,11 @@ impl Conversion {
 
     /// Converts with a single rounding: 81185362 万元 is 8118.5362 亿元, not 8118.5362000000005.
     pub fn apply(self, value: f64) -> f64 {
-        if self.from == self.to { value } else { value * self.from / self.to }
+        if self.from == self.to {
+            value
+        } else {
+            value * self.from / self.to
+        }
     }
 
     /// The factor as one number.
@@ -76,7 +80,10 @@ pub fn conversion(from: &str, to: &str) -> Option<Conversion> {
     }
     let (from_magnitude, from_base) = split(&from);
     let (to_magnitude, to_base) = split(&to);
-    (from_base == to_base).then_some(Conversion { from: from_magnitude, to: to_magnitude })
+    (from_base == to_base).then_some(Conversion {
+        from: from_magnitude,
+        to: to_magnitude,
+    })
 }
 
 /// The factor that turns a value in `from` into a value in `to` (see [`conversion`]).
@@ -106,7 +113,10 @@ mod tests {
     fn converts_with_one_rounding() {
         let c = super::conversion("万元", "亿元").unwrap();
         assert_eq!(c.apply(81185362.0), 8118.5362);
-        assert_eq!(super::conversion("十亿元", "亿元").unwrap().apply(747.84), 7478.4);
+        assert_eq!(
+            super::conversion("十亿元", "亿元").unwrap().apply(747.84),
+            7478.4
+        );
     }
 
     #[test]

@@ -109,7 +109,11 @@ pub enum ProblemKind {
     )]
     BadSourceRef(String),
     #[error("{}", if *growth { format!("growth series \"{code}\" must be in %, not {unit}") } else { format!("level series \"{code}\" must not be in % ({unit})") })]
-    LinkedSeriesUnit { code: String, unit: String, growth: bool },
+    LinkedSeriesUnit {
+        code: String,
+        unit: String,
+        growth: bool,
+    },
     #[error("number {0} must be 1 or more")]
     ZeroNumber(u32),
 }
@@ -614,9 +618,14 @@ impl<'p> Checker<'p> {
     fn linked_series(&mut self, path: Path, code: &str, growth: bool) {
         match self.plan.indicators.iter().find(|i| i.code == code) {
             None => self.reference(path, "indicator", code),
-            Some(linked) if linked.is_percentage() != growth => {
-                self.report(path, ProblemKind::LinkedSeriesUnit { code: code.to_owned(), unit: linked.unit.clone(), growth })
-            }
+            Some(linked) if linked.is_percentage() != growth => self.report(
+                path,
+                ProblemKind::LinkedSeriesUnit {
+                    code: code.to_owned(),
+                    unit: linked.unit.clone(),
+                    growth,
+                },
+            ),
             Some(_) => {}
         }
     }

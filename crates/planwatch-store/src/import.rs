@@ -384,7 +384,11 @@ impl Store {
             )
             .fetch_optional(&mut *tx)
             .await?;
-            let insert = if stored.is_some() { INSERT_REVISIONS } else { INSERT_FIRST_REVISIONS };
+            let insert = if stored.is_some() {
+                INSERT_REVISIONS
+            } else {
+                INSERT_FIRST_REVISIONS
+            };
             let revisions = sqlx::query(insert)
                 .bind(batch_id)
                 .execute(&mut *tx)
@@ -402,9 +406,9 @@ impl Store {
                   AND o.period = s.period AND o.batch_id = $1 AND o.source_row = s.source_row
                  JOIN observations p ON p.indicator_id = s.indicator_id AND p.region_id = s.region_id
                   AND p.period = {PREVIOUS_PERIOD}
-                  AND p.revision = (SELECT MAX(q.revision) FROM observations q WHERE q.indicator_id = p.indicator_id
-                                    AND q.region_id = p.region_id AND q.period = p.period)
-                 WHERE p.value <> 0 AND ABS(s.value - p.value) * 100.0 > $2 * ABS(p.value)
+                 WHERE NOT EXISTS (SELECT 1 FROM observations q WHERE q.indicator_id = p.indicator_id
+                                   AND q.region_id = p.region_id AND q.period = p.period AND q.revision > p.revision)
+                   AND p.value <> 0 AND ABS(s.value - p.value) * 100.0 > $2 * ABS(p.value)
                  ORDER BY s.source_row"
             )))
             .bind(batch_id)

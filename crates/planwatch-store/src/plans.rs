@@ -93,19 +93,17 @@ impl Store {
 
     /// Ids of the plan's indicators and regions, in the plan's order.
     pub(crate) async fn plan_ids(&self, plan: &Plan) -> Result<PlanIds> {
-        let (indicators, regions): (CodeIds, CodeIds) =
-            with_db!(&self.db, |pool| {
-                let indicators =
-                    sqlx::query_as("SELECT code, id FROM indicators WHERE plan_id = $1")
-                        .bind(&plan.id)
-                        .fetch_all(pool)
-                        .await?;
-                let regions = sqlx::query_as("SELECT code, id FROM regions WHERE plan_id = $1")
-                    .bind(&plan.id)
-                    .fetch_all(pool)
-                    .await?;
-                (indicators, regions)
-            });
+        let (indicators, regions): (CodeIds, CodeIds) = with_db!(&self.db, |pool| {
+            let indicators = sqlx::query_as("SELECT code, id FROM indicators WHERE plan_id = $1")
+                .bind(&plan.id)
+                .fetch_all(pool)
+                .await?;
+            let regions = sqlx::query_as("SELECT code, id FROM regions WHERE plan_id = $1")
+                .bind(&plan.id)
+                .fetch_all(pool)
+                .await?;
+            (indicators, regions)
+        });
         let indicators: HashMap<String, i64> = indicators.into_iter().collect();
         let regions: HashMap<String, i64> = regions.into_iter().collect();
         let lookup = |map: &HashMap<String, i64>, code: &str| {

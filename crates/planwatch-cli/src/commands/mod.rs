@@ -13,11 +13,14 @@ pub(crate) use data::StoreArgs;
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Show, check and describe plans (规划)
-    #[command(subcommand, after_help = "\
+    #[command(
+        subcommand,
+        after_help = "\
 Examples:
   planwatch plan show
   planwatch plan check my-plan.toml
-  planwatch plan schema")]
+  planwatch plan schema"
+    )]
     Plan(plan::PlanCommand),
     /// Create a store holding a plan, optionally with the sample data (初始化)
     #[command(after_help = "\
@@ -52,10 +55,13 @@ Examples:
   planwatch template --region 510104 --year 2025   template-510104-2025.xlsx")]
     Template(data::TemplateArgs),
     /// Revision history and import batches (数据修订与导入记录)
-    #[command(subcommand, after_help = "\
+    #[command(
+        subcommand,
+        after_help = "\
 Examples:
   planwatch data history --indicator retail_sales --region 成都市 --period 2019
-  planwatch data batches")]
+  planwatch data batches"
+    )]
     Data(data::DataCommand),
     /// Generate a synthetic national-scale plan and data set for benchmarks (合成数据)
     #[command(after_help = "\

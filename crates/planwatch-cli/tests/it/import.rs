@@ -19,17 +19,24 @@ impl TestStore {
     }
 
     fn postgres() -> TestStore {
-        let admin = std::env::var("PLANWATCH_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let admin = std::env::var("PLANWATCH_TEST_PG")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         let name = format!(
             "planwatch_cli_{}_{}",
             std::process::id(),
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
         );
         let status = std::process::Command::new("psql")
             .args([admin.as_str(), "-qc", &format!("CREATE DATABASE {name}")])
             .status()
             .expect("psql runs");
-        assert!(status.success(), "cannot create a PostgreSQL database at {admin}");
+        assert!(
+            status.success(),
+            "cannot create a PostgreSQL database at {admin}"
+        );
         let db = format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]);
         TestStore::init(tempfile::tempdir().unwrap(), db)
     }
@@ -83,7 +90,10 @@ fn refused(name: &str, bytes: &[u8], expected: &[&str]) {
     assert_eq!(output.status.code(), Some(1), "{name}: {}", stderr(&output));
     let messages = stderr(&output).replace(&format!("{}", path.display()), name);
     for line in expected {
-        assert!(messages.contains(line), "{name}: expected\n  {line}\nin\n{messages}");
+        assert!(
+            messages.contains(line),
+            "{name}: expected\n  {line}\nin\n{messages}"
+        );
     }
     assert!(messages.contains("nothing was stored"), "{messages}");
     assert_eq!(store.state(), before, "{name}: the store changed");
@@ -112,21 +122,36 @@ fn a_truncated_csv() {
     refused(
         "truncated.csv",
         "指标,地区,年份,数值\nretail_sales,东区,2022,600\nretail_sales,东区,20".as_bytes(),
-        &["truncated.csv:3: 数值 is empty", "truncated.csv:3: 年份 \"20\" is not a period"],
+        &[
+            "truncated.csv:3: 数值 is empty",
+            "truncated.csv:3: 年份 \"20\" is not a period",
+        ],
     );
 }
 
 #[test]
 fn gbk_is_read_and_its_errors_reported() {
-    let (bytes, _, _) = encoding_rs::GB18030.encode("指标,地区,年份,数值\n社会消费品零售总额,西区,2022,600\n");
-    refused("gbk.csv", &bytes, &["gbk.csv:2: 地区 \"西区\" is not a region of the plan"]);
+    let (bytes, _, _) =
+        encoding_rs::GB18030.encode("指标,地区,年份,数值\n社会消费品零售总额,西区,2022,600\n");
+    refused(
+        "gbk.csv",
+        &bytes,
+        &["gbk.csv:2: 地区 \"西区\" is not a region of the plan"],
+    );
 }
 
 #[test]
 fn a_file_in_an_encoding_we_do_not_read() {
     // UTF-16 (as some tools save "Unicode text"): the header cannot be recognised.
-    let utf16: Vec<u8> = "指标,地区,年份,数值\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
-    refused("utf16.csv", &utf16, &["utf16.csv:1: the header names no value column"]);
+    let utf16: Vec<u8> = "指标,地区,年份,数值\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    refused(
+        "utf16.csv",
+        &utf16,
+        &["utf16.csv:1: the header names no value column"],
+    );
 }
 
 #[test]
@@ -134,7 +159,11 @@ fn an_empty_file_and_an_empty_sheet() {
     refused("empty.csv", b"", &["empty.csv: the file is empty"]);
     let mut workbook = rust_xlsxwriter::Workbook::new();
     workbook.add_worksheet();
-    refused("empty.xlsx", &workbook.save_to_buffer().unwrap(), &["empty.xlsx: the workbook has no sheet with data"]);
+    refused(
+        "empty.xlsx",
+        &workbook.save_to_buffer().unwrap(),
+        &["empty.xlsx: the workbook has no sheet with data"],
+    );
 }
 
 #[test]
@@ -142,20 +171,40 @@ fn excel_with_merged_header_formulas_and_a_truncated_workbook() {
     use rust_xlsxwriter::{Format, Formula, Workbook};
     let mut merged = Workbook::new();
     let sheet = merged.add_worksheet();
-    sheet.merge_range(0, 0, 0, 1, "指标", &Format::new()).unwrap();
+    sheet
+        .merge_range(0, 0, 0, 1, "指标", &Format::new())
+        .unwrap();
     sheet.write_row(0, 2, ["2022"]).unwrap();
     sheet.write_row(1, 0, ["retail_sales", "", "1"]).unwrap();
-    refused("merged.xlsx", &merged.save_to_buffer().unwrap(), &["merged.xlsx: the header has merged cells (A1:B1)"]);
+    refused(
+        "merged.xlsx",
+        &merged.save_to_buffer().unwrap(),
+        &["merged.xlsx: the header has merged cells (A1:B1)"],
+    );
 
     let mut formulas = Workbook::new();
     let sheet = formulas.add_worksheet();
-    sheet.write_row(0, 0, ["指标", "地区", "年份", "数值"]).unwrap();
-    sheet.write_row(1, 0, ["retail_sales", "东区", "2022"]).unwrap();
-    sheet.write_formula(1, 3, Formula::new("=A9*2").set_result("")).unwrap();
-    refused("formulas.xlsx", &formulas.save_to_buffer().unwrap(), &["formulas.xlsx:2: 数值 holds the formula =A9*2 but no calculated value"]);
+    sheet
+        .write_row(0, 0, ["指标", "地区", "年份", "数值"])
+        .unwrap();
+    sheet
+        .write_row(1, 0, ["retail_sales", "东区", "2022"])
+        .unwrap();
+    sheet
+        .write_formula(1, 3, Formula::new("=A9*2").set_result(""))
+        .unwrap();
+    refused(
+        "formulas.xlsx",
+        &formulas.save_to_buffer().unwrap(),
+        &["formulas.xlsx:2: 数值 holds the formula =A9*2 but no calculated value"],
+    );
 
     let whole = merged.save_to_buffer().unwrap();
-    refused("cut.xlsx", &whole[..whole.len() / 2], &["cut.xlsx: not a readable Excel workbook"]);
+    refused(
+        "cut.xlsx",
+        &whole[..whole.len() / 2],
+        &["cut.xlsx: not a readable Excel workbook"],
+    );
 }
 
 #[test]
@@ -163,29 +212,55 @@ fn conflicting_values_and_strict_warnings() {
     refused(
         "conflict.csv",
         "指标,地区,年份,数值\nretail_sales,东区,2022,600\nretail_sales,东区,2022,650\n".as_bytes(),
-        &["conflict.csv:3: 数值 the same indicator, region and period twice with different values: 600 (row 2) and 650"],
+        &[
+            "conflict.csv:3: 数值 the same indicator, region and period twice with different values: 600 (row 2) and 650",
+        ],
     );
     let store = TestStore::sqlite();
     let good = store.file("good.csv", GOOD.as_bytes());
     assert!(store.import(&good, &[]).status.success());
     let before = store.state();
-    let jump = store.file("jump.csv", "指标,地区,年份,数值\nretail_sales,东区,2022,5000\n".as_bytes());
+    let jump = store.file(
+        "jump.csv",
+        "指标,地区,年份,数值\nretail_sales,东区,2022,5000\n".as_bytes(),
+    );
     let output = store.import(&jump, &["--strict"]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("jump.csv:2: warning: 社会消费品零售总额 2022 changed by +900.0 %"), "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .contains("jump.csv:2: warning: 社会消费品零售总额 2022 changed by +900.0 %"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(store.state(), before);
     // Without --strict it is stored, flagged.
     let output = store.import(&jump, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
-    let history = store.run(&["data", "history", "--indicator", "retail_sales", "--region", "440103", "--period", "2022"]);
-    assert!(stdout(&history).contains("变动大 large change"), "{}", stdout(&history));
+    let history = store.run(&[
+        "data",
+        "history",
+        "--indicator",
+        "retail_sales",
+        "--region",
+        "440103",
+        "--period",
+        "2022",
+    ]);
+    assert!(
+        stdout(&history).contains("变动大 large change"),
+        "{}",
+        stdout(&history)
+    );
 }
 
 fn round_trip(store: &TestStore) {
     let good = store.file("good.csv", GOOD.as_bytes());
     let output = store.import(&good, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
-    let revised = store.file("revised.csv", "指标,地区,年份,数值,状态\nretail_sales,东区,2021,520,修订\n".as_bytes());
+    let revised = store.file(
+        "revised.csv",
+        "指标,地区,年份,数值,状态\nretail_sales,东区,2021,520,修订\n".as_bytes(),
+    );
     assert!(store.import(&revised, &[]).status.success());
 
     let export = store.run(&["export"]);
@@ -193,8 +268,16 @@ fn round_trip(store: &TestStore) {
     let before = store.state();
     let output = store.import(&exported, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).contains("0 个新修订 new revisions"), "{}", stdout(&output));
-    assert_eq!(store.state(), before, "re-importing the export changed the store");
+    assert!(
+        stdout(&output).contains("0 个新修订 new revisions"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(
+        store.state(),
+        before,
+        "re-importing the export changed the store"
+    );
     // Two exports of the same store are byte-identical, in every format.
     for format in ["csv", "xlsx", "sdmx-csv"] {
         let a = store.run(&["export", "--format", format]);
@@ -203,10 +286,22 @@ fn round_trip(store: &TestStore) {
         assert_eq!(a.stdout, b.stdout, "{format}");
     }
     // As of the first import, 东区 2021 was still 500.
-    let history = store.run(&["data", "history", "--indicator", "retail_sales", "--region", "东区", "--period", "2021"]);
+    let history = store.run(&[
+        "data",
+        "history",
+        "--indicator",
+        "retail_sales",
+        "--region",
+        "东区",
+        "--period",
+        "2021",
+    ]);
     assert!(history.status.success());
     let history = stdout(&history);
-    assert!(history.contains("500") && history.contains("520") && history.contains("修订数"), "{history}");
+    assert!(
+        history.contains("500") && history.contains("520") && history.contains("修订数"),
+        "{history}"
+    );
 }
 
 #[test]
@@ -236,10 +331,22 @@ fn the_template_round_trips() {
     let good = store.file("good.csv", GOOD.as_bytes());
     assert!(store.import(&good, &[]).status.success());
     let template = store.dir.path().join("t.xlsx");
-    let output = store.run(&["template", "--region", "440100", "--year", "2022", "-o", template.to_str().unwrap()]);
+    let output = store.run(&[
+        "template",
+        "--region",
+        "440100",
+        "--year",
+        "2022",
+        "-o",
+        template.to_str().unwrap(),
+    ]);
     assert!(output.status.success(), "{}", stderr(&output));
     // Filled in by nobody, it imports back without a change (last year's values are the store's).
     let output = store.import(&template, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).contains("0 个新修订 new revisions"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("0 个新修订 new revisions"),
+        "{}",
+        stdout(&output)
+    );
 }

@@ -1,5 +1,5 @@
 -- Planwatch store, PostgreSQL. Same tables and columns as migrations/sqlite; see the comments
--- there. Ready to distribute with Citus: observations by indicator_id (it leads every key).
+-- there (including why observations carries no foreign keys). Ready to distribute with Citus: observations by indicator_id (it leads every key).
 
 CREATE TABLE plans (
     id TEXT PRIMARY KEY,
@@ -35,8 +35,8 @@ CREATE TABLE batches (
 );
 
 CREATE TABLE observations (
-    indicator_id BIGINT NOT NULL REFERENCES indicators (id),
-    region_id BIGINT NOT NULL REFERENCES regions (id),
+    indicator_id BIGINT NOT NULL,
+    region_id BIGINT NOT NULL,
     period INTEGER NOT NULL,
     revision INTEGER NOT NULL,
     value DOUBLE PRECISION NOT NULL,
@@ -44,7 +44,7 @@ CREATE TABLE observations (
     source TEXT,
     note TEXT,
     flags INTEGER NOT NULL DEFAULT 0,
-    batch_id BIGINT NOT NULL REFERENCES batches (id),
+    batch_id BIGINT NOT NULL,
     source_row BIGINT NOT NULL,
     PRIMARY KEY (indicator_id, region_id, period, revision)
 );

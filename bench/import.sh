@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Import throughput of `planwatch import` against the reference loaders of each backend:
+#   SQLite:     sqlite3's `.import` of the same CSV into a plain table (goal: at least as fast)
+#   PostgreSQL: psql's `\copy` of the same CSV into a plain table      (goal: at least 0.8×)
+# on the synthetic national data set of `planwatch synth` (default 3 000 counties × 50
+# indicators × 120 months ≈ 18 M rows). Prints rows/s and peak memory (goal: under 500 MiB).
+#
+# Usage: bench/import.sh [COUNTIES [INDICATORS [MONTHS]]]
+#   PLANWATCH_BENCH_PG  PostgreSQL server URL (default postgres://postgres@127.0.0.1:5432/postgres)
+#   PLANWATCH_BENCH_DIR where to put the data (default a new temporary directory)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+counties=${1:-3000}
+indicators=${2:-50}
+months=${3:-120}
+pg=${PLANWATCH_BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres}
+dir=${PLANWATCH_BENCH_DIR:-$(mktemp -d)}
+measure="python3 bench/measure.py"
+
+cargo build --release --locked -q -p planwatch-cli
+planwatch=target/release/planwatch
+
+echo "== generating $counties counties × $indicators indicators × $months months in $dir"
+$planwatch synth --regions "$counties" --indicators "$indicators" --months "$months" --out "$dir" >/dev/null
+csv=$dir/observations.csv
+rows=$(($(wc -l <"$csv") - 1))
+echo "   $rows rows, $(du -m "$csv" | cut -f1) MiB"
+
+run() { # label command… → prints "label seconds MiB rows/s"
+  local label=$1; shift
+  local figures
+  figures=$($measure "$@" 2>&1 >/dev/null | tail -n1)
+  local seconds=${figures% *} mib=${figures#* }
+  printf '%-34s %8.2f s %10.0f rows/s %8.1f MiB\n' "$label" "$seconds" "$(echo "$rows / $seconds" | bc -l)" "$mib"
+  echo "$seconds" >"$dir/$label.seconds"
+}
+
+echo "== SQLite"
+rm -f "$dir"/reference.db "$dir"/planwatch.db*
+run sqlite3-import sqlite3 "$dir/reference.db" ".import --csv $csv observations"
+$planwatch --db "$dir/planwatch.db" init --plan "$dir/plan.toml" >/dev/null
+run planwatch-import-sqlite $planwatch --db "$dir/planwatch.db" import "$csv"
+run planwatch-reimport-sqlite $planwatch --db "$dir/planwatch.db" import "$csv"
+
+echo "== PostgreSQL"
+database=planwatch_bench_$$
+psql "$pg" -qc "CREATE DATABASE $database"
+trap 'psql "$pg" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1' EXIT
+target=${pg%/*}/$database
+psql "$target" -qc "CREATE TABLE reference (indicator text, region text, period text, value double precision, unit text, status text, source text, note text)"
+run psql-copy psql "$target" -qc "\\copy reference FROM '$csv' WITH (FORMAT csv, HEADER true)"
+$planwatch --db "$target" init --plan "$dir/plan.toml" >/dev/null
+run planwatch-import-postgres $planwatch --db "$target" import "$csv"
+
+ratio() { echo "scale=2; $(cat "$dir/$2.seconds") / $(cat "$dir/$1.seconds")" | bc -l; }
+echo "== relative speed (goal): SQLite $(ratio planwatch-import-sqlite sqlite3-import)× of sqlite3 .import (≥ 1.0),"\
+" PostgreSQL $(ratio planwatch-import-postgres psql-copy)× of psql \\copy (≥ 0.8)"
