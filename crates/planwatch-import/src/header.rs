@@ -145,6 +145,10 @@ pub(crate) fn read_header(cells: &[Cell]) -> Result<Header, HeaderError> {
             continue;
         }
         let normalized = normalize_name(&name);
+        // Descriptive columns of Planwatch's own XLSX export: read back silently.
+        if matches!(normalized.as_str(), "indicator_name" | "region_name") {
+            continue;
+        }
         let slot = match role_of(&normalized) {
             Some(role @ (Role::IndicatorCode | Role::Indicator | Role::IndicatorNumber)) => {
                 indicator_columns.push((i, role));
