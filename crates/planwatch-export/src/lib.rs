@@ -130,9 +130,9 @@ pub fn write_xlsx(plan: &Plan, observations: &[Observation]) -> Result<Vec<u8>, 
     let bold = Format::new().set_bold();
     let header = [
         "indicator",
-        "指标",
+        "indicator_name",
         "region",
-        "地区",
+        "region_name",
         "period",
         "value",
         "unit",
