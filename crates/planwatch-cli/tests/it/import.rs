@@ -350,3 +350,68 @@ fn the_template_round_trips() {
         stdout(&output)
     );
 }
+
+#[test]
+fn init_loads_the_sample_data_with_its_revisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sample.db");
+    let db = db.to_str().unwrap();
+    let output = planwatch(&["--db", db, "init", "--sample-data"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("error"), "{}", stderr(&output));
+    let history = planwatch(&[
+        "--db",
+        db,
+        "data",
+        "history",
+        "--indicator",
+        "2",
+        "--region",
+        "成都市",
+        "--period",
+        "2019",
+    ]);
+    let history = stdout(&history);
+    assert!(
+        history.contains("7478.4") && history.contains("8313.4016"),
+        "{history}"
+    );
+    let then = planwatch(&[
+        "--db",
+        db,
+        "export",
+        "--indicator",
+        "retail_sales",
+        "--region",
+        "510100",
+        "--from",
+        "2019",
+        "--to",
+        "2019",
+        "--as-of",
+        "2020-12-31",
+    ]);
+    assert!(
+        stdout(&then).contains("retail_sales,510100,2019,7478.4,亿元,provisional"),
+        "{}",
+        stdout(&then)
+    );
+    let now = planwatch(&[
+        "--db",
+        db,
+        "export",
+        "--indicator",
+        "retail_sales",
+        "--region",
+        "510100",
+        "--from",
+        "2019",
+        "--to",
+        "2019",
+    ]);
+    assert!(
+        stdout(&now).contains("retail_sales,510100,2019,8313.4016,亿元,revised"),
+        "{}",
+        stdout(&now)
+    );
+}
