@@ -170,9 +170,11 @@ pub fn write_xlsx(plan: &Plan, observations: &[Observation]) -> Result<Vec<u8>, 
     Ok(workbook.save_to_buffer()?)
 }
 
-/// The reporter's template for one region and year: one row per indicator with its unit and the
-/// previous year's value filled in, a column for the year to fill, and a status drop-down. It
-/// imports back as a wide table (indicator code column, region column, one column per year).
+/// The reporter's template for one region and year: one row per indicator with its unit and, for
+/// reference, the previous year's value; a column for the year to fill, and a status drop-down. It
+/// imports back as a wide table (indicator code column, region column, the year's column); the
+/// reference column 上年值（参考） is not imported, so a status chosen for this year never touches
+/// last year's figures.
 pub fn write_template(
     plan: &Plan,
     region: &str,
@@ -200,7 +202,7 @@ pub fn write_template(
         "指标名称".to_owned(),
         "单位".to_owned(),
         "地区".to_owned(),
-        format!("{}年", year - 1),
+        "上年值（参考）".to_owned(),
         format!("{year}年"),
         "状态".to_owned(),
         "来源".to_owned(),

@@ -145,8 +145,12 @@ pub(crate) fn read_header(cells: &[Cell]) -> Result<Header, HeaderError> {
             continue;
         }
         let normalized = normalize_name(&name);
-        // Descriptive columns of Planwatch's own XLSX export: read back silently.
-        if matches!(normalized.as_str(), "indicator_name" | "region_name") {
+        // Descriptive columns (Planwatch's own XLSX export, the template's reference column):
+        // read back silently.
+        if matches!(
+            normalized.as_str(),
+            "region_name" | "上年值" | "上年值(参考)"
+        ) {
             continue;
         }
         let slot = match role_of(&normalized) {
@@ -182,6 +186,14 @@ pub(crate) fn read_header(cells: &[Cell]) -> Result<Header, HeaderError> {
     };
     indicator_columns.sort_by_key(|(_, role)| rank(*role));
     header.indicator = indicator_columns.first().copied();
+    // A long table with period-named columns besides: those columns are not read; say so.
+    if header.value.is_some() {
+        let periods = std::mem::take(&mut header.period_columns);
+        header
+            .ignored
+            .extend(periods.into_iter().map(|(column, _)| column));
+        header.ignored.sort_unstable();
+    }
     if header.value.is_none() && header.period_columns.is_empty() {
         return Err(HeaderError::NoValues);
     }

@@ -83,12 +83,25 @@ pub(crate) fn number(cell: &Cell) -> Result<Option<(f64, bool)>, NumberProblem> 
         Cell::UncalculatedFormula(f) => Err(NumberProblem::UncalculatedFormula(f.clone())),
         Cell::Date(..) => Err(NumberProblem::NotANumber(cell.text())),
         Cell::Text(text) => {
-            let cleaned: String = text
+            let half: String = text
                 .chars()
                 .map(planwatch_plan::period::to_half_width)
-                .map(|c| if c == '−' { '-' } else { c })
-                .filter(|c| !c.is_whitespace() && *c != ',' && *c != '、' && *c != '，')
+                .map(|c| {
+                    if c == '−' {
+                        '-'
+                    } else if c == '，' {
+                        ','
+                    } else {
+                        c
+                    }
+                })
+                .filter(|c| !c.is_whitespace())
                 .collect();
+            // Commas only as thousands separators (1,234,567.8); "3,5" is not 35.
+            if half.contains(',') && !thousands_grouped(&half) {
+                return Err(NumberProblem::NotANumber(text.trim().to_owned()));
+            }
+            let cleaned: String = half.chars().filter(|c| *c != ',').collect();
             if matches!(
                 cleaned.as_str(),
                 "" | "-" | "--" | "—" | "——" | "…" | "..." | "na" | "NA" | "n/a" | "N/A"
@@ -105,6 +118,17 @@ pub(crate) fn number(cell: &Cell) -> Result<Option<(f64, bool)>, NumberProblem> 
             }
         }
     }
+}
+
+/// Whether the commas of a number group its integer digits by three.
+fn thousands_grouped(text: &str) -> bool {
+    let digits = text.trim_start_matches(['-', '+']);
+    let integer = digits.split('.').next().unwrap_or("");
+    let groups: Vec<&str> = integer.split(',').collect();
+    groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()))
+        && groups[1..].iter().all(|g| g.len() == 3)
 }
 
 /// The conversion from a unit written in a file to the indicator's unit.
@@ -134,6 +158,9 @@ mod tests {
         assert_eq!(n("−3.2"), Ok(Some((-3.2, false))));
         assert_eq!(n("—"), Ok(None));
         assert_eq!(n("12a"), Err(NumberProblem::NotANumber("12a".into())));
+        assert_eq!(n("3,5"), Err(NumberProblem::NotANumber("3,5".into())));
+        assert_eq!(n("1,2,3"), Err(NumberProblem::NotANumber("1,2,3".into())));
+        assert_eq!(n("-12,345.5"), Ok(Some((-12345.5, false))));
         assert_eq!(n("inf"), Err(NumberProblem::NotANumber("inf".into())));
     }
 

@@ -149,8 +149,12 @@ impl Iterator for CsvRows {
 
     fn next(&mut self) -> Option<Self::Item> {
         let record = self.records.next()?;
-        let row = self.next_row;
-        self.next_row += 1;
+        // The line the record starts on: blank lines, which the reader skips, still count.
+        let row = match &record {
+            Ok(r) => r.position().map_or(self.next_row, |p| p.line() as usize),
+            Err(_) => self.next_row,
+        };
+        self.next_row = row + 1;
         Some(match record {
             Ok(record) => Ok(RawRow {
                 row,

@@ -371,3 +371,28 @@ mod excel {
         );
     }
 }
+
+/// Review findings: an extra period column in a long table is reported, not dropped silently;
+/// `indicator_name` is an indicator column.
+#[test]
+fn extra_columns_and_english_names() {
+    let plan = plan();
+    let (rows, problems) = read_csv(
+        &plan,
+        "指标,地区,年份,数值,2024年\n2,成都市,2021,1,99\n",
+        Options::default(),
+    );
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        problems,
+        vec![
+            "test.csv:1: warning: 2024年 the column is not recognised and was ignored（无法识别的列，已忽略）"
+        ]
+    );
+    let (rows, problems) = read_csv(
+        &plan,
+        "indicator_name,region,period,value\n社会消费品零售总额,510100,2021,1\n",
+        Options::default(),
+    );
+    assert_eq!((rows.len(), problems.len()), (1, 0), "{problems:?}");
+}

@@ -132,6 +132,8 @@ impl From<sqlx::Error> for ImportError {
 
 /// Loading rows into the temporary table, per backend.
 pub(crate) trait BulkLoad {
+    /// Serialises imports into one plan: two at once would both read the same latest revision.
+    async fn lock_imports(&mut self, plan_id: &str) -> sqlx::Result<()>;
     async fn create_import_table(&mut self) -> sqlx::Result<()>;
     async fn load(&mut self, rows: &[(ObservationRow, i64, i64)]) -> sqlx::Result<()>;
     /// Indexes the loaded rows and refreshes planner statistics.
@@ -143,6 +145,12 @@ pub(crate) trait BulkLoad {
 const SQLITE_CHUNK: usize = 1000;
 
 impl BulkLoad for SqliteConnection {
+    async fn lock_imports(&mut self, _plan_id: &str) -> sqlx::Result<()> {
+        // SQLite has one writer at a time: the batch row written next takes the write lock
+        // (another import waits for it, up to the busy timeout, or fails; it never interleaves).
+        Ok(())
+    }
+
     async fn create_import_table(&mut self) -> sqlx::Result<()> {
         sqlx::query(
             "CREATE TEMP TABLE import_rows (source_row INTEGER NOT NULL, indicator_id INTEGER NOT NULL,
@@ -199,6 +207,14 @@ impl BulkLoad for SqliteConnection {
 }
 
 impl BulkLoad for PgConnection {
+    async fn lock_imports(&mut self, plan_id: &str) -> sqlx::Result<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1)::bigint)")
+            .bind(plan_id)
+            .execute(&mut *self)
+            .await?;
+        Ok(())
+    }
+
     async fn create_import_table(&mut self) -> sqlx::Result<()> {
         sqlx::query(
             "CREATE TEMP TABLE import_rows (source_row BIGINT NOT NULL, indicator_id BIGINT NOT NULL,
@@ -324,6 +340,7 @@ impl Store {
         let rollup = Rollup::of(plan, &ids);
         with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
+            tx.lock_imports(&plan.id).await?;
             let same_file_as: Option<i64> = sqlx::query_scalar(
                 "SELECT MAX(id) FROM batches WHERE plan_id = $1 AND checksum = $2",
             )

@@ -118,7 +118,7 @@ pub(crate) struct ImportArgs {
     #[arg(long = "by")]
     imported_by: Option<String>,
     /// When the values became known, if not now (YYYY-MM-DD): loads a historical release
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
     known_since: Option<String>,
     /// Warn when a value changes from the previous period by more than this many percent
     #[arg(long, default_value_t = 50.0)]
@@ -172,8 +172,15 @@ pub(crate) struct FilterArgs {
     #[arg(long, value_parser = parse_period)]
     to: Option<Period>,
     /// What was known at the end of this day (YYYY-MM-DD) instead of the latest revisions
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
     as_of: Option<String>,
+}
+
+/// A calendar date, `YYYY-MM-DD`, returned in that form (the store compares dates as text).
+fn parse_date(text: &str) -> Result<String, String> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .map_err(|_| format!("\"{text}\" is not a date: write YYYY-MM-DD, e.g. 2024-12-31"))
 }
 
 fn parse_period(text: &str) -> Result<Period, String> {

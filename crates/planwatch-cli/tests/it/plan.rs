@@ -42,6 +42,19 @@ fn version_and_help_on_every_command() {
 fn a_usage_error_exits_with_2() {
     let output = planwatch(&["plan", "show", "--format", "yaml"]);
     assert_eq!(output.status.code(), Some(2));
+    // Dates are checked, not compared as arbitrary text.
+    for args in [
+        &["export", "--as-of", "yesterday"][..],
+        &["import", "--known-since", "2099-1-32", "x.csv"],
+    ] {
+        let output = planwatch(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&output).contains("is not a date"),
+            "{}",
+            stderr(&output)
+        );
+    }
 }
 
 #[test]

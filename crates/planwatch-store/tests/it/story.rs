@@ -331,3 +331,66 @@ async fn as_of_returns_what_was_known_then() {
     }
     stores.drop_databases().await;
 }
+
+/// Two imports at once into the same keys: both are stored, one after the other (review finding:
+/// without a lock on PostgreSQL the second was silently dropped).
+#[tokio::test]
+async fn concurrent_imports_both_land() {
+    let stores = stores().await;
+    for (backend, store) in &stores.stores {
+        let plan = plan();
+        store.save_plan(&plan).await.unwrap();
+        let rows = |value: f64| {
+            (1..=300)
+                .map(|i| {
+                    row(
+                        &plan,
+                        i + 1,
+                        "retail_sales",
+                        "440103",
+                        Period::Month(2000 + (i / 12) as u16, (i % 12) as u8 + 1),
+                        value,
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let (a, b) = tokio::join!(
+            import(
+                store,
+                &plan,
+                "a.csv",
+                rows(1.0),
+                Feed::Finish,
+                ImportSettings {
+                    change_bound_percent: 1e9,
+                    ..ImportSettings::default()
+                }
+            ),
+            import(
+                store,
+                &plan,
+                "b.csv",
+                rows(2.0),
+                Feed::Finish,
+                ImportSettings {
+                    change_bound_percent: 1e9,
+                    ..ImportSettings::default()
+                }
+            )
+        );
+        match (a, b) {
+            (Ok(a), Ok(b)) => assert_eq!((a.revisions, b.revisions), (300, 300), "{backend}"),
+            // SQLite may refuse the second writer outright; it must then say so, not drop rows.
+            (Ok(_), Err(e)) | (Err(e), Ok(_)) if *backend == "sqlite" => {
+                assert!(e.to_string().contains("database"), "{e}")
+            }
+            other => panic!("{backend}: {other:?}"),
+        }
+        let history = store
+            .history(&plan, "retail_sales", "440103", Period::Month(2000, 2))
+            .await
+            .unwrap();
+        assert!(!history.is_empty(), "{backend}");
+    }
+    stores.drop_databases().await;
+}
