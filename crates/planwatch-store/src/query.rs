@@ -53,6 +53,12 @@ pub struct Batch {
     pub warnings: i64,
 }
 
+/// Observations with their indicator, region and batch.
+const FROM: &str = "FROM observations o
+     JOIN indicators i ON i.id = o.indicator_id
+     JOIN regions r ON r.id = o.region_id
+     JOIN batches b ON b.id = o.batch_id";
+
 type Row = (
     String,
     String,
@@ -126,10 +132,7 @@ impl Store {
             }
         });
         let mut sql = format!(
-            "SELECT {COLUMNS} FROM observations o
-             JOIN indicators i ON i.id = o.indicator_id
-             JOIN regions r ON r.id = o.region_id
-             JOIN batches b ON b.id = o.batch_id
+            "SELECT {COLUMNS} {FROM}
              WHERE i.plan_id = $1 AND b.imported_at <= $2
                AND o.revision = (SELECT MAX(m.revision) FROM observations m JOIN batches mb ON mb.id = m.batch_id
                                  WHERE m.indicator_id = o.indicator_id AND m.region_id = o.region_id
@@ -182,10 +185,7 @@ impl Store {
         period: Period,
     ) -> Result<Vec<StoredObservation>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM observations o
-             JOIN indicators i ON i.id = o.indicator_id
-             JOIN regions r ON r.id = o.region_id
-             JOIN batches b ON b.id = o.batch_id
+            "SELECT {COLUMNS} {FROM}
              WHERE i.plan_id = $1 AND i.code = $2 AND r.code = $3 AND o.period = $4
              ORDER BY o.revision"
         );
