@@ -9,12 +9,13 @@
 //! revisions. [`Feed::Abort`] (the caller found errors in the file), a conflict, or a warning
 //! under `strict` roll everything back; so does an import that would change nothing.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use planwatch_plan::{ObservationRow, Plan, RegionKind};
 use sqlx::{PgConnection, SqliteConnection};
 use tokio::sync::mpsc::Receiver;
 
+use crate::plans::PlanIds;
 use crate::{Result, Store, StoreError, now, status_code, with_db};
 
 /// What the reader of a file sends the store.
@@ -130,19 +131,57 @@ impl From<sqlx::Error> for ImportError {
     }
 }
 
-/// Loading rows into the temporary table, per backend.
+/// Rows with the store's ids of their indicator and region.
+fn resolve(chunk: Vec<ObservationRow>, ids: &PlanIds) -> Vec<StoreRow> {
+    chunk
+        .into_iter()
+        .map(|row| StoreRow {
+            indicator_id: ids.indicators[row.indicator],
+            region_id: ids.regions[row.region],
+            flags: 0,
+            row,
+        })
+        .collect()
+}
+
+/// A row resolved to the store's ids, with its warning flags (1 large change, 2 districts above
+/// the total).
+#[derive(Clone)]
+pub(crate) struct StoreRow {
+    row: ObservationRow,
+    indicator_id: i64,
+    region_id: i64,
+    flags: i32,
+}
+
+/// What the backends do differently: locking, temporary-table DDL and bulk loading.
 pub(crate) trait BulkLoad {
     /// Serialises imports into one plan: two at once would both read the same latest revision.
     async fn lock_imports(&mut self, plan_id: &str) -> sqlx::Result<()>;
     async fn create_import_table(&mut self) -> sqlx::Result<()>;
-    async fn load(&mut self, rows: &[(ObservationRow, i64, i64)]) -> sqlx::Result<()>;
+    /// Appends rows to the temporary table `import_rows`.
+    async fn load(&mut self, rows: &[StoreRow]) -> Result<()>;
+    /// Appends `first`, then every chunk of `feed` until [`Feed::Finish`], to `import_rows`;
+    /// returns the number of rows the feed sent.
+    async fn load_feed(
+        &mut self,
+        first: &[StoreRow],
+        feed: &mut Receiver<Feed>,
+        ids: &PlanIds,
+    ) -> Result<u64, ImportError>;
+    /// Stores rows straight into `observations` as first revisions of `batch_id`. When a row's
+    /// key is stored already (or repeats), returns the index of the first row not stored; the
+    /// rows before it are.
+    async fn insert_new_keys(&mut self, rows: &[StoreRow], batch_id: i64) -> Result<Option<usize>>;
     /// Indexes the loaded rows and refreshes planner statistics.
     async fn index_import_table(&mut self) -> sqlx::Result<()>;
     async fn drop_import_table(&mut self) -> sqlx::Result<()>;
 }
 
-/// Rows per multi-row INSERT on SQLite: 8 parameters each, well under its 32 766 limit.
-const SQLITE_CHUNK: usize = 1000;
+/// The columns both bulk loaders write, in this order; `observations` adds revision (always 1),
+/// flags and batch.
+const IMPORT_COLUMNS: &str =
+    "source_row, indicator_id, region_id, period, value, status, source, note";
 
 impl BulkLoad for SqliteConnection {
     async fn lock_imports(&mut self, _plan_id: &str) -> sqlx::Result<()> {
@@ -162,33 +201,37 @@ impl BulkLoad for SqliteConnection {
         Ok(())
     }
 
-    async fn load(&mut self, rows: &[(ObservationRow, i64, i64)]) -> sqlx::Result<()> {
-        for chunk in rows.chunks(SQLITE_CHUNK) {
-            let mut sql = String::with_capacity(40 + chunk.len() * 20);
-            sql.push_str("INSERT INTO import_rows VALUES ");
-            // Positional `?`: with `$N` each bind is looked up by name, quadratic in the
-            // statement's 8 000 parameters.
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str("(?,?,?,?,?,?,?,?)");
-            }
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (row, indicator_id, region_id) in chunk {
-                query = query
-                    .bind(row.row as i64)
-                    .bind(*indicator_id)
-                    .bind(*region_id)
-                    .bind(row.period.key())
-                    .bind(row.value)
-                    .bind(status_code(row.status))
-                    .bind(row.source.as_deref())
-                    .bind(row.note.as_deref());
-            }
-            query.execute(&mut *self).await?;
-        }
+    async fn load(&mut self, rows: &[StoreRow]) -> Result<()> {
+        let sql = format!("INSERT INTO import_rows ({IMPORT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)");
+        sqlite_insert(self, &sql, rows, None).await?;
         Ok(())
+    }
+
+    async fn load_feed(
+        &mut self,
+        first: &[StoreRow],
+        feed: &mut Receiver<Feed>,
+        ids: &PlanIds,
+    ) -> Result<u64, ImportError> {
+        self.load(first).await?;
+        let mut rows = 0;
+        loop {
+            match feed.recv().await {
+                Some(Feed::Rows(chunk)) => {
+                    rows += chunk.len() as u64;
+                    self.load(&resolve(chunk, ids)).await?;
+                }
+                Some(Feed::Finish) => return Ok(rows),
+                Some(Feed::Abort) | None => return Err(ImportError::Aborted),
+            }
+        }
+    }
+
+    async fn insert_new_keys(&mut self, rows: &[StoreRow], batch_id: i64) -> Result<Option<usize>> {
+        let sql = format!(
+            "INSERT INTO observations ({IMPORT_COLUMNS}, revision, flags, batch_id) VALUES (?,?,?,?,?,?,?,?,1,?,?)"
+        );
+        sqlite_insert(self, &sql, rows, Some(batch_id)).await
     }
 
     async fn index_import_table(&mut self) -> sqlx::Result<()> {
@@ -199,11 +242,62 @@ impl BulkLoad for SqliteConnection {
     }
 
     async fn drop_import_table(&mut self) -> sqlx::Result<()> {
-        sqlx::query("DROP TABLE temp.import_rows")
+        sqlx::query("DROP TABLE IF EXISTS temp.import_rows")
             .execute(&mut *self)
             .await?;
         Ok(())
     }
+}
+
+/// Inserts rows with one prepared statement, on the connection's own handle and so inside its
+/// transaction. sqlx sends every statement to a worker thread and back, which made a row cost
+/// several microseconds; a prepared statement stepped in place costs well under one. With
+/// `batch`, the statement takes flags and batch after the eight import columns, and a
+/// primary-key collision stops the loop and returns the row's index.
+async fn sqlite_insert(
+    connection: &mut SqliteConnection,
+    sql: &str,
+    rows: &[StoreRow],
+    batch: Option<i64>,
+) -> Result<Option<usize>> {
+    let mut handle = connection.lock_handle().await?;
+    let raw = handle.as_raw_handle();
+    // SAFETY: `raw` is the open handle of the connection locked by `handle`, which outlives
+    // `borrowed` (declared after it, so dropped first); `from_handle` does not close it on drop,
+    // and no statement prepared here outlives this function.
+    #[allow(unsafe_code)]
+    let borrowed = unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) }?;
+    let mut statement = borrowed.prepare(sql)?;
+    for (index, r) in rows.iter().enumerate() {
+        let fields = (
+            r.row.row as i64,
+            r.indicator_id,
+            r.region_id,
+            r.row.period.key(),
+            r.row.value,
+            status_code(r.row.status),
+            r.row.source.as_deref(),
+            r.row.note.as_deref(),
+        );
+        let done = match batch {
+            None => statement.execute(fields),
+            Some(batch_id) => statement.execute((
+                fields.0, fields.1, fields.2, fields.3, fields.4, fields.5, fields.6, fields.7,
+                r.flags, batch_id,
+            )),
+        };
+        match done {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if batch.is_some()
+                    && e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+            {
+                return Ok(Some(index));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(None)
 }
 
 impl BulkLoad for PgConnection {
@@ -226,29 +320,50 @@ impl BulkLoad for PgConnection {
         Ok(())
     }
 
-    async fn load(&mut self, rows: &[(ObservationRow, i64, i64)]) -> sqlx::Result<()> {
-        use std::fmt::Write;
-        let mut buffer = String::with_capacity(rows.len() * 48);
-        for (row, indicator_id, region_id) in rows {
-            let _ = write!(
-                buffer,
-                "{}\t{}\t{}\t{}\t{:?}\t{}\t",
-                row.row,
-                indicator_id,
-                region_id,
-                row.period.key(),
-                row.value,
-                status_code(row.status)
-            );
-            copy_text(&mut buffer, row.source.as_deref());
-            buffer.push('\t');
-            copy_text(&mut buffer, row.note.as_deref());
-            buffer.push('\n');
-        }
-        let mut copy = self.copy_in_raw("COPY import_rows FROM STDIN").await?;
-        copy.send(buffer.into_bytes()).await?;
+    async fn load(&mut self, rows: &[StoreRow]) -> Result<()> {
+        let mut copy = self.copy_in_raw(COPY_IMPORT_ROWS).await?;
+        copy.send(copy_lines(rows).into_bytes()).await?;
         copy.finish().await?;
         Ok(())
+    }
+
+    async fn load_feed(
+        &mut self,
+        first: &[StoreRow],
+        feed: &mut Receiver<Feed>,
+        ids: &PlanIds,
+    ) -> Result<u64, ImportError> {
+        // One COPY for the whole file: sqlx does not set TCP_NODELAY, so ending a COPY costs a
+        // delayed-ACK stall (40 ms on Linux) — per chunk, that was most of an import's time.
+        let mut copy = self.copy_in_raw(COPY_IMPORT_ROWS).await?;
+        copy.send(copy_lines(first).into_bytes()).await?;
+        let mut rows = 0;
+        loop {
+            match feed.recv().await {
+                Some(Feed::Rows(chunk)) => {
+                    rows += chunk.len() as u64;
+                    copy.send(copy_lines(&resolve(chunk, ids)).into_bytes())
+                        .await?;
+                }
+                Some(Feed::Finish) => break,
+                Some(Feed::Abort) | None => {
+                    copy.abort("the file has errors").await?;
+                    return Err(ImportError::Aborted);
+                }
+            }
+        }
+        copy.finish().await?;
+        Ok(rows)
+    }
+
+    /// Never streams: a COPY that meets a stored key fails as a whole, losing the rows already
+    /// sent, and a COPY per chunk would pay the stall described in `load_feed` every time.
+    async fn insert_new_keys(
+        &mut self,
+        _rows: &[StoreRow],
+        _batch_id: i64,
+    ) -> Result<Option<usize>> {
+        Ok(Some(0))
     }
 
     async fn index_import_table(&mut self) -> sqlx::Result<()> {
@@ -269,6 +384,31 @@ impl BulkLoad for PgConnection {
     }
 }
 
+const COPY_IMPORT_ROWS: &str = "COPY import_rows (source_row, indicator_id, region_id, period, value, status, source, note) FROM STDIN";
+
+/// Rows in COPY's text format, the import columns.
+fn copy_lines(rows: &[StoreRow]) -> String {
+    use std::fmt::Write;
+    let mut buffer = String::with_capacity(rows.len() * 56);
+    for r in rows {
+        let _ = write!(
+            buffer,
+            "{}\t{}\t{}\t{}\t{:?}\t{}\t",
+            r.row.row,
+            r.indicator_id,
+            r.region_id,
+            r.row.period.key(),
+            r.row.value,
+            status_code(r.row.status)
+        );
+        copy_text(&mut buffer, r.row.source.as_deref());
+        buffer.push('\t');
+        copy_text(&mut buffer, r.row.note.as_deref());
+        buffer.push('\n');
+    }
+    buffer
+}
+
 /// A text field in COPY's text format: `\N` for none, with backslash escapes.
 fn copy_text(buffer: &mut String, text: Option<&str>) {
     let Some(text) = text else {
@@ -285,12 +425,6 @@ fn copy_text(buffer: &mut String, text: Option<&str>) {
         }
     }
 }
-
-/// The key of the previous period of `period` (a `Period::key`), in SQL.
-const PREVIOUS_PERIOD: &str = "(CASE WHEN s.period % 100 = 0 THEN s.period - 100 \
-     WHEN s.period % 100 = 1 THEN s.period - 89 \
-     WHEN s.period % 100 = 21 THEN s.period - 97 \
-     ELSE s.period - 1 END)";
 
 /// Rows with a different value for the same key earlier in the file.
 const CONFLICTS: &str = "SELECT a.source_row, a.value, b.source_row, b.value FROM import_rows a
@@ -338,6 +472,7 @@ impl Store {
             None => now(),
         };
         let rollup = Rollup::of(plan, &ids);
+        let plan_indicators = id_list(ids.indicators.iter().copied());
         with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
             tx.lock_imports(&plan.id).await?;
@@ -359,133 +494,141 @@ impl Store {
             .bind(&imported_at)
             .fetch_one(&mut *tx)
             .await?;
-            tx.create_import_table().await?;
+            let plan_was_empty = sqlx::query_scalar::<_, i32>(sqlx::AssertSqlSafe(format!(
+                "SELECT 1 FROM observations WHERE indicator_id IN ({plan_indicators}) LIMIT 1"
+            )))
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_none();
 
+            // Streamed straight into the table while every key is new; staged from the first
+            // one that is not.
+            let mut direct = Some(InlineChecks::new(
+                plan,
+                &rollup,
+                settings.change_bound_percent,
+            ));
+            let mut stored_directly = 0u64;
+            let mut import_table = false;
             let mut rows = 0u64;
-            loop {
-                match feed.recv().await {
-                    Some(Feed::Rows(chunk)) => {
-                        rows += chunk.len() as u64;
-                        let resolved: Vec<(ObservationRow, i64, i64)> = chunk
-                            .into_iter()
-                            .map(|r| {
-                                let (i, g) = (ids.indicators[r.indicator], ids.regions[r.region]);
-                                (r, i, g)
-                            })
-                            .collect();
-                        tx.load(&resolved).await?;
-                    }
+            let mut left_over = Vec::new();
+            while let Some(checks) = direct.as_mut() {
+                let chunk = match feed.recv().await {
+                    Some(Feed::Rows(chunk)) => chunk,
                     Some(Feed::Finish) => break,
                     Some(Feed::Abort) | None => return Err(ImportError::Aborted),
-                }
-            }
-            tx.index_import_table().await?;
-
-            let conflicts: Vec<(i64, f64, i64, f64)> =
-                sqlx::query_as(CONFLICTS).fetch_all(&mut *tx).await?;
-            if !conflicts.is_empty() {
-                return Err(ImportError::Conflicts(
-                    conflicts
-                        .into_iter()
-                        .map(|(first_row, first_value, row, value)| Conflict {
-                            first_row: first_row as usize,
-                            first_value,
-                            row: row as usize,
-                            value,
-                        })
-                        .collect(),
-                ));
-            }
-            let stored: Option<i32> = sqlx::query_scalar(
-                "SELECT 1 FROM observations o WHERE o.indicator_id IN (SELECT DISTINCT indicator_id FROM import_rows) LIMIT 1",
-            )
-            .fetch_optional(&mut *tx)
-            .await?;
-            let insert = if stored.is_some() {
-                INSERT_REVISIONS
-            } else {
-                INSERT_FIRST_REVISIONS
-            };
-            let revisions = sqlx::query(insert)
-                .bind(batch_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            let distinct: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT DISTINCT indicator_id, region_id, period FROM import_rows) k")
-                    .fetch_one(&mut *tx)
-                    .await?;
-
-            // Large changes from the previous period, for levels (not percentages).
-            let changes: Vec<(i64, i64, i64, i32, f64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT s.source_row, s.indicator_id, s.region_id, s.period, p.value, s.value FROM import_rows s
-                 JOIN observations o ON o.indicator_id = s.indicator_id AND o.region_id = s.region_id
-                  AND o.period = s.period AND o.batch_id = $1 AND o.source_row = s.source_row
-                 JOIN observations p ON p.indicator_id = s.indicator_id AND p.region_id = s.region_id
-                  AND p.period = {PREVIOUS_PERIOD}
-                 WHERE NOT EXISTS (SELECT 1 FROM observations q WHERE q.indicator_id = p.indicator_id
-                                   AND q.region_id = p.region_id AND q.period = p.period AND q.revision > p.revision)
-                   AND p.value <> 0 AND ABS(s.value - p.value) * 100.0 > $2 * ABS(p.value)
-                 ORDER BY s.source_row"
-            )))
-            .bind(batch_id)
-            .bind(settings.change_bound_percent)
-            .fetch_all(&mut *tx)
-            .await?;
-            let mut warnings = Vec::new();
-            for (row, indicator_id, region_id, period, previous, value) in changes {
-                let Some(indicator) = ids.indicators.iter().position(|&id| id == indicator_id)
-                else {
+                };
+                rows += chunk.len() as u64;
+                let mut resolved = resolve(chunk, &ids);
+                let deferred = checks.observe(&mut resolved);
+                let Some(first_not_stored) = tx.insert_new_keys(&resolved, batch_id).await? else {
+                    stored_directly += resolved.len() as u64;
+                    if !deferred.is_empty() {
+                        if !import_table {
+                            tx.create_import_table().await?;
+                            import_table = true;
+                        }
+                        tx.load(&deferred).await?;
+                    }
                     continue;
                 };
-                if plan.indicators[indicator].is_percentage() {
-                    continue;
+                if import_table {
+                    sqlx::query("DELETE FROM import_rows")
+                        .execute(&mut *tx)
+                        .await?;
+                } else {
+                    tx.create_import_table().await?;
+                    import_table = true;
                 }
-                sqlx::query(
-                    "UPDATE observations SET flags = flags | 1 WHERE indicator_id = $1 AND region_id = $2
-                     AND period = $3 AND batch_id = $4",
-                )
-                .bind(indicator_id)
-                .bind(region_id)
-                .bind(period)
-                .bind(batch_id)
-                .execute(&mut *tx)
-                .await?;
-                warnings.push(StoreWarning {
-                    row: row as usize,
-                    indicator,
-                    period,
-                    kind: WarningKind::LargeChange {
-                        previous,
-                        value,
-                        change_percent: (value - previous) / previous.abs() * 100.0,
-                        bound: settings.change_bound_percent,
-                    },
-                });
+                if stored_directly > 0 || first_not_stored > 0 {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "INSERT INTO import_rows ({IMPORT_COLUMNS})
+                         SELECT {IMPORT_COLUMNS} FROM observations WHERE batch_id = $1"
+                    )))
+                    .bind(batch_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("DELETE FROM observations WHERE batch_id = $1")
+                        .bind(batch_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                left_over = resolved.split_off(first_not_stored);
+                direct = None;
+            }
+            if direct.is_none() {
+                rows += tx.load_feed(&left_over, &mut feed, &ids).await?;
             }
 
-            // Districts above the city total, for additive indicators.
-            if let Some(sql) = rollup.sql() {
-                let sums: Vec<(i64, i32, f64, Option<f64>, i64)> =
-                    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                        .bind(batch_id)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                for (indicator_id, period, sum, total, row) in sums {
-                    let Some(total) = total else { continue };
-                    if sum <= total * (1.0 + settings.rollup_tolerance_percent / 100.0) + 1e-9 {
-                        continue;
+            let (revisions, unchanged, mut warnings, pairs) = match direct {
+                Some(checks) => (stored_directly, 0, checks.warnings, Some(checks.pairs)),
+                None => {
+                    tx.index_import_table().await?;
+                    let conflicts: Vec<(i64, f64, i64, f64)> =
+                        sqlx::query_as(CONFLICTS).fetch_all(&mut *tx).await?;
+                    if !conflicts.is_empty() {
+                        return Err(ImportError::Conflicts(
+                            conflicts
+                                .into_iter()
+                                .map(|(first_row, first_value, row, value)| Conflict {
+                                    first_row: first_row as usize,
+                                    first_value,
+                                    row: row as usize,
+                                    value,
+                                })
+                                .collect(),
+                        ));
                     }
+                    let insert = if plan_was_empty {
+                        INSERT_FIRST_REVISIONS
+                    } else {
+                        INSERT_REVISIONS
+                    };
+                    let revisions = sqlx::query(insert)
+                        .bind(batch_id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    let distinct: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM (SELECT DISTINCT indicator_id, region_id, period FROM import_rows) k",
+                    )
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    (
+                        (revisions),
+                        (distinct as u64).saturating_sub(revisions),
+                        Vec::new(),
+                        None,
+                    )
+                }
+            };
+
+            // Large changes from the previous period, for levels, where the rows streaming past
+            // could not tell: every row when staged, the rows deferred when direct.
+            if import_table {
+                let changes: Vec<(i64, i64, i64, i32, f64, f64)> = sqlx::query_as(CHANGES)
+                    .bind(batch_id)
+                    .bind(settings.change_bound_percent)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                for (row, indicator_id, region_id, period, previous, value) in changes {
                     let Some(indicator) = ids.indicators.iter().position(|&id| id == indicator_id)
                     else {
                         continue;
                     };
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "UPDATE observations SET flags = flags | 2 WHERE indicator_id = $1 AND period = $2
-                         AND batch_id = $3 AND region_id IN ({})",
-                        rollup.district_list
-                    )))
+                    if plan.indicators[indicator].is_percentage() {
+                        continue;
+                    }
+                    let Some(kind) = large_change(previous, value, settings.change_bound_percent)
+                    else {
+                        continue;
+                    };
+                    sqlx::query(
+                        "UPDATE observations SET flags = flags | 1 WHERE indicator_id = $1 AND region_id = $2
+                         AND period = $3 AND batch_id = $4",
+                    )
                     .bind(indicator_id)
+                    .bind(region_id)
                     .bind(period)
                     .bind(batch_id)
                     .execute(&mut *tx)
@@ -494,9 +637,80 @@ impl Store {
                         row: row as usize,
                         indicator,
                         period,
-                        kind: WarningKind::DistrictsAboveTotal { sum, total },
+                        kind,
                     });
                 }
+            }
+
+            // Districts above the city total, for additive indicators.
+            let sums: Vec<PairTotals> = match pairs {
+                // Nothing was stored for the plan before: the file's sums are the store's.
+                Some(pairs) if plan_was_empty => pairs
+                    .into_iter()
+                    .filter(|(_, p)| p.districts > 0)
+                    .map(|((indicator_id, period), p)| {
+                        (
+                            indicator_id,
+                            period,
+                            p.district_sum,
+                            p.total,
+                            p.first_row as i64,
+                        )
+                    })
+                    .collect(),
+                Some(pairs) => {
+                    let mut sums = Vec::new();
+                    let pairs: Vec<String> = pairs
+                        .iter()
+                        .map(|((indicator_id, period), p)| {
+                            format!("({indicator_id},{period},{})", p.first_row)
+                        })
+                        .collect();
+                    for chunk in pairs.chunks(1000) {
+                        if let Some(sql) = rollup.sql(&format!("VALUES {}", chunk.join(","))) {
+                            sums.extend(
+                                sqlx::query_as::<_, PairTotals>(sqlx::AssertSqlSafe(sql))
+                                    .fetch_all(&mut *tx)
+                                    .await?,
+                            );
+                        }
+                    }
+                    sums
+                }
+                None => match rollup.sql(&STAGED_PAIRS.replace("$batch", &batch_id.to_string())) {
+                    Some(sql) => {
+                        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                            .fetch_all(&mut *tx)
+                            .await?
+                    }
+                    None => Vec::new(),
+                },
+            };
+            for (indicator_id, period, sum, total, row) in sums {
+                let Some(total) = total else { continue };
+                if sum <= total * (1.0 + settings.rollup_tolerance_percent / 100.0) + 1e-9 {
+                    continue;
+                }
+                let Some(indicator) = ids.indicators.iter().position(|&id| id == indicator_id)
+                else {
+                    continue;
+                };
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE observations SET flags = flags | 2 WHERE indicator_id = $1 AND period = $2
+                     AND batch_id = $3 AND region_id IN ({})",
+                    rollup.district_list
+                )))
+                .bind(indicator_id)
+                .bind(period)
+                .bind(batch_id)
+                .execute(&mut *tx)
+                .await?;
+                warnings.push(StoreWarning {
+                    row: row as usize,
+                    indicator,
+                    period,
+                    kind: WarningKind::DistrictsAboveTotal { sum, total },
+                });
             }
             warnings.sort_by_key(|w| w.row);
 
@@ -512,7 +726,9 @@ impl Store {
             .bind(batch_id)
             .execute(&mut *tx)
             .await?;
-            tx.drop_import_table().await?;
+            if import_table {
+                tx.drop_import_table().await?;
+            }
             let commit = revisions > 0 && !settings.dry_run;
             if commit {
                 tx.commit().await?;
@@ -523,7 +739,7 @@ impl Store {
                 batch_id: commit.then_some(batch_id),
                 rows,
                 revisions,
-                unchanged: (distinct as u64).saturating_sub(revisions),
+                unchanged,
                 warnings,
                 committed: commit,
                 same_file_as,
@@ -532,18 +748,155 @@ impl Store {
     }
 }
 
+/// Per (indicator, period): the districts' sum, the total, the first input row of the pair.
+type PairTotals = (i64, i32, f64, Option<f64>, i64);
+
+/// Rows of the temporary table checked against the previous period's latest value, once stored
+/// in the batch ($1). $2: the bound in percent.
+const CHANGES: &str = "SELECT s.source_row, s.indicator_id, s.region_id, s.period, p.value, s.value
+     FROM import_rows s
+     JOIN observations o ON o.indicator_id = s.indicator_id AND o.region_id = s.region_id
+      AND o.period = s.period AND o.batch_id = $1 AND o.source_row = s.source_row
+     JOIN observations p ON p.indicator_id = s.indicator_id AND p.region_id = s.region_id
+      AND p.period = (CASE WHEN s.period % 100 = 0 THEN s.period - 100
+                           WHEN s.period % 100 = 1 THEN s.period - 89
+                           WHEN s.period % 100 = 21 THEN s.period - 97
+                           ELSE s.period - 1 END)
+     WHERE NOT EXISTS (SELECT 1 FROM observations q WHERE q.indicator_id = p.indicator_id
+                       AND q.region_id = p.region_id AND q.period = p.period AND q.revision > p.revision)
+       AND p.value <> 0 AND ABS(s.value - p.value) * 100.0 > $2 * ABS(p.value)
+     ORDER BY s.source_row";
+
+/// The key of the period before `key` (a `Period::key`): as in [`CHANGES`].
+fn previous_period(key: i32) -> i32 {
+    match key % 100 {
+        0 => key - 100,
+        1 => key - 89,
+        21 => key - 97,
+        _ => key - 1,
+    }
+}
+
+/// The large-change warning, when `value` is further than `bound` percent from `previous`.
+fn large_change(previous: f64, value: f64, bound: f64) -> Option<WarningKind> {
+    (previous != 0.0 && (value - previous).abs() * 100.0 > bound * previous.abs()).then(|| {
+        WarningKind::LargeChange {
+            previous,
+            value,
+            change_percent: (value - previous) / previous.abs() * 100.0,
+            bound,
+        }
+    })
+}
+
+/// Comma-separated ids, for `IN (…)` lists (integers the store made, never input).
+fn id_list(ids: impl Iterator<Item = i64>) -> String {
+    ids.map(|id| id.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// The warnings worked out while rows stream straight into `observations`: a large change
+/// against the row before when that row is the same series' previous period (files sorted by
+/// series and period, as exports and wide sheets are, need nothing else), and the roll-up sums.
+/// Rows whose previous period lies elsewhere are deferred to SQL.
+struct InlineChecks<'a> {
+    plan: &'a Plan,
+    rollup: &'a Rollup,
+    change_bound_percent: f64,
+    /// (indicator id, region id, period, value) of the row before.
+    previous: Option<(i64, i64, i32, f64)>,
+    warnings: Vec<StoreWarning>,
+    pairs: BTreeMap<(i64, i32), PairSums>,
+}
+
+struct PairSums {
+    district_sum: f64,
+    districts: u32,
+    total: Option<f64>,
+    first_row: usize,
+}
+
+impl<'a> InlineChecks<'a> {
+    fn new(plan: &'a Plan, rollup: &'a Rollup, change_bound_percent: f64) -> InlineChecks<'a> {
+        InlineChecks {
+            plan,
+            rollup,
+            change_bound_percent,
+            previous: None,
+            warnings: Vec::new(),
+            pairs: BTreeMap::new(),
+        }
+    }
+
+    /// Flags the rows it can judge and returns (copies of) those to check in SQL.
+    fn observe(&mut self, rows: &mut [StoreRow]) -> Vec<StoreRow> {
+        let mut deferred = Vec::new();
+        for r in rows {
+            let period = r.row.period.key();
+            let value = r.row.value;
+            if !self.plan.indicators[r.row.indicator].is_percentage() {
+                match self.previous {
+                    Some((indicator_id, region_id, previous_key, previous))
+                        if indicator_id == r.indicator_id
+                            && region_id == r.region_id
+                            && previous_key == previous_period(period) =>
+                    {
+                        if let Some(kind) = large_change(previous, value, self.change_bound_percent)
+                        {
+                            r.flags |= 1;
+                            self.warnings.push(StoreWarning {
+                                row: r.row.row,
+                                indicator: r.row.indicator,
+                                period,
+                                kind,
+                            });
+                        }
+                    }
+                    _ => deferred.push(r.clone()),
+                }
+            }
+            self.previous = Some((r.indicator_id, r.region_id, period, value));
+            if let Some(is_total) = self.rollup.role(r.indicator_id, r.region_id) {
+                let sums = self
+                    .pairs
+                    .entry((r.indicator_id, period))
+                    .or_insert(PairSums {
+                        district_sum: 0.0,
+                        districts: 0,
+                        total: None,
+                        first_row: r.row.row,
+                    });
+                sums.first_row = sums.first_row.min(r.row.row);
+                if is_total {
+                    sums.total = Some(value);
+                } else {
+                    sums.district_sum += value;
+                    sums.districts += 1;
+                }
+            }
+        }
+        deferred
+    }
+}
+
+/// The roll-up check's pairs when staged: those the batch ($batch) changed.
+const STAGED_PAIRS: &str = "SELECT s.indicator_id, s.period, MIN(s.source_row) FROM import_rows s
+     JOIN observations n ON n.indicator_id = s.indicator_id AND n.region_id = s.region_id
+      AND n.period = s.period AND n.batch_id = $batch
+     GROUP BY s.indicator_id, s.period";
+
 /// The roll-up check's regions: the plan's own region and its county-level divisions (managed
 /// areas overlap them and are left out), and its additive indicators.
 struct Rollup {
     total_id: Option<i64>,
+    districts: HashSet<i64>,
+    additive: HashSet<i64>,
     district_list: String,
-    additive_list: String,
 }
 
 impl Rollup {
-    fn of(plan: &Plan, ids: &crate::plans::PlanIds) -> Rollup {
+    fn of(plan: &Plan, ids: &PlanIds) -> Rollup {
         let total = plan.regions.iter().position(|r| r.code == plan.region);
-        let districts: Vec<String> = plan
+        let districts: HashSet<i64> = plan
             .regions
             .iter()
             .enumerate()
@@ -558,38 +911,49 @@ impl Rollup {
                             | RegionKind::City
                     )
             })
-            .map(|(i, _)| ids.regions[i].to_string())
+            .map(|(i, _)| ids.regions[i])
             .collect();
-        let additive: HashSet<String> = plan
+        let additive: HashSet<i64> = plan
             .indicators
             .iter()
             .enumerate()
             .filter(|(_, i)| i.additive)
-            .map(|(i, _)| ids.indicators[i].to_string())
+            .map(|(i, _)| ids.indicators[i])
             .collect();
+        let mut sorted: Vec<i64> = districts.iter().copied().collect();
+        sorted.sort_unstable();
         Rollup {
             total_id: total.map(|i| ids.regions[i]),
-            district_list: districts.join(","),
-            additive_list: additive.into_iter().collect::<Vec<_>>().join(","),
+            district_list: id_list(sorted.into_iter()),
+            districts,
+            additive,
         }
     }
 
-    /// Per (indicator, period) of the import: the districts' latest sum, the total's latest value,
-    /// and the first input row of the pair. $1: the batch (only pairs it changed are checked).
-    fn sql(&self) -> Option<String> {
+    /// Whether a row takes part in the check: `Some(true)` for the total, `Some(false)` for a
+    /// district.
+    fn role(&self, indicator_id: i64, region_id: i64) -> Option<bool> {
+        if self.total_id.is_none() || !self.additive.contains(&indicator_id) {
+            return None;
+        }
+        if self.total_id == Some(region_id) {
+            Some(true)
+        } else {
+            self.districts.contains(&region_id).then_some(false)
+        }
+    }
+
+    /// [`PairTotals`] for the (indicator, period, first row) `pairs` (a query or `VALUES` list),
+    /// from the latest values in the store.
+    fn sql(&self, pairs: &str) -> Option<String> {
         let total = self.total_id?;
-        if self.district_list.is_empty() || self.additive_list.is_empty() {
+        if self.districts.is_empty() || self.additive.is_empty() {
             return None;
         }
         Some(format!(
-            "WITH pairs AS (
-               SELECT s.indicator_id, s.period, MIN(s.source_row) AS first_row FROM import_rows s
-               JOIN observations n ON n.indicator_id = s.indicator_id AND n.region_id = s.region_id
-                AND n.period = s.period AND n.batch_id = $1
-               WHERE s.indicator_id IN ({additive}) AND s.region_id IN ({districts},{total})
-               GROUP BY s.indicator_id, s.period),
+            "WITH pairs (indicator_id, period, first_row) AS ({pairs}),
              latest AS (
-               SELECT p.indicator_id, p.period, p.first_row, o.region_id, o.value FROM pairs p
+               SELECT o.indicator_id, o.period, p.first_row, o.region_id, o.value FROM pairs p
                JOIN observations o ON o.indicator_id = p.indicator_id AND o.period = p.period
                 AND o.region_id IN ({districts},{total})
                WHERE o.revision = (SELECT MAX(q.revision) FROM observations q WHERE q.indicator_id = o.indicator_id
@@ -597,10 +961,9 @@ impl Rollup {
              SELECT indicator_id, period,
                     SUM(CASE WHEN region_id <> {total} THEN value ELSE 0 END),
                     MAX(CASE WHEN region_id = {total} THEN value END),
-                    MIN(first_row)
+                    CAST(MIN(first_row) AS BIGINT)
              FROM latest GROUP BY indicator_id, period
              HAVING SUM(CASE WHEN region_id <> {total} THEN 1 ELSE 0 END) > 0",
-            additive = self.additive_list,
             districts = self.district_list,
         ))
     }

@@ -32,6 +32,8 @@ pub use crate::query::{Batch, ObservationFilter, StoredObservation};
 pub enum StoreError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migrations: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("plan \"{0}\" is not in the store (run `planwatch init` first)")]

@@ -394,3 +394,99 @@ async fn concurrent_imports_both_land() {
     }
     stores.drop_databases().await;
 }
+
+/// Rows stream straight into the table while every key is new, and fall back to the staged
+/// comparison at the first key that is not; both ways must store the same values with the same
+/// warnings. Store A gets the file fresh (streamed throughout on SQLite, roll-up summed while
+/// streaming); store B holds the file's last row already, so the import falls back after three
+/// chunks.
+#[tokio::test]
+async fn streamed_and_staged_imports_agree() {
+    let plan = plan();
+    let file = vec![
+        row(&plan, 2, "retail_sales", "440100", Year(2020), 1000.0),
+        row(&plan, 3, "retail_sales", "440100", Year(2021), 1100.0),
+        // More than the 50 % bound against the row before: found while streaming.
+        row(&plan, 4, "retail_sales", "440100", Year(2022), 1900.0),
+        row(&plan, 5, "retail_sales", "440103", Year(2021), 500.0),
+        // Districts above the city in 2022 (2000 > 1900), and four times 2021.
+        row(&plan, 6, "retail_sales", "440103", Year(2022), 2000.0),
+        // Not after its previous period: checked in SQL (1900 → 200).
+        row(&plan, 7, "retail_sales", "440100", Year(2023), 200.0),
+        row(&plan, 8, "online_retail_share", "440100", Year(2021), 31.5),
+    ];
+    let a = stores().await;
+    let b = stores().await;
+    for ((backend, fresh), (_, holding)) in a.stores.iter().zip(&b.stores) {
+        fresh.save_plan(&plan).await.unwrap();
+        holding.save_plan(&plan).await.unwrap();
+        let last = file.last().unwrap().clone();
+        import(
+            holding,
+            &plan,
+            "last.csv",
+            vec![last],
+            Feed::Finish,
+            ImportSettings::default(),
+        )
+        .await
+        .unwrap();
+
+        let streamed = import(
+            fresh,
+            &plan,
+            "f.csv",
+            file.clone(),
+            Feed::Finish,
+            ImportSettings::default(),
+        )
+        .await
+        .unwrap();
+        let staged = import(
+            holding,
+            &plan,
+            "f.csv",
+            file.clone(),
+            Feed::Finish,
+            ImportSettings::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (streamed.revisions, streamed.unchanged),
+            (7, 0),
+            "{backend}"
+        );
+        assert_eq!((staged.revisions, staged.unchanged), (6, 1), "{backend}");
+        let rows_and_kinds = |o: &planwatch_store::ImportOutcome| {
+            o.warnings
+                .iter()
+                .map(|w| (w.row, format!("{:?}", w.kind)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            rows_and_kinds(&streamed),
+            rows_and_kinds(&staged),
+            "{backend}"
+        );
+        assert_eq!(
+            rows_and_kinds(&streamed)
+                .iter()
+                .map(|(row, _)| *row)
+                .collect::<Vec<_>>(),
+            vec![4, 4, 6, 7],
+            "{backend}: {:?}",
+            rows_and_kinds(&streamed)
+        );
+        let fresh_rows = snapshot(fresh).await.0;
+        assert_eq!(fresh_rows, snapshot(holding).await.0, "{backend}");
+        assert!(
+            fresh_rows
+                .iter()
+                .any(|r| r.starts_with("retail_sales 440103 2022 r1 2000 Final f3")),
+            "{fresh_rows:?}"
+        );
+    }
+    a.drop_databases().await;
+    b.drop_databases().await;
+}
