@@ -2,28 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use planwatch_plan::{Direction, GrowthBasis, Indicator, Relation, Target, fmt_num};
+use planwatch_plan::{Direction, GrowthBasis, Indicator, Relation, Target, Thresholds, fmt_num};
 
 /// Yearly values: year → value.
 pub type Series = BTreeMap<u16, f64>;
-
-/// Where the growth ratio R divides the statuses.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Thresholds {
-    /// R at or above this: on track.
-    pub on_track: f64,
-    /// R at or above this (and below `on_track`): acceleration needed; below: limited progress.
-    pub acceleration: f64,
-}
-
-impl Default for Thresholds {
-    fn default() -> Thresholds {
-        Thresholds {
-            on_track: 0.95,
-            acceleration: 0.60,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -111,12 +93,14 @@ pub struct Evaluation {
     /// 时间过半、任务过半: distance covered ≥ time elapsed.
     pub time_rule_met: Option<bool>,
     pub milestones: BTreeMap<u16, f64>,
+    /// Why, in Chinese (`reason` in JSON) and in English.
+    #[serde(rename = "reason")]
     pub reason_zh: String,
     pub reason_en: String,
 }
 
 impl Evaluation {
-    fn empty(kind: &'static str, year: u16, target_year: u16) -> Evaluation {
+    pub(crate) fn empty(kind: &'static str, year: u16, target_year: u16) -> Evaluation {
         Evaluation {
             kind,
             year,
@@ -144,7 +128,12 @@ impl Evaluation {
         }
     }
 
-    fn say(mut self, status: Status, zh: impl Into<String>, en: impl Into<String>) -> Evaluation {
+    pub(crate) fn say(
+        mut self,
+        status: Status,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Evaluation {
         self.status = status;
         self.reason_zh = zh.into();
         self.reason_en = en.into();

@@ -10,8 +10,16 @@
 //! ≥ 0.60, limited progress ≥ 0, deterioration < 0).
 
 mod engine;
+mod panel;
+mod split;
 
-pub use crate::engine::{Evaluation, Inputs, Series, Status, Thresholds, evaluate};
+pub use crate::engine::{Evaluation, Inputs, Series, Status, evaluate};
+pub use crate::panel::{
+    Assessment, Panel, PlanInputs, RegionTargets, RollupGap, Selection, evaluate_plan, rollup_gaps,
+    splits, with_value,
+};
+pub use crate::split::{SplitError, SplitTarget, check_split, split_targets};
+pub use planwatch_plan::Thresholds;
 
 #[cfg(test)]
 mod tests;

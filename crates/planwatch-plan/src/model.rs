@@ -37,6 +37,27 @@ impl Text {
     }
 }
 
+/// The growth ratios R (actual over required growth) that divide the statuses of an evaluation
+/// (the progress measure of Open SDG / Statistics Canada).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    /// R at or above this: on track (正常推进). Default 0.95.
+    pub on_track: f64,
+    /// R at or above this (and below `on_track`): acceleration needed (需加快); below it and
+    /// at least 0: limited progress (进展有限). Default 0.60.
+    pub acceleration: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Thresholds {
+        Thresholds {
+            on_track: 0.95,
+            acceleration: 0.60,
+        }
+    }
+}
+
 /// A whole plan: its identity, what it measures and everything its text sets out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -70,6 +91,9 @@ pub struct Plan {
     /// The overall goal (奋斗目标) in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goal: Option<Text>,
+    /// Where the growth ratio R divides the evaluation statuses, if not at the defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<Thresholds>,
     #[serde(default)]
     pub dimensions: Vec<Dimension>,
     #[serde(default)]
@@ -493,9 +517,17 @@ impl Target {
 /// A number as a person writes it: no trailing `.0`.
 pub fn fmt_num(value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{value:.0}")
+        return format!("{value:.0}");
+    }
+    // Sums of decimal figures carry binary noise (102.19999999999999): show at most 10
+    // significant digits, trailing zeros trimmed.
+    let decimals = (9 - value.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{value:.decimals$}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".to_owned()
     } else {
-        format!("{value}")
+        text.to_owned()
     }
 }
 
@@ -829,5 +861,21 @@ mod tests {
     fn numbers_print_without_trailing_zero() {
         assert_eq!(fmt_num(17600.0), "17600");
         assert_eq!(fmt_num(3.5), "3.5");
+    }
+}
+
+#[cfg(test)]
+mod number_format {
+    use super::fmt_num;
+
+    #[test]
+    fn numbers_print_without_binary_noise() {
+        assert_eq!(fmt_num(102.19999999999999), "102.2");
+        assert_eq!(fmt_num(12423.720000000001), "12423.72");
+        assert_eq!(fmt_num(11000.0), "11000");
+        assert_eq!(fmt_num(3.5), "3.5");
+        assert_eq!(fmt_num(-0.25), "-0.25");
+        assert_eq!(fmt_num(0.000123), "0.000123");
+        assert_eq!(fmt_num(-1e-13), "0");
     }
 }

@@ -116,6 +116,10 @@ pub enum ProblemKind {
     },
     #[error("number {0} must be 1 or more")]
     ZeroNumber(u32),
+    #[error(
+        "status thresholds must satisfy 0 ≤ acceleration ({acceleration}) < on_track ({on_track})"
+    )]
+    BadThresholds { on_track: f64, acceleration: f64 },
 }
 
 impl ProblemKind {
@@ -153,6 +157,12 @@ impl ProblemKind {
             }
             ProblemKind::InvertedYears { from, to } => {
                 format!("年份颠倒：起始年 {from} 晚于终止年 {to}")
+            }
+            ProblemKind::BadThresholds {
+                on_track,
+                acceleration,
+            } => {
+                format!("状态阈值须满足 0 ≤ acceleration（{acceleration}）< on_track（{on_track}）")
             }
             ProblemKind::BaselineAfterTarget { baseline, target } => {
                 format!("基期年份 {baseline} 不早于目标年份 {target}")
@@ -416,6 +426,21 @@ impl<'p> Checker<'p> {
                     target: plan.target_year,
                 },
             );
+        }
+        if let Some(t) = plan.thresholds {
+            let ordered = t.acceleration.is_finite()
+                && t.on_track.is_finite()
+                && 0.0 <= t.acceleration
+                && t.acceleration < t.on_track;
+            if !ordered {
+                self.report(
+                    root.key("thresholds"),
+                    ProblemKind::BadThresholds {
+                        on_track: t.on_track,
+                        acceleration: t.acceleration,
+                    },
+                );
+            }
         }
         let Period { start, end } = plan.period;
         if start > end {

@@ -9,6 +9,7 @@
 //! Observations are never overwritten: a different value (or status) for the same indicator,
 //! region and period is a new revision. See `migrations/sqlite/0001_init.sql` for the schema.
 
+mod assessments;
 mod import;
 mod plans;
 mod query;
@@ -36,6 +37,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("migrations: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("indicator \"{0}\" is not in the plan")]
+    UnknownIndicator(String),
     #[error("plan \"{0}\" is not in the store (run `planwatch init` first)")]
     UnknownPlan(String),
     #[error("the stored plan \"{0}\" cannot be read: {1}")]

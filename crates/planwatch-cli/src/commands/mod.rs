@@ -1,6 +1,7 @@
 //! One module per subcommand group; each exposes its clap arguments and a `run`.
 
 mod data;
+mod evaluate;
 mod plan;
 mod synth;
 
@@ -63,6 +64,35 @@ Examples:
   planwatch data batches"
     )]
     Data(data::DataCommand),
+    /// Where every indicator stands against its targets (评估)
+    #[command(after_help = "\
+Examples:
+  planwatch evaluate                               Every target, the city and every district with data
+  planwatch evaluate --year 2023 --region 510100
+  planwatch evaluate --indicator 1,retail_sales --format json
+  planwatch evaluate --format csv -o evaluation-2024.csv
+  planwatch evaluate --targets district-targets.csv   Districts against their own targets
+
+Statuses (Open SDG progress measure, R = actual / required growth): achieved 已实现, not_achieved
+未实现 (target year reached), on_track 正常推进 (R ≥ 0.95), acceleration_needed 需加快 (R ≥ 0.60),
+limited_progress 进展有限 (R ≥ 0), deterioration 退步 (R < 0), no_data 无数据, not_assessable 无法评估.
+See docs/methodology.md.")]
+    Evaluate(evaluate::EvaluateArgs),
+    /// Split the plan's targets into district targets, or check a table of them (目标分解)
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  planwatch targets split -o district-targets.csv  By each district's base-year share
+  planwatch targets split --indicator retail_sales --weights weights.csv
+  planwatch targets check district-targets.csv"
+    )]
+    Targets(evaluate::TargetsCommand),
+    /// Record a planner's assessment of an indicator, for qualitative targets (定性评估)
+    #[command(after_help = "\
+Examples:
+  planwatch assess health_services --year 2024 --text \"健康服务业综合实力居全国副省级城市前列\"")]
+    Assess(evaluate::AssessArgs),
     /// Generate a synthetic national-scale plan and data set for benchmarks (合成数据)
     #[command(after_help = "\
 Examples:
@@ -86,6 +116,9 @@ pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome
                     Command::Export(args) => data::export(store, &args).await,
                     Command::Template(args) => data::template(store, &args).await,
                     Command::Data(command) => data::data(store, &command).await,
+                    Command::Evaluate(args) => evaluate::evaluate(store, &args).await,
+                    Command::Targets(command) => evaluate::targets(store, &command).await,
+                    Command::Assess(args) => evaluate::assess(store, &args).await,
                     Command::Plan(_) | Command::Synth(_) => unreachable!("handled above"),
                 }
             })

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `planwatch` binary: each runs the real executable.
 
+mod evaluate;
 mod import;
 mod plan;
 

@@ -1,0 +1,322 @@
+//! A whole plan evaluated for a year: every target of every indicator for the plan's own region
+//! (`no_data` included, so that nothing silently drops out), and every other region that has
+//! data — against its own targets where a district target table gives them, otherwise with the
+//! readings that need no target (growth, share of the total, contribution to the total's growth).
+
+use std::collections::{BTreeMap, HashMap};
+
+use planwatch_plan::{Indicator, Plan, Target};
+use serde::Serialize;
+
+use crate::engine::{Evaluation, Inputs, Series, Status, evaluate};
+
+/// Yearly values by (indicator index, region index) into the plan's lists.
+#[derive(Debug, Default, Clone)]
+pub struct Panel {
+    series: HashMap<(usize, usize), Series>,
+}
+
+impl Panel {
+    pub fn insert(&mut self, indicator: usize, region: usize, year: u16, value: f64) {
+        self.series
+            .entry((indicator, region))
+            .or_default()
+            .insert(year, value);
+    }
+
+    pub fn series(&self, indicator: usize, region: usize) -> Option<&Series> {
+        self.series.get(&(indicator, region))
+    }
+}
+
+/// District (or department) targets: the value of target `target` (index into the indicator's
+/// targets) of indicator `indicator` for region `region`, from `planwatch targets split` or a
+/// planner's table.
+pub type RegionTargets = HashMap<(usize, usize, usize), f64>;
+
+/// What a plan's evaluation needs besides the plan and the year.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanInputs<'a> {
+    pub panel: &'a Panel,
+    pub region_targets: &'a RegionTargets,
+    /// The planners' latest assessment of an indicator (index), for qualitative targets.
+    pub assessments: &'a HashMap<usize, String>,
+}
+
+/// Which indicators and regions (indexes); `None` for all.
+#[derive(Debug, Default, Clone)]
+pub struct Selection {
+    pub indicators: Option<Vec<usize>>,
+    pub regions: Option<Vec<usize>>,
+}
+
+/// One row of an evaluation: an (indicator, target, region) with its readings. The JSON shape
+/// of `planwatch evaluate --format json` and of the API.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assessment {
+    /// The indicator's code.
+    pub indicator: String,
+    /// 序号 in the plan's table, if it has one.
+    pub number: Option<u32>,
+    pub indicator_name: String,
+    pub unit: String,
+    /// The region's code ("510100").
+    pub region: String,
+    pub region_name: String,
+    /// Index of the target among the indicator's targets; `null` for the readings of a region
+    /// without a target of its own.
+    pub target: Option<usize>,
+    /// The target in words (“2025年达到11000亿元”).
+    pub target_text: Option<String>,
+    #[serde(flatten)]
+    pub evaluation: Evaluation,
+    /// The latest value as a fraction of the plan region's value in the same year.
+    pub share_of_total: Option<f64>,
+    /// The region's change since the base year as a fraction of the plan region's change.
+    pub contribution_to_growth: Option<f64>,
+}
+
+/// Evaluates `plan` in `year`; rows in the plan's order of indicators, then regions, then targets.
+pub fn evaluate_plan(
+    plan: &Plan,
+    inputs: &PlanInputs<'_>,
+    year: u16,
+    selection: &Selection,
+) -> Vec<Assessment> {
+    let thresholds = plan.thresholds.unwrap_or_default();
+    let total = plan.regions.iter().position(|r| r.code == plan.region);
+    let index_of = |code: &str| plan.indicators.iter().position(|i| i.code == code);
+    let selected =
+        |list: &Option<Vec<usize>>, i: usize| list.as_ref().is_none_or(|l| l.contains(&i));
+    let empty = Series::new();
+    let mut rows = Vec::new();
+    for (i, indicator) in plan.indicators.iter().enumerate() {
+        if !selected(&selection.indicators, i) {
+            continue;
+        }
+        let growth_index = indicator.growth_indicator.as_deref().and_then(index_of);
+        let level_index = indicator.level_indicator.as_deref().and_then(index_of);
+        for (r, region) in plan.regions.iter().enumerate() {
+            if !selected(&selection.regions, r) {
+                continue;
+            }
+            let series = inputs.panel.series(i, r);
+            let is_total = Some(r) == total;
+            let has_data = series.is_some_and(|s| s.range(..=year).next().is_some());
+            if !is_total && !has_data {
+                continue;
+            }
+            let own_targets: Vec<(usize, Target)> = if is_total {
+                indicator.targets.iter().cloned().enumerate().collect()
+            } else {
+                indicator
+                    .targets
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(k, t)| {
+                        let value = inputs.region_targets.get(&(i, k, r))?;
+                        Some((k, with_value(t, *value)?))
+                    })
+                    .collect()
+            };
+            let total_series = total.and_then(|t| inputs.panel.series(i, t));
+            let series = series.unwrap_or(&empty);
+            let (share_of_total, contribution_to_growth) = if is_total {
+                (None, None)
+            } else {
+                relation_to_total(indicator, series, total_series, plan.base_year, year)
+            };
+            let row = |target: Option<(usize, &Target)>, evaluation: Evaluation| Assessment {
+                indicator: indicator.code.clone(),
+                number: indicator.number,
+                indicator_name: indicator.name.zh.clone(),
+                unit: indicator.unit.clone(),
+                region: region.code.clone(),
+                region_name: region.name.zh.clone(),
+                target: target.map(|(k, _)| k),
+                target_text: target.map(|(_, t)| t.describe_zh(&indicator.unit)),
+                evaluation,
+                share_of_total,
+                contribution_to_growth,
+            };
+            if own_targets.is_empty() {
+                rows.push(row(
+                    None,
+                    readings_without_target(indicator, series, plan.base_year, year),
+                ));
+                continue;
+            }
+            for (k, target) in &own_targets {
+                let reference = match target {
+                    Target::Relative { reference, .. } => plan
+                        .regions
+                        .iter()
+                        .position(|g| &g.code == reference)
+                        .and_then(|g| inputs.panel.series(i, g)),
+                    _ => None,
+                };
+                let evaluation_inputs = Inputs {
+                    series,
+                    growth: growth_index.and_then(|g| inputs.panel.series(g, r)),
+                    levels: level_index.and_then(|l| inputs.panel.series(l, r)),
+                    reference,
+                    assessment: if is_total {
+                        inputs.assessments.get(&i).map(String::as_str)
+                    } else {
+                        None
+                    },
+                    base_year: plan.base_year,
+                };
+                let evaluation = evaluate(indicator, target, &evaluation_inputs, year, &thresholds);
+                rows.push(row(Some((*k, target)), evaluation));
+            }
+        }
+    }
+    rows
+}
+
+/// A target of the plan with a region's own value in place of the plan region's: levels, shares
+/// and totals take the region's value; a growth target its rate. Relative and qualitative
+/// targets have no value to give.
+pub fn with_value(target: &Target, value: f64) -> Option<Target> {
+    let mut target = target.clone();
+    match &mut target {
+        Target::Level { value: v, .. }
+        | Target::StrictLevel { value: v, .. }
+        | Target::Share { value: v, .. }
+        | Target::AverageGrowth { value: v, .. }
+        | Target::Cumulative { value: v, .. } => *v = value,
+        Target::LevelRange { min, .. } => *min = value,
+        Target::GrowthRange { .. } | Target::Relative { .. } | Target::Qualitative { .. } => {
+            return None;
+        }
+    }
+    Some(target)
+}
+
+/// Whether a target splits into regional shares that add up to it (levels and totals of an
+/// additive indicator).
+pub fn splits(indicator: &Indicator, target: &Target) -> bool {
+    indicator.additive
+        && matches!(
+            target,
+            Target::Level { .. }
+                | Target::StrictLevel { .. }
+                | Target::LevelRange { .. }
+                | Target::Cumulative { .. }
+        )
+}
+
+/// The readings of a region without a target: latest value and its growth since the base year.
+fn readings_without_target(
+    indicator: &Indicator,
+    series: &Series,
+    base_year: u16,
+    year: u16,
+) -> Evaluation {
+    let mut e = Evaluation::empty("none", year, year);
+    e.baseline_year = Some(base_year);
+    e.baseline_value = series.get(&base_year).copied();
+    if let Some((&t, &v)) = series.range(..=year).next_back() {
+        e.latest_year = Some(t);
+        e.latest_value = Some(v);
+        if let Some(b) = e.baseline_value.filter(|_| t > base_year) {
+            let years = f64::from(t - base_year);
+            e.actual_growth = if indicator.is_percentage() {
+                Some((v - b) / years)
+            } else if b > 0.0 && v > 0.0 {
+                Some((v / b).powf(1.0 / years) - 1.0)
+            } else {
+                None
+            };
+        }
+    }
+    e.say(
+        Status::NotAssessable,
+        "该地区没有分解目标：只给出增长、占全市比重和对全市增长的贡献",
+        "no target of its own for this region: growth, share of the total and contribution only",
+    )
+}
+
+/// Share of the total and contribution to the total's growth since the base year, for levels.
+fn relation_to_total(
+    indicator: &Indicator,
+    series: &Series,
+    total: Option<&Series>,
+    base_year: u16,
+    year: u16,
+) -> (Option<f64>, Option<f64>) {
+    let (Some(total), false) = (total, indicator.is_percentage()) else {
+        return (None, None);
+    };
+    let Some((&t, &v)) = series.range(..=year).next_back() else {
+        return (None, None);
+    };
+    let share = total.get(&t).filter(|c| **c != 0.0).map(|c| v / c);
+    let contribution = match (series.get(&base_year), total.get(&base_year), total.get(&t)) {
+        (Some(b), Some(cb), Some(c)) if t > base_year && c != cb => Some((v - b) / (c - cb)),
+        _ => None,
+    };
+    (share, contribution)
+}
+
+/// A gap between the plan region's figure and the sum of its districts, for an additive indicator.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RollupGap {
+    pub indicator: String,
+    pub year: u16,
+    pub total: f64,
+    pub district_sum: f64,
+    /// (sum − total) / total.
+    pub gap: f64,
+    pub districts_reporting: usize,
+    pub districts: usize,
+}
+
+/// The roll-up check: for additive indicators, the districts' sum against the total in every
+/// year where the total and at least one district have data; a gap beyond `tolerance` (a
+/// fraction) is reported — above the total always, below it only when every district reported.
+pub fn rollup_gaps(plan: &Plan, panel: &Panel, tolerance: f64) -> Vec<RollupGap> {
+    let Some(total) = plan.regions.iter().position(|r| r.code == plan.region) else {
+        return Vec::new();
+    };
+    let districts = crate::split::districts(plan);
+    let mut gaps = Vec::new();
+    for (i, indicator) in plan.indicators.iter().enumerate() {
+        if !indicator.additive {
+            continue;
+        }
+        let Some(totals) = panel.series(i, total) else {
+            continue;
+        };
+        let mut sums: BTreeMap<u16, (f64, usize)> = BTreeMap::new();
+        for &d in &districts {
+            for (&y, &v) in panel.series(i, d).into_iter().flatten() {
+                let entry = sums.entry(y).or_default();
+                entry.0 += v;
+                entry.1 += 1;
+            }
+        }
+        for (year, (sum, reporting)) in sums {
+            let Some(&value) = totals.get(&year) else {
+                continue;
+            };
+            if value == 0.0 {
+                continue;
+            }
+            let gap = (sum - value) / value.abs();
+            if gap > tolerance || (reporting == districts.len() && gap < -tolerance) {
+                gaps.push(RollupGap {
+                    indicator: indicator.code.clone(),
+                    year,
+                    total: value,
+                    district_sum: sum,
+                    gap,
+                    districts_reporting: reporting,
+                    districts: districts.len(),
+                });
+            }
+        }
+    }
+    gaps
+}

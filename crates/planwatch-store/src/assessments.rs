@@ -1,0 +1,68 @@
+//! Planners' assessments in words, for qualitative targets, and the store's latest year.
+
+use planwatch_plan::Plan;
+
+use crate::{Result, Store, StoreError, now, with_db};
+
+impl Store {
+    /// Records an assessment of `indicator` (a code of `plan`) for `year`.
+    pub async fn add_assessment(
+        &self,
+        plan: &Plan,
+        indicator: &str,
+        year: u16,
+        text: &str,
+        assessed_by: &str,
+    ) -> Result<()> {
+        with_db!(&self.db, |pool| {
+            let inserted = sqlx::query(
+                "INSERT INTO assessments (plan_id, indicator_id, year, text, assessed_by, assessed_at)
+                 SELECT $1, id, $3, $4, $5, $6 FROM indicators WHERE plan_id = $1 AND code = $2",
+            )
+            .bind(&plan.id)
+            .bind(indicator)
+            .bind(i32::from(year))
+            .bind(text)
+            .bind(assessed_by)
+            .bind(now())
+            .execute(pool)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                return Err(StoreError::UnknownIndicator(indicator.to_owned()));
+            }
+        });
+        Ok(())
+    }
+
+    /// The latest assessment of each indicator (code → text) made for `year` or before.
+    pub async fn assessments(&self, plan: &Plan, year: u16) -> Result<Vec<(String, String)>> {
+        Ok(with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT i.code, a.text FROM assessments a JOIN indicators i ON i.id = a.indicator_id
+                 WHERE a.plan_id = $1 AND a.year <= $2
+                   AND a.id = (SELECT MAX(b.id) FROM assessments b WHERE b.indicator_id = a.indicator_id
+                               AND b.year <= $2)
+                 ORDER BY i.code",
+            )
+            .bind(&plan.id)
+            .bind(i32::from(year))
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// The latest year with a yearly observation of `plan`, if any.
+    pub async fn latest_year(&self, plan: &Plan) -> Result<Option<u16>> {
+        let key: Option<i32> = with_db!(&self.db, |pool| {
+            sqlx::query_scalar(
+                "SELECT MAX(o.period) FROM observations o JOIN indicators i ON i.id = o.indicator_id
+                 WHERE i.plan_id = $1 AND o.period % 100 = 0",
+            )
+            .bind(&plan.id)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(key.map(|k| (k / 100) as u16))
+    }
+}
