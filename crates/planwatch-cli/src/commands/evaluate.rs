@@ -164,8 +164,14 @@ async fn panel(store: &Store, plan: &Plan, as_of: Option<String>) -> anyhow::Res
     Ok(panel)
 }
 
-/// Indexes of the indicators named by code, 序号 or name.
-fn indicator_indexes(plan: &Plan, names: &[String]) -> anyhow::Result<Option<Vec<usize>>> {
+/// Indexes of the indicators (by code, 序号 or name) or regions (by code or name) named, `None`
+/// for all when none is.
+fn indexes(
+    plan: &Plan,
+    names: &[String],
+    what: &str,
+    find: impl Fn(&Resolver<'_>, &str) -> Option<usize>,
+) -> anyhow::Result<Option<Vec<usize>>> {
     if names.is_empty() {
         return Ok(None);
     }
@@ -173,28 +179,15 @@ fn indicator_indexes(plan: &Plan, names: &[String]) -> anyhow::Result<Option<Vec
     names
         .iter()
         .map(|n| {
-            resolver
-                .indicator(n)
-                .with_context(|| format!("指标 \"{n}\" is not in the plan {}", plan.id))
+            find(&resolver, n)
+                .with_context(|| format!("{what} \"{n}\" is not in the plan {}", plan.id))
         })
         .collect::<anyhow::Result<_>>()
         .map(Some)
 }
 
-fn region_indexes(plan: &Plan, names: &[String]) -> anyhow::Result<Option<Vec<usize>>> {
-    if names.is_empty() {
-        return Ok(None);
-    }
-    let resolver = Resolver::new(plan);
-    names
-        .iter()
-        .map(|n| {
-            resolver
-                .region(n)
-                .with_context(|| format!("地区 \"{n}\" is not in the plan {}", plan.id))
-        })
-        .collect::<anyhow::Result<_>>()
-        .map(Some)
+fn indicator_indexes(plan: &Plan, names: &[String]) -> anyhow::Result<Option<Vec<usize>>> {
+    indexes(plan, names, "指标", |r, n| r.indicator(n))
 }
 
 /// The district target table: `indicator,target,region,value`, indicator and region by code,
@@ -275,7 +268,7 @@ pub(crate) async fn evaluate(
         .collect();
     let selection = Selection {
         indicators: indicator_indexes(&plan, &args.indicator)?,
-        regions: region_indexes(&plan, &args.region)?,
+        regions: indexes(&plan, &args.region, "地区", |r, n| r.region(n))?,
     };
     let inputs = PlanInputs {
         panel: &panel,
