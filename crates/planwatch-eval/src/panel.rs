@@ -320,3 +320,76 @@ pub fn rollup_gaps(plan: &Plan, panel: &Panel, tolerance: f64) -> Vec<RollupGap>
     }
     gaps
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn plan() -> Plan {
+        planwatch_plan::read_plan(
+            "example.toml",
+            include_str!("../../../plans/example-minimal.toml"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_city_gets_every_target_and_a_district_its_readings() {
+        let plan = plan();
+        let (retail, city, district) = (0, 0, 1);
+        let mut panel = Panel::default();
+        panel.insert(retail, city, 2020, 1000.0);
+        panel.insert(retail, city, 2023, 1300.0);
+        panel.insert(retail, district, 2020, 400.0);
+        panel.insert(retail, district, 2023, 490.0);
+        let inputs = PlanInputs {
+            panel: &panel,
+            region_targets: &RegionTargets::new(),
+            assessments: &HashMap::new(),
+        };
+        let rows = evaluate_plan(&plan, &inputs, 2023, &Selection::default());
+        let targets: usize = plan.indicators.iter().map(|i| i.targets.len()).sum();
+        // Every target of the city (no data for two of the indicators), one row for the district.
+        assert_eq!(rows.len(), targets + 1);
+        assert!(
+            rows.iter()
+                .any(|r| r.region == "440100" && r.evaluation.status == Status::NoData)
+        );
+        let d = rows.iter().find(|r| r.region == "440103").unwrap();
+        assert_eq!((d.target, d.evaluation.kind), (None, "none"));
+        assert!((d.share_of_total.unwrap() - 490.0 / 1300.0).abs() < 1e-12);
+        assert!((d.contribution_to_growth.unwrap() - 90.0 / 300.0).abs() < 1e-12);
+        let growth = (490.0f64 / 400.0).powf(1.0 / 3.0) - 1.0;
+        assert!((d.evaluation.actual_growth.unwrap() - growth).abs() < 1e-12);
+
+        // With a district target of its own, the district is evaluated against it.
+        let mut region_targets = RegionTargets::new();
+        region_targets.insert((retail, 0, district), 560.0);
+        let inputs = PlanInputs {
+            region_targets: &region_targets,
+            ..inputs
+        };
+        let rows = evaluate_plan(&plan, &inputs, 2023, &Selection::default());
+        let d = rows.iter().find(|r| r.region == "440103").unwrap();
+        assert_eq!(
+            (d.target, d.evaluation.target_value),
+            (Some(0), Some(560.0))
+        );
+    }
+
+    #[test]
+    fn rollup_reports_districts_above_the_total() {
+        let plan = plan();
+        let mut panel = Panel::default();
+        panel.insert(0, 0, 2023, 1000.0);
+        panel.insert(0, 1, 2023, 1100.0);
+        panel.insert(0, 0, 2022, 1000.0);
+        panel.insert(0, 1, 2022, 1000.0);
+        let gaps = rollup_gaps(&plan, &panel, 0.01);
+        assert_eq!(gaps.len(), 1);
+        assert_eq!((gaps[0].year, gaps[0].district_sum), (2023, 1100.0));
+        assert!((gaps[0].gap - 0.1).abs() < 1e-12);
+    }
+}
