@@ -33,8 +33,6 @@ pub use crate::query::{Batch, ObservationFilter, StoredObservation};
 pub enum StoreError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
-    #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
     #[error("migrations: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("indicator \"{0}\" is not in the plan")]
