@@ -177,7 +177,7 @@ pub(crate) struct FilterArgs {
 }
 
 /// A calendar date, `YYYY-MM-DD`, returned in that form (the store compares dates as text).
-fn parse_date(text: &str) -> Result<String, String> {
+pub(crate) fn parse_date(text: &str) -> Result<String, String> {
     chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map(|d| d.format("%Y-%m-%d").to_string())
         .map_err(|_| format!("\"{text}\" is not a date: write YYYY-MM-DD, e.g. 2024-12-31"))

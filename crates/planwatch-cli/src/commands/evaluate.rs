@@ -40,7 +40,7 @@ pub(crate) struct EvaluateArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// What was known at the end of this day (YYYY-MM-DD) instead of the latest revisions
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = crate::commands::data::parse_date)]
     as_of: Option<String>,
     /// District targets (CSV: indicator,target,region,value — as `targets split` writes)
     #[arg(long, value_name = "FILE")]

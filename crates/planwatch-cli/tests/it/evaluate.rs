@@ -109,6 +109,10 @@ fn table_and_csv_say_the_status_in_words() {
     // Districts without targets of their own get the readings that need none.
     assert!(text.contains(",510104,,none,"), "{text}");
 
+    // A date that is not one is a usage error, not an empty evaluation.
+    let bad_date = planwatch(&["--db", &db, "evaluate", "--as-of", "2024-13-45"]);
+    assert_eq!(bad_date.status.code(), Some(2), "{}", stderr(&bad_date));
+
     let unknown = planwatch(&["--db", &db, "evaluate", "--indicator", "no_such"]);
     assert_eq!(unknown.status.code(), Some(3), "{}", stderr(&unknown));
     assert!(stderr(&unknown).contains("no_such"));
