@@ -134,7 +134,7 @@ pub(crate) fn read_header(cells: &[Cell]) -> Result<Header, HeaderError> {
     for (i, cell) in cells.iter().enumerate() {
         let name = match cell {
             Cell::Number(n) => planwatch_plan::fmt_num(*n),
-            _ => cell.text(),
+            _ => cell.text().into_owned(),
         };
         header.names.push(if name.is_empty() {
             column_letter(i as u32)

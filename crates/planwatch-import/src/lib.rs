@@ -234,8 +234,40 @@ pub struct Import<'p> {
     default_indicator: Option<usize>,
     options: Options,
     pending: VecDeque<Item>,
+    last_indicator: Memo<Option<usize>>,
+    last_region: Memo<Option<usize>>,
+    last_period: Memo<Result<Period, Problem>>,
     /// The encoding a CSV file was read in.
     pub encoding: Option<Encoding>,
+}
+
+/// The last text looked up and its answer: the rows of a file mostly repeat the indicator,
+/// region and period of the row before, so each is looked up (or parsed) once per run of rows.
+struct Memo<T> {
+    text: String,
+    answer: Option<T>,
+}
+
+impl<T: Clone> Memo<T> {
+    fn new() -> Memo<T> {
+        Memo {
+            text: String::new(),
+            answer: None,
+        }
+    }
+
+    fn get(&mut self, text: &str, look_up: impl FnOnce(&str) -> T) -> T {
+        match &self.answer {
+            Some(answer) if self.text == text => answer.clone(),
+            _ => {
+                let answer = look_up(text);
+                self.text.clear();
+                self.text.push_str(text);
+                self.answer = Some(answer.clone());
+                answer
+            }
+        }
+    }
 }
 
 /// Opens a file: reads its header and prepares to stream its rows. An error here concerns the
@@ -326,6 +358,9 @@ pub fn open<'p>(
         default_indicator,
         options,
         pending,
+        last_indicator: Memo::new(),
+        last_region: Memo::new(),
+        last_period: Memo::new(),
         encoding,
     })
 }
@@ -353,11 +388,7 @@ impl Import<'_> {
 
     /// Reads one row into `pending`: its observations, or its problems (all of them).
     fn read_row(&mut self, raw: RawRow) {
-        let cell = |c: Option<usize>| {
-            c.and_then(|c| raw.cells.get(c))
-                .cloned()
-                .unwrap_or(Cell::Empty)
-        };
+        let cell = |c: Option<usize>| c.and_then(|c| raw.cells.get(c)).unwrap_or(&Cell::Empty);
         let row = raw.row;
         let before = self.pending.len();
 
@@ -367,10 +398,17 @@ impl Import<'_> {
                 if text.is_empty() {
                     self.error(row, Some(column), Problem::Missing);
                     None
-                } else if let Some(i) = self.resolver.indicator(&text) {
+                } else if let Some(i) = self
+                    .last_indicator
+                    .get(&text, |t| self.resolver.indicator(t))
+                {
                     Some(i)
                 } else {
-                    self.error(row, Some(column), Problem::UnknownIndicator(text));
+                    self.error(
+                        row,
+                        Some(column),
+                        Problem::UnknownIndicator(text.into_owned()),
+                    );
                     None
                 }
             }
@@ -382,10 +420,10 @@ impl Import<'_> {
                 if text.is_empty() {
                     self.error(row, Some(column), Problem::Missing);
                     None
-                } else if let Some(i) = self.resolver.region(&text) {
+                } else if let Some(i) = self.last_region.get(&text, |t| self.resolver.region(t)) {
                     Some(i)
                 } else {
-                    self.error(row, Some(column), Problem::UnknownRegion(text));
+                    self.error(row, Some(column), Problem::UnknownRegion(text.into_owned()));
                     None
                 }
             }
@@ -413,7 +451,7 @@ impl Import<'_> {
                             row,
                             self.header.unit,
                             Problem::UnitMismatch {
-                                written: unit_cell,
+                                written: unit_cell.into_owned(),
                                 unit,
                             },
                         );
@@ -423,22 +461,28 @@ impl Import<'_> {
             }
             _ => Some(planwatch_plan::unit::Conversion::IDENTITY),
         };
-        let text_or = |c: Cell, default: &Option<String>| {
+        let text_or = |c: &Cell, default: &Option<String>| {
             let t = c.text();
             if t.is_empty() {
                 default.clone()
             } else {
-                Some(t)
+                Some(t.into_owned())
             }
         };
         let source = text_or(cell(self.header.source), &self.options.source);
         let note = text_or(cell(self.header.note), &None);
 
         // The (period, value) pairs of the row.
-        let mut values: Vec<(Period, Cell, Option<usize>)> = Vec::new();
+        let mut values: Vec<(Period, &Cell, Option<usize>)> = Vec::new();
         if let Some(value_column) = self.header.value {
             let period_column = self.header.period;
-            match period_of(&cell(period_column)) {
+            let period = match cell(period_column) {
+                Cell::Text(text) => self.last_period.get(text.trim(), |t| {
+                    t.parse::<Period>().map_err(|e| Problem::BadPeriod(e.0))
+                }),
+                other => period_of(other),
+            };
+            match period {
                 Ok(period) => values.push((period, cell(Some(value_column)), Some(value_column))),
                 Err(problem) => self.error(row, period_column, problem),
             }
@@ -454,7 +498,7 @@ impl Import<'_> {
 
         let mut rows = Vec::new();
         for (period, value_cell, column) in values {
-            let parsed = match number(&value_cell) {
+            let parsed = match number(value_cell) {
                 Ok(Some(parsed)) => parsed,
                 Ok(None) => continue,
                 Err(problem) => {

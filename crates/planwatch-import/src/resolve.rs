@@ -81,8 +81,19 @@ pub(crate) fn number(cell: &Cell) -> Result<Option<(f64, bool)>, NumberProblem> 
         Cell::Number(n) => Ok(Some((*n, false))),
         Cell::Error(e) => Err(NumberProblem::ErrorValue(e.clone())),
         Cell::UncalculatedFormula(f) => Err(NumberProblem::UncalculatedFormula(f.clone())),
-        Cell::Date(..) => Err(NumberProblem::NotANumber(cell.text())),
+        Cell::Date(..) => Err(NumberProblem::NotANumber(cell.text().into_owned())),
         Cell::Text(text) => {
+            // Most figures are plain ASCII decimals: read them without rewriting the text.
+            let plain = text.trim();
+            if !plain.is_empty()
+                && plain
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+                && let Ok(value) = plain.parse::<f64>()
+                && value.is_finite()
+            {
+                return Ok(Some((value, false)));
+            }
             let half: String = text
                 .chars()
                 .map(planwatch_plan::period::to_half_width)
@@ -162,6 +173,12 @@ mod tests {
         assert_eq!(n("1,2,3"), Err(NumberProblem::NotANumber("1,2,3".into())));
         assert_eq!(n("-12,345.5"), Ok(Some((-12345.5, false))));
         assert_eq!(n("inf"), Err(NumberProblem::NotANumber("inf".into())));
+        // The plain-decimal fast path agrees with the general reading.
+        assert_eq!(n(" 63.408 "), Ok(Some((63.408, false))));
+        assert_eq!(n("-0.5"), Ok(Some((-0.5, false))));
+        assert_eq!(n("1e3"), Ok(Some((1000.0, false))));
+        assert_eq!(n("-"), Ok(None));
+        assert_eq!(n("1e999"), Err(NumberProblem::NotANumber("1e999".into())));
     }
 
     #[test]

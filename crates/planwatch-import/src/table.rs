@@ -4,6 +4,7 @@
 //! Both yield [`RawRow`]s of [`Cell`]s numbered as a spreadsheet shows them: the first line of the
 //! file is row 1.
 
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Cursor, Read};
 
 use calamine::{Data, DataType, Reader, Sheets, open_workbook_auto_from_rs};
@@ -32,14 +33,14 @@ impl Cell {
     }
 
     /// The cell as text, for names and codes.
-    pub fn text(&self) -> String {
+    pub fn text(&self) -> Cow<'_, str> {
         match self {
-            Cell::Empty => String::new(),
-            Cell::Text(t) => t.trim().to_owned(),
-            Cell::Number(n) => planwatch_plan::fmt_num(*n),
-            Cell::Date(y, m, d) => format!("{y}-{m:02}-{d:02}"),
-            Cell::Error(e) => e.clone(),
-            Cell::UncalculatedFormula(f) => format!("={f}"),
+            Cell::Empty => Cow::Borrowed(""),
+            Cell::Text(t) => Cow::Borrowed(t.trim()),
+            Cell::Number(n) => Cow::Owned(planwatch_plan::fmt_num(*n)),
+            Cell::Date(y, m, d) => Cow::Owned(format!("{y}-{m:02}-{d:02}")),
+            Cell::Error(e) => Cow::Borrowed(e),
+            Cell::UncalculatedFormula(f) => Cow::Owned(format!("={f}")),
         }
     }
 }
