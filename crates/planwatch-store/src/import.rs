@@ -442,6 +442,7 @@ const CONFLICTS: &str = "SELECT a.source_row, a.value, b.source_row, b.value FRO
 /// Each key of the file, where it differs from the latest stored revision, becomes a new
 /// revision. Rows repeating a key (with the same value: different values were refused as
 /// conflicts) compute the same revision, and all but the first are skipped by the primary key.
+/// In key order (the temporary table's index): the primary key's B-tree then grows at its end.
 /// $1: the batch.
 const INSERT_REVISIONS: &str = "INSERT INTO observations
        (indicator_id, region_id, period, revision, value, status, source, note, flags, batch_id, source_row)
@@ -453,15 +454,21 @@ const INSERT_REVISIONS: &str = "INSERT INTO observations
       AND l.revision = (SELECT MAX(m.revision) FROM observations m WHERE m.indicator_id = s.indicator_id
                         AND m.region_id = s.region_id AND m.period = s.period)
      WHERE l.revision IS NULL OR l.value <> s.value OR l.status <> s.status
-     ORDER BY s.source_row
+     ORDER BY s.indicator_id, s.region_id, s.period, s.source_row
      ON CONFLICT DO NOTHING";
 
-/// The same when the store holds nothing yet for the file's indicators: every key is new.
+/// The same when the store holds nothing yet for the plan: every key is new. Without ON CONFLICT:
+/// the caller adds it when keys repeat in the file.
 const INSERT_FIRST_REVISIONS: &str = "INSERT INTO observations
        (indicator_id, region_id, period, revision, value, status, source, note, flags, batch_id, source_row)
      SELECT s.indicator_id, s.region_id, s.period, 1, s.value, s.status, s.source, s.note, 0, $1, s.source_row
-     FROM import_rows s ORDER BY s.source_row
-     ON CONFLICT DO NOTHING";
+     FROM import_rows s ORDER BY s.indicator_id, s.region_id, s.period, s.source_row";
+
+/// Whether a key repeats in the file (with the same value, once [`CONFLICTS`] found none other).
+const REPEATED_KEY: &str = "SELECT 1 FROM import_rows a
+     JOIN import_rows b ON b.indicator_id = a.indicator_id AND b.region_id = a.region_id
+      AND b.period = a.period AND b.source_row > a.source_row
+     LIMIT 1";
 
 impl Store {
     /// Imports rows fed over `feed` into `plan` (which must be stored); see the module docs.
@@ -567,6 +574,7 @@ impl Store {
                 rows += tx.load_feed(&left_over, &mut feed, &ids).await?;
             }
 
+            let staged_first_load = direct.is_none() && plan_was_empty;
             let (revisions, unchanged, mut warnings, pairs) = match direct {
                 Some(checks) => (stored_directly, 0, checks.warnings, Some(checks.pairs)),
                 None => {
@@ -586,23 +594,34 @@ impl Store {
                                 .collect(),
                         ));
                     }
-                    let insert = if plan_was_empty {
-                        INSERT_FIRST_REVISIONS
-                    } else {
-                        INSERT_REVISIONS
+                    let repeats = sqlx::query_scalar::<_, i32>(REPEATED_KEY)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .is_some();
+                    let insert = match (plan_was_empty, repeats) {
+                        (true, false) => INSERT_FIRST_REVISIONS.to_owned(),
+                        // ON CONFLICT (a speculative insertion per row on PostgreSQL) only
+                        // where a key can meet itself.
+                        (true, true) => format!("{INSERT_FIRST_REVISIONS} ON CONFLICT DO NOTHING"),
+                        (false, _) => INSERT_REVISIONS.to_owned(),
                     };
-                    let revisions = sqlx::query(insert)
+                    let revisions = sqlx::query(sqlx::AssertSqlSafe(insert))
                         .bind(batch_id)
                         .execute(&mut *tx)
                         .await?
                         .rows_affected();
-                    let distinct: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM (SELECT DISTINCT indicator_id, region_id, period FROM import_rows) k",
-                    )
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    // Keys in the file: every row's own when none repeats.
+                    let distinct: i64 = if repeats {
+                        sqlx::query_scalar(
+                            "SELECT COUNT(*) FROM (SELECT DISTINCT indicator_id, region_id, period FROM import_rows) k",
+                        )
+                        .fetch_one(&mut *tx)
+                        .await?
+                    } else {
+                        rows as i64
+                    };
                     (
-                        (revisions),
+                        revisions,
                         (distinct as u64).saturating_sub(revisions),
                         Vec::new(),
                         None,
@@ -613,11 +632,20 @@ impl Store {
             // Large changes from the previous period, for levels, where the rows streaming past
             // could not tell: every row when staged, the rows deferred when direct.
             if import_table {
-                let changes: Vec<(i64, i64, i64, i32, f64, f64)> = sqlx::query_as(CHANGES)
-                    .bind(batch_id)
-                    .bind(settings.change_bound_percent)
-                    .fetch_all(&mut *tx)
-                    .await?;
+                // A first load holds every row in the temporary table: compare neighbours there
+                // instead of probing the stored table twice per row.
+                let changes: Vec<(i64, i64, i64, i32, f64, f64)> = if staged_first_load {
+                    sqlx::query_as(CHANGES_WITHIN_FILE)
+                        .bind(settings.change_bound_percent)
+                        .fetch_all(&mut *tx)
+                        .await?
+                } else {
+                    sqlx::query_as(CHANGES)
+                        .bind(batch_id)
+                        .bind(settings.change_bound_percent)
+                        .fetch_all(&mut *tx)
+                        .await?
+                };
                 for (row, indicator_id, region_id, period, previous, value) in changes {
                     let Some(indicator) = ids.indicators.iter().position(|&id| id == indicator_id)
                     else {
@@ -773,6 +801,25 @@ const CHANGES: &str = "SELECT s.source_row, s.indicator_id, s.region_id, s.perio
                        AND q.region_id = p.region_id AND q.period = p.period AND q.revision > p.revision)
        AND p.value <> 0 AND ABS(s.value - p.value) * 100.0 > $2 * ABS(p.value)
      ORDER BY s.source_row";
+
+/// [`CHANGES`] when the store held nothing of the plan before: every row's previous period, if
+/// any, is in the file. The first row of each key is the one stored (duplicates have the same
+/// value: different ones were refused). $1: the bound in percent.
+const CHANGES_WITHIN_FILE: &str = "WITH k AS (
+       SELECT indicator_id, region_id, period, MIN(source_row) AS source_row, MIN(value) AS value
+       FROM import_rows GROUP BY indicator_id, region_id, period),
+     w AS (
+       SELECT k.*,
+              LAG(period) OVER (PARTITION BY indicator_id, region_id ORDER BY period) AS previous_period,
+              LAG(value) OVER (PARTITION BY indicator_id, region_id ORDER BY period) AS previous_value
+       FROM k)
+     SELECT source_row, indicator_id, region_id, period, previous_value, value FROM w
+     WHERE previous_period = (CASE WHEN period % 100 = 0 THEN period - 100
+                                   WHEN period % 100 = 1 THEN period - 89
+                                   WHEN period % 100 = 21 THEN period - 97
+                                   ELSE period - 1 END)
+       AND previous_value <> 0 AND ABS(value - previous_value) * 100.0 > $1 * ABS(previous_value)
+     ORDER BY source_row";
 
 /// The key of the period before `key` (a `Period::key`): as in [`CHANGES`].
 fn previous_period(key: i32) -> i32 {

@@ -490,3 +490,43 @@ async fn streamed_and_staged_imports_agree() {
     a.drop_databases().await;
     b.drop_databases().await;
 }
+
+/// A first load where a row repeats (same key, same value): stored once, no conflict, and the
+/// large-change check still sees the series.
+#[tokio::test]
+async fn a_repeated_row_in_a_first_load_is_stored_once() {
+    let plan = plan();
+    let file = vec![
+        row(&plan, 2, "retail_sales", "440100", Year(2021), 1000.0),
+        row(&plan, 3, "retail_sales", "440100", Year(2021), 1000.0),
+        row(&plan, 4, "retail_sales", "440100", Year(2022), 2000.0),
+    ];
+    let stores = stores().await;
+    for (backend, store) in &stores.stores {
+        store.save_plan(&plan).await.unwrap();
+        let outcome = import(
+            store,
+            &plan,
+            "f.csv",
+            file.clone(),
+            Feed::Finish,
+            ImportSettings::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (outcome.rows, outcome.revisions, outcome.unchanged),
+            (3, 2, 0),
+            "{backend}"
+        );
+        let rows: Vec<usize> = outcome.warnings.iter().map(|w| w.row).collect();
+        assert_eq!(rows, vec![4], "{backend}");
+        let stored = store
+            .history(&plan, "retail_sales", "440100", Year(2021))
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 1, "{backend}");
+        assert_eq!(stored[0].source_row, 2, "{backend}");
+    }
+    stores.drop_databases().await;
+}
