@@ -237,12 +237,14 @@ pub struct Import<'p> {
     last_indicator: Memo<Option<usize>>,
     last_region: Memo<Option<usize>>,
     last_period: Memo<Result<Period, Problem>>,
+    last_status: Memo<Result<ObsStatus, planwatch_plan::observation::BadStatus>>,
     /// The encoding a CSV file was read in.
     pub encoding: Option<Encoding>,
 }
 
 /// The last text looked up and its answer: the rows of a file mostly repeat the indicator,
-/// region and period of the row before, so each is looked up (or parsed) once per run of rows.
+/// region, period and status of the row before, so each is looked up (or parsed) once per run
+/// of rows.
 struct Memo<T> {
     text: String,
     answer: Option<T>,
@@ -361,6 +363,7 @@ pub fn open<'p>(
         last_indicator: Memo::new(),
         last_region: Memo::new(),
         last_period: Memo::new(),
+        last_status: Memo::new(),
         encoding,
     })
 }
@@ -431,7 +434,7 @@ impl Import<'_> {
         };
         let status = match cell(self.header.status) {
             c if c.is_empty() => Some(self.options.status),
-            c => match c.text().parse::<ObsStatus>() {
+            c => match self.last_status.get(&c.text(), |t| t.parse::<ObsStatus>()) {
                 Ok(status) => Some(status),
                 Err(e) => {
                     self.error(row, self.header.status, Problem::BadStatus(e.0));

@@ -42,7 +42,7 @@ impl Text {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Thresholds {
-    /// R at or above this: on track (正常推进). Default 0.95.
+    /// R at or above this: on track (进度正常). Default 0.95.
     pub on_track: f64,
     /// R at or above this (and below `on_track`): acceleration needed (需加快); below it and
     /// at least 0: limited progress (进展有限). Default 0.60.

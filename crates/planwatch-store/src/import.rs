@@ -245,8 +245,8 @@ impl BulkLoad for SqliteConnection {
     }
 }
 
-/// Rows per multi-row INSERT on SQLite: 10 parameters each, well under its 32 766 limit.
-const SQLITE_CHUNK: usize = 1000;
+/// Rows per multi-row INSERT on SQLite: 10 parameters each, under its limit of 32 766.
+const SQLITE_CHUNK: usize = 3000;
 
 /// Inserts rows with multi-row `INSERT … VALUES` statements of `SQLITE_CHUNK` rows. With
 /// `batch`, into `observations` (flags and batch after the eight import columns), and a

@@ -74,7 +74,7 @@ Examples:
   planwatch evaluate --targets district-targets.csv   Districts against their own targets
 
 Statuses (Open SDG progress measure, R = actual / required growth): achieved 已实现, not_achieved
-未实现 (target year reached), on_track 正常推进 (R ≥ 0.95), acceleration_needed 需加快 (R ≥ 0.60),
+未实现 (target year reached), on_track 进度正常 (R ≥ 0.95), acceleration_needed 需加快 (R ≥ 0.60),
 limited_progress 进展有限 (R ≥ 0), deterioration 退步 (R < 0), no_data 无数据, not_assessable 无法评估.
 See docs/methodology.md.")]
     Evaluate(evaluate::EvaluateArgs),
