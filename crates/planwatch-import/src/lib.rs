@@ -593,7 +593,10 @@ impl Iterator for Import<'_> {
                 Ok(raw) if raw.cells.iter().all(Cell::is_empty) => continue,
                 Ok(raw) => self.read_row(raw),
                 Err(e) => {
-                    let row = 0;
+                    let row = match &e {
+                        TableError::BadRow { row, .. } => *row,
+                        _ => 0,
+                    };
                     self.error(row, None, Problem::Table(e));
                 }
             }

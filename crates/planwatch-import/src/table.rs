@@ -63,6 +63,13 @@ pub enum TableError {
     Workbook(String),
     #[error("CSV: {0}")]
     Csv(String),
+    /// A row that cannot be read (the file goes on after it).
+    #[error("{reason}")]
+    BadRow {
+        row: usize,
+        reason: String,
+        reason_zh: String,
+    },
     #[error("the header has merged cells ({0}); use one header row with one name per column")]
     MergedHeader(String),
 }
@@ -74,6 +81,7 @@ impl TableError {
             TableError::EmptySheet => "工作簿中没有含数据的工作表".to_owned(),
             TableError::Workbook(e) => format!("无法读取 Excel 工作簿：{e}"),
             TableError::Csv(e) => format!("CSV 格式错误：{e}"),
+            TableError::BadRow { reason_zh, .. } => reason_zh.clone(),
             TableError::MergedHeader(range) => {
                 format!("表头含合并单元格（{range}）：请使用单行表头，每列一个名称")
             }
@@ -120,12 +128,14 @@ impl CsvRows {
         }
         let encoding = detect_encoding(head);
         let decoded: Box<dyn Read + Send> = match encoding {
-            Encoding::Utf8 => Box::new(
-                encoding_rs_io::DecodeReaderBytesBuilder::new()
-                    .encoding(Some(encoding_rs::UTF_8))
-                    .bom_override(true)
-                    .build(buffered),
-            ),
+            // Read as it is, not decoded: a GB18030 byte after the part the detection saw is
+            // then an error at its row (the CSV reader checks UTF-8), not a silent U+FFFD.
+            Encoding::Utf8 => {
+                if head.starts_with(b"\xEF\xBB\xBF") {
+                    buffered.consume(3);
+                }
+                Box::new(buffered)
+            }
             Encoding::Gb18030 => Box::new(
                 encoding_rs_io::DecodeReaderBytesBuilder::new()
                     .encoding(Some(encoding_rs::GB18030))
@@ -170,7 +180,19 @@ impl Iterator for CsvRows {
                     })
                     .collect(),
             }),
-            Err(e) => Err(TableError::Csv(format!("row {row}: {e}"))),
+            Err(e) => Err(match e.kind() {
+                csv::ErrorKind::Utf8 { .. } => TableError::BadRow {
+                    row,
+                    reason:
+                        "not valid UTF-8: the file mixes encodings after its beginning; save it \
+                             as UTF-8 or GB18030"
+                            .to_owned(),
+                    reason_zh:
+                        "不是有效的 UTF-8 编码：文件前后编码不一致，请整体另存为 UTF-8 或 GB18030"
+                            .to_owned(),
+                },
+                _ => TableError::Csv(format!("row {row}: {e}")),
+            }),
         })
     }
 }

@@ -396,3 +396,25 @@ fn extra_columns_and_english_names() {
     );
     assert_eq!((rows.len(), problems.len()), (1, 0), "{problems:?}");
 }
+
+#[test]
+fn gb18030_bytes_after_the_detected_part_are_an_error_at_their_row() {
+    let plan = plan();
+    let mut bytes = b"indicator,region,period,value\n".to_vec();
+    // More than the 64 KiB the detection reads, all ASCII …
+    for row in 0..3000 {
+        bytes.extend_from_slice(format!("retail_sales,510100,2021,{row}\n").as_bytes());
+    }
+    // … then a region name in GB18030.
+    let (name, _, _) = encoding_rs::GB18030.encode("retail_sales,锦江区,2021,500\n");
+    bytes.extend_from_slice(&name);
+    let (_, problems) = read(
+        &plan,
+        "late.csv",
+        Input::Csv(Box::new(Cursor::new(bytes))),
+        Options::default(),
+    );
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("late.csv:3002:"), "{problems:?}");
+    assert!(problems[0].contains("UTF-8"), "{problems:?}");
+}
