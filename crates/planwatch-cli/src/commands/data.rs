@@ -387,8 +387,9 @@ async fn import_file(
     let reader_path = path.to_path_buf();
     let reader_name = name.clone();
     let reader_progress = progress.clone();
+    let keep = args.max_errors;
     let reader = tokio::task::spawn_blocking(
-        move || -> anyhow::Result<(Vec<planwatch_import::Diagnostic>, usize)> {
+        move || -> anyhow::Result<(Vec<planwatch_import::Diagnostic>, usize, usize)> {
             let input = if excel {
                 Input::Excel(
                     std::fs::read(&reader_path)
@@ -405,11 +406,12 @@ async fn import_file(
                 Ok(import) => import,
                 Err(diagnostic) => {
                     let _ = sender.blocking_send(Feed::Abort);
-                    return Ok((vec![diagnostic], 1));
+                    return Ok((vec![diagnostic], 1, 0));
                 }
             };
             let mut diagnostics = Vec::new();
             let mut errors = 0usize;
+            let mut dropped = 0usize;
             let mut chunk = Vec::with_capacity(CHUNK);
             for item in import {
                 match item {
@@ -427,7 +429,13 @@ async fn import_file(
                         if diagnostic.severity == Severity::Error {
                             errors += 1;
                         }
-                        diagnostics.push(diagnostic);
+                        // Kept only as many as will be shown: memory stays bounded however
+                        // bad a huge file is; the rest are counted.
+                        if keep == 0 || diagnostics.len() < keep {
+                            diagnostics.push(diagnostic);
+                        } else {
+                            dropped += 1;
+                        }
                     }
                 }
             }
@@ -440,7 +448,7 @@ async fn import_file(
                 Feed::Finish
             };
             let _ = sender.blocking_send(last);
-            Ok((diagnostics, errors))
+            Ok((diagnostics, errors, dropped))
         },
     );
 
@@ -461,7 +469,7 @@ async fn import_file(
         ..ImportSettings::default()
     };
     let result = store.import(plan, batch, receiver, settings).await;
-    let (diagnostics, errors) = reader.await.context("the file reader stopped")??;
+    let (diagnostics, errors, dropped) = reader.await.context("the file reader stopped")??;
     progress.finish_and_clear();
 
     let mut printed = 0usize;
@@ -532,10 +540,12 @@ async fn import_file(
         }
         Err(ImportError::Store(e)) => return Err(e.into()),
     };
-    if args.max_errors > 0 && printed > args.max_errors {
+    // Problems the reader did not keep were never printed either.
+    let problems = printed + dropped;
+    if args.max_errors > 0 && problems > args.max_errors {
         eprintln!(
             "{name}: 另有 {} 个问题未显示 (--max-errors 0 shows all)",
-            printed - args.max_errors
+            problems - args.max_errors
         );
     }
     Ok(ok)

@@ -115,6 +115,14 @@ fn ten_percent_bad_rows_store_nothing_and_name_each_row() {
     let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
     refused("ten.csv", text.as_bytes(), &expected);
     assert_eq!(expected.len(), 5);
+
+    // --max-errors shows the first problems and counts the rest.
+    let store = TestStore::sqlite();
+    let path = store.file("ten.csv", text.as_bytes());
+    let output = store.import(&path, &["--max-errors", "2"]);
+    let err = stderr(&output);
+    assert_eq!(err.matches("is not a number").count(), 2, "{err}");
+    assert!(err.contains("另有 3 个问题未显示"), "{err}");
 }
 
 #[test]
