@@ -154,6 +154,22 @@ pub(crate) struct StoreRow {
     flags: i32,
 }
 
+/// How streaming new keys ended.
+#[derive(Default)]
+pub(crate) struct Streamed {
+    /// Rows the feed sent.
+    rows: u64,
+    /// Rows stored in `observations`.
+    stored: u64,
+    /// Whether `import_rows` was created (and holds rows to check in SQL).
+    import_table: bool,
+    /// Rows still to check against their previous period in SQL.
+    deferred: Vec<StoreRow>,
+    /// `None`: the feed finished. Otherwise a key that may not be new came: these rows (not
+    /// stored) and the rest of the feed go the staged way.
+    left_over: Option<Vec<StoreRow>>,
+}
+
 /// What the backends do differently: locking, temporary-table DDL and bulk loading.
 pub(crate) trait BulkLoad {
     /// Serialises imports into one plan: two at once would both read the same latest revision.
@@ -169,10 +185,17 @@ pub(crate) trait BulkLoad {
         feed: &mut Receiver<Feed>,
         ids: &PlanIds,
     ) -> Result<u64, ImportError>;
-    /// Stores rows straight into `observations` as first revisions of `batch_id`. When a row's
-    /// key is stored already (or repeats), returns the index of the first row not stored; the
-    /// rows before it are.
-    async fn insert_new_keys(&mut self, rows: &[StoreRow], batch_id: i64) -> Result<Option<usize>>;
+    /// Streams the feed straight into `observations` as first revisions of `batch_id` while
+    /// every key is new, working out `checks` on the way; stops at the first row it cannot be
+    /// sure of (see [`Streamed`]).
+    async fn stream_new_keys(
+        &mut self,
+        feed: &mut Receiver<Feed>,
+        ids: &PlanIds,
+        checks: &mut InlineChecks<'_>,
+        batch_id: i64,
+        plan_was_empty: bool,
+    ) -> Result<Streamed, ImportError>;
     /// Indexes the loaded rows and refreshes planner statistics.
     async fn index_import_table(&mut self) -> sqlx::Result<()>;
     async fn drop_import_table(&mut self) -> sqlx::Result<()>;
@@ -226,8 +249,42 @@ impl BulkLoad for SqliteConnection {
         }
     }
 
-    async fn insert_new_keys(&mut self, rows: &[StoreRow], batch_id: i64) -> Result<Option<usize>> {
-        sqlite_insert(self, "observations", rows, Some(batch_id)).await
+    /// Inserts chunk by chunk; SQLite undoes a failed statement alone, so a key already stored
+    /// (or repeating) shows as a primary-key collision with the rows before it kept.
+    async fn stream_new_keys(
+        &mut self,
+        feed: &mut Receiver<Feed>,
+        ids: &PlanIds,
+        checks: &mut InlineChecks<'_>,
+        batch_id: i64,
+        _plan_was_empty: bool,
+    ) -> Result<Streamed, ImportError> {
+        let mut streamed = Streamed::default();
+        loop {
+            let chunk = match feed.recv().await {
+                Some(Feed::Rows(chunk)) => chunk,
+                Some(Feed::Finish) => return Ok(streamed),
+                Some(Feed::Abort) | None => return Err(ImportError::Aborted),
+            };
+            streamed.rows += chunk.len() as u64;
+            let mut resolved = resolve(chunk, ids);
+            let deferred = checks.observe(&mut resolved);
+            if let Some(first_not_stored) =
+                sqlite_insert(self, "observations", &resolved, Some(batch_id)).await?
+            {
+                streamed.stored += first_not_stored as u64;
+                streamed.left_over = Some(resolved.split_off(first_not_stored));
+                return Ok(streamed);
+            }
+            streamed.stored += resolved.len() as u64;
+            if !deferred.is_empty() {
+                if !streamed.import_table {
+                    self.create_import_table().await?;
+                    streamed.import_table = true;
+                }
+                self.load(&deferred).await?;
+            }
+        }
     }
 
     async fn index_import_table(&mut self) -> sqlx::Result<()> {
@@ -329,7 +386,7 @@ impl BulkLoad for PgConnection {
 
     async fn load(&mut self, rows: &[StoreRow]) -> Result<()> {
         let mut copy = self.copy_in_raw(COPY_IMPORT_ROWS).await?;
-        copy.send(copy_lines(rows).into_bytes()).await?;
+        copy.send(copy_lines(rows, None).into_bytes()).await?;
         copy.finish().await?;
         Ok(())
     }
@@ -343,13 +400,13 @@ impl BulkLoad for PgConnection {
         // One COPY for the whole file: sqlx does not set TCP_NODELAY, so ending a COPY costs a
         // delayed-ACK stall (40 ms on Linux) — per chunk, that was most of an import's time.
         let mut copy = self.copy_in_raw(COPY_IMPORT_ROWS).await?;
-        copy.send(copy_lines(first).into_bytes()).await?;
+        copy.send(copy_lines(first, None).into_bytes()).await?;
         let mut rows = 0;
         loop {
             match feed.recv().await {
                 Some(Feed::Rows(chunk)) => {
                     rows += chunk.len() as u64;
-                    copy.send(copy_lines(&resolve(chunk, ids)).into_bytes())
+                    copy.send(copy_lines(&resolve(chunk, ids), None).into_bytes())
                         .await?;
                 }
                 Some(Feed::Finish) => break,
@@ -363,14 +420,58 @@ impl BulkLoad for PgConnection {
         Ok(rows)
     }
 
-    /// Never streams: a COPY that meets a stored key fails as a whole, losing the rows already
-    /// sent, and a COPY per chunk would pay the stall described in `load_feed` every time.
-    async fn insert_new_keys(
+    /// One COPY into `observations`, only for a first load of the plan and only while rows come
+    /// in key order: then no key can be stored already or repeat, for a COPY that meets one
+    /// fails as a whole and the rows it had are gone. Rows to check in SQL wait in memory (the
+    /// table is busy with the COPY), up to [`MAX_DEFERRED`].
+    async fn stream_new_keys(
         &mut self,
-        _rows: &[StoreRow],
-        _batch_id: i64,
-    ) -> Result<Option<usize>> {
-        Ok(Some(0))
+        feed: &mut Receiver<Feed>,
+        ids: &PlanIds,
+        checks: &mut InlineChecks<'_>,
+        batch_id: i64,
+        plan_was_empty: bool,
+    ) -> Result<Streamed, ImportError> {
+        let mut streamed = Streamed::default();
+        if !plan_was_empty {
+            streamed.left_over = Some(Vec::new());
+            return Ok(streamed);
+        }
+        let mut copy = self
+            .copy_in_raw(&format!(
+                "COPY observations ({IMPORT_COLUMNS}, flags, batch_id, revision) FROM STDIN"
+            ))
+            .await?;
+        let mut last_key: Option<(i64, i64, i32)> = None;
+        loop {
+            let chunk = match feed.recv().await {
+                Some(Feed::Rows(chunk)) => chunk,
+                Some(Feed::Finish) => break,
+                Some(Feed::Abort) | None => {
+                    copy.abort("the file has errors").await?;
+                    return Err(ImportError::Aborted);
+                }
+            };
+            streamed.rows += chunk.len() as u64;
+            let mut resolved = resolve(chunk, ids);
+            let in_order = resolved.iter().all(|r| {
+                let key = (r.indicator_id, r.region_id, r.row.period.key());
+                let after = last_key.is_none_or(|last| key > last);
+                last_key = Some(key);
+                after
+            });
+            if !in_order || streamed.deferred.len() > MAX_DEFERRED {
+                copy.finish().await?;
+                streamed.left_over = Some(resolved);
+                return Ok(streamed);
+            }
+            streamed.deferred.extend(checks.observe(&mut resolved));
+            copy.send(copy_lines(&resolved, Some(batch_id)).into_bytes())
+                .await?;
+            streamed.stored += resolved.len() as u64;
+        }
+        copy.finish().await?;
+        Ok(streamed)
     }
 
     async fn index_import_table(&mut self) -> sqlx::Result<()> {
@@ -393,8 +494,13 @@ impl BulkLoad for PgConnection {
 
 const COPY_IMPORT_ROWS: &str = "COPY import_rows (source_row, indicator_id, region_id, period, value, status, source, note) FROM STDIN";
 
-/// Rows in COPY's text format, the import columns.
-fn copy_lines(rows: &[StoreRow]) -> String {
+/// Rows streamed into PostgreSQL's `observations` that wait in memory for the check against their
+/// previous period (in a sorted file, the first period of each series); beyond it the import
+/// goes the staged way.
+const MAX_DEFERRED: usize = 500_000;
+
+/// Rows in COPY's text format, the import columns; with `batch`, then flags, batch and revision 1.
+fn copy_lines(rows: &[StoreRow], batch: Option<i64>) -> String {
     use std::fmt::Write;
     let mut buffer = String::with_capacity(rows.len() * 56);
     for r in rows {
@@ -411,6 +517,9 @@ fn copy_lines(rows: &[StoreRow]) -> String {
         copy_text(&mut buffer, r.row.source.as_deref());
         buffer.push('\t');
         copy_text(&mut buffer, r.row.note.as_deref());
+        if let Some(batch_id) = batch {
+            let _ = write!(buffer, "\t{}\t{batch_id}\t1", r.flags);
+        }
         buffer.push('\n');
     }
     buffer
@@ -516,63 +625,51 @@ impl Store {
             .is_none();
 
             // Streamed straight into the table while every key is new; staged from the first
-            // one that is not.
-            let mut direct = Some(InlineChecks::new(
-                plan,
-                &rollup,
-                settings.change_bound_percent,
-            ));
-            let mut stored_directly = 0u64;
-            let mut import_table = false;
-            let mut rows = 0u64;
-            let mut left_over = Vec::new();
-            while let Some(checks) = direct.as_mut() {
-                let chunk = match feed.recv().await {
-                    Some(Feed::Rows(chunk)) => chunk,
-                    Some(Feed::Finish) => break,
-                    Some(Feed::Abort) | None => return Err(ImportError::Aborted),
-                };
-                rows += chunk.len() as u64;
-                let mut resolved = resolve(chunk, &ids);
-                let deferred = checks.observe(&mut resolved);
-                let Some(first_not_stored) = tx.insert_new_keys(&resolved, batch_id).await? else {
-                    stored_directly += resolved.len() as u64;
-                    if !deferred.is_empty() {
+            // one that may not be.
+            let mut checks = InlineChecks::new(plan, &rollup, settings.change_bound_percent);
+            let streamed = tx
+                .stream_new_keys(&mut feed, &ids, &mut checks, batch_id, plan_was_empty)
+                .await?;
+            let mut rows = streamed.rows;
+            let stored_directly = streamed.stored;
+            let mut import_table = streamed.import_table;
+            let direct = match streamed.left_over {
+                None => {
+                    if !streamed.deferred.is_empty() {
                         if !import_table {
                             tx.create_import_table().await?;
                             import_table = true;
                         }
-                        tx.load(&deferred).await?;
+                        tx.load(&streamed.deferred).await?;
                     }
-                    continue;
-                };
-                if import_table {
-                    sqlx::query("DELETE FROM import_rows")
-                        .execute(&mut *tx)
-                        .await?;
-                } else {
-                    tx.create_import_table().await?;
-                    import_table = true;
+                    Some(checks)
                 }
-                if stored_directly > 0 || first_not_stored > 0 {
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "INSERT INTO import_rows ({IMPORT_COLUMNS})
-                         SELECT {IMPORT_COLUMNS} FROM observations WHERE batch_id = $1"
-                    )))
-                    .bind(batch_id)
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query("DELETE FROM observations WHERE batch_id = $1")
+                Some(left_over) => {
+                    if import_table {
+                        sqlx::query("DELETE FROM import_rows")
+                            .execute(&mut *tx)
+                            .await?;
+                    } else {
+                        tx.create_import_table().await?;
+                        import_table = true;
+                    }
+                    if stored_directly > 0 {
+                        sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "INSERT INTO import_rows ({IMPORT_COLUMNS})
+                             SELECT {IMPORT_COLUMNS} FROM observations WHERE batch_id = $1"
+                        )))
                         .bind(batch_id)
                         .execute(&mut *tx)
                         .await?;
+                        sqlx::query("DELETE FROM observations WHERE batch_id = $1")
+                            .bind(batch_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    rows += tx.load_feed(&left_over, &mut feed, &ids).await?;
+                    None
                 }
-                left_over = resolved.split_off(first_not_stored);
-                direct = None;
-            }
-            if direct.is_none() {
-                rows += tx.load_feed(&left_over, &mut feed, &ids).await?;
-            }
+            };
 
             let staged_first_load = direct.is_none() && plan_was_empty;
             let (revisions, unchanged, mut warnings, pairs) = match direct {
@@ -852,7 +949,7 @@ fn id_list(ids: impl Iterator<Item = i64>) -> String {
 /// against the row before when that row is the same series' previous period (files sorted by
 /// series and period, as exports and wide sheets are, need nothing else), and the roll-up sums.
 /// Rows whose previous period lies elsewhere are deferred to SQL.
-struct InlineChecks<'a> {
+pub(crate) struct InlineChecks<'a> {
     plan: &'a Plan,
     rollup: &'a Rollup,
     change_bound_percent: f64,
