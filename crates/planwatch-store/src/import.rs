@@ -131,6 +131,19 @@ impl From<sqlx::Error> for ImportError {
     }
 }
 
+/// The next chunk of the feed with the store's ids: `None` when the feed finished, `Aborted`
+/// when the reader gave up (errors in the file, or it stopped).
+async fn next_chunk(
+    feed: &mut Receiver<Feed>,
+    ids: &PlanIds,
+) -> Result<Option<Vec<StoreRow>>, ImportError> {
+    match feed.recv().await {
+        Some(Feed::Rows(chunk)) => Ok(Some(resolve(chunk, ids))),
+        Some(Feed::Finish) => Ok(None),
+        Some(Feed::Abort) | None => Err(ImportError::Aborted),
+    }
+}
+
 /// Rows with the store's ids of their indicator and region.
 fn resolve(chunk: Vec<ObservationRow>, ids: &PlanIds) -> Vec<StoreRow> {
     chunk
@@ -237,16 +250,11 @@ impl BulkLoad for SqliteConnection {
     ) -> Result<u64, ImportError> {
         self.load(first).await?;
         let mut rows = 0;
-        loop {
-            match feed.recv().await {
-                Some(Feed::Rows(chunk)) => {
-                    rows += chunk.len() as u64;
-                    self.load(&resolve(chunk, ids)).await?;
-                }
-                Some(Feed::Finish) => return Ok(rows),
-                Some(Feed::Abort) | None => return Err(ImportError::Aborted),
-            }
+        while let Some(chunk) = next_chunk(feed, ids).await? {
+            rows += chunk.len() as u64;
+            self.load(&chunk).await?;
         }
+        Ok(rows)
     }
 
     /// Inserts chunk by chunk; SQLite undoes a failed statement alone, so a key already stored
@@ -260,14 +268,8 @@ impl BulkLoad for SqliteConnection {
         _plan_was_empty: bool,
     ) -> Result<Streamed, ImportError> {
         let mut streamed = Streamed::default();
-        loop {
-            let chunk = match feed.recv().await {
-                Some(Feed::Rows(chunk)) => chunk,
-                Some(Feed::Finish) => return Ok(streamed),
-                Some(Feed::Abort) | None => return Err(ImportError::Aborted),
-            };
-            streamed.rows += chunk.len() as u64;
-            let mut resolved = resolve(chunk, ids);
+        while let Some(mut resolved) = next_chunk(feed, ids).await? {
+            streamed.rows += resolved.len() as u64;
             let deferred = checks.observe(&mut resolved);
             if let Some(first_not_stored) =
                 sqlite_insert(self, "observations", &resolved, Some(batch_id)).await?
@@ -285,6 +287,7 @@ impl BulkLoad for SqliteConnection {
                 self.load(&deferred).await?;
             }
         }
+        Ok(streamed)
     }
 
     async fn index_import_table(&mut self) -> sqlx::Result<()> {
@@ -403,18 +406,16 @@ impl BulkLoad for PgConnection {
         copy.send(copy_lines(first, None).into_bytes()).await?;
         let mut rows = 0;
         loop {
-            match feed.recv().await {
-                Some(Feed::Rows(chunk)) => {
-                    rows += chunk.len() as u64;
-                    copy.send(copy_lines(&resolve(chunk, ids), None).into_bytes())
-                        .await?;
-                }
-                Some(Feed::Finish) => break,
-                Some(Feed::Abort) | None => {
+            let chunk = match next_chunk(feed, ids).await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) => {
                     copy.abort("the file has errors").await?;
-                    return Err(ImportError::Aborted);
+                    return Err(e);
                 }
-            }
+            };
+            rows += chunk.len() as u64;
+            copy.send(copy_lines(&chunk, None).into_bytes()).await?;
         }
         copy.finish().await?;
         Ok(rows)
@@ -444,16 +445,15 @@ impl BulkLoad for PgConnection {
             .await?;
         let mut last_key: Option<(i64, i64, i32)> = None;
         loop {
-            let chunk = match feed.recv().await {
-                Some(Feed::Rows(chunk)) => chunk,
-                Some(Feed::Finish) => break,
-                Some(Feed::Abort) | None => {
+            let mut resolved = match next_chunk(feed, ids).await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) => {
                     copy.abort("the file has errors").await?;
-                    return Err(ImportError::Aborted);
+                    return Err(e);
                 }
             };
-            streamed.rows += chunk.len() as u64;
-            let mut resolved = resolve(chunk, ids);
+            streamed.rows += resolved.len() as u64;
             let in_order = resolved.iter().all(|r| {
                 let key = (r.indicator_id, r.region_id, r.row.period.key());
                 let after = last_key.is_none_or(|last| key > last);

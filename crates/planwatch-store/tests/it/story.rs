@@ -555,3 +555,52 @@ async fn a_repeated_row_in_a_first_load_is_stored_once() {
     }
     stores.drop_databases().await;
 }
+
+/// A first load whose reader gives up after rows were streamed stores nothing, and the store
+/// takes the next import as before.
+#[tokio::test]
+async fn an_aborted_first_load_stores_nothing() {
+    let plan = plan();
+    let file: Vec<_> = (2020..2026)
+        .map(|year| {
+            row(
+                &plan,
+                year as usize - 2018,
+                "retail_sales",
+                "440100",
+                Year(year),
+                1000.0,
+            )
+        })
+        .collect();
+    let stores = stores().await;
+    for (backend, store) in &stores.stores {
+        store.save_plan(&plan).await.unwrap();
+        let aborted = import(
+            store,
+            &plan,
+            "a.csv",
+            file.clone(),
+            Feed::Abort,
+            ImportSettings::default(),
+        )
+        .await;
+        assert!(
+            matches!(aborted, Err(ImportError::Aborted)),
+            "{backend}: {aborted:?}"
+        );
+        assert_eq!(snapshot(store).await, (Vec::new(), 0), "{backend}");
+        let outcome = import(
+            store,
+            &plan,
+            "a.csv",
+            file.clone(),
+            Feed::Finish,
+            ImportSettings::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(outcome.revisions, 6, "{backend}");
+    }
+    stores.drop_databases().await;
+}
