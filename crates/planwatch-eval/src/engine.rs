@@ -7,7 +7,7 @@ use planwatch_plan::{Direction, GrowthBasis, Indicator, Relation, Target, Thresh
 /// Yearly values: year → value.
 pub type Series = BTreeMap<u16, f64>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Achieved,
@@ -46,6 +46,20 @@ impl Status {
             Status::NotAssessable => "无法评估",
         }
     }
+
+    /// The status in English words, for people (the JSON uses `as_str`).
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Status::Achieved => "Achieved",
+            Status::NotAchieved => "Not achieved",
+            Status::OnTrack => "On track",
+            Status::AccelerationNeeded => "Acceleration needed",
+            Status::LimitedProgress => "Limited progress",
+            Status::Deterioration => "Deterioration",
+            Status::NoData => "No data",
+            Status::NotAssessable => "Not assessable",
+        }
+    }
 }
 
 /// What an evaluation of one target, for one region, needs besides the plan.
@@ -67,7 +81,7 @@ pub struct Inputs<'a> {
 
 /// The readings of one target in one evaluation year. Rates are fractions (0.06 for 6 %);
 /// values are in the indicator's unit. Absent readings are `None`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Evaluation {
     pub kind: &'static str,
     /// The evaluation year.

@@ -52,7 +52,7 @@ pub struct Selection {
 
 /// One row of an evaluation: an (indicator, target, region) with its readings. The JSON shape
 /// of `planwatch evaluate --format json` and of the API.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Assessment {
     /// The indicator's code.
     pub indicator: String,
@@ -74,6 +74,87 @@ pub struct Assessment {
     pub share_of_total: Option<f64>,
     /// The region's change since the base year as a fraction of the plan region's change.
     pub contribution_to_growth: Option<f64>,
+}
+
+/// The columns of an evaluation as CSV, in the order of `Assessment::csv_record`: the JSON
+/// fields, with milestones as `year:value` pairs joined by `;`.
+pub const CSV_HEADER: [&str; 29] = [
+    "indicator",
+    "number",
+    "region",
+    "target",
+    "kind",
+    "year",
+    "baseline_year",
+    "baseline_value",
+    "target_year",
+    "target_value",
+    "latest_year",
+    "latest_value",
+    "completion",
+    "distance_covered",
+    "time_elapsed",
+    "actual_growth",
+    "required_growth",
+    "required_growth_remaining",
+    "projection",
+    "growth_ratio",
+    "milestone_gap",
+    "status",
+    "projection_meets_target",
+    "time_rule_met",
+    "share_of_total",
+    "contribution_to_growth",
+    "milestones",
+    "reason",
+    "reason_en",
+];
+
+impl Assessment {
+    /// The row as CSV fields, under `CSV_HEADER`; absent readings are empty.
+    pub fn csv_record(&self) -> [String; 29] {
+        let opt = |v: Option<f64>| v.map(|v| format!("{v}")).unwrap_or_default();
+        let year = |v: Option<u16>| v.map(|y| y.to_string()).unwrap_or_default();
+        let flag = |v: Option<bool>| v.map(|v| v.to_string()).unwrap_or_default();
+        let e = &self.evaluation;
+        let milestones = e
+            .milestones
+            .iter()
+            .map(|(y, v)| format!("{y}:{v}"))
+            .collect::<Vec<_>>()
+            .join(";");
+        [
+            self.indicator.clone(),
+            self.number.map(|n| n.to_string()).unwrap_or_default(),
+            self.region.clone(),
+            self.target.map(|k| k.to_string()).unwrap_or_default(),
+            e.kind.to_owned(),
+            e.year.to_string(),
+            year(e.baseline_year),
+            opt(e.baseline_value),
+            e.target_year.to_string(),
+            opt(e.target_value),
+            year(e.latest_year),
+            opt(e.latest_value),
+            opt(e.completion),
+            opt(e.distance_covered),
+            opt(e.time_elapsed),
+            opt(e.actual_growth),
+            opt(e.required_growth),
+            opt(e.required_growth_remaining),
+            opt(e.projection),
+            opt(e.growth_ratio),
+            opt(e.milestone_gap),
+            e.status.as_str().to_owned(),
+            flag(e.projection_meets_target),
+            flag(e.time_rule_met),
+            opt(self.share_of_total),
+            opt(self.contribution_to_growth),
+            milestones,
+            e.reason_zh.clone(),
+            e.reason_en.clone(),
+        ]
+    }
 }
 
 /// Evaluates `plan` in `year`; rows in the plan's order of indicators, then regions, then targets.
@@ -261,7 +342,7 @@ fn relation_to_total(
 }
 
 /// A gap between the plan region's figure and the sum of its districts, for an additive indicator.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RollupGap {
     pub indicator: String,
     pub year: u16,

@@ -18,3 +18,9 @@ pub use file::{Diagnostic, PlanFileError, read_plan};
 pub use model::*;
 pub use observation::{ObsStatus, Observation, ObservationRow};
 pub use period::Period;
+
+/// The JSON Schema of plan files (and of the plan's JSON form), as published in
+/// `schema/plan.schema.json`.
+pub fn json_schema() -> schemars::Schema {
+    schemars::schema_for!(Plan)
+}

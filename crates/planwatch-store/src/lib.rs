@@ -123,17 +123,40 @@ impl Store {
     /// A number that changes whenever observations change: the highest batch id (0 when empty).
     /// Caches key on it.
     pub async fn version(&self) -> Result<i64> {
-        let version: Option<i64> = with_db!(&self.db, |pool| {
-            sqlx::query_scalar("SELECT MAX(id) FROM batches")
-                .fetch_one(pool)
+        Ok(self.last_change().await?.version)
+    }
+
+    /// The store's version and when it last changed (the latest batch's import time, UTC).
+    pub async fn last_change(&self) -> Result<LastChange> {
+        let row: Option<(i64, String)> = with_db!(&self.db, |pool| {
+            sqlx::query_as("SELECT id, imported_at FROM batches ORDER BY id DESC LIMIT 1")
+                .fetch_optional(pool)
                 .await?
         });
-        Ok(version.unwrap_or(0))
+        Ok(match row {
+            Some((version, imported_at)) => LastChange {
+                version,
+                changed_at: Some(imported_at),
+            },
+            None => LastChange {
+                version: 0,
+                changed_at: None,
+            },
+        })
     }
 
     pub async fn close(&self) {
         with_db!(&self.db, |pool| pool.close().await);
     }
+}
+
+/// See `Store::last_change`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastChange {
+    /// The highest batch id, 0 when the store has no observations.
+    pub version: i64,
+    /// `YYYY-MM-DD HH:MM:SS` (UTC) of that batch.
+    pub changed_at: Option<String>,
 }
 
 /// Status codes as stored (see the migration).

@@ -40,6 +40,20 @@ pub struct StoredObservation {
     pub imported_by: String,
 }
 
+impl From<StoredObservation> for planwatch_plan::Observation {
+    fn from(o: StoredObservation) -> Self {
+        planwatch_plan::Observation {
+            indicator: o.indicator,
+            region: o.region,
+            period: o.period,
+            value: o.value,
+            status: o.status,
+            source: o.source,
+            note: o.note,
+        }
+    }
+}
+
 /// One import.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Batch {

@@ -10,8 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use planwatch_import::{Input, Item, Options, Severity, is_excel};
 use planwatch_plan::{ObsStatus, Observation, Period, Plan, chengdu, read_plan};
 use planwatch_store::{
-    BatchInfo, Feed, ImportError, ImportSettings, ObservationFilter, Store, StoredObservation,
-    WarningKind,
+    BatchInfo, Feed, ImportError, ImportSettings, ObservationFilter, Store, WarningKind,
 };
 use sha2::{Digest, Sha256};
 
@@ -69,7 +68,7 @@ impl StoreArgs {
 }
 
 /// A database URL without its password.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let credentials = &url[scheme + 3..at];
@@ -614,7 +613,7 @@ pub(crate) async fn export(store_args: &StoreArgs, args: &ExportArgs) -> anyhow:
         .observations(&plan, &args.filter.filter())
         .await?
         .into_iter()
-        .map(to_observation)
+        .map(Observation::from)
         .collect();
     let bytes = match args.format {
         ExportFormat::Csv => {
@@ -647,18 +646,6 @@ fn write_output(output: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
     }
 }
 
-pub(crate) fn to_observation(o: StoredObservation) -> Observation {
-    Observation {
-        indicator: o.indicator,
-        region: o.region,
-        period: o.period,
-        value: o.value,
-        status: o.status,
-        source: o.source,
-        note: o.note,
-    }
-}
-
 pub(crate) async fn template(
     store_args: &StoreArgs,
     args: &TemplateArgs,
@@ -679,7 +666,7 @@ pub(crate) async fn template(
         .observations(&plan, &filter)
         .await?
         .into_iter()
-        .map(to_observation)
+        .map(Observation::from)
         .collect();
     let bytes = planwatch_export::write_template(&plan, &region, args.year, &previous)?;
     let path = args

@@ -8,12 +8,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Cell, Color, Table};
-use planwatch_eval::{
-    Assessment, Panel, PlanInputs, RegionTargets, Selection, Status, evaluate_plan, rollup_gaps,
-};
+use planwatch_eval::{Assessment, RegionTargets, Status};
 use planwatch_import::Resolver;
-use planwatch_plan::{Period, Plan, fmt_num};
-use planwatch_store::{ObservationFilter, Store};
+use planwatch_plan::{Plan, fmt_num};
+use planwatch_web::{EvaluationReport, EvaluationRequest};
 
 use crate::Outcome;
 use crate::commands::data::StoreArgs;
@@ -128,42 +126,6 @@ pub(crate) struct CheckArgs {
     tolerance: f64,
 }
 
-/// Yearly observations of the plan, as a panel.
-async fn panel(store: &Store, plan: &Plan, as_of: Option<String>) -> anyhow::Result<Panel> {
-    let observations = store
-        .observations(
-            plan,
-            &ObservationFilter {
-                as_of,
-                ..ObservationFilter::default()
-            },
-        )
-        .await?;
-    let indicators: HashMap<&str, usize> = plan
-        .indicators
-        .iter()
-        .enumerate()
-        .map(|(i, x)| (x.code.as_str(), i))
-        .collect();
-    let regions: HashMap<&str, usize> = plan
-        .regions
-        .iter()
-        .enumerate()
-        .map(|(i, x)| (x.code.as_str(), i))
-        .collect();
-    let mut panel = Panel::default();
-    for o in observations {
-        if let (Period::Year(year), Some(&i), Some(&r)) = (
-            o.period,
-            indicators.get(o.indicator.as_str()),
-            regions.get(o.region.as_str()),
-        ) {
-            panel.insert(i, r, year, o.value);
-        }
-    }
-    Ok(panel)
-}
-
 /// Indexes of the indicators (by code, 序号 or name) or regions (by code or name) named, `None`
 /// for all when none is.
 fn indexes(
@@ -246,37 +208,29 @@ pub(crate) async fn evaluate(
 ) -> anyhow::Result<Outcome> {
     let store = store_args.open().await?;
     let plan = store_args.plan(&store).await?;
-    let panel = panel(&store, &plan, args.as_of.clone()).await?;
     let region_targets = match &args.targets {
         Some(path) => read_region_targets(&plan, path)?,
         None => RegionTargets::new(),
     };
-    let year = match args.year {
-        Some(year) => year,
-        None => store
-            .latest_year(&plan)
-            .await?
-            .map_or(plan.base_year + 1, |y| y.min(plan.target_year)),
-    };
-    let assessments = store
-        .assessments(&plan, year)
-        .await?
-        .into_iter()
-        .filter_map(|(code, text)| {
-            Some((plan.indicators.iter().position(|i| i.code == code)?, text))
-        })
-        .collect();
-    let selection = Selection {
+    let request = EvaluationRequest {
+        year: args.year,
         indicators: indicator_indexes(&plan, &args.indicator)?,
         regions: indexes(&plan, &args.region, "地区", |r, n| r.region(n))?,
+        as_of: args.as_of.clone(),
     };
-    let inputs = PlanInputs {
-        panel: &panel,
-        region_targets: &region_targets,
-        assessments: &assessments,
-    };
-    let results = evaluate_plan(&plan, &inputs, year, &selection);
-    let rollup = rollup_gaps(&plan, &panel, args.rollup_tolerance / 100.0);
+    let EvaluationReport {
+        year,
+        results,
+        rollup,
+        ..
+    } = planwatch_web::evaluate(
+        &store,
+        &plan,
+        &request,
+        &region_targets,
+        args.rollup_tolerance / 100.0,
+    )
+    .await?;
     let mut out = output(args.output.as_deref())?;
     match args.format {
         Format::Json => {
@@ -393,81 +347,12 @@ fn table(results: &[Assessment], colour: bool) -> Table {
     table
 }
 
-/// The JSON fields as CSV columns; milestones as `year:value` pairs joined by `;`.
+/// The JSON fields as CSV columns (see `Assessment::csv_record`).
 fn write_csv(out: &mut dyn Write, results: &[Assessment]) -> anyhow::Result<()> {
     let mut writer = csv::Writer::from_writer(out);
-    writer.write_record([
-        "indicator",
-        "number",
-        "region",
-        "target",
-        "kind",
-        "year",
-        "baseline_year",
-        "baseline_value",
-        "target_year",
-        "target_value",
-        "latest_year",
-        "latest_value",
-        "completion",
-        "distance_covered",
-        "time_elapsed",
-        "actual_growth",
-        "required_growth",
-        "required_growth_remaining",
-        "projection",
-        "growth_ratio",
-        "milestone_gap",
-        "status",
-        "projection_meets_target",
-        "time_rule_met",
-        "share_of_total",
-        "contribution_to_growth",
-        "milestones",
-        "reason",
-        "reason_en",
-    ])?;
-    let opt = |v: Option<f64>| v.map(|v| format!("{v}")).unwrap_or_default();
-    let flag = |v: Option<bool>| v.map(|v| v.to_string()).unwrap_or_default();
+    writer.write_record(planwatch_eval::CSV_HEADER)?;
     for r in results {
-        let e = &r.evaluation;
-        let milestones = e
-            .milestones
-            .iter()
-            .map(|(y, v)| format!("{y}:{v}"))
-            .collect::<Vec<_>>()
-            .join(";");
-        writer.write_record([
-            r.indicator.clone(),
-            r.number.map(|n| n.to_string()).unwrap_or_default(),
-            r.region.clone(),
-            r.target.map(|k| k.to_string()).unwrap_or_default(),
-            e.kind.to_owned(),
-            e.year.to_string(),
-            e.baseline_year.map(|y| y.to_string()).unwrap_or_default(),
-            opt(e.baseline_value),
-            e.target_year.to_string(),
-            opt(e.target_value),
-            e.latest_year.map(|y| y.to_string()).unwrap_or_default(),
-            opt(e.latest_value),
-            opt(e.completion),
-            opt(e.distance_covered),
-            opt(e.time_elapsed),
-            opt(e.actual_growth),
-            opt(e.required_growth),
-            opt(e.required_growth_remaining),
-            opt(e.projection),
-            opt(e.growth_ratio),
-            opt(e.milestone_gap),
-            e.status.as_str().to_owned(),
-            flag(e.projection_meets_target),
-            flag(e.time_rule_met),
-            opt(r.share_of_total),
-            opt(r.contribution_to_growth),
-            milestones,
-            e.reason_zh.clone(),
-            e.reason_en.clone(),
-        ])?;
+        writer.write_record(r.csv_record())?;
     }
     writer.flush()?;
     Ok(())
@@ -481,7 +366,7 @@ pub(crate) async fn targets(
     let plan = store_args.plan(&store).await?;
     match command {
         TargetsCommand::Split(args) => {
-            let panel = panel(&store, &plan, None).await?;
+            let panel = planwatch_web::load_panel(&store, &plan, &[], None).await?;
             let weights = match &args.weights {
                 Some(path) => Some(read_weights(&plan, path)?),
                 None => None,

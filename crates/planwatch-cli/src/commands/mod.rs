@@ -3,6 +3,7 @@
 mod data;
 mod evaluate;
 mod plan;
+mod serve;
 mod synth;
 
 use clap::Subcommand;
@@ -93,6 +94,16 @@ Examples:
 Examples:
   planwatch assess health_services --year 2024 --text \"健康服务业综合实力居全国副省级城市前列\"")]
     Assess(evaluate::AssessArgs),
+    /// Serve the dashboard and the JSON API (启动网页与接口)
+    #[command(after_help = "\
+Examples:
+  planwatch serve                                  http://127.0.0.1:8080/ on ./planwatch.db
+  planwatch serve --addr 0.0.0.0:8080              Reachable from other machines
+  planwatch --db postgres://localhost/planwatch serve
+
+A store without a plan is first given the Chengdu plan and its sample data set.
+/healthz answers once the server is ready; the API is described at /api/openapi.json.")]
+    Serve(serve::ServeArgs),
     /// Generate a synthetic national-scale plan and data set for benchmarks (合成数据)
     #[command(after_help = "\
 Examples:
@@ -119,6 +130,7 @@ pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome
                     Command::Evaluate(args) => evaluate::evaluate(store, &args).await,
                     Command::Targets(command) => evaluate::targets(store, &command).await,
                     Command::Assess(args) => evaluate::assess(store, &args).await,
+                    Command::Serve(args) => serve::serve(store, &args).await,
                     Command::Plan(_) | Command::Synth(_) => unreachable!("handled above"),
                 }
             })

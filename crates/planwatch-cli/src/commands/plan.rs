@@ -73,7 +73,7 @@ pub(crate) fn run(command: PlanCommand) -> anyhow::Result<Outcome> {
         PlanCommand::Check { files } => check(&files),
         PlanCommand::Show(args) => show(&args),
         PlanCommand::Schema => {
-            let schema = schemars::schema_for!(Plan);
+            let schema = planwatch_plan::json_schema();
             println!("{}", serde_json::to_string_pretty(&schema)?);
             Ok(Outcome::Success)
         }

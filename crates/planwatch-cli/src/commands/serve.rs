@@ -1,0 +1,73 @@
+//! `planwatch serve`: the web application (API and dashboard) on a store. On a store without a
+//! plan — a first start — it first stores the Chengdu plan and its sample data set, so that the
+//! README's one command gives a working dashboard.
+
+use anyhow::Context;
+use clap::Args;
+use planwatch_plan::chengdu;
+use planwatch_web::OfficialMap;
+
+use crate::Outcome;
+use crate::commands::data::{StoreArgs, load_sample_data, redact};
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on (port 0: any free port)
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    addr: String,
+    /// An official GeoJSON of the district boundaries, replacing the schematic map
+    #[arg(long, value_name = "FILE", requires = "map_approval")]
+    official_map: Option<std::path::PathBuf>,
+    /// The official map's approval number (审图号), shown under it
+    #[arg(long, value_name = "审图号")]
+    map_approval: Option<String>,
+}
+
+pub(crate) async fn serve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::Result<Outcome> {
+    let official_map = match &args.official_map {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            match OfficialMap::new(&text, args.map_approval.as_deref().unwrap_or("")) {
+                Ok(map) => Some(map),
+                Err(error) => {
+                    eprintln!("{}: {error}", path.display());
+                    return Ok(Outcome::InvalidInput);
+                }
+            }
+        }
+        None => None,
+    };
+    let store = store_args.open().await?;
+    if store.plans().await?.is_empty() {
+        let plan = chengdu::plan();
+        eprintln!(
+            "{}: 首次启动，载入成都规划与示例数据 (first start: loading the Chengdu plan and the sample data)",
+            redact(&store_args.db)
+        );
+        store.save_plan(&plan).await?;
+        let with_plan = StoreArgs {
+            plan_id: Some(plan.id.clone()),
+            ..store_args.clone()
+        };
+        if load_sample_data(&with_plan, &store).await? == Outcome::InvalidInput {
+            anyhow::bail!("the sample data set did not import");
+        }
+    }
+    let plan = store_args.plan(&store).await?;
+    let listener = tokio::net::TcpListener::bind(&args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let address = listener.local_addr()?;
+    let service = planwatch_web::Service::new(store, plan, official_map).await?;
+    // The address line is what scripts and tests wait for: keep its shape.
+    println!("listening on http://{address}/");
+    println!(
+        "规划监测已启动：http://{address}/  (API: http://{address}/api/docs/, store: {})",
+        redact(&store_args.db)
+    );
+    planwatch_web::serve(listener, service)
+        .await
+        .context("the server stopped")?;
+    Ok(Outcome::Success)
+}

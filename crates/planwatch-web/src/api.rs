@@ -1,0 +1,692 @@
+//! The JSON API under `/api/`, described by the OpenAPI document that utoipa builds from these
+//! handlers (`/api/openapi.json`). Parameters arrive as text and are parsed here, so that a bad
+//! one is a 400 naming the parameter, never a 5xx or a bare framework message.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use planwatch_import::Resolver;
+use planwatch_plan::{Observation, Period, Plan};
+use planwatch_store::{ObservationFilter, StoredObservation};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::service::{EvaluationReport, EvaluationRequest, Service};
+
+type AppState = State<Arc<Service>>;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Planwatch API 规划监测接口",
+        description = "The plan as data, its observations (every revision) and the evaluation of \
+                       every target. Read-only. Errors are JSON: {\"error\": {\"code\", \"message\", \
+                       \"field\"}}, the message in the language of Accept-Language (zh or en). \
+                       Responses carry an ETag derived from the store's latest import."
+    ),
+    tags(
+        (name = "plan", description = "规划 The plan and its structure"),
+        (name = "data", description = "数据 Observations, revisions and downloads"),
+        (name = "evaluation", description = "评估 Where every target stands"),
+    )
+)]
+struct ApiDoc;
+
+/// The API's routes together with their OpenAPI description.
+pub(crate) fn router() -> (axum::Router<Arc<Service>>, utoipa::openapi::OpenApi) {
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(plan))
+        .routes(routes!(plan_section))
+        .routes(routes!(observations))
+        .routes(routes!(history))
+        .routes(routes!(evaluation))
+        .routes(routes!(milestones))
+        .routes(routes!(export))
+        .split_for_parts();
+    openapi.info.version = env!("CARGO_PKG_VERSION").into();
+    (router, openapi)
+}
+
+/// The whole plan (the JSON form of the plan file; see `/api/plan/schema`).
+#[utoipa::path(get, path = "/api/plan", tag = "plan",
+    responses((status = 200, description = "The plan", body = Object)))]
+async fn plan(State(service): AppState) -> Json<Arc<Plan>> {
+    Json(service.plan.clone())
+}
+
+/// The parts of a plan that `/api/plan/{section}` returns.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum Section {
+    Schema,
+    Indicators,
+    Targets,
+    Regions,
+    Departments,
+    Dimensions,
+    Industries,
+    Layout,
+    Zones,
+    Actions,
+    Columns,
+    Measures,
+}
+
+/// One target of an indicator, in words and as data.
+#[derive(Debug, Serialize, ToSchema)]
+struct TargetRow<'a> {
+    indicator: &'a str,
+    number: Option<u32>,
+    indicator_name: &'a str,
+    /// Index among the indicator's targets.
+    target: usize,
+    text: String,
+    #[schema(value_type = Object)]
+    definition: &'a planwatch_plan::Target,
+}
+
+/// One part of the plan: its indicators, targets, regions, departments, dimensions, the 5+4
+/// industries, the spatial layout, the functional zones and chains of 专栏14, the actions and
+/// their items, the columns 专栏 and their projects, the measures — or the JSON Schema of the
+/// whole.
+#[utoipa::path(get, path = "/api/plan/{section}", tag = "plan",
+    params(("section" = Section, Path, description = "Which part")),
+    responses((status = 200, description = "A JSON array (an object for schema)", body = Object),
+              (status = 400, description = "No such part", body = ErrorBody)))]
+async fn plan_section(
+    State(service): AppState,
+    Path(section): Path<String>,
+) -> Result<Response, ApiError> {
+    let section: Section = serde_json::from_value(serde_json::Value::String(section.clone()))
+        .map_err(|_| {
+            ApiError::bad(
+                "section",
+                format!("没有 \"{section}\" 这一部分"),
+                format!("no part \"{section}\" (indicators, targets, regions, departments, dimensions, industries, layout, zones, actions, columns, measures, schema)"),
+            )
+        })?;
+    let plan = &service.plan;
+    fn json<T: Serialize>(value: &T) -> Response {
+        Json(value).into_response()
+    }
+    Ok(match section {
+        Section::Schema => Json(planwatch_plan::json_schema()).into_response(),
+        Section::Indicators => json(&plan.indicators),
+        Section::Targets => {
+            let rows: Vec<TargetRow<'_>> = plan
+                .indicators
+                .iter()
+                .flat_map(|i| {
+                    i.targets.iter().enumerate().map(|(k, t)| TargetRow {
+                        indicator: &i.code,
+                        number: i.number,
+                        indicator_name: &i.name.zh,
+                        target: k,
+                        text: t.describe_zh(&i.unit),
+                        definition: t,
+                    })
+                })
+                .collect();
+            json(&rows)
+        }
+        Section::Regions => json(&plan.regions),
+        Section::Departments => json(&plan.departments),
+        Section::Dimensions => json(&plan.dimensions),
+        Section::Industries => json(&plan.industries),
+        Section::Layout => json(&plan.layout),
+        Section::Zones => json(&plan.zones),
+        Section::Actions => json(&plan.actions),
+        Section::Columns => json(&plan.columns),
+        Section::Measures => json(&plan.measures),
+    })
+}
+
+/// Filters shared by the observation endpoints and downloads. Lists are comma-separated.
+#[derive(Debug, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DataParams {
+    /// Indicator codes, numbers (序号) or names
+    pub indicator: Option<String>,
+    /// Region codes or names (成都市, 510104, 高新区 …)
+    pub region: Option<String>,
+    /// First period (2021, 2021Q1, 2021-06 …)
+    pub from: Option<String>,
+    /// Last period
+    pub to: Option<String>,
+    /// What was known at the end of this day (YYYY-MM-DD) instead of the latest revisions
+    pub as_of: Option<String>,
+}
+
+impl DataParams {
+    pub(crate) fn filter(&self, plan: &Plan) -> Result<ObservationFilter, ApiError> {
+        Ok(ObservationFilter {
+            indicators: indicator_codes(plan, self.indicator.as_deref())?,
+            regions: region_codes(plan, self.region.as_deref())?,
+            from: parse_period("from", self.from.as_deref())?,
+            to: parse_period("to", self.to.as_deref())?,
+            as_of: parse_date("as_of", self.as_of.as_deref())?,
+        })
+    }
+}
+
+/// Page of a list: `page` from 1, `per_page` up to 1000 (default 100).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct PageParams {
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+const MAX_PER_PAGE: usize = 1000;
+
+impl PageParams {
+    fn parse(&self) -> Result<(usize, usize), ApiError> {
+        let number =
+            |field: &'static str, text: &Option<String>, default: usize, max: usize| match text
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+            {
+                None => Ok(default),
+                Some(t) => t
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::bad(
+                            field,
+                            format!("应为 1 到 {max} 之间的整数，而不是 \"{t}\""),
+                            format!("must be a whole number from 1 to {max}, not \"{t}\""),
+                        )
+                    }),
+            };
+        Ok((
+            number("page", &self.page, 1, usize::MAX)?,
+            number("per_page", &self.per_page, 100, MAX_PER_PAGE)?,
+        ))
+    }
+}
+
+/// One revision of an observation.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ObservationRow {
+    indicator: String,
+    region: String,
+    /// 2023, 2023Q1 or 2023-06
+    period: String,
+    value: f64,
+    unit: String,
+    /// provisional, final, revised, estimated or forecast
+    status: String,
+    source: Option<String>,
+    note: Option<String>,
+    /// 1: large change from the previous period; 2: districts above the city total
+    flags: i32,
+    revision: i32,
+    /// The import it came in: file, time (UTC), who
+    file_name: String,
+    imported_at: String,
+    imported_by: String,
+}
+
+impl ObservationRow {
+    /// Whether the words occur in its indicator's or region's name (`names`: code → name),
+    /// period, source or note.
+    pub(crate) fn mentions(&self, words: &str, names: &HashMap<&str, String>) -> bool {
+        let name = |code: &str| names.get(code).is_some_and(|n| n.contains(words));
+        name(&self.indicator)
+            || name(&self.region)
+            || self.indicator.contains(words)
+            || self.region.contains(words)
+            || self.period.contains(words)
+            || [&self.source, &self.note]
+                .into_iter()
+                .flatten()
+                .any(|t| t.contains(words))
+    }
+
+    pub(crate) fn new(plan: &Plan, o: StoredObservation) -> ObservationRow {
+        let unit = plan
+            .indicators
+            .iter()
+            .find(|i| i.code == o.indicator)
+            .map(|i| i.unit.clone())
+            .unwrap_or_default();
+        ObservationRow {
+            period: o.period.to_string(),
+            status: o.status.as_str().to_owned(),
+            indicator: o.indicator,
+            region: o.region,
+            value: o.value,
+            unit,
+            source: o.source,
+            note: o.note,
+            flags: o.flags,
+            revision: o.revision,
+            file_name: o.file_name,
+            imported_at: o.imported_at,
+            imported_by: o.imported_by,
+        }
+    }
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+struct ObservationPage {
+    total: usize,
+    page: usize,
+    per_page: usize,
+    items: Vec<ObservationRow>,
+}
+
+/// The latest revision of each observation (or the one known on `as_of`), in the plan's order
+/// of indicators, regions and periods.
+#[utoipa::path(get, path = "/api/observations", tag = "data",
+    params(DataParams, PageParams),
+    responses((status = 200, body = ObservationPage),
+              (status = 400, description = "A bad filter, named in `field`", body = ErrorBody)))]
+async fn observations(
+    State(service): AppState,
+    Query(params): Query<DataParams>,
+    Query(page): Query<PageParams>,
+) -> Result<Json<ObservationPage>, ApiError> {
+    let plan = &service.plan;
+    let filter = params.filter(plan)?;
+    let (page, per_page) = page.parse()?;
+    let all = service.store.observations(plan, &filter).await?;
+    let total = all.len();
+    let items = all
+        .into_iter()
+        .skip((page - 1).saturating_mul(per_page))
+        .take(per_page)
+        .map(|o| ObservationRow::new(plan, o))
+        .collect();
+    Ok(Json(ObservationPage {
+        total,
+        page,
+        per_page,
+        items,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct HistoryParams {
+    /// Indicator code, number (序号) or name
+    indicator: Option<String>,
+    /// Region code or name
+    region: Option<String>,
+    /// 2023, 2023Q1, 2023-06 …
+    period: Option<String>,
+}
+
+/// Every revision of one observation, oldest first.
+#[utoipa::path(get, path = "/api/observations/history", tag = "data",
+    params(HistoryParams),
+    responses((status = 200, body = Vec<ObservationRow>),
+              (status = 400, body = ErrorBody)))]
+async fn history(
+    State(service): AppState,
+    Query(params): Query<HistoryParams>,
+) -> Result<Json<Vec<ObservationRow>>, ApiError> {
+    let plan = &service.plan;
+    let indicator = one(
+        "indicator",
+        indicator_codes(plan, params.indicator.as_deref())?,
+    )?;
+    let region = one("region", region_codes(plan, params.region.as_deref())?)?;
+    let period = parse_period("period", params.period.as_deref())?
+        .ok_or_else(|| ApiError::bad("period", "必须给出", "is required"))?;
+    let rows = service
+        .store
+        .history(plan, &indicator, &region, period)
+        .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|o| ObservationRow::new(plan, o))
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct EvaluationParams {
+    /// Evaluation year (default: the latest year with data, at most the target year)
+    pub year: Option<String>,
+    /// Region codes or names (default: the plan's region and every region with data)
+    pub region: Option<String>,
+    /// Indicator codes, numbers (序号) or names (default: all)
+    pub indicator: Option<String>,
+    /// What was known at the end of this day (YYYY-MM-DD)
+    pub as_of: Option<String>,
+    /// json (default) or csv
+    pub format: Option<String>,
+}
+
+impl EvaluationParams {
+    pub(crate) fn request(&self, plan: &Plan) -> Result<EvaluationRequest, ApiError> {
+        let resolver = Resolver::new(plan);
+        let indexes = |field: &'static str,
+                       list: Option<&str>,
+                       find: &dyn Fn(&str) -> Option<usize>|
+         -> Result<Option<Vec<usize>>, ApiError> {
+            let names = split_list(list);
+            if names.is_empty() {
+                return Ok(None);
+            }
+            names
+                .iter()
+                .map(|n| find(n).ok_or_else(|| not_in_plan(field, n)))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some)
+        };
+        Ok(EvaluationRequest {
+            year: parse_year("year", self.year.as_deref())?,
+            indicators: indexes("indicator", self.indicator.as_deref(), &|n| {
+                resolver.indicator(n)
+            })?,
+            regions: indexes("region", self.region.as_deref(), &|n| resolver.region(n))?,
+            as_of: parse_date("as_of", self.as_of.as_deref())?,
+        })
+    }
+}
+
+/// Every target of every indicator selected, for the plan's region and every region selected
+/// (or with data): the same fields as `planwatch evaluate --format json`; `format=csv` gives
+/// the same rows as CSV. Cached until the next import.
+#[utoipa::path(get, path = "/api/evaluation", tag = "evaluation",
+    params(EvaluationParams),
+    responses((status = 200, body = EvaluationReport),
+              (status = 400, body = ErrorBody)))]
+async fn evaluation(
+    State(service): AppState,
+    Query(params): Query<EvaluationParams>,
+) -> Result<Response, ApiError> {
+    let request = params.request(&service.plan)?;
+    let csv = match params.format.as_deref().unwrap_or("json") {
+        "json" => false,
+        "csv" => true,
+        other => {
+            return Err(ApiError::bad(
+                "format",
+                format!("应为 json 或 csv，而不是 \"{other}\""),
+                format!("must be json or csv, not \"{other}\""),
+            ));
+        }
+    };
+    let report = service.evaluation(request).await?;
+    if !csv {
+        return Ok(Json(report).into_response());
+    }
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut write = || -> Result<(), csv::Error> {
+        writer.write_record(planwatch_eval::CSV_HEADER)?;
+        for row in &report.results {
+            writer.write_record(row.csv_record())?;
+        }
+        writer.flush()?;
+        Ok(())
+    };
+    write().map_err(planwatch_export::ExportError::from)?;
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| planwatch_export::ExportError::from(e.into_error()))?;
+    Ok(download(
+        bytes,
+        "text/csv; charset=utf-8",
+        &format!("evaluation-{}.csv", report.year),
+    ))
+}
+
+/// The yearly milestone path of one target.
+#[derive(Debug, Serialize, ToSchema)]
+struct MilestonePath {
+    indicator: String,
+    number: Option<u32>,
+    indicator_name: String,
+    unit: String,
+    target: usize,
+    target_text: Option<String>,
+    baseline_year: Option<u16>,
+    baseline_value: Option<f64>,
+    target_year: u16,
+    target_value: Option<f64>,
+    /// Year → the value on the path from the baseline to the target.
+    milestones: std::collections::BTreeMap<u16, f64>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct MilestoneParams {
+    /// Indicator codes, numbers or names (default: all)
+    indicator: Option<String>,
+}
+
+/// The yearly milestones of the plan's own targets (the path from the baseline to the target
+/// that the annual assessment 年度考核 measures against).
+#[utoipa::path(get, path = "/api/milestones", tag = "evaluation",
+    params(MilestoneParams),
+    responses((status = 200, body = Vec<MilestonePath>), (status = 400, body = ErrorBody)))]
+async fn milestones(
+    State(service): AppState,
+    Query(params): Query<MilestoneParams>,
+) -> Result<Json<Vec<MilestonePath>>, ApiError> {
+    let plan = &service.plan;
+    let request = EvaluationParams {
+        indicator: params.indicator,
+        region: Some(plan.region.clone()),
+        ..EvaluationParams::default()
+    }
+    .request(plan)?;
+    let report = service.evaluation(request).await?;
+    Ok(Json(
+        report
+            .results
+            .iter()
+            .filter(|r| r.region == plan.region && !r.evaluation.milestones.is_empty())
+            .filter_map(|r| {
+                Some(MilestonePath {
+                    indicator: r.indicator.clone(),
+                    number: r.number,
+                    indicator_name: r.indicator_name.clone(),
+                    unit: r.unit.clone(),
+                    target: r.target?,
+                    target_text: r.target_text.clone(),
+                    baseline_year: r.evaluation.baseline_year,
+                    baseline_value: r.evaluation.baseline_value,
+                    target_year: r.evaluation.target_year,
+                    target_value: r.evaluation.target_value,
+                    milestones: r.evaluation.milestones.clone(),
+                })
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExportParams {
+    /// csv (default), xlsx or sdmx-csv
+    format: Option<String>,
+}
+
+/// The filtered observations as a file: CSV (imports back as it is), XLSX or SDMX-CSV.
+#[utoipa::path(get, path = "/api/export", tag = "data",
+    params(ExportParams, DataParams),
+    responses((status = 200, description = "The file", content_type = "text/csv"),
+              (status = 400, body = ErrorBody)))]
+async fn export(
+    State(service): AppState,
+    Query(format): Query<ExportParams>,
+    Query(params): Query<DataParams>,
+) -> Result<Response, ApiError> {
+    let plan = &service.plan;
+    let filter = params.filter(plan)?;
+    let format = format.format.unwrap_or_else(|| "csv".into());
+    if !["csv", "xlsx", "sdmx-csv"].contains(&format.as_str()) {
+        return Err(ApiError::bad(
+            "format",
+            format!("应为 csv、xlsx 或 sdmx-csv，而不是 \"{format}\""),
+            format!("must be csv, xlsx or sdmx-csv, not \"{format}\""),
+        ));
+    }
+    let observations: Vec<Observation> = service
+        .store
+        .observations(plan, &filter)
+        .await?
+        .into_iter()
+        .map(Observation::from)
+        .collect();
+    let name = format!("{}-observations", plan.id);
+    Ok(match format.as_str() {
+        "xlsx" => download(
+            planwatch_export::write_xlsx(plan, &observations)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            &format!("{name}.xlsx"),
+        ),
+        "sdmx-csv" => {
+            let mut out = Vec::new();
+            planwatch_export::write_sdmx_csv(plan, &observations, &mut out)?;
+            download(out, "text/csv; charset=utf-8", &format!("{name}-sdmx.csv"))
+        }
+        _ => {
+            let mut out = Vec::new();
+            planwatch_export::write_csv(plan, &observations, &mut out)?;
+            download(out, "text/csv; charset=utf-8", &format!("{name}.csv"))
+        }
+    })
+}
+
+/// A file download response.
+fn download(bytes: Vec<u8>, content_type: &str, file_name: &str) -> Response {
+    (
+        [
+            (CONTENT_TYPE, content_type.to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+fn split_list(list: Option<&str>) -> Vec<&str> {
+    list.into_iter()
+        .flat_map(|l| l.split([',', '，']))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn not_in_plan(field: &'static str, name: &str) -> ApiError {
+    ApiError::bad(
+        field,
+        format!("\"{name}\" 不在规划中"),
+        format!("\"{name}\" is not in the plan"),
+    )
+}
+
+/// Indicator codes for a comma-separated list of codes, numbers or names.
+pub(crate) fn indicator_codes(plan: &Plan, list: Option<&str>) -> Result<Vec<String>, ApiError> {
+    let resolver = Resolver::new(plan);
+    split_list(list)
+        .into_iter()
+        .map(|n| {
+            resolver
+                .indicator(n)
+                .map(|i| plan.indicators[i].code.clone())
+                .ok_or_else(|| not_in_plan("indicator", n))
+        })
+        .collect()
+}
+
+/// Region codes for a comma-separated list of codes or names.
+pub(crate) fn region_codes(plan: &Plan, list: Option<&str>) -> Result<Vec<String>, ApiError> {
+    let resolver = Resolver::new(plan);
+    split_list(list)
+        .into_iter()
+        .map(|n| {
+            resolver
+                .region(n)
+                .map(|i| plan.regions[i].code.clone())
+                .ok_or_else(|| not_in_plan("region", n))
+        })
+        .collect()
+}
+
+fn one(field: &'static str, mut values: Vec<String>) -> Result<String, ApiError> {
+    match values.len() {
+        1 => Ok(values.remove(0)),
+        0 => Err(ApiError::bad(field, "必须给出", "is required")),
+        _ => Err(ApiError::bad(field, "只能给出一个", "takes one value")),
+    }
+}
+
+fn present(text: Option<&str>) -> Option<&str> {
+    text.map(str::trim).filter(|t| !t.is_empty())
+}
+
+pub(crate) fn parse_period(
+    field: &'static str,
+    text: Option<&str>,
+) -> Result<Option<Period>, ApiError> {
+    present(text)
+        .map(|t| {
+            Period::from_str(t).map_err(|_| {
+                ApiError::bad(
+                    field,
+                    format!("\"{t}\" 不是时期（如 2023、2023Q1、2023-06）"),
+                    format!("\"{t}\" is not a period (2023, 2023Q1, 2023-06 …)"),
+                )
+            })
+        })
+        .transpose()
+}
+
+pub(crate) fn parse_year(field: &'static str, text: Option<&str>) -> Result<Option<u16>, ApiError> {
+    present(text)
+        .map(|t| {
+            t.trim_end_matches('年')
+                .parse::<u16>()
+                .ok()
+                .filter(|y| (1900..=2100).contains(y))
+                .ok_or_else(|| {
+                    ApiError::bad(
+                        field,
+                        format!("\"{t}\" 不是年份（1900–2100）"),
+                        format!("\"{t}\" is not a year (1900–2100)"),
+                    )
+                })
+        })
+        .transpose()
+}
+
+/// A calendar date `YYYY-MM-DD`.
+pub(crate) fn parse_date(
+    field: &'static str,
+    text: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    present(text)
+        .map(|t| {
+            chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .map_err(|_| {
+                    ApiError::bad(
+                        field,
+                        format!("\"{t}\" 不是日期（YYYY-MM-DD）"),
+                        format!("\"{t}\" is not a date (YYYY-MM-DD)"),
+                    )
+                })
+        })
+        .transpose()
+}

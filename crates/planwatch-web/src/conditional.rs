@@ -1,0 +1,91 @@
+//! Conditional requests for everything that depends on the store: an ETag made of the store's
+//! version and the response's language, and Last-Modified from the latest import. A client that
+//! already has the current representation gets `304 Not Modified` without the handler running.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::header::{
+    CACHE_CONTROL, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, VARY,
+};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::lang::Lang;
+use crate::service::Service;
+
+pub(crate) async fn etag(
+    State(service): State<Arc<Service>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
+    let lang = Lang::of_request(request.headers(), request.uri().query());
+    let tag = format!("\"v{}-{}\"", service.version(), lang.as_str());
+    let last_modified = service.changed_at().as_deref().and_then(http_date);
+    let headers = request.headers();
+    let fresh = match headers.get(IF_NONE_MATCH) {
+        Some(value) => value.to_str().is_ok_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == tag || t.trim() == "*")
+        }),
+        None => match (headers.get(IF_MODIFIED_SINCE), &last_modified) {
+            (Some(since), Some(modified)) => {
+                match (
+                    since.to_str().ok().and_then(parse_http_date),
+                    parse_http_date(modified),
+                ) {
+                    (Some(since), Some(modified)) => since >= modified,
+                    _ => false,
+                }
+            }
+            _ => false,
+        },
+    };
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        next.run(request).await
+    };
+    if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+        let headers = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(&tag) {
+            headers.insert(ETAG, value);
+        }
+        if let Some(value) = last_modified.and_then(|m| HeaderValue::from_str(&m).ok()) {
+            headers.insert(LAST_MODIFIED, value);
+        }
+        headers.insert(VARY, HeaderValue::from_static("Accept-Language, Cookie"));
+        // Caches may keep it, but must ask again before using it: the store can change any time.
+        headers
+            .entry(CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-cache"));
+    }
+    response
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (UTC, as the store keeps times) as an HTTP date.
+fn http_date(stored: &str) -> Option<String> {
+    let time = chrono::NaiveDateTime::parse_from_str(stored, "%Y-%m-%d %H:%M:%S").ok()?;
+    Some(time.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+}
+
+fn parse_http_date(text: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc2822(text).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_times_become_http_dates_that_parse_back() {
+        let date = http_date("2026-11-25 08:05:09").unwrap();
+        assert_eq!(date, "Wed, 25 Nov 2026 08:05:09 GMT");
+        assert!(parse_http_date(&date).is_some());
+        assert_eq!(http_date("yesterday"), None);
+    }
+}

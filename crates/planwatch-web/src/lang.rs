@@ -1,0 +1,109 @@
+//! The language of a request: Chinese by default, English when asked for by `?lang=en`, by the
+//! `lang` cookie the language switch sets, or by an `Accept-Language` that prefers English.
+
+use axum::http::HeaderMap;
+use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Lang> {
+        let primary = text.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "zh" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// `?lang=`, then the `lang` cookie, then the first of zh/en in Accept-Language.
+    pub(crate) fn of_request(headers: &HeaderMap, query: Option<&str>) -> Lang {
+        Self::from_query(query)
+            .or_else(|| Self::from_cookie(headers))
+            .or_else(|| Self::from_accept_language(headers))
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn from_query(query: Option<&str>) -> Option<Lang> {
+        query?
+            .split('&')
+            .filter_map(|pair| pair.strip_prefix("lang="))
+            .find_map(Lang::parse)
+    }
+
+    fn from_cookie(headers: &HeaderMap) -> Option<Lang> {
+        headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|c| c.trim().strip_prefix("lang="))
+            .find_map(Lang::parse)
+    }
+
+    /// The zh or en range with the highest quality (ties: the first listed).
+    fn from_accept_language(headers: &HeaderMap) -> Option<Lang> {
+        let header = headers.get(ACCEPT_LANGUAGE)?.to_str().ok()?;
+        let mut best: Option<(f32, Lang)> = None;
+        for range in header.split(',') {
+            let mut parts = range.split(';');
+            let Some(lang) = parts.next().and_then(Lang::parse) else {
+                continue;
+            };
+            let quality = parts
+                .find_map(|p| p.trim().strip_prefix("q=")?.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if best.is_none_or(|(q, _)| quality > q) {
+                best = Some((quality, lang));
+            }
+        }
+        best.map(|(_, lang)| lang)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn headers(pairs: &[(axum::http::HeaderName, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(name.clone(), HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn chinese_unless_english_is_asked_for() {
+        assert_eq!(Lang::of_request(&HeaderMap::new(), None), Lang::Zh);
+        let h = headers(&[(ACCEPT_LANGUAGE, "en-GB,en;q=0.9,zh;q=0.5")]);
+        assert_eq!(Lang::of_request(&h, None), Lang::En);
+        let h = headers(&[(ACCEPT_LANGUAGE, "fr, zh-CN;q=0.8, en;q=0.7")]);
+        assert_eq!(Lang::of_request(&h, None), Lang::Zh);
+        let h = headers(&[(ACCEPT_LANGUAGE, "fr, de")]);
+        assert_eq!(Lang::of_request(&h, None), Lang::Zh);
+    }
+
+    #[test]
+    fn the_query_beats_the_cookie_which_beats_the_header() {
+        let h = headers(&[(ACCEPT_LANGUAGE, "en"), (COOKIE, "a=b; lang=zh")]);
+        assert_eq!(Lang::of_request(&h, None), Lang::Zh);
+        assert_eq!(Lang::of_request(&h, Some("x=1&lang=en")), Lang::En);
+    }
+}

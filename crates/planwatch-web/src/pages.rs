@@ -1,0 +1,1071 @@
+//! The dashboard's pages: overview (一屏统管), indicator, district, map, plan browser and data.
+//!
+//! Each handler gathers a view model from the service (evaluations and panels, cached per store
+//! version) and renders a minijinja template. The rendered page is cached too, per store version,
+//! language and URL, so that the overview a wall display reloads costs no rendering. Charts are
+//! drawn by ECharts in the browser from JSON embedded in the page (`static/app.js`); sparklines
+//! are SVG drawn here, so they show without script.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use minijinja::{Environment, Value, context};
+use planwatch_eval::{Assessment, Status};
+use planwatch_plan::{Plan, RegionKind, Text, fmt_num};
+use planwatch_store::ObservationFilter;
+use rust_embed::RustEmbed;
+use serde::Serialize;
+
+use crate::api::{DataParams, ObservationRow, indicator_codes, region_codes};
+use crate::error::ApiError;
+use crate::lang::Lang;
+use crate::service::{EvaluationRequest, Service};
+
+#[derive(RustEmbed)]
+#[folder = "templates/"]
+struct Templates;
+
+/// A rendered page, as cached.
+#[derive(Debug)]
+pub(crate) struct Rendered(String);
+
+type AppState = State<Arc<Service>>;
+
+pub(crate) fn router() -> Router<Arc<Service>> {
+    Router::new()
+        .route("/", get(overview))
+        .route("/indicators/{code}", get(indicator))
+        .route("/indicators/{code}/history", get(history_fragment))
+        .route("/regions/{code}", get(region))
+        .route("/map", get(map))
+        .route("/plan", get(plan_browser))
+        .route("/data", get(data))
+        .route("/methodology", get(methodology))
+}
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_loader(|name| {
+            Ok(Templates::get(name).map(|f| String::from_utf8_lossy(&f.data).into_owned()))
+        });
+        // `t("中文", "English")`: the text in the page's language.
+        env.add_function(
+            "t",
+            |state: &minijinja::State<'_, '_>, zh: String, en: String| -> String {
+                let english = state
+                    .lookup("lang")
+                    .is_some_and(|l| l.as_str() == Some("en"));
+                if english { en } else { zh }
+            },
+        );
+        env.add_filter("num", |v: Option<f64>| {
+            v.map_or_else(|| "—".into(), fmt_num)
+        });
+        env.add_filter("pct", |v: Option<f64>| {
+            v.map_or_else(|| "—".into(), |v| format!("{:.1}%", v * 100.0))
+        });
+        env
+    })
+}
+
+/// Renders a template with the common context (language, plan title, the current path).
+fn render(
+    service: &Service,
+    lang: Lang,
+    uri: &Uri,
+    template: &str,
+    page: Value,
+) -> Result<String, ApiError> {
+    let plan = service.plan();
+    let template = environment().get_template(template)?;
+    let switch_to = match lang {
+        Lang::Zh => "en",
+        Lang::En => "zh",
+    };
+    Ok(template.render(context! { lang => lang.as_str(), plan_title => v(&text(lang, &plan.title)), plan_id => v(&plan.id), plan_region => v(&plan.region), path => v(&uri.path()), switch_href => v(&with_query(uri, "lang", switch_to)), ..page })?)
+}
+
+/// The URI with one query parameter set (replaced if present).
+fn with_query(uri: &Uri, key: &str, value: &str) -> String {
+    let mut pairs: Vec<String> = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with(&format!("{key}=")))
+        .map(str::to_owned)
+        .collect();
+    pairs.push(format!("{key}={value}"));
+    format!("{}?{}", uri.path(), pairs.join("&"))
+}
+
+/// A page from the cache, or rendered and cached. A `?lang=` also sets the language cookie, so
+/// that the choice follows the reader from page to page.
+async fn cached<F>(
+    service: &Service,
+    headers: &HeaderMap,
+    uri: &Uri,
+    build: F,
+) -> Result<Response, ApiError>
+where
+    F: AsyncFnOnce(Lang) -> Result<String, ApiError>,
+{
+    let lang = Lang::of_request(headers, uri.query());
+    let key = (service.version(), format!("{}{}", lang.as_str(), uri));
+    let html = match service.pages.get(&key) {
+        Some(page) => page,
+        None => service.pages.insert(key, Rendered(build(lang).await?)),
+    };
+    let mut response = (
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        html.0.clone(),
+    )
+        .into_response();
+    if let Some(chosen) = Lang::from_query(uri.query()) {
+        let cookie = format!(
+            "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            chosen.as_str()
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().insert(SET_COOKIE, value);
+        }
+    }
+    Ok(response)
+}
+
+/// Any serialisable value for a template.
+fn v<T: Serialize>(value: T) -> Value {
+    Value::from(minijinja::value::Serde(value))
+}
+
+fn text(lang: Lang, text: &Text) -> String {
+    match (lang, &text.en) {
+        (Lang::En, Some(en)) => en.clone(),
+        _ => text.zh.clone(),
+    }
+}
+
+/// A status for people: symbol and words in both languages, and the CSS class for its colour —
+/// never colour alone.
+#[derive(Debug, Clone, Serialize)]
+struct StatusView {
+    code: &'static str,
+    symbol: &'static str,
+    zh: &'static str,
+    en: &'static str,
+}
+
+impl StatusView {
+    fn new(status: Status) -> StatusView {
+        let symbol = match status {
+            Status::Achieved => "✔",
+            Status::OnTrack => "●",
+            Status::AccelerationNeeded => "▲",
+            Status::LimitedProgress => "◆",
+            Status::Deterioration | Status::NotAchieved => "✖",
+            Status::NoData | Status::NotAssessable => "○",
+        };
+        StatusView {
+            code: status.as_str(),
+            symbol,
+            zh: status.label_zh(),
+            en: status.label_en(),
+        }
+    }
+}
+
+/// Every status in display order, for legends and counts.
+const STATUSES: [Status; 8] = [
+    Status::Achieved,
+    Status::OnTrack,
+    Status::AccelerationNeeded,
+    Status::LimitedProgress,
+    Status::Deterioration,
+    Status::NotAchieved,
+    Status::NotAssessable,
+    Status::NoData,
+];
+
+/// One indicator on the overview.
+#[derive(Debug, Serialize)]
+struct Card {
+    code: String,
+    number: Option<u32>,
+    name: String,
+    unit: String,
+    dimension: Option<String>,
+    industry: Option<String>,
+    latest: String,
+    latest_year: Option<u16>,
+    targets: Vec<String>,
+    completion: Option<f64>,
+    /// 0–100, for the progress bar.
+    bar: f64,
+    status: StatusView,
+    reason: String,
+    spark: Option<Spark>,
+}
+
+/// A sparkline: SVG polyline points in a 100 × 28 box.
+#[derive(Debug, Serialize)]
+struct Spark {
+    points: String,
+    first_year: u16,
+    last_year: u16,
+}
+
+fn spark(series: Option<&planwatch_eval::Series>) -> Option<Spark> {
+    let series = series?;
+    if series.len() < 2 {
+        return None;
+    }
+    let (first, last) = (*series.keys().next()?, *series.keys().next_back()?);
+    let (low, high) = series
+        .values()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
+    let span_x = f64::from(last - first).max(1.0);
+    let span_y = if high > low { high - low } else { 1.0 };
+    let points = series
+        .iter()
+        .map(|(&year, &v)| {
+            let x = f64::from(year - first) / span_x * 100.0;
+            let y = 26.0 - (v - low) / span_y * 24.0;
+            format!("{x:.1},{y:.1}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(Spark {
+        points,
+        first_year: first,
+        last_year: last,
+    })
+}
+
+fn latest_text(row: &Assessment) -> String {
+    match row.evaluation.latest_value {
+        Some(v) => format!("{} {}", fmt_num(v), row.unit),
+        None => "—".into(),
+    }
+}
+
+fn reason(lang: Lang, row: &Assessment) -> String {
+    match lang {
+        Lang::Zh => row.evaluation.reason_zh.clone(),
+        Lang::En => row.evaluation.reason_en.clone(),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct OverviewParams {
+    dimension: Option<String>,
+    industry: Option<String>,
+    year: Option<String>,
+    wall: Option<String>,
+}
+
+async fn overview(
+    State(service): AppState,
+    Query(params): Query<OverviewParams>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    cached(&service, &headers, &uri, async |lang| {
+        let plan = service.plan();
+        let year = crate::api::parse_year("year", params.year.as_deref())?;
+        let city = plan_region_index(plan);
+        let report = service
+            .evaluation(EvaluationRequest {
+                year,
+                regions: Some(vec![city]),
+                ..EvaluationRequest::default()
+            })
+            .await?;
+        let panel = service.panel(vec![plan.region.clone()], None).await?;
+        let dimension = params.dimension.as_deref().filter(|d| !d.is_empty());
+        let industry = params.industry.as_deref().filter(|d| !d.is_empty());
+        let mut cards: Vec<Card> = Vec::new();
+        let mut others: Vec<Card> = Vec::new();
+        for (i, ind) in plan.indicators.iter().enumerate() {
+            if dimension.is_some_and(|d| ind.dimension.as_deref() != Some(d))
+                || industry.is_some_and(|d| ind.industry.as_deref() != Some(d))
+            {
+                continue;
+            }
+            let rows: Vec<&Assessment> = report
+                .results
+                .iter()
+                .filter(|r| r.indicator == ind.code && r.region == plan.region)
+                .collect();
+            let Some(first) = rows.first() else {
+                continue;
+            };
+            let completion = first.evaluation.completion;
+            let card = Card {
+                code: ind.code.clone(),
+                number: ind.number,
+                name: text(lang, &ind.name),
+                unit: ind.unit.clone(),
+                dimension: ind.dimension.clone(),
+                industry: ind.industry.clone(),
+                latest: latest_text(first),
+                latest_year: first.evaluation.latest_year,
+                targets: rows.iter().filter_map(|r| r.target_text.clone()).collect(),
+                completion,
+                bar: completion.map_or(0.0, |c| (c * 100.0).clamp(0.0, 100.0)),
+                status: StatusView::new(first.evaluation.status),
+                reason: reason(lang, first),
+                spark: spark(panel.series(i, city)),
+            };
+            if ind.number.is_some() {
+                cards.push(card);
+            } else {
+                others.push(card);
+            }
+        }
+        let counts: Vec<(StatusView, usize)> = STATUSES
+            .iter()
+            .map(|&s| {
+                (
+                    StatusView::new(s),
+                    cards.iter().filter(|c| c.status.code == s.as_str()).count(),
+                )
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        let dimensions: Vec<(String, String)> = plan
+            .dimensions
+            .iter()
+            .map(|d| (d.code.clone(), text(lang, &d.name)))
+            .collect();
+        let industries: Vec<(String, String, String)> = plan
+            .industries
+            .iter()
+            .map(|d| {
+                (
+                    d.code.clone(),
+                    text(lang, &d.name),
+                    d.category.label_zh().to_owned(),
+                )
+            })
+            .collect();
+        render(
+            &service,
+            lang,
+            &uri,
+            "overview.html",
+            context! { title => v(&match lang { Lang::Zh => "一屏统管", Lang::En => "Overview" }), year => v(&report.year), goal => v(&plan.goal.as_ref().map(|g| text(lang, g))), period => v(&format!("{}–{}", plan.period.start, plan.period.end)), issuer => v(&text(lang, &plan.issuer)), cards => v(&cards), others => v(&others), counts => v(&counts), dimensions => v(&dimensions), industries => v(&industries), dimension => v(&dimension), industry => v(&industry), wall => v(&params.wall.is_some_and(|w| w == "1")) },
+        )
+    })
+    .await
+}
+
+fn plan_region_index(plan: &Plan) -> usize {
+    plan.regions
+        .iter()
+        .position(|r| r.code == plan.region)
+        .unwrap_or(0)
+}
+
+fn indicator_index(plan: &Plan, code: &str) -> Result<usize, ApiError> {
+    let codes = indicator_codes(plan, Some(code)).map_err(|_| {
+        ApiError::not_found(format!("指标 \"{code}\""), format!("indicator \"{code}\""))
+    })?;
+    plan.indicators
+        .iter()
+        .position(|i| Some(&i.code) == codes.first())
+        .ok_or_else(|| {
+            ApiError::not_found(format!("指标 \"{code}\""), format!("indicator \"{code}\""))
+        })
+}
+
+fn region_index(plan: &Plan, code: &str) -> Result<usize, ApiError> {
+    let codes = region_codes(plan, Some(code)).map_err(|_| {
+        ApiError::not_found(format!("地区 \"{code}\""), format!("region \"{code}\""))
+    })?;
+    plan.regions
+        .iter()
+        .position(|r| Some(&r.code) == codes.first())
+        .ok_or_else(|| {
+            ApiError::not_found(format!("地区 \"{code}\""), format!("region \"{code}\""))
+        })
+}
+
+/// The readings of one target in plain sentences.
+fn sentences(lang: Lang, row: &Assessment) -> Vec<String> {
+    let e = &row.evaluation;
+    let unit = row.unit.trim();
+    let points = unit == "%" && e.kind != "average_growth";
+    let rate = |v: f64| {
+        if points {
+            format!("{v:+.2} 个百分点")
+        } else {
+            format!("{:.1}%", v * 100.0)
+        }
+    };
+    let rate_en = |v: f64| {
+        if points {
+            format!("{v:+.2} percentage points")
+        } else {
+            format!("{:.1}%", v * 100.0)
+        }
+    };
+    let mut out = Vec::new();
+    let en = lang == Lang::En;
+    if let (Some(v), Some(y)) = (e.latest_value, e.latest_year) {
+        out.push(if en {
+            format!("Latest value: {} {unit} ({y}).", fmt_num(v))
+        } else {
+            format!("最新值 {} {unit}（{y}年）。", fmt_num(v))
+        });
+    }
+    if let Some(c) = e.completion {
+        out.push(if en {
+            format!("Completion of the target: {:.1}%.", c * 100.0)
+        } else {
+            format!("目标完成度 {:.1}%。", c * 100.0)
+        });
+    }
+    if let Some(a) = e.actual_growth {
+        out.push(if en {
+            format!("Average growth so far: {} a year.", rate_en(a))
+        } else {
+            format!("以来年均增长 {}。", rate(a))
+        });
+    }
+    if let Some(r) = e.required_growth_remaining {
+        out.push(if en {
+            format!(
+                "Needs {} a year from now on to reach the target in {}.",
+                rate_en(r),
+                e.target_year
+            )
+        } else {
+            format!(
+                "需年均增长 {} 才能实现目标（{}年）。",
+                rate(r),
+                e.target_year
+            )
+        });
+    }
+    if let Some(p) = e.projection {
+        let meets = e.projection_meets_target;
+        out.push(match (en, meets) {
+            (true, Some(true)) => format!(
+                "At the current pace: {} {unit} in {}, meeting the target.",
+                fmt_num(p),
+                e.target_year
+            ),
+            (true, _) => format!(
+                "At the current pace: {} {unit} in {}, short of the target.",
+                fmt_num(p),
+                e.target_year
+            ),
+            (false, Some(true)) => format!(
+                "按当前速度，{}年预计达到 {} {unit}，可以实现目标。",
+                e.target_year,
+                fmt_num(p)
+            ),
+            (false, _) => format!(
+                "按当前速度，{}年预计达到 {} {unit}，难以实现目标。",
+                e.target_year,
+                fmt_num(p)
+            ),
+        });
+    }
+    if let Some(met) = e.time_rule_met {
+        out.push(match (en, met) {
+            (true, true) => {
+                "Half the time, half the task: on schedule (时间过半、任务过半).".into()
+            }
+            (true, false) => "Half the time, half the task: behind schedule.".into(),
+            (false, true) => "时间过半、任务过半：符合进度要求。".into(),
+            (false, false) => "时间过半、任务过半：进度滞后。".into(),
+        });
+    }
+    out.push(reason(lang, row));
+    out
+}
+
+/// One target of the indicator page, with its readings.
+#[derive(Debug, Serialize)]
+struct TargetView {
+    text: Option<String>,
+    status: StatusView,
+    sentences: Vec<String>,
+    completion: Option<f64>,
+    bar: f64,
+}
+
+/// A region's row in a ranking.
+#[derive(Debug, Serialize)]
+struct RankRow {
+    rank: usize,
+    code: String,
+    name: String,
+    latest: Option<f64>,
+    latest_year: Option<u16>,
+    growth: Option<f64>,
+    share: Option<f64>,
+    contribution: Option<f64>,
+    status: StatusView,
+}
+
+/// Districts and managed areas ranked by their latest value (largest first, or smallest first
+/// where lower is better); those without a value last.
+fn ranking(plan: &Plan, indicator: usize, report: &[Assessment], lang: Lang) -> Vec<RankRow> {
+    let ind = &plan.indicators[indicator];
+    let mut rows: Vec<&Assessment> = report
+        .iter()
+        .filter(|r| r.indicator == ind.code && r.region != plan.region)
+        .collect();
+    rows.dedup_by(|a, b| a.region == b.region);
+    let lower_better = ind.direction == planwatch_plan::Direction::LowerIsBetter;
+    rows.sort_by(|a, b| {
+        let key = |r: &Assessment| {
+            r.evaluation
+                .latest_value
+                .map(|v| if lower_better { v } else { -v })
+        };
+        match (key(a), key(b)) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        }
+    });
+    rows.iter()
+        .enumerate()
+        .map(|(k, r)| RankRow {
+            rank: k + 1,
+            code: r.region.clone(),
+            name: plan
+                .regions
+                .iter()
+                .find(|x| x.code == r.region)
+                .map_or_else(|| r.region_name.clone(), |x| text(lang, &x.name)),
+            latest: r.evaluation.latest_value,
+            latest_year: r.evaluation.latest_year,
+            growth: r.evaluation.actual_growth,
+            share: r.share_of_total,
+            contribution: r.contribution_to_growth,
+            status: StatusView::new(r.evaluation.status),
+        })
+        .collect()
+}
+
+async fn indicator(
+    State(service): AppState,
+    Path(code): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let plan = service.plan();
+    let i = indicator_index(plan, &code)?;
+    cached(&service, &headers, &uri, async |lang| {
+        let ind = &plan.indicators[i];
+        let city = plan_region_index(plan);
+        let report = service
+            .evaluation(EvaluationRequest {
+                indicators: Some(vec![i]),
+                ..EvaluationRequest::default()
+            })
+            .await?;
+        let city_rows: Vec<&Assessment> = report
+            .results
+            .iter()
+            .filter(|r| r.region == plan.region)
+            .collect();
+        let targets: Vec<TargetView> = city_rows
+            .iter()
+            .map(|r| TargetView {
+                text: r.target_text.clone(),
+                status: StatusView::new(r.evaluation.status),
+                sentences: sentences(lang, r),
+                completion: r.evaluation.completion,
+                bar: r.evaluation.completion.map_or(0.0, |c| (c * 100.0).clamp(0.0, 100.0)),
+            })
+            .collect();
+        let observations = service
+            .store
+            .observations(
+                plan,
+                &ObservationFilter {
+                    indicators: vec![ind.code.clone()],
+                    regions: vec![plan.region.clone()],
+                    ..ObservationFilter::default()
+                },
+            )
+            .await?;
+        let chart = chart_data(lang, &city_rows, &observations, &ind.unit);
+        let rows: Vec<ObservationRow> = observations
+            .into_iter()
+            .map(|o| ObservationRow::new(plan, o))
+            .collect();
+        let ranking = ranking(plan, i, &report.results, lang);
+        let _ = city;
+        render(
+            &service,
+            lang,
+            &uri,
+            "indicator.html",
+            context! { title => v(&text(lang, &ind.name)), year => v(&report.year), indicator => v(&ind), name => v(&text(lang, &ind.name)), definition => v(&ind.definition.as_ref().map(|d| text(lang, d))), nature => v(&ind.nature.label_zh()), dimension => v(&plan.dimensions.iter().find(|d| Some(&d.code) == ind.dimension.as_ref()).map(|d| text(lang, &d.name))), industry => v(&plan.industries.iter().find(|d| Some(&d.code) == ind.industry.as_ref()).map(|d| text(lang, &d.name))), lead => v(&ind.lead_department.as_ref().and_then(|c| plan.departments.iter().find(|d| &d.code == c)).map(|d| text(lang, &d.name))), targets => v(&targets), chart => v(&serde_json::to_string(&chart).unwrap_or_default()), rows => v(&rows), ranking => v(&ranking) },
+        )
+    })
+    .await
+}
+
+/// What the indicator chart draws: observed values (revised ones marked), the milestone path,
+/// the target and the projection.
+#[derive(Debug, Serialize)]
+struct Chart {
+    unit: String,
+    labels: HashMap<&'static str, &'static str>,
+    observed: Vec<(String, f64)>,
+    revised: Vec<(String, f64)>,
+    milestones: Vec<(String, f64)>,
+    target: Option<(String, f64)>,
+    projection: Vec<(String, f64)>,
+}
+
+fn chart_data(
+    lang: Lang,
+    rows: &[&Assessment],
+    observations: &[planwatch_store::StoredObservation],
+    unit: &str,
+) -> Chart {
+    let yearly = observations
+        .iter()
+        .filter(|o| matches!(o.period, planwatch_plan::Period::Year(_)));
+    let first = rows.first().map(|r| &r.evaluation);
+    let en = lang == Lang::En;
+    let labels = HashMap::from([
+        ("observed", if en { "Observed" } else { "实际值" }),
+        ("revised", if en { "Revised" } else { "修订值" }),
+        ("milestones", if en { "Milestone path" } else { "目标路径" }),
+        ("target", if en { "Target" } else { "目标值" }),
+        ("projection", if en { "Projection" } else { "趋势预测" }),
+    ]);
+    Chart {
+        unit: unit.to_owned(),
+        labels,
+        observed: yearly
+            .clone()
+            .map(|o| (o.period.year().to_string(), o.value))
+            .collect(),
+        revised: yearly
+            .filter(|o| o.revision > 1)
+            .map(|o| (o.period.year().to_string(), o.value))
+            .collect(),
+        milestones: first
+            .map(|e| {
+                e.milestones
+                    .iter()
+                    .map(|(y, v)| (y.to_string(), *v))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        target: first.and_then(|e| Some((e.target_year.to_string(), e.target_value?))),
+        projection: first
+            .and_then(|e| {
+                Some(vec![
+                    (e.latest_year?.to_string(), e.latest_value?),
+                    (e.target_year.to_string(), e.projection?),
+                ])
+            })
+            .unwrap_or_default(),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct HistoryParams {
+    region: Option<String>,
+    period: Option<String>,
+}
+
+/// Every revision of one value, as an HTML fragment for the data table (htmx).
+async fn history_fragment(
+    State(service): AppState,
+    Path(code): Path<String>,
+    Query(params): Query<HistoryParams>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let plan = service.plan();
+    let i = indicator_index(plan, &code)?;
+    let region = region_codes(plan, params.region.as_deref())?
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| plan.region.clone());
+    let period = crate::api::parse_period("period", params.period.as_deref())?
+        .ok_or_else(|| ApiError::bad("period", "必须给出", "is required"))?;
+    cached(&service, &headers, &uri, async |lang| {
+        let rows: Vec<ObservationRow> = service
+            .store
+            .history(plan, &plan.indicators[i].code, &region, period)
+            .await?
+            .into_iter()
+            .map(|o| ObservationRow::new(plan, o))
+            .collect();
+        render(
+            &service,
+            lang,
+            &uri,
+            "history.html",
+            context! { rows => v(&rows) },
+        )
+    })
+    .await
+}
+
+/// One indicator on a district page.
+#[derive(Debug, Serialize)]
+struct DistrictRow {
+    code: String,
+    number: Option<u32>,
+    name: String,
+    unit: String,
+    latest: Option<f64>,
+    latest_year: Option<u16>,
+    growth: Option<f64>,
+    share: Option<f64>,
+    contribution: Option<f64>,
+    rank: Option<usize>,
+    of: usize,
+    status: StatusView,
+    target: Option<String>,
+}
+
+async fn region(
+    State(service): AppState,
+    Path(code): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let plan = service.plan();
+    let r = region_index(plan, &code)?;
+    cached(&service, &headers, &uri, async |lang| {
+        let region = &plan.regions[r];
+        let all = service.evaluation(EvaluationRequest::default()).await?;
+        let mut rows = Vec::new();
+        for (i, ind) in plan.indicators.iter().enumerate() {
+            let Some(row) = all
+                .results
+                .iter()
+                .find(|x| x.indicator == ind.code && x.region == region.code)
+            else {
+                continue;
+            };
+            let ranking = ranking(plan, i, &all.results, lang);
+            let ranked = ranking.iter().filter(|x| x.latest.is_some()).count();
+            rows.push(DistrictRow {
+                code: ind.code.clone(),
+                number: ind.number,
+                name: text(lang, &ind.name),
+                unit: ind.unit.clone(),
+                latest: row.evaluation.latest_value,
+                latest_year: row.evaluation.latest_year,
+                growth: row.evaluation.actual_growth,
+                share: row.share_of_total,
+                contribution: row.contribution_to_growth,
+                rank: ranking
+                    .iter()
+                    .find(|x| x.code == region.code && x.latest.is_some())
+                    .map(|x| x.rank),
+                of: ranked,
+                status: StatusView::new(row.evaluation.status),
+                target: row.target_text.clone(),
+            });
+        }
+        let regions = region_links(plan, lang);
+        render(
+            &service,
+            lang,
+            &uri,
+            "region.html",
+            context! { title => v(&text(lang, &region.name)), region => v(&region), name => v(&text(lang, &region.name)), kind => v(&region.kind.label_zh()), year => v(&all.year), rows => v(&rows), regions => v(&regions), is_plan_region => v(region.code == plan.region) },
+        )
+    })
+    .await
+}
+
+/// (code, name, kind) of the plan's region and every region under it, for navigation.
+fn region_links(plan: &Plan, lang: Lang) -> Vec<(String, String, &'static str)> {
+    plan.regions
+        .iter()
+        .filter(|r| r.code == plan.region || r.parent.as_deref() == Some(plan.region.as_str()))
+        .map(|r| (r.code.clone(), text(lang, &r.name), r.kind.label_zh()))
+        .collect()
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct MapParams {
+    indicator: Option<String>,
+    by: Option<String>,
+}
+
+/// A region on the map (or in the list of managed areas beside it).
+#[derive(Debug, Serialize)]
+struct MapRegion {
+    code: String,
+    /// The name the map's polygons carry.
+    name: String,
+    label: String,
+    value: Option<f64>,
+    status: StatusView,
+    managed: bool,
+}
+
+async fn map(
+    State(service): AppState,
+    Query(params): Query<MapParams>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let plan = service.plan();
+    let i = match params.indicator.as_deref().filter(|s| !s.is_empty()) {
+        Some(code) => indicator_index(plan, code)?,
+        None => plan
+            .indicators
+            .iter()
+            .position(|i| i.number.is_some())
+            .unwrap_or(0),
+    };
+    let by_status = params.by.as_deref() == Some("status");
+    cached(&service, &headers, &uri, async |lang| {
+        let ind = &plan.indicators[i];
+        let report = service
+            .evaluation(EvaluationRequest {
+                indicators: Some(vec![i]),
+                ..EvaluationRequest::default()
+            })
+            .await?;
+        let regions: Vec<MapRegion> = plan
+            .regions
+            .iter()
+            .filter(|r| r.parent.as_deref() == Some(plan.region.as_str()))
+            .map(|r| {
+                let row = report.results.iter().find(|x| x.region == r.code);
+                MapRegion {
+                    code: r.code.clone(),
+                    name: r.name.zh.clone(),
+                    label: text(lang, &r.name),
+                    value: row.and_then(|x| x.evaluation.latest_value),
+                    status: StatusView::new(row.map_or(Status::NoData, |x| x.evaluation.status)),
+                    managed: r.kind == RegionKind::ManagedArea,
+                }
+            })
+            .collect();
+        let indicators: Vec<(String, String)> = plan
+            .indicators
+            .iter()
+            .filter(|x| x.additive || x.number.is_some())
+            .map(|x| (x.code.clone(), text(lang, &x.name)))
+            .collect();
+        let legend: Vec<StatusView> = STATUSES.iter().map(|&s| StatusView::new(s)).collect();
+        let map_data = serde_json::json!({
+            "by": if by_status { "status" } else { "value" },
+            "unit": ind.unit,
+            "regions": regions.iter().filter(|r| !r.managed).collect::<Vec<_>>(),
+            "legend": legend,
+            "lang": lang.as_str(),
+        });
+        render(
+            &service,
+            lang,
+            &uri,
+            "map.html",
+            context! { title => v(&match lang { Lang::Zh => "区（市）县地图", Lang::En => "District map" }), indicator => v(&ind.code), name => v(&text(lang, &ind.name)), unit => v(&ind.unit), by_status => v(&by_status), year => v(&report.year), indicators => v(&indicators), regions => v(&regions), map_data => v(&map_data.to_string()), approval => v(&service.official_map.as_ref().map(|m| m.approval.clone())) },
+        )
+    })
+    .await
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct PlanParams {
+    q: Option<String>,
+}
+
+async fn plan_browser(
+    State(service): AppState,
+    Query(params): Query<PlanParams>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    cached(&service, &headers, &uri, async |lang| {
+        let plan = service.plan();
+        let q = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        // The plan as JSON, filtered by the search words: a section keeps the entries whose
+        // text mentions them.
+        let matches = |value: &serde_json::Value| q.is_none_or(|q| value.to_string().contains(q));
+        let keep = |list: serde_json::Value| -> Vec<serde_json::Value> {
+            list.as_array()
+                .map(|items| items.iter().filter(|v| matches(v)).cloned().collect())
+                .unwrap_or_default()
+        };
+        let json = serde_json::to_value(plan).unwrap_or_default();
+        let departments: HashMap<&str, String> = plan
+            .departments
+            .iter()
+            .map(|d| (d.code.as_str(), text(lang, &d.name)))
+            .collect();
+        let region_names: HashMap<&str, String> = plan
+            .regions
+            .iter()
+            .map(|r| (r.code.as_str(), text(lang, &r.name)))
+            .collect();
+        let sections = context! { actions => v(&keep(json["actions"].clone())), columns => v(&keep(json["columns"].clone())), layout => v(&keep(json["layout"].clone())), zones => v(&keep(json["zones"].clone())), industries => v(&keep(json["industries"].clone())), measures => v(&keep(json["measures"].clone())), dimensions => v(&keep(json["dimensions"].clone())) };
+        render(
+            &service,
+            lang,
+            &uri,
+            "plan.html",
+            context! { title => v(&match lang { Lang::Zh => "规划内容", Lang::En => "The plan" }), q => v(&q), departments => v(&departments), regions => v(&region_names), ..sections },
+        )
+    })
+    .await
+}
+
+/// The data page's own parameters, beside the filters of `DataParams`.
+#[derive(Debug, serde::Deserialize)]
+struct DataPageParams {
+    /// Words to look for in names, sources and notes.
+    q: Option<String>,
+    page: Option<String>,
+}
+
+const DATA_PAGE_ROWS: usize = 100;
+
+async fn data(
+    State(service): AppState,
+    Query(filters): Query<DataParams>,
+    Query(params): Query<DataPageParams>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let plan = service.plan();
+    let filter = filters.filter(plan)?;
+    let page: usize =
+        match params.page.as_deref().filter(|p| !p.is_empty()) {
+            None => 1,
+            Some(p) => p.parse().ok().filter(|p| *p >= 1).ok_or_else(|| {
+                ApiError::bad("page", "应为正整数", "must be a whole number from 1")
+            })?,
+        };
+    cached(&service, &headers, &uri, async |lang| {
+        let q = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        let names: HashMap<&str, String> = plan
+            .indicators
+            .iter()
+            .map(|i| (i.code.as_str(), text(lang, &i.name)))
+            .chain(
+                plan.regions
+                    .iter()
+                    .map(|r| (r.code.as_str(), text(lang, &r.name))),
+            )
+            .collect();
+        let all: Vec<ObservationRow> = service
+            .store
+            .observations(plan, &filter)
+            .await?
+            .into_iter()
+            .map(|o| ObservationRow::new(plan, o))
+            .filter(|o| q.is_none_or(|q| o.mentions(q, &names)))
+            .collect();
+        let total = all.len();
+        let pages = total.div_ceil(DATA_PAGE_ROWS).max(1);
+        let rows: Vec<ObservationRow> = all
+            .into_iter()
+            .skip((page.min(pages) - 1) * DATA_PAGE_ROWS)
+            .take(DATA_PAGE_ROWS)
+            .collect();
+        // The filters, for the download links and the pager.
+        let query = uri
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("page=") && !p.starts_with("lang="))
+            .collect::<Vec<_>>()
+            .join("&");
+        let indicators: Vec<(String, String)> = plan
+            .indicators
+            .iter()
+            .map(|x| (x.code.clone(), text(lang, &x.name)))
+            .collect();
+        render(
+            &service,
+            lang,
+            &uri,
+            "data.html",
+            context! { title => v(&match lang { Lang::Zh => "数据", Lang::En => "Data" }), rows => v(&rows), names => v(&names), total => v(&total), page => v(&page.min(pages)), pages => v(&pages), query => v(&query), q => v(&q), indicators => v(&indicators), regions => v(&region_links(plan, lang)), filter => v(&filters) },
+        )
+    })
+    .await
+}
+
+async fn methodology(
+    State(service): AppState,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    cached(&service, &headers, &uri, async |lang| {
+        let legend: Vec<StatusView> = STATUSES.iter().map(|&s| StatusView::new(s)).collect();
+        let thresholds = service.plan().thresholds.unwrap_or_default();
+        render(
+            &service,
+            lang,
+            &uri,
+            "methodology.html",
+            context! { title => v(&match lang { Lang::Zh => "评估方法", Lang::En => "Methodology" }), legend => v(&legend), on_track => v(&thresholds.on_track), acceleration => v(&thresholds.acceleration) },
+        )
+    })
+    .await
+}
+
+/// An error as a small HTML page, for the pages' routes.
+pub(crate) fn error_page(lang: Lang, status: StatusCode, message: &str) -> Response {
+    let html = environment()
+        .get_template("error.html")
+        .and_then(|t| t.render(context! { lang => lang.as_str(), status => v(&status.as_u16()), message => v(&message), title => v(&status.as_u16()) }))
+        .unwrap_or_else(|_| message.to_owned());
+    (status, Html(html)).into_response()
+}
+
+/// Anything else: 404, as JSON under `/api/` and as a page elsewhere (see `error::localize`).
+pub(crate) async fn not_found(uri: Uri) -> ApiError {
+    let what = uri.path();
+    ApiError::not_found(format!("路径 {what}"), format!("path {what}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparkline_spans_the_box() {
+        let series = planwatch_eval::Series::from([(2020, 10.0), (2021, 20.0), (2022, 15.0)]);
+        let s = spark(Some(&series)).unwrap();
+        assert_eq!(s.points, "0.0,26.0 50.0,2.0 100.0,14.0");
+        assert_eq!((s.first_year, s.last_year), (2020, 2022));
+        assert!(spark(Some(&planwatch_eval::Series::from([(2020, 1.0)]))).is_none());
+    }
+
+    #[test]
+    fn the_language_switch_keeps_the_other_parameters() {
+        let uri: Uri = "/map?indicator=gdp&lang=zh".parse().unwrap();
+        assert_eq!(with_query(&uri, "lang", "en"), "/map?indicator=gdp&lang=en");
+        let uri: Uri = "/".parse().unwrap();
+        assert_eq!(with_query(&uri, "lang", "en"), "/?lang=en");
+    }
+}

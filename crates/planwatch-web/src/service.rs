@@ -1,0 +1,337 @@
+//! The application layer between HTTP and the store: evaluations and panels, cached per store
+//! version. The CLI's `evaluate` uses the same functions, so that the API and the command line
+//! give the same numbers.
+//!
+//! The store's version (its highest import batch id) is read by a watcher every
+//! `VERSION_POLL` rather than on every request: a page or an API answer served from the cache
+//! costs no query. An import — by this server or by `planwatch import` in another process —
+//! raises the version; within one poll every cache key that held the old version is unreachable
+//! and the caches are emptied.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use planwatch_eval::{
+    Assessment, Panel, PlanInputs, RegionTargets, RollupGap, Selection, evaluate_plan, rollup_gaps,
+};
+use planwatch_plan::{Period, Plan};
+use planwatch_store::{LastChange, ObservationFilter, Store, StoreError};
+use serde::Serialize;
+
+use crate::map::OfficialMap;
+
+/// How often the store's version is read.
+pub(crate) const VERSION_POLL: Duration = Duration::from_millis(200);
+
+/// Entries a cache keeps before it is emptied (a crude bound; keys are few in practice).
+const CACHE_ENTRIES: usize = 512;
+
+/// Yearly observations of the plan (latest revisions, or as known at the end of `as_of`), as a
+/// panel; only the `regions` given (codes) when there are any.
+pub async fn load_panel(
+    store: &Store,
+    plan: &Plan,
+    regions: &[String],
+    as_of: Option<String>,
+) -> Result<Panel, StoreError> {
+    let observations = store
+        .observations(
+            plan,
+            &ObservationFilter {
+                regions: regions.to_vec(),
+                as_of,
+                ..ObservationFilter::default()
+            },
+        )
+        .await?;
+    let indicators: HashMap<&str, usize> = plan
+        .indicators
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (x.code.as_str(), i))
+        .collect();
+    let region_index: HashMap<&str, usize> = plan
+        .regions
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (x.code.as_str(), i))
+        .collect();
+    let mut panel = Panel::default();
+    for o in observations {
+        if let (Period::Year(year), Some(&i), Some(&r)) = (
+            o.period,
+            indicators.get(o.indicator.as_str()),
+            region_index.get(o.region.as_str()),
+        ) {
+            panel.insert(i, r, year, o.value);
+        }
+    }
+    Ok(panel)
+}
+
+/// The default evaluation year: the latest year with data, at most the target year (the year
+/// after the base year when there is none).
+pub async fn default_year(store: &Store, plan: &Plan) -> Result<u16, StoreError> {
+    Ok(store
+        .latest_year(plan)
+        .await?
+        .map_or(plan.base_year + 1, |y| y.min(plan.target_year)))
+}
+
+/// Every planners' assessment of the year, by indicator index.
+async fn assessments(
+    store: &Store,
+    plan: &Plan,
+    year: u16,
+) -> Result<HashMap<usize, String>, StoreError> {
+    Ok(store
+        .assessments(plan, year)
+        .await?
+        .into_iter()
+        .filter_map(|(code, text)| {
+            Some((plan.indicators.iter().position(|i| i.code == code)?, text))
+        })
+        .collect())
+}
+
+/// An evaluation as the CLI prints it with `--format json` and the API returns it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EvaluationReport {
+    pub plan: String,
+    pub year: u16,
+    pub results: Vec<Assessment>,
+    pub rollup: Vec<RollupGap>,
+}
+
+/// What to evaluate: indexes into the plan's lists, `None` for all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct EvaluationRequest {
+    pub year: Option<u16>,
+    pub indicators: Option<Vec<usize>>,
+    pub regions: Option<Vec<usize>>,
+    pub as_of: Option<String>,
+}
+
+/// Evaluates the plan on the store's data (see `planwatch_eval::evaluate_plan`).
+pub async fn evaluate(
+    store: &Store,
+    plan: &Plan,
+    request: &EvaluationRequest,
+    region_targets: &RegionTargets,
+    rollup_tolerance: f64,
+) -> Result<EvaluationReport, StoreError> {
+    let panel = load_panel(
+        store,
+        plan,
+        &panel_regions(plan, request),
+        request.as_of.clone(),
+    )
+    .await?;
+    let year = match request.year {
+        Some(year) => year,
+        None => default_year(store, plan).await?,
+    };
+    let assessments = assessments(store, plan, year).await?;
+    let inputs = PlanInputs {
+        panel: &panel,
+        region_targets,
+        assessments: &assessments,
+    };
+    let selection = Selection {
+        indicators: request.indicators.clone(),
+        regions: request.regions.clone(),
+    };
+    Ok(EvaluationReport {
+        plan: plan.id.clone(),
+        year,
+        results: evaluate_plan(plan, &inputs, year, &selection),
+        rollup: rollup_gaps(plan, &panel, rollup_tolerance),
+    })
+}
+
+/// The regions whose data an evaluation needs: those asked for plus the plan's own (shares and
+/// contributions are relative to it); empty — all — when no region is asked for.
+fn panel_regions(plan: &Plan, request: &EvaluationRequest) -> Vec<String> {
+    let Some(regions) = &request.regions else {
+        return Vec::new();
+    };
+    let mut codes: Vec<String> = regions
+        .iter()
+        .map(|&r| plan.regions[r].code.clone())
+        .collect();
+    if !codes.contains(&plan.region) {
+        codes.push(plan.region.clone());
+    }
+    codes
+}
+
+/// A map from key to shared value, emptied when it grows past `CACHE_ENTRIES`.
+#[derive(Debug)]
+pub(crate) struct Cache<K, V> {
+    entries: Mutex<HashMap<K, Arc<V>>>,
+}
+
+impl<K: Eq + Hash, V> Default for Cache<K, V> {
+    fn default() -> Self {
+        Cache {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: Eq + Hash, V> Cache<K, V> {
+    pub(crate) fn get(&self, key: &K) -> Option<Arc<V>> {
+        self.lock().get(key).cloned()
+    }
+
+    pub(crate) fn insert(&self, key: K, value: V) -> Arc<V> {
+        let value = Arc::new(value);
+        let mut entries = self.lock();
+        if entries.len() >= CACHE_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key, value.clone());
+        value
+    }
+
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Arc<V>>> {
+        // A panic while holding the lock leaves a map that is still whole: go on with it.
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The store, the plan it serves, and the caches keyed on the store's version.
+#[derive(Debug)]
+pub struct Service {
+    pub(crate) store: Store,
+    pub(crate) plan: Arc<Plan>,
+    version: AtomicI64,
+    changed_at: RwLock<Option<String>>,
+    evaluations: Cache<(i64, EvaluationRequest), EvaluationReport>,
+    panels: Cache<(i64, Vec<String>, Option<String>), Panel>,
+    default_years: Cache<i64, u16>,
+    pub(crate) pages: Cache<(i64, String), crate::pages::Rendered>,
+    /// The administrator's official district map, replacing the schematic one.
+    pub(crate) official_map: Option<OfficialMap>,
+}
+
+impl Service {
+    /// Reads the store's version once; call `watch` to keep it current.
+    pub async fn new(
+        store: Store,
+        plan: Plan,
+        official_map: Option<OfficialMap>,
+    ) -> Result<Arc<Service>, StoreError> {
+        let last = store.last_change().await?;
+        let service = Arc::new(Service {
+            store,
+            plan: Arc::new(plan),
+            version: AtomicI64::new(last.version),
+            changed_at: RwLock::new(last.changed_at),
+            evaluations: Cache::default(),
+            panels: Cache::default(),
+            default_years: Cache::default(),
+            pages: Cache::default(),
+            official_map,
+        });
+        Ok(service)
+    }
+
+    /// Polls the store's version every `VERSION_POLL` and empties the caches when it changes.
+    /// Runs until the service is dropped.
+    pub fn watch(self: &Arc<Service>) {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(VERSION_POLL);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                let Some(service) = weak.upgrade() else {
+                    return;
+                };
+                if let Ok(last) = service.store.last_change().await {
+                    service.observe(last);
+                }
+            }
+        });
+    }
+
+    /// Takes in the store's latest change; empties the caches if it is new.
+    pub(crate) fn observe(&self, last: LastChange) {
+        if self.version.swap(last.version, Ordering::AcqRel) != last.version {
+            *self
+                .changed_at
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = last.changed_at;
+            self.evaluations.clear();
+            self.panels.clear();
+            self.default_years.clear();
+            self.pages.clear();
+        }
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    pub(crate) fn version(&self) -> i64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    /// When the store last changed, `YYYY-MM-DD HH:MM:SS` UTC.
+    pub(crate) fn changed_at(&self) -> Option<String> {
+        self.changed_at
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The evaluation, from the cache when the store has not changed since it was made.
+    pub(crate) async fn evaluation(
+        &self,
+        mut request: EvaluationRequest,
+    ) -> Result<Arc<EvaluationReport>, StoreError> {
+        if request.year.is_none() {
+            request.year = Some(self.default_year().await?);
+        }
+        let key = (self.version(), request);
+        if let Some(report) = self.evaluations.get(&key) {
+            return Ok(report);
+        }
+        let report = evaluate(&self.store, &self.plan, &key.1, &RegionTargets::new(), 0.01).await?;
+        Ok(self.evaluations.insert(key, report))
+    }
+
+    /// The default evaluation year (see `default_year`), cached.
+    pub(crate) async fn default_year(&self) -> Result<u16, StoreError> {
+        let version = self.version();
+        if let Some(year) = self.default_years.get(&version) {
+            return Ok(*year);
+        }
+        let year = default_year(&self.store, &self.plan).await?;
+        Ok(*self.default_years.insert(version, year))
+    }
+
+    /// Yearly values of the regions given (all when empty), cached.
+    pub(crate) async fn panel(
+        &self,
+        regions: Vec<String>,
+        as_of: Option<String>,
+    ) -> Result<Arc<Panel>, StoreError> {
+        let key = (self.version(), regions, as_of);
+        if let Some(panel) = self.panels.get(&key) {
+            return Ok(panel);
+        }
+        let panel = load_panel(&self.store, &self.plan, &key.1, key.2.clone()).await?;
+        Ok(self.panels.insert(key, panel))
+    }
+}

@@ -1,0 +1,85 @@
+// Planwatch pages: draw the charts from the JSON each page embeds. Everything comes from this
+// server (ECharts is /vendor/echarts.min.js); nothing is fetched from elsewhere.
+(function () {
+  "use strict";
+  function data(id) {
+    var el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : null;
+  }
+  var STATUS_COLOURS = {
+    achieved: "#1e7b34", on_track: "#1e7b34", acceleration_needed: "#b26a00",
+    limited_progress: "#c9a400", deterioration: "#b3261e", not_achieved: "#b3261e",
+    no_data: "#c4c9d0", not_assessable: "#9aa3ad"
+  };
+
+  function indicatorChart() {
+    var el = document.getElementById("indicator-chart");
+    var d = data("chart-data");
+    if (!el || !d || !window.echarts) return;
+    var chart = echarts.init(el);
+    var years = {};
+    [d.observed, d.milestones, d.projection, d.target ? [d.target] : []].forEach(function (list) {
+      list.forEach(function (p) { years[p[0]] = true; });
+    });
+    var axis = Object.keys(years).sort();
+    var series = [
+      { name: d.labels.observed, type: "line", data: d.observed, symbolSize: 7 },
+      { name: d.labels.revised, type: "scatter", data: d.revised, symbol: "diamond", symbolSize: 13 },
+      { name: d.labels.milestones, type: "line", data: d.milestones, lineStyle: { type: "dashed" }, symbol: "none" },
+      { name: d.labels.projection, type: "line", data: d.projection, lineStyle: { type: "dotted", width: 2 }, symbol: "circle" }
+    ];
+    if (d.target) series.push({ name: d.labels.target, type: "scatter", data: [d.target], symbol: "pin", symbolSize: 30 });
+    chart.setOption({
+      animation: false,
+      tooltip: { trigger: "axis" },
+      legend: { top: 0 },
+      grid: { left: 60, right: 20, top: 40, bottom: 30 },
+      xAxis: { type: "category", data: axis },
+      yAxis: { type: "value", name: d.unit, scale: true },
+      series: series
+    });
+    el.setAttribute("data-drawn", "true");
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
+  function districtMap() {
+    var el = document.getElementById("district-map");
+    var d = data("map-data");
+    if (!el || !d || !window.echarts) return;
+    fetch("/api/map/chengdu.geojson").then(function (r) { return r.json(); }).then(function (geo) {
+      echarts.registerMap("chengdu", geo);
+      var chart = echarts.init(el);
+      var byStatus = d.by === "status";
+      var statusLabel = {};
+      d.legend.forEach(function (s) { statusLabel[s.code] = s.symbol + " " + (d.lang === "en" ? s.en : s.zh); });
+      var values = d.regions.map(function (r) {
+        var item = { name: r.name, value: r.value, status: r.status.code, label: r.label };
+        if (byStatus) item.itemStyle = { areaColor: STATUS_COLOURS[r.status.code] };
+        return item;
+      });
+      var nums = d.regions.map(function (r) { return r.value; }).filter(function (v) { return v !== null; });
+      var option = {
+        animation: false,
+        tooltip: { formatter: function (p) {
+          var v = p.data && p.data.value !== null && p.data.value !== undefined ? p.data.value + " " + d.unit : "—";
+          return (p.data ? p.data.label : p.name) + "<br>" + v + "<br>" + (p.data ? statusLabel[p.data.status] : "");
+        } },
+        series: [{ type: "map", map: "chengdu", roam: true, data: values,
+          label: { show: true, fontSize: 10, formatter: function (p) {
+            return byStatus && p.data ? p.name + "\n" + statusLabel[p.data.status] : p.name;
+          } } }]
+      };
+      if (!byStatus && nums.length) {
+        option.visualMap = { min: Math.min.apply(null, nums), max: Math.max.apply(null, nums), calculable: true,
+          text: [d.lang === "en" ? "High" : "高", d.lang === "en" ? "Low" : "低"], left: 10, bottom: 10 };
+      }
+      chart.setOption(option);
+      el.setAttribute("data-drawn", "true");
+      window.addEventListener("resize", function () { chart.resize(); });
+    });
+  }
+
+  function start() { indicatorChart(); districtMap(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
