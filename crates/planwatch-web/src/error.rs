@@ -121,7 +121,7 @@ impl ApiError {
     }
 
     /// The error as a JSON response in the language given.
-    pub(crate) fn into_response_in(&self, lang: Lang) -> Response {
+    pub(crate) fn response_in(&self, lang: Lang) -> Response {
         (self.status(), axum::Json(self.body(lang))).into_response()
     }
 }
@@ -153,7 +153,7 @@ pub(crate) async fn localize(request: Request, next: Next) -> Response {
                 let body = error.body(lang);
                 crate::pages::error_page(lang, error.status(), &body.error.message)
             } else {
-                error.into_response_in(lang)
+                error.response_in(lang)
             }
         }
         None => response,

@@ -90,7 +90,15 @@ fn render(
         Lang::Zh => "en",
         Lang::En => "zh",
     };
-    Ok(template.render(context! { lang => lang.as_str(), plan_title => v(&text(lang, &plan.title)), plan_id => v(&plan.id), plan_region => v(&plan.region), path => v(&uri.path()), switch_href => v(&with_query(uri, "lang", switch_to)), ..page })?)
+    Ok(template.render(context! {
+        lang => lang.as_str(),
+        plan_title => v(&text(lang, &plan.title)),
+        plan_id => v(&plan.id),
+        plan_region => v(&plan.region),
+        path => v(&uri.path()),
+        switch_href => v(&with_query(uri, "lang", switch_to)),
+        ..page,
+    })?)
 }
 
 /// The URI with one query parameter set (replaced if present).
@@ -144,7 +152,7 @@ where
 }
 
 /// Any serialisable value for a template.
-fn v<T: Serialize>(value: T) -> Value {
+fn v<T: Serialize + ?Sized>(value: &T) -> Value {
     Value::from(minijinja::value::Serde(value))
 }
 
@@ -365,7 +373,21 @@ async fn overview(
             lang,
             &uri,
             "overview.html",
-            context! { title => v(&match lang { Lang::Zh => "一屏统管", Lang::En => "Overview" }), year => v(&report.year), goal => v(&plan.goal.as_ref().map(|g| text(lang, g))), period => v(&format!("{}–{}", plan.period.start, plan.period.end)), issuer => v(&text(lang, &plan.issuer)), cards => v(&cards), others => v(&others), counts => v(&counts), dimensions => v(&dimensions), industries => v(&industries), dimension => v(&dimension), industry => v(&industry), wall => v(&params.wall.is_some_and(|w| w == "1")) },
+            context! {
+                title => v(&match lang { Lang::Zh => "一屏统管", Lang::En => "Overview" }),
+                year => v(&report.year),
+                goal => v(&plan.goal.as_ref().map(|g| text(lang, g))),
+                period => v(&format!("{}–{}", plan.period.start, plan.period.end)),
+                issuer => v(&text(lang, &plan.issuer)),
+                cards => v(&cards),
+                others => v(&others),
+                counts => v(&counts),
+                dimensions => v(&dimensions),
+                industries => v(&industries),
+                dimension => v(&dimension),
+                industry => v(&industry),
+                wall => v(&params.wall.is_some_and(|w| w == "1")),
+            },
         )
     })
     .await
@@ -511,7 +533,8 @@ struct TargetView {
 /// A region's row in a ranking.
 #[derive(Debug, Serialize)]
 struct RankRow {
-    rank: usize,
+    /// `None` for a managed area or a region without a value.
+    rank: Option<usize>,
     code: String,
     name: String,
     latest: Option<f64>,
@@ -522,8 +545,9 @@ struct RankRow {
     status: StatusView,
 }
 
-/// Districts and managed areas ranked by their latest value (largest first, or smallest first
-/// where lower is better); those without a value last.
+/// Districts ranked by their latest value (largest first, or smallest first where lower is
+/// better), those without a value last; then the managed areas (管委会), unranked: they overlap
+/// the districts, so ranking them among them would count the same activity twice.
 fn ranking(plan: &Plan, indicator: usize, report: &[Assessment], lang: Lang) -> Vec<RankRow> {
     let ind = &plan.indicators[indicator];
     let mut rows: Vec<&Assessment> = report
@@ -532,23 +556,28 @@ fn ranking(plan: &Plan, indicator: usize, report: &[Assessment], lang: Lang) -> 
         .collect();
     rows.dedup_by(|a, b| a.region == b.region);
     let lower_better = ind.direction == planwatch_plan::Direction::LowerIsBetter;
+    let managed = |r: &Assessment| {
+        plan.regions
+            .iter()
+            .any(|x| x.code == r.region && x.kind == RegionKind::ManagedArea)
+    };
     rows.sort_by(|a, b| {
         let key = |r: &Assessment| {
             r.evaluation
                 .latest_value
                 .map(|v| if lower_better { v } else { -v })
         };
-        match (key(a), key(b)) {
+        managed(a).cmp(&managed(b)).then(match (key(a), key(b)) {
             (Some(x), Some(y)) => x.total_cmp(&y),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => std::cmp::Ordering::Equal,
-        }
+        })
     });
     rows.iter()
         .enumerate()
         .map(|(k, r)| RankRow {
-            rank: k + 1,
+            rank: (!managed(r) && r.evaluation.latest_value.is_some()).then_some(k + 1),
             code: r.region.clone(),
             name: plan
                 .regions
@@ -620,7 +649,21 @@ async fn indicator(
             lang,
             &uri,
             "indicator.html",
-            context! { title => v(&text(lang, &ind.name)), year => v(&report.year), indicator => v(&ind), name => v(&text(lang, &ind.name)), definition => v(&ind.definition.as_ref().map(|d| text(lang, d))), nature => v(&ind.nature.label_zh()), dimension => v(&plan.dimensions.iter().find(|d| Some(&d.code) == ind.dimension.as_ref()).map(|d| text(lang, &d.name))), industry => v(&plan.industries.iter().find(|d| Some(&d.code) == ind.industry.as_ref()).map(|d| text(lang, &d.name))), lead => v(&ind.lead_department.as_ref().and_then(|c| plan.departments.iter().find(|d| &d.code == c)).map(|d| text(lang, &d.name))), targets => v(&targets), chart => v(&serde_json::to_string(&chart).unwrap_or_default()), rows => v(&rows), ranking => v(&ranking) },
+            context! {
+                title => v(&text(lang, &ind.name)),
+                year => v(&report.year),
+                indicator => v(&ind),
+                name => v(&text(lang, &ind.name)),
+                definition => v(&ind.definition.as_ref().map(|d| text(lang, d))),
+                nature => v(&ind.nature.label_zh()),
+                dimension => v(&plan.dimensions.iter().find(|d| Some(&d.code) == ind.dimension.as_ref()).map(|d| text(lang, &d.name))),
+                industry => v(&plan.industries.iter().find(|d| Some(&d.code) == ind.industry.as_ref()).map(|d| text(lang, &d.name))),
+                lead => v(&ind.lead_department.as_ref().and_then(|c| plan.departments.iter().find(|d| &d.code == c)).map(|d| text(lang, &d.name))),
+                targets => v(&targets),
+                chart => v(&serde_json::to_string(&chart).unwrap_or_default()),
+                rows => v(&rows),
+                ranking => v(&ranking),
+            },
         )
     })
     .await
@@ -768,7 +811,7 @@ async fn region(
                 continue;
             };
             let ranking = ranking(plan, i, &all.results, lang);
-            let ranked = ranking.iter().filter(|x| x.latest.is_some()).count();
+            let ranked = ranking.iter().filter(|x| x.rank.is_some()).count();
             rows.push(DistrictRow {
                 code: ind.code.clone(),
                 number: ind.number,
@@ -781,8 +824,8 @@ async fn region(
                 contribution: row.contribution_to_growth,
                 rank: ranking
                     .iter()
-                    .find(|x| x.code == region.code && x.latest.is_some())
-                    .map(|x| x.rank),
+                    .find(|x| x.code == region.code)
+                    .and_then(|x| x.rank),
                 of: ranked,
                 status: StatusView::new(row.evaluation.status),
                 target: row.target_text.clone(),
@@ -794,7 +837,16 @@ async fn region(
             lang,
             &uri,
             "region.html",
-            context! { title => v(&text(lang, &region.name)), region => v(&region), name => v(&text(lang, &region.name)), kind => v(&region.kind.label_zh()), year => v(&all.year), rows => v(&rows), regions => v(&regions), is_plan_region => v(region.code == plan.region) },
+            context! {
+                title => v(&text(lang, &region.name)),
+                region => v(&region),
+                name => v(&text(lang, &region.name)),
+                kind => v(&region.kind.label_zh()),
+                year => v(&all.year),
+                rows => v(&rows),
+                regions => v(&regions),
+                is_plan_region => v(&(region.code == plan.region)),
+            },
         )
     })
     .await
@@ -886,7 +938,18 @@ async fn map(
             lang,
             &uri,
             "map.html",
-            context! { title => v(&match lang { Lang::Zh => "区（市）县地图", Lang::En => "District map" }), indicator => v(&ind.code), name => v(&text(lang, &ind.name)), unit => v(&ind.unit), by_status => v(&by_status), year => v(&report.year), indicators => v(&indicators), regions => v(&regions), map_data => v(&map_data.to_string()), approval => v(&service.official_map.as_ref().map(|m| m.approval.clone())) },
+            context! {
+                title => v(&match lang { Lang::Zh => "区（市）县地图", Lang::En => "District map" }),
+                indicator => v(&ind.code),
+                name => v(&text(lang, &ind.name)),
+                unit => v(&ind.unit),
+                by_status => v(&by_status),
+                year => v(&report.year),
+                indicators => v(&indicators),
+                regions => v(&regions),
+                map_data => v(&map_data.to_string()),
+                approval => v(&service.official_map.as_ref().map(|m| m.approval.clone())),
+            },
         )
     })
     .await
@@ -925,13 +988,27 @@ async fn plan_browser(
             .iter()
             .map(|r| (r.code.as_str(), text(lang, &r.name)))
             .collect();
-        let sections = context! { actions => v(&keep(json["actions"].clone())), columns => v(&keep(json["columns"].clone())), layout => v(&keep(json["layout"].clone())), zones => v(&keep(json["zones"].clone())), industries => v(&keep(json["industries"].clone())), measures => v(&keep(json["measures"].clone())), dimensions => v(&keep(json["dimensions"].clone())) };
+        let sections = context! {
+            actions => v(&keep(json["actions"].clone())),
+            columns => v(&keep(json["columns"].clone())),
+            layout => v(&keep(json["layout"].clone())),
+            zones => v(&keep(json["zones"].clone())),
+            industries => v(&keep(json["industries"].clone())),
+            measures => v(&keep(json["measures"].clone())),
+            dimensions => v(&keep(json["dimensions"].clone())),
+        };
         render(
             &service,
             lang,
             &uri,
             "plan.html",
-            context! { title => v(&match lang { Lang::Zh => "规划内容", Lang::En => "The plan" }), q => v(&q), departments => v(&departments), regions => v(&region_names), ..sections },
+            context! {
+                title => v(&match lang { Lang::Zh => "规划内容", Lang::En => "The plan" }),
+                q => v(&q),
+                departments => v(&departments),
+                regions => v(&region_names),
+                ..sections,
+            },
         )
     })
     .await
@@ -1008,7 +1085,19 @@ async fn data(
             lang,
             &uri,
             "data.html",
-            context! { title => v(&match lang { Lang::Zh => "数据", Lang::En => "Data" }), rows => v(&rows), names => v(&names), total => v(&total), page => v(&page.min(pages)), pages => v(&pages), query => v(&query), q => v(&q), indicators => v(&indicators), regions => v(&region_links(plan, lang)), filter => v(&filters) },
+            context! {
+                title => v(&match lang { Lang::Zh => "数据", Lang::En => "Data" }),
+                rows => v(&rows),
+                names => v(&names),
+                total => v(&total),
+                page => v(&page.min(pages)),
+                pages => v(&pages),
+                query => v(&query),
+                q => v(&q),
+                indicators => v(&indicators),
+                regions => v(&region_links(plan, lang)),
+                filter => v(&filters),
+            },
         )
     })
     .await
@@ -1027,7 +1116,12 @@ async fn methodology(
             lang,
             &uri,
             "methodology.html",
-            context! { title => v(&match lang { Lang::Zh => "评估方法", Lang::En => "Methodology" }), legend => v(&legend), on_track => v(&thresholds.on_track), acceleration => v(&thresholds.acceleration) },
+            context! {
+                title => v(&match lang { Lang::Zh => "评估方法", Lang::En => "Methodology" }),
+                legend => v(&legend),
+                on_track => v(&thresholds.on_track),
+                acceleration => v(&thresholds.acceleration),
+            },
         )
     })
     .await
@@ -1037,7 +1131,14 @@ async fn methodology(
 pub(crate) fn error_page(lang: Lang, status: StatusCode, message: &str) -> Response {
     let html = environment()
         .get_template("error.html")
-        .and_then(|t| t.render(context! { lang => lang.as_str(), status => v(&status.as_u16()), message => v(&message), title => v(&status.as_u16()) }))
+        .and_then(|t| {
+            t.render(context! {
+                lang => lang.as_str(),
+                status => v(&status.as_u16()),
+                message => v(&message),
+                title => v(&status.as_u16()),
+            })
+        })
         .unwrap_or_else(|_| message.to_owned());
     (status, Html(html)).into_response()
 }

@@ -19,25 +19,7 @@ impl TestStore {
     }
 
     fn postgres() -> TestStore {
-        let admin = std::env::var("PLANWATCH_TEST_PG")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let name = format!(
-            "planwatch_cli_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        );
-        let status = std::process::Command::new("psql")
-            .args([admin.as_str(), "-qc", &format!("CREATE DATABASE {name}")])
-            .status()
-            .expect("psql runs");
-        assert!(
-            status.success(),
-            "cannot create a PostgreSQL database at {admin}"
-        );
-        let db = format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]);
+        let db = crate::fresh_postgres("cli");
         TestStore::init(tempfile::tempdir().unwrap(), db)
     }
 

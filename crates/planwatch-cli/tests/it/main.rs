@@ -1,8 +1,10 @@
 //! End-to-end tests of the `planwatch` binary: each runs the real executable.
 
+mod browser;
 mod evaluate;
 mod import;
 mod plan;
+mod web;
 
 use std::process::{Command, Output};
 
@@ -25,4 +27,84 @@ pub(crate) fn stderr(output: &Output) -> String {
 /// The repository's root, where `plans/` and `schema/` live.
 pub(crate) fn repo_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `planwatch serve` on a store, on a free port of the loopback; stopped when dropped.
+pub(crate) struct Server {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub(crate) base: String,
+}
+
+impl Server {
+    /// Starts the server on the store `db` (created with the Chengdu plan and the sample data
+    /// when it has no plan) and waits until `/healthz` answers.
+    pub(crate) fn start(db: &str, extra: &[&str]) -> Server {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_planwatch"))
+            .args(["--db", db, "serve", "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .env("PLANWATCH_HOME", repo_root())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("planwatch serve starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("planwatch serve printed its address before exiting")
+                .expect("stdout is UTF-8");
+            if let Some(rest) = line.strip_prefix("listening on ") {
+                break rest.trim_end_matches('/').to_owned();
+            }
+        };
+        // Keep reading stdout so that the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let server = Server { child, base };
+        for _ in 0..100 {
+            if reqwest::blocking::get(server.url("/healthz")).is_ok_and(|r| r.status().is_success())
+            {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("{} never answered /healthz", server.base);
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh, empty PostgreSQL database on the server named by `PLANWATCH_TEST_PG` (default: the
+/// local one); returns its URL.
+pub(crate) fn fresh_postgres(prefix: &str) -> String {
+    let admin = std::env::var("PLANWATCH_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!(
+        "planwatch_{prefix}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let status = Command::new("psql")
+        .args([admin.as_str(), "-qc", &format!("CREATE DATABASE {name}")])
+        .status()
+        .expect("psql runs");
+    assert!(
+        status.success(),
+        "cannot create a PostgreSQL database at {admin}"
+    );
+    format!("{}/{name}", &admin[..admin.rfind('/').unwrap()])
 }

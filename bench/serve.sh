@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Web serving on the synthetic national store of `planwatch synth` (default 3 000 counties ×
+# 50 indicators × 120 months ≈ 18.2 M monthly rows, plus their 1.5 M yearly sums — see below),
+# SQLite, with wrk (THREADS threads, CONNECTIONS connections, DURATION each):
+#   /api/evaluation?region=COUNTY&year=YEAR   goal: p99 latency under 50 ms with 64 clients
+#   /  (overview page) vs /healthz            goal: at least half of /healthz's requests/s
+# Prints both figures with PASS/FAIL, the first (uncached) request's time of each URL and the
+# server's peak memory.
+#
+# The evaluation engine reads yearly observations only and synth writes monthly ones, so an
+# awk pass adds each complete year's sum of the 12 months as a yearly row (a second file,
+# imported with the first). The store is kept in PLANWATCH_BENCH_DIR and reused by later runs
+# of the same scale; delete the directory to rebuild it.
+#
+# Usage: bench/serve.sh      (environment, with defaults:)
+#   REGIONS=3000 INDICATORS=50 MONTHS=120   the synthetic data set
+#   DURATION=20s CONNECTIONS=64 THREADS=2   wrk's load per URL
+#   REGION=110101 YEAR=<last year of data, at most 2025>   the evaluation asked for
+#   PLANWATCH_BENCH_DIR   the store's cache (default target/bench-serve/REGIONS-INDICATORS-MONTHS)
+# Needs wrk (Debian: apt-get install wrk; installed here when missing and run as root) and curl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+regions=${REGIONS:-3000}
+indicators=${INDICATORS:-50}
+months=${MONTHS:-120}
+duration=${DURATION:-20s}
+connections=${CONNECTIONS:-64}
+threads=${THREADS:-2}
+region=${REGION:-110101}
+last_year=$((2016 + months / 12 - 1))
+year=${YEAR:-$((last_year < 2025 ? last_year : 2025))}
+dir=${PLANWATCH_BENCH_DIR:-target/bench-serve/$regions-$indicators-$months}
+measure="python3 bench/measure.py"
+
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing wrk"
+    # Another apt-get may hold the lock: wait for it rather than fail.
+    apt-get -o DPkg::Lock::Timeout=900 install -y -q wrk >/dev/null
+  else
+    echo "serve.sh: needs wrk (apt-get install wrk)" >&2
+    exit 1
+  fi
+fi
+
+cargo build --release --locked -q -p planwatch-cli
+planwatch=$PWD/target/release/planwatch
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+db=$dir/planwatch.db
+
+if [ -e "$dir/complete" ]; then
+  echo "== reusing the store in $dir ($(cat "$dir/complete"))"
+else
+  rm -f "$dir"/complete "$dir"/planwatch.db*
+  echo "== generating $regions counties × $indicators indicators × $months months in $dir"
+  figures=$($measure "$planwatch" synth --regions "$regions" --indicators "$indicators" \
+    --months "$months" --out "$dir" 2>&1 >/dev/null | tail -n1)
+  echo "   synth ${figures% *} s"
+  # One yearly row per complete year of each series: the sum of its 12 months (synth writes
+  # each series' months in order, so consecutive rows share a key).
+  start=$(date +%s.%N)
+  awk -F, -v OFS=, '
+    function flush() { if (n == 12) print key, sprintf("%.3f", sum), unit, "final", "synthetic", "" }
+    NR == 1 { print; next }
+    { k = $1 OFS $2 OFS substr($3, 1, 4) }
+    k != key { flush(); key = k; sum = 0; n = 0; unit = $5 }
+    { sum += $4; n++ }
+    END { flush() }' "$dir/observations.csv" >"$dir/yearly.csv"
+  monthly=$(($(wc -l <"$dir/observations.csv") - 1))
+  yearly=$(($(wc -l <"$dir/yearly.csv") - 1))
+  printf '   yearly sums %.1f s; %d monthly + %d yearly = %d rows, %d MiB of CSV\n' \
+    "$(echo "$(date +%s.%N) - $start" | bc)" "$monthly" "$yearly" $((monthly + yearly)) \
+    "$(du -cm "$dir/observations.csv" "$dir/yearly.csv" | tail -n1 | cut -f1)"
+  echo "== importing into SQLite ($db)"
+  "$planwatch" --db "$db" init --plan "$dir/plan.toml" >/dev/null
+  # Import warnings (the synthetic provinces add up above the nation) go to import.log.
+  figures=$($measure sh -c '"$0" --db "$1" import "$2" "$3" >"$4"' "$planwatch" "$db" \
+    "$dir/observations.csv" "$dir/yearly.csv" "$dir/import.log" 2>&1 | tail -n1)
+  printf '   import %.1f s, peak %.0f MiB; store %d MiB\n' "${figures% *}" "${figures#* }" \
+    "$(du -cm "$db"* | tail -n1 | cut -f1)"
+  echo "$((monthly + yearly)) rows, $(date -u +%FT%TZ)" >"$dir/complete"
+fi
+
+echo "== serving"
+plan_id=$(sed -n 's/^id = "\(.*\)"$/\1/p' "$dir/plan.toml" | head -n1)
+"$planwatch" --db "$db" --plan-id "$plan_id" serve --addr 127.0.0.1:0 >"$dir/serve.log" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+base=
+for _ in $(seq 600); do
+  base=$(sed -n 's|^listening on \(http://[^ ]*/\)$|\1|p' "$dir/serve.log")
+  [ -n "$base" ] && break
+  kill -0 "$server" 2>/dev/null || { cat "$dir/serve.log" >&2; exit 1; }
+  sleep 0.1
+done
+[ -n "$base" ] || { echo "serve.sh: the server did not start" >&2; exit 1; }
+echo "   $base (pid $server, $(ps -o rss= -p "$server" | awk '{printf "%.0f", $1 / 1024}') MiB after start)"
+
+evaluation="${base}api/evaluation?region=$region&year=$year"
+urls=("$evaluation" "${base}healthz" "$base")
+
+# Warm-up: one request to each URL, its time (the first one fills the server's caches).
+for url in "${urls[@]}"; do
+  out=$(curl -s -o "$dir/first.body" -w '%{http_code} %{time_total} %{size_download}' "$url")
+  read -r code seconds bytes <<<"$out"
+  [ "$code" = 200 ] || { echo "serve.sh: $url answered $code" >&2; cat "$dir/first.body" >&2; exit 1; }
+  printf '   first request %-60s %8.1f ms %8d bytes\n' "${url#"$base"}" \
+    "$(echo "$seconds * 1000" | bc)" "$bytes"
+  if [ "$url" = "$evaluation" ]; then
+    echo "   evaluation statuses: $(grep -o '"status":"[a-z_]*"' "$dir/first.body" | cut -d'"' -f4 |
+      sort | uniq -c | awk '{printf "%s %s, ", $2, $1}' | sed 's/, $//')"
+  fi
+done
+
+# wrk's latency figure ("12.34ms", "850.00us", "1.02s") in milliseconds.
+ms() { awk -v t="$1" 'BEGIN { v = t + 0; if (t ~ /us$/) v /= 1000; else if (t ~ /[0-9]s$/ && t !~ /ms$/) v *= 1000; else if (t ~ /m$/) v *= 60000; printf "%.2f", v }'; }
+
+load() { # url → wrk's output in $dir/wrk.out; prints "p50 p99 requests/s"
+  wrk -t"$threads" -c"$connections" -d"$duration" --latency "$1" >"$dir/wrk.out"
+  if grep -qE 'Non-2xx|Socket errors' "$dir/wrk.out"; then
+    echo "serve.sh: errors under load on $1:" >&2
+    cat "$dir/wrk.out" >&2
+    exit 1
+  fi
+  echo "$(ms "$(awk '$1 == "50%" { print $2 }' "$dir/wrk.out")")" \
+    "$(ms "$(awk '$1 == "99%" { print $2 }' "$dir/wrk.out")")" \
+    "$(awk '$1 == "Requests/sec:" { print $2 }' "$dir/wrk.out")"
+}
+
+echo "== wrk -t$threads -c$connections -d$duration --latency"
+pass() { if [ "$(echo "$1" | bc -l)" = 1 ]; then echo PASS; else echo FAIL; fi; }
+report() { # label p50 p99 requests/s
+  printf '%-34s p50 %8.2f ms  p99 %8.2f ms %10.0f requests/s\n' "$@"
+}
+read -r e50 e99 erps <<<"$(load "$evaluation")"
+report "evaluation (region $region, $year)" "$e50" "$e99" "$erps"
+read -r h50 h99 hrps <<<"$(load "${base}healthz")"
+report "/healthz" "$h50" "$h99" "$hrps"
+read -r o50 o99 orps <<<"$(load "$base")"
+report "/ (overview)" "$o50" "$o99" "$orps"
+peak=$(awk '$1 == "VmHWM:" { printf "%.0f", $2 / 1024 }' "/proc/$server/status")
+echo "   server peak memory $peak MiB"
+
+ratio=$(echo "scale=3; $orps / $hrps" | bc -l)
+echo "== goals: evaluation p99 $e99 ms (< 50 ms: $(pass "$e99 < 50")),"\
+" overview/healthz throughput $(printf '%.2f' "$ratio") (≥ 0.5: $(pass "$ratio >= 0.5"))"

@@ -1,0 +1,277 @@
+//! The API against the real server (`planwatch serve`), on SQLite and on PostgreSQL: the same
+//! checks on both, response shapes as insta snapshots shared by both backends.
+
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{ACCEPT_LANGUAGE, ETAG, IF_NONE_MATCH, LAST_MODIFIED};
+use serde_json::Value;
+
+use crate::{Server, planwatch, stderr, stdout};
+
+fn get(server: &Server, path: &str) -> Response {
+    Client::new()
+        .get(server.url(path))
+        .send()
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
+
+fn json(server: &Server, path: &str) -> Value {
+    let response = get(server, path);
+    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+    response.json().unwrap()
+}
+
+/// The error body of a request that must fail with `status`.
+fn error(server: &Server, path: &str, lang: &str, status: StatusCode) -> Value {
+    let response = Client::new()
+        .get(server.url(path))
+        .header(ACCEPT_LANGUAGE, lang)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), status, "GET {path}");
+    let body: Value = response.json().unwrap();
+    body["error"].clone()
+}
+
+#[test]
+fn api_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    api_checks(db.to_str().unwrap());
+}
+
+#[test]
+fn api_on_postgres() {
+    api_checks(&crate::fresh_postgres("web"));
+}
+
+fn api_checks(db: &str) {
+    let server = Server::start(db, &[]);
+    assert_eq!(get(&server, "/healthz").text().unwrap(), "ok");
+
+    // The plan and its parts.
+    let indicators = json(&server, "/api/plan/indicators");
+    let numbered = indicators
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["number"].is_u64())
+        .count();
+    assert_eq!(numbered, 20);
+    for section in [
+        "actions",
+        "columns",
+        "zones",
+        "layout",
+        "industries",
+        "departments",
+    ] {
+        let part = json(&server, &format!("/api/plan/{section}"));
+        assert!(!part.as_array().unwrap().is_empty(), "{section}");
+    }
+    let bad = error(&server, "/api/plan/nonsense", "en", StatusCode::BAD_REQUEST);
+    assert_eq!(bad["field"], "section");
+
+    // The evaluation is the CLI's, field for field.
+    let path = "/api/evaluation?indicator=retail_sales&region=510100&year=2024";
+    let api = json(&server, path);
+    let cli = planwatch(&[
+        "--db",
+        db,
+        "evaluate",
+        "--indicator",
+        "retail_sales",
+        "--region",
+        "510100",
+        "--year",
+        "2024",
+        "--format",
+        "json",
+    ]);
+    assert!(cli.status.success(), "{}", stderr(&cli));
+    let cli: Value = serde_json::from_str(&stdout(&cli)).unwrap();
+    assert_eq!(api["results"], cli["results"]);
+    insta::assert_json_snapshot!("api_evaluation_retail_sales_2024", api);
+
+    // Observations: filters, pagination, history; a shape snapshot with the import time masked.
+    let page = json(
+        &server,
+        "/api/observations?indicator=retail_sales&region=成都市&from=2018&to=2020&per_page=2&page=1",
+    );
+    assert_eq!(page["total"], 3);
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let mut first = page["items"][0].clone();
+    first["imported_at"] = "[time]".into();
+    let name = first["file_name"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    first["file_name"] = name.into();
+    insta::assert_json_snapshot!("api_observation_row", first);
+    let history = json(
+        &server,
+        "/api/observations/history?indicator=2&region=成都市&period=2019",
+    );
+    assert!(history.as_array().unwrap().len() >= 2, "{history}");
+
+    // Mistakes are 400s naming the field, in the language asked for; unknown paths are 404.
+    let zh = error(
+        &server,
+        "/api/evaluation?year=abc",
+        "zh-CN",
+        StatusCode::BAD_REQUEST,
+    );
+    let en = error(
+        &server,
+        "/api/evaluation?year=abc",
+        "en",
+        StatusCode::BAD_REQUEST,
+    );
+    assert_eq!(
+        (zh["code"].as_str(), zh["field"].as_str()),
+        (Some("bad_parameter"), Some("year"))
+    );
+    assert!(zh["message"].as_str().unwrap().contains("不是年份"), "{zh}");
+    assert!(
+        en["message"].as_str().unwrap().contains("is not a year"),
+        "{en}"
+    );
+    for (path, field) in [
+        ("/api/observations?per_page=0", "per_page"),
+        ("/api/observations?region=火星", "region"),
+        ("/api/observations?from=20x1", "from"),
+        ("/api/export?format=pdf", "format"),
+        (
+            "/api/observations/history?indicator=2&region=成都市",
+            "period",
+        ),
+        ("/api/evaluation?as_of=2024-13-01", "as_of"),
+    ] {
+        assert_eq!(
+            error(&server, path, "en", StatusCode::BAD_REQUEST)["field"],
+            field,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        error(&server, "/api/nothing-here", "en", StatusCode::NOT_FOUND)["code"],
+        "not_found"
+    );
+
+    // OpenAPI 3.1, generated from the handlers.
+    let openapi = json(&server, "/api/openapi.json");
+    assert!(openapi["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/api/evaluation",
+        "/api/observations",
+        "/api/plan/{section}",
+        "/api/export",
+    ] {
+        assert!(openapi["paths"][path].is_object(), "{path} is described");
+    }
+    assert_eq!(get(&server, "/api/docs/").status(), StatusCode::OK);
+
+    // Downloads.
+    let csv = get(&server, "/api/export?indicator=retail_sales&format=csv")
+        .text()
+        .unwrap();
+    assert!(csv.starts_with("indicator,region,period,value"), "{csv}");
+    let sdmx = get(
+        &server,
+        "/api/export?indicator=retail_sales&format=sdmx-csv",
+    )
+    .text()
+    .unwrap();
+    assert!(
+        sdmx.contains("REF_AREA") && sdmx.contains("TIME_PERIOD"),
+        "{sdmx}"
+    );
+    let xlsx = get(&server, "/api/export?format=xlsx").bytes().unwrap();
+    assert!(xlsx.starts_with(b"PK"), "an XLSX is a zip");
+
+    // Caching: a conditional request is answered 304 until an import changes the store; then
+    // the tag changes and the evaluation shows the new value.
+    let first = get(&server, path);
+    let tag = first.headers()[ETAG].clone();
+    assert!(first.headers().contains_key(LAST_MODIFIED));
+    let again = Client::new()
+        .get(server.url(path))
+        .header(IF_NONE_MATCH, tag.clone())
+        .send()
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("revision.csv");
+    std::fs::write(
+        &file,
+        "indicator,region,period,value,status\nretail_sales,510100,2024,99999,revised\n",
+    )
+    .unwrap();
+    let import = planwatch(&["--db", db, "import", file.to_str().unwrap()]);
+    assert!(import.status.success(), "{}", stderr(&import));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let response = Client::new()
+            .get(server.url(path))
+            .header(IF_NONE_MATCH, tag.clone())
+            .send()
+            .unwrap();
+        if response.status() == StatusCode::OK {
+            assert_ne!(response.headers()[ETAG], tag);
+            let report: Value = response.json().unwrap();
+            assert_eq!(report["results"][0]["latest_value"], 99999.0);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import was not seen within 5 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn pages_render_in_both_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    let server = Server::start(db.to_str().unwrap(), &[]);
+    let overview = get(&server, "/").text().unwrap();
+    assert_eq!(overview.matches("<article class=\"card").count(), 20);
+    assert!(overview.contains("一屏统管"));
+    let english = get(&server, "/?lang=en");
+    let cookie = english.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("lang=en"), "{cookie}");
+    assert!(english.text().unwrap().contains("Overview"));
+    for path in [
+        "/indicators/retail_sales",
+        "/indicators/2",
+        "/regions/510104",
+        "/regions/gaoxin",
+        "/map?indicator=retail_sales&by=status",
+        "/plan?q=会展",
+        "/data?indicator=retail_sales&q=2019",
+        "/methodology",
+    ] {
+        let response = get(&server, path);
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let html = response.text().unwrap();
+        assert!(html.contains("</html>"), "{path}");
+    }
+    let indicator = get(&server, "/indicators/retail_sales").text().unwrap();
+    assert!(indicator.contains("id=\"indicator-chart\""));
+    assert!(indicator.contains("目标完成度"), "readings in sentences");
+    let map = get(&server, "/map").text().unwrap();
+    assert!(
+        map.contains("示意图"),
+        "the default map is labelled schematic"
+    );
+    let missing = get(&server, "/indicators/no-such-thing");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(
+        missing.text().unwrap().contains("<html"),
+        "a page, not JSON"
+    );
+}
