@@ -138,8 +138,12 @@ impl IntoResponse for ApiError {
 
 /// Middleware: writes the body of an `ApiError` in the request's language.
 pub(crate) async fn localize(request: Request, next: Next) -> Response {
-    let lang = Lang::of_request(request.headers(), request.uri().query());
     let page = !request.uri().path().starts_with("/api/");
+    let lang = if page {
+        Lang::of_page(request.headers(), request.uri().query())
+    } else {
+        Lang::of_request(request.headers(), request.uri().query())
+    };
     let mut response = next.run(request).await;
     match response.extensions_mut().remove::<Arc<ApiError>>() {
         Some(error) => {

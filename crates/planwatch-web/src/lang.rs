@@ -30,7 +30,17 @@ impl Lang {
         }
     }
 
-    /// `?lang=`, then the `lang` cookie, then the first of zh/en in Accept-Language.
+    /// A page's language: `?lang=`, then the `lang` cookie (the switch on every page sets it),
+    /// else Chinese — whatever the browser's Accept-Language, since the dashboard is Chinese
+    /// first and its English is a choice the reader makes.
+    pub(crate) fn of_page(headers: &HeaderMap, query: Option<&str>) -> Lang {
+        Self::from_query(query)
+            .or_else(|| Self::from_cookie(headers))
+            .unwrap_or_default()
+    }
+
+    /// An API answer's language: `?lang=`, then the `lang` cookie, then the first of zh/en in
+    /// Accept-Language.
     pub(crate) fn of_request(headers: &HeaderMap, query: Option<&str>) -> Lang {
         Self::from_query(query)
             .or_else(|| Self::from_cookie(headers))
@@ -98,6 +108,15 @@ mod tests {
         assert_eq!(Lang::of_request(&h, None), Lang::Zh);
         let h = headers(&[(ACCEPT_LANGUAGE, "fr, de")]);
         assert_eq!(Lang::of_request(&h, None), Lang::Zh);
+    }
+
+    #[test]
+    fn pages_are_chinese_unless_the_reader_switches() {
+        let h = headers(&[(ACCEPT_LANGUAGE, "en-US,en;q=0.9")]);
+        assert_eq!(Lang::of_page(&h, None), Lang::Zh);
+        assert_eq!(Lang::of_page(&h, Some("lang=en")), Lang::En);
+        let h = headers(&[(COOKIE, "lang=en")]);
+        assert_eq!(Lang::of_page(&h, None), Lang::En);
     }
 
     #[test]

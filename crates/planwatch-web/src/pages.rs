@@ -125,7 +125,7 @@ async fn cached<F>(
 where
     F: AsyncFnOnce(Lang) -> Result<String, ApiError>,
 {
-    let lang = Lang::of_request(headers, uri.query());
+    let lang = Lang::of_page(headers, uri.query());
     let key = (service.version(), format!("{}{}", lang.as_str(), uri));
     let html = match service.pages.get(&key) {
         Some(page) => page,
@@ -656,6 +656,10 @@ async fn indicator(
                 name => v(&text(lang, &ind.name)),
                 definition => v(&ind.definition.as_ref().map(|d| text(lang, d))),
                 nature => v(&ind.nature.label_zh()),
+                nature_en => v(match ind.nature {
+                    planwatch_plan::Nature::Expected => "expected",
+                    planwatch_plan::Nature::Binding => "binding",
+                }),
                 dimension => v(&plan.dimensions.iter().find(|d| Some(&d.code) == ind.dimension.as_ref()).map(|d| text(lang, &d.name))),
                 industry => v(&plan.industries.iter().find(|d| Some(&d.code) == ind.industry.as_ref()).map(|d| text(lang, &d.name))),
                 lead => v(&ind.lead_department.as_ref().and_then(|c| plan.departments.iter().find(|d| &d.code == c)).map(|d| text(lang, &d.name))),

@@ -1,0 +1,328 @@
+//! The pages in a real browser: headless Chromium driven over WebDriver (Debian's chromedriver,
+//! installed by `scripts/setup-browser`) against `planwatch serve` with the sample data. Checks what
+//! only a browser can: the overview's cards, the ECharts chart and map actually drawn, the language
+//! switch, the CSV download fetched from the page, and that no page requests anything from another
+//! origin.
+//!
+//! Without `/usr/bin/chromedriver` the test is skipped with a message, except under CI (`CI` set),
+//! where it fails instead, so that CI never skips it silently.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::Server;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// How long to wait for something the page's scripts do (a chart drawn, a page loaded).
+const WAIT: Duration = Duration::from_secs(15);
+
+/// Whether the browser tests can run; `false` (after saying so) when they are to be skipped.
+fn browser_available() -> bool {
+    if Path::new(CHROMEDRIVER).exists() {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{CHROMEDRIVER} is missing under CI: run scripts/setup-browser");
+    }
+    eprintln!("skipped: chromedriver not installed (scripts/setup-browser)");
+    false
+}
+
+/// chromedriver on a free port of the loopback, in its own process group; the group (chromedriver
+/// and the Chromium it started) is killed when this is dropped.
+struct ChromeDriver {
+    child: Child,
+    url: String,
+}
+
+impl ChromeDriver {
+    fn start() -> ChromeDriver {
+        use std::os::unix::process::CommandExt;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port on the loopback")
+            .port();
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .process_group(0)
+            .spawn()
+            .expect("chromedriver starts");
+        ChromeDriver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        // The negative id names the process group that chromedriver leads (process_group(0)).
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A headless Chromium session: the driver, the browser's profile directory and the client.
+struct Browser {
+    client: Client,
+    _driver: ChromeDriver,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let driver = ChromeDriver::start();
+        let profile = tempfile::tempdir().unwrap();
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--disable-dev-shm-usage",
+                    "--window-size=1280,1000",
+                    "--lang=zh-CN",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+                // The pages follow Accept-Language when there is no choice yet: ask for Chinese,
+                // the default, whatever the machine's locale.
+                "prefs": { "intl.accept_languages": "zh-CN,zh" },
+            }),
+        );
+        let mut builder =
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        builder.capabilities(capabilities);
+        // chromedriver needs a moment before it accepts connections.
+        let deadline = Instant::now() + WAIT;
+        let client = loop {
+            match builder.connect(&driver.url).await {
+                Ok(client) => break client,
+                Err(e) if Instant::now() > deadline => {
+                    panic!(
+                        "no WebDriver session from chromedriver at {}: {e}",
+                        driver.url
+                    )
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        };
+        Browser {
+            client,
+            _driver: driver,
+            _profile: profile,
+        }
+    }
+
+    async fn goto(&self, url: &str) {
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+    }
+
+    /// Waits for an element matching `css`, failing the test after [`WAIT`].
+    async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        match self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(element) => element,
+            Err(e) => {
+                let url = self.client.current_url().await.map(|u| u.to_string());
+                panic!("no `{css}` on {url:?} within {WAIT:?}: {e}")
+            }
+        }
+    }
+
+    async fn execute(&self, script: &str) -> Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// The current page's address and every resource it has requested so far.
+    async fn requested_urls(&self) -> Vec<String> {
+        let urls = self
+            .execute(
+                "return [location.href].concat(
+                   performance.getEntriesByType('resource').map(function (e) { return e.name; }));",
+            )
+            .await;
+        serde_json::from_value(urls).expect("a list of URLs")
+    }
+}
+
+/// Asserts that everything the current page has loaded came from `origin`, and returns the URLs.
+async fn assert_same_origin(browser: &Browser, origin: &str) -> Vec<String> {
+    let urls = browser.requested_urls().await;
+    let prefix = format!("{origin}/");
+    let foreign: Vec<&String> = urls.iter().filter(|u| !u.starts_with(&prefix)).collect();
+    assert!(
+        foreign.is_empty(),
+        "{} requested from outside {origin}: {foreign:#?}",
+        urls[0]
+    );
+    urls
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_work_in_a_headless_browser() {
+    if !browser_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db").to_str().unwrap().to_owned();
+    // Server::start waits with blocking HTTP, which must not run on the async runtime's threads.
+    let server = tokio::task::spawn_blocking(move || Server::start(&db, &[]))
+        .await
+        .unwrap();
+    let origin = server.base.clone();
+    let browser = Browser::start().await;
+
+    // 1. The overview: one card per indicator of the Chengdu plan, in Chinese by default.
+    browser.goto(&server.url("/")).await;
+    let cards = browser
+        .client
+        .find_all(Locator::Css("article.card"))
+        .await
+        .unwrap();
+    assert_eq!(cards.len(), 20, "indicator cards on the overview");
+    let lang = browser
+        .execute("return document.documentElement.lang;")
+        .await;
+    assert_eq!(lang, "zh-CN", "the default language");
+    let overview = assert_same_origin(&browser, &origin).await;
+    assert!(
+        overview
+            .iter()
+            .any(|u| u.ends_with("/vendor/echarts.min.js")),
+        "the overview loads ECharts from this server: {overview:#?}"
+    );
+
+    // 2. A card's link leads to the indicator's page, whose chart ECharts draws on a canvas.
+    let link = cards[0].find(Locator::Css("h2 a")).await.unwrap();
+    let href = link
+        .attr("href")
+        .await
+        .unwrap()
+        .expect("the card links somewhere");
+    assert!(href.starts_with("/indicators/"), "card link {href}");
+    link.click().await.unwrap();
+    browser
+        .wait_for(r#"#indicator-chart[data-drawn="true"] canvas"#)
+        .await;
+    let url = browser.client.current_url().await.unwrap();
+    assert_eq!(url.path(), href, "the card's link was followed");
+    assert_same_origin(&browser, &origin).await;
+
+    // 3. The map: the districts' GeoJSON fetched from this server and drawn.
+    browser.goto(&server.url("/map")).await;
+    browser
+        .wait_for(r#"#district-map[data-drawn="true"] canvas"#)
+        .await;
+    let map = assert_same_origin(&browser, &origin).await;
+    assert!(
+        map.iter().any(|u| u.contains("/api/map/chengdu.geojson")),
+        "the map fetched its GeoJSON: {map:#?}"
+    );
+
+    // 4. The data page's CSV download works from the page's origin.
+    browser.goto(&server.url("/data")).await;
+    let download = browser.wait_for("a#download-csv[download]").await;
+    let csv_href = download.attr("href").await.unwrap().expect("an href");
+    assert!(csv_href.contains("format=csv"), "download link {csv_href}");
+    let response = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(arguments[0])
+               .then(function (r) { return r.text().then(function (t) {
+                 done({ status: r.status, url: r.url, type: r.headers.get('content-type'), text: t });
+               }); })
+               .catch(function (e) { done({ error: String(e) }); });",
+            vec![json!(csv_href)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(response["status"], 200, "fetching {csv_href}: {response:#}");
+    let fetched = response["url"].as_str().unwrap_or_default();
+    assert!(
+        fetched.starts_with(&format!("{origin}/api/export?")),
+        "the download came from {fetched:?}, not this server"
+    );
+    let text = response["text"].as_str().unwrap_or_default();
+    assert!(
+        text.starts_with("indicator,region,period"),
+        "{csv_href} answered {:?}…",
+        text.chars().take(200).collect::<String>()
+    );
+    assert!(
+        text.lines().count() > 1,
+        "{csv_href} has no data rows: {text:?}"
+    );
+    assert_same_origin(&browser, &origin).await;
+
+    // 5. The plan page.
+    browser.goto(&server.url("/plan")).await;
+    browser.wait_for("main h1, main h2").await;
+    assert_same_origin(&browser, &origin).await;
+
+    // 6. The language switch turns the page into English.
+    browser.goto(&server.url("/")).await;
+    browser
+        .client
+        .find(Locator::Id("lang-switch"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for(r#"html[lang="en"]"#).await;
+    let nav = browser
+        .client
+        .find(Locator::Css("header nav"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(nav.contains("Overview"), "English navigation: {nav:?}");
+    assert!(
+        !nav.contains("一屏统管"),
+        "navigation still in Chinese: {nav:?}"
+    );
+    assert_eq!(
+        browser
+            .client
+            .find_all(Locator::Css("article.card"))
+            .await
+            .unwrap()
+            .len(),
+        20,
+        "indicator cards on the English overview"
+    );
+    assert_same_origin(&browser, &origin).await;
+
+    browser.client.close().await.unwrap();
+}
