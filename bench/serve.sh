@@ -75,8 +75,11 @@ else
   echo "== importing into SQLite ($db)"
   "$planwatch" --db "$db" init --plan "$dir/plan.toml" >/dev/null
   # Import warnings (the synthetic provinces add up above the nation) go to import.log.
-  figures=$($measure sh -c '"$0" --db "$1" import "$2" "$3" >"$4"' "$planwatch" "$db" \
-    "$dir/observations.csv" "$dir/yearly.csv" "$dir/import.log" 2>&1 | tail -n1)
+  if ! figures=$($measure sh -c '"$0" --db "$1" import "$2" "$3" >"$4" 2>&1' "$planwatch" "$db" \
+    "$dir/observations.csv" "$dir/yearly.csv" "$dir/import.log" 2>&1 | tail -n1); then
+    tail -n 20 "$dir/import.log" >&2
+    exit 1
+  fi
   printf '   import %.1f s, peak %.0f MiB; store %d MiB\n' "${figures% *}" "${figures#* }" \
     "$(du -cm "$db"* | tail -n1 | cut -f1)"
   echo "$((monthly + yearly)) rows, $(date -u +%FT%TZ)" >"$dir/complete"
@@ -145,3 +148,4 @@ echo "   server peak memory $peak MiB"
 ratio=$(echo "scale=3; $orps / $hrps" | bc -l)
 echo "== goals: evaluation p99 $e99 ms (< 50 ms: $(pass "$e99 < 50")),"\
 " overview/healthz throughput $(printf '%.2f' "$ratio") (≥ 0.5: $(pass "$ratio >= 0.5"))"
+echo "   total ${SECONDS} s"

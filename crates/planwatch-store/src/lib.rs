@@ -13,6 +13,7 @@ mod assessments;
 mod import;
 mod plans;
 mod query;
+mod targets;
 
 use std::str::FromStr;
 
@@ -27,6 +28,7 @@ pub use crate::import::{
 };
 pub use crate::plans::PlanSummary;
 pub use crate::query::{Batch, ObservationFilter, StoredObservation};
+pub use crate::targets::{RegionTarget, TargetSet};
 
 /// Errors of the store. Input problems found while importing are [`ImportError`]s.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +39,8 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("indicator \"{0}\" is not in the plan")]
     UnknownIndicator(String),
+    #[error("indicator \"{0}\" or region \"{1}\" is not in the plan")]
+    UnknownTargetKey(String, String),
     #[error("plan \"{0}\" is not in the store (run `planwatch init` first)")]
     UnknownPlan(String),
     #[error("the stored plan \"{0}\" cannot be read: {1}")]
@@ -120,28 +124,37 @@ impl Store {
         }
     }
 
-    /// A number that changes whenever observations change: the highest batch id (0 when empty).
-    /// Caches key on it.
+    /// A number that changes whenever anything an evaluation reads changes: observations (an
+    /// import), assessments or region targets. Caches key on it.
     pub async fn version(&self) -> Result<i64> {
         Ok(self.last_change().await?.version)
     }
 
-    /// The store's version and when it last changed (the latest batch's import time, UTC).
+    /// The store's version and when it last changed. The version is the sum of the highest ids
+    /// of import batches, assessments and target sets: each only grows, so the sum grows with
+    /// every change.
     pub async fn last_change(&self) -> Result<LastChange> {
-        let row: Option<(i64, String)> = with_db!(&self.db, |pool| {
-            sqlx::query_as("SELECT id, imported_at FROM batches ORDER BY id DESC LIMIT 1")
-                .fetch_optional(pool)
-                .await?
+        type Row = (
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+        );
+        let row: Row = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT (SELECT MAX(id) FROM batches), (SELECT MAX(imported_at) FROM batches),
+                        (SELECT MAX(id) FROM assessments), (SELECT MAX(assessed_at) FROM assessments),
+                        (SELECT MAX(id) FROM target_sets), (SELECT MAX(set_at) FROM target_sets)",
+            )
+            .fetch_one(pool)
+            .await?
         });
-        Ok(match row {
-            Some((version, imported_at)) => LastChange {
-                version,
-                changed_at: Some(imported_at),
-            },
-            None => LastChange {
-                version: 0,
-                changed_at: None,
-            },
+        let (batch, imported, assessment, assessed, set, set_at) = row;
+        Ok(LastChange {
+            version: batch.unwrap_or(0) + assessment.unwrap_or(0) + set.unwrap_or(0),
+            changed_at: [imported, assessed, set_at].into_iter().flatten().max(),
         })
     }
 
@@ -153,9 +166,9 @@ impl Store {
 /// See `Store::last_change`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastChange {
-    /// The highest batch id, 0 when the store has no observations.
+    /// 0 for an empty store; grows with every import, assessment and set of region targets.
     pub version: i64,
-    /// `YYYY-MM-DD HH:MM:SS` (UTC) of that batch.
+    /// `YYYY-MM-DD HH:MM:SS` (UTC) of the latest of them.
     pub changed_at: Option<String>,
 }
 

@@ -29,6 +29,7 @@ pub use crate::error::ApiError;
 pub use crate::map::{MapError, OfficialMap};
 pub use crate::service::{
     EvaluationReport, EvaluationRequest, Service, default_year, evaluate, load_panel,
+    stored_region_targets,
 };
 
 /// The whole application on a service.

@@ -97,6 +97,37 @@ async fn assessments(
         .collect())
 }
 
+/// The plan's region targets in force (the latest set saved, see `planwatch targets`), by
+/// index; empty when none was saved.
+pub async fn stored_region_targets(
+    store: &Store,
+    plan: &Plan,
+) -> Result<RegionTargets, StoreError> {
+    let Some((_, rows)) = store.region_targets(plan).await? else {
+        return Ok(RegionTargets::new());
+    };
+    let indicators: HashMap<&str, usize> = plan
+        .indicators
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (x.code.as_str(), i))
+        .collect();
+    let regions: HashMap<&str, usize> = plan
+        .regions
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (x.code.as_str(), i))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|t| {
+            let i = *indicators.get(t.indicator.as_str())?;
+            let r = *regions.get(t.region.as_str())?;
+            (t.target < plan.indicators[i].targets.len()).then_some(((i, t.target, r), t.value))
+        })
+        .collect())
+}
+
 /// An evaluation as the CLI prints it with `--format json` and the API returns it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EvaluationReport {
@@ -307,7 +338,8 @@ impl Service {
         if let Some(report) = self.evaluations.get(&key) {
             return Ok(report);
         }
-        let report = evaluate(&self.store, &self.plan, &key.1, &RegionTargets::new(), 0.01).await?;
+        let targets = stored_region_targets(&self.store, &self.plan).await?;
+        let report = evaluate(&self.store, &self.plan, &key.1, &targets, 0.01).await?;
         Ok(self.evaluations.insert(key, report))
     }
 

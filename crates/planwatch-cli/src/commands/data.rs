@@ -303,6 +303,29 @@ pub(crate) async fn load_sample_data(
             outcome = Outcome::InvalidInput;
         }
     }
+    if outcome == Outcome::Success {
+        // District targets for the sample: the city's targets split by each district's share in
+        // the base year, so that districts have statuses of their own (see data/README.md).
+        let plan = store_args.plan(store).await?;
+        let panel = planwatch_web::load_panel(store, &plan, &[], None).await?;
+        // Only the indicators that split and have district figures for the base year.
+        let table = (0..plan.indicators.len())
+            .filter_map(|i| planwatch_eval::split_targets(&plan, &panel, Some(&[i]), None).ok())
+            .flatten()
+            .map(|t| ((t.indicator, t.target, t.region), t.value))
+            .collect();
+        crate::commands::evaluate::save_targets(
+            store,
+            &plan,
+            &table,
+            "示例：按2020年各区份额分解 (sample: split by each district's 2020 share)",
+            "planwatch init",
+        )
+        .await?;
+        println!(
+            "已按基期份额分解区县目标 (district targets: the city's split by base-year share)"
+        );
+    }
     Ok(outcome)
 }
 

@@ -40,7 +40,8 @@ pub(crate) struct EvaluateArgs {
     /// What was known at the end of this day (YYYY-MM-DD) instead of the latest revisions
     #[arg(long, value_name = "DATE", value_parser = crate::commands::data::parse_date)]
     as_of: Option<String>,
-    /// District targets (CSV: indicator,target,region,value — as `targets split` writes)
+    /// District targets (CSV: indicator,target,region,value — as `targets split` writes);
+    /// default: those saved in the store with `targets load`
     #[arg(long, value_name = "FILE")]
     targets: Option<PathBuf>,
     /// Roll-up tolerance in percent: districts may differ from the total by this much
@@ -102,6 +103,23 @@ pub(crate) enum TargetsCommand {
     Split(SplitArgs),
     /// Check that a district target table adds up to the plan's targets
     Check(CheckArgs),
+    /// Save a district target table in the store, after checking it: evaluations then measure
+    /// each district against its own targets (分解目标入库)
+    Load(LoadArgs),
+    /// The district targets in force in the store, as a table
+    Show,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LoadArgs {
+    /// The district target table (CSV: indicator,target,region,value — as `targets split` writes)
+    file: PathBuf,
+    /// Allowed difference from the plan's target, in percent
+    #[arg(long, default_value_t = 0.1)]
+    tolerance: f64,
+    /// Who sets them (default: $USER)
+    #[arg(long)]
+    by: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -210,7 +228,7 @@ pub(crate) async fn evaluate(
     let plan = store_args.plan(&store).await?;
     let region_targets = match &args.targets {
         Some(path) => read_region_targets(&plan, path)?,
-        None => RegionTargets::new(),
+        None => planwatch_web::stored_region_targets(&store, &plan).await?,
     };
     let request = EvaluationRequest {
         year: args.year,
@@ -403,21 +421,85 @@ pub(crate) async fn targets(
         }
         TargetsCommand::Check(args) => {
             let table = read_region_targets(&plan, &args.file)?;
-            let problems = planwatch_eval::check_split(&plan, &table, args.tolerance / 100.0);
-            for p in &problems {
-                eprintln!("{}: {p}", args.file.display());
+            Ok(check_table(&plan, &table, &args.file, args.tolerance))
+        }
+        TargetsCommand::Load(args) => {
+            let table = read_region_targets(&plan, &args.file)?;
+            if check_table(&plan, &table, &args.file, args.tolerance) != Outcome::Success {
+                eprintln!("未保存 (nothing saved)");
+                return Ok(Outcome::InvalidInput);
             }
-            if problems.is_empty() {
-                println!(
-                    "{}: 各区目标之和与全市目标一致 (district targets add up)",
-                    args.file.display()
-                );
-                Ok(Outcome::Success)
-            } else {
-                Ok(Outcome::InvalidInput)
+            let by = args
+                .by
+                .clone()
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "unknown".into());
+            let file = args.file.display().to_string();
+            save_targets(&store, &plan, &table, &file, &by).await?;
+            println!(
+                "{file}: 已保存 {} 个区县目标 (district targets saved)",
+                table.len()
+            );
+            Ok(Outcome::Success)
+        }
+        TargetsCommand::Show => {
+            let mut writer = csv::Writer::from_writer(std::io::stdout().lock());
+            writer.write_record(["indicator", "target", "region", "value"])?;
+            if let Some((set, rows)) = store.region_targets(&plan).await? {
+                eprintln!("{} — {} ({})", set.description, set.set_by, set.set_at);
+                for t in rows {
+                    writer.write_record([
+                        t.indicator,
+                        t.target.to_string(),
+                        t.region,
+                        fmt_num(t.value),
+                    ])?;
+                }
             }
+            writer.flush()?;
+            Ok(Outcome::Success)
         }
     }
+}
+
+/// Whether the table adds up to the plan's targets; every problem on stderr.
+fn check_table(plan: &Plan, table: &RegionTargets, file: &Path, tolerance: f64) -> Outcome {
+    let problems = planwatch_eval::check_split(plan, table, tolerance / 100.0);
+    for p in &problems {
+        eprintln!("{}: {p}", file.display());
+    }
+    if problems.is_empty() {
+        println!(
+            "{}: 各区目标之和与全市目标一致 (district targets add up)",
+            file.display()
+        );
+        Outcome::Success
+    } else {
+        Outcome::InvalidInput
+    }
+}
+
+/// Saves a table as the plan's district targets in force.
+pub(crate) async fn save_targets(
+    store: &planwatch_store::Store,
+    plan: &Plan,
+    table: &RegionTargets,
+    description: &str,
+    by: &str,
+) -> anyhow::Result<()> {
+    let rows: Vec<planwatch_store::RegionTarget> = table
+        .iter()
+        .map(|(&(i, t, r), &value)| planwatch_store::RegionTarget {
+            indicator: plan.indicators[i].code.clone(),
+            target: t,
+            region: plan.regions[r].code.clone(),
+            value,
+        })
+        .collect();
+    store
+        .save_region_targets(plan, description, by, &rows)
+        .await?;
+    Ok(())
 }
 
 /// `region,weight` rows: regions by code or name, weights non-negative numbers.

@@ -79,14 +79,16 @@ Statuses (Open SDG progress measure, R = actual / required growth): achieved 已
 limited_progress 进展有限 (R ≥ 0), deterioration 退步 (R < 0), no_data 无数据, not_assessable 无法评估.
 See docs/methodology.md.")]
     Evaluate(evaluate::EvaluateArgs),
-    /// Split the plan's targets into district targets, or check a table of them (目标分解)
+    /// Split the plan's targets into district targets, check, save and show them (目标分解)
     #[command(
         subcommand,
         after_help = "\
 Examples:
   planwatch targets split -o district-targets.csv  By each district's base-year share
   planwatch targets split --indicator retail_sales --weights weights.csv
-  planwatch targets check district-targets.csv"
+  planwatch targets check district-targets.csv
+  planwatch targets load district-targets.csv      Evaluations then use them
+  planwatch targets show > in-force.csv"
     )]
     Targets(evaluate::TargetsCommand),
     /// Record a planner's assessment of an indicator, for qualitative targets (定性评估)

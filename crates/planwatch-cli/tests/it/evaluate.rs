@@ -106,8 +106,10 @@ fn table_and_csv_say_the_status_in_words() {
             .all(|l| l.starts_with("retail_sales,2,")),
         "{text}"
     );
-    // Districts without targets of their own get the readings that need none.
-    assert!(text.contains(",510104,,none,"), "{text}");
+    // The sample's districts have the stored split of the city's targets; managed areas,
+    // without targets of their own, get the readings that need none.
+    assert!(text.contains(",510104,0,level,"), "{text}");
+    assert!(text.contains(",gaoxin,,none,"), "{text}");
 
     // A date that is not one is a usage error, not an empty evaluation.
     let bad_date = planwatch(&["--db", &db, "evaluate", "--as-of", "2024-13-45"]);
@@ -197,6 +199,54 @@ fn split_targets_add_up_and_districts_are_evaluated_against_them() {
         stderr(&check).contains("全市目标 11000"),
         "{}",
         stderr(&check)
+    );
+
+    // Loading refuses the same table and keeps the targets in force; a good table is saved
+    // and from then on evaluations use it without --targets.
+    let shown = |db: &str| stdout(&planwatch(&["--db", db, "targets", "show"]));
+    let in_force = shown(&db);
+    let load = planwatch(&[
+        "--db",
+        &db,
+        "targets",
+        "load",
+        broken_file.to_str().unwrap(),
+    ]);
+    assert_eq!(load.status.code(), Some(1), "{}", stderr(&load));
+    assert_eq!(shown(&db), in_force);
+    let doubled: String = table
+        .lines()
+        .map(|l| {
+            let mut fields: Vec<String> = l.split(',').map(str::to_owned).collect();
+            if let Ok(v) = fields[3].parse::<f64>() {
+                fields[3] = format!("{}", v * 2.0);
+            }
+            fields.join(",")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let doubled_file = dir.path().join("doubled.csv");
+    std::fs::write(&doubled_file, doubled).unwrap();
+    let load = planwatch(&[
+        "--db",
+        &db,
+        "targets",
+        "load",
+        doubled_file.to_str().unwrap(),
+        "--tolerance",
+        "101",
+    ]);
+    assert!(load.status.success(), "{}", stderr(&load));
+    let document = evaluate_json(&db, &["--year", "2024", "--indicator", "retail_sales"]);
+    let jinjiang_now = document["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["region"] == "510104")
+        .unwrap();
+    assert_eq!(
+        jinjiang_now["target_value"].as_f64().unwrap(),
+        jinjiang["target_value"].as_f64().unwrap() * 2.0
     );
 }
 

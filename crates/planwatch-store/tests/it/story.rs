@@ -604,3 +604,73 @@ async fn an_aborted_first_load_stores_nothing() {
     }
     stores.drop_databases().await;
 }
+
+#[tokio::test]
+async fn region_target_sets_are_saved_whole_and_raise_the_version() {
+    use planwatch_store::RegionTarget;
+    let stores = stores().await;
+    for (backend, store) in &stores.stores {
+        let plan = plan();
+        store.save_plan(&plan).await.unwrap();
+        assert_eq!(
+            store.region_targets(&plan).await.unwrap(),
+            None,
+            "{backend}"
+        );
+        let before = store.version().await.unwrap();
+        let target = |region: &str, value: f64| RegionTarget {
+            indicator: "retail_sales".into(),
+            target: 0,
+            region: region.into(),
+            value,
+        };
+        store
+            .save_region_targets(&plan, "first", "planner", &[target("440103", 500.0)])
+            .await
+            .unwrap();
+        let after = store.last_change().await.unwrap();
+        assert!(
+            after.version > before,
+            "{backend}: a target set is a change"
+        );
+        assert!(after.changed_at.is_some(), "{backend}");
+
+        // A set naming a region outside the plan stores nothing: the first set stays in force.
+        let refused = store
+            .save_region_targets(
+                &plan,
+                "bad",
+                "planner",
+                &[target("440103", 600.0), target("999999", 1.0)],
+            )
+            .await;
+        assert!(refused.is_err(), "{backend}");
+        let (set, rows) = store.region_targets(&plan).await.unwrap().unwrap();
+        assert_eq!(
+            (set.description.as_str(), rows),
+            ("first", vec![target("440103", 500.0)]),
+            "{backend}"
+        );
+
+        // A new set supersedes the old one.
+        store
+            .save_region_targets(&plan, "second", "planner", &[target("440103", 650.0)])
+            .await
+            .unwrap();
+        let (set, rows) = store.region_targets(&plan).await.unwrap().unwrap();
+        assert_eq!(
+            (set.description.as_str(), rows[0].value),
+            ("second", 650.0),
+            "{backend}"
+        );
+
+        // Assessments change what an evaluation reads, so they raise the version too.
+        let version = store.version().await.unwrap();
+        store
+            .add_assessment(&plan, "retail_sales", 2023, "良好", "planner")
+            .await
+            .unwrap();
+        assert!(store.version().await.unwrap() > version, "{backend}");
+    }
+    stores.drop_databases().await;
+}
