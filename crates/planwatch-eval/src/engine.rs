@@ -47,6 +47,18 @@ impl Status {
         }
     }
 
+    /// A symbol that tells the statuses apart without colour (✔ ● ▲ ◆ ✖ ○).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Status::Achieved => "✔",
+            Status::OnTrack => "●",
+            Status::AccelerationNeeded => "▲",
+            Status::LimitedProgress => "◆",
+            Status::Deterioration | Status::NotAchieved => "✖",
+            Status::NoData | Status::NotAssessable => "○",
+        }
+    }
+
     /// The status in English words, for people (the JSON uses `as_str`).
     pub fn label_en(self) -> &'static str {
         match self {

@@ -4,7 +4,7 @@
 //! carry the files inside the binary; debug builds read them from disk, so that editing a
 //! stylesheet needs no rebuild.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -122,11 +122,11 @@ async fn chengdu_map(State(service): State<Arc<Service>>) -> Result<Response, Ap
         )
             .into_response());
     }
-    static DECODED: OnceLock<Result<String, String>> = OnceLock::new();
-    let decoded = DECODED.get_or_init(|| {
+    let decoded = service.schematic_map.get_or_init(|| {
         let file = Vendor::get(CHENGDU_MAP).ok_or_else(|| format!("{CHENGDU_MAP} is missing"))?;
         let text = std::str::from_utf8(&file.data).map_err(|e| e.to_string())?;
-        let geojson = crate::map::chengdu_geojson(text).map_err(|e| e.to_string())?;
+        let districts = crate::map::plan_districts(service.plan());
+        let geojson = crate::map::chengdu_geojson(text, &districts).map_err(|e| e.to_string())?;
         Ok(geojson.to_string())
     });
     match decoded {

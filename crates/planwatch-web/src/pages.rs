@@ -175,17 +175,9 @@ struct StatusView {
 
 impl StatusView {
     fn new(status: Status) -> StatusView {
-        let symbol = match status {
-            Status::Achieved => "✔",
-            Status::OnTrack => "●",
-            Status::AccelerationNeeded => "▲",
-            Status::LimitedProgress => "◆",
-            Status::Deterioration | Status::NotAchieved => "✖",
-            Status::NoData | Status::NotAssessable => "○",
-        };
         StatusView {
             code: status.as_str(),
-            symbol,
+            symbol: status.symbol(),
             zh: status.label_zh(),
             en: status.label_en(),
         }

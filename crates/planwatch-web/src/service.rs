@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use planwatch_eval::{
@@ -47,18 +47,7 @@ pub async fn load_panel(
             },
         )
         .await?;
-    let indicators: HashMap<&str, usize> = plan
-        .indicators
-        .iter()
-        .enumerate()
-        .map(|(i, x)| (x.code.as_str(), i))
-        .collect();
-    let region_index: HashMap<&str, usize> = plan
-        .regions
-        .iter()
-        .enumerate()
-        .map(|(i, x)| (x.code.as_str(), i))
-        .collect();
+    let (indicators, region_index) = code_indexes(plan);
     let mut panel = Panel::default();
     for o in observations {
         if let (Period::Year(year), Some(&i), Some(&r)) = (
@@ -70,6 +59,17 @@ pub async fn load_panel(
         }
     }
     Ok(panel)
+}
+
+/// Indicator code → index and region code → index into the plan's lists.
+fn code_indexes(plan: &Plan) -> (HashMap<&str, usize>, HashMap<&str, usize>) {
+    fn index<'a>(codes: impl Iterator<Item = &'a str>) -> HashMap<&'a str, usize> {
+        codes.enumerate().map(|(i, c)| (c, i)).collect()
+    }
+    (
+        index(plan.indicators.iter().map(|x| x.code.as_str())),
+        index(plan.regions.iter().map(|x| x.code.as_str())),
+    )
 }
 
 /// The default evaluation year: the latest year with data, at most the target year (the year
@@ -106,18 +106,7 @@ pub async fn stored_region_targets(
     let Some((_, rows)) = store.region_targets(plan).await? else {
         return Ok(RegionTargets::new());
     };
-    let indicators: HashMap<&str, usize> = plan
-        .indicators
-        .iter()
-        .enumerate()
-        .map(|(i, x)| (x.code.as_str(), i))
-        .collect();
-    let regions: HashMap<&str, usize> = plan
-        .regions
-        .iter()
-        .enumerate()
-        .map(|(i, x)| (x.code.as_str(), i))
-        .collect();
+    let (indicators, regions) = code_indexes(plan);
     Ok(rows
         .into_iter()
         .filter_map(|t| {
@@ -253,6 +242,8 @@ pub struct Service {
     pub(crate) pages: Cache<(i64, String), crate::pages::Rendered>,
     /// The administrator's official district map, replacing the schematic one.
     pub(crate) official_map: Option<OfficialMap>,
+    /// The schematic map as GeoJSON text (or why it cannot be had), decoded on first request.
+    pub(crate) schematic_map: OnceLock<Result<String, String>>,
 }
 
 impl Service {
@@ -273,6 +264,7 @@ impl Service {
             default_years: Cache::default(),
             pages: Cache::default(),
             official_map,
+            schematic_map: OnceLock::new(),
         });
         Ok(service)
     }

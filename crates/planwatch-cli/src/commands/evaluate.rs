@@ -292,15 +292,12 @@ fn percent(value: Option<f64>) -> String {
 
 /// The status as a symbol and words in both languages: never colour alone.
 fn status_words(status: Status) -> String {
-    let symbol = match status {
-        Status::Achieved => "✔",
-        Status::OnTrack => "●",
-        Status::AccelerationNeeded => "▲",
-        Status::LimitedProgress => "◆",
-        Status::Deterioration | Status::NotAchieved => "✖",
-        Status::NoData | Status::NotAssessable => "○",
-    };
-    format!("{symbol} {} {}", status.label_zh(), status.as_str())
+    format!(
+        "{} {} {}",
+        status.symbol(),
+        status.label_zh(),
+        status.as_str()
+    )
 }
 
 fn status_colour(status: Status) -> Color {
