@@ -129,6 +129,57 @@ fn stored(row: Row) -> Option<StoredObservation> {
     })
 }
 
+/// The WHERE clause that picks the latest revision (or the one known as of a date) of each
+/// observation passing a filter, with its bind values: `$1` the plan, `$2` the as-of time, then
+/// the listed codes.
+struct LatestQuery {
+    conditions: String,
+    plan_id: String,
+    as_of: String,
+    codes: Vec<String>,
+}
+
+impl LatestQuery {
+    fn new(plan: &Plan, filter: &ObservationFilter) -> LatestQuery {
+        let as_of = match &filter.as_of {
+            Some(d) if d.len() == 10 => format!("{d} 23:59:59"),
+            Some(d) => d.clone(),
+            None => "9999-12-31 23:59:59".to_owned(),
+        };
+        let mut conditions = "WHERE i.plan_id = $1 AND b.imported_at <= $2
+               AND o.revision = (SELECT MAX(m.revision) FROM observations m JOIN batches mb ON mb.id = m.batch_id
+                                 WHERE m.indicator_id = o.indicator_id AND m.region_id = o.region_id
+                                   AND m.period = o.period AND mb.imported_at <= $2)"
+            .to_owned();
+        let mut codes: Vec<String> = Vec::new();
+        for (column, values) in [("i.code", &filter.indicators), ("r.code", &filter.regions)] {
+            if values.is_empty() {
+                continue;
+            }
+            let placeholders: Vec<String> = values
+                .iter()
+                .map(|v| {
+                    codes.push(v.clone());
+                    format!("${}", codes.len() + 2)
+                })
+                .collect();
+            conditions.push_str(&format!(" AND {column} IN ({})", placeholders.join(",")));
+        }
+        if let Some(from) = filter.from {
+            conditions.push_str(&format!(" AND o.period >= {}", from.key()));
+        }
+        if let Some(to) = filter.to {
+            conditions.push_str(&format!(" AND o.period <= {}", to.key()));
+        }
+        LatestQuery {
+            conditions,
+            plan_id: plan.id.clone(),
+            as_of,
+            codes,
+        }
+    }
+}
+
 impl Store {
     /// The latest revision (or the one known as of a date) of each observation of the plan that
     /// passes the filter, in a stable order: indicator (in the plan's order), region (likewise),
@@ -138,56 +189,65 @@ impl Store {
         plan: &Plan,
         filter: &ObservationFilter,
     ) -> Result<Vec<StoredObservation>> {
-        let as_of = filter.as_of.as_ref().map(|d| {
-            if d.len() == 10 {
-                format!("{d} 23:59:59")
-            } else {
-                d.clone()
-            }
-        });
-        let mut sql = format!(
-            "SELECT {COLUMNS} {FROM}
-             WHERE i.plan_id = $1 AND b.imported_at <= $2
-               AND o.revision = (SELECT MAX(m.revision) FROM observations m JOIN batches mb ON mb.id = m.batch_id
-                                 WHERE m.indicator_id = o.indicator_id AND m.region_id = o.region_id
-                                   AND m.period = o.period AND mb.imported_at <= $2)"
-        );
-        let mut binds: Vec<String> = Vec::new();
-        let mut list = |column: &str, values: &[String], sql: &mut String| {
-            if values.is_empty() {
-                return;
-            }
-            let placeholders: Vec<String> = values
-                .iter()
-                .map(|v| {
-                    binds.push(v.clone());
-                    format!("${}", binds.len() + 2)
-                })
-                .collect();
-            sql.push_str(&format!(" AND {column} IN ({})", placeholders.join(",")));
-        };
-        list("i.code", &filter.indicators, &mut sql);
-        list("r.code", &filter.regions, &mut sql);
-        if let Some(from) = filter.from {
-            sql.push_str(&format!(" AND o.period >= {}", from.key()));
-        }
-        if let Some(to) = filter.to {
-            sql.push_str(&format!(" AND o.period <= {}", to.key()));
-        }
-        let as_of = as_of.unwrap_or_else(|| "9999-12-31 23:59:59".to_owned());
-        let rows: Vec<Row> = with_db!(&self.db, |pool| {
-            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(&plan.id)
-                .bind(&as_of);
-            for value in &binds {
-                query = query.bind(value);
-            }
-            query.fetch_all(pool).await?
-        });
-        let mut observations: Vec<StoredObservation> =
-            rows.into_iter().filter_map(stored).collect();
+        let query = LatestQuery::new(plan, filter);
+        let mut observations = self.fetch(&query, &format!("SELECT {COLUMNS}"), "").await?;
         sort_in_plan_order(plan, &mut observations);
         Ok(observations)
+    }
+
+    /// One page of what `observations` returns, without reading the rest: `limit` rows from
+    /// `offset`, in the store's key order (indicators and regions in the order the plan first
+    /// listed them, then periods).
+    pub async fn observations_page(
+        &self,
+        plan: &Plan,
+        filter: &ObservationFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<StoredObservation>> {
+        let query = LatestQuery::new(plan, filter);
+        let tail = format!(
+            " ORDER BY o.indicator_id, o.region_id, o.period LIMIT {} OFFSET {}",
+            limit.min(i64::MAX as u64),
+            offset.min(i64::MAX as u64)
+        );
+        self.fetch(&query, &format!("SELECT {COLUMNS}"), &tail)
+            .await
+    }
+
+    /// How many observations `observations` would return.
+    pub async fn count_observations(&self, plan: &Plan, filter: &ObservationFilter) -> Result<u64> {
+        let query = LatestQuery::new(plan, filter);
+        let sql = format!("SELECT COUNT(*) {FROM} {}", query.conditions);
+        let count: i64 = with_db!(&self.db, |pool| {
+            let mut scalar = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(&query.plan_id)
+                .bind(&query.as_of);
+            for code in &query.codes {
+                scalar = scalar.bind(code);
+            }
+            scalar.fetch_one(pool).await?
+        });
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    async fn fetch(
+        &self,
+        query: &LatestQuery,
+        select: &str,
+        tail: &str,
+    ) -> Result<Vec<StoredObservation>> {
+        let sql = format!("{select} {FROM} {}{tail}", query.conditions);
+        let rows: Vec<Row> = with_db!(&self.db, |pool| {
+            let mut rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(&query.plan_id)
+                .bind(&query.as_of);
+            for code in &query.codes {
+                rows = rows.bind(code);
+            }
+            rows.fetch_all(pool).await?
+        });
+        Ok(rows.into_iter().filter_map(stored).collect())
     }
 
     /// Every revision of one observation, oldest first.

@@ -281,14 +281,14 @@ impl ObservationRow {
 /// A page of a list.
 #[derive(Debug, Serialize, ToSchema)]
 struct ObservationPage {
-    total: usize,
+    total: u64,
     page: usize,
     per_page: usize,
     items: Vec<ObservationRow>,
 }
 
-/// The latest revision of each observation (or the one known on `as_of`), in the plan's order
-/// of indicators, regions and periods.
+/// The latest revision of each observation (or the one known on `as_of`), a page at a time, in
+/// the store's order: indicators and regions as the plan first listed them, then periods.
 #[utoipa::path(get, path = "/api/observations", tag = "data",
     params(DataParams, PageParams),
     responses((status = 200, body = ObservationPage),
@@ -301,12 +301,13 @@ async fn observations(
     let plan = &service.plan;
     let filter = params.filter(plan)?;
     let (page, per_page) = page.parse()?;
-    let all = service.store.observations(plan, &filter).await?;
-    let total = all.len();
-    let items = all
+    let total = service.count(&filter).await?;
+    let offset = (page as u64 - 1).saturating_mul(per_page as u64);
+    let items = service
+        .store
+        .observations_page(plan, &filter, offset, per_page as u64)
+        .await?
         .into_iter()
-        .skip((page - 1).saturating_mul(per_page))
-        .take(per_page)
         .map(|o| ObservationRow::new(plan, o))
         .collect();
     Ok(Json(ObservationPage {
@@ -518,6 +519,9 @@ struct ExportParams {
     format: Option<String>,
 }
 
+/// The most rows one download holds: the file is built in memory.
+const MAX_EXPORT_ROWS: u64 = 1_000_000;
+
 /// The filtered observations as a file: CSV (imports back as it is), XLSX or SDMX-CSV.
 #[utoipa::path(get, path = "/api/export", tag = "data",
     params(ExportParams, DataParams),
@@ -536,6 +540,18 @@ async fn export(
             "format",
             format!("应为 csv、xlsx 或 sdmx-csv，而不是 \"{format}\""),
             format!("must be csv, xlsx or sdmx-csv, not \"{format}\""),
+        ));
+    }
+    let rows = service.count(&filter).await?;
+    if rows > MAX_EXPORT_ROWS {
+        return Err(ApiError::bad(
+            "indicator",
+            format!(
+                "所选数据有 {rows} 条，超过下载上限 {MAX_EXPORT_ROWS} 条：请按指标、地区或时期缩小范围，或用命令行 planwatch export"
+            ),
+            format!(
+                "the view has {rows} rows, more than the {MAX_EXPORT_ROWS} a download may hold: narrow it by indicator, region or period, or use `planwatch export`"
+            ),
         ));
     }
     let observations: Vec<Observation> = service

@@ -151,6 +151,14 @@ where
     Ok(response)
 }
 
+/// JSON to embed in a `<script type="application/json">`: `<` is written as `\u003c`, so that
+/// no text in the data (a name, a note) can close the script element.
+fn script_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value)
+        .unwrap_or_default()
+        .replace('<', "\\u003c")
+}
+
 /// Any serialisable value for a template.
 fn v<T: Serialize + ?Sized>(value: &T) -> Value {
     Value::from(minijinja::value::Serde(value))
@@ -656,7 +664,7 @@ async fn indicator(
                 industry => v(&plan.industries.iter().find(|d| Some(&d.code) == ind.industry.as_ref()).map(|d| text(lang, &d.name))),
                 lead => v(&ind.lead_department.as_ref().and_then(|c| plan.departments.iter().find(|d| &d.code == c)).map(|d| text(lang, &d.name))),
                 targets => v(&targets),
-                chart => v(&serde_json::to_string(&chart).unwrap_or_default()),
+                chart => v(&script_json(&chart)),
                 rows => v(&rows),
                 ranking => v(&ranking),
             },
@@ -943,7 +951,7 @@ async fn map(
                 year => v(&report.year),
                 indicators => v(&indicators),
                 regions => v(&regions),
-                map_data => v(&map_data.to_string()),
+                map_data => v(&script_json(&map_data)),
                 approval => v(&service.official_map.as_ref().map(|m| m.approval.clone())),
             },
         )
@@ -1020,6 +1028,9 @@ struct DataPageParams {
 
 const DATA_PAGE_ROWS: usize = 100;
 
+/// The most rows the data page searches through for words (narrower filters first).
+const MAX_SEARCH_ROWS: u64 = 200_000;
+
 async fn data(
     State(service): AppState,
     Query(filters): Query<DataParams>,
@@ -1048,21 +1059,40 @@ async fn data(
                     .map(|r| (r.code.as_str(), text(lang, &r.name))),
             )
             .collect();
-        let all: Vec<ObservationRow> = service
-            .store
-            .observations(plan, &filter)
-            .await?
-            .into_iter()
-            .map(|o| ObservationRow::new(plan, o))
-            .filter(|o| q.is_none_or(|q| o.mentions(q, &names)))
-            .collect();
-        let total = all.len();
-        let pages = total.div_ceil(DATA_PAGE_ROWS).max(1);
-        let rows: Vec<ObservationRow> = all
-            .into_iter()
-            .skip((page.min(pages) - 1) * DATA_PAGE_ROWS)
-            .take(DATA_PAGE_ROWS)
-            .collect();
+        // Without search words a page is read from the store alone; with them, the filtered
+        // view is searched here, if it is small enough to read whole.
+        let in_view = service.count(&filter).await?;
+        let too_large = q.is_some() && in_view > MAX_SEARCH_ROWS;
+        let (total, rows) = match q {
+            Some(q) if !too_large => {
+                let found: Vec<ObservationRow> = service
+                    .store
+                    .observations(plan, &filter)
+                    .await?
+                    .into_iter()
+                    .map(|o| ObservationRow::new(plan, o))
+                    .filter(|o| o.mentions(q, &names))
+                    .collect();
+                let total = found.len() as u64;
+                let skip = (page - 1).saturating_mul(DATA_PAGE_ROWS);
+                (
+                    total,
+                    found.into_iter().skip(skip).take(DATA_PAGE_ROWS).collect(),
+                )
+            }
+            _ => {
+                let offset = (page as u64 - 1).saturating_mul(DATA_PAGE_ROWS as u64);
+                let rows: Vec<ObservationRow> = service
+                    .store
+                    .observations_page(plan, &filter, offset, DATA_PAGE_ROWS as u64)
+                    .await?
+                    .into_iter()
+                    .map(|o| ObservationRow::new(plan, o))
+                    .collect();
+                (in_view, rows)
+            }
+        };
+        let pages = total.div_ceil(DATA_PAGE_ROWS as u64).max(1);
         // The filters, for the download links and the pager.
         let query = uri
             .query()
@@ -1086,7 +1116,9 @@ async fn data(
                 rows => v(&rows),
                 names => v(&names),
                 total => v(&total),
-                page => v(&page.min(pages)),
+                page => v(&(page as u64).min(pages)),
+                too_large => v(&too_large),
+                max_search => v(&MAX_SEARCH_ROWS),
                 pages => v(&pages),
                 query => v(&query),
                 q => v(&q),
@@ -1148,6 +1180,14 @@ pub(crate) async fn not_found(uri: Uri) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn embedded_json_cannot_close_its_script_element() {
+        let json = script_json(&serde_json::json!({ "name": "</script><b>x" }));
+        assert!(!json.contains('<'), "{json}");
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back["name"], "</script><b>x");
+    }
 
     #[test]
     fn sparkline_spans_the_box() {

@@ -239,6 +239,7 @@ pub struct Service {
     evaluations: Cache<(i64, EvaluationRequest), EvaluationReport>,
     panels: Cache<(i64, Vec<String>, Option<String>), Panel>,
     default_years: Cache<i64, u16>,
+    counts: Cache<(i64, String), u64>,
     pub(crate) pages: Cache<(i64, String), crate::pages::Rendered>,
     /// The administrator's official district map, replacing the schematic one.
     pub(crate) official_map: Option<OfficialMap>,
@@ -262,6 +263,7 @@ impl Service {
             evaluations: Cache::default(),
             panels: Cache::default(),
             default_years: Cache::default(),
+            counts: Cache::default(),
             pages: Cache::default(),
             official_map,
             schematic_map: OnceLock::new(),
@@ -298,6 +300,7 @@ impl Service {
             self.evaluations.clear();
             self.panels.clear();
             self.default_years.clear();
+            self.counts.clear();
             self.pages.clear();
         }
     }
@@ -343,6 +346,16 @@ impl Service {
         }
         let year = default_year(&self.store, &self.plan).await?;
         Ok(*self.default_years.insert(version, year))
+    }
+
+    /// How many observations pass the filter, cached.
+    pub(crate) async fn count(&self, filter: &ObservationFilter) -> Result<u64, StoreError> {
+        let key = (self.version(), format!("{filter:?}"));
+        if let Some(count) = self.counts.get(&key) {
+            return Ok(*count);
+        }
+        let count = self.store.count_observations(&self.plan, filter).await?;
+        Ok(*self.counts.insert(key, count))
     }
 
     /// Yearly values of the regions given (all when empty), cached.

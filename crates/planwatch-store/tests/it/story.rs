@@ -674,3 +674,72 @@ async fn region_target_sets_are_saved_whole_and_raise_the_version() {
     }
     stores.drop_databases().await;
 }
+
+#[tokio::test]
+async fn pages_of_observations_add_up_to_the_whole() {
+    let stores = stores().await;
+    for (backend, store) in &stores.stores {
+        let plan = plan();
+        store.save_plan(&plan).await.unwrap();
+        let rows: Vec<_> = (2016..2024)
+            .flat_map(|year| {
+                [("440100", 1000.0), ("440103", 400.0)].map(|(region, base)| {
+                    row(
+                        &plan,
+                        2,
+                        "retail_sales",
+                        region,
+                        Year(year),
+                        base + f64::from(year),
+                    )
+                })
+            })
+            .collect();
+        import(
+            store,
+            &plan,
+            "paged.csv",
+            rows,
+            Feed::Finish,
+            ImportSettings::default(),
+        )
+        .await
+        .unwrap();
+        let filter = ObservationFilter::default();
+        let all = store.observations(&plan, &filter).await.unwrap();
+        assert_eq!(
+            store.count_observations(&plan, &filter).await.unwrap(),
+            all.len() as u64,
+            "{backend}"
+        );
+        let mut paged = Vec::new();
+        for page in 0..4 {
+            paged.extend(
+                store
+                    .observations_page(&plan, &filter, page * 5, 5)
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert_eq!(paged.len(), all.len(), "{backend}");
+        let key = |o: &planwatch_store::StoredObservation| {
+            (o.indicator.clone(), o.region.clone(), o.period)
+        };
+        let mut sorted_all: Vec<_> = all.iter().map(key).collect();
+        let mut sorted_paged: Vec<_> = paged.iter().map(key).collect();
+        sorted_all.sort();
+        sorted_paged.sort();
+        assert_eq!(sorted_all, sorted_paged, "{backend}: every row once");
+        let narrow = ObservationFilter {
+            regions: vec!["440103".into()],
+            from: Some(Year(2020)),
+            ..ObservationFilter::default()
+        };
+        assert_eq!(
+            store.count_observations(&plan, &narrow).await.unwrap(),
+            4,
+            "{backend}"
+        );
+    }
+    stores.drop_databases().await;
+}
