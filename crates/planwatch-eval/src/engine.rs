@@ -118,6 +118,8 @@ pub struct Evaluation {
     pub projection_meets_target: Option<bool>,
     /// 时间过半、任务过半: distance covered ≥ time elapsed.
     pub time_rule_met: Option<bool>,
+    /// Year → value (years as JSON object keys, i.e. strings).
+    #[schema(value_type = BTreeMap<String, f64>)]
     pub milestones: BTreeMap<u16, f64>,
     /// Why, in Chinese (`reason` in JSON) and in English.
     #[serde(rename = "reason")]
@@ -167,12 +169,18 @@ impl Evaluation {
     }
 }
 
+/// The values of the years `first..=last`, in order; none when `last` is before `first` (an
+/// evaluation year at or before a baseline: `BTreeMap::range` would panic).
+fn years(series: &Series, first: u16, last: u16) -> Vec<(u16, f64)> {
+    if last < first {
+        return Vec::new();
+    }
+    series.range(first..=last).map(|(y, v)| (*y, *v)).collect()
+}
+
 /// The latest value after `after` and at most `upto`.
 fn latest(series: &Series, after: u16, upto: u16) -> Option<(u16, f64)> {
-    series
-        .range(after + 1..=upto)
-        .next_back()
-        .map(|(y, v)| (*y, *v))
+    years(series, after.saturating_add(1), upto).pop()
 }
 
 fn sign(direction: Direction) -> f64 {
@@ -552,10 +560,7 @@ fn observed_growth(
         });
     }
     let rates = rates?;
-    let observed: Vec<(u16, f64)> = rates
-        .range(from + 1..=upto)
-        .map(|(y, g)| (*y, *g))
-        .collect();
+    let observed = years(rates, from.saturating_add(1), upto);
     let (last, _) = *observed.last()?;
     let product: f64 = observed.iter().map(|(_, g)| 1.0 + g / 100.0).product();
     Some(Observed {
@@ -792,11 +797,7 @@ fn cumulative(
         .map(|y| (y, target * f64::from(y - t0) / span))
         .collect();
     let upto = year.min(to);
-    let values: Vec<(u16, f64)> = inputs
-        .series
-        .range(from..=upto)
-        .map(|(y, v)| (*y, *v))
-        .collect();
+    let values = years(inputs.series, from, upto);
     let Some(&(t, _)) = values.last() else {
         return e.say(
             Status::NoData,

@@ -15,8 +15,8 @@ mod split;
 
 pub use crate::engine::{Evaluation, Inputs, Series, Status, evaluate};
 pub use crate::panel::{
-    Assessment, CSV_HEADER, Panel, PlanInputs, RegionTargets, RollupGap, Selection, evaluate_plan,
-    rollup_gaps, splits, with_value,
+    Assessment, CSV_HEADER, DEFAULT_ROLLUP_TOLERANCE, Panel, PlanInputs, RegionTargets, RollupGap,
+    Selection, evaluate_plan, rollup_gaps, splits, with_value,
 };
 pub use crate::split::{SplitError, SplitTarget, check_split, split_targets};
 pub use planwatch_plan::Thresholds;

@@ -27,6 +27,20 @@ impl Panel {
     pub fn series(&self, indicator: usize, region: usize) -> Option<&Series> {
         self.series.get(&(indicator, region))
     }
+
+    /// How many (indicator, region) series it holds.
+    pub fn series_count(&self) -> usize {
+        self.series.len()
+    }
+
+    /// The latest year with a value, if any.
+    pub fn latest_year(&self) -> Option<u16> {
+        self.series
+            .values()
+            .filter_map(|s| s.keys().next_back())
+            .max()
+            .copied()
+    }
 }
 
 /// District (or department) targets: the value of target `target` (index into the indicator's
@@ -75,6 +89,10 @@ pub struct Assessment {
     /// The region's change since the base year as a fraction of the plan region's change.
     pub contribution_to_growth: Option<f64>,
 }
+
+/// Districts may add up to this much (a fraction) more than the total before the roll-up check
+/// reports a gap: rounding in published figures.
+pub const DEFAULT_ROLLUP_TOLERANCE: f64 = 0.01;
 
 /// The columns of an evaluation as CSV, in the order of `Assessment::csv_record`: the JSON
 /// fields, with milestones as `year:value` pairs joined by `;`.

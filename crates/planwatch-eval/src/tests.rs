@@ -397,3 +397,55 @@ proptest! {
         }
     }
 }
+
+/// Any evaluation year — before the baseline, at it, after the target year — gives a result,
+/// never a panic (a year at or before the baseline used to panic in `latest`).
+#[test]
+fn every_evaluation_year_gives_a_result() {
+    let ind = indicator("亿元", Direction::HigherIsBetter);
+    let s = series(&[(2019, 90.0), (2020, 100.0), (2021, 107.0), (2022, 115.5)]);
+    let targets = [
+        Target::Level {
+            value: 161.051,
+            year: 2025,
+            approximate: false,
+            source_ref: r(),
+        },
+        Target::Share {
+            value: 50.0,
+            year: 2025,
+            source_ref: r(),
+        },
+        Target::AverageGrowth {
+            value: 16.0,
+            from: 2020,
+            to: 2025,
+            source_ref: r(),
+        },
+        Target::GrowthRange {
+            min: 6.0,
+            max: 8.0,
+            from: 2020,
+            to: 2025,
+            basis: GrowthBasis::Nominal,
+            source_ref: r(),
+        },
+        Target::Cumulative {
+            value: 100.0,
+            from: 2021,
+            to: 2025,
+            approximate: false,
+            strict: false,
+            source_ref: r(),
+        },
+    ];
+    for target in &targets {
+        for year in [1900, 2015, 2019, 2020, 2021, 2025, 2030, 2100] {
+            let e = evaluate(&ind, target, &inputs(&s), year, &Thresholds::default());
+            assert_eq!(e.year, year);
+            if year <= 2020 {
+                assert_eq!(e.latest_year, None, "{target:?} in {year}");
+            }
+        }
+    }
+}

@@ -221,6 +221,18 @@ impl RegionKind {
             RegionKind::ManagedArea => "功能区（管委会）",
         }
     }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            RegionKind::Nation => "nation",
+            RegionKind::Province => "province",
+            RegionKind::City => "city",
+            RegionKind::District => "district",
+            RegionKind::County => "county",
+            RegionKind::CountyCity => "county-level city",
+            RegionKind::ManagedArea => "managed area",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -313,6 +325,13 @@ impl Nature {
         match self {
             Nature::Expected => "预期性",
             Nature::Binding => "约束性",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Nature::Expected => "expected",
+            Nature::Binding => "binding",
         }
     }
 }
@@ -592,6 +611,13 @@ impl IndustryCategory {
         match self {
             IndustryCategory::Producer => "生产性服务业",
             IndustryCategory::Consumer => "生活性服务业",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            IndustryCategory::Producer => "Producer services",
+            IndustryCategory::Consumer => "Consumer services",
         }
     }
 }

@@ -15,6 +15,7 @@ impl Store {
         assessed_by: &str,
     ) -> Result<()> {
         with_db!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
             let inserted = sqlx::query(
                 "INSERT INTO assessments (plan_id, indicator_id, year, text, assessed_by, assessed_at)
                  SELECT $1, id, $3, $4, $5, $6 FROM indicators WHERE plan_id = $1 AND code = $2",
@@ -25,12 +26,14 @@ impl Store {
             .bind(text)
             .bind(assessed_by)
             .bind(now())
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
             if inserted == 0 {
                 return Err(StoreError::UnknownIndicator(indicator.to_owned()));
             }
+            crate::bump_version!(&mut *tx);
+            tx.commit().await?;
         });
         Ok(())
     }

@@ -863,6 +863,7 @@ impl Store {
             }
             let commit = revisions > 0 && !settings.dry_run;
             if commit {
+                crate::bump_version!(&mut *tx);
                 tx.commit().await?;
             } else {
                 tx.rollback().await?;

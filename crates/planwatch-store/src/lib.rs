@@ -130,31 +130,16 @@ impl Store {
         Ok(self.last_change().await?.version)
     }
 
-    /// The store's version and when it last changed. The version is the sum of the highest ids
-    /// of import batches, assessments and target sets: each only grows, so the sum grows with
-    /// every change.
+    /// The store's version and when it last changed (see the migration `0004_store_version`).
     pub async fn last_change(&self) -> Result<LastChange> {
-        type Row = (
-            Option<i64>,
-            Option<String>,
-            Option<i64>,
-            Option<String>,
-            Option<i64>,
-            Option<String>,
-        );
-        let row: Row = with_db!(&self.db, |pool| {
-            sqlx::query_as(
-                "SELECT (SELECT MAX(id) FROM batches), (SELECT MAX(imported_at) FROM batches),
-                        (SELECT MAX(id) FROM assessments), (SELECT MAX(assessed_at) FROM assessments),
-                        (SELECT MAX(id) FROM target_sets), (SELECT MAX(set_at) FROM target_sets)",
-            )
-            .fetch_one(pool)
-            .await?
+        let (version, changed_at): (i64, Option<String>) = with_db!(&self.db, |pool| {
+            sqlx::query_as("SELECT version, changed_at FROM store_version WHERE id = 1")
+                .fetch_one(pool)
+                .await?
         });
-        let (batch, imported, assessment, assessed, set, set_at) = row;
         Ok(LastChange {
-            version: batch.unwrap_or(0) + assessment.unwrap_or(0) + set.unwrap_or(0),
-            changed_at: [imported, assessed, set_at].into_iter().flatten().max(),
+            version,
+            changed_at,
         })
     }
 
@@ -166,11 +151,23 @@ impl Store {
 /// See `Store::last_change`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastChange {
-    /// 0 for an empty store; grows with every import, assessment and set of region targets.
+    /// Grows with every import, assessment and set of region targets.
     pub version: i64,
     /// `YYYY-MM-DD HH:MM:SS` (UTC) of the latest of them.
     pub changed_at: Option<String>,
 }
+
+/// Raises the store's version inside the transaction that makes a change, so that the new
+/// version becomes visible exactly when the change does.
+macro_rules! bump_version {
+    ($executor:expr) => {
+        sqlx::query("UPDATE store_version SET version = version + 1, changed_at = $1 WHERE id = 1")
+            .bind($crate::now())
+            .execute($executor)
+            .await?
+    };
+}
+pub(crate) use bump_version;
 
 /// Status codes as stored (see the migration).
 pub(crate) fn status_code(status: planwatch_plan::ObsStatus) -> i32 {

@@ -69,6 +69,7 @@ impl Store {
                     ));
                 }
             }
+            crate::bump_version!(&mut *tx);
             tx.commit().await?;
             id
         }))

@@ -32,6 +32,7 @@ type AppState = State<Arc<Service>>;
                        \"field\"}}, the message in the language of Accept-Language (zh or en). \
                        Responses carry an ETag derived from the store's latest import."
     ),
+    components(schemas(Section)),
     tags(
         (name = "plan", description = "规划 The plan and its structure"),
         (name = "data", description = "数据 Observations, revisions and downloads"),
@@ -99,7 +100,7 @@ struct TargetRow<'a> {
 /// whole.
 #[utoipa::path(get, path = "/api/plan/{section}", tag = "plan",
     params(("section" = Section, Path, description = "Which part")),
-    responses((status = 200, description = "A JSON array (an object for schema)", body = Object),
+    responses((status = 200, description = "A JSON array of the part's entries (an object for schema)", body = serde_json::Value),
               (status = 400, description = "No such part", body = ErrorBody)))]
 async fn plan_section(
     State(service): AppState,
@@ -162,6 +163,7 @@ pub(crate) struct DataParams {
     /// Last period
     pub to: Option<String>,
     /// What was known at the end of this day (YYYY-MM-DD) instead of the latest revisions
+    #[param(pattern = r"^\d{4}-\d{2}-\d{2}$")]
     pub as_of: Option<String>,
 }
 
@@ -181,7 +183,11 @@ impl DataParams {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct PageParams {
+    /// From 1
+    #[param(pattern = r"^[1-9][0-9]{0,8}$")]
     page: Option<String>,
+    /// 1 to 1000 (default 100)
+    #[param(pattern = r"^[1-9][0-9]{0,3}$")]
     per_page: Option<String>,
 }
 
@@ -291,7 +297,7 @@ struct ObservationPage {
 /// the store's order: indicators and regions as the plan first listed them, then periods.
 #[utoipa::path(get, path = "/api/observations", tag = "data",
     params(DataParams, PageParams),
-    responses((status = 200, body = ObservationPage),
+    responses((status = 200, description = "One page", body = ObservationPage),
               (status = 400, description = "A bad filter, named in `field`", body = ErrorBody)))]
 async fn observations(
     State(service): AppState,
@@ -322,18 +328,21 @@ async fn observations(
 #[into_params(parameter_in = Query)]
 struct HistoryParams {
     /// Indicator code, number (序号) or name
+    #[param(required = true)]
     indicator: Option<String>,
     /// Region code or name
+    #[param(required = true)]
     region: Option<String>,
     /// 2023, 2023Q1, 2023-06 …
+    #[param(required = true)]
     period: Option<String>,
 }
 
 /// Every revision of one observation, oldest first.
 #[utoipa::path(get, path = "/api/observations/history", tag = "data",
     params(HistoryParams),
-    responses((status = 200, body = Vec<ObservationRow>),
-              (status = 400, body = ErrorBody)))]
+    responses((status = 200, description = "Every revision, oldest first", body = Vec<ObservationRow>),
+              (status = 400, description = "A parameter missing or not in the plan", body = ErrorBody)))]
 async fn history(
     State(service): AppState,
     Query(params): Query<HistoryParams>,
@@ -361,14 +370,17 @@ async fn history(
 #[into_params(parameter_in = Query)]
 pub(crate) struct EvaluationParams {
     /// Evaluation year (default: the latest year with data, at most the target year)
+    #[param(pattern = r"^(19|20)[0-9]{2}$")]
     pub year: Option<String>,
     /// Region codes or names (default: the plan's region and every region with data)
     pub region: Option<String>,
     /// Indicator codes, numbers (序号) or names (default: all)
     pub indicator: Option<String>,
     /// What was known at the end of this day (YYYY-MM-DD)
+    #[param(pattern = r"^\d{4}-\d{2}-\d{2}$")]
     pub as_of: Option<String>,
     /// json (default) or csv
+    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
 }
 
@@ -405,14 +417,14 @@ impl EvaluationParams {
 /// the same rows as CSV. Cached until the next import.
 #[utoipa::path(get, path = "/api/evaluation", tag = "evaluation",
     params(EvaluationParams),
-    responses((status = 200, body = EvaluationReport),
-              (status = 400, body = ErrorBody)))]
+    responses((status = 200, description = "The evaluation (CSV with format=csv)", body = EvaluationReport),
+              (status = 400, description = "A bad parameter, named in `field`", body = ErrorBody)))]
 async fn evaluation(
     State(service): AppState,
     Query(params): Query<EvaluationParams>,
 ) -> Result<Response, ApiError> {
     let request = params.request(&service.plan)?;
-    let csv = match params.format.as_deref().unwrap_or("json") {
+    let csv = match present(params.format.as_deref()).unwrap_or("json") {
         "json" => false,
         "csv" => true,
         other => {
@@ -461,6 +473,7 @@ struct MilestonePath {
     target_year: u16,
     target_value: Option<f64>,
     /// Year → the value on the path from the baseline to the target.
+    #[schema(value_type = std::collections::BTreeMap<String, f64>)]
     milestones: std::collections::BTreeMap<u16, f64>,
 }
 
@@ -475,7 +488,8 @@ struct MilestoneParams {
 /// that the annual assessment 年度考核 measures against).
 #[utoipa::path(get, path = "/api/milestones", tag = "evaluation",
     params(MilestoneParams),
-    responses((status = 200, body = Vec<MilestonePath>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, description = "The milestone path of every target", body = Vec<MilestonePath>),
+              (status = 400, description = "An indicator not in the plan", body = ErrorBody)))]
 async fn milestones(
     State(service): AppState,
     Query(params): Query<MilestoneParams>,
@@ -516,6 +530,7 @@ async fn milestones(
 #[into_params(parameter_in = Query)]
 struct ExportParams {
     /// csv (default), xlsx or sdmx-csv
+    #[param(pattern = "^(csv|xlsx|sdmx-csv)$")]
     format: Option<String>,
 }
 
@@ -525,8 +540,10 @@ const MAX_EXPORT_ROWS: u64 = 1_000_000;
 /// The filtered observations as a file: CSV (imports back as it is), XLSX or SDMX-CSV.
 #[utoipa::path(get, path = "/api/export", tag = "data",
     params(ExportParams, DataParams),
-    responses((status = 200, description = "The file", content_type = "text/csv"),
-              (status = 400, body = ErrorBody)))]
+    responses((status = 200, description = "The file", content(
+                  ("text/csv"),
+                  ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+              (status = 400, description = "A bad filter, or a view too large to download", body = ErrorBody)))]
 async fn export(
     State(service): AppState,
     Query(format): Query<ExportParams>,
@@ -534,7 +551,9 @@ async fn export(
 ) -> Result<Response, ApiError> {
     let plan = &service.plan;
     let filter = params.filter(plan)?;
-    let format = format.format.unwrap_or_else(|| "csv".into());
+    let format = present(format.format.as_deref())
+        .unwrap_or("csv")
+        .to_owned();
     if !["csv", "xlsx", "sdmx-csv"].contains(&format.as_str()) {
         return Err(ApiError::bad(
             "format",

@@ -1,6 +1,7 @@
 //! Conditional requests for everything that depends on the store: an ETag made of the store's
-//! version and the response's language, and Last-Modified from the latest import. A client that
-//! already has the current representation gets `304 Not Modified` without the handler running.
+//! version and the response's language, and Last-Modified from the latest change. A client that
+//! already has the current representation gets `304 Not Modified` instead of the body (the
+//! handler still runs — from the caches — so that a bad request is refused, not answered 304).
 
 use std::sync::Arc;
 
@@ -23,16 +24,25 @@ pub(crate) async fn etag(
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
         return next.run(request).await;
     }
-    let lang = Lang::of_request(request.headers(), request.uri().query());
+    let uri = request.uri();
+    let lang = Lang::for_path(uri.path(), request.headers(), uri.query());
+    // Read before the handler runs: the answer is at least as new as this version.
     let tag = format!("\"v{}-{}\"", service.version(), lang.as_str());
     let last_modified = service.changed_at().as_deref().and_then(http_date);
-    let headers = request.headers();
-    let fresh = match headers.get(IF_NONE_MATCH) {
+    let if_none_match = request.headers().get(IF_NONE_MATCH).cloned();
+    let if_modified_since = request.headers().get(IF_MODIFIED_SINCE).cloned();
+    // The handler always runs, so that a bad request is refused even from a client holding a
+    // current tag; only a success becomes 304.
+    let response = next.run(request).await;
+    if !response.status().is_success() {
+        return response;
+    }
+    let fresh = match if_none_match {
         Some(value) => value.to_str().is_ok_and(|v| {
             v.split(',')
                 .any(|t| t.trim().trim_start_matches("W/") == tag || t.trim() == "*")
         }),
-        None => match (headers.get(IF_MODIFIED_SINCE), &last_modified) {
+        None => match (if_modified_since, &last_modified) {
             (Some(since), Some(modified)) => {
                 match (
                     since.to_str().ok().and_then(parse_http_date),
@@ -48,22 +58,20 @@ pub(crate) async fn etag(
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        next.run(request).await
+        response
     };
-    if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
-        let headers = response.headers_mut();
-        if let Ok(value) = HeaderValue::from_str(&tag) {
-            headers.insert(ETAG, value);
-        }
-        if let Some(value) = last_modified.and_then(|m| HeaderValue::from_str(&m).ok()) {
-            headers.insert(LAST_MODIFIED, value);
-        }
-        headers.insert(VARY, HeaderValue::from_static("Accept-Language, Cookie"));
-        // Caches may keep it, but must ask again before using it: the store can change any time.
-        headers
-            .entry(CACHE_CONTROL)
-            .or_insert(HeaderValue::from_static("no-cache"));
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        headers.insert(ETAG, value);
     }
+    if let Some(value) = last_modified.and_then(|m| HeaderValue::from_str(&m).ok()) {
+        headers.insert(LAST_MODIFIED, value);
+    }
+    headers.insert(VARY, HeaderValue::from_static("Accept-Language, Cookie"));
+    // Caches may keep it, but must ask again before using it: the store can change any time.
+    headers
+        .entry(CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-cache"));
     response
 }
 

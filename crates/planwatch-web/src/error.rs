@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -40,7 +41,8 @@ pub(crate) struct ErrorBody {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ErrorDetail {
-    /// Stable, for programs: `bad_parameter`, `not_found`, `store_unavailable`, `internal`.
+    /// Stable, for programs: `bad_parameter`, `bad_request`, `not_found`, `method_not_allowed`,
+    /// `store_unavailable`, `internal`.
     pub(crate) code: &'static str,
     /// For people, in the request's language (Accept-Language: zh or en).
     pub(crate) message: String,
@@ -139,11 +141,11 @@ impl IntoResponse for ApiError {
 /// Middleware: writes the body of an `ApiError` in the request's language.
 pub(crate) async fn localize(request: Request, next: Next) -> Response {
     let page = !request.uri().path().starts_with("/api/");
-    let lang = if page {
-        Lang::of_page(request.headers(), request.uri().query())
-    } else {
-        Lang::of_request(request.headers(), request.uri().query())
-    };
+    let lang = Lang::for_path(
+        request.uri().path(),
+        request.headers(),
+        request.uri().query(),
+    );
     let mut response = next.run(request).await;
     match response.extensions_mut().remove::<Arc<ApiError>>() {
         Some(error) => {
@@ -160,6 +162,69 @@ pub(crate) async fn localize(request: Request, next: Next) -> Response {
                 error.response_in(lang)
             }
         }
+        None if !page && is_bare_error(&response) => framework_error(response, lang).await,
         None => response,
     }
+}
+
+/// An error answered by the framework rather than a handler (a query string it cannot parse,
+/// a method a route does not take, a panic): plain text or no body at all.
+fn is_bare_error(response: &Response) -> bool {
+    let status = response.status();
+    (status.is_client_error() || status.is_server_error())
+        && !response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// The framework's error as the API's JSON: its text (when it has one) as the message.
+async fn framework_error(response: Response, lang: Lang) -> Response {
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let en = lang == Lang::En;
+    let (code, message) = match parts.status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            if en {
+                "this API only reads: use GET".to_owned()
+            } else {
+                "接口只读，请用 GET 请求".to_owned()
+            },
+        ),
+        status if status.is_server_error() => (
+            "internal",
+            if en {
+                "internal error".to_owned()
+            } else {
+                "服务器内部错误".to_owned()
+            },
+        ),
+        _ => (
+            "bad_request",
+            if en {
+                text
+            } else {
+                format!("请求无效：{text}")
+            },
+        ),
+    };
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code,
+            message,
+            field: None,
+        },
+    };
+    let mut response = (parts.status, axum::Json(body)).into_response();
+    if let Some(allow) = parts.headers.get(axum::http::header::ALLOW) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::ALLOW, allow.clone());
+    }
+    response
 }

@@ -30,10 +30,20 @@ impl Lang {
         }
     }
 
+    /// The language of the answer to a request for `path`: an API answer's under `/api/`, a
+    /// page's elsewhere.
+    pub(crate) fn for_path(path: &str, headers: &HeaderMap, query: Option<&str>) -> Lang {
+        if path.starts_with("/api/") {
+            Self::of_request(headers, query)
+        } else {
+            Self::of_page(headers, query)
+        }
+    }
+
     /// A page's language: `?lang=`, then the `lang` cookie (the switch on every page sets it),
     /// else Chinese — whatever the browser's Accept-Language, since the dashboard is Chinese
     /// first and its English is a choice the reader makes.
-    pub(crate) fn of_page(headers: &HeaderMap, query: Option<&str>) -> Lang {
+    fn of_page(headers: &HeaderMap, query: Option<&str>) -> Lang {
         Self::from_query(query)
             .or_else(|| Self::from_cookie(headers))
             .unwrap_or_default()
@@ -41,7 +51,7 @@ impl Lang {
 
     /// An API answer's language: `?lang=`, then the `lang` cookie, then the first of zh/en in
     /// Accept-Language.
-    pub(crate) fn of_request(headers: &HeaderMap, query: Option<&str>) -> Lang {
+    fn of_request(headers: &HeaderMap, query: Option<&str>) -> Lang {
         Self::from_query(query)
             .or_else(|| Self::from_cookie(headers))
             .or_else(|| Self::from_accept_language(headers))
@@ -102,6 +112,9 @@ mod tests {
     #[test]
     fn chinese_unless_english_is_asked_for() {
         assert_eq!(Lang::of_request(&HeaderMap::new(), None), Lang::Zh);
+        let h = headers(&[(ACCEPT_LANGUAGE, "en")]);
+        assert_eq!(Lang::for_path("/api/plan", &h, None), Lang::En);
+        assert_eq!(Lang::for_path("/", &h, None), Lang::Zh);
         let h = headers(&[(ACCEPT_LANGUAGE, "en-GB,en;q=0.9,zh;q=0.5")]);
         assert_eq!(Lang::of_request(&h, None), Lang::En);
         let h = headers(&[(ACCEPT_LANGUAGE, "fr, zh-CN;q=0.8, en;q=0.7")]);

@@ -53,7 +53,10 @@ pub fn app(service: Arc<Service>) -> Router {
         .merge(assets::router())
         .merge(docs)
         .fallback(pages::not_found)
+        // A panic is a bug: answer 500 (made JSON by `localize` under /api/) and keep serving.
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(error::localize))
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(service)
 }
 

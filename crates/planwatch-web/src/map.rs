@@ -69,8 +69,8 @@ pub enum MapError {
     )]
     MissingName { index: usize },
     #[error(
-        "地图中的“{name}”不是成都市现行的区（市）县 \
-         (“{name}” in the map is not a current district or county of Chengdu)"
+        "地图中的“{name}”不是规划中现行的区（市）县 \
+         (“{name}” in the map is not a current district or county of the plan)"
     )]
     UnknownDistrict { name: String },
     #[error("地图缺少 {names} (the map lacks {names})")]
@@ -565,6 +565,18 @@ mod tests {
                             "coordinates": [[[[103.8, 30.4], [103.9, 30.4], [103.8, 30.5], [103.8, 30.4]]]] } },
         ]});
         assert_eq!(validate_geojson(&good.to_string()).unwrap(), good);
+        let chengdu = planwatch_plan::chengdu::plan();
+        let official = OfficialMap::new(&good.to_string(), " 川S【2023】001号 ", &chengdu).unwrap();
+        assert_eq!(official.approval, "川S【2023】001号");
+        assert!(matches!(
+            OfficialMap::new(&good.to_string(), " ", &chengdu),
+            Err(MapError::MissingApproval)
+        ));
+        let renamed = good.to_string().replace("新津区", "新津县");
+        assert!(matches!(
+            OfficialMap::new(&renamed, "川S【2023】001号", &chengdu),
+            Err(MapError::UnknownDistrict { name }) if name == "新津县"
+        ));
 
         assert!(matches!(validate_geojson("{"), Err(MapError::Json(_))));
         let feature = json!({ "type": "Feature", "properties": { "name": "锦江区" },
@@ -616,13 +628,25 @@ pub struct OfficialMap {
 
 impl OfficialMap {
     /// Checks the GeoJSON (see `validate_geojson`); the approval number must not be empty.
-    pub fn new(text: &str, approval: &str) -> Result<OfficialMap, MapError> {
+    /// Every feature must be named as one of the plan's districts (the map matches data to
+    /// areas by name: an area named otherwise would silently stay blank).
+    pub fn new(text: &str, approval: &str, plan: &Plan) -> Result<OfficialMap, MapError> {
         let approval = approval.trim();
         if approval.is_empty() {
             return Err(MapError::MissingApproval);
         }
+        let geojson = validate_geojson(text)?;
+        let districts = plan_districts(plan);
+        for feature in geojson["features"].as_array().into_iter().flatten() {
+            let name = feature["properties"]["name"].as_str().unwrap_or_default();
+            if !districts.iter().any(|(_, n)| n == name) {
+                return Err(MapError::UnknownDistrict {
+                    name: name.to_owned(),
+                });
+            }
+        }
         Ok(OfficialMap {
-            geojson: validate_geojson(text)?.to_string(),
+            geojson: geojson.to_string(),
             approval: approval.to_owned(),
         })
     }

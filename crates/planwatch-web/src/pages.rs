@@ -125,11 +125,15 @@ async fn cached<F>(
 where
     F: AsyncFnOnce(Lang) -> Result<String, ApiError>,
 {
-    let lang = Lang::of_page(headers, uri.query());
+    let lang = Lang::for_path(uri.path(), headers, uri.query());
     let key = (service.version(), format!("{}{}", lang.as_str(), uri));
     let html = match service.pages.get(&key) {
         Some(page) => page,
-        None => service.pages.insert(key, Rendered(build(lang).await?)),
+        None => {
+            let html = build(lang).await?;
+            let kilobytes = html.len() / 1024 + 1;
+            service.pages.insert(key, Rendered(html), kilobytes)
+        }
     };
     let mut response = (
         [(
@@ -316,7 +320,8 @@ async fn overview(
                 .iter()
                 .filter(|r| r.indicator == ind.code && r.region == plan.region)
                 .collect();
-            let Some(first) = rows.first() else {
+            // The card speaks for the indicator's weakest target (the others are listed).
+            let Some(first) = rows.iter().min_by_key(|r| severity(r.evaluation.status)) else {
                 continue;
             };
             let completion = first.evaluation.completion;
@@ -364,7 +369,11 @@ async fn overview(
                 (
                     d.code.clone(),
                     text(lang, &d.name),
-                    d.category.label_zh().to_owned(),
+                    match lang {
+                        Lang::Zh => d.category.label_zh(),
+                        Lang::En => d.category.label_en(),
+                    }
+                    .to_owned(),
                 )
             })
             .collect();
@@ -391,6 +400,20 @@ async fn overview(
         )
     })
     .await
+}
+
+/// Orders statuses from the most to the least urgent, those that say nothing last.
+fn severity(status: Status) -> u8 {
+    match status {
+        Status::Deterioration => 0,
+        Status::NotAchieved => 1,
+        Status::LimitedProgress => 2,
+        Status::AccelerationNeeded => 3,
+        Status::OnTrack => 4,
+        Status::Achieved => 5,
+        Status::NotAssessable => 6,
+        Status::NoData => 7,
+    }
 }
 
 fn plan_region_index(plan: &Plan) -> usize {
@@ -545,45 +568,54 @@ struct RankRow {
     status: StatusView,
 }
 
-/// Districts ranked by their latest value (largest first, or smallest first where lower is
-/// better), those without a value last; then the managed areas (管委会), unranked: they overlap
-/// the districts, so ranking them among them would count the same activity twice.
-fn ranking(plan: &Plan, indicator: usize, report: &[Assessment], lang: Lang) -> Vec<RankRow> {
+/// The regions directly under `parent` ranked by their latest value (largest first, or smallest
+/// first where lower is better), those without a value last; then the managed areas (管委会),
+/// unranked: they overlap the districts, so ranking them among them would count the same
+/// activity twice.
+fn ranking(
+    plan: &Plan,
+    indicator: usize,
+    report: &[Assessment],
+    parent: &str,
+    lang: Lang,
+) -> Vec<RankRow> {
     let ind = &plan.indicators[indicator];
-    let mut rows: Vec<&Assessment> = report
+    let regions: HashMap<&str, &planwatch_plan::Region> = plan
+        .regions
         .iter()
-        .filter(|r| r.indicator == ind.code && r.region != plan.region)
+        .filter(|r| r.parent.as_deref() == Some(parent))
+        .map(|r| (r.code.as_str(), r))
         .collect();
-    rows.dedup_by(|a, b| a.region == b.region);
+    let mut rows: Vec<(&Assessment, &planwatch_plan::Region)> = report
+        .iter()
+        .filter(|r| r.indicator == ind.code)
+        .filter_map(|r| Some((r, *regions.get(r.region.as_str())?)))
+        .collect();
+    rows.dedup_by(|a, b| a.0.region == b.0.region);
     let lower_better = ind.direction == planwatch_plan::Direction::LowerIsBetter;
-    let managed = |r: &Assessment| {
-        plan.regions
-            .iter()
-            .any(|x| x.code == r.region && x.kind == RegionKind::ManagedArea)
-    };
-    rows.sort_by(|a, b| {
-        let key = |r: &Assessment| {
-            r.evaluation
+    // Managed areas last, then by value (NaN-free: values are finite), regions without one last.
+    rows.sort_by(|(a, ra), (b, rb)| {
+        let key = |r: &Assessment, region: &planwatch_plan::Region| {
+            let value = r
+                .evaluation
                 .latest_value
-                .map(|v| if lower_better { v } else { -v })
+                .map(|v| if lower_better { v } else { -v });
+            (
+                region.kind == RegionKind::ManagedArea,
+                value.is_none(),
+                value.unwrap_or(0.0),
+            )
         };
-        managed(a).cmp(&managed(b)).then(match (key(a), key(b)) {
-            (Some(x), Some(y)) => x.total_cmp(&y),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        })
+        let (x, y) = (key(a, ra), key(b, rb));
+        (x.0, x.1).cmp(&(y.0, y.1)).then(x.2.total_cmp(&y.2))
     });
     rows.iter()
         .enumerate()
-        .map(|(k, r)| RankRow {
-            rank: (!managed(r) && r.evaluation.latest_value.is_some()).then_some(k + 1),
+        .map(|(k, (r, region))| RankRow {
+            rank: (region.kind != RegionKind::ManagedArea && r.evaluation.latest_value.is_some())
+                .then_some(k + 1),
             code: r.region.clone(),
-            name: plan
-                .regions
-                .iter()
-                .find(|x| x.code == r.region)
-                .map_or_else(|| r.region_name.clone(), |x| text(lang, &x.name)),
+            name: text(lang, &region.name),
             latest: r.evaluation.latest_value,
             latest_year: r.evaluation.latest_year,
             growth: r.evaluation.actual_growth,
@@ -604,7 +636,6 @@ async fn indicator(
     let i = indicator_index(plan, &code)?;
     cached(&service, &headers, &uri, async |lang| {
         let ind = &plan.indicators[i];
-        let city = plan_region_index(plan);
         let report = service
             .evaluation(EvaluationRequest {
                 indicators: Some(vec![i]),
@@ -642,8 +673,7 @@ async fn indicator(
             .into_iter()
             .map(|o| ObservationRow::new(plan, o))
             .collect();
-        let ranking = ranking(plan, i, &report.results, lang);
-        let _ = city;
+        let ranking = ranking(plan, i, &report.results, &plan.region, lang);
         render(
             &service,
             lang,
@@ -656,10 +686,7 @@ async fn indicator(
                 name => v(&text(lang, &ind.name)),
                 definition => v(&ind.definition.as_ref().map(|d| text(lang, d))),
                 nature => v(&ind.nature.label_zh()),
-                nature_en => v(match ind.nature {
-                    planwatch_plan::Nature::Expected => "expected",
-                    planwatch_plan::Nature::Binding => "binding",
-                }),
+                nature_en => v(ind.nature.label_en()),
                 dimension => v(&plan.dimensions.iter().find(|d| Some(&d.code) == ind.dimension.as_ref()).map(|d| text(lang, &d.name))),
                 industry => v(&plan.industries.iter().find(|d| Some(&d.code) == ind.industry.as_ref()).map(|d| text(lang, &d.name))),
                 lead => v(&ind.lead_department.as_ref().and_then(|c| plan.departments.iter().find(|d| &d.code == c)).map(|d| text(lang, &d.name))),
@@ -804,7 +831,21 @@ async fn region(
     let r = region_index(plan, &code)?;
     cached(&service, &headers, &uri, async |lang| {
         let region = &plan.regions[r];
-        let all = service.evaluation(EvaluationRequest::default()).await?;
+        // The region and the others under the same parent, which it is ranked among.
+        let parent = region.parent.as_deref().unwrap_or_default();
+        let siblings: Vec<usize> = plan
+            .regions
+            .iter()
+            .enumerate()
+            .filter(|(k, x)| *k == r || (!parent.is_empty() && x.parent.as_deref() == Some(parent)))
+            .map(|(k, _)| k)
+            .collect();
+        let all = service
+            .evaluation(EvaluationRequest {
+                regions: Some(siblings),
+                ..EvaluationRequest::default()
+            })
+            .await?;
         let mut rows = Vec::new();
         for (i, ind) in plan.indicators.iter().enumerate() {
             let Some(row) = all
@@ -814,7 +855,7 @@ async fn region(
             else {
                 continue;
             };
-            let ranking = ranking(plan, i, &all.results, lang);
+            let ranking = ranking(plan, i, &all.results, parent, lang);
             let ranked = ranking.iter().filter(|x| x.rank.is_some()).count();
             rows.push(DistrictRow {
                 code: ind.code.clone(),
@@ -845,7 +886,10 @@ async fn region(
                 title => v(&text(lang, &region.name)),
                 region => v(&region),
                 name => v(&text(lang, &region.name)),
-                kind => v(&region.kind.label_zh()),
+                kind => v(match lang {
+                    Lang::Zh => region.kind.label_zh(),
+                    Lang::En => region.kind.label_en(),
+                }),
                 year => v(&all.year),
                 rows => v(&rows),
                 regions => v(&regions),

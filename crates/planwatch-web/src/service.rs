@@ -150,9 +150,13 @@ pub async fn evaluate(
         request.as_of.clone(),
     )
     .await?;
-    let year = match request.year {
-        Some(year) => year,
-        None => default_year(store, plan).await?,
+    let year = match (request.year, &request.as_of) {
+        (Some(year), _) => year,
+        // What was known then: the latest year in the data of that day.
+        (None, Some(_)) => panel
+            .latest_year()
+            .map_or(plan.base_year + 1, |y| y.min(plan.target_year)),
+        (None, None) => default_year(store, plan).await?,
     };
     let assessments = assessments(store, plan, year).await?;
     let inputs = PlanInputs {
@@ -188,40 +192,51 @@ fn panel_regions(plan: &Plan, request: &EvaluationRequest) -> Vec<String> {
     codes
 }
 
-/// A map from key to shared value, emptied when it grows past `CACHE_ENTRIES`.
+/// A map from key to shared value with a budget: each entry has a weight (result rows, series,
+/// kilobytes), and the map is emptied when an insert would take it past `CACHE_ENTRIES` entries
+/// or its weight budget — crude, but bounded whatever the requests.
 #[derive(Debug)]
 pub(crate) struct Cache<K, V> {
-    entries: Mutex<HashMap<K, Arc<V>>>,
-}
-
-impl<K: Eq + Hash, V> Default for Cache<K, V> {
-    fn default() -> Self {
-        Cache {
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
+    entries: Mutex<(HashMap<K, Arc<V>>, usize)>,
+    budget: usize,
 }
 
 impl<K: Eq + Hash, V> Cache<K, V> {
-    pub(crate) fn get(&self, key: &K) -> Option<Arc<V>> {
-        self.lock().get(key).cloned()
+    pub(crate) fn new(budget: usize) -> Self {
+        Cache {
+            entries: Mutex::new((HashMap::new(), 0)),
+            budget,
+        }
     }
 
-    pub(crate) fn insert(&self, key: K, value: V) -> Arc<V> {
+    pub(crate) fn get(&self, key: &K) -> Option<Arc<V>> {
+        self.lock().0.get(key).cloned()
+    }
+
+    /// Keeps `value` (unless it alone is over the budget) and returns it shared.
+    pub(crate) fn insert(&self, key: K, value: V, weight: usize) -> Arc<V> {
         let value = Arc::new(value);
-        let mut entries = self.lock();
-        if entries.len() >= CACHE_ENTRIES {
+        if weight > self.budget {
+            return value;
+        }
+        let mut guard = self.lock();
+        let (entries, total) = &mut *guard;
+        if entries.len() >= CACHE_ENTRIES || *total + weight > self.budget {
             entries.clear();
+            *total = 0;
         }
         entries.insert(key, value.clone());
+        *total += weight;
         value
     }
 
     pub(crate) fn clear(&self) {
-        self.lock().clear();
+        let mut guard = self.lock();
+        guard.0.clear();
+        guard.1 = 0;
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Arc<V>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (HashMap<K, Arc<V>>, usize)> {
         // A panic while holding the lock leaves a map that is still whole: go on with it.
         self.entries
             .lock()
@@ -260,11 +275,12 @@ impl Service {
             plan: Arc::new(plan),
             version: AtomicI64::new(last.version),
             changed_at: RwLock::new(last.changed_at),
-            evaluations: Cache::default(),
-            panels: Cache::default(),
-            default_years: Cache::default(),
-            counts: Cache::default(),
-            pages: Cache::default(),
+            // Budgets: result rows, series, kilobytes of HTML.
+            evaluations: Cache::new(2_000_000),
+            panels: Cache::new(2_000_000),
+            default_years: Cache::new(CACHE_ENTRIES),
+            counts: Cache::new(CACHE_ENTRIES),
+            pages: Cache::new(256 * 1024),
             official_map,
             schematic_map: OnceLock::new(),
         });
@@ -326,16 +342,33 @@ impl Service {
         &self,
         mut request: EvaluationRequest,
     ) -> Result<Arc<EvaluationReport>, StoreError> {
-        if request.year.is_none() {
+        // Without `as_of`, the default year is the store's latest (cached); with it, `evaluate`
+        // finds the latest year known then.
+        if request.year.is_none() && request.as_of.is_none() {
             request.year = Some(self.default_year().await?);
+        }
+        for list in [&mut request.indicators, &mut request.regions]
+            .into_iter()
+            .flatten()
+        {
+            list.sort_unstable();
+            list.dedup();
         }
         let key = (self.version(), request);
         if let Some(report) = self.evaluations.get(&key) {
             return Ok(report);
         }
         let targets = stored_region_targets(&self.store, &self.plan).await?;
-        let report = evaluate(&self.store, &self.plan, &key.1, &targets, 0.01).await?;
-        Ok(self.evaluations.insert(key, report))
+        let report = evaluate(
+            &self.store,
+            &self.plan,
+            &key.1,
+            &targets,
+            planwatch_eval::DEFAULT_ROLLUP_TOLERANCE,
+        )
+        .await?;
+        let weight = report.results.len();
+        Ok(self.evaluations.insert(key, report, weight))
     }
 
     /// The default evaluation year (see `default_year`), cached.
@@ -345,7 +378,7 @@ impl Service {
             return Ok(*year);
         }
         let year = default_year(&self.store, &self.plan).await?;
-        Ok(*self.default_years.insert(version, year))
+        Ok(*self.default_years.insert(version, year, 1))
     }
 
     /// How many observations pass the filter, cached.
@@ -355,7 +388,7 @@ impl Service {
             return Ok(*count);
         }
         let count = self.store.count_observations(&self.plan, filter).await?;
-        Ok(*self.counts.insert(key, count))
+        Ok(*self.counts.insert(key, count, 1))
     }
 
     /// Yearly values of the regions given (all when empty), cached.
@@ -369,6 +402,7 @@ impl Service {
             return Ok(panel);
         }
         let panel = load_panel(&self.store, &self.plan, &key.1, key.2.clone()).await?;
-        Ok(self.panels.insert(key, panel))
+        let weight = panel.series_count();
+        Ok(self.panels.insert(key, panel, weight))
     }
 }

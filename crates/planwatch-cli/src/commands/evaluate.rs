@@ -45,7 +45,7 @@ pub(crate) struct EvaluateArgs {
     #[arg(long, value_name = "FILE")]
     targets: Option<PathBuf>,
     /// Roll-up tolerance in percent: districts may differ from the total by this much
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = planwatch_eval::DEFAULT_ROLLUP_TOLERANCE * 100.0)]
     rollup_tolerance: f64,
     /// Output file (default: standard output)
     #[arg(short, long, value_name = "FILE")]

@@ -24,18 +24,11 @@ pub(crate) struct ServeArgs {
 }
 
 pub(crate) async fn serve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::Result<Outcome> {
-    let official_map = match &args.official_map {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            match OfficialMap::new(&text, args.map_approval.as_deref().unwrap_or("")) {
-                Ok(map) => Some(map),
-                Err(error) => {
-                    eprintln!("{}: {error}", path.display());
-                    return Ok(Outcome::InvalidInput);
-                }
-            }
-        }
+    let official_map_text = match &args.official_map {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?,
+        ),
         None => None,
     };
     let store = store_args.open().await?;
@@ -55,6 +48,18 @@ pub(crate) async fn serve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::R
         }
     }
     let plan = store_args.plan(&store).await?;
+    let official_map = match (&official_map_text, &args.official_map) {
+        (Some(text), Some(path)) => {
+            match OfficialMap::new(text, args.map_approval.as_deref().unwrap_or(""), &plan) {
+                Ok(map) => Some(map),
+                Err(error) => {
+                    eprintln!("{}: {error}", path.display());
+                    return Ok(Outcome::InvalidInput);
+                }
+            }
+        }
+        _ => None,
+    };
     let listener = tokio::net::TcpListener::bind(&args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;

@@ -160,6 +160,37 @@ fn api_checks(db: &str) {
         error(&server, "/api/nothing-here", "en", StatusCode::NOT_FOUND)["code"],
         "not_found"
     );
+    // What the framework refuses is JSON too.
+    assert_eq!(
+        error(
+            &server,
+            "/api/observations?page=1&page=2",
+            "en",
+            StatusCode::BAD_REQUEST
+        )["code"],
+        "bad_request"
+    );
+    let post = Client::new().post(server.url("/api/plan")).send().unwrap();
+    assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        post.json::<Value>().unwrap()["error"]["code"],
+        "method_not_allowed"
+    );
+    // A year at or before the baseline is evaluated (it used to panic and drop the connection).
+    let early = json(
+        &server,
+        "/api/evaluation?year=2020&indicator=retail_sales&region=510100",
+    );
+    assert_eq!(early["year"], 2020);
+    // As of a date, the default year is the latest known then.
+    let then = json(
+        &server,
+        "/api/evaluation?as_of=2021-12-31&indicator=retail_sales&region=510100",
+    );
+    assert!(
+        then["year"].as_u64().unwrap() < api["year"].as_u64().unwrap(),
+        "{then}"
+    );
 
     // OpenAPI 3.1, generated from the handlers.
     let openapi = json(&server, "/api/openapi.json");
@@ -203,6 +234,13 @@ fn api_checks(db: &str) {
         .send()
         .unwrap();
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    // A bad request is refused even from a client holding the current tag.
+    let bad = Client::new()
+        .get(server.url("/api/evaluation?year=abc"))
+        .header(IF_NONE_MATCH, "*")
+        .send()
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("revision.csv");
     std::fs::write(
@@ -231,6 +269,12 @@ fn api_checks(db: &str) {
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    // The pages follow: their cache is keyed on the store's version too.
+    let page = get(&server, "/indicators/retail_sales").text().unwrap();
+    assert!(
+        page.contains("99999"),
+        "the indicator page shows the new value"
+    );
 }
 
 #[test]
@@ -241,6 +285,23 @@ fn pages_render_in_both_languages() {
     let overview = get(&server, "/").text().unwrap();
     assert_eq!(overview.matches("<article class=\"card").count(), 20);
     assert!(overview.contains("一屏统管"));
+    // The page's tag follows the page's language (Chinese whatever Accept-Language says, until
+    // the reader switches): a tag of the Chinese page must not validate the English one.
+    let chinese = Client::new()
+        .get(server.url("/"))
+        .header(ACCEPT_LANGUAGE, "en")
+        .send()
+        .unwrap();
+    let tag = chinese.headers()[ETAG].clone();
+    assert!(chinese.text().unwrap().contains("lang=\"zh-CN\""));
+    let switched = Client::new()
+        .get(server.url("/"))
+        .header("cookie", "lang=en")
+        .header(IF_NONE_MATCH, tag)
+        .send()
+        .unwrap();
+    assert_eq!(switched.status(), StatusCode::OK);
+    assert!(switched.text().unwrap().contains("lang=\"en\""));
     let english = get(&server, "/?lang=en");
     let cookie = english.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.starts_with("lang=en"), "{cookie}");
