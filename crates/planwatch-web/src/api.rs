@@ -19,7 +19,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ErrorBody};
-use crate::service::{EvaluationReport, EvaluationRequest, Service};
+use planwatch_app::{EvaluationReport, EvaluationRequest};
+
+use crate::service::Service;
 
 type AppState = State<Arc<Service>>;
 

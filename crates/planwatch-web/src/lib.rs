@@ -27,10 +27,7 @@ use axum::routing::get;
 
 pub use crate::error::ApiError;
 pub use crate::map::{MapError, OfficialMap};
-pub use crate::service::{
-    EvaluationReport, EvaluationRequest, Service, default_year, evaluate, load_panel,
-    stored_region_targets,
-};
+pub use crate::service::Service;
 
 /// The whole application on a service.
 pub fn app(service: Arc<Service>) -> Router {

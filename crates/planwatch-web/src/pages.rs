@@ -25,7 +25,9 @@ use serde::Serialize;
 use crate::api::{DataParams, ObservationRow, indicator_codes, region_codes};
 use crate::error::ApiError;
 use crate::lang::Lang;
-use crate::service::{EvaluationRequest, Service};
+use planwatch_app::EvaluationRequest;
+
+use crate::service::Service;
 
 #[derive(RustEmbed)]
 #[folder = "templates/"]

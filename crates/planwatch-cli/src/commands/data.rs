@@ -307,7 +307,7 @@ pub(crate) async fn load_sample_data(
         // District targets for the sample: the city's targets split by each district's share in
         // the base year, so that districts have statuses of their own (see data/README.md).
         let plan = store_args.plan(store).await?;
-        let panel = planwatch_web::load_panel(store, &plan, &[], None).await?;
+        let panel = planwatch_app::load_panel(store, &plan, &[], None).await?;
         // Only the indicators that split and have district figures for the base year.
         let table = (0..plan.indicators.len())
             .filter_map(|i| planwatch_eval::split_targets(&plan, &panel, Some(&[i]), None).ok())

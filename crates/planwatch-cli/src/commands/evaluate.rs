@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Cell, Color, Table};
+use planwatch_app::{EvaluationReport, EvaluationRequest};
 use planwatch_eval::{Assessment, RegionTargets, Status};
 use planwatch_import::Resolver;
 use planwatch_plan::{Plan, fmt_num};
-use planwatch_web::{EvaluationReport, EvaluationRequest};
 
 use crate::Outcome;
 use crate::commands::data::StoreArgs;
@@ -228,7 +228,7 @@ pub(crate) async fn evaluate(
     let plan = store_args.plan(&store).await?;
     let region_targets = match &args.targets {
         Some(path) => read_region_targets(&plan, path)?,
-        None => planwatch_web::stored_region_targets(&store, &plan).await?,
+        None => planwatch_app::stored_region_targets(&store, &plan).await?,
     };
     let request = EvaluationRequest {
         year: args.year,
@@ -241,7 +241,7 @@ pub(crate) async fn evaluate(
         results,
         rollup,
         ..
-    } = planwatch_web::evaluate(
+    } = planwatch_app::evaluate(
         &store,
         &plan,
         &request,
@@ -381,7 +381,7 @@ pub(crate) async fn targets(
     let plan = store_args.plan(&store).await?;
     match command {
         TargetsCommand::Split(args) => {
-            let panel = planwatch_web::load_panel(&store, &plan, &[], None).await?;
+            let panel = planwatch_app::load_panel(&store, &plan, &[], None).await?;
             let weights = match &args.weights {
                 Some(path) => Some(read_weights(&plan, path)?),
                 None => None,
