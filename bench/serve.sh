@@ -14,7 +14,8 @@
 #
 # Usage: bench/serve.sh      (environment, with defaults:)
 #   REGIONS=3000 INDICATORS=50 MONTHS=120   the synthetic data set
-#   DURATION=20s CONNECTIONS=64 THREADS=2   wrk's load per URL
+#   DURATION=20s CONNECTIONS=64 THREADS=2   wrk's load per URL and round
+#   ROUNDS=3                                 turns of /healthz and / (the median ratio counts)
 #   REGION=110101 YEAR=<last year of data, at most 2025>   the evaluation asked for
 #   PLANWATCH_BENCH_DIR   the store's cache (default target/bench-serve/REGIONS-INDICATORS-MONTHS)
 # Needs wrk (Debian: apt-get install wrk; installed here when missing and run as root) and curl.
@@ -26,6 +27,7 @@ months=${MONTHS:-120}
 duration=${DURATION:-20s}
 connections=${CONNECTIONS:-64}
 threads=${THREADS:-2}
+rounds=${ROUNDS:-3}
 region=${REGION:-110101}
 last_year=$((2016 + months / 12 - 1))
 year=${YEAR:-$((last_year < 2025 ? last_year : 2025))}
@@ -74,7 +76,7 @@ else
     "$(du -cm "$dir/observations.csv" "$dir/yearly.csv" | tail -n1 | cut -f1)"
   echo "== importing into SQLite ($db)"
   "$planwatch" --db "$db" init --plan "$dir/plan.toml" >/dev/null
-  # Import warnings (the synthetic provinces add up above the nation) go to import.log.
+  # The import's report (and warnings, if any) goes to import.log.
   if ! figures=$($measure sh -c '"$0" --db "$1" import "$2" "$3" >"$4" 2>&1' "$planwatch" "$db" \
     "$dir/observations.csv" "$dir/yearly.csv" "$dir/import.log" 2>&1 | tail -n1); then
     tail -n 20 "$dir/import.log" >&2
@@ -108,44 +110,57 @@ for url in "${urls[@]}"; do
   out=$(curl -s -o "$dir/first.body" -w '%{http_code} %{time_total} %{size_download}' "$url")
   read -r code seconds bytes <<<"$out"
   [ "$code" = 200 ] || { echo "serve.sh: $url answered $code" >&2; cat "$dir/first.body" >&2; exit 1; }
-  printf '   first request %-60s %8.1f ms %8d bytes\n' "${url#"$base"}" \
+  printf '   first request %-50s %8.1f ms %6d bytes\n' "/${url#"$base"}" \
     "$(echo "$seconds * 1000" | bc)" "$bytes"
   if [ "$url" = "$evaluation" ]; then
     echo "   evaluation statuses: $(grep -o '"status":"[a-z_]*"' "$dir/first.body" | cut -d'"' -f4 |
-      sort | uniq -c | awk '{printf "%s %s, ", $2, $1}' | sed 's/, $//')"
+      sort | uniq -c | awk '{printf "%s %s, ", $2, $1}' | sed 's/, $//');"\
+" with a latest value: $(grep -o '"latest_value":[^,}]*' "$dir/first.body" | grep -vc null || true)"
   fi
 done
 
 # wrk's latency figure ("12.34ms", "850.00us", "1.02s") in milliseconds.
 ms() { awk -v t="$1" 'BEGIN { v = t + 0; if (t ~ /us$/) v /= 1000; else if (t ~ /[0-9]s$/ && t !~ /ms$/) v *= 1000; else if (t ~ /m$/) v *= 60000; printf "%.2f", v }'; }
 
-load() { # url → wrk's output in $dir/wrk.out; prints "p50 p99 requests/s"
+load() { # url → wrk's output in $dir/wrk.out; sets p50 and p99 (ms) and rps
   wrk -t"$threads" -c"$connections" -d"$duration" --latency "$1" >"$dir/wrk.out"
-  if grep -qE 'Non-2xx|Socket errors' "$dir/wrk.out"; then
+  if grep -q 'Non-2xx' "$dir/wrk.out"; then
     echo "serve.sh: errors under load on $1:" >&2
     cat "$dir/wrk.out" >&2
     exit 1
   fi
-  echo "$(ms "$(awk '$1 == "50%" { print $2 }' "$dir/wrk.out")")" \
-    "$(ms "$(awk '$1 == "99%" { print $2 }' "$dir/wrk.out")")" \
-    "$(awk '$1 == "Requests/sec:" { print $2 }' "$dir/wrk.out")"
+  # Timeouts (wrk gives up on a request after 2 s) and the like: worth knowing, not fatal.
+  sed -n 's/^ *\(Socket errors:.*\)/   \1/p' "$dir/wrk.out" >&2
+  p50=$(ms "$(awk '$1 == "50%" { print $2 }' "$dir/wrk.out")")
+  p99=$(ms "$(awk '$1 == "99%" { print $2 }' "$dir/wrk.out")")
+  rps=$(awk '$1 == "Requests/sec:" { print $2 }' "$dir/wrk.out")
 }
 
 echo "== wrk -t$threads -c$connections -d$duration --latency"
 pass() { if [ "$(echo "$1" | bc -l)" = 1 ]; then echo PASS; else echo FAIL; fi; }
 report() { # label p50 p99 requests/s
-  printf '%-34s p50 %8.2f ms  p99 %8.2f ms %10.0f requests/s\n' "$@"
+  printf '%-34s p50 %8.2f ms  p99 %8.2f ms %8.0f requests/s\n' "$@"
 }
-read -r e50 e99 erps <<<"$(load "$evaluation")"
-report "evaluation (region $region, $year)" "$e50" "$e99" "$erps"
-read -r h50 h99 hrps <<<"$(load "${base}healthz")"
-report "/healthz" "$h50" "$h99" "$hrps"
-read -r o50 o99 orps <<<"$(load "$base")"
-report "/ (overview)" "$o50" "$o99" "$orps"
+load "$evaluation"
+report "evaluation (region $region, $year)" "$p50" "$p99" "$rps"
+e99=$p99
+# /healthz and / take turns, ROUNDS times, so that both meet the same disturbances (other
+# processes on the machine move these figures by ±20 %); the goal takes the median ratio.
+ratios=()
+for round in $(seq "$rounds"); do
+  load "${base}healthz"
+  report "/healthz (round $round)" "$p50" "$p99" "$rps"
+  hrps=$rps
+  load "$base"
+  report "/ (overview, round $round)" "$p50" "$p99" "$rps"
+  ratios+=("$(echo "scale=3; $rps / $hrps" | bc -l)")
+  printf '%-34s %.2f\n' "ratio / to /healthz (round $round)" "${ratios[-1]}"
+done
 peak=$(awk '$1 == "VmHWM:" { printf "%.0f", $2 / 1024 }' "/proc/$server/status")
 echo "   server peak memory $peak MiB"
 
-ratio=$(echo "scale=3; $orps / $hrps" | bc -l)
+ratio=$(printf '%s\n' "${ratios[@]}" | sort -n |
+  awk '{ r[NR] = $1 } END { printf "%.3f", NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }')
 echo "== goals: evaluation p99 $e99 ms (< 50 ms: $(pass "$e99 < 50")),"\
-" overview/healthz throughput $(printf '%.2f' "$ratio") (≥ 0.5: $(pass "$ratio >= 0.5"))"
+" overview/healthz throughput $(printf '%.2f' "$ratio") (median of $rounds; ≥ 0.5: $(pass "$ratio >= 0.5"))"
 echo "   total ${SECONDS} s"

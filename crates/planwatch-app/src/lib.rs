@@ -26,6 +26,7 @@ pub async fn load_panel(
             &ObservationFilter {
                 regions: regions.to_vec(),
                 as_of,
+                yearly_only: true,
                 ..ObservationFilter::default()
             },
         )

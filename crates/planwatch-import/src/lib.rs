@@ -23,7 +23,7 @@ use std::io::Read;
 use planwatch_plan::{ObsStatus, Period, Plan};
 
 pub use crate::header::{HeaderError, Role};
-pub use crate::resolve::Resolver;
+pub use crate::resolve::{Names, Resolver};
 pub use crate::table::{Cell, Encoding, TableError, column_letter, detect_encoding};
 
 use crate::header::{Header, read_header};

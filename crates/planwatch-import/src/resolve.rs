@@ -9,15 +9,16 @@ use planwatch_plan::{Indicator, Plan, Target, unit};
 use crate::header::normalize_name;
 use crate::table::Cell;
 
-/// Name and code look-ups built once per import.
-pub struct Resolver<'p> {
-    pub plan: &'p Plan,
+/// Indicators by code, 序号 or name, and regions by code, former code, name or alias: the
+/// look-up tables of a plan, owned, so that a server builds them once for all its requests.
+#[derive(Debug, Clone)]
+pub struct Names {
     indicators: HashMap<String, usize>,
     regions: HashMap<String, usize>,
 }
 
-impl<'p> Resolver<'p> {
-    pub fn new(plan: &'p Plan) -> Resolver<'p> {
+impl Names {
+    pub fn new(plan: &Plan) -> Names {
         let mut indicators = HashMap::new();
         for (i, indicator) in plan.indicators.iter().enumerate() {
             indicators.insert(normalize_name(&indicator.code), i);
@@ -47,21 +48,45 @@ impl<'p> Resolver<'p> {
             regions.insert(normalize_name(&region.name.zh), i);
             regions.insert(region.code.to_lowercase(), i);
         }
-        Resolver {
-            plan,
+        Names {
             indicators,
             regions,
         }
     }
 
+    /// The index of the indicator named by `text` in the plan's list.
     pub fn indicator(&self, text: &str) -> Option<usize> {
         let key = normalize_name(text);
         let key = key.strip_suffix(".0").unwrap_or(&key);
         self.indicators.get(key).copied()
     }
 
+    /// The index of the region named by `text` in the plan's list.
     pub fn region(&self, text: &str) -> Option<usize> {
         self.regions.get(&normalize_name(text)).copied()
+    }
+}
+
+/// A plan with its look-up tables, built once per import.
+pub struct Resolver<'p> {
+    pub plan: &'p Plan,
+    names: Names,
+}
+
+impl<'p> Resolver<'p> {
+    pub fn new(plan: &'p Plan) -> Resolver<'p> {
+        Resolver {
+            plan,
+            names: Names::new(plan),
+        }
+    }
+
+    pub fn indicator(&self, text: &str) -> Option<usize> {
+        self.names.indicator(text)
+    }
+
+    pub fn region(&self, text: &str) -> Option<usize> {
+        self.names.region(text)
     }
 }
 

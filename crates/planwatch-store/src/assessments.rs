@@ -55,17 +55,35 @@ impl Store {
         }))
     }
 
-    /// The latest year with a yearly observation of `plan`, if any.
+    /// The latest year with a yearly observation of the plan's own region (of any region when it
+    /// has none), if any.
     pub async fn latest_year(&self, plan: &Plan) -> Result<Option<u16>> {
-        let key: Option<i32> = with_db!(&self.db, |pool| {
+        // The plan's own region first: the primary key leads straight to its rows. Only a store
+        // without any of them needs the scan of every region's.
+        let own: Option<i32> = with_db!(&self.db, |pool| {
             sqlx::query_scalar(
-                "SELECT MAX(o.period) FROM observations o JOIN indicators i ON i.id = o.indicator_id
-                 WHERE i.plan_id = $1 AND o.period % 100 = 0",
+                "SELECT MAX(o.period) FROM observations o
+                 WHERE o.indicator_id IN (SELECT id FROM indicators WHERE plan_id = $1)
+                   AND o.region_id IN (SELECT id FROM regions WHERE plan_id = $1 AND code = $2)
+                   AND o.period % 100 = 0",
             )
             .bind(&plan.id)
+            .bind(&plan.region)
             .fetch_one(pool)
             .await?
         });
+        let key = match own {
+            Some(key) => Some(key),
+            None => with_db!(&self.db, |pool| {
+                sqlx::query_scalar(
+                    "SELECT MAX(o.period) FROM observations o JOIN indicators i ON i.id = o.indicator_id
+                     WHERE i.plan_id = $1 AND o.period % 100 = 0",
+                )
+                .bind(&plan.id)
+                .fetch_one(pool)
+                .await?
+            }),
+        };
         Ok(key.map(|k| (k / 100) as u16))
     }
 }

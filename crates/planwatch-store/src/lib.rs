@@ -39,6 +39,9 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("indicator \"{0}\" is not in the plan")]
     UnknownIndicator(String),
+    /// A task doing store work ended without an answer (it panicked or was cancelled).
+    #[error("a store task failed: {0}")]
+    Task(String),
     #[error("indicator \"{0}\" or region \"{1}\" is not in the plan")]
     UnknownTargetKey(String, String),
     #[error("plan \"{0}\" is not in the store (run `planwatch init` first)")]

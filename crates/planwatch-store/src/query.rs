@@ -18,6 +18,8 @@ pub struct ObservationFilter {
     pub to: Option<Period>,
     /// What was known at the end of this day (`YYYY-MM-DD`), instead of the latest.
     pub as_of: Option<String>,
+    /// Only yearly values (no quarters or months).
+    pub yearly_only: bool,
 }
 
 /// One stored revision of an observation.
@@ -151,19 +153,32 @@ impl LatestQuery {
                                  WHERE m.indicator_id = o.indicator_id AND m.region_id = o.region_id
                                    AND m.period = o.period AND mb.imported_at <= $2)"
             .to_owned();
+        // Ids, not codes: `o.indicator_id IN (…) AND o.region_id IN (…)` lets the database walk
+        // the primary key (indicator, region, period, revision) to the rows asked for; a filter
+        // on the joined codes made SQLite read every observation of the plan first.
         let mut codes: Vec<String> = Vec::new();
-        for (column, values) in [("i.code", &filter.indicators), ("r.code", &filter.regions)] {
-            if values.is_empty() {
+        for (column, table, values) in [
+            ("o.indicator_id", "indicators", &filter.indicators),
+            ("o.region_id", "regions", &filter.regions),
+        ] {
+            if values.is_empty() && table == "regions" {
                 continue;
             }
-            let placeholders: Vec<String> = values
-                .iter()
-                .map(|v| {
-                    codes.push(v.clone());
-                    format!("${}", codes.len() + 2)
-                })
-                .collect();
-            conditions.push_str(&format!(" AND {column} IN ({})", placeholders.join(",")));
+            let mut ids = format!("SELECT id FROM {table} WHERE plan_id = $1");
+            if !values.is_empty() {
+                let placeholders: Vec<String> = values
+                    .iter()
+                    .map(|v| {
+                        codes.push(v.clone());
+                        format!("${}", codes.len() + 2)
+                    })
+                    .collect();
+                ids.push_str(&format!(" AND code IN ({})", placeholders.join(",")));
+            }
+            conditions.push_str(&format!(" AND {column} IN ({ids})"));
+        }
+        if filter.yearly_only {
+            conditions.push_str(" AND o.period % 100 = 0");
         }
         if let Some(from) = filter.from {
             conditions.push_str(&format!(" AND o.period >= {}", from.key()));

@@ -10,7 +10,6 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use planwatch_import::Resolver;
 use planwatch_plan::{Observation, Period, Plan};
 use planwatch_store::{ObservationFilter, StoredObservation};
 use serde::{Deserialize, Serialize};
@@ -170,13 +169,14 @@ pub(crate) struct DataParams {
 }
 
 impl DataParams {
-    pub(crate) fn filter(&self, plan: &Plan) -> Result<ObservationFilter, ApiError> {
+    pub(crate) fn filter(&self, service: &Service) -> Result<ObservationFilter, ApiError> {
         Ok(ObservationFilter {
-            indicators: indicator_codes(plan, self.indicator.as_deref())?,
-            regions: region_codes(plan, self.region.as_deref())?,
+            indicators: indicator_codes(service, self.indicator.as_deref())?,
+            regions: region_codes(service, self.region.as_deref())?,
             from: parse_period("from", self.from.as_deref())?,
             to: parse_period("to", self.to.as_deref())?,
             as_of: parse_date("as_of", self.as_of.as_deref())?,
+            yearly_only: false,
         })
     }
 }
@@ -307,7 +307,7 @@ async fn observations(
     Query(page): Query<PageParams>,
 ) -> Result<Json<ObservationPage>, ApiError> {
     let plan = &service.plan;
-    let filter = params.filter(plan)?;
+    let filter = params.filter(&service)?;
     let (page, per_page) = page.parse()?;
     let total = service.count(&filter).await?;
     let offset = (page as u64 - 1).saturating_mul(per_page as u64);
@@ -352,9 +352,9 @@ async fn history(
     let plan = &service.plan;
     let indicator = one(
         "indicator",
-        indicator_codes(plan, params.indicator.as_deref())?,
+        indicator_codes(&service, params.indicator.as_deref())?,
     )?;
-    let region = one("region", region_codes(plan, params.region.as_deref())?)?;
+    let region = one("region", region_codes(&service, params.region.as_deref())?)?;
     let period = parse_period("period", params.period.as_deref())?
         .ok_or_else(|| ApiError::bad("period", "必须给出", "is required"))?;
     let rows = service
@@ -387,8 +387,8 @@ pub(crate) struct EvaluationParams {
 }
 
 impl EvaluationParams {
-    pub(crate) fn request(&self, plan: &Plan) -> Result<EvaluationRequest, ApiError> {
-        let resolver = Resolver::new(plan);
+    pub(crate) fn request(&self, service: &Service) -> Result<EvaluationRequest, ApiError> {
+        let resolver = &service.names;
         let indexes = |field: &'static str,
                        list: Option<&str>,
                        find: &dyn Fn(&str) -> Option<usize>|
@@ -425,7 +425,7 @@ async fn evaluation(
     State(service): AppState,
     Query(params): Query<EvaluationParams>,
 ) -> Result<Response, ApiError> {
-    let request = params.request(&service.plan)?;
+    let request = params.request(&service)?;
     let csv = match present(params.format.as_deref()).unwrap_or("json") {
         "json" => false,
         "csv" => true,
@@ -502,7 +502,7 @@ async fn milestones(
         region: Some(plan.region.clone()),
         ..EvaluationParams::default()
     }
-    .request(plan)?;
+    .request(&service)?;
     let report = service.evaluation(request).await?;
     Ok(Json(
         report
@@ -552,7 +552,7 @@ async fn export(
     Query(params): Query<DataParams>,
 ) -> Result<Response, ApiError> {
     let plan = &service.plan;
-    let filter = params.filter(plan)?;
+    let filter = params.filter(&service)?;
     let format = present(format.format.as_deref())
         .unwrap_or("csv")
         .to_owned();
@@ -634,8 +634,11 @@ fn not_in_plan(field: &'static str, name: &str) -> ApiError {
 }
 
 /// Indicator codes for a comma-separated list of codes, numbers or names.
-pub(crate) fn indicator_codes(plan: &Plan, list: Option<&str>) -> Result<Vec<String>, ApiError> {
-    let resolver = Resolver::new(plan);
+pub(crate) fn indicator_codes(
+    service: &Service,
+    list: Option<&str>,
+) -> Result<Vec<String>, ApiError> {
+    let (plan, resolver) = (service.plan(), &service.names);
     split_list(list)
         .into_iter()
         .map(|n| {
@@ -648,8 +651,8 @@ pub(crate) fn indicator_codes(plan: &Plan, list: Option<&str>) -> Result<Vec<Str
 }
 
 /// Region codes for a comma-separated list of codes or names.
-pub(crate) fn region_codes(plan: &Plan, list: Option<&str>) -> Result<Vec<String>, ApiError> {
-    let resolver = Resolver::new(plan);
+pub(crate) fn region_codes(service: &Service, list: Option<&str>) -> Result<Vec<String>, ApiError> {
+    let (plan, resolver) = (service.plan(), &service.names);
     split_list(list)
         .into_iter()
         .map(|n| {

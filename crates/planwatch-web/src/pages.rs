@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
+use axum::http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -35,7 +35,32 @@ struct Templates;
 
 /// A rendered page, as cached.
 #[derive(Debug)]
-pub(crate) struct Rendered(String);
+pub(crate) struct Rendered {
+    html: axum::body::Bytes,
+    /// The page gzipped, made on the first request that accepts it: browsers always do, and
+    /// compressing the same page on every request would cost more than rendering it did.
+    gzip: OnceLock<axum::body::Bytes>,
+}
+
+impl Rendered {
+    fn new(html: String) -> Rendered {
+        Rendered {
+            html: html.into(),
+            gzip: OnceLock::new(),
+        }
+    }
+
+    fn gzip(&self) -> &axum::body::Bytes {
+        self.gzip.get_or_init(|| {
+            use std::io::Write;
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            // Writing to a Vec cannot fail.
+            let _ = encoder.write_all(&self.html);
+            encoder.finish().unwrap_or_default().into()
+        })
+    }
+}
 
 type AppState = State<Arc<Service>>;
 
@@ -129,22 +154,35 @@ where
 {
     let lang = Lang::for_path(uri.path(), headers, uri.query());
     let key = (service.version(), format!("{}{}", lang.as_str(), uri));
-    let html = match service.pages.get(&key) {
-        Some(page) => page,
-        None => {
+    let html = service
+        .pages
+        .get_or_compute(key, async || {
             let html = build(lang).await?;
             let kilobytes = html.len() / 1024 + 1;
-            service.pages.insert(key, Rendered(html), kilobytes)
-        }
-    };
+            Ok::<_, ApiError>((Rendered::new(html), kilobytes))
+        })
+        .await?;
+    let gzip = headers
+        .get(ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
     let mut response = (
         [(
             CONTENT_TYPE,
             HeaderValue::from_static("text/html; charset=utf-8"),
         )],
-        html.0.clone(),
+        if gzip {
+            html.gzip().clone()
+        } else {
+            html.html.clone()
+        },
     )
         .into_response();
+    if gzip {
+        response
+            .headers_mut()
+            .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     if let Some(chosen) = Lang::from_query(uri.query()) {
         let cookie = format!(
             "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
@@ -425,8 +463,9 @@ fn plan_region_index(plan: &Plan) -> usize {
         .unwrap_or(0)
 }
 
-fn indicator_index(plan: &Plan, code: &str) -> Result<usize, ApiError> {
-    let codes = indicator_codes(plan, Some(code)).map_err(|_| {
+fn indicator_index(service: &Service, code: &str) -> Result<usize, ApiError> {
+    let plan = service.plan();
+    let codes = indicator_codes(service, Some(code)).map_err(|_| {
         ApiError::not_found(format!("指标 \"{code}\""), format!("indicator \"{code}\""))
     })?;
     plan.indicators
@@ -437,8 +476,9 @@ fn indicator_index(plan: &Plan, code: &str) -> Result<usize, ApiError> {
         })
 }
 
-fn region_index(plan: &Plan, code: &str) -> Result<usize, ApiError> {
-    let codes = region_codes(plan, Some(code)).map_err(|_| {
+fn region_index(service: &Service, code: &str) -> Result<usize, ApiError> {
+    let plan = service.plan();
+    let codes = region_codes(service, Some(code)).map_err(|_| {
         ApiError::not_found(format!("地区 \"{code}\""), format!("region \"{code}\""))
     })?;
     plan.regions
@@ -635,7 +675,7 @@ async fn indicator(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let plan = service.plan();
-    let i = indicator_index(plan, &code)?;
+    let i = indicator_index(&service, &code)?;
     cached(&service, &headers, &uri, async |lang| {
         let ind = &plan.indicators[i];
         let report = service
@@ -779,8 +819,8 @@ async fn history_fragment(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let plan = service.plan();
-    let i = indicator_index(plan, &code)?;
-    let region = region_codes(plan, params.region.as_deref())?
+    let i = indicator_index(&service, &code)?;
+    let region = region_codes(&service, params.region.as_deref())?
         .into_iter()
         .next()
         .unwrap_or_else(|| plan.region.clone());
@@ -830,7 +870,7 @@ async fn region(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let plan = service.plan();
-    let r = region_index(plan, &code)?;
+    let r = region_index(&service, &code)?;
     cached(&service, &headers, &uri, async |lang| {
         let region = &plan.regions[r];
         // The region and the others under the same parent, which it is ranked among.
@@ -937,7 +977,7 @@ async fn map(
 ) -> Result<Response, ApiError> {
     let plan = service.plan();
     let i = match params.indicator.as_deref().filter(|s| !s.is_empty()) {
-        Some(code) => indicator_index(plan, code)?,
+        Some(code) => indicator_index(&service, code)?,
         None => plan
             .indicators
             .iter()
@@ -1085,7 +1125,7 @@ async fn data(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let plan = service.plan();
-    let filter = filters.filter(plan)?;
+    let filter = filters.filter(&service)?;
     let page: usize =
         match params.page.as_deref().filter(|p| !p.is_empty()) {
             None => 1,

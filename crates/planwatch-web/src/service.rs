@@ -11,7 +11,9 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
 use std::time::Duration;
+use tokio::sync::OnceCell;
 
 use planwatch_app::{
     EvaluationReport, EvaluationRequest, default_year, evaluate, load_panel, stored_region_targets,
@@ -29,15 +31,19 @@ pub(crate) const VERSION_POLL: Duration = Duration::from_millis(200);
 const CACHE_ENTRIES: usize = 512;
 
 /// A map from key to shared value with a budget: each entry has a weight (result rows, series,
-/// kilobytes), and the map is emptied when an insert would take it past `CACHE_ENTRIES` entries
-/// or its weight budget — crude, but bounded whatever the requests.
+/// kilobytes), and the map is emptied when it reaches `CACHE_ENTRIES` entries or its weight
+/// budget — crude, but bounded whatever the requests. Requests for a key being computed wait
+/// for that computation instead of starting their own (single flight).
 #[derive(Debug)]
 pub(crate) struct Cache<K, V> {
-    entries: Mutex<(HashMap<K, Arc<V>>, usize)>,
+    entries: Mutex<Entries<K, V>>,
     budget: usize,
 }
 
-impl<K: Eq + Hash, V> Cache<K, V> {
+/// The cells by key (each filled once, by the first request for it) and their total weight.
+type Entries<K, V> = (HashMap<K, Arc<OnceCell<Arc<V>>>>, usize);
+
+impl<K: Eq + Hash + Clone, V> Cache<K, V> {
     pub(crate) fn new(budget: usize) -> Self {
         Cache {
             entries: Mutex::new((HashMap::new(), 0)),
@@ -45,25 +51,40 @@ impl<K: Eq + Hash, V> Cache<K, V> {
         }
     }
 
-    pub(crate) fn get(&self, key: &K) -> Option<Arc<V>> {
-        self.lock().0.get(key).cloned()
-    }
-
-    /// Keeps `value` (unless it alone is over the budget) and returns it shared.
-    pub(crate) fn insert(&self, key: K, value: V, weight: usize) -> Arc<V> {
-        let value = Arc::new(value);
-        if weight > self.budget {
-            return value;
+    /// The value of `key`, computed by `compute` (value and weight) unless it is cached or being
+    /// computed. An error is returned to the callers waiting for it and not kept.
+    pub(crate) async fn get_or_compute<E, F>(&self, key: K, compute: F) -> Result<Arc<V>, E>
+    where
+        F: AsyncFnOnce() -> Result<(V, usize), E>,
+    {
+        let cell = {
+            let mut guard = self.lock();
+            let (entries, total) = &mut *guard;
+            if !entries.contains_key(&key) && entries.len() >= CACHE_ENTRIES {
+                entries.clear();
+                *total = 0;
+            }
+            entries.entry(key).or_default().clone()
+        };
+        let mut weight = 0;
+        let value = cell
+            .get_or_try_init(async || {
+                let (value, w) = compute().await?;
+                weight = w;
+                Ok(Arc::new(value))
+            })
+            .await?
+            .clone();
+        if weight > 0 {
+            let mut guard = self.lock();
+            let (entries, total) = &mut *guard;
+            *total += weight;
+            if *total > self.budget {
+                entries.clear();
+                *total = 0;
+            }
         }
-        let mut guard = self.lock();
-        let (entries, total) = &mut *guard;
-        if entries.len() >= CACHE_ENTRIES || *total + weight > self.budget {
-            entries.clear();
-            *total = 0;
-        }
-        entries.insert(key, value.clone());
-        *total += weight;
-        value
+        Ok(value)
     }
 
     pub(crate) fn clear(&self) {
@@ -72,7 +93,7 @@ impl<K: Eq + Hash, V> Cache<K, V> {
         guard.1 = 0;
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (HashMap<K, Arc<V>>, usize)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries<K, V>> {
         // A panic while holding the lock leaves a map that is still whole: go on with it.
         self.entries
             .lock()
@@ -85,6 +106,8 @@ impl<K: Eq + Hash, V> Cache<K, V> {
 pub struct Service {
     pub(crate) store: Store,
     pub(crate) plan: Arc<Plan>,
+    /// The plan's look-up tables (codes, 序号, names), built once.
+    pub(crate) names: planwatch_import::Names,
     version: AtomicI64,
     changed_at: RwLock<Option<String>>,
     evaluations: Cache<(i64, EvaluationRequest), EvaluationReport>,
@@ -108,6 +131,7 @@ impl Service {
         let last = store.last_change().await?;
         let service = Arc::new(Service {
             store,
+            names: planwatch_import::Names::new(&plan),
             plan: Arc::new(plan),
             version: AtomicI64::new(last.version),
             changed_at: RwLock::new(last.changed_at),
@@ -175,7 +199,7 @@ impl Service {
 
     /// The evaluation, from the cache when the store has not changed since it was made.
     pub(crate) async fn evaluation(
-        &self,
+        self: &Arc<Self>,
         mut request: EvaluationRequest,
     ) -> Result<Arc<EvaluationReport>, StoreError> {
         // Without `as_of`, the default year is the store's latest (cached); with it, `evaluate`
@@ -190,41 +214,52 @@ impl Service {
             list.sort_unstable();
             list.dedup();
         }
-        let key = (self.version(), request);
-        if let Some(report) = self.evaluations.get(&key) {
-            return Ok(report);
-        }
-        let targets = stored_region_targets(&self.store, &self.plan).await?;
-        let report = evaluate(
-            &self.store,
-            &self.plan,
-            &key.1,
-            &targets,
-            planwatch_eval::DEFAULT_ROLLUP_TOLERANCE,
-        )
-        .await?;
-        let weight = report.results.len();
-        Ok(self.evaluations.insert(key, report, weight))
+        let key = (self.version(), request.clone());
+        self.evaluations
+            .get_or_compute(key, async || {
+                // In a task of its own, so that the work is kept when the client that started
+                // it goes away: others are waiting for it, or will ask again.
+                let service = self.clone();
+                let task = tokio::spawn(async move {
+                    let targets = stored_region_targets(&service.store, &service.plan).await?;
+                    evaluate(
+                        &service.store,
+                        &service.plan,
+                        &request,
+                        &targets,
+                        planwatch_eval::DEFAULT_ROLLUP_TOLERANCE,
+                    )
+                    .await
+                });
+                let report = task.await.map_err(|e| StoreError::Task(e.to_string()))??;
+                let weight = report.results.len();
+                Ok::<_, StoreError>((report, weight))
+            })
+            .await
     }
 
     /// The default evaluation year (see `default_year`), cached.
     pub(crate) async fn default_year(&self) -> Result<u16, StoreError> {
-        let version = self.version();
-        if let Some(year) = self.default_years.get(&version) {
-            return Ok(*year);
-        }
-        let year = default_year(&self.store, &self.plan).await?;
-        Ok(*self.default_years.insert(version, year, 1))
+        let year = self
+            .default_years
+            .get_or_compute(self.version(), async || {
+                Ok::<_, StoreError>((default_year(&self.store, &self.plan).await?, 1))
+            })
+            .await?;
+        Ok(*year)
     }
 
     /// How many observations pass the filter, cached.
     pub(crate) async fn count(&self, filter: &ObservationFilter) -> Result<u64, StoreError> {
         let key = (self.version(), format!("{filter:?}"));
-        if let Some(count) = self.counts.get(&key) {
-            return Ok(*count);
-        }
-        let count = self.store.count_observations(&self.plan, filter).await?;
-        Ok(*self.counts.insert(key, count, 1))
+        let count = self
+            .counts
+            .get_or_compute(key, async || {
+                let count = self.store.count_observations(&self.plan, filter).await?;
+                Ok::<_, StoreError>((count, 1))
+            })
+            .await?;
+        Ok(*count)
     }
 
     /// Yearly values of the regions given (all when empty), cached.
@@ -233,12 +268,13 @@ impl Service {
         regions: Vec<String>,
         as_of: Option<String>,
     ) -> Result<Arc<Panel>, StoreError> {
-        let key = (self.version(), regions, as_of);
-        if let Some(panel) = self.panels.get(&key) {
-            return Ok(panel);
-        }
-        let panel = load_panel(&self.store, &self.plan, &key.1, key.2.clone()).await?;
-        let weight = panel.series_count();
-        Ok(self.panels.insert(key, panel, weight))
+        let key = (self.version(), regions.clone(), as_of.clone());
+        self.panels
+            .get_or_compute(key, async || {
+                let panel = load_panel(&self.store, &self.plan, &regions, as_of).await?;
+                let weight = panel.series_count();
+                Ok::<_, StoreError>((panel, weight))
+            })
+            .await
     }
 }

@@ -195,6 +195,7 @@ impl FilterArgs {
             from: self.from,
             to: self.to,
             as_of: self.as_of.clone(),
+            yearly_only: false,
         }
     }
 }
