@@ -67,7 +67,10 @@ pub(crate) async fn etag(
     if let Some(value) = last_modified.and_then(|m| HeaderValue::from_str(&m).ok()) {
         headers.insert(LAST_MODIFIED, value);
     }
-    headers.insert(VARY, HeaderValue::from_static("Accept-Language, Cookie, Accept-Encoding"));
+    headers.insert(
+        VARY,
+        HeaderValue::from_static("Accept-Language, Cookie, Accept-Encoding"),
+    );
     // Caches may keep it, but must ask again before using it: the store can change any time.
     headers
         .entry(CACHE_CONTROL)

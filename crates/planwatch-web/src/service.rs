@@ -278,3 +278,61 @@ impl Service {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_key_is_computed_once_however_many_ask_at_once() {
+        let cache: Cache<u8, u32> = Cache::new(100);
+        let runs = AtomicUsize::new(0);
+        let compute = async || {
+            runs.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok::<_, ()>((7, 1))
+        };
+        let (a, b, c) = tokio::join!(
+            cache.get_or_compute(1, compute),
+            cache.get_or_compute(1, compute),
+            cache.get_or_compute(1, compute),
+        );
+        assert_eq!((*a.unwrap(), *b.unwrap(), *c.unwrap()), (7, 7, 7));
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn errors_are_not_kept_and_the_budget_empties_the_cache() {
+        let cache: Cache<u8, u32> = Cache::new(10);
+        assert!(
+            cache
+                .get_or_compute(1, async || Err::<(u32, usize), _>("store down"))
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            *cache
+                .get_or_compute(1, async || Ok::<_, ()>((1, 6)))
+                .await
+                .unwrap(),
+            1
+        );
+        // Over the budget: everything goes, and the next request computes again.
+        assert_eq!(
+            *cache
+                .get_or_compute(2, async || Ok::<_, ()>((2, 6)))
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            *cache
+                .get_or_compute(1, async || Ok::<_, ()>((10, 1)))
+                .await
+                .unwrap(),
+            10
+        );
+    }
+}
