@@ -22,7 +22,7 @@ use planwatch_store::ObservationFilter;
 use rust_embed::RustEmbed;
 use serde::Serialize;
 
-use crate::api::{DataParams, ObservationRow, indicator_codes, region_codes};
+use crate::api::{DataParams, ObservationRow, region_codes};
 use crate::error::ApiError;
 use crate::lang::Lang;
 use planwatch_app::EvaluationRequest;
@@ -463,30 +463,18 @@ fn plan_region_index(plan: &Plan) -> usize {
         .unwrap_or(0)
 }
 
+/// The indicator a page's path names (code, 序号 or name); 404 when there is none.
 fn indicator_index(service: &Service, code: &str) -> Result<usize, ApiError> {
-    let plan = service.plan();
-    let codes = indicator_codes(service, Some(code)).map_err(|_| {
+    service.names.indicator(code).ok_or_else(|| {
         ApiError::not_found(format!("指标 \"{code}\""), format!("indicator \"{code}\""))
-    })?;
-    plan.indicators
-        .iter()
-        .position(|i| Some(&i.code) == codes.first())
-        .ok_or_else(|| {
-            ApiError::not_found(format!("指标 \"{code}\""), format!("indicator \"{code}\""))
-        })
+    })
 }
 
+/// The region a page's path names (code or name); 404 when there is none.
 fn region_index(service: &Service, code: &str) -> Result<usize, ApiError> {
-    let plan = service.plan();
-    let codes = region_codes(service, Some(code)).map_err(|_| {
+    service.names.region(code).ok_or_else(|| {
         ApiError::not_found(format!("地区 \"{code}\""), format!("region \"{code}\""))
-    })?;
-    plan.regions
-        .iter()
-        .position(|r| Some(&r.code) == codes.first())
-        .ok_or_else(|| {
-            ApiError::not_found(format!("地区 \"{code}\""), format!("region \"{code}\""))
-        })
+    })
 }
 
 /// The readings of one target in plain sentences.
