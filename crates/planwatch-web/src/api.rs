@@ -414,18 +414,37 @@ impl EvaluationParams {
     }
 }
 
+/// A page of an evaluation: the report's fields with `results` cut to the page, and where the
+/// page stands.
+#[derive(Debug, Serialize, ToSchema)]
+struct EvaluationPage<'a> {
+    plan: &'a str,
+    year: u16,
+    #[schema(value_type = Vec<planwatch_eval::Assessment>)]
+    results: &'a [planwatch_eval::Assessment],
+    #[schema(value_type = Vec<planwatch_eval::RollupGap>)]
+    rollup: &'a [planwatch_eval::RollupGap],
+    total: usize,
+    page: usize,
+    per_page: usize,
+}
+
 /// Every target of every indicator selected, for the plan's region and every region selected
 /// (or with data): the same fields as `planwatch evaluate --format json`; `format=csv` gives
-/// the same rows as CSV. Cached until the next import.
+/// the same rows as CSV. With `page` or `per_page`, one page of the results, with `total`,
+/// `page` and `per_page` added. Cached until the next change of the store.
 #[utoipa::path(get, path = "/api/evaluation", tag = "evaluation",
-    params(EvaluationParams),
-    responses((status = 200, description = "The evaluation (CSV with format=csv)", body = EvaluationReport),
+    params(EvaluationParams, PageParams),
+    responses((status = 200, description = "The evaluation (CSV with format=csv); a page of it with page or per_page", body = EvaluationReport),
               (status = 400, description = "A bad parameter, named in `field`", body = ErrorBody)))]
 async fn evaluation(
     State(service): AppState,
     Query(params): Query<EvaluationParams>,
+    Query(paging): Query<PageParams>,
 ) -> Result<Response, ApiError> {
     let request = params.request(&service)?;
+    let paged = paging.page.is_some() || paging.per_page.is_some();
+    let (page, per_page) = paging.parse()?;
     let csv = match present(params.format.as_deref()).unwrap_or("json") {
         "json" => false,
         "csv" => true,
@@ -439,7 +458,23 @@ async fn evaluation(
     };
     let report = service.evaluation(request).await?;
     if !csv {
-        return Ok(Json(report).into_response());
+        if !paged {
+            return Ok(Json(report).into_response());
+        }
+        let start = (page - 1)
+            .saturating_mul(per_page)
+            .min(report.results.len());
+        let end = start.saturating_add(per_page).min(report.results.len());
+        return Ok(Json(EvaluationPage {
+            plan: &report.plan,
+            year: report.year,
+            results: &report.results[start..end],
+            rollup: &report.rollup,
+            total: report.results.len(),
+            page,
+            per_page,
+        })
+        .into_response());
     }
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut write = || -> Result<(), csv::Error> {

@@ -92,6 +92,13 @@ fn api_checks(db: &str) {
     let cli: Value = serde_json::from_str(&stdout(&cli)).unwrap();
     assert_eq!(api["results"], cli["results"]);
     insta::assert_json_snapshot!("api_evaluation_retail_sales_2024", api);
+    let all = json(&server, "/api/evaluation?year=2024");
+    let page = json(&server, "/api/evaluation?year=2024&per_page=5&page=2");
+    assert_eq!(page["total"], all["results"].as_array().unwrap().len());
+    assert_eq!(
+        page["results"].as_array().unwrap()[..],
+        all["results"].as_array().unwrap()[5..10]
+    );
 
     // Observations: filters, pagination, history; a shape snapshot with the import time masked.
     let page = json(
