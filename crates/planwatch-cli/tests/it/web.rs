@@ -328,7 +328,41 @@ fn pages_render_in_both_languages() {
         let html = response.text().unwrap();
         assert!(html.contains("</html>"), "{path}");
     }
+    // The numbers on the pages are the API's: the card's latest value and completion, and the
+    // districts ranked by their latest value.
+    let report = json(&server, "/api/evaluation?indicator=retail_sales");
+    let city = &report["results"][0];
+    let card = overview
+        .split("<article")
+        .find(|c| c.contains("data-indicator=\"retail_sales\""))
+        .unwrap();
+    let latest = city["latest_value"].as_f64().unwrap();
+    assert!(card.contains(&format!("{latest} 亿元")), "{card}");
+    let completion = city["completion"].as_f64().unwrap() * 100.0;
+    assert!(card.contains(&format!("{completion:.1}%")), "{card}");
+    let mut districts: Vec<(f64, String)> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["region"].as_str().unwrap().starts_with("5101") && r["region"] != "510100")
+        .map(|r| {
+            (
+                r["latest_value"].as_f64().unwrap(),
+                r["region"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    districts.sort_by(|a, b| b.0.total_cmp(&a.0));
     let indicator = get(&server, "/indicators/retail_sales").text().unwrap();
+    let ranked: Vec<&str> = indicator
+        .split("<td><a href=\"/regions/")
+        .skip(1)
+        .map(|r| r.split('"').next().unwrap())
+        .collect();
+    assert_eq!(
+        ranked[..3],
+        [&districts[0].1, &districts[1].1, &districts[2].1].map(String::as_str)
+    );
     assert!(indicator.contains("id=\"indicator-chart\""));
     assert!(indicator.contains("目标完成度"), "readings in sentences");
     let map = get(&server, "/map").text().unwrap();
