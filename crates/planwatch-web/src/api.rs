@@ -248,7 +248,7 @@ pub(crate) struct ObservationRow {
 impl ObservationRow {
     /// Whether the words occur in its indicator's or region's name (`names`: code → name),
     /// period, source or note.
-    pub(crate) fn mentions(&self, words: &str, names: &HashMap<&str, String>) -> bool {
+    pub(crate) fn mentions(&self, words: &str, names: &HashMap<String, String>) -> bool {
         let name = |code: &str| names.get(code).is_some_and(|n| n.contains(words));
         name(&self.indicator)
             || name(&self.region)
@@ -569,6 +569,9 @@ struct ExportParams {
     /// csv (default), xlsx or sdmx-csv
     #[param(pattern = "^(csv|xlsx|sdmx-csv)$")]
     format: Option<String>,
+    /// Only rows whose indicator or region name (Chinese or English), period, source or note
+    /// contains these words, as the data page's search
+    q: Option<String>,
 }
 
 /// The most rows one download holds: the file is built in memory.
@@ -583,12 +586,12 @@ const MAX_EXPORT_ROWS: u64 = 1_000_000;
               (status = 400, description = "A bad filter, or a view too large to download", body = ErrorBody)))]
 async fn export(
     State(service): AppState,
-    Query(format): Query<ExportParams>,
+    Query(export): Query<ExportParams>,
     Query(params): Query<DataParams>,
 ) -> Result<Response, ApiError> {
     let plan = &service.plan;
     let filter = params.filter(&service)?;
-    let format = present(format.format.as_deref())
+    let format = present(export.format.as_deref())
         .unwrap_or("csv")
         .to_owned();
     if !["csv", "xlsx", "sdmx-csv"].contains(&format.as_str()) {
@@ -610,11 +613,17 @@ async fn export(
             ),
         ));
     }
+    let words = present(export.q.as_deref());
     let observations: Vec<Observation> = service
         .store
         .observations(plan, &filter)
         .await?
         .into_iter()
+        .filter(|o| {
+            words.is_none_or(|q| {
+                ObservationRow::new(plan, o.clone()).mentions(q, &service.search_names)
+            })
+        })
         .map(Observation::from)
         .collect();
     let name = format!("{}-observations", plan.id);

@@ -1145,7 +1145,7 @@ async fn data(
                     .await?
                     .into_iter()
                     .map(|o| ObservationRow::new(plan, o))
-                    .filter(|o| o.mentions(q, &names))
+                    .filter(|o| o.mentions(q, &service.search_names))
                     .collect();
                 let total = found.len() as u64;
                 let skip = (page - 1).saturating_mul(DATA_PAGE_ROWS);

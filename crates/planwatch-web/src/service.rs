@@ -101,6 +101,19 @@ impl<K: Eq + Hash + Clone, V> Cache<K, V> {
     }
 }
 
+/// Code → "中文名 English name" of every indicator and region.
+fn search_names(plan: &Plan) -> HashMap<String, String> {
+    let both = |text: &planwatch_plan::Text| match &text.en {
+        Some(en) => format!("{} {en}", text.zh),
+        None => text.zh.clone(),
+    };
+    plan.indicators
+        .iter()
+        .map(|i| (i.code.clone(), both(&i.name)))
+        .chain(plan.regions.iter().map(|r| (r.code.clone(), both(&r.name))))
+        .collect()
+}
+
 /// The store, the plan it serves, and the caches keyed on the store's version.
 #[derive(Debug)]
 pub struct Service {
@@ -108,6 +121,8 @@ pub struct Service {
     pub(crate) plan: Arc<Plan>,
     /// The plan's look-up tables (codes, 序号, names), built once.
     pub(crate) names: planwatch_import::Names,
+    /// Indicator and region code → their names in both languages, for searches by words.
+    pub(crate) search_names: HashMap<String, String>,
     version: AtomicI64,
     changed_at: RwLock<Option<String>>,
     evaluations: Cache<(i64, EvaluationRequest), EvaluationReport>,
@@ -132,6 +147,7 @@ impl Service {
         let service = Arc::new(Service {
             store,
             names: planwatch_import::Names::new(&plan),
+            search_names: search_names(&plan),
             plan: Arc::new(plan),
             version: AtomicI64::new(last.version),
             changed_at: RwLock::new(last.changed_at),
