@@ -56,8 +56,9 @@ fn code_indexes(plan: &Plan) -> (HashMap<&str, usize>, HashMap<&str, usize>) {
     )
 }
 
-/// The default evaluation year: the latest year with data, at most the target year (the year
-/// after the base year when there is none).
+/// The default evaluation year: the latest year with yearly data for the plan's own region (for
+/// any region when it has none), at most the target year; the year after the base year when
+/// there is no data at all.
 pub async fn default_year(store: &Store, plan: &Plan) -> Result<u16, StoreError> {
     Ok(store
         .latest_year(plan)

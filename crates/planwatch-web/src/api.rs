@@ -371,7 +371,8 @@ async fn history(
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct EvaluationParams {
-    /// Evaluation year (default: the latest year with data, at most the target year)
+    /// Evaluation year (default: the latest year with data for the plan's region, at most the
+    /// target year; with as_of, the latest known then)
     #[param(pattern = r"^(19|20)[0-9]{2}$")]
     pub year: Option<String>,
     /// Region codes or names (default: the plan's region and every region with data)

@@ -28,7 +28,7 @@ pub(crate) async fn etag(
     let lang = Lang::for_path(uri.path(), request.headers(), uri.query());
     // Read before the handler runs: the answer is at least as new as this version.
     let tag = format!("\"v{}-{}\"", service.version(), lang.as_str());
-    let last_modified = service.changed_at().as_deref().and_then(http_date);
+    let last_modified = service.last_modified();
     let if_none_match = request.headers().get(IF_NONE_MATCH).cloned();
     let if_modified_since = request.headers().get(IF_MODIFIED_SINCE).cloned();
     // The handler always runs, so that a bad request is refused even from a client holding a
@@ -79,7 +79,7 @@ pub(crate) async fn etag(
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC, as the store keeps times) as an HTTP date.
-fn http_date(stored: &str) -> Option<String> {
+pub(crate) fn http_date(stored: &str) -> Option<String> {
     let time = chrono::NaiveDateTime::parse_from_str(stored, "%Y-%m-%d %H:%M:%S").ok()?;
     Some(time.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
 }

@@ -22,6 +22,7 @@ use planwatch_eval::Panel;
 use planwatch_plan::Plan;
 use planwatch_store::{LastChange, ObservationFilter, Store, StoreError};
 
+use crate::conditional::http_date;
 use crate::map::OfficialMap;
 
 /// How often the store's version is read.
@@ -124,7 +125,9 @@ pub struct Service {
     /// Indicator and region code → their names in both languages, for searches by words.
     pub(crate) search_names: HashMap<String, String>,
     version: AtomicI64,
-    changed_at: RwLock<Option<String>>,
+    /// When the store last changed, as an HTTP date (Last-Modified), formatted once per change
+    /// rather than on every request.
+    last_modified: RwLock<Option<String>>,
     evaluations: Cache<(i64, EvaluationRequest), EvaluationReport>,
     panels: Cache<(i64, Vec<String>, Option<String>), Panel>,
     default_years: Cache<i64, u16>,
@@ -150,7 +153,7 @@ impl Service {
             search_names: search_names(&plan),
             plan: Arc::new(plan),
             version: AtomicI64::new(last.version),
-            changed_at: RwLock::new(last.changed_at),
+            last_modified: RwLock::new(last.changed_at.as_deref().and_then(http_date)),
             // Budgets: result rows, series, kilobytes of HTML.
             evaluations: Cache::new(2_000_000),
             panels: Cache::new(2_000_000),
@@ -186,9 +189,10 @@ impl Service {
     pub(crate) fn observe(&self, last: LastChange) {
         if self.version.swap(last.version, Ordering::AcqRel) != last.version {
             *self
-                .changed_at
+                .last_modified
                 .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = last.changed_at;
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                last.changed_at.as_deref().and_then(http_date);
             self.evaluations.clear();
             self.panels.clear();
             self.default_years.clear();
@@ -205,9 +209,9 @@ impl Service {
         self.version.load(Ordering::Acquire)
     }
 
-    /// When the store last changed, `YYYY-MM-DD HH:MM:SS` UTC.
-    pub(crate) fn changed_at(&self) -> Option<String> {
-        self.changed_at
+    /// When the store last changed, as an HTTP date.
+    pub(crate) fn last_modified(&self) -> Option<String> {
+        self.last_modified
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()

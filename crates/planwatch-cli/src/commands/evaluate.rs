@@ -26,7 +26,8 @@ enum Format {
 
 #[derive(Debug, Args)]
 pub(crate) struct EvaluateArgs {
-    /// Evaluation year (default: the latest year with data, at most the target year)
+    /// Evaluation year (default: the latest year with data for the plan's region, at most the
+    /// target year)
     #[arg(long)]
     year: Option<u16>,
     /// Region codes or names (default: the plan's region and every region with data)
