@@ -388,9 +388,9 @@ impl BulkLoad for PgConnection {
     }
 
     async fn load(&mut self, rows: &[StoreRow]) -> Result<()> {
-        let mut copy = self.copy_in_raw(COPY_IMPORT_ROWS).await?;
-        copy.send(copy_lines(rows, None).into_bytes()).await?;
-        copy.finish().await?;
+        let mut copy = copy_in(self, COPY_IMPORT_ROWS).await?;
+        copy.send(copy_tuples(rows, None)).await?;
+        finish_copy(copy).await?;
         Ok(())
     }
 
@@ -402,8 +402,8 @@ impl BulkLoad for PgConnection {
     ) -> Result<u64, ImportError> {
         // One COPY for the whole file: sqlx does not set TCP_NODELAY, so ending a COPY costs a
         // delayed-ACK stall (40 ms on Linux) — per chunk, that was most of an import's time.
-        let mut copy = self.copy_in_raw(COPY_IMPORT_ROWS).await?;
-        copy.send(copy_lines(first, None).into_bytes()).await?;
+        let mut copy = copy_in(self, COPY_IMPORT_ROWS).await?;
+        copy.send(copy_tuples(first, None)).await?;
         let mut rows = 0;
         loop {
             let chunk = match next_chunk(feed, ids).await {
@@ -415,9 +415,9 @@ impl BulkLoad for PgConnection {
                 }
             };
             rows += chunk.len() as u64;
-            copy.send(copy_lines(&chunk, None).into_bytes()).await?;
+            copy.send(copy_tuples(&chunk, None)).await?;
         }
-        copy.finish().await?;
+        finish_copy(copy).await?;
         Ok(rows)
     }
 
@@ -425,6 +425,13 @@ impl BulkLoad for PgConnection {
     /// in key order: then no key can be stored already or repeat, for a COPY that meets one
     /// fails as a whole and the rows it had are gone. Rows to check in SQL wait in memory (the
     /// table is busy with the COPY), up to [`MAX_DEFERRED`].
+    ///
+    /// Into a table that holds no observation at all (a new store's first load), the primary key
+    /// is dropped for the COPY and built again after it, as `pg_restore` does: keeping a B-tree
+    /// up to date row by row doubled the server's work. It happens inside the import's
+    /// transaction, so a failed import gets its key back with the rollback, and building it
+    /// proves the keys unique; other sessions wait for the table meanwhile (there is nothing
+    /// for them to read yet).
     async fn stream_new_keys(
         &mut self,
         feed: &mut Receiver<Feed>,
@@ -433,47 +440,38 @@ impl BulkLoad for PgConnection {
         batch_id: i64,
         plan_was_empty: bool,
     ) -> Result<Streamed, ImportError> {
-        let mut streamed = Streamed::default();
         if !plan_was_empty {
-            streamed.left_over = Some(Vec::new());
-            return Ok(streamed);
-        }
-        let mut copy = self
-            .copy_in_raw(&format!(
-                "COPY observations ({IMPORT_COLUMNS}, flags, batch_id, revision) FROM STDIN"
-            ))
-            .await?;
-        let mut last_key: Option<(i64, i64, i32)> = None;
-        loop {
-            let mut resolved = match next_chunk(feed, ids).await {
-                Ok(Some(chunk)) => chunk,
-                Ok(None) => break,
-                Err(e) => {
-                    copy.abort("the file has errors").await?;
-                    return Err(e);
-                }
-            };
-            streamed.rows += resolved.len() as u64;
-            let in_order = resolved.iter().all(|r| {
-                let key = (r.indicator_id, r.region_id, r.row.period.key());
-                let after = last_key.is_none_or(|last| key > last);
-                last_key = Some(key);
-                after
+            return Ok(Streamed {
+                left_over: Some(Vec::new()),
+                ..Streamed::default()
             });
-            if !in_order || streamed.deferred.len() > MAX_DEFERRED {
-                copy.finish().await?;
-                streamed.left_over = Some(resolved);
-                return Ok(streamed);
-            }
-            streamed.deferred.extend(checks.observe(&mut resolved));
-            copy.send(copy_lines(&resolved, Some(batch_id)).into_bytes())
-                .await?;
-            streamed.stored += resolved.len() as u64;
         }
-        copy.finish().await?;
+        let store_was_empty = sqlx::query_scalar::<_, i32>("SELECT 1 FROM observations LIMIT 1")
+            .fetch_optional(&mut *self)
+            .await?
+            .is_none();
+        if store_was_empty {
+            sqlx::query("ALTER TABLE observations DROP CONSTRAINT observations_pkey")
+                .execute(&mut *self)
+                .await?;
+        }
+        let streamed = copy_new_keys(self, feed, ids, checks, batch_id).await?;
+        if store_was_empty {
+            sqlx::query(
+                "ALTER TABLE observations ADD CONSTRAINT observations_pkey
+                 PRIMARY KEY (indicator_id, region_id, period, revision)",
+            )
+            .execute(&mut *self)
+            .await?;
+            // Statistics for the checks that follow (without them the planner takes any
+            // condition for a rare one and scans the whole table to join) and for the readers
+            // after the commit, who would otherwise wait for autovacuum.
+            sqlx::query("ANALYZE observations")
+                .execute(&mut *self)
+                .await?;
+        }
         Ok(streamed)
     }
-
     async fn index_import_table(&mut self) -> sqlx::Result<()> {
         sqlx::query("CREATE INDEX import_rows_key ON import_rows (indicator_id, region_id, period, source_row)")
             .execute(&mut *self)
@@ -492,54 +490,113 @@ impl BulkLoad for PgConnection {
     }
 }
 
-const COPY_IMPORT_ROWS: &str = "COPY import_rows (source_row, indicator_id, region_id, period, value, status, source, note) FROM STDIN";
+/// [`BulkLoad::stream_new_keys`] on PostgreSQL, once it is a first load of the plan.
+async fn copy_new_keys(
+    connection: &mut PgConnection,
+    feed: &mut Receiver<Feed>,
+    ids: &PlanIds,
+    checks: &mut InlineChecks<'_>,
+    batch_id: i64,
+) -> Result<Streamed, ImportError> {
+    let mut streamed = Streamed::default();
+    let mut copy = copy_in(
+        connection,
+        &format!(
+            "COPY observations ({IMPORT_COLUMNS}, flags, batch_id, revision) FROM STDIN (FORMAT binary)"
+        ),
+    )
+    .await?;
+    let mut last_key: Option<(i64, i64, i32)> = None;
+    loop {
+        let mut resolved = match next_chunk(feed, ids).await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(e) => {
+                copy.abort("the file has errors").await?;
+                return Err(e);
+            }
+        };
+        streamed.rows += resolved.len() as u64;
+        let in_order = resolved.iter().all(|r| {
+            let key = (r.indicator_id, r.region_id, r.row.period.key());
+            let after = last_key.is_none_or(|last| key > last);
+            last_key = Some(key);
+            after
+        });
+        if !in_order || streamed.deferred.len() > MAX_DEFERRED {
+            finish_copy(copy).await?;
+            streamed.left_over = Some(resolved);
+            return Ok(streamed);
+        }
+        streamed.deferred.extend(checks.observe(&mut resolved));
+        copy.send(copy_tuples(&resolved, Some(batch_id))).await?;
+        streamed.stored += resolved.len() as u64;
+    }
+    finish_copy(copy).await?;
+    Ok(streamed)
+}
+
+const COPY_IMPORT_ROWS: &str = "COPY import_rows (source_row, indicator_id, region_id, period, value, status, source, note) FROM STDIN (FORMAT binary)";
+
+/// Starts a binary COPY (`statement` says `FORMAT binary`).
+async fn copy_in<'c>(
+    connection: &'c mut PgConnection,
+    statement: &str,
+) -> sqlx::Result<sqlx::postgres::PgCopyIn<&'c mut PgConnection>> {
+    let mut copy = connection.copy_in_raw(statement).await?;
+    copy.send(COPY_BINARY_HEADER).await?;
+    Ok(copy)
+}
+
+async fn finish_copy(mut copy: sqlx::postgres::PgCopyIn<&mut PgConnection>) -> sqlx::Result<u64> {
+    copy.send(COPY_BINARY_TRAILER).await?;
+    copy.finish().await
+}
 
 /// Rows streamed into PostgreSQL's `observations` that wait in memory for the check against their
 /// previous period (in a sorted file, the first period of each series); beyond it the import
 /// goes the staged way.
 const MAX_DEFERRED: usize = 500_000;
 
-/// Rows in COPY's text format, the import columns; with `batch`, then flags, batch and revision 1.
-fn copy_lines(rows: &[StoreRow], batch: Option<i64>) -> String {
-    use std::fmt::Write;
-    let mut buffer = String::with_capacity(rows.len() * 56);
-    for r in rows {
-        let _ = write!(
-            buffer,
-            "{}\t{}\t{}\t{}\t{:?}\t{}\t",
-            r.row.row,
-            r.indicator_id,
-            r.region_id,
-            r.row.period.key(),
-            r.row.value,
-            status_code(r.row.status)
-        );
-        copy_text(&mut buffer, r.row.source.as_deref());
-        buffer.push('\t');
-        copy_text(&mut buffer, r.row.note.as_deref());
-        if let Some(batch_id) = batch {
-            let _ = write!(buffer, "\t{}\t{batch_id}\t1", r.flags);
+/// COPY's binary format (PostgreSQL documentation, "COPY", Binary Format): the server reads
+/// numbers as they are instead of parsing decimal text, which made it the import's bottleneck.
+/// A stream is [`COPY_BINARY_HEADER`], tuples from [`copy_tuples`], then [`COPY_BINARY_TRAILER`].
+const COPY_BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+const COPY_BINARY_TRAILER: &[u8] = &(-1i16).to_be_bytes();
+
+/// Rows as COPY binary tuples: the import columns (`source_row BIGINT, indicator_id BIGINT,
+/// region_id BIGINT, period INTEGER, value DOUBLE PRECISION, status INTEGER, source TEXT,
+/// note TEXT`); with `batch`, then `flags INTEGER, batch_id BIGINT, revision INTEGER` (1).
+fn copy_tuples(rows: &[StoreRow], batch: Option<i64>) -> Vec<u8> {
+    fn field(buffer: &mut Vec<u8>, bytes: &[u8]) {
+        buffer.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+        buffer.extend_from_slice(bytes);
+    }
+    fn text(buffer: &mut Vec<u8>, text: Option<&str>) {
+        match text {
+            Some(text) => field(buffer, text.as_bytes()),
+            None => buffer.extend_from_slice(&(-1i32).to_be_bytes()),
         }
-        buffer.push('\n');
+    }
+    let fields: i16 = if batch.is_some() { 11 } else { 8 };
+    let mut buffer = Vec::with_capacity(rows.len() * 96);
+    for r in rows {
+        buffer.extend_from_slice(&fields.to_be_bytes());
+        field(&mut buffer, &(r.row.row as i64).to_be_bytes());
+        field(&mut buffer, &r.indicator_id.to_be_bytes());
+        field(&mut buffer, &r.region_id.to_be_bytes());
+        field(&mut buffer, &r.row.period.key().to_be_bytes());
+        field(&mut buffer, &r.row.value.to_be_bytes());
+        field(&mut buffer, &status_code(r.row.status).to_be_bytes());
+        text(&mut buffer, r.row.source.as_deref());
+        text(&mut buffer, r.row.note.as_deref());
+        if let Some(batch_id) = batch {
+            field(&mut buffer, &r.flags.to_be_bytes());
+            field(&mut buffer, &batch_id.to_be_bytes());
+            field(&mut buffer, &1i32.to_be_bytes());
+        }
     }
     buffer
-}
-
-/// A text field in COPY's text format: `\N` for none, with backslash escapes.
-fn copy_text(buffer: &mut String, text: Option<&str>) {
-    let Some(text) = text else {
-        buffer.push_str("\\N");
-        return;
-    };
-    for c in text.chars() {
-        match c {
-            '\\' => buffer.push_str("\\\\"),
-            '\t' => buffer.push_str("\\t"),
-            '\n' => buffer.push_str("\\n"),
-            '\r' => buffer.push_str("\\r"),
-            _ => buffer.push(c),
-        }
-    }
 }
 
 /// Rows with a different value for the same key earlier in the file.
@@ -671,7 +728,10 @@ impl Store {
                 }
             };
 
-            let staged_first_load = direct.is_none() && plan_was_empty;
+            let first_load = match (plan_was_empty, direct.is_some()) {
+                (false, _) => None,
+                (true, direct) => Some(direct),
+            };
             let (revisions, unchanged, mut warnings, pairs) = match direct {
                 Some(checks) => (stored_directly, 0, checks.warnings, Some(checks.pairs)),
                 None => {
@@ -729,19 +789,28 @@ impl Store {
             // Large changes from the previous period, for levels, where the rows streaming past
             // could not tell: every row when staged, the rows deferred when direct.
             if import_table {
-                // A first load holds every row in the temporary table: compare neighbours there
-                // instead of probing the stored table twice per row.
-                let changes: Vec<(i64, i64, i64, i32, f64, f64)> = if staged_first_load {
-                    sqlx::query_as(CHANGES_WITHIN_FILE)
-                        .bind(settings.change_bound_percent)
-                        .fetch_all(&mut *tx)
-                        .await?
-                } else {
-                    sqlx::query_as(CHANGES)
-                        .bind(batch_id)
-                        .bind(settings.change_bound_percent)
-                        .fetch_all(&mut *tx)
-                        .await?
+                let changes: Vec<(i64, i64, i64, i32, f64, f64)> = match first_load {
+                    // A staged first load holds every row in the temporary table: compare
+                    // neighbours there instead of probing the stored table twice per row.
+                    Some(false) => {
+                        sqlx::query_as(CHANGES_WITHIN_FILE)
+                            .bind(settings.change_bound_percent)
+                            .fetch_all(&mut *tx)
+                            .await?
+                    }
+                    Some(true) => {
+                        sqlx::query_as(CHANGES_AFTER_DIRECT_FIRST_LOAD)
+                            .bind(settings.change_bound_percent)
+                            .fetch_all(&mut *tx)
+                            .await?
+                    }
+                    None => {
+                        sqlx::query_as(CHANGES)
+                            .bind(batch_id)
+                            .bind(settings.change_bound_percent)
+                            .fetch_all(&mut *tx)
+                            .await?
+                    }
                 };
                 for (row, indicator_id, region_id, period, previous, value) in changes {
                     let Some(indicator) = ids.indicators.iter().position(|&id| id == indicator_id)
@@ -898,6 +967,22 @@ const CHANGES: &str = "SELECT s.source_row, s.indicator_id, s.region_id, s.perio
      WHERE NOT EXISTS (SELECT 1 FROM observations q WHERE q.indicator_id = p.indicator_id
                        AND q.region_id = p.region_id AND q.period = p.period AND q.revision > p.revision)
        AND p.value <> 0 AND ABS(s.value - p.value) * 100.0 > $2 * ABS(p.value)
+     ORDER BY s.source_row";
+
+/// [`CHANGES`] for the rows deferred by a first load streamed straight into `observations`: they
+/// were all stored, as first revisions, and the plan's only stored rows are the batch's, so the
+/// previous period is looked up by key alone, one probe of the primary key per row instead of
+/// three. $1: the bound in percent.
+const CHANGES_AFTER_DIRECT_FIRST_LOAD: &str =
+    "SELECT s.source_row, s.indicator_id, s.region_id, s.period, p.value, s.value
+     FROM import_rows s
+     JOIN observations p ON p.indicator_id = s.indicator_id AND p.region_id = s.region_id
+      AND p.period = (CASE WHEN s.period % 100 = 0 THEN s.period - 100
+                           WHEN s.period % 100 = 1 THEN s.period - 89
+                           WHEN s.period % 100 = 21 THEN s.period - 97
+                           ELSE s.period - 1 END)
+      AND p.revision = 1
+     WHERE p.value <> 0 AND ABS(s.value - p.value) * 100.0 > $1 * ABS(p.value)
      ORDER BY s.source_row";
 
 /// [`CHANGES`] when the store held nothing of the plan before: every row's previous period, if
@@ -1123,14 +1208,55 @@ impl Rollup {
 
 #[cfg(test)]
 mod tests {
-    use super::copy_text;
+    use planwatch_plan::{ObsStatus, ObservationRow, Period};
+
+    use super::{COPY_BINARY_HEADER, StoreRow, copy_tuples};
 
     #[test]
-    fn copy_text_escapes() {
-        let mut buffer = String::new();
-        copy_text(&mut buffer, Some("a\tb\\c\nd"));
-        buffer.push('|');
-        copy_text(&mut buffer, None);
-        assert_eq!(buffer, "a\\tb\\\\c\\nd|\\N");
+    fn copy_binary_layout() {
+        // Signature (11 bytes), flags and header extension length (4 each).
+        assert_eq!(COPY_BINARY_HEADER.len(), 19);
+        assert_eq!(&COPY_BINARY_HEADER[..11], b"PGCOPY\n\xff\r\n\0");
+        let row = StoreRow {
+            row: ObservationRow {
+                row: 7,
+                indicator: 0,
+                region: 0,
+                period: Period::Year(2023),
+                value: 1.5,
+                status: ObsStatus::Revised,
+                source: Some("统计局\t".into()),
+                note: None,
+            },
+            indicator_id: 3,
+            region_id: 4,
+            flags: 2,
+        };
+        let mut expected = Vec::new();
+        expected.extend(11i16.to_be_bytes());
+        for (length, value) in [
+            (8i32, 7i64.to_be_bytes().to_vec()),
+            (8, 3i64.to_be_bytes().to_vec()),
+            (8, 4i64.to_be_bytes().to_vec()),
+            (4, Period::Year(2023).key().to_be_bytes().to_vec()),
+            (8, 1.5f64.to_be_bytes().to_vec()),
+            (4, 2i32.to_be_bytes().to_vec()),
+            (10, "统计局\t".as_bytes().to_vec()),
+        ] {
+            expected.extend(length.to_be_bytes());
+            expected.extend(value);
+        }
+        expected.extend((-1i32).to_be_bytes());
+        for value in [
+            2i32.to_be_bytes().to_vec(),
+            9i64.to_be_bytes().to_vec(),
+            1i32.to_be_bytes().to_vec(),
+        ] {
+            expected.extend((value.len() as i32).to_be_bytes());
+            expected.extend(value);
+        }
+        assert_eq!(copy_tuples(std::slice::from_ref(&row), Some(9)), expected);
+        // Without a batch: the eight import columns only.
+        assert_eq!(copy_tuples(&[row], None)[..2], 8i16.to_be_bytes());
     }
 }

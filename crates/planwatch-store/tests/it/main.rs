@@ -61,6 +61,24 @@ pub(crate) async fn stores() -> TestStores {
 }
 
 impl TestStores {
+    /// Whether the PostgreSQL store's `observations` has its primary key (a first load into an
+    /// empty table drops it for the COPY and builds it again).
+    pub(crate) async fn pg_primary_key_exists(&self) -> bool {
+        let url = match self.pg_admin.rfind('/') {
+            Some(slash) => format!("{}/{}", &self.pg_admin[..slash], self.pg_database),
+            None => unreachable!("a PostgreSQL URL has a path"),
+        };
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'observations_pkey' AND contype = 'p')",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        exists
+    }
+
     pub(crate) async fn drop_databases(self) {
         for (_, store) in &self.stores {
             store.close().await;
