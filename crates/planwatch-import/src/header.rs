@@ -208,7 +208,7 @@ mod tests {
     use super::*;
 
     fn cells(names: &[&str]) -> Vec<Cell> {
-        names.iter().map(|n| Cell::Text((*n).to_owned())).collect()
+        names.iter().map(|n| Cell::Text((*n).into())).collect()
     }
 
     #[test]

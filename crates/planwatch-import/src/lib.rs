@@ -238,6 +238,10 @@ pub struct Import<'p> {
     last_region: Memo<Option<usize>>,
     last_period: Memo<Result<Period, Problem>>,
     last_status: Memo<Result<ObsStatus, planwatch_plan::observation::BadStatus>>,
+    /// A row's (period, value column) pairs and its (period, value) results: buffers used again
+    /// for every row.
+    values: Vec<(Period, usize)>,
+    parsed: Vec<(Period, f64)>,
     /// The encoding a CSV file was read in.
     pub encoding: Option<Encoding>,
 }
@@ -364,6 +368,8 @@ pub fn open<'p>(
         last_region: Memo::new(),
         last_period: Memo::new(),
         last_status: Memo::new(),
+        values: Vec::new(),
+        parsed: Vec::new(),
         encoding,
     })
 }
@@ -475,8 +481,9 @@ impl Import<'_> {
         let source = text_or(cell(self.header.source), &self.options.source);
         let note = text_or(cell(self.header.note), &None);
 
-        // The (period, value) pairs of the row.
-        let mut values: Vec<(Period, &Cell, Option<usize>)> = Vec::new();
+        // The (period, value column) pairs of the row; buffers kept from row to row.
+        let mut values = std::mem::take(&mut self.values);
+        values.clear();
         if let Some(value_column) = self.header.value {
             let period_column = self.header.period;
             let period = match cell(period_column) {
@@ -486,7 +493,7 @@ impl Import<'_> {
                 other => period_of(other),
             };
             match period {
-                Ok(period) => values.push((period, cell(Some(value_column)), Some(value_column))),
+                Ok(period) => values.push((period, value_column)),
                 Err(problem) => self.error(row, period_column, problem),
             }
             if cell(Some(value_column)).is_empty() {
@@ -494,14 +501,19 @@ impl Import<'_> {
                 values.clear();
             }
         } else {
-            for &(column, period) in &self.header.period_columns {
-                values.push((period, cell(Some(column)), Some(column)));
-            }
+            values.extend(
+                self.header
+                    .period_columns
+                    .iter()
+                    .map(|&(column, period)| (period, column)),
+            );
         }
 
-        let mut rows = Vec::new();
-        for (period, value_cell, column) in values {
-            let parsed = match number(value_cell) {
+        let mut rows = std::mem::take(&mut self.parsed);
+        rows.clear();
+        for &(period, column) in &values {
+            let column = Some(column);
+            let parsed = match number(cell(column)) {
                 Ok(Some(parsed)) => parsed,
                 Ok(None) => continue,
                 Err(problem) => {
@@ -538,6 +550,7 @@ impl Import<'_> {
             }
             rows.push((period, value));
         }
+        self.values = values;
         if self.pending.len() > before
             && self.pending.iter().skip(before).any(|item| {
                 matches!(
@@ -552,9 +565,18 @@ impl Import<'_> {
             return;
         }
         let (Some(indicator), Some(region), Some(status)) = (indicator, region, status) else {
+            self.parsed = rows;
             return;
         };
-        for (period, value) in rows {
+        let count = rows.len();
+        let (mut source, mut note) = (source, note);
+        for (k, &(period, value)) in rows.iter().enumerate() {
+            // The last row takes the row's texts, the others copies.
+            let (source, note) = if k + 1 == count {
+                (source.take(), note.take())
+            } else {
+                (source.clone(), note.clone())
+            };
             self.pending.push_back(Item::Row(ImportRow {
                 row,
                 indicator,
@@ -562,10 +584,11 @@ impl Import<'_> {
                 period,
                 value,
                 status,
-                source: source.clone(),
-                note: note.clone(),
+                source,
+                note,
             }));
         }
+        self.parsed = rows;
     }
 }
 

@@ -186,7 +186,7 @@ mod tests {
 
     #[test]
     fn numbers_as_people_write_them() {
-        let n = |s: &str| number(&Cell::Text(s.to_owned()));
+        let n = |s: &str| number(&Cell::Text(s.into()));
         assert_eq!(n("1,234.5"), Ok(Some((1234.5, false))));
         assert_eq!(n("１２３４．５"), Ok(Some((1234.5, false))));
         assert_eq!(n("65.7%"), Ok(Some((65.7, true))));

@@ -8,12 +8,15 @@ use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Cursor, Read};
 
 use calamine::{Data, DataType, Reader, Sheets, open_workbook_auto_from_rs};
+use compact_str::CompactString;
 
 /// One cell, before it is interpreted.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     Empty,
-    Text(String),
+    /// Kept inline up to 24 bytes (most cells: codes, periods, numbers), so reading a row
+    /// allocates nothing per cell.
+    Text(CompactString),
     Number(f64),
     /// An Excel date: year, month, day.
     Date(u16, u8, u8),
@@ -112,7 +115,9 @@ pub fn detect_encoding(head: &[u8]) -> Encoding {
 
 /// A CSV file read row by row, decoded to UTF-8 on the fly: memory stays bounded whatever the size.
 pub(crate) struct CsvRows {
-    records: csv::StringRecordsIntoIter<Box<dyn Read + Send>>,
+    reader: csv::Reader<Box<dyn Read + Send>>,
+    /// Read into again for every row.
+    record: csv::StringRecord,
     next_row: usize,
     pub encoding: Encoding,
 }
@@ -148,7 +153,8 @@ impl CsvRows {
             .buffer_capacity(1 << 16)
             .from_reader(decoded);
         Ok(CsvRows {
-            records: reader.into_records(),
+            reader,
+            record: csv::StringRecord::new(),
             next_row: 1,
             encoding,
         })
@@ -159,23 +165,28 @@ impl Iterator for CsvRows {
     type Item = Result<RawRow, TableError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let record = self.records.next()?;
+        let read = self.reader.read_record(&mut self.record);
         // The line the record starts on: blank lines, which the reader skips, still count.
-        let row = match &record {
-            Ok(r) => r.position().map_or(self.next_row, |p| p.line() as usize),
+        let row = match &read {
+            Ok(false) => return None,
+            Ok(true) => self
+                .record
+                .position()
+                .map_or(self.next_row, |p| p.line() as usize),
             Err(_) => self.next_row,
         };
         self.next_row = row + 1;
-        Some(match record {
-            Ok(record) => Ok(RawRow {
+        Some(match read {
+            Ok(_) => Ok(RawRow {
                 row,
-                cells: record
+                cells: self
+                    .record
                     .iter()
                     .map(|field| {
                         if field.trim().is_empty() {
                             Cell::Empty
                         } else {
-                            Cell::Text(field.to_owned())
+                            Cell::Text(field.into())
                         }
                     })
                     .collect(),
@@ -322,10 +333,10 @@ fn cell(data: &Data, formula: Option<&String>) -> Cell {
             None => Cell::Empty,
         },
         Data::String(s) if s.trim().is_empty() => Cell::Empty,
-        Data::String(s) => Cell::Text(s.clone()),
+        Data::String(s) => Cell::Text(s.as_str().into()),
         Data::Float(f) => Cell::Number(*f),
         Data::Int(i) => Cell::Number(*i as f64),
-        Data::Bool(b) => Cell::Text(b.to_string()),
+        Data::Bool(b) => Cell::Text(if *b { "true" } else { "false" }.into()),
         Data::DateTime(dt) => {
             if dt.is_datetime() {
                 let (y, m, d, ..) = dt.to_ymd_hms_milli();
@@ -334,7 +345,7 @@ fn cell(data: &Data, formula: Option<&String>) -> Cell {
                 Cell::Number(dt.as_f64())
             }
         }
-        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.as_str().into()),
         Data::Error(e) => Cell::Error(format!("{e}")),
     }
 }
