@@ -498,6 +498,9 @@ async fn copy_new_keys(
     checks: &mut InlineChecks<'_>,
     batch_id: i64,
 ) -> Result<Streamed, ImportError> {
+    // Called for a first load only, and it stops (its checks then unused) at the first row out
+    // of key order.
+    checks.assume_first_load_in_key_order();
     let mut streamed = Streamed::default();
     let mut copy = copy_in(
         connection,
@@ -986,16 +989,19 @@ const CHANGES_AFTER_DIRECT_FIRST_LOAD: &str =
      ORDER BY s.source_row";
 
 /// [`CHANGES`] when the store held nothing of the plan before: every row's previous period, if
-/// any, is in the file. The first row of each key is the one stored (duplicates have the same
-/// value: different ones were refused). $1: the bound in percent.
+/// any, is in the file: the row before among the series' rows of the same frequency (years,
+/// quarters or months), when it is the period before. The first row of each key is the one
+/// stored (duplicates have the same value: different ones were refused). $1: the bound in
+/// percent.
 const CHANGES_WITHIN_FILE: &str = "WITH k AS (
        SELECT indicator_id, region_id, period, MIN(source_row) AS source_row, MIN(value) AS value
        FROM import_rows GROUP BY indicator_id, region_id, period),
      w AS (
-       SELECT k.*,
-              LAG(period) OVER (PARTITION BY indicator_id, region_id ORDER BY period) AS previous_period,
-              LAG(value) OVER (PARTITION BY indicator_id, region_id ORDER BY period) AS previous_value
-       FROM k)
+       SELECT k.*, LAG(period) OVER s AS previous_period, LAG(value) OVER s AS previous_value
+       FROM k
+       WINDOW s AS (PARTITION BY indicator_id, region_id,
+                    CASE WHEN period % 100 = 0 THEN 0 WHEN period % 100 > 20 THEN 2 ELSE 1 END
+                    ORDER BY period))
      SELECT source_row, indicator_id, region_id, period, previous_value, value FROM w
      WHERE previous_period = (CASE WHEN period % 100 = 0 THEN period - 100
                                    WHEN period % 100 = 1 THEN period - 89
@@ -1041,6 +1047,9 @@ pub(crate) struct InlineChecks<'a> {
     change_bound_percent: f64,
     /// (indicator id, region id, period, value) of the row before.
     previous: Option<(i64, i64, i32, f64)>,
+    /// The store holds nothing of the plan and rows come in key order (or the checks are
+    /// thrown away): a row whose previous period did not come before has none.
+    first_load_in_key_order: bool,
     warnings: Vec<StoreWarning>,
     pairs: BTreeMap<(i64, i32), PairSums>,
 }
@@ -1059,9 +1068,16 @@ impl<'a> InlineChecks<'a> {
             rollup,
             change_bound_percent,
             previous: None,
+            first_load_in_key_order: false,
             warnings: Vec::new(),
             pairs: BTreeMap::new(),
         }
+    }
+
+    /// Promises that the store holds nothing of the plan and that rows will come in key order,
+    /// or that these checks will be thrown away at the first row that does not.
+    fn assume_first_load_in_key_order(&mut self) {
+        self.first_load_in_key_order = true;
     }
 
     /// Flags the rows it can judge and returns (copies of) those to check in SQL.
@@ -1071,12 +1087,14 @@ impl<'a> InlineChecks<'a> {
             let period = r.row.period.key();
             let value = r.row.value;
             if !self.plan.indicators[r.row.indicator].is_percentage() {
-                match self.previous {
-                    Some((indicator_id, region_id, previous_key, previous))
-                        if indicator_id == r.indicator_id
-                            && region_id == r.region_id
-                            && previous_key == previous_period(period) =>
-                    {
+                let series_before = self
+                    .previous
+                    .filter(|&(indicator_id, region_id, ..)| {
+                        indicator_id == r.indicator_id && region_id == r.region_id
+                    })
+                    .map(|(_, _, previous_key, previous)| (previous_key, previous));
+                match series_before {
+                    Some((previous_key, previous)) if previous_key == previous_period(period) => {
                         if let Some(kind) = large_change(previous, value, self.change_bound_percent)
                         {
                             r.flags |= 1;
@@ -1088,6 +1106,14 @@ impl<'a> InlineChecks<'a> {
                             });
                         }
                     }
+                    // The previous period may have come earlier, before rows of the series'
+                    // other periods (a year before the months of that year).
+                    Some((previous_key, _)) if previous_key > previous_period(period) => {
+                        deferred.push(r.clone())
+                    }
+                    // The series starts here, or skips the previous period: in a first load
+                    // in key order the file cannot hold it, nor can the store.
+                    _ if self.first_load_in_key_order => {}
                     _ => deferred.push(r.clone()),
                 }
             }

@@ -1,6 +1,6 @@
 //! Import, revise, query and refuse, on both backends.
 
-use planwatch_plan::Period::{self, Year};
+use planwatch_plan::Period::{self, Month, Year};
 use planwatch_store::{Feed, ImportError, ImportSettings, ObservationFilter, Store, WarningKind};
 
 use crate::{import, plan, row, stores};
@@ -414,6 +414,36 @@ async fn streamed_and_staged_imports_agree() {
         // Not after its previous period: checked in SQL (1900 → 200).
         row(&plan, 7, "retail_sales", "440100", Year(2023), 200.0),
         row(&plan, 8, "online_retail_share", "440100", Year(2021), 31.5),
+        // Years among months: the previous period is not always the row before.
+        row(&plan, 9, "outbound_investment", "440100", Year(2020), 10.0),
+        row(
+            &plan,
+            10,
+            "outbound_investment",
+            "440100",
+            Month(2020, 12),
+            1.0,
+        ),
+        // 2020 → 2021: +200 %, with December 2020 in between.
+        row(&plan, 11, "outbound_investment", "440100", Year(2021), 30.0),
+        // December 2020 → January 2021: +200 %, with the year 2021 in between.
+        row(
+            &plan,
+            12,
+            "outbound_investment",
+            "440100",
+            Month(2021, 1),
+            3.0,
+        ),
+        // No 2022: nothing to compare with.
+        row(
+            &plan,
+            13,
+            "outbound_investment",
+            "440100",
+            Year(2023),
+            100.0,
+        ),
     ];
     let a = stores().await;
     let b = stores().await;
@@ -455,10 +485,10 @@ async fn streamed_and_staged_imports_agree() {
         .unwrap();
         assert_eq!(
             (streamed.revisions, streamed.unchanged),
-            (7, 0),
+            (12, 0),
             "{backend}"
         );
-        assert_eq!((staged.revisions, staged.unchanged), (6, 1), "{backend}");
+        assert_eq!((staged.revisions, staged.unchanged), (11, 1), "{backend}");
         let rows_and_kinds = |o: &planwatch_store::ImportOutcome| {
             o.warnings
                 .iter()
@@ -475,7 +505,7 @@ async fn streamed_and_staged_imports_agree() {
                 .iter()
                 .map(|(row, _)| *row)
                 .collect::<Vec<_>>(),
-            vec![4, 4, 6, 7],
+            vec![4, 4, 6, 7, 11, 12],
             "{backend}: {:?}",
             rows_and_kinds(&streamed)
         );
