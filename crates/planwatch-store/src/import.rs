@@ -22,8 +22,11 @@ use crate::{Result, Store, StoreError, now, status_code, with_db};
 #[derive(Debug)]
 pub enum Feed {
     Rows(Vec<ObservationRow>),
-    /// The whole file was read without errors: check, store and commit.
-    Finish,
+    /// The whole file was read without errors: check, store and commit. With the file's
+    /// SHA-256 (hex), which the reader works out as it reads: a file is read once.
+    Finish {
+        checksum: String,
+    },
     /// The file has errors: store nothing.
     Abort,
 }
@@ -32,8 +35,6 @@ pub enum Feed {
 #[derive(Debug, Clone)]
 pub struct BatchInfo {
     pub file_name: String,
-    /// SHA-256 of the file's bytes, hex.
-    pub checksum: String,
     pub imported_by: String,
     /// When the values became known, if not now (`YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`, UTC):
     /// for loading historical releases so that `as_of` queries see them as they were.
@@ -131,16 +132,25 @@ impl From<sqlx::Error> for ImportError {
     }
 }
 
-/// The next chunk of the feed with the store's ids: `None` when the feed finished, `Aborted`
-/// when the reader gave up (errors in the file, or it stopped).
-async fn next_chunk(
-    feed: &mut Receiver<Feed>,
-    ids: &PlanIds,
-) -> Result<Option<Vec<StoreRow>>, ImportError> {
-    match feed.recv().await {
-        Some(Feed::Rows(chunk)) => Ok(Some(resolve(chunk, ids))),
-        Some(Feed::Finish) => Ok(None),
-        Some(Feed::Abort) | None => Err(ImportError::Aborted),
+/// The feed as the store reads it.
+pub(crate) struct FeedReader {
+    receiver: Receiver<Feed>,
+    /// The file's checksum, once the feed finished.
+    checksum: Option<String>,
+}
+
+impl FeedReader {
+    /// The next chunk with the store's ids: `None` when the feed finished, `Aborted` when the
+    /// reader gave up (errors in the file, or it stopped).
+    async fn next_chunk(&mut self, ids: &PlanIds) -> Result<Option<Vec<StoreRow>>, ImportError> {
+        match self.receiver.recv().await {
+            Some(Feed::Rows(chunk)) => Ok(Some(resolve(chunk, ids))),
+            Some(Feed::Finish { checksum }) => {
+                self.checksum = Some(checksum);
+                Ok(None)
+            }
+            Some(Feed::Abort) | None => Err(ImportError::Aborted),
+        }
     }
 }
 
@@ -195,7 +205,7 @@ pub(crate) trait BulkLoad {
     async fn load_feed(
         &mut self,
         first: &[StoreRow],
-        feed: &mut Receiver<Feed>,
+        feed: &mut FeedReader,
         ids: &PlanIds,
     ) -> Result<u64, ImportError>;
     /// Streams the feed straight into `observations` as first revisions of `batch_id` while
@@ -203,7 +213,7 @@ pub(crate) trait BulkLoad {
     /// sure of (see [`Streamed`]).
     async fn stream_new_keys(
         &mut self,
-        feed: &mut Receiver<Feed>,
+        feed: &mut FeedReader,
         ids: &PlanIds,
         checks: &mut InlineChecks<'_>,
         batch_id: i64,
@@ -245,12 +255,12 @@ impl BulkLoad for SqliteConnection {
     async fn load_feed(
         &mut self,
         first: &[StoreRow],
-        feed: &mut Receiver<Feed>,
+        feed: &mut FeedReader,
         ids: &PlanIds,
     ) -> Result<u64, ImportError> {
         self.load(first).await?;
         let mut rows = 0;
-        while let Some(chunk) = next_chunk(feed, ids).await? {
+        while let Some(chunk) = feed.next_chunk(ids).await? {
             rows += chunk.len() as u64;
             self.load(&chunk).await?;
         }
@@ -261,14 +271,14 @@ impl BulkLoad for SqliteConnection {
     /// (or repeating) shows as a primary-key collision with the rows before it kept.
     async fn stream_new_keys(
         &mut self,
-        feed: &mut Receiver<Feed>,
+        feed: &mut FeedReader,
         ids: &PlanIds,
         checks: &mut InlineChecks<'_>,
         batch_id: i64,
         _plan_was_empty: bool,
     ) -> Result<Streamed, ImportError> {
         let mut streamed = Streamed::default();
-        while let Some(mut resolved) = next_chunk(feed, ids).await? {
+        while let Some(mut resolved) = feed.next_chunk(ids).await? {
             streamed.rows += resolved.len() as u64;
             let deferred = checks.observe(&mut resolved);
             if let Some(first_not_stored) =
@@ -397,7 +407,7 @@ impl BulkLoad for PgConnection {
     async fn load_feed(
         &mut self,
         first: &[StoreRow],
-        feed: &mut Receiver<Feed>,
+        feed: &mut FeedReader,
         ids: &PlanIds,
     ) -> Result<u64, ImportError> {
         // One COPY for the whole file: sqlx does not set TCP_NODELAY, so ending a COPY costs a
@@ -406,7 +416,7 @@ impl BulkLoad for PgConnection {
         copy.send(copy_tuples(first, None)).await?;
         let mut rows = 0;
         loop {
-            let chunk = match next_chunk(feed, ids).await {
+            let chunk = match feed.next_chunk(ids).await {
                 Ok(Some(chunk)) => chunk,
                 Ok(None) => break,
                 Err(e) => {
@@ -434,7 +444,7 @@ impl BulkLoad for PgConnection {
     /// for them to read yet).
     async fn stream_new_keys(
         &mut self,
-        feed: &mut Receiver<Feed>,
+        feed: &mut FeedReader,
         ids: &PlanIds,
         checks: &mut InlineChecks<'_>,
         batch_id: i64,
@@ -493,7 +503,7 @@ impl BulkLoad for PgConnection {
 /// [`BulkLoad::stream_new_keys`] on PostgreSQL, once it is a first load of the plan.
 async fn copy_new_keys(
     connection: &mut PgConnection,
-    feed: &mut Receiver<Feed>,
+    feed: &mut FeedReader,
     ids: &PlanIds,
     checks: &mut InlineChecks<'_>,
     batch_id: i64,
@@ -511,7 +521,7 @@ async fn copy_new_keys(
     .await?;
     let mut last_key: Option<(i64, i64, i32)> = None;
     loop {
-        let mut resolved = match next_chunk(feed, ids).await {
+        let mut resolved = match feed.next_chunk(ids).await {
             Ok(Some(chunk)) => chunk,
             Ok(None) => break,
             Err(e) => {
@@ -645,9 +655,13 @@ impl Store {
         &self,
         plan: &Plan,
         batch: BatchInfo,
-        mut feed: Receiver<Feed>,
+        feed: Receiver<Feed>,
         settings: ImportSettings,
     ) -> Result<ImportOutcome, ImportError> {
+        let mut feed = FeedReader {
+            receiver: feed,
+            checksum: None,
+        };
         let ids = self.plan_ids(plan).await?;
         let imported_at = match &batch.known_since {
             Some(date) if date.len() == 10 => format!("{date} 00:00:00"),
@@ -659,20 +673,13 @@ impl Store {
         with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
             tx.lock_imports(&plan.id).await?;
-            let same_file_as: Option<i64> = sqlx::query_scalar(
-                "SELECT MAX(id) FROM batches WHERE plan_id = $1 AND checksum = $2",
-            )
-            .bind(&plan.id)
-            .bind(&batch.checksum)
-            .fetch_one(&mut *tx)
-            .await?;
+            // The checksum comes with the end of the feed.
             let batch_id: i64 = sqlx::query_scalar(
                 "INSERT INTO batches (plan_id, file_name, checksum, imported_by, imported_at)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                 VALUES ($1, $2, '', $3, $4) RETURNING id",
             )
             .bind(&plan.id)
             .bind(&batch.file_name)
-            .bind(&batch.checksum)
             .bind(&batch.imported_by)
             .bind(&imported_at)
             .fetch_one(&mut *tx)
@@ -921,9 +928,20 @@ impl Store {
             if settings.strict && !warnings.is_empty() {
                 return Err(ImportError::Strict(warnings));
             }
-            sqlx::query(
-                "UPDATE batches SET rows_read = $1, revisions = $2, warnings = $3 WHERE id = $4",
+            let checksum = feed.checksum.take().ok_or(ImportError::Aborted)?;
+            let same_file_as: Option<i64> = sqlx::query_scalar(
+                "SELECT MAX(id) FROM batches WHERE plan_id = $1 AND checksum = $2 AND id <> $3",
             )
+            .bind(&plan.id)
+            .bind(&checksum)
+            .bind(batch_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE batches SET checksum = $1, rows_read = $2, revisions = $3, warnings = $4
+                 WHERE id = $5",
+            )
+            .bind(&checksum)
             .bind(rows as i64)
             .bind(revisions as i64)
             .bind(warnings.len() as i64)

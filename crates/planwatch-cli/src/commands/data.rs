@@ -2,7 +2,7 @@
 
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
@@ -387,7 +387,6 @@ async fn import_file(
     args: &ImportArgs,
 ) -> anyhow::Result<bool> {
     let name = path.display().to_string();
-    let checksum = sha256_of(path)?;
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let mut head = [0u8; 8];
     let head_len = std::fs::File::open(path)
@@ -413,16 +412,22 @@ async fn import_file(
     let keep = args.max_errors;
     let reader = tokio::task::spawn_blocking(
         move || -> anyhow::Result<(Vec<planwatch_import::Diagnostic>, usize, usize)> {
+            // The checksum is worked out as the file is read: it is read once.
+            let hasher = Arc::new(Mutex::new(Sha256::new()));
             let input = if excel {
-                Input::Excel(
-                    std::fs::read(&reader_path)
-                        .with_context(|| format!("cannot read {reader_name}"))?,
-                )
+                let bytes = std::fs::read(&reader_path)
+                    .with_context(|| format!("cannot read {reader_name}"))?;
+                lock(&hasher).update(&bytes);
+                Input::Excel(bytes)
             } else {
                 let file = std::fs::File::open(&reader_path)
                     .with_context(|| format!("cannot read {reader_name}"))?;
+                let hashed = Hashed {
+                    inner: file,
+                    hasher: Arc::clone(&hasher),
+                };
                 Input::Csv(Box::new(
-                    reader_progress.wrap_read(BufReader::with_capacity(1 << 20, file)),
+                    reader_progress.wrap_read(BufReader::with_capacity(1 << 20, hashed)),
                 ))
             };
             let import = match planwatch_import::open(&reader_name, input, &reader_plan, options) {
@@ -468,7 +473,10 @@ async fn import_file(
                 if !chunk.is_empty() {
                     let _ = sender.blocking_send(Feed::Rows(chunk));
                 }
-                Feed::Finish
+                let digest = std::mem::take(&mut *lock(&hasher)).finalize();
+                Feed::Finish {
+                    checksum: digest.iter().map(|b| format!("{b:02x}")).collect(),
+                }
             };
             let _ = sender.blocking_send(last);
             Ok((diagnostics, errors, dropped))
@@ -477,7 +485,6 @@ async fn import_file(
 
     let batch = BatchInfo {
         file_name: name.clone(),
-        checksum,
         imported_by: args
             .imported_by
             .clone()
@@ -609,25 +616,25 @@ fn progress_bar(size: u64, name: &str) -> ProgressBar {
     bar
 }
 
-fn sha256_of(path: &Path) -> anyhow::Result<String> {
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let n = file
-            .read(&mut buffer)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
+/// A reader that feeds what passes through it to a SHA-256.
+struct Hashed<R> {
+    inner: R,
+    hasher: Arc<Mutex<Sha256>>,
+}
+
+impl<R: Read> Read for Hashed<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buffer)?;
+        lock(&self.hasher).update(&buffer[..n]);
+        Ok(n)
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+}
+
+/// The hasher, even if a thread panicked holding it (a hash has no invariant to break).
+fn lock(hasher: &Mutex<Sha256>) -> std::sync::MutexGuard<'_, Sha256> {
+    hasher
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 pub(crate) async fn export(store_args: &StoreArgs, args: &ExportArgs) -> anyhow::Result<Outcome> {
@@ -756,6 +763,7 @@ pub(crate) async fn data(store_args: &StoreArgs, command: &DataCommand) -> anyho
             let mut table = super::plan::new_table(&[
                 "批次 Batch",
                 "文件 File",
+                "SHA-256",
                 "导入 Imported",
                 "行 Rows",
                 "修订 Revisions",
@@ -765,6 +773,8 @@ pub(crate) async fn data(store_args: &StoreArgs, command: &DataCommand) -> anyho
                 table.add_row(vec![
                     b.id.to_string(),
                     b.file_name,
+                    // Enough to tell files apart in a table.
+                    format!("{}…", b.checksum.get(..16).unwrap_or(&b.checksum)),
                     format!("{} ({})", b.imported_at, b.imported_by),
                     b.rows_read.to_string(),
                     b.revisions.to_string(),

@@ -243,6 +243,29 @@ fn conflicting_values_and_strict_warnings() {
     );
 }
 
+/// The batch keeps the file's SHA-256 (worked out while the file is read), and importing the
+/// same bytes again says which batch had them.
+#[test]
+fn batches_keep_the_file_checksum() {
+    use sha2::{Digest, Sha256};
+    let store = TestStore::sqlite();
+    let good = store.file("good.csv", GOOD.as_bytes());
+    assert!(store.import(&good, &[]).status.success());
+    let digest: String = Sha256::digest(GOOD.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let batches = stdout(&store.run(&["data", "batches"]));
+    assert!(batches.contains(&digest[..16]), "{digest}\n{batches}");
+    let again = store.file("again.csv", GOOD.as_bytes());
+    let output = store.import(&again, &[]);
+    assert!(
+        stdout(&output).contains("同一文件曾于批次 1 导入"),
+        "{}",
+        stdout(&output)
+    );
+}
+
 fn round_trip(store: &TestStore) {
     let good = store.file("good.csv", GOOD.as_bytes());
     let output = store.import(&good, &[]);

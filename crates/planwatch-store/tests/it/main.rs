@@ -118,19 +118,30 @@ pub(crate) fn row(
     }
 }
 
-/// Imports the rows as one file, finishing (or aborting) the feed.
+/// How a test's feed ends.
+pub(crate) enum End {
+    Finish,
+    Abort,
+}
+
+/// Imports the rows as one file (its checksum `sum-FILE`), finishing (or aborting) the feed.
 pub(crate) async fn import(
     store: &Store,
     plan: &Plan,
     file: &str,
     rows: Vec<ObservationRow>,
-    last: Feed,
+    last: End,
     settings: ImportSettings,
 ) -> Result<ImportOutcome, ImportError> {
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    let last = match last {
+        End::Finish => Feed::Finish {
+            checksum: format!("sum-{file}"),
+        },
+        End::Abort => Feed::Abort,
+    };
     let batch = BatchInfo {
         file_name: file.into(),
-        checksum: format!("sum-{file}"),
         imported_by: "test".into(),
         known_since: None,
     };

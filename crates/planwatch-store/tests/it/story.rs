@@ -3,7 +3,7 @@
 use planwatch_plan::Period::{self, Month, Year};
 use planwatch_store::{Feed, ImportError, ImportSettings, ObservationFilter, Store, WarningKind};
 
-use crate::{import, plan, row, stores};
+use crate::{End, import, plan, row, stores};
 
 /// Everything a store holds that an import may change: every revision of every observation of
 /// the example plan, and the batches.
@@ -48,7 +48,7 @@ async fn import_revise_query_and_refuse_on_both_backends() {
             &plan,
             "a.csv",
             first.clone(),
-            Feed::Finish,
+            End::Finish,
             ImportSettings::default(),
         )
         .await
@@ -72,7 +72,7 @@ async fn import_revise_query_and_refuse_on_both_backends() {
             &plan,
             "a.csv",
             first.clone(),
-            Feed::Finish,
+            End::Finish,
             ImportSettings::default(),
         )
         .await
@@ -101,7 +101,7 @@ async fn import_revise_query_and_refuse_on_both_backends() {
             &plan,
             "revised.csv",
             revised,
-            Feed::Finish,
+            End::Finish,
             ImportSettings::default(),
         )
         .await
@@ -167,7 +167,7 @@ async fn import_revise_query_and_refuse_on_both_backends() {
             &plan,
             "conflict.csv",
             conflicting,
-            Feed::Finish,
+            End::Finish,
             ImportSettings::default(),
         )
         .await
@@ -189,7 +189,7 @@ async fn import_revise_query_and_refuse_on_both_backends() {
                 &plan,
                 "bad.csv",
                 good.clone(),
-                Feed::Abort,
+                End::Abort,
                 ImportSettings::default()
             )
             .await,
@@ -201,7 +201,7 @@ async fn import_revise_query_and_refuse_on_both_backends() {
             &plan,
             "dry.csv",
             good,
-            Feed::Finish,
+            End::Finish,
             ImportSettings {
                 dry_run: true,
                 ..ImportSettings::default()
@@ -217,7 +217,7 @@ async fn import_revise_query_and_refuse_on_both_backends() {
             &plan,
             "jump.csv",
             jump.clone(),
-            Feed::Finish,
+            End::Finish,
             ImportSettings {
                 strict: true,
                 ..ImportSettings::default()
@@ -243,7 +243,7 @@ async fn import_revise_query_and_refuse_on_both_backends() {
             &plan,
             "city.csv",
             city,
-            Feed::Finish,
+            End::Finish,
             ImportSettings::default(),
         )
         .await
@@ -253,7 +253,7 @@ async fn import_revise_query_and_refuse_on_both_backends() {
             &plan,
             "jump.csv",
             jump,
-            Feed::Finish,
+            End::Finish,
             ImportSettings::default(),
         )
         .await
@@ -297,10 +297,14 @@ async fn as_of_returns_what_was_known_then() {
                 )]))
                 .await
                 .unwrap();
-            sender.send(Feed::Finish).await.unwrap();
+            sender
+                .send(Feed::Finish {
+                    checksum: file.into(),
+                })
+                .await
+                .unwrap();
             let batch = planwatch_store::BatchInfo {
                 file_name: file.into(),
-                checksum: file.into(),
                 imported_by: "test".into(),
                 known_since: Some(known_since.into()),
             };
@@ -360,7 +364,7 @@ async fn concurrent_imports_both_land() {
                 &plan,
                 "a.csv",
                 rows(1.0),
-                Feed::Finish,
+                End::Finish,
                 ImportSettings {
                     change_bound_percent: 1e9,
                     ..ImportSettings::default()
@@ -371,7 +375,7 @@ async fn concurrent_imports_both_land() {
                 &plan,
                 "b.csv",
                 rows(2.0),
-                Feed::Finish,
+                End::Finish,
                 ImportSettings {
                     change_bound_percent: 1e9,
                     ..ImportSettings::default()
@@ -457,7 +461,7 @@ async fn streamed_and_staged_imports_agree() {
             &plan,
             "last.csv",
             vec![last],
-            Feed::Finish,
+            End::Finish,
             ImportSettings::default(),
         )
         .await
@@ -468,7 +472,7 @@ async fn streamed_and_staged_imports_agree() {
             &plan,
             "f.csv",
             file.clone(),
-            Feed::Finish,
+            End::Finish,
             ImportSettings::default(),
         )
         .await
@@ -478,7 +482,7 @@ async fn streamed_and_staged_imports_agree() {
             &plan,
             "f.csv",
             file.clone(),
-            Feed::Finish,
+            End::Finish,
             ImportSettings::default(),
         )
         .await
@@ -529,7 +533,7 @@ async fn streamed_and_staged_imports_agree() {
             &plan,
             "sorted.csv",
             sorted,
-            Feed::Finish,
+            End::Finish,
             ImportSettings::default(),
         )
         .await
@@ -564,7 +568,7 @@ async fn a_repeated_row_in_a_first_load_is_stored_once() {
             &plan,
             "f.csv",
             file.clone(),
-            Feed::Finish,
+            End::Finish,
             ImportSettings::default(),
         )
         .await
@@ -611,7 +615,7 @@ async fn an_aborted_first_load_stores_nothing() {
             &plan,
             "a.csv",
             file.clone(),
-            Feed::Abort,
+            End::Abort,
             ImportSettings::default(),
         )
         .await;
@@ -629,7 +633,7 @@ async fn an_aborted_first_load_stores_nothing() {
             &plan,
             "a.csv",
             file.clone(),
-            Feed::Finish,
+            End::Finish,
             ImportSettings::default(),
         )
         .await
@@ -736,7 +740,7 @@ async fn pages_of_observations_add_up_to_the_whole() {
             &plan,
             "paged.csv",
             rows,
-            Feed::Finish,
+            End::Finish,
             ImportSettings::default(),
         )
         .await
