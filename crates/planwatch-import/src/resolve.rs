@@ -104,6 +104,7 @@ pub(crate) fn number(cell: &Cell) -> Result<Option<(f64, bool)>, NumberProblem> 
     match cell {
         Cell::Empty => Ok(None),
         Cell::Number(n) => Ok(Some((*n, false))),
+        Cell::Percent(fraction) => Ok(Some((crate::table::percent(*fraction), true))),
         Cell::Error(e) => Err(NumberProblem::ErrorValue(e.clone())),
         Cell::UncalculatedFormula(f) => Err(NumberProblem::UncalculatedFormula(f.clone())),
         Cell::Date(..) => Err(NumberProblem::NotANumber(cell.text().into_owned())),

@@ -18,6 +18,9 @@ pub enum Cell {
     /// allocates nothing per cell.
     Text(CompactString),
     Number(f64),
+    /// A number the sheet shows as a percentage (number format `0.0%`): Excel keeps 31.5 % as
+    /// 0.315, and this holds what Excel keeps.
+    Percent(f64),
     /// An Excel date: year, month, day.
     Date(u16, u8, u8),
     /// An Excel error value (`#DIV/0!`, `#REF!` …).
@@ -41,6 +44,9 @@ impl Cell {
             Cell::Empty => Cow::Borrowed(""),
             Cell::Text(t) => Cow::Borrowed(t.trim()),
             Cell::Number(n) => Cow::Owned(planwatch_plan::fmt_num(*n)),
+            Cell::Percent(fraction) => {
+                Cow::Owned(format!("{}%", planwatch_plan::fmt_num(percent(*fraction))))
+            }
             Cell::Date(y, m, d) => Cow::Owned(format!("{y}-{m:02}-{d:02}")),
             Cell::Error(e) => Cow::Borrowed(e),
             Cell::UncalculatedFormula(f) => Cow::Owned(format!("={f}")),
@@ -230,6 +236,9 @@ pub(crate) fn excel_rows(bytes: Vec<u8>) -> Result<Vec<RawRow>, TableError> {
             continue;
         }
         let formulas = workbook.worksheet_formula(&name).ok();
+        // Number formats (xlsx only; other formats give none): a share typed as 31.5 % is kept
+        // as 0.315 and must not be read as 0.315 %.
+        let styles = workbook.worksheet_style(&name).ok();
         let merged = match &mut workbook {
             Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
             Sheets::Xls(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
@@ -249,11 +258,19 @@ pub(crate) fn excel_rows(bytes: Vec<u8>) -> Result<Vec<RawRow>, TableError> {
                             .as_ref()
                             .and_then(|f| f.get_value(absolute))
                             .filter(|f| !f.is_empty());
-                        match formula {
+                        let shown_as_percent = || {
+                            styles
+                                .as_ref()
+                                .and_then(|s| s.get(absolute))
+                                .and_then(|style| style.number_format.as_ref())
+                                .is_some_and(|format| is_percent_format(&format.format_code))
+                        };
+                        match (formula, cell(data, formula)) {
                             // The writer left the results for Excel to compute: the cached
                             // values (often 0) are not the formulas' values.
-                            Some(f) if uncalculated => Cell::UncalculatedFormula(f.clone()),
-                            _ => cell(data, formula),
+                            (Some(f), _) if uncalculated => Cell::UncalculatedFormula(f.clone()),
+                            (_, Cell::Number(n)) if shown_as_percent() => Cell::Percent(n),
+                            (_, other) => other,
                         }
                     })
                     .collect()
@@ -301,6 +318,44 @@ pub(crate) fn excel_rows(bytes: Vec<u8>) -> Result<Vec<RawRow>, TableError> {
             .collect());
     }
     Err(TableError::EmptySheet)
+}
+
+/// The percentage a [`Cell::Percent`] shows: its fraction × 100, to 15 significant digits (what
+/// Excel shows), so that 0.315 reads as 31.5 and not 31.499999999999996.
+pub(crate) fn percent(fraction: f64) -> f64 {
+    format!("{:.14e}", fraction * 100.0)
+        .parse()
+        .unwrap_or(fraction * 100.0)
+}
+
+/// Whether an Excel number format shows its number as a percentage: a `%` outside quoted text,
+/// escapes (`\%`) and bracketed parts (colours, conditions).
+fn is_percent_format(code: &str) -> bool {
+    let mut chars = code.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                for c in chars.by_ref() {
+                    if c == '"' {
+                        break;
+                    }
+                }
+            }
+            '[' => {
+                for c in chars.by_ref() {
+                    if c == ']' {
+                        break;
+                    }
+                }
+            }
+            '\\' => {
+                chars.next();
+            }
+            '%' => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Whether an xlsx workbook asks to be recalculated when opened (`fullCalcOnLoad`): programs
@@ -402,6 +457,27 @@ mod tests {
             .map(Result::unwrap)
             .collect();
         assert_eq!(rows[0].cells[0], Cell::Text("a".into()));
+    }
+
+    #[test]
+    fn percent_formats() {
+        use super::{is_percent_format, percent};
+        for code in ["0%", "0.00%", "[Red]0.0%", "#,##0.0%;[Red]-#,##0.0%"] {
+            assert!(is_percent_format(code), "{code}");
+        }
+        for code in [
+            "General",
+            "0.00",
+            "0.0\"%\"",
+            "0\\%",
+            "[$%-409]0.0",
+            "yyyy-mm-dd",
+        ] {
+            assert!(!is_percent_format(code), "{code}");
+        }
+        assert_eq!(percent(0.315), 31.5);
+        assert_eq!(percent(0.522), 52.2);
+        assert_eq!(percent(1.0 / 3.0), 33.3333333333333);
     }
 
     #[test]

@@ -300,6 +300,56 @@ mod excel {
         );
     }
 
+    /// A share typed as 52.2 % is kept by Excel as 0.522 with a percent format: it is read as
+    /// 52.2, and a percent cell for an indicator in 亿元 is refused like "52.2%" typed as text.
+    #[test]
+    fn cells_formatted_as_percentages() {
+        let plan = plan();
+        let percent = Format::new().set_num_format("0.0%");
+        let bytes = xlsx(|wb| {
+            let sheet = wb.add_worksheet();
+            sheet
+                .write_row(0, 0, ["指标", "地区", "时期", "数值"])
+                .unwrap();
+            sheet
+                .write_row(1, 0, ["服务业对经济增长贡献率", "成都市", "2021"])
+                .unwrap();
+            sheet
+                .write_number_with_format(1, 3, 0.522, &percent)
+                .unwrap();
+            // The same share typed as a plain number.
+            sheet
+                .write_row(2, 0, ["服务业对经济增长贡献率", "成都市", "2022"])
+                .unwrap();
+            sheet.write_number(2, 3, 55.1).unwrap();
+            sheet
+                .write_row(3, 0, ["社会消费品零售总额", "成都市", "2021"])
+                .unwrap();
+            sheet.write_number_with_format(3, 3, 0.9, &percent).unwrap();
+        });
+        let (rows, problems) = read(
+            &plan,
+            "percent.xlsx",
+            Input::Excel(bytes),
+            Options::default(),
+        );
+        let values: Vec<(&str, f64)> = rows.iter().map(|r| (r.0.as_str(), r.3)).collect();
+        assert_eq!(
+            values,
+            vec![
+                ("services_growth_contribution", 52.2),
+                ("services_growth_contribution", 55.1)
+            ]
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with(
+                "percent.xlsx:4: 数值 90 % is given for an indicator measured in 亿元"
+            ),
+            "{problems:?}"
+        );
+    }
+
     /// rust_xlsxwriter, like most programs, writes formulas without results and asks Excel to
     /// recalculate on load (`fullCalcOnLoad`): every formula's cached value is then meaningless.
     #[test]
