@@ -738,9 +738,15 @@ impl Store {
                 }
             };
 
-            let first_load = match (plan_was_empty, direct.is_some()) {
-                (false, _) => None,
-                (true, direct) => Some(direct),
+            // What the temporary table holds, and so where the previous periods are; whether
+            // the query also takes the batch.
+            let (changes_query, takes_batch) = match (plan_was_empty, direct.is_some()) {
+                // A staged first load: every row of the file, so compare neighbours there
+                // instead of probing the stored table twice per row.
+                (true, false) => (CHANGES_WITHIN_FILE, false),
+                // A direct first load: the rows it deferred, all stored as first revisions.
+                (true, true) => (CHANGES_AFTER_DIRECT_FIRST_LOAD, false),
+                (false, _) => (CHANGES, true),
             };
             let (revisions, unchanged, mut warnings, pairs) = match direct {
                 Some(checks) => (stored_directly, 0, checks.warnings, Some(checks.pairs)),
@@ -799,29 +805,12 @@ impl Store {
             // Large changes from the previous period, for levels, where the rows streaming past
             // could not tell: every row when staged, the rows deferred when direct.
             if import_table {
-                let changes: Vec<(i64, i64, i64, i32, f64, f64)> = match first_load {
-                    // A staged first load holds every row in the temporary table: compare
-                    // neighbours there instead of probing the stored table twice per row.
-                    Some(false) => {
-                        sqlx::query_as(CHANGES_WITHIN_FILE)
-                            .bind(settings.change_bound_percent)
-                            .fetch_all(&mut *tx)
-                            .await?
-                    }
-                    Some(true) => {
-                        sqlx::query_as(CHANGES_AFTER_DIRECT_FIRST_LOAD)
-                            .bind(settings.change_bound_percent)
-                            .fetch_all(&mut *tx)
-                            .await?
-                    }
-                    None => {
-                        sqlx::query_as(CHANGES)
-                            .bind(batch_id)
-                            .bind(settings.change_bound_percent)
-                            .fetch_all(&mut *tx)
-                            .await?
-                    }
-                };
+                let mut query = sqlx::query_as::<_, (i64, i64, i64, i32, f64, f64)>(changes_query)
+                    .bind(settings.change_bound_percent);
+                if takes_batch {
+                    query = query.bind(batch_id);
+                }
+                let changes = query.fetch_all(&mut *tx).await?;
                 for (row, indicator_id, region_id, period, previous, value) in changes {
                     let Some(indicator) = ids.indicators.iter().position(|&id| id == indicator_id)
                     else {
@@ -975,11 +964,11 @@ impl Store {
 type PairTotals = (i64, i32, f64, Option<f64>, i64);
 
 /// Rows of the temporary table checked against the previous period's latest value, once stored
-/// in the batch ($1). $2: the bound in percent.
+/// in the batch ($2). $1: the bound in percent.
 const CHANGES: &str = "SELECT s.source_row, s.indicator_id, s.region_id, s.period, p.value, s.value
      FROM import_rows s
      JOIN observations o ON o.indicator_id = s.indicator_id AND o.region_id = s.region_id
-      AND o.period = s.period AND o.batch_id = $1 AND o.source_row = s.source_row
+      AND o.period = s.period AND o.batch_id = $2 AND o.source_row = s.source_row
      JOIN observations p ON p.indicator_id = s.indicator_id AND p.region_id = s.region_id
       AND p.period = (CASE WHEN s.period % 100 = 0 THEN s.period - 100
                            WHEN s.period % 100 = 1 THEN s.period - 89
@@ -987,7 +976,7 @@ const CHANGES: &str = "SELECT s.source_row, s.indicator_id, s.region_id, s.perio
                            ELSE s.period - 1 END)
      WHERE NOT EXISTS (SELECT 1 FROM observations q WHERE q.indicator_id = p.indicator_id
                        AND q.region_id = p.region_id AND q.period = p.period AND q.revision > p.revision)
-       AND p.value <> 0 AND ABS(s.value - p.value) * 100.0 > $2 * ABS(p.value)
+       AND p.value <> 0 AND ABS(s.value - p.value) * 100.0 > $1 * ABS(p.value)
      ORDER BY s.source_row";
 
 /// [`CHANGES`] for the rows deferred by a first load streamed straight into `observations`: they
