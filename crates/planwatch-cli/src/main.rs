@@ -14,7 +14,7 @@ mod commands;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::commands::Command;
 
@@ -39,7 +39,8 @@ Examples:
   planwatch plan schema > plan.schema.json The JSON Schema of plan files
   planwatch init --sample-data             Create ./planwatch.db with the plan and sample data
   planwatch import figures.xlsx            Import observations (CSV or Excel)
-  planwatch export --format sdmx-csv       Export the latest observations";
+  planwatch export --format sdmx-csv       Export the latest observations
+  planwatch export --format sdmx-structure Their SDMX structure (codelists, data structure)";
 
 /// The outcome of a command that ran: success, or invalid input that it has already reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +51,11 @@ pub(crate) enum Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(problem) = cli.command.usage_problem() {
+        Cli::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, problem)
+            .exit();
+    }
     match commands::run(cli.command, &cli.store) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::InvalidInput) => ExitCode::from(1),

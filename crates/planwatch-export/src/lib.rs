@@ -1,6 +1,6 @@
 //! Writing observations out: CSV in the long layout that `planwatch import` reads back, XLSX
-//! with names beside codes, SDMX-CSV for statistical tools, and the XLSX template a reporter
-//! fills in and imports back.
+//! with names beside codes, SDMX (the structure as SDMX-ML 2.1, the data as SDMX-CSV 2.0) for
+//! statistical tools, and the XLSX template a reporter fills in and imports back.
 //!
 //! Output is deterministic: the same observations in the same order give the same bytes (the
 //! XLSX carries a fixed creation date for that reason). Callers pass observations in the order
@@ -11,6 +11,13 @@ use std::io::Write;
 
 use planwatch_plan::{Indicator, Observation, Plan, Region, fmt_num};
 use rust_xlsxwriter::{DataValidation, DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
+
+mod sdmx;
+
+pub use sdmx::{
+    AGENCY, SDMX_CSV_HEADER, SdmxUnit, VERSION, dataflow_ref, sdmx_unit, write_sdmx_csv,
+    write_sdmx_structure,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -79,43 +86,6 @@ pub fn write_csv(
             o.status.as_str(),
             o.source.as_deref().unwrap_or(""),
             o.note.as_deref().unwrap_or(""),
-        ])?;
-    }
-    writer.flush()?;
-    Ok(())
-}
-
-/// SDMX-CSV (version 1): DATAFLOW, the dimensions INDICATOR, REF_AREA, TIME_PERIOD, OBS_VALUE,
-/// and the attributes UNIT_MEASURE, OBS_STATUS.
-pub fn write_sdmx_csv(
-    plan: &Plan,
-    observations: &[Observation],
-    out: impl Write,
-) -> Result<(), ExportError> {
-    let lookup = Lookup::new(plan);
-    let dataflow = format!(
-        "PLANWATCH:{}(1.0)",
-        plan.id.to_uppercase().replace('-', "_")
-    );
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record([
-        "DATAFLOW",
-        "INDICATOR",
-        "REF_AREA",
-        "TIME_PERIOD",
-        "OBS_VALUE",
-        "UNIT_MEASURE",
-        "OBS_STATUS",
-    ])?;
-    for o in observations {
-        writer.write_record([
-            dataflow.as_str(),
-            o.indicator.as_str(),
-            o.region.as_str(),
-            &o.period.to_string(),
-            &number(o.value),
-            lookup.unit(&o.indicator),
-            o.status.sdmx_code(),
         ])?;
     }
     writer.flush()?;
@@ -263,7 +233,7 @@ fn new_workbook() -> Result<Workbook, ExportError> {
 }
 
 /// A value as text: the shortest form that reads back to the same number.
-fn number(value: f64) -> String {
+pub(crate) fn number(value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 1e15 {
         fmt_num(value)
     } else {

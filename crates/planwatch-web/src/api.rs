@@ -567,8 +567,9 @@ async fn milestones(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ExportParams {
-    /// csv (default), xlsx or sdmx-csv
-    #[param(pattern = "^(csv|xlsx|sdmx-csv)$")]
+    /// csv (default), xlsx, sdmx-csv (SDMX-CSV 2.0) or sdmx-structure (the SDMX-ML 2.1 structure
+    /// message the SDMX-CSV follows: the whole plan's, so no filter goes with it)
+    #[param(pattern = "^(csv|xlsx|sdmx-csv|sdmx-structure)$")]
     format: Option<String>,
     /// Only rows whose indicator or region name (Chinese or English), period, source or note
     /// contains these words, as the data page's search
@@ -578,12 +579,15 @@ struct ExportParams {
 /// The most rows one download holds: the file is built in memory.
 const MAX_EXPORT_ROWS: u64 = 1_000_000;
 
-/// The filtered observations as a file: CSV (imports back as it is), XLSX or SDMX-CSV.
+/// The filtered observations as a file: CSV (imports back as it is), XLSX or SDMX-CSV; or the
+/// SDMX structure that SDMX tools read the SDMX-CSV with.
 #[utoipa::path(get, path = "/api/export", tag = "data",
     params(ExportParams, DataParams),
     responses((status = 200, description = "The file", content(
                   ("text/csv"),
-                  ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+                  ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                  ("application/vnd.sdmx.data+csv; version=2.0.0"),
+                  ("application/vnd.sdmx.structure+xml; version=2.1"))),
               (status = 400, description = "A bad filter, or a view too large to download", body = ErrorBody)))]
 async fn export(
     State(service): AppState,
@@ -595,12 +599,15 @@ async fn export(
     let format = present(export.format.as_deref())
         .unwrap_or("csv")
         .to_owned();
-    if !["csv", "xlsx", "sdmx-csv"].contains(&format.as_str()) {
+    if !["csv", "xlsx", "sdmx-csv", "sdmx-structure"].contains(&format.as_str()) {
         return Err(ApiError::bad(
             "format",
-            format!("应为 csv、xlsx 或 sdmx-csv，而不是 \"{format}\""),
-            format!("must be csv, xlsx or sdmx-csv, not \"{format}\""),
+            format!("应为 csv、xlsx、sdmx-csv 或 sdmx-structure，而不是 \"{format}\""),
+            format!("must be csv, xlsx, sdmx-csv or sdmx-structure, not \"{format}\""),
         ));
+    }
+    if format == "sdmx-structure" {
+        return sdmx_structure(plan, &export, &params);
     }
     let rows = service.count(&filter).await?;
     if rows > MAX_EXPORT_ROWS {
@@ -637,7 +644,7 @@ async fn export(
         "sdmx-csv" => {
             let mut out = Vec::new();
             planwatch_export::write_sdmx_csv(plan, &observations, &mut out)?;
-            download(out, "text/csv; charset=utf-8", &format!("{name}-sdmx.csv"))
+            download(out, SDMX_CSV, &format!("{name}-sdmx.csv"))
         }
         _ => {
             let mut out = Vec::new();
@@ -645,6 +652,43 @@ async fn export(
             download(out, "text/csv; charset=utf-8", &format!("{name}.csv"))
         }
     })
+}
+
+/// SDMX's media types: SDMX-CSV 2.0 data, an SDMX-ML 2.1 structure message.
+const SDMX_CSV: &str = "application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8";
+const SDMX_STRUCTURE: &str = "application/vnd.sdmx.structure+xml; version=2.1";
+
+/// The SDMX structure of the whole plan; a filter would change nothing, so one is refused.
+fn sdmx_structure(
+    plan: &Plan,
+    export: &ExportParams,
+    params: &DataParams,
+) -> Result<Response, ApiError> {
+    let filters = [
+        ("indicator", &params.indicator),
+        ("region", &params.region),
+        ("from", &params.from),
+        ("to", &params.to),
+        ("as_of", &params.as_of),
+        ("q", &export.q),
+    ];
+    if let Some((field, _)) = filters
+        .into_iter()
+        .find(|(_, value)| present(value.as_deref()).is_some())
+    {
+        return Err(ApiError::bad(
+            field,
+            "SDMX 结构描述整个规划，不能筛选",
+            "the SDMX structure describes the whole plan and takes no filter",
+        ));
+    }
+    let mut out = Vec::new();
+    planwatch_export::write_sdmx_structure(plan, &mut out)?;
+    Ok(download(
+        out,
+        SDMX_STRUCTURE,
+        &format!("{}-sdmx-structure.xml", plan.id),
+    ))
 }
 
 /// A file download response.

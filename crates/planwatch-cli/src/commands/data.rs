@@ -142,7 +142,10 @@ fn parse_status(text: &str) -> Result<ObsStatus, String> {
 pub(crate) enum ExportFormat {
     Csv,
     Xlsx,
+    /// SDMX-CSV 2.0, following the structure of sdmx-structure
     SdmxCsv,
+    /// The SDMX-ML 2.1 structure message of the whole plan (no filters)
+    SdmxStructure,
 }
 
 #[derive(Debug, Args)]
@@ -154,6 +157,21 @@ pub(crate) struct ExportArgs {
     /// Output file (default: standard output)
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+}
+
+impl ExportArgs {
+    /// Filters with the structure, which describes the whole plan and so cannot be filtered.
+    pub(crate) fn usage_problem(&self) -> Option<String> {
+        let f = &self.filter;
+        let filtered = !f.indicator.is_empty()
+            || !f.region.is_empty()
+            || f.from.is_some()
+            || f.to.is_some()
+            || f.as_of.is_some();
+        (matches!(self.format, ExportFormat::SdmxStructure) && filtered).then(|| {
+            "--format sdmx-structure describes the whole plan and takes no --indicator, --region, --from, --to or --as-of（SDMX 结构描述整个规划，不能筛选）".to_owned()
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -640,12 +658,16 @@ fn lock(hasher: &Mutex<Sha256>) -> std::sync::MutexGuard<'_, Sha256> {
 pub(crate) async fn export(store_args: &StoreArgs, args: &ExportArgs) -> anyhow::Result<Outcome> {
     let store = store_args.open().await?;
     let plan = store_args.plan(&store).await?;
-    let observations: Vec<Observation> = store
-        .observations(&plan, &args.filter.filter())
-        .await?
-        .into_iter()
-        .map(Observation::from)
-        .collect();
+    // The structure describes the plan, not the observations.
+    let observations: Vec<Observation> = match args.format {
+        ExportFormat::SdmxStructure => Vec::new(),
+        _ => store
+            .observations(&plan, &args.filter.filter())
+            .await?
+            .into_iter()
+            .map(Observation::from)
+            .collect(),
+    };
     let bytes = match args.format {
         ExportFormat::Csv => {
             let mut out = Vec::new();
@@ -658,6 +680,11 @@ pub(crate) async fn export(store_args: &StoreArgs, args: &ExportArgs) -> anyhow:
             out
         }
         ExportFormat::Xlsx => planwatch_export::write_xlsx(&plan, &observations)?,
+        ExportFormat::SdmxStructure => {
+            let mut out = Vec::new();
+            planwatch_export::write_sdmx_structure(&plan, &mut out)?;
+            out
+        }
     };
     write_output(args.output.as_deref(), &bytes)?;
     Ok(Outcome::Success)

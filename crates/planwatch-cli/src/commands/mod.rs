@@ -43,13 +43,17 @@ Examples:
 Every problem is reported with file, row and column; a file with any error stores nothing.
 Re-importing a file changes nothing; a different value for the same key is a new revision.")]
     Import(data::ImportArgs),
-    /// Export the latest observations as CSV, XLSX or SDMX-CSV (导出数据)
+    /// Export the latest observations as CSV, XLSX or SDMX-CSV, or the SDMX structure (导出数据)
     #[command(after_help = "\
 Examples:
   planwatch export > all.csv
   planwatch export --format xlsx -o data.xlsx --indicator retail_sales,goods_trade
   planwatch export --format sdmx-csv --region 510100 --from 2021 --to 2025
-  planwatch export --as-of 2024-12-31              What was known at the end of 2024")]
+  planwatch export --format sdmx-structure -o structure.xml   What SDMX tools read the SDMX-CSV with
+  planwatch export --as-of 2024-12-31              What was known at the end of 2024
+
+sdmx-csv is SDMX-CSV 2.0; sdmx-structure is the SDMX-ML 2.1 structure message it follows (the
+dataflow, the data structure definition and the codelists of the whole plan: no filters).")]
     Export(data::ExportArgs),
     /// Write an XLSX template for a reporter to fill in and import back (填报模板)
     #[command(after_help = "\
@@ -112,6 +116,16 @@ Examples:
   planwatch synth --out /tmp/national               3 000 counties × 50 indicators × 120 months
   planwatch synth --regions 100 --months 12 --out /tmp/small")]
     Synth(synth::SynthArgs),
+}
+
+impl Command {
+    /// What is wrong with arguments that each parse but do not go together, for a usage error.
+    pub(crate) fn usage_problem(&self) -> Option<String> {
+        match self {
+            Command::Export(args) => args.usage_problem(),
+            _ => None,
+        }
+    }
 }
 
 pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome> {
