@@ -31,20 +31,18 @@ pub struct SdmxUnit {
     pub multiplier: u8,
 }
 
-/// Base units: the plan's text, the SDMX code, its names.
-const BASE_UNITS: [(&str, &str, &str, &str); 12] = [
-    ("元", "CNY", "人民币元", "Yuan renminbi"),
-    ("人民币元", "CNY", "人民币元", "Yuan renminbi"),
-    ("美元", "USD", "美元", "US dollar"),
-    ("欧元", "EUR", "欧元", "Euro"),
-    ("%", "PT", "百分比", "Percent"),
-    ("个", "NUMBER", "数量", "Number"),
-    ("家", "NUMBER", "数量", "Number"),
-    ("条", "NUMBER", "数量", "Number"),
-    ("项", "NUMBER", "数量", "Number"),
-    ("件", "NUMBER", "数量", "Number"),
-    ("座", "NUMBER", "数量", "Number"),
-    ("所", "NUMBER", "数量", "Number"),
+/// Base units: the SDMX code, its names, and how plans write it.
+const BASE_UNITS: [(&str, &str, &str, &[&str]); 5] = [
+    ("CNY", "人民币元", "Yuan renminbi", &["元", "人民币元"]),
+    ("USD", "美元", "US dollar", &["美元"]),
+    ("EUR", "欧元", "Euro", &["欧元"]),
+    ("PT", "百分比", "Percent", &["%"]),
+    (
+        "NUMBER",
+        "数量",
+        "Number",
+        &["个", "家", "条", "项", "件", "座", "所"],
+    ),
 ];
 
 /// Chinese magnitudes before a base unit (longest first) and SDMX's CL_UNIT_MULT codes for them.
@@ -80,8 +78,8 @@ pub fn sdmx_unit(unit: &str) -> SdmxUnit {
         };
         let known = BASE_UNITS
             .iter()
-            .find(|(text, code, ..)| *text == base && (multiplier == 0 || *code != "PT"));
-        if let Some((_, code, ..)) = known {
+            .find(|(code, .., texts)| texts.contains(&base) && (multiplier == 0 || *code != "PT"));
+        if let Some((code, ..)) = known {
             return SdmxUnit {
                 code: (*code).to_owned(),
                 multiplier,
@@ -99,9 +97,9 @@ pub fn sdmx_unit(unit: &str) -> SdmxUnit {
 
 /// The code's names in the unit codelist.
 fn unit_names(unit: &str, code: &str) -> Text {
-    match (code, BASE_UNITS.iter().find(|(_, c, ..)| *c == code)) {
+    match (code, BASE_UNITS.iter().find(|(c, ..)| *c == code)) {
         ("_Z", _) => Text::new("不适用", "Not applicable"),
-        (_, Some((_, _, zh, en))) => Text::new(*zh, *en),
+        (_, Some((_, zh, en, _))) => Text::new(*zh, *en),
         (_, None) => Text {
             zh: unit.trim().to_owned(),
             en: None,
@@ -228,9 +226,12 @@ const NS_MESSAGE: &str = "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/mess
 const NS_STRUCTURE: &str = "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/structure";
 const NS_COMMON: &str = "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common";
 
-/// The codelists of the plan's structure (id, names, codes), in this order: frequency,
-/// indicator, area, unit, unit multiplier, status.
-fn codelists(plan: &Plan) -> Vec<(String, Text, Vec<Code>)> {
+/// A codelist: its id, names and codes.
+type Codelist = (String, Text, Vec<Code>);
+
+/// The codelists of the plan's structure, in this order: frequency, indicator, area, unit, unit
+/// multiplier, status.
+fn codelists(plan: &Plan) -> Vec<Codelist> {
     let flow = flow_id(plan);
     let indicators = plan
         .indicators
@@ -338,7 +339,76 @@ pub fn write_sdmx_structure(plan: &Plan, out: impl Write) -> Result<(), ExportEr
     let flow = flow_id(plan);
     let dsd = format!("DSD_{flow}");
     let lists = codelists(plan);
-    // By the codelists' order: frequency, indicator, area, unit, multiplier, status.
+    let namespaces = [
+        ("xmlns:mes", NS_MESSAGE),
+        ("xmlns:str", NS_STRUCTURE),
+        ("xmlns:com", NS_COMMON),
+    ];
+    element(&mut w, "mes:Structure", &namespaces, |w| {
+        element(w, "mes:Header", &[], |w| {
+            text(w, "mes:ID", &format!("{flow}_STRUCTURE"))?;
+            text(w, "mes:Test", "false")?;
+            // Fixed, so that two exports of the same plan are byte-identical.
+            text(w, "mes:Prepared", "2021-01-01T00:00:00")?;
+            empty(w, "mes:Sender", &[("id", AGENCY)])
+        })?;
+        element(w, "mes:Structures", &[], |w| {
+            element(w, "str:Dataflows", &[], |w| {
+                maintainable(w, "str:Dataflow", &flow, |w| {
+                    names(w, &plan.title, None)?;
+                    element(w, "str:Structure", &[], |w| {
+                        reference(w, &dsd, None, "DataStructure", "datastructure")
+                    })
+                })
+            })?;
+            element(w, "str:Codelists", &[], |w| {
+                lists.iter().try_for_each(|list| codelist(w, list))
+            })?;
+            element(w, "str:Concepts", &[], |w| {
+                maintainable(w, "str:ConceptScheme", CONCEPT_SCHEME, |w| {
+                    names(w, &Text::new("规划监测概念", "Planwatch concepts"), None)?;
+                    CONCEPTS.iter().try_for_each(|(id, zh, en)| {
+                        element(w, "str:Concept", &[("id", id)], |w| {
+                            names(w, &Text::new(*zh, *en), None)
+                        })
+                    })
+                })
+            })?;
+            element(w, "str:DataStructures", &[], |w| {
+                maintainable(w, "str:DataStructure", &dsd, |w| {
+                    names(w, &plan.title, None)?;
+                    element(w, "str:DataStructureComponents", &[], |w| {
+                        components(w, &lists)
+                    })
+                })
+            })
+        })
+    })?;
+    w.get_mut().write_all(b"\n")?;
+    Ok(())
+}
+
+/// A codelist and its codes.
+fn codelist<W: Write>(w: &mut Writer<W>, (id, name, codes): &Codelist) -> io::Result<()> {
+    maintainable(w, "str:Codelist", id, |w| {
+        names(w, name, None)?;
+        codes.iter().try_for_each(|code| {
+            element(w, "str:Code", &[("id", &code.id)], |w| {
+                names(w, &code.name, code.description.as_ref())?;
+                match &code.parent {
+                    Some(parent) => {
+                        element(w, "str:Parent", &[], |w| empty(w, "Ref", &[("id", parent)]))
+                    }
+                    None => Ok(()),
+                }
+            })
+        })
+    })
+}
+
+/// The dimensions, attributes and measure of the data structure; `lists` as [`codelists`] gives
+/// them.
+fn components<W: Write>(w: &mut Writer<W>, lists: &[Codelist]) -> io::Result<()> {
     let coded = |id: &'static str, list: usize| Component {
         id,
         representation: Representation::Codelist(lists[list].0.clone()),
@@ -348,170 +418,82 @@ pub fn write_sdmx_structure(plan: &Plan, out: impl Write) -> Result<(), ExportEr
         coded("INDICATOR", 1),
         coded("REF_AREA", 2),
     ];
+    let time = Component {
+        id: "TIME_PERIOD",
+        representation: Representation::Text("ObservationalTimePeriod"),
+    };
+    // Each with the dimension it is attached to, or none: to each observation.
     let attributes = [
         (coded("UNIT_MEASURE", 3), Some("INDICATOR")),
         (coded("UNIT_MULT", 4), Some("INDICATOR")),
         (coded("OBS_STATUS", 5), None),
     ];
-    w.create_element("mes:Structure")
-        .with_attributes([
-            ("xmlns:mes", NS_MESSAGE),
-            ("xmlns:str", NS_STRUCTURE),
-            ("xmlns:com", NS_COMMON),
-        ])
-        .write_inner_content(|w| {
-            w.create_element("mes:Header").write_inner_content(|w| {
-                text(w, "mes:ID", &format!("{flow}_STRUCTURE"))?;
-                text(w, "mes:Test", "false")?;
-                // Fixed, so that two exports of the same plan are byte-identical.
-                text(w, "mes:Prepared", "2021-01-01T00:00:00")?;
-                w.create_element("mes:Sender")
-                    .with_attribute(("id", AGENCY))
-                    .write_empty()?;
-                Ok(())
-            })?;
-            w.create_element("mes:Structures")
-                .write_inner_content(|w| {
-                    w.create_element("str:Dataflows").write_inner_content(|w| {
-                        maintainable(w, "str:Dataflow", &flow).write_inner_content(|w| {
-                            names(w, &plan.title, None)?;
-                            w.create_element("str:Structure").write_inner_content(|w| {
-                                reference(w, &dsd, None, "DataStructure", "datastructure")
-                            })?;
-                            Ok(())
-                        })?;
-                        Ok(())
-                    })?;
-                    w.create_element("str:Codelists").write_inner_content(|w| {
-                        for (id, name, codes) in &lists {
-                            maintainable(w, "str:Codelist", id).write_inner_content(|w| {
-                                names(w, name, None)?;
-                                for code in codes {
-                                    w.create_element("str:Code")
-                                        .with_attribute(("id", code.id.as_str()))
-                                        .write_inner_content(|w| {
-                                            names(w, &code.name, code.description.as_ref())?;
-                                            if let Some(parent) = &code.parent {
-                                                w.create_element("str:Parent")
-                                                    .write_inner_content(|w| {
-                                                        w.create_element("Ref")
-                                                            .with_attribute(("id", parent.as_str()))
-                                                            .write_empty()?;
-                                                        Ok(())
-                                                    })?;
-                                            }
-                                            Ok(())
-                                        })?;
-                                }
-                                Ok(())
-                            })?;
-                        }
-                        Ok(())
-                    })?;
-                    w.create_element("str:Concepts").write_inner_content(|w| {
-                        maintainable(w, "str:ConceptScheme", CONCEPT_SCHEME).write_inner_content(
-                            |w| {
-                                names(w, &Text::new("规划监测概念", "Planwatch concepts"), None)?;
-                                for (id, zh, en) in CONCEPTS {
-                                    w.create_element("str:Concept")
-                                        .with_attribute(("id", id))
-                                        .write_inner_content(|w| {
-                                            names(w, &Text::new(zh, en), None)
-                                        })?;
-                                }
-                                Ok(())
-                            },
-                        )?;
-                        Ok(())
-                    })?;
-                    w.create_element("str:DataStructures")
-                        .write_inner_content(|w| {
-                            maintainable(w, "str:DataStructure", &dsd).write_inner_content(
-                                |w| {
-                                    names(w, &plan.title, None)?;
-                                    w.create_element("str:DataStructureComponents")
-                                        .write_inner_content(|w| {
-                                            w.create_element("str:DimensionList")
-                                                .with_attribute(("id", "DimensionDescriptor"))
-                                                .write_inner_content(|w| {
-                                                    for (position, dimension) in
-                                                        dimensions.iter().enumerate()
-                                                    {
-                                                        w.create_element("str:Dimension")
-                                                            .with_attributes([
-                                                                ("id", dimension.id),
-                                                                (
-                                                                    "position",
-                                                                    &(position + 1).to_string(),
-                                                                ),
-                                                            ])
-                                                            .write_inner_content(|w| {
-                                                                component(w, dimension)
-                                                            })?;
-                                                    }
-                                                    let time = Component {
-                                                        id: "TIME_PERIOD",
-                                                        representation: Representation::Text(
-                                                            "ObservationalTimePeriod",
-                                                        ),
-                                                    };
-                                                    w.create_element("str:TimeDimension")
-                                                        .with_attributes([
-                                                            ("id", time.id),
-                                                            (
-                                                                "position",
-                                                                &(dimensions.len() + 1).to_string(),
-                                                            ),
-                                                        ])
-                                                        .write_inner_content(|w| {
-                                                            component(w, &time)
-                                                        })?;
-                                                    Ok(())
-                                                })?;
-                                            w.create_element("str:AttributeList")
-                                                .with_attribute(("id", "AttributeDescriptor"))
-                                                .write_inner_content(|w| {
-                                                    for (attribute, dimension) in &attributes {
-                                                        w.create_element("str:Attribute")
-                                                            .with_attributes([
-                                                                ("id", attribute.id),
-                                                                ("assignmentStatus", "Mandatory"),
-                                                            ])
-                                                            .write_inner_content(|w| {
-                                                                component(w, attribute)?;
-                                                                relationship(w, *dimension)
-                                                            })?;
-                                                    }
-                                                    Ok(())
-                                                })?;
-                                            w.create_element("str:MeasureList")
-                                                .with_attribute(("id", "MeasureDescriptor"))
-                                                .write_inner_content(|w| {
-                                                    let value = Component {
-                                                        id: "OBS_VALUE",
-                                                        representation: Representation::Text(
-                                                            "Double",
-                                                        ),
-                                                    };
-                                                    w.create_element("str:PrimaryMeasure")
-                                                        .with_attribute(("id", value.id))
-                                                        .write_inner_content(|w| {
-                                                            component(w, &value)
-                                                        })?;
-                                                    Ok(())
-                                                })?;
-                                            Ok(())
-                                        })?;
-                                    Ok(())
-                                },
-                            )?;
-                            Ok(())
-                        })?;
-                    Ok(())
-                })?;
+    let measure = Component {
+        id: "OBS_VALUE",
+        representation: Representation::Text("Double"),
+    };
+    element(
+        w,
+        "str:DimensionList",
+        &[("id", "DimensionDescriptor")],
+        |w| {
+            for (position, dimension) in dimensions.iter().chain([&time]).enumerate() {
+                let tag = match dimension.id {
+                    "TIME_PERIOD" => "str:TimeDimension",
+                    _ => "str:Dimension",
+                };
+                let position = (position + 1).to_string();
+                let attributes = [("id", dimension.id), ("position", &position)];
+                element(w, tag, &attributes, |w| component(w, dimension))?;
+            }
             Ok(())
-        })?;
-    w.get_mut().write_all(b"\n")?;
+        },
+    )?;
+    element(
+        w,
+        "str:AttributeList",
+        &[("id", "AttributeDescriptor")],
+        |w| {
+            attributes.iter().try_for_each(|(attribute, dimension)| {
+                let status = [("id", attribute.id), ("assignmentStatus", "Mandatory")];
+                element(w, "str:Attribute", &status, |w| {
+                    component(w, attribute)?;
+                    let (tag, id) = match dimension {
+                        Some(dimension) => ("str:Dimension", *dimension),
+                        None => ("str:PrimaryMeasure", measure.id),
+                    };
+                    element(w, "str:AttributeRelationship", &[], |w| {
+                        element(w, tag, &[], |w| empty(w, "Ref", &[("id", id)]))
+                    })
+                })
+            })
+        },
+    )?;
+    element(w, "str:MeasureList", &[("id", "MeasureDescriptor")], |w| {
+        element(w, "str:PrimaryMeasure", &[("id", measure.id)], |w| {
+            component(w, &measure)
+        })
+    })
+}
+
+/// An element with attributes and content.
+fn element<W: Write>(
+    w: &mut Writer<W>,
+    tag: &str,
+    attributes: &[(&str, &str)],
+    content: impl FnOnce(&mut Writer<W>) -> io::Result<()>,
+) -> io::Result<()> {
+    w.create_element(tag)
+        .with_attributes(attributes.iter().copied())
+        .write_inner_content(content)?;
+    Ok(())
+}
+
+/// An element with attributes and no content.
+fn empty<W: Write>(w: &mut Writer<W>, tag: &str, attributes: &[(&str, &str)]) -> io::Result<()> {
+    w.create_element(tag)
+        .with_attributes(attributes.iter().copied())
+        .write_empty()?;
     Ok(())
 }
 
@@ -521,18 +503,20 @@ fn text<W: Write>(w: &mut Writer<W>, tag: &str, content: &str) -> io::Result<()>
     Ok(())
 }
 
-/// A maintainable artefact's element, opened with its id, agency and version.
-fn maintainable<'a, W: Write>(
-    w: &'a mut Writer<W>,
-    tag: &'a str,
-    id: &'a str,
-) -> quick_xml::writer::ElementWriter<'a, W> {
-    w.create_element(tag).with_attributes([
+/// A maintainable artefact: its id, agency and version, and its content.
+fn maintainable<W: Write>(
+    w: &mut Writer<W>,
+    tag: &str,
+    id: &str,
+    content: impl FnOnce(&mut Writer<W>) -> io::Result<()>,
+) -> io::Result<()> {
+    let attributes = [
         ("id", id),
         ("agencyID", AGENCY),
         ("version", VERSION),
         ("isFinal", "false"),
-    ])
+    ];
+    element(w, tag, &attributes, content)
 }
 
 /// Names (and descriptions) in Chinese and, where there is one, English.
@@ -559,71 +543,39 @@ fn reference<W: Write>(
     class: &str,
     package: &str,
 ) -> io::Result<()> {
-    let mut element = w.create_element("Ref");
-    if let Some(parent) = parent {
-        element = element.with_attributes([
+    let mut attributes = match parent {
+        Some(parent) => vec![
             ("maintainableParentID", parent),
             ("maintainableParentVersion", VERSION),
-        ]);
-    } else {
-        element = element.with_attribute(("version", VERSION));
-    }
-    element
-        .with_attributes([
-            ("id", id),
-            ("agencyID", AGENCY),
-            ("class", class),
-            ("package", package),
-        ])
-        .write_empty()?;
-    Ok(())
+        ],
+        None => vec![("version", VERSION)],
+    };
+    attributes.extend([
+        ("id", id),
+        ("agencyID", AGENCY),
+        ("class", class),
+        ("package", package),
+    ]);
+    empty(w, "Ref", &attributes)
 }
 
 /// A component's concept and representation.
 fn component<W: Write>(w: &mut Writer<W>, component: &Component) -> io::Result<()> {
-    w.create_element("str:ConceptIdentity")
-        .write_inner_content(|w| {
-            reference(
-                w,
-                component.id,
-                Some(CONCEPT_SCHEME),
-                "Concept",
-                "conceptscheme",
-            )
-        })?;
-    w.create_element("str:LocalRepresentation")
-        .write_inner_content(|w| match &component.representation {
-            Representation::Codelist(list) => {
-                w.create_element("str:Enumeration")
-                    .write_inner_content(|w| reference(w, list, None, "Codelist", "codelist"))?;
-                Ok(())
-            }
-            Representation::Text(kind) => {
-                w.create_element("str:TextFormat")
-                    .with_attribute(("textType", *kind))
-                    .write_empty()?;
-                Ok(())
-            }
-        })?;
-    Ok(())
-}
-
-/// What an attribute is attached to: a dimension (its value holds for every observation with
-/// that dimension's value), or each observation.
-fn relationship<W: Write>(w: &mut Writer<W>, dimension: Option<&str>) -> io::Result<()> {
-    w.create_element("str:AttributeRelationship")
-        .write_inner_content(|w| {
-            let (tag, id) = match dimension {
-                Some(dimension) => ("str:Dimension", dimension),
-                None => ("str:PrimaryMeasure", "OBS_VALUE"),
-            };
-            w.create_element(tag).write_inner_content(|w| {
-                w.create_element("Ref")
-                    .with_attribute(("id", id))
-                    .write_empty()?;
-                Ok(())
-            })?;
-            Ok(())
-        })?;
-    Ok(())
+    element(w, "str:ConceptIdentity", &[], |w| {
+        reference(
+            w,
+            component.id,
+            Some(CONCEPT_SCHEME),
+            "Concept",
+            "conceptscheme",
+        )
+    })?;
+    element(w, "str:LocalRepresentation", &[], |w| {
+        match &component.representation {
+            Representation::Codelist(list) => element(w, "str:Enumeration", &[], |w| {
+                reference(w, list, None, "Codelist", "codelist")
+            }),
+            Representation::Text(kind) => empty(w, "str:TextFormat", &[("textType", kind)]),
+        }
+    })
 }
