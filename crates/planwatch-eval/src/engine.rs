@@ -452,6 +452,9 @@ fn level(
             (target / v).powf(1.0 / remaining) - 1.0
         }
     });
+    // R wherever the path leads somewhere (the baseline does not meet the target already): at
+    // the target year and once met too, since final reports state it for every indicator.
+    e.growth_ratio = (d * r0 > 0.0).then(|| a / r0);
     let unit = if linear { "个百分点" } else { "%" };
     let rate = |x: f64| {
         if linear {
@@ -482,8 +485,7 @@ fn level(
             ),
         );
     }
-    if d * r0 <= 0.0 {
-        e.growth_ratio = None;
+    let Some(r) = e.growth_ratio else {
         return e.say(
             Status::Deterioration,
             format!("基期已达到目标，但{t}年为 {}，回落至目标以下", fmt_num(v)),
@@ -492,9 +494,7 @@ fn level(
                 fmt_num(v)
             ),
         );
-    }
-    let r = a / r0;
-    e.growth_ratio = Some(r);
+    };
     let needed = e.required_growth_remaining.unwrap_or(r0);
     let status = by_ratio(r, thresholds);
     let per_year = if linear {

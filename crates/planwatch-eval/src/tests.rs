@@ -449,3 +449,97 @@ fn every_evaluation_year_gives_a_result() {
         }
     }
 }
+
+#[test]
+fn growth_ratio_at_the_target_year_for_every_kind_that_grows() {
+    // Final reports state "grew at x % of the pace needed" for every indicator: R is given at
+    // the target year too, whether the target was met or not.
+    let t = Thresholds::default();
+    let money = indicator("亿元", Direction::HigherIsBetter);
+    let pct = indicator("%", Direction::HigherIsBetter);
+    let levels = series(&[(2020, 100.0), (2024, 130.0), (2025, 150.0)]);
+    let shares = series(&[(2020, 40.0), (2025, 45.0)]);
+    let needed = (200.0f64 / 100.0).powf(0.2) - 1.0;
+    let actual = 1.5f64.powf(0.2) - 1.0;
+    let cases: Vec<(&Indicator, &Series, Target, f64)> = vec![
+        (
+            &money,
+            &levels,
+            Target::Level {
+                value: 200.0,
+                year: 2025,
+                approximate: false,
+                source_ref: r(),
+            },
+            actual / needed,
+        ),
+        (
+            &money,
+            &levels,
+            Target::Level {
+                value: 140.0,
+                year: 2025,
+                approximate: false,
+                source_ref: r(),
+            },
+            actual / ((1.4f64).powf(0.2) - 1.0),
+        ),
+        (
+            &money,
+            &levels,
+            Target::StrictLevel {
+                value: 200.0,
+                year: 2025,
+                source_ref: r(),
+            },
+            actual / needed,
+        ),
+        (
+            &money,
+            &levels,
+            Target::LevelRange {
+                min: 200.0,
+                max: 210.0,
+                year: 2025,
+                source_ref: r(),
+            },
+            actual / needed,
+        ),
+        (
+            &pct,
+            &shares,
+            Target::Share {
+                value: 50.0,
+                year: 2025,
+                source_ref: r(),
+            },
+            0.5,
+        ),
+    ];
+    for (ind, s, target, ratio) in cases {
+        let e = evaluate(ind, &target, &inputs(s), 2025, &t);
+        assert!(
+            matches!(e.status, Status::Achieved | Status::NotAchieved),
+            "{target:?}: {:?}",
+            e.status
+        );
+        assert!(
+            close(e.growth_ratio, ratio),
+            "{target:?}: {:?} ≠ {ratio}",
+            e.growth_ratio
+        );
+    }
+    // Met before the target year: R is still the pace against the pace needed.
+    let early = Target::Level {
+        value: 125.0,
+        year: 2025,
+        approximate: false,
+        source_ref: r(),
+    };
+    let e = evaluate(&money, &early, &inputs(&levels), 2024, &t);
+    assert_eq!(e.status, Status::Achieved);
+    assert!(close(
+        e.growth_ratio,
+        (1.3f64.powf(0.25) - 1.0) / (1.25f64.powf(0.2) - 1.0)
+    ));
+}
