@@ -25,6 +25,8 @@ fn indicator(unit: &str, direction: Direction) -> Indicator {
         definition: None,
         growth_indicator: None,
         level_indicator: None,
+        unit_en: None,
+        breaks: Vec::new(),
         source_ref: SourceRef("1".into()),
         note: None,
     }
