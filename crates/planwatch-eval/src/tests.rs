@@ -545,3 +545,46 @@ fn growth_ratio_at_the_target_year_for_every_kind_that_grows() {
         (1.3f64.powf(0.25) - 1.0) / (1.25f64.powf(0.2) - 1.0)
     ));
 }
+
+#[test]
+fn a_growth_rate_measured_through_levels_reads_in_percent_with_the_levels_apart() {
+    // 旅游业总收入年均增速 (unit %) through 旅游总收入 (亿元): the figure is the average growth
+    // so far in %, never the level 4100 labelled %; the levels keep their own place.
+    let mut ind = indicator("%", Direction::HigherIsBetter);
+    ind.level_indicator = Some("levels".into());
+    let levels = series(&[(2020, 3012.8), (2024, 4100.0)]);
+    let own = Series::new();
+    let target = Target::AverageGrowth {
+        value: 16.0,
+        from: 2020,
+        to: 2025,
+        source_ref: r(),
+    };
+    let input = Inputs {
+        levels: Some(&levels),
+        ..inputs(&own)
+    };
+    let e = evaluate(&ind, &target, &input, 2024, &Thresholds::default());
+    let a = (4100.0f64 / 3012.8).powf(0.25) - 1.0;
+    assert!(close(e.latest_value, a * 100.0), "{:?}", e.latest_value);
+    assert_eq!((e.baseline_value, e.projection), (None, None));
+    assert!(e.milestones.is_empty(), "no level path on a % axis");
+    let l = e.levels.expect("the levels, apart");
+    assert_eq!(
+        (l.baseline_value, l.latest_value),
+        (Some(3012.8), Some(4100.0))
+    );
+    assert!(close(l.projection, 4100.0 * (1.0 + a)));
+    assert!(close(
+        l.milestones.get(&2025).copied(),
+        3012.8 * 1.16f64.powi(5)
+    ));
+    // From yearly rates alone: the figure is the geometric mean, and there are no levels.
+    let rates = series(&[(2021, 10.0), (2022, 12.0)]);
+    let e = evaluate(&ind, &target, &inputs(&rates), 2022, &Thresholds::default());
+    assert!(close(
+        e.latest_value,
+        ((1.1f64 * 1.12).sqrt() - 1.0) * 100.0
+    ));
+    assert_eq!(e.levels, None);
+}
