@@ -152,18 +152,24 @@ fn strict_bound_needs_to_be_exceeded() {
     );
 }
 
-#[test]
-fn average_growth_from_levels_or_from_yearly_rates() {
+/// A growth-rate indicator in % measured through a level series, and its 16 % target.
+fn growth_through_levels() -> (Indicator, Target) {
     let mut ind = indicator("%", Direction::HigherIsBetter);
     ind.level_indicator = Some("levels".into());
-    let levels = series(&[(2020, 3005.18), (2021, 3600.0), (2022, 4000.0)]);
-    let own = Series::new();
     let target = Target::AverageGrowth {
         value: 16.0,
         from: 2020,
         to: 2025,
         source_ref: r(),
     };
+    (ind, target)
+}
+
+#[test]
+fn average_growth_from_levels_or_from_yearly_rates() {
+    let (ind, target) = growth_through_levels();
+    let levels = series(&[(2020, 3005.18), (2021, 3600.0), (2022, 4000.0)]);
+    let own = Series::new();
     let input = Inputs {
         levels: Some(&levels),
         ..inputs(&own)
@@ -550,16 +556,9 @@ fn growth_ratio_at_the_target_year_for_every_kind_that_grows() {
 fn a_growth_rate_measured_through_levels_reads_in_percent_with_the_levels_apart() {
     // 旅游业总收入年均增速 (unit %) through 旅游总收入 (亿元): the figure is the average growth
     // so far in %, never the level 4100 labelled %; the levels keep their own place.
-    let mut ind = indicator("%", Direction::HigherIsBetter);
-    ind.level_indicator = Some("levels".into());
+    let (ind, target) = growth_through_levels();
     let levels = series(&[(2020, 3012.8), (2024, 4100.0)]);
     let own = Series::new();
-    let target = Target::AverageGrowth {
-        value: 16.0,
-        from: 2020,
-        to: 2025,
-        source_ref: r(),
-    };
     let input = Inputs {
         levels: Some(&levels),
         ..inputs(&own)

@@ -636,28 +636,27 @@ fn level_sentences(lang: Lang, plan: &Plan, row: &Assessment) -> Option<String> 
     let t1 = row.evaluation.target_year;
     let pace = levels.projection.map(round2);
     let needed = levels.milestones.get(&t1).copied().map(round2);
-    Some(match lang {
-        Lang::Zh => {
-            let mut s = format!("{name} {} {unit}（{y}年）", fmt_num(v));
-            if let Some(p) = pace {
-                s += &format!("，按此增速{t1}年为 {} {unit}", fmt_num(p));
-            }
-            if let Some(m) = needed {
-                s += &format!("，按目标增速应达 {} {unit}", fmt_num(m));
-            }
-            s + "。"
+    let (mut s, phrases, end) = match lang {
+        Lang::Zh => (
+            format!("{name} {} {unit}（{y}年）", fmt_num(v)),
+            [format!("，按此增速{t1}年为"), "，按目标增速应达".to_owned()],
+            "。",
+        ),
+        Lang::En => (
+            format!("{name}: {} {unit} ({y})", fmt_num(v)),
+            [
+                format!("; at this pace in {t1}"),
+                ", at the target rate".to_owned(),
+            ],
+            ".",
+        ),
+    };
+    for (phrase, value) in phrases.iter().zip([pace, needed]) {
+        if let Some(x) = value {
+            s += &format!("{phrase} {} {unit}", fmt_num(x));
         }
-        Lang::En => {
-            let mut s = format!("{name}: {} {unit} ({y})", fmt_num(v));
-            if let Some(p) = pace {
-                s += &format!("; at this pace {} {unit} in {t1}", fmt_num(p));
-            }
-            if let Some(m) = needed {
-                s += &format!(", against {} {unit} at the target rate", fmt_num(m));
-            }
-            s + "."
-        }
-    })
+    }
+    Some(s + end)
 }
 
 /// The breaks in the definition of an indicator's series and of the level series it is
@@ -932,19 +931,16 @@ fn chart_data(
         .into_iter()
         .map(|b| (b.year.to_string(), text(lang, &b.note)))
         .collect();
+    let point = |o: &planwatch_store::StoredObservation| (o.period.year().to_string(), o.value);
+    let observed = yearly.clone().map(point).collect();
+    let revised = yearly.filter(|o| o.revision > 1).map(point).collect();
     if let (Some((l, _)), Some(e)) = (levels, first) {
         let t1 = e.target_year;
         return Chart {
             unit: text(lang, &unit),
             labels,
-            observed: yearly
-                .clone()
-                .map(|o| (o.period.year().to_string(), o.value))
-                .collect(),
-            revised: yearly
-                .filter(|o| o.revision > 1)
-                .map(|o| (o.period.year().to_string(), o.value))
-                .collect(),
+            observed,
+            revised,
             milestones: l
                 .milestones
                 .iter()
@@ -964,14 +960,8 @@ fn chart_data(
         unit: text(lang, &unit),
         labels,
         breaks,
-        observed: yearly
-            .clone()
-            .map(|o| (o.period.year().to_string(), o.value))
-            .collect(),
-        revised: yearly
-            .filter(|o| o.revision > 1)
-            .map(|o| (o.period.year().to_string(), o.value))
-            .collect(),
+        observed,
+        revised,
         milestones: first
             .map(|e| {
                 e.milestones
