@@ -125,6 +125,21 @@ pub struct Evaluation {
     #[serde(rename = "reason")]
     pub reason_zh: String,
     pub reason_en: String,
+    /// For a growth-rate indicator whose growth is measured through its `level_indicator`: the
+    /// levels, in that series' unit (the readings above are then rates, in the indicator's %).
+    pub levels: Option<Levels>,
+}
+
+/// The level path behind a growth-rate target, in the level series' unit.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct Levels {
+    pub baseline_value: Option<f64>,
+    pub latest_value: Option<f64>,
+    /// The level in the target year at the growth so far.
+    pub projection: Option<f64>,
+    /// The path at the target rate, year → level.
+    #[schema(value_type = BTreeMap<String, f64>)]
+    pub milestones: BTreeMap<u16, f64>,
 }
 
 impl Evaluation {
@@ -153,6 +168,7 @@ impl Evaluation {
             milestones: BTreeMap::new(),
             reason_zh: String::new(),
             reason_en: String::new(),
+            levels: None,
         }
     }
 
@@ -452,6 +468,9 @@ fn level(
             (target / v).powf(1.0 / remaining) - 1.0
         }
     });
+    // R wherever the path leads somewhere (the baseline does not meet the target already): at
+    // the target year and once met too, since final reports state it for every indicator.
+    e.growth_ratio = (d * r0 > 0.0).then(|| a / r0);
     let unit = if linear { "个百分点" } else { "%" };
     let rate = |x: f64| {
         if linear {
@@ -482,8 +501,7 @@ fn level(
             ),
         );
     }
-    if d * r0 <= 0.0 {
-        e.growth_ratio = None;
+    let Some(r) = e.growth_ratio else {
         return e.say(
             Status::Deterioration,
             format!("基期已达到目标，但{t}年为 {}，回落至目标以下", fmt_num(v)),
@@ -492,9 +510,7 @@ fn level(
                 fmt_num(v)
             ),
         );
-    }
-    let r = a / r0;
-    e.growth_ratio = Some(r);
+    };
     let needed = e.required_growth_remaining.unwrap_or(r0);
     let status = by_ratio(r, thresholds);
     let per_year = if linear {
@@ -627,6 +643,19 @@ fn average_growth(
         }
     }
     e.projection_meets_target = Some(a >= goal - 1e-12);
+    if indicator.is_percentage() {
+        // A growth-rate indicator: its own figure is the average growth so far, in %; the
+        // levels it was measured through keep their own unit, apart.
+        if inputs.levels.is_some() {
+            e.levels = Some(Levels {
+                baseline_value: e.baseline_value.take(),
+                latest_value: e.latest_value,
+                projection: e.projection.take(),
+                milestones: std::mem::take(&mut e.milestones),
+            });
+        }
+        e.latest_value = Some(a * 100.0);
+    }
     if t < to {
         e.required_growth_remaining = Some(
             ((1.0 + goal).powf(span) / (1.0 + a).powf(elapsed)).powf(1.0 / f64::from(to - t)) - 1.0,

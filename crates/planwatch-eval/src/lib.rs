@@ -13,7 +13,7 @@ mod engine;
 mod panel;
 mod split;
 
-pub use crate::engine::{Evaluation, Inputs, Series, Status, evaluate};
+pub use crate::engine::{Evaluation, Inputs, Levels, Series, Status, evaluate};
 pub use crate::panel::{
     Assessment, CSV_HEADER, DEFAULT_ROLLUP_TOLERANCE, Panel, PlanInputs, RegionTargets, RollupGap,
     Selection, evaluate_plan, rollup_gaps, splits, with_value,

@@ -73,7 +73,11 @@ pub struct Assessment {
     /// 序号 in the plan's table, if it has one.
     pub number: Option<u32>,
     pub indicator_name: String,
+    /// The unit of `baseline_value`, `target_value`, `latest_value`, `projection` and
+    /// `milestones` (for growth targets, the rates are in %).
     pub unit: String,
+    /// The unit in English (`CNY 100 million`).
+    pub unit_en: String,
     /// The region's code ("510100").
     pub region: String,
     pub region_name: String,
@@ -82,6 +86,13 @@ pub struct Assessment {
     pub target: Option<usize>,
     /// The target in words (“2025年达到11000亿元”).
     pub target_text: Option<String>,
+    /// The target in English words.
+    pub target_text_en: Option<String>,
+    /// The indicator whose levels `levels` holds (a growth-rate indicator's `level_indicator`).
+    pub level_indicator: Option<String>,
+    /// The unit of `levels`, in Chinese and in English.
+    pub level_unit: Option<String>,
+    pub level_unit_en: Option<String>,
     #[serde(flatten)]
     pub evaluation: Evaluation,
     /// The latest value as a fraction of the plan region's value in the same year.
@@ -225,18 +236,32 @@ pub fn evaluate_plan(
             } else {
                 relation_to_total(indicator, series, total_series, plan.base_year, year)
             };
-            let row = |target: Option<(usize, &Target)>, evaluation: Evaluation| Assessment {
-                indicator: indicator.code.clone(),
-                number: indicator.number,
-                indicator_name: indicator.name.zh.clone(),
-                unit: indicator.unit.clone(),
-                region: region.code.clone(),
-                region_name: region.name.zh.clone(),
-                target: target.map(|(k, _)| k),
-                target_text: target.map(|(_, t)| t.describe_zh(&indicator.unit)),
-                evaluation,
-                share_of_total,
-                contribution_to_growth,
+            let unit = indicator.unit_text();
+            let row = |target: Option<(usize, &Target)>, evaluation: Evaluation| {
+                let described = target.map(|(_, t)| t.describe(&unit));
+                let level_unit = evaluation
+                    .levels
+                    .as_ref()
+                    .and(level_index)
+                    .map(|l| plan.indicators[l].unit_text());
+                Assessment {
+                    indicator: indicator.code.clone(),
+                    number: indicator.number,
+                    indicator_name: indicator.name.zh.clone(),
+                    unit: unit.zh.clone(),
+                    unit_en: unit.en_or_zh().to_owned(),
+                    region: region.code.clone(),
+                    region_name: region.name.zh.clone(),
+                    target: target.map(|(k, _)| k),
+                    target_text: described.as_ref().map(|d| d.zh.clone()),
+                    target_text_en: described.as_ref().map(|d| d.en_or_zh().to_owned()),
+                    level_indicator: level_unit.as_ref().and(indicator.level_indicator.clone()),
+                    level_unit: level_unit.as_ref().map(|u| u.zh.clone()),
+                    level_unit_en: level_unit.as_ref().map(|u| u.en_or_zh().to_owned()),
+                    evaluation,
+                    share_of_total,
+                    contribution_to_growth,
+                }
             };
             if own_targets.is_empty() {
                 rows.push(row(

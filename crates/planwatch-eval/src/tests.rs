@@ -25,6 +25,8 @@ fn indicator(unit: &str, direction: Direction) -> Indicator {
         definition: None,
         growth_indicator: None,
         level_indicator: None,
+        unit_en: None,
+        breaks: Vec::new(),
         source_ref: SourceRef("1".into()),
         note: None,
     }
@@ -150,18 +152,24 @@ fn strict_bound_needs_to_be_exceeded() {
     );
 }
 
-#[test]
-fn average_growth_from_levels_or_from_yearly_rates() {
+/// A growth-rate indicator in % measured through a level series, and its 16 % target.
+fn growth_through_levels() -> (Indicator, Target) {
     let mut ind = indicator("%", Direction::HigherIsBetter);
     ind.level_indicator = Some("levels".into());
-    let levels = series(&[(2020, 3005.18), (2021, 3600.0), (2022, 4000.0)]);
-    let own = Series::new();
     let target = Target::AverageGrowth {
         value: 16.0,
         from: 2020,
         to: 2025,
         source_ref: r(),
     };
+    (ind, target)
+}
+
+#[test]
+fn average_growth_from_levels_or_from_yearly_rates() {
+    let (ind, target) = growth_through_levels();
+    let levels = series(&[(2020, 3005.18), (2021, 3600.0), (2022, 4000.0)]);
+    let own = Series::new();
     let input = Inputs {
         levels: Some(&levels),
         ..inputs(&own)
@@ -448,4 +456,134 @@ fn every_evaluation_year_gives_a_result() {
             }
         }
     }
+}
+
+#[test]
+fn growth_ratio_at_the_target_year_for_every_kind_that_grows() {
+    // Final reports state "grew at x % of the pace needed" for every indicator: R is given at
+    // the target year too, whether the target was met or not.
+    let t = Thresholds::default();
+    let money = indicator("亿元", Direction::HigherIsBetter);
+    let pct = indicator("%", Direction::HigherIsBetter);
+    let levels = series(&[(2020, 100.0), (2024, 130.0), (2025, 150.0)]);
+    let shares = series(&[(2020, 40.0), (2025, 45.0)]);
+    let needed = (200.0f64 / 100.0).powf(0.2) - 1.0;
+    let actual = 1.5f64.powf(0.2) - 1.0;
+    let cases: Vec<(&Indicator, &Series, Target, f64)> = vec![
+        (
+            &money,
+            &levels,
+            Target::Level {
+                value: 200.0,
+                year: 2025,
+                approximate: false,
+                source_ref: r(),
+            },
+            actual / needed,
+        ),
+        (
+            &money,
+            &levels,
+            Target::Level {
+                value: 140.0,
+                year: 2025,
+                approximate: false,
+                source_ref: r(),
+            },
+            actual / ((1.4f64).powf(0.2) - 1.0),
+        ),
+        (
+            &money,
+            &levels,
+            Target::StrictLevel {
+                value: 200.0,
+                year: 2025,
+                source_ref: r(),
+            },
+            actual / needed,
+        ),
+        (
+            &money,
+            &levels,
+            Target::LevelRange {
+                min: 200.0,
+                max: 210.0,
+                year: 2025,
+                source_ref: r(),
+            },
+            actual / needed,
+        ),
+        (
+            &pct,
+            &shares,
+            Target::Share {
+                value: 50.0,
+                year: 2025,
+                source_ref: r(),
+            },
+            0.5,
+        ),
+    ];
+    for (ind, s, target, ratio) in cases {
+        let e = evaluate(ind, &target, &inputs(s), 2025, &t);
+        assert!(
+            matches!(e.status, Status::Achieved | Status::NotAchieved),
+            "{target:?}: {:?}",
+            e.status
+        );
+        assert!(
+            close(e.growth_ratio, ratio),
+            "{target:?}: {:?} ≠ {ratio}",
+            e.growth_ratio
+        );
+    }
+    // Met before the target year: R is still the pace against the pace needed.
+    let early = Target::Level {
+        value: 125.0,
+        year: 2025,
+        approximate: false,
+        source_ref: r(),
+    };
+    let e = evaluate(&money, &early, &inputs(&levels), 2024, &t);
+    assert_eq!(e.status, Status::Achieved);
+    assert!(close(
+        e.growth_ratio,
+        (1.3f64.powf(0.25) - 1.0) / (1.25f64.powf(0.2) - 1.0)
+    ));
+}
+
+#[test]
+fn a_growth_rate_measured_through_levels_reads_in_percent_with_the_levels_apart() {
+    // 旅游业总收入年均增速 (unit %) through 旅游总收入 (亿元): the figure is the average growth
+    // so far in %, never the level 4100 labelled %; the levels keep their own place.
+    let (ind, target) = growth_through_levels();
+    let levels = series(&[(2020, 3012.8), (2024, 4100.0)]);
+    let own = Series::new();
+    let input = Inputs {
+        levels: Some(&levels),
+        ..inputs(&own)
+    };
+    let e = evaluate(&ind, &target, &input, 2024, &Thresholds::default());
+    let a = (4100.0f64 / 3012.8).powf(0.25) - 1.0;
+    assert!(close(e.latest_value, a * 100.0), "{:?}", e.latest_value);
+    assert_eq!((e.baseline_value, e.projection), (None, None));
+    assert!(e.milestones.is_empty(), "no level path on a % axis");
+    let l = e.levels.expect("the levels, apart");
+    assert_eq!(
+        (l.baseline_value, l.latest_value),
+        (Some(3012.8), Some(4100.0))
+    );
+    assert!(close(l.projection, 4100.0 * (1.0 + a)));
+    assert!(close(
+        l.milestones.get(&2025).copied(),
+        3012.8 * 1.16f64.powi(5)
+    ));
+    // From yearly rates alone: the figure is the geometric mean, and there are no levels.
+    let rates = series(&[(2021, 10.0), (2022, 12.0)]);
+    let e = evaluate(&ind, &target, &inputs(&rates), 2022, &Thresholds::default());
+    assert!(close(
+        e.latest_value,
+        ((1.1f64 * 1.12).sqrt() - 1.0) * 100.0
+    ));
+    assert_eq!(e.levels, None);
 }

@@ -108,6 +108,10 @@ pub struct Plan {
     /// The spatial layout (一核, 多极, 两轴, 三带, 五链, N点 …).
     #[serde(default)]
     pub layout: Vec<LayoutElement>,
+    /// The headings of the layout's text that group its elements (一核多极驱动 over the core and
+    /// the poles …), in the text's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layout_headings: Vec<LayoutHeading>,
     /// Functional zones by industry chain (专栏14 in the Chengdu plan).
     #[serde(default)]
     pub zones: Vec<FunctionalZone>,
@@ -290,10 +294,28 @@ pub struct Indicator {
     /// (旅游业总收入年均增速 → 旅游总收入).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level_indicator: Option<String>,
+    /// The unit in English (`CNY 100 million`), where the form derived from `unit`
+    /// ([`crate::unit::english`]) does not fit or there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_en: Option<String>,
+    /// Breaks in the series' definition (2025年起统计口径改为旅游总花费): values from `year` on
+    /// are not comparable with earlier ones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breaks: Vec<SeriesBreak>,
     #[serde(rename = "ref")]
     pub source_ref: SourceRef,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// A change of definition (口径) within a series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesBreak {
+    /// The first year measured the new way.
+    pub year: u16,
+    /// What changed.
+    pub note: Text,
 }
 
 impl Indicator {
@@ -309,6 +331,17 @@ impl Indicator {
     /// Whether the unit is a percentage, so that progress is measured in percentage points.
     pub fn is_percentage(&self) -> bool {
         self.unit.trim() == "%"
+    }
+
+    /// The unit in both languages: the plan's `unit_en`, else the English form of the unit
+    /// ([`crate::unit::english`]), else the unit as written.
+    pub fn unit_text(&self) -> Text {
+        let en = self
+            .unit_en
+            .clone()
+            .or_else(|| crate::unit::english(&self.unit))
+            .unwrap_or_else(|| self.unit.clone());
+        Text::new(self.unit.clone(), en)
     }
 }
 
@@ -533,6 +566,70 @@ impl Target {
     }
 }
 
+impl Target {
+    /// The target in English words, with the unit's English form, e.g. `>17600 CNY 100
+    /// million`, `average growth of 6–8 % a year (comparable prices)`.
+    pub fn describe_en(&self, unit_en: &str) -> String {
+        match self {
+            Target::Level {
+                value, approximate, ..
+            } => {
+                let about = if *approximate { "about " } else { "" };
+                format!("{about}{} {unit_en}", fmt_num(*value))
+            }
+            Target::StrictLevel { value, .. } => format!(">{} {unit_en}", fmt_num(*value)),
+            Target::LevelRange { min, max, .. } => {
+                format!("{}–{} {unit_en}", fmt_num(*min), fmt_num(*max))
+            }
+            Target::Share { value, .. } => format!("{} %", fmt_num(*value)),
+            Target::AverageGrowth { value, .. } => {
+                format!("average growth of {} % a year", fmt_num(*value))
+            }
+            Target::GrowthRange {
+                min, max, basis, ..
+            } => {
+                let basis = match basis {
+                    GrowthBasis::Real => " (comparable prices)",
+                    GrowthBasis::Nominal => "",
+                };
+                format!(
+                    "average growth of {}–{} % a year{basis}",
+                    fmt_num(*min),
+                    fmt_num(*max)
+                )
+            }
+            Target::Cumulative {
+                value,
+                approximate,
+                strict,
+                from,
+                to,
+                ..
+            } => {
+                let about = if *approximate { "about " } else { "" };
+                let over = if *strict { "over " } else { "" };
+                format!(
+                    "{over}{about}{} {unit_en} in total over {from}–{to}",
+                    fmt_num(*value)
+                )
+            }
+            Target::Relative { relation, .. } => match relation {
+                Relation::Above => "above the reference level".to_owned(),
+                Relation::AtLeast => "at least the reference level".to_owned(),
+            },
+            Target::Qualitative { statement, .. } => statement.en_or_zh().to_owned(),
+        }
+    }
+
+    /// The target in both languages, for an indicator's unit in both ([`Indicator::unit_text`]).
+    pub fn describe(&self, unit: &Text) -> Text {
+        Text::new(
+            self.describe_zh(&unit.zh),
+            self.describe_en(unit.en_or_zh()),
+        )
+    }
+}
+
 /// A number as a person writes it: no trailing `.0`.
 pub fn fmt_num(value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 1e15 {
@@ -641,7 +738,7 @@ pub struct LayoutElement {
 }
 
 /// The groups of the Chengdu layout "一核多极、两轴三带、五链N点"; other plans reuse most.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LayoutGroup {
     /// 一核
@@ -659,6 +756,18 @@ pub enum LayoutGroup {
 }
 
 impl LayoutGroup {
+    /// The name in plan files (`core`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LayoutGroup::Core => "core",
+            LayoutGroup::Pole => "pole",
+            LayoutGroup::Axis => "axis",
+            LayoutGroup::Belt => "belt",
+            LayoutGroup::Chain => "chain",
+            LayoutGroup::Point => "point",
+        }
+    }
+
     pub fn label_zh(self) -> &'static str {
         match self {
             LayoutGroup::Core => "核",
@@ -669,6 +778,17 @@ impl LayoutGroup {
             LayoutGroup::Point => "点",
         }
     }
+}
+
+/// A heading of the layout's text (一核多极驱动) and the groups of elements under it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LayoutHeading {
+    pub title: Text,
+    /// The groups of elements it covers (`core`, `pole`).
+    pub groups: Vec<LayoutGroup>,
+    #[serde(rename = "ref")]
+    pub source_ref: SourceRef,
 }
 
 /// A row of the functional-zone table: an industry chain with its carriers.

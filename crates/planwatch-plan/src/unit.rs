@@ -91,9 +91,88 @@ pub fn conversion_factor(from: &str, to: &str) -> Option<f64> {
     conversion(from, to).map(Conversion::factor)
 }
 
+/// The English form of a unit, in the style of statistical tables: money as the currency and
+/// its magnitude (亿元 → `CNY 100 million`, 亿美元 → `USD 100 million`), counts as the magnitude
+/// and what is counted (万人次 → `10,000 person-times`, 个 → `units`). `None` for a unit it does
+/// not know; a plan gives those as the indicator's `unit_en`.
+pub fn english(unit: &str) -> Option<String> {
+    let unit = normalize(unit);
+    if matches!(unit.as_str(), "%" | "百分比" | "percent") {
+        return Some("%".to_owned());
+    }
+    if unit.is_ascii() {
+        return Some(unit);
+    }
+    let (magnitude, base) = split(&unit);
+    let magnitude = match magnitude {
+        1.0 => None,
+        1e3 => Some("1,000"),
+        1e4 => Some("10,000"),
+        1e5 => Some("100,000"),
+        1e6 => Some("1 million"),
+        1e7 => Some("10 million"),
+        1e8 => Some("100 million"),
+        1e9 => Some("1 billion"),
+        1e10 => Some("10 billion"),
+        1e11 => Some("100 billion"),
+        _ => Some("1 trillion"),
+    };
+    let currency = match base {
+        "元" | "人民币元" => Some("CNY"),
+        "美元" => Some("USD"),
+        "欧元" => Some("EUR"),
+        "港元" => Some("HKD"),
+        _ => None,
+    };
+    if let Some(currency) = currency {
+        return Some(match magnitude {
+            Some(m) => format!("{currency} {m}"),
+            None => currency.to_owned(),
+        });
+    }
+    let counted = match base {
+        "个" => "units",
+        "家" => "firms",
+        "条" => "items",
+        "项" => "items",
+        "人" => "persons",
+        "人次" => "person-times",
+        "户" => "households",
+        "次" => "times",
+        "吨" => "tonnes",
+        "标箱" => "TEU",
+        "平方米" => "m²",
+        "平方公里" => "km²",
+        "公里" => "km",
+        "千瓦时" => "kWh",
+        "年" => "years",
+        "天" => "days",
+        _ => return None,
+    };
+    Some(match magnitude {
+        Some(m) => format!("{m} {counted}"),
+        None => counted.to_owned(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::conversion_factor;
+
+    #[test]
+    fn english_forms() {
+        let en = |u: &str| super::english(u);
+        assert_eq!(en("亿元").as_deref(), Some("CNY 100 million"));
+        assert_eq!(en("亿美元").as_deref(), Some("USD 100 million"));
+        assert_eq!(en("万元").as_deref(), Some("CNY 10,000"));
+        assert_eq!(en("元").as_deref(), Some("CNY"));
+        assert_eq!(en("万人次").as_deref(), Some("10,000 person-times"));
+        assert_eq!(en("个").as_deref(), Some("units"));
+        assert_eq!(en("家").as_deref(), Some("firms"));
+        assert_eq!(en("％").as_deref(), Some("%"));
+        assert_eq!(en("—").as_deref(), None);
+        assert_eq!(en("床位").as_deref(), None);
+    }
 
     #[test]
     fn converts_within_a_base() {

@@ -116,6 +116,8 @@ pub enum ProblemKind {
     },
     #[error("number {0} must be 1 or more")]
     ZeroNumber(u32),
+    #[error("layout group \"{0}\" stands under two headings")]
+    LayoutGroupTwice(String),
     #[error(
         "status thresholds must satisfy 0 ≤ acceleration ({acceleration}) < on_track ({on_track})"
     )]
@@ -196,6 +198,9 @@ impl ProblemKind {
                 }
             }
             ProblemKind::ZeroNumber(n) => format!("序号 {n} 应从 1 开始"),
+            ProblemKind::LayoutGroupTwice(group) => {
+                format!("空间布局分组“{group}”出现在两个标题下")
+            }
         }
     }
 }
@@ -208,6 +213,8 @@ fn what_zh(what: &str) -> &'static str {
         "dimension" => "指标维度",
         "industry" => "产业",
         "layout element" => "空间布局要素",
+        "layout heading" => "空间布局标题",
+        "series break" => "口径变化",
         "action" => "主要任务",
         "action item" => "任务条目",
         "column" => "专栏",
@@ -608,6 +615,13 @@ impl<'p> Checker<'p> {
             if let Some(level) = &indicator.level_indicator {
                 self.linked_series(path.key("level_indicator"), level, false);
             }
+            for (j, change) in indicator.breaks.iter().enumerate() {
+                self.english(
+                    path.at("breaks", j).key("note"),
+                    "series break",
+                    &change.note,
+                );
+            }
             self.source_ref(path.clone(), &indicator.source_ref);
             // Indicators of the plan's table need a target; others may be context series.
             if indicator.targets.is_empty() && indicator.is_headline() {
@@ -810,6 +824,20 @@ impl<'p> Checker<'p> {
             self.english(path.key("name"), "layout element", &element.name);
             self.references(path.key("regions"), "region", &element.regions);
             self.source_ref(path, &element.source_ref);
+        }
+        let mut seen = HashSet::new();
+        for (i, heading) in plan.layout_headings.iter().enumerate() {
+            let path = Path::default().at("layout_headings", i);
+            self.english(path.key("title"), "layout heading", &heading.title);
+            for (j, group) in heading.groups.iter().enumerate() {
+                if !seen.insert(*group) {
+                    self.report(
+                        path.at("groups", j),
+                        ProblemKind::LayoutGroupTwice(group.as_str().to_owned()),
+                    );
+                }
+            }
+            self.source_ref(path, &heading.source_ref);
         }
     }
 

@@ -91,6 +91,8 @@ struct TargetRow<'a> {
     /// Index among the indicator's targets.
     target: usize,
     text: String,
+    /// The target in English, with the unit's English form.
+    text_en: String,
     #[schema(value_type = Object)]
     definition: &'a planwatch_plan::Target,
 }
@@ -133,6 +135,7 @@ async fn plan_section(
                         indicator_name: &i.name.zh,
                         target: k,
                         text: t.describe_zh(&i.unit),
+                        text_en: t.describe_en(i.unit_text().en_or_zh()),
                         definition: t,
                     })
                 })

@@ -305,9 +305,32 @@ fn spark(series: Option<&planwatch_eval::Series>) -> Option<Spark> {
     })
 }
 
-fn latest_text(row: &Assessment) -> String {
+/// The row's unit in the page's language.
+fn unit_of(lang: Lang, row: &Assessment) -> &str {
+    match lang {
+        Lang::Zh => &row.unit,
+        Lang::En => &row.unit_en,
+    }
+}
+
+/// The row's target in the page's language.
+fn target_text(lang: Lang, row: &Assessment) -> Option<String> {
+    match lang {
+        Lang::Zh => row.target_text.clone(),
+        Lang::En => row.target_text_en.clone(),
+    }
+}
+
+/// Whether the row's figure is a growth rate (the average growth of a growth-rate indicator),
+/// shown to one decimal as the plan states its rates.
+fn is_rate(row: &Assessment) -> bool {
+    row.unit.trim() == "%" && matches!(row.evaluation.kind, "average_growth" | "growth_range")
+}
+
+fn latest_text(lang: Lang, row: &Assessment) -> String {
     match row.evaluation.latest_value {
-        Some(v) => format!("{} {}", fmt_num(v), row.unit),
+        Some(v) if is_rate(row) => format!("{v:.1} %"),
+        Some(v) => format!("{} {}", fmt_num(v), unit_of(lang, row)),
         None => "—".into(),
     }
 }
@@ -369,12 +392,12 @@ async fn overview(
                 code: ind.code.clone(),
                 number: ind.number,
                 name: text(lang, &ind.name),
-                unit: ind.unit.clone(),
+                unit: unit_of(lang, first).to_owned(),
                 dimension: ind.dimension.clone(),
                 industry: ind.industry.clone(),
-                latest: latest_text(first),
+                latest: latest_text(lang, first),
                 latest_year: first.evaluation.latest_year,
-                targets: rows.iter().filter_map(|r| r.target_text.clone()).collect(),
+                targets: rows.iter().filter_map(|r| target_text(lang, r)).collect(),
                 completion,
                 bar: completion.map_or(0.0, |c| (c * 100.0).clamp(0.0, 100.0)),
                 status: StatusView::new(first.evaluation.status),
@@ -478,10 +501,10 @@ fn region_index(service: &Service, code: &str) -> Result<usize, ApiError> {
 }
 
 /// The readings of one target in plain sentences.
-fn sentences(lang: Lang, row: &Assessment) -> Vec<String> {
+fn sentences(lang: Lang, plan: &Plan, row: &Assessment) -> Vec<String> {
     let e = &row.evaluation;
-    let unit = row.unit.trim();
-    let points = unit == "%" && e.kind != "average_growth";
+    let unit = unit_of(lang, row).trim();
+    let points = row.unit.trim() == "%" && e.kind != "average_growth";
     let rate = |v: f64| {
         if points {
             format!("{v:+.2} 个百分点")
@@ -498,7 +521,28 @@ fn sentences(lang: Lang, row: &Assessment) -> Vec<String> {
     };
     let mut out = Vec::new();
     let en = lang == Lang::En;
-    if let (Some(v), Some(y)) = (e.latest_value, e.latest_year) {
+    // A growth-rate indicator headlines its average growth against the target rate; its levels
+    // follow in their own unit.
+    let rate_figure = e.kind == "average_growth" && row.unit.trim() == "%";
+    if rate_figure {
+        if let (Some(a), Some(y), Some(g)) = (e.actual_growth, e.latest_year, e.target_value) {
+            let from = e.baseline_year.unwrap_or(plan.base_year);
+            out.push(if en {
+                format!(
+                    "Average growth {from}–{y}: {:.1} % a year, against the target of {} % a year.",
+                    a * 100.0,
+                    fmt_num(g)
+                )
+            } else {
+                format!(
+                    "{from}—{y}年年均增长 {:.1}%，目标为年均增长 {}%。",
+                    a * 100.0,
+                    fmt_num(g)
+                )
+            });
+        }
+        out.extend(level_sentences(lang, plan, row));
+    } else if let (Some(v), Some(y)) = (e.latest_value, e.latest_year) {
         out.push(if en {
             format!("Latest value: {} {unit} ({y}).", fmt_num(v))
         } else {
@@ -512,7 +556,7 @@ fn sentences(lang: Lang, row: &Assessment) -> Vec<String> {
             format!("目标完成度 {:.1}%。", c * 100.0)
         });
     }
-    if let Some(a) = e.actual_growth {
+    if let Some(a) = e.actual_growth.filter(|_| !rate_figure) {
         out.push(if en {
             format!("Average growth so far: {} a year.", rate_en(a))
         } else {
@@ -534,7 +578,7 @@ fn sentences(lang: Lang, row: &Assessment) -> Vec<String> {
             )
         });
     }
-    if let Some(p) = e.projection {
+    if let Some(p) = e.projection.map(round2) {
         let meets = e.projection_meets_target;
         out.push(match (en, meets) {
             (true, Some(true)) => format!(
@@ -570,7 +614,82 @@ fn sentences(lang: Lang, row: &Assessment) -> Vec<String> {
         });
     }
     out.push(reason(lang, row));
+    out.extend(break_sentences(lang, plan, &row.indicator));
     out
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// The level series behind a growth-rate row: the latest level and where it leads, in the
+/// level's unit.
+fn level_sentences(lang: Lang, plan: &Plan, row: &Assessment) -> Option<String> {
+    let levels = row.evaluation.levels.as_ref()?;
+    let level = plan
+        .indicators
+        .iter()
+        .find(|i| Some(&i.code) == row.level_indicator.as_ref())?;
+    let (v, y) = (levels.latest_value?, row.evaluation.latest_year?);
+    let name = text(lang, &level.name);
+    let unit = text(lang, &level.unit_text());
+    let t1 = row.evaluation.target_year;
+    let pace = levels.projection.map(round2);
+    let needed = levels.milestones.get(&t1).copied().map(round2);
+    let (mut s, phrases, end) = match lang {
+        Lang::Zh => (
+            format!("{name} {} {unit}（{y}年）", fmt_num(v)),
+            [format!("，按此增速{t1}年为"), "，按目标增速应达".to_owned()],
+            "。",
+        ),
+        Lang::En => (
+            format!("{name}: {} {unit} ({y})", fmt_num(v)),
+            [
+                format!("; at this pace in {t1}"),
+                ", at the target rate".to_owned(),
+            ],
+            ".",
+        ),
+    };
+    for (phrase, value) in phrases.iter().zip([pace, needed]) {
+        if let Some(x) = value {
+            s += &format!("{phrase} {} {unit}", fmt_num(x));
+        }
+    }
+    Some(s + end)
+}
+
+/// The breaks in the definition of an indicator's series and of the level series it is
+/// measured through, in the text of the page.
+fn series_breaks<'p>(plan: &'p Plan, code: &str) -> Vec<&'p planwatch_plan::SeriesBreak> {
+    let Some(ind) = plan.indicators.iter().find(|i| i.code == code) else {
+        return Vec::new();
+    };
+    let level = ind
+        .level_indicator
+        .as_ref()
+        .and_then(|l| plan.indicators.iter().find(|i| &i.code == l));
+    ind.breaks
+        .iter()
+        .chain(level.into_iter().flat_map(|l| l.breaks.iter()))
+        .collect()
+}
+
+fn break_sentences(lang: Lang, plan: &Plan, code: &str) -> Vec<String> {
+    series_breaks(plan, code)
+        .into_iter()
+        .map(|b| match lang {
+            Lang::Zh => format!(
+                "口径变化：{}（{}年前后数据不可直接比较）。",
+                b.note.zh, b.year
+            ),
+            Lang::En => format!(
+                "Break in the series: {} (figures before and from {} are not directly comparable).",
+                b.note.en_or_zh(),
+                b.year
+            ),
+        })
+        .collect()
 }
 
 /// One target of the indicator page, with its readings.
@@ -680,9 +799,9 @@ async fn indicator(
         let targets: Vec<TargetView> = city_rows
             .iter()
             .map(|r| TargetView {
-                text: r.target_text.clone(),
+                text: target_text(lang, r),
                 status: StatusView::new(r.evaluation.status),
-                sentences: sentences(lang, r),
+                sentences: sentences(lang, plan, r),
                 completion: r.evaluation.completion,
                 bar: r.evaluation.completion.map_or(0.0, |c| (c * 100.0).clamp(0.0, 100.0)),
             })
@@ -692,13 +811,20 @@ async fn indicator(
             .observations(
                 plan,
                 &ObservationFilter {
-                    indicators: vec![ind.code.clone()],
+                    // A growth-rate indicator's page shows the levels it is measured through.
+                    indicators: std::iter::once(ind.code.clone())
+                        .chain(ind.level_indicator.clone())
+                        .collect(),
                     regions: vec![plan.region.clone()],
                     ..ObservationFilter::default()
                 },
             )
             .await?;
-        let chart = chart_data(lang, &city_rows, &observations, &ind.unit);
+        let level = ind
+            .level_indicator
+            .as_ref()
+            .and_then(|l| plan.indicators.iter().find(|i| &i.code == l));
+        let chart = chart_data(lang, plan, ind, &city_rows, &observations);
         let rows: Vec<ObservationRow> = observations
             .into_iter()
             .map(|o| ObservationRow::new(plan, o))
@@ -720,6 +846,12 @@ async fn indicator(
                 dimension => v(&plan.dimensions.iter().find(|d| Some(&d.code) == ind.dimension.as_ref()).map(|d| text(lang, &d.name))),
                 industry => v(&plan.industries.iter().find(|d| Some(&d.code) == ind.industry.as_ref()).map(|d| text(lang, &d.name))),
                 lead => v(&ind.lead_department.as_ref().and_then(|c| plan.departments.iter().find(|d| &d.code == c)).map(|d| text(lang, &d.name))),
+                unit => v(&text(lang, &ind.unit_text())),
+                level => v(&level.map(|l| context! {
+                    code => v(&l.code),
+                    name => v(&text(lang, &l.name)),
+                    unit => v(&text(lang, &l.unit_text())),
+                })),
                 targets => v(&targets),
                 chart => v(&script_json(&chart)),
                 rows => v(&rows),
@@ -741,37 +873,95 @@ struct Chart {
     milestones: Vec<(String, f64)>,
     target: Option<(String, f64)>,
     projection: Vec<(String, f64)>,
+    /// Year → what changed in the series' definition (drawn as a vertical line).
+    breaks: Vec<(String, String)>,
 }
 
+/// The chart of an indicator: its own yearly values, or — for a growth-rate indicator measured
+/// through levels — the levels in their own unit, with the path the target rate implies.
 fn chart_data(
     lang: Lang,
+    plan: &Plan,
+    ind: &planwatch_plan::Indicator,
     rows: &[&Assessment],
     observations: &[planwatch_store::StoredObservation],
-    unit: &str,
 ) -> Chart {
+    let first = rows.first().copied();
+    let levels =
+        first.and_then(|r| Some((r.evaluation.levels.as_ref()?, r.level_indicator.as_ref()?)));
+    let (code, unit) = match levels {
+        Some((_, code)) => (
+            code.as_str(),
+            plan.indicators
+                .iter()
+                .find(|i| &i.code == code)
+                .map_or_else(|| ind.unit_text(), |i| i.unit_text()),
+        ),
+        None => (ind.code.as_str(), ind.unit_text()),
+    };
     let yearly = observations
         .iter()
-        .filter(|o| matches!(o.period, planwatch_plan::Period::Year(_)));
-    let first = rows.first().map(|r| &r.evaluation);
+        .filter(|o| o.indicator == code && matches!(o.period, planwatch_plan::Period::Year(_)));
+    let first = first.map(|r| &r.evaluation);
     let en = lang == Lang::En;
     let labels = HashMap::from([
         ("observed", if en { "Observed" } else { "实际值" }),
         ("revised", if en { "Revised" } else { "修订值" }),
         ("milestones", if en { "Milestone path" } else { "目标路径" }),
-        ("target", if en { "Target" } else { "目标值" }),
+        (
+            "target",
+            match (en, levels.is_some()) {
+                (true, true) => "Level at the target rate",
+                (true, false) => "Target",
+                (false, true) => "目标增速对应水平",
+                (false, false) => "目标值",
+            },
+        ),
         ("projection", if en { "Projection" } else { "趋势预测" }),
+        (
+            "break",
+            if en {
+                "Break in series"
+            } else {
+                "口径变化"
+            },
+        ),
     ]);
+    let breaks = series_breaks(plan, &ind.code)
+        .into_iter()
+        .map(|b| (b.year.to_string(), text(lang, &b.note)))
+        .collect();
+    let point = |o: &planwatch_store::StoredObservation| (o.period.year().to_string(), o.value);
+    let observed = yearly.clone().map(point).collect();
+    let revised = yearly.filter(|o| o.revision > 1).map(point).collect();
+    if let (Some((l, _)), Some(e)) = (levels, first) {
+        let t1 = e.target_year;
+        return Chart {
+            unit: text(lang, &unit),
+            labels,
+            observed,
+            revised,
+            milestones: l
+                .milestones
+                .iter()
+                .map(|(y, v)| (y.to_string(), *v))
+                .collect(),
+            target: l.milestones.get(&t1).map(|v| (t1.to_string(), *v)),
+            projection: e
+                .latest_year
+                .zip(l.latest_value)
+                .zip(l.projection)
+                .map(|((y, v), p)| vec![(y.to_string(), v), (t1.to_string(), round2(p))])
+                .unwrap_or_default(),
+            breaks,
+        };
+    }
     Chart {
-        unit: unit.to_owned(),
+        unit: text(lang, &unit),
         labels,
-        observed: yearly
-            .clone()
-            .map(|o| (o.period.year().to_string(), o.value))
-            .collect(),
-        revised: yearly
-            .filter(|o| o.revision > 1)
-            .map(|o| (o.period.year().to_string(), o.value))
-            .collect(),
+        breaks,
+        observed,
+        revised,
         milestones: first
             .map(|e| {
                 e.milestones
@@ -1066,10 +1256,13 @@ async fn plan_browser(
             .iter()
             .map(|r| (r.code.as_str(), text(lang, &r.name)))
             .collect();
+        let layout = keep(json["layout"].clone());
+        let layout_count = layout.len();
         let sections = context! {
             actions => v(&keep(json["actions"].clone())),
             columns => v(&keep(json["columns"].clone())),
-            layout => v(&keep(json["layout"].clone())),
+            layout => v(&layout_sections(plan, lang, layout)),
+            layout_count => v(&layout_count),
             zones => v(&keep(json["zones"].clone())),
             industries => v(&keep(json["industries"].clone())),
             measures => v(&keep(json["measures"].clone())),
@@ -1090,6 +1283,46 @@ async fn plan_browser(
         )
     })
     .await
+}
+
+/// The layout's elements under the headings of the text (一核多极驱动 …), in the text's order;
+/// elements of a group under no heading last, under a heading of `None`.
+#[derive(Debug, Serialize)]
+struct LayoutSection {
+    title: Option<String>,
+    elements: Vec<serde_json::Value>,
+}
+
+fn layout_sections(
+    plan: &Plan,
+    lang: Lang,
+    elements: Vec<serde_json::Value>,
+) -> Vec<LayoutSection> {
+    let group = |e: &serde_json::Value| {
+        plan.layout_headings
+            .iter()
+            .position(|h| h.groups.iter().any(|g| e["group"] == g.as_str()))
+    };
+    let mut sections: Vec<LayoutSection> = plan
+        .layout_headings
+        .iter()
+        .map(|h| LayoutSection {
+            title: Some(text(lang, &h.title)),
+            elements: Vec::new(),
+        })
+        .chain(std::iter::once(LayoutSection {
+            title: None,
+            elements: Vec::new(),
+        }))
+        .collect();
+    let last = sections.len() - 1;
+    for element in elements {
+        sections[group(&element).unwrap_or(last)]
+            .elements
+            .push(element);
+    }
+    sections.retain(|s| !s.elements.is_empty());
+    sections
 }
 
 /// The data page's own parameters, beside the filters of `DataParams`.

@@ -29,6 +29,15 @@
       { name: d.labels.projection, type: "line", data: d.projection, lineStyle: { type: "dotted", width: 2 }, symbol: "circle" }
     ];
     if (d.target) series.push({ name: d.labels.target, type: "scatter", data: [d.target], symbol: "pin", symbolSize: 30 });
+    (d.breaks || []).forEach(function (b) { years[b[0]] = true; });
+    axis = Object.keys(years).sort();
+    if (d.breaks && d.breaks.length) {
+      // A change of definition: a vertical line at its first year, the note as its label.
+      series[0].markLine = { symbol: "none", lineStyle: { type: "solid", color: "#b26a00" },
+        label: { formatter: d.labels["break"], position: "insideEndTop" },
+        tooltip: { formatter: function (p) { return p.data.note; } },
+        data: d.breaks.map(function (b) { return { xAxis: b[0], note: b[0] + " " + b[1] }; }) };
+    }
     chart.setOption({
       animation: false,
       tooltip: { trigger: "axis" },

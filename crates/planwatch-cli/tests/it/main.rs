@@ -4,6 +4,7 @@ mod browser;
 mod evaluate;
 mod import;
 mod plan;
+mod present;
 mod sdmx;
 mod web;
 

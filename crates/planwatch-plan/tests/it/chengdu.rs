@@ -340,6 +340,103 @@ fn the_spatial_layout() {
 }
 
 #[test]
+fn the_three_headings_of_the_layout() {
+    // 四、空间布局: （一）一核多极驱动 （二）两轴三带协同 （三）五链N点耦合, each over two groups.
+    let plan = plan();
+    let headings: Vec<(&str, Vec<LayoutGroup>, &str)> = plan
+        .layout_headings
+        .iter()
+        .map(|h| {
+            (
+                h.title.zh.as_str(),
+                h.groups.clone(),
+                h.source_ref.0.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            (
+                "一核多极驱动",
+                vec![LayoutGroup::Core, LayoutGroup::Pole],
+                "4.1"
+            ),
+            (
+                "两轴三带协同",
+                vec![LayoutGroup::Axis, LayoutGroup::Belt],
+                "4.2"
+            ),
+            (
+                "五链N点耦合",
+                vec![LayoutGroup::Chain, LayoutGroup::Point],
+                "4.3"
+            ),
+        ]
+    );
+    assert!(plan.layout_headings.iter().all(|h| h.title.en.is_some()));
+    // Every element stands under a heading.
+    assert!(plan.layout.iter().all(|l| {
+        plan.layout_headings
+            .iter()
+            .any(|h| h.groups.contains(&l.group))
+    }));
+    // A group under two headings is refused.
+    let mut twice = plan.clone();
+    twice.layout_headings[1].groups.push(LayoutGroup::Core);
+    let problems = validate::check(&twice);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].path.to_string(), "layout_headings[1].groups[2]");
+    assert!(problems[0].kind.zh().contains("两个标题"));
+}
+
+#[test]
+fn units_in_english_and_the_break_of_the_tourism_series() {
+    let plan = plan();
+    let unit = |code: &str| {
+        plan.indicators
+            .iter()
+            .find(|i| i.code == code)
+            .unwrap()
+            .unit_text()
+            .en
+            .unwrap()
+    };
+    assert_eq!(unit("retail_sales"), "CNY 100 million");
+    assert_eq!(unit("outbound_investment"), "USD 100 million");
+    assert_eq!(unit("business_air_routes"), "routes");
+    assert_eq!(unit("headquarters_firms"), "firms");
+    // No indicator of the plan is left with a Chinese unit in English.
+    for indicator in &plan.indicators {
+        let en = indicator.unit_text().en.unwrap();
+        assert!(
+            !en.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{}: {en}",
+            indicator.code
+        );
+    }
+    let outbound = plan
+        .indicators
+        .iter()
+        .find(|i| i.code == "outbound_investment")
+        .unwrap();
+    let described = outbound.targets[0].describe(&outbound.unit_text());
+    assert_eq!(described.zh, "累计 100 亿美元");
+    assert_eq!(
+        described.en.as_deref(),
+        Some("100 USD 100 million in total over 2021–2025")
+    );
+    let tourism = plan
+        .indicators
+        .iter()
+        .find(|i| i.code == "tourism_revenue")
+        .unwrap();
+    assert_eq!(tourism.breaks.len(), 1);
+    assert_eq!(tourism.breaks[0].year, 2025);
+    assert!(tourism.breaks[0].note.zh.contains("旅游总花费"));
+}
+
+#[test]
 fn the_four_guarantee_measures() {
     let titles: Vec<String> = plan().measures.iter().map(|m| m.title.zh.clone()).collect();
     assert_eq!(

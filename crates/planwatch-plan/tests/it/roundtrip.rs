@@ -162,6 +162,8 @@ fn indicator(index: usize) -> impl Strategy<Value = Indicator> {
                 definition: None,
                 growth_indicator: None,
                 level_indicator: None,
+                unit_en: None,
+                breaks: Vec::new(),
                 source_ref: SourceRef("2.3.1".to_owned()),
                 note,
             },
