@@ -146,8 +146,26 @@ impl Store {
         })
     }
 
-    pub async fn close(&self) {
+    /// On SQLite, moves everything in the write-ahead log (`FILE-wal`) into the database file
+    /// and empties the log (`PRAGMA wal_checkpoint(TRUNCATE)`), so that the file alone is the
+    /// whole store: a plain copy of it is a backup, and a lost `-wal` loses nothing. A reader
+    /// in the middle of a transaction (another process) can keep part of the log back; what it
+    /// keeps is moved at the next checkpoint. Nothing to do on PostgreSQL.
+    pub async fn checkpoint(&self) -> Result<()> {
+        if let Db::Sqlite(pool) = &self.db {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Checkpoints (see [`Store::checkpoint`]) and closes every connection. Every command and
+    /// the server end with it.
+    pub async fn close(&self) -> Result<()> {
+        let checkpoint = self.checkpoint().await;
         with_db!(&self.db, |pool| pool.close().await);
+        checkpoint
     }
 }
 

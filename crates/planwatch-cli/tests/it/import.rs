@@ -428,3 +428,42 @@ fn init_loads_the_sample_data_with_its_revisions() {
         stdout(&now)
     );
 }
+
+/// The sample data's batches are named by their files, not by where the files were found on the
+/// machine that built or runs the binary (issue 11, item 4); a user's file keeps the name typed.
+#[test]
+fn built_in_files_are_recorded_by_their_own_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sample.db");
+    let db = db.to_str().unwrap();
+    let output = planwatch(&["--db", db, "init", "--sample-data"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let batches = stdout(&planwatch(&["--db", db, "data", "batches"]));
+    for file in [
+        "chengdu-first-releases.csv",
+        "chengdu-revisions.csv",
+        "chengdu-sample.csv",
+    ] {
+        assert!(batches.contains(&format!(" {file} ")), "{batches}");
+    }
+    assert!(!batches.contains('/'), "a directory leaked: {batches}");
+    let export = stdout(&planwatch(&["--db", db, "export", "--format", "sdmx-csv"]));
+    assert!(!export.contains("data/"), "{export}");
+
+    let store = TestStore::sqlite();
+    let good = store.file("good.csv", GOOD.as_bytes());
+    assert!(store.import(&good, &[]).status.success());
+    let batches = stdout(&store.run(&["data", "batches"]));
+    assert!(batches.contains(good.to_str().unwrap()), "{batches}");
+}
+
+/// After a command, an SQLite store is whole in its file: the write-ahead log was checkpointed
+/// into it, so a copy of the file alone is the store (issue 11, item 11).
+#[test]
+fn a_copy_of_the_sqlite_file_alone_is_the_whole_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("planwatch.db");
+    let output = planwatch(&["--db", db.to_str().unwrap(), "init", "--sample-data"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    crate::assert_whole_in_its_file(&db);
+}

@@ -81,7 +81,7 @@ impl TestStores {
 
     pub(crate) async fn drop_databases(self) {
         for (_, store) in &self.stores {
-            store.close().await;
+            store.close().await.unwrap();
         }
         let pool = sqlx::PgPool::connect(&self.pg_admin).await.unwrap();
         let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
