@@ -49,6 +49,10 @@ pub enum StoreError {
     #[error("the stored plan \"{0}\" cannot be read: {1}")]
     CorruptPlan(String, String),
     #[error(
+        "已知时间 \"{0}\" 不是 YYYY-MM-DD 或 YYYY-MM-DD HH:MM:SS (known-since time is not YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)"
+    )]
+    BadTime(String),
+    #[error(
         "\"{0}\" is not a database URL or path (use a file path, sqlite://PATH or postgres://…)"
     )]
     BadUrl(String),
@@ -189,6 +193,21 @@ macro_rules! bump_version {
     };
 }
 pub(crate) use bump_version;
+
+/// SQL for the revision of an observation in force at a time: of the revisions of the key of
+/// `key` (an alias with `indicator_id`, `region_id` and `period`) whose batch was known by `at`
+/// (an SQL expression: a placeholder or column holding a time as stored), the one known last —
+/// of those known at the same time, the later import (the higher revision). NULL when none was
+/// known by then. "The latest" is this at the end of time: a historical release imported after a
+/// newer one does not replace it.
+pub(crate) fn revision_in_force(key: &str, at: &str) -> String {
+    format!(
+        "(SELECT f.revision FROM observations f JOIN batches fb ON fb.id = f.batch_id
+          WHERE f.indicator_id = {key}.indicator_id AND f.region_id = {key}.region_id
+            AND f.period = {key}.period AND fb.imported_at <= {at}
+          ORDER BY fb.imported_at DESC, f.revision DESC LIMIT 1)"
+    )
+}
 
 /// Status codes as stored (see the migration).
 pub(crate) fn status_code(status: planwatch_plan::ObsStatus) -> i32 {

@@ -237,7 +237,7 @@ pub(crate) struct TemplateArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum DataCommand {
-    /// Every revision of one observation (修订历史)
+    /// Every revision of one observation, in the order they became known, the one in force marked (修订历史)
     #[command(after_help = "\
 Examples:
   planwatch data history --indicator retail_sales --region 510100 --period 2019")]
@@ -765,16 +765,19 @@ pub(crate) async fn data(store_args: &StoreArgs, command: &DataCommand) -> anyho
             if revisions.is_empty() {
                 println!("没有数据 no observation of {indicator} / {region} / {period}");
             }
+            // In the order the values became known: the last is the one in force.
             let mut table = super::plan::new_table(&[
                 "修订 Rev.",
                 "数值 Value",
                 "状态 Status",
                 "来源 Source",
                 "文件 File:row",
-                "导入 Imported",
+                "已知 Known since",
                 "标记 Flags",
+                "现行 In force",
             ]);
-            for r in revisions {
+            let in_force = revisions.len().checked_sub(1);
+            for (i, r) in revisions.into_iter().enumerate() {
                 table.add_row(vec![
                     r.revision.to_string(),
                     planwatch_plan::fmt_num(r.value),
@@ -783,6 +786,11 @@ pub(crate) async fn data(store_args: &StoreArgs, command: &DataCommand) -> anyho
                     format!("{}:{}", r.file_name, r.source_row),
                     format!("{} ({})", r.imported_at, r.imported_by),
                     flags(r.flags),
+                    if Some(i) == in_force {
+                        "✓ 现行 in force".to_owned()
+                    } else {
+                        String::new()
+                    },
                 ]);
             }
             println!("{table}");

@@ -467,3 +467,60 @@ fn a_copy_of_the_sqlite_file_alone_is_the_whole_store() {
     assert!(output.status.success(), "{}", stderr(&output));
     crate::assert_whole_in_its_file(&db);
 }
+
+/// An older release imported after a newer one does not become the latest: `export` shows the
+/// value known last, `--as-of` the one known then, and `data history` lists revisions in the
+/// order they became known and marks the one in force (issue 11, item 2).
+fn the_value_known_last_is_the_latest(store: &TestStore) {
+    for (file, value, known_since) in [
+        ("release-2021.csv", "8313.4", "2021-02-01"),
+        ("release-2020.csv", "7478.4", "2020-01-20"),
+    ] {
+        let path = store.file(
+            file,
+            format!("指标,地区,年份,数值\nretail_sales,示例市,2019,{value}\n").as_bytes(),
+        );
+        let output = store.import(&path, &["--known-since", known_since]);
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    let export = |extra: &[&str]| {
+        let mut args = vec!["export", "--from", "2019", "--to", "2019"];
+        args.extend_from_slice(extra);
+        stdout(&store.run(&args))
+    };
+    let latest = export(&[]);
+    assert!(
+        latest.contains(",2019,8313.4,") && !latest.contains("7478.4"),
+        "{latest}"
+    );
+    let then = export(&["--as-of", "2020-12-31"]);
+    assert!(then.contains(",2019,7478.4,"), "{then}");
+    let history = stdout(&store.run(&[
+        "data",
+        "history",
+        "--indicator",
+        "retail_sales",
+        "--region",
+        "440100",
+        "--period",
+        "2019",
+    ]));
+    let older = history.find("7478.4").expect("the 2020 release is listed");
+    let newer = history.find("8313.4").expect("the 2021 release is listed");
+    assert!(older < newer, "{history}");
+    let marked: Vec<&str> = history.lines().filter(|l| l.contains("✓")).collect();
+    assert!(
+        marked.len() == 1 && marked[0].contains("8313.4"),
+        "the 2021 release alone is in force: {history}"
+    );
+}
+
+#[test]
+fn the_value_known_last_is_the_latest_on_sqlite() {
+    the_value_known_last_is_the_latest(&TestStore::sqlite());
+}
+
+#[test]
+fn the_value_known_last_is_the_latest_on_postgres() {
+    the_value_known_last_is_the_latest(&TestStore::postgres());
+}

@@ -2,6 +2,7 @@
 //! file) and on PostgreSQL (a fresh database on the server named by `PLANWATCH_TEST_PG`, by
 //! default the local one CI starts).
 
+mod known;
 mod story;
 
 use planwatch_plan::{ObsStatus, ObservationRow, Period, Plan, read_plan};
@@ -133,6 +134,19 @@ pub(crate) async fn import(
     last: End,
     settings: ImportSettings,
 ) -> Result<ImportOutcome, ImportError> {
+    import_known_since(store, plan, file, rows, last, settings, None).await
+}
+
+/// [`import`] of values known since a date (`None`: now).
+pub(crate) async fn import_known_since(
+    store: &Store,
+    plan: &Plan,
+    file: &str,
+    rows: Vec<ObservationRow>,
+    last: End,
+    settings: ImportSettings,
+    known_since: Option<&str>,
+) -> Result<ImportOutcome, ImportError> {
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
     let last = match last {
         End::Finish => Feed::Finish {
@@ -143,7 +157,7 @@ pub(crate) async fn import(
     let batch = BatchInfo {
         file_name: file.into(),
         imported_by: "test".into(),
-        known_since: None,
+        known_since: known_since.map(str::to_owned),
     };
     let feeder = tokio::spawn(async move {
         for chunk in rows.chunks(2) {
