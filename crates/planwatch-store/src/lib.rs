@@ -91,6 +91,7 @@ impl Store {
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
+                .after_connect(|connection, _| Box::pin(check_for_the_client(connection)))
                 .connect(url)
                 .await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
@@ -170,6 +171,21 @@ impl Store {
         let checkpoint = self.checkpoint().await;
         with_db!(&self.db, |pool| pool.close().await);
         checkpoint
+    }
+}
+
+/// Has the server check every second, while a statement runs, that the client is still there,
+/// and cancel the statement when it is not (`client_connection_check_interval`, PostgreSQL 14):
+/// an interrupted import (Ctrl-C, a killed process) otherwise went on running on the server —
+/// building a key, waiting for a lock — holding the plan's import lock, so that the next import
+/// waited behind it. Older servers do not know the setting and go without.
+async fn check_for_the_client(connection: &mut sqlx::PgConnection) -> sqlx::Result<()> {
+    match sqlx::query("SET client_connection_check_interval = '1s'")
+        .execute(connection)
+        .await
+    {
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42704") => Ok(()),
+        other => other.map(drop),
     }
 }
 

@@ -524,3 +524,81 @@ fn the_value_known_last_is_the_latest_on_sqlite() {
 fn the_value_known_last_is_the_latest_on_postgres() {
     the_value_known_last_is_the_latest(&TestStore::postgres());
 }
+
+/// One value from `psql DB -Atc SQL`.
+fn psql_value(db: &str, sql: &str) -> String {
+    let output = std::process::Command::new("psql")
+        .args([db, "-Atc", sql])
+        .output()
+        .expect("psql runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    stdout(&output).trim().to_owned()
+}
+
+/// Waits up to `seconds` for `done`; returns whether it came.
+fn within(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::time::Instant::now() < end {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    done()
+}
+
+/// An import on PostgreSQL whose client is killed stops on the server within seconds, even in a
+/// statement that is waiting: before, the server went on (here: waited for a lock for as long as
+/// it was held), holding the plan's import lock, and the next import waited behind it (issue 11,
+/// item 12).
+#[test]
+fn a_killed_import_stops_on_the_postgres_server() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let store = TestStore::postgres();
+    let good = store.file("good.csv", GOOD.as_bytes());
+    // Another session holds a lock that the import's writes wait for.
+    let mut holder = Command::new("psql")
+        .args([store.db.as_str(), "-q"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("psql runs");
+    let mut holder_input = holder.stdin.take().unwrap();
+    holder_input
+        .write_all(b"BEGIN;\nLOCK TABLE observations IN SHARE MODE;\n")
+        .unwrap();
+    holder_input.flush().unwrap();
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                   AND wait_event_type = 'Lock'";
+    assert!(within(20, || psql_value(
+        &store.db,
+        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+         WHERE c.relname = 'observations' AND l.mode = 'ShareLock' AND l.granted"
+    ) == "1"));
+    let mut import = Command::new(env!("CARGO_BIN_EXE_planwatch"))
+        .args(["--db", store.db.as_str(), "import", good.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("planwatch runs");
+    assert!(
+        within(20, || psql_value(&store.db, waiting) == "1"),
+        "the import never waited for the lock"
+    );
+    import.kill().unwrap();
+    import.wait().unwrap();
+    let stopped = within(5, || psql_value(&store.db, waiting) == "0");
+    holder_input.write_all(b"COMMIT;\n").unwrap();
+    drop(holder_input);
+    holder.wait().unwrap();
+    assert!(
+        stopped,
+        "the killed import's statement still ran on the server 5 s later"
+    );
+    // The next import goes through at once, and the killed one left nothing.
+    let output = store.import(&good, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let batches = stdout(&store.run(&["data", "batches"]));
+    assert_eq!(batches.matches("good.csv").count(), 1, "{batches}");
+}
