@@ -17,7 +17,7 @@ use sqlx::{PgConnection, SqliteConnection};
 use tokio::sync::mpsc::Receiver;
 
 use crate::plans::PlanIds;
-use crate::{Result, Store, StoreError, now, status_code, with_db};
+use crate::{Db, Result, Store, StoreError, now, status_code, with_db};
 
 /// What the reader of a file sends the store.
 #[derive(Debug)]
@@ -715,6 +715,39 @@ impl Store {
         feed: Receiver<Feed>,
         settings: ImportSettings,
     ) -> Result<ImportOutcome, ImportError> {
+        let mut first_load = false;
+        let result = self
+            .import_in_transaction(plan, batch, feed, settings, &mut first_load)
+            .await;
+        let committed = matches!(
+            result,
+            Ok(ImportOutcome {
+                committed: true,
+                ..
+            })
+        );
+        if let (Db::Postgres(pool), true, false) = (&self.db, first_load, committed) {
+            // A first load that did not commit (errors in the file, a conflict, --strict, a dry
+            // run) leaves the rows it wrote dead in the table's pages: vacuumed now, not when
+            // autovacuum comes, or the next first load's look for an empty table reads them all.
+            let vacuum = sqlx::query("VACUUM observations").execute(pool).await;
+            if let (Ok(_), Err(e)) = (&result, vacuum) {
+                return Err(e.into());
+            }
+        }
+        result
+    }
+
+    /// [`Store::import`]; `first_load` is set when the plan held no observation, before anything
+    /// is written.
+    async fn import_in_transaction(
+        &self,
+        plan: &Plan,
+        batch: BatchInfo,
+        feed: Receiver<Feed>,
+        settings: ImportSettings,
+        first_load: &mut bool,
+    ) -> Result<ImportOutcome, ImportError> {
         let mut feed = FeedReader {
             receiver: feed,
             checksum: None,
@@ -768,6 +801,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?
             .is_none();
+            *first_load = plan_was_empty;
 
             // Streamed straight into the table while every key is new; staged from the first
             // one that may not be.

@@ -65,19 +65,29 @@ impl TestStores {
     /// Whether the PostgreSQL store's `observations` has its primary key (a first load into an
     /// empty table drops it for the COPY and builds it again).
     pub(crate) async fn pg_primary_key_exists(&self) -> bool {
+        self.pg_bool(
+            "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'observations_pkey' AND contype = 'p')",
+        )
+        .await
+    }
+
+    /// Whether the PostgreSQL store's `observations` takes no pages on disk (an aborted first
+    /// load's dead rows were vacuumed away).
+    pub(crate) async fn pg_observations_take_no_pages(&self) -> bool {
+        self.pg_bool("SELECT pg_relation_size('observations') = 0")
+            .await
+    }
+
+    /// The answer to a query on the PostgreSQL store, from a session of its own.
+    async fn pg_bool(&self, sql: &'static str) -> bool {
         let url = match self.pg_admin.rfind('/') {
             Some(slash) => format!("{}/{}", &self.pg_admin[..slash], self.pg_database),
             None => unreachable!("a PostgreSQL URL has a path"),
         };
         let pool = sqlx::PgPool::connect(&url).await.unwrap();
-        let exists: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'observations_pkey' AND contype = 'p')",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+        let answer: bool = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
         pool.close().await;
-        exists
+        answer
     }
 
     pub(crate) async fn drop_databases(self) {
