@@ -2,14 +2,16 @@
 //! historical release loaded after a newer one takes its place in the past only.
 
 use planwatch_plan::Period::Year;
-use planwatch_store::{ImportError, ImportSettings, ObservationFilter, StoreError, WarningKind};
+use planwatch_plan::{Period, Plan};
+use planwatch_store::{
+    ImportError, ImportOutcome, ObservationFilter, Store, StoreError, WarningKind,
+};
 
-use crate::{End, import_known_since, plan, row, stores};
+use crate::{import_known_since, plan, row, stores, values};
 
 #[tokio::test]
 async fn an_older_release_imported_last_does_not_become_the_latest() {
     let plan = plan();
-    let settings = ImportSettings::default();
     let stores = stores().await;
     for (backend, store) in &stores.stores {
         store.save_plan(&plan).await.unwrap();
@@ -19,17 +21,9 @@ async fn an_older_release_imported_last_does_not_become_the_latest() {
             ("2021.csv", 8313.4, "2021-02-01"),
             ("2020.csv", 7478.4, "2020-01-20"),
         ] {
-            let outcome = import_known_since(
-                store,
-                &plan,
-                file,
-                release(value),
-                End::Finish,
-                settings,
-                Some(known_since),
-            )
-            .await
-            .unwrap();
+            let outcome = import_known_since(store, &plan, file, release(value), Some(known_since))
+                .await
+                .unwrap();
             assert_eq!(outcome.revisions, 1, "{backend} {file}");
         }
         let city_2019 = ObservationFilter {
@@ -49,14 +43,11 @@ async fn an_older_release_imported_last_does_not_become_the_latest() {
                 as_of: as_of.map(str::to_owned),
                 ..city_2019.clone()
             };
-            let values: Vec<f64> = store
-                .observations(&plan, &filter)
-                .await
-                .unwrap()
-                .iter()
-                .map(|o| o.value)
-                .collect();
-            assert_eq!(values, expected, "{backend} as of {as_of:?}");
+            assert_eq!(
+                values(store, &plan, &filter).await,
+                expected,
+                "{backend} as of {as_of:?}"
+            );
             let page: Vec<f64> = store
                 .observations_page(&plan, &filter, 0, 10)
                 .await
@@ -79,17 +70,9 @@ async fn an_older_release_imported_last_does_not_become_the_latest() {
         // The figure in force again, known now: nothing changes. A release of the value in
         // force at its own date: nothing either.
         for (value, known_since) in [(8313.4, None), (7478.4, Some("2020-06-01"))] {
-            let again = import_known_since(
-                store,
-                &plan,
-                "again.csv",
-                release(value),
-                End::Finish,
-                settings,
-                known_since,
-            )
-            .await
-            .unwrap();
+            let again = import_known_since(store, &plan, "again.csv", release(value), known_since)
+                .await
+                .unwrap();
             assert_eq!(
                 (again.revisions, again.unchanged),
                 (0, 1),
@@ -99,17 +82,7 @@ async fn an_older_release_imported_last_does_not_become_the_latest() {
 
         // The large-change check compares with the previous period in force: 13 000 is 56 %
         // above 8 313.4 (not 74 % above 7 478.4).
-        let next = import_known_since(
-            store,
-            &plan,
-            "2020-figure.csv",
-            vec![row(&plan, 2, "retail_sales", "440100", Year(2020), 13000.0)],
-            End::Finish,
-            settings,
-            None,
-        )
-        .await
-        .unwrap();
+        let next = import_now(store, &plan, "440100", Year(2020), 13000.0).await;
         let previous: Vec<f64> = next
             .warnings
             .iter()
@@ -122,17 +95,7 @@ async fn an_older_release_imported_last_does_not_become_the_latest() {
 
         // The roll-up check sums against the total in force: 8 000 is under 8 313.4 (and was
         // above 7 478.4).
-        let district = import_known_since(
-            store,
-            &plan,
-            "district.csv",
-            vec![row(&plan, 2, "retail_sales", "440103", Year(2019), 8000.0)],
-            End::Finish,
-            settings,
-            None,
-        )
-        .await
-        .unwrap();
+        let district = import_now(store, &plan, "440103", Year(2019), 8000.0).await;
         assert_eq!(district.warnings, [], "{backend}");
     }
     stores.drop_databases().await;
@@ -150,16 +113,8 @@ async fn a_known_since_time_that_is_not_one_is_refused() {
             "2021-02-01 00:00:00' OR '1",
             "yesterday",
         ] {
-            let outcome = import_known_since(
-                store,
-                &plan,
-                "a.csv",
-                vec![row(&plan, 2, "retail_sales", "440100", Year(2019), 1.0)],
-                End::Finish,
-                ImportSettings::default(),
-                Some(bad),
-            )
-            .await;
+            let one = vec![row(&plan, 2, "retail_sales", "440100", Year(2019), 1.0)];
+            let outcome = import_known_since(store, &plan, "a.csv", one, Some(bad)).await;
             assert!(
                 matches!(outcome, Err(ImportError::Store(StoreError::BadTime(_)))),
                 "{backend} {bad}: {outcome:?}"
@@ -167,4 +122,18 @@ async fn a_known_since_time_that_is_not_one_is_refused() {
         }
     }
     stores.drop_databases().await;
+}
+
+/// Imports one value of retail sales, known now.
+async fn import_now(
+    store: &Store,
+    plan: &Plan,
+    region: &str,
+    period: Period,
+    value: f64,
+) -> ImportOutcome {
+    let one = vec![row(plan, 2, "retail_sales", region, period, value)];
+    import_known_since(store, plan, "now.csv", one, None)
+        .await
+        .unwrap()
 }

@@ -6,7 +6,9 @@ mod known;
 mod story;
 
 use planwatch_plan::{ObsStatus, ObservationRow, Period, Plan, read_plan};
-use planwatch_store::{BatchInfo, Feed, ImportError, ImportOutcome, ImportSettings, Store};
+use planwatch_store::{
+    BatchInfo, Feed, ImportError, ImportOutcome, ImportSettings, ObservationFilter, Store,
+};
 
 /// The example plan of the repository.
 pub(crate) fn plan() -> Plan {
@@ -144,18 +146,44 @@ pub(crate) async fn import(
     last: End,
     settings: ImportSettings,
 ) -> Result<ImportOutcome, ImportError> {
-    import_known_since(store, plan, file, rows, last, settings, None).await
+    feed(store, plan, (file, None), rows, last, settings).await
 }
 
-/// [`import`] of values known since a date (`None`: now).
+/// Imports the rows as one whole file, with the default settings, its values known since a
+/// date (`None`: now).
 pub(crate) async fn import_known_since(
     store: &Store,
     plan: &Plan,
     file: &str,
     rows: Vec<ObservationRow>,
+    known_since: Option<&str>,
+) -> Result<ImportOutcome, ImportError> {
+    let settings = ImportSettings::default();
+    feed(
+        store,
+        plan,
+        (file, known_since),
+        rows,
+        End::Finish,
+        settings,
+    )
+    .await
+}
+
+/// The values `observations` returns for the filter, in its order.
+pub(crate) async fn values(store: &Store, plan: &Plan, filter: &ObservationFilter) -> Vec<f64> {
+    let observations = store.observations(plan, filter).await.unwrap();
+    observations.iter().map(|o| o.value).collect()
+}
+
+/// Feeds the rows of `file` (known since a date, or now) to the store, chunk by chunk.
+async fn feed(
+    store: &Store,
+    plan: &Plan,
+    (file, known_since): (&str, Option<&str>),
+    rows: Vec<ObservationRow>,
     last: End,
     settings: ImportSettings,
-    known_since: Option<&str>,
 ) -> Result<ImportOutcome, ImportError> {
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
     let last = match last {
