@@ -5,7 +5,8 @@
 //! whatever the file's size. When the caller says [`Feed::Finish`], the checks that need the whole
 //! file run in SQL — the same key twice with different values is an error; a large change from
 //! the previous period and districts summing above the city total are warnings, stored as flags —
-//! and the rows that differ from the latest stored revision (in value or status) become new
+//! and the rows that differ from the revision in force at the batch's known date — the latest,
+//! for an ordinary import — (in value or status) become new
 //! revisions. [`Feed::Abort`] (the caller found errors in the file), a conflict, or a warning
 //! under `strict` roll everything back; so does an import that would change nothing.
 
@@ -16,7 +17,7 @@ use sqlx::{PgConnection, SqliteConnection};
 use tokio::sync::mpsc::Receiver;
 
 use crate::plans::PlanIds;
-use crate::{Result, Store, StoreError, now, status_code, with_db};
+use crate::{Db, Result, Store, StoreError, now, status_code, with_db};
 
 /// What the reader of a file sends the store.
 #[derive(Debug)]
@@ -618,23 +619,79 @@ const CONFLICTS: &str = "SELECT a.source_row, a.value, b.source_row, b.value FRO
       AND b.period = a.period AND b.source_row > a.source_row
      WHERE a.value <> b.value ORDER BY b.source_row LIMIT 1000";
 
-/// Each key of the file, where it differs from the latest stored revision, becomes a new
-/// revision. Rows repeating a key (with the same value: different values were refused as
-/// conflicts) compute the same revision, and all but the first are skipped by the primary key.
-/// In key order (the temporary table's index): the primary key's B-tree then grows at its end.
-/// $1: the batch.
-const INSERT_REVISIONS: &str = "INSERT INTO observations
-       (indicator_id, region_id, period, revision, value, status, source, note, flags, batch_id, source_row)
-     SELECT s.indicator_id, s.region_id, s.period, COALESCE(l.revision, 0) + 1, s.value, s.status, s.source,
-            s.note, 0, $1, s.source_row
-     FROM import_rows s
-     LEFT JOIN observations l ON l.indicator_id = s.indicator_id AND l.region_id = s.region_id
-      AND l.period = s.period
-      AND l.revision = (SELECT MAX(m.revision) FROM observations m WHERE m.indicator_id = s.indicator_id
-                        AND m.region_id = s.region_id AND m.period = s.period)
-     WHERE l.revision IS NULL OR l.value <> s.value OR l.status <> s.status
-     ORDER BY s.indicator_id, s.region_id, s.period, s.source_row
-     ON CONFLICT DO NOTHING";
+/// Each key of the file, where it differs from the revision in force at the batch's known date
+/// (the latest, for an ordinary import), becomes a new revision, numbered after every stored one.
+/// Rows repeating a key (with the same value: different values were refused as conflicts)
+/// compute the same revision, and all but the first are skipped by the primary key. In key order
+/// (the temporary table's index): the primary key's B-tree then grows at its end. $1: the batch.
+fn insert_revisions(in_force: &InForce) -> String {
+    let (in_force_revision, new_revision) = match in_force {
+        InForce::Latest => (
+            InForce::Latest.revision("s"),
+            "COALESCE(l.revision, 0) + 1".to_owned(),
+        ),
+        InForce::At(_) => (
+            in_force.revision("s"),
+            "COALESCE((SELECT MAX(m.revision) FROM observations m WHERE m.indicator_id = s.indicator_id
+                        AND m.region_id = s.region_id AND m.period = s.period), 0) + 1"
+                .to_owned(),
+        ),
+    };
+    format!(
+        "INSERT INTO observations
+           (indicator_id, region_id, period, revision, value, status, source, note, flags, batch_id, source_row)
+         SELECT s.indicator_id, s.region_id, s.period, {new_revision}, s.value, s.status, s.source,
+                s.note, 0, $1, s.source_row
+         FROM import_rows s
+         LEFT JOIN observations l ON l.indicator_id = s.indicator_id AND l.region_id = s.region_id
+          AND l.period = s.period AND l.revision = {in_force_revision}
+         WHERE l.revision IS NULL OR l.value <> s.value OR l.status <> s.status
+         ORDER BY s.indicator_id, s.region_id, s.period, s.source_row
+         ON CONFLICT DO NOTHING"
+    )
+}
+
+/// A row when the plan has a batch known after $2 or one known before a batch imported
+/// earlier ($1: the plan): then revision numbers need not follow known dates.
+const OUT_OF_ORDER: &str =
+    "SELECT 1 WHERE EXISTS (SELECT 1 FROM batches WHERE plan_id = $1 AND imported_at > $2)
+        OR EXISTS (SELECT 1 FROM batches a JOIN batches c ON c.plan_id = a.plan_id
+                   AND c.id < a.id AND c.imported_at > a.imported_at WHERE a.plan_id = $1)";
+
+/// Which revision of a key an import compares with, and checks against: the one in force at the
+/// batch's known date.
+pub(crate) enum InForce {
+    /// Every stored batch of the plan became known no later than this one, and each no earlier
+    /// than those imported before it: revisions were numbered in the order they became known,
+    /// so the one in force is the highest (one probe of the primary key).
+    Latest,
+    /// Otherwise (a historical release loaded with `known_since` after newer ones): at this
+    /// time, an SQL literal.
+    At(String),
+}
+
+impl InForce {
+    /// For a batch known at `at` (a time as stored, already checked), `out_of_order` when a
+    /// query [`OUT_OF_ORDER`] found a row.
+    fn new(out_of_order: bool, at: &str) -> InForce {
+        if out_of_order {
+            InForce::At(format!("'{at}'"))
+        } else {
+            InForce::Latest
+        }
+    }
+
+    /// SQL for the revision in force of the key of `key` (see [`crate::revision_in_force`]).
+    fn revision(&self, key: &str) -> String {
+        match self {
+            InForce::Latest => format!(
+                "(SELECT MAX(f.revision) FROM observations f WHERE f.indicator_id = {key}.indicator_id
+                  AND f.region_id = {key}.region_id AND f.period = {key}.period)"
+            ),
+            InForce::At(at) => crate::revision_in_force(key, at),
+        }
+    }
+}
 
 /// The same when the store holds nothing yet for the plan: every key is new. Without ON CONFLICT:
 /// the caller adds it when keys repeat in the file.
@@ -658,6 +715,39 @@ impl Store {
         feed: Receiver<Feed>,
         settings: ImportSettings,
     ) -> Result<ImportOutcome, ImportError> {
+        let mut first_load = false;
+        let result = self
+            .import_in_transaction(plan, batch, feed, settings, &mut first_load)
+            .await;
+        let committed = matches!(
+            result,
+            Ok(ImportOutcome {
+                committed: true,
+                ..
+            })
+        );
+        if let (Db::Postgres(pool), true, false) = (&self.db, first_load, committed) {
+            // A first load that did not commit (errors in the file, a conflict, --strict, a dry
+            // run) leaves the rows it wrote dead in the table's pages: vacuumed now, not when
+            // autovacuum comes, or the next first load's look for an empty table reads them all.
+            let vacuum = sqlx::query("VACUUM observations").execute(pool).await;
+            if let (Ok(_), Err(e)) = (&result, vacuum) {
+                return Err(e.into());
+            }
+        }
+        result
+    }
+
+    /// [`Store::import`]; `first_load` is set when the plan held no observation, before anything
+    /// is written.
+    async fn import_in_transaction(
+        &self,
+        plan: &Plan,
+        batch: BatchInfo,
+        feed: Receiver<Feed>,
+        settings: ImportSettings,
+        first_load: &mut bool,
+    ) -> Result<ImportOutcome, ImportError> {
         let mut feed = FeedReader {
             receiver: feed,
             checksum: None,
@@ -668,6 +758,18 @@ impl Store {
             Some(time) => time.clone(),
             None => now(),
         };
+        // Compared as text with every other batch's time, and written into SQL as a literal.
+        let well_formed = imported_at.len() == 19
+            && imported_at.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 => b == b'-',
+                10 => b == b' ',
+                13 | 16 => b == b':',
+                _ => b.is_ascii_digit(),
+            })
+            && chrono::NaiveDateTime::parse_from_str(&imported_at, "%Y-%m-%d %H:%M:%S").is_ok();
+        if !well_formed {
+            return Err(StoreError::BadTime(imported_at).into());
+        }
         let rollup = Rollup::of(plan, &ids);
         let plan_indicators = id_list(ids.indicators.iter().copied());
         with_db!(&self.db, |pool| {
@@ -684,12 +786,22 @@ impl Store {
             .bind(&imported_at)
             .fetch_one(&mut *tx)
             .await?;
+            let in_force = InForce::new(
+                sqlx::query_scalar::<_, i32>(OUT_OF_ORDER)
+                    .bind(&plan.id)
+                    .bind(&imported_at)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .is_some(),
+                &imported_at,
+            );
             let plan_was_empty = sqlx::query_scalar::<_, i32>(sqlx::AssertSqlSafe(format!(
                 "SELECT 1 FROM observations WHERE indicator_id IN ({plan_indicators}) LIMIT 1"
             )))
             .fetch_optional(&mut *tx)
             .await?
             .is_none();
+            *first_load = plan_was_empty;
 
             // Streamed straight into the table while every key is new; staged from the first
             // one that may not be.
@@ -743,10 +855,10 @@ impl Store {
             let (changes_query, takes_batch) = match (plan_was_empty, direct.is_some()) {
                 // A staged first load: every row of the file, so compare neighbours there
                 // instead of probing the stored table twice per row.
-                (true, false) => (CHANGES_WITHIN_FILE, false),
+                (true, false) => (CHANGES_WITHIN_FILE.to_owned(), false),
                 // A direct first load: the rows it deferred, all stored as first revisions.
-                (true, true) => (CHANGES_AFTER_DIRECT_FIRST_LOAD, false),
-                (false, _) => (CHANGES, true),
+                (true, true) => (CHANGES_AFTER_DIRECT_FIRST_LOAD.to_owned(), false),
+                (false, _) => (changes(&in_force), true),
             };
             let (revisions, unchanged, mut warnings, pairs) = match direct {
                 Some(checks) => (stored_directly, 0, checks.warnings, Some(checks.pairs)),
@@ -776,7 +888,7 @@ impl Store {
                         // ON CONFLICT (a speculative insertion per row on PostgreSQL) only
                         // where a key can meet itself.
                         (true, true) => format!("{INSERT_FIRST_REVISIONS} ON CONFLICT DO NOTHING"),
-                        (false, _) => INSERT_REVISIONS.to_owned(),
+                        (false, _) => insert_revisions(&in_force),
                     };
                     let revisions = sqlx::query(sqlx::AssertSqlSafe(insert))
                         .bind(batch_id)
@@ -805,8 +917,10 @@ impl Store {
             // Large changes from the previous period, for levels, where the rows streaming past
             // could not tell: every row when staged, the rows deferred when direct.
             if import_table {
-                let mut query = sqlx::query_as::<_, (i64, i64, i64, i32, f64, f64)>(changes_query)
-                    .bind(settings.change_bound_percent);
+                let mut query = sqlx::query_as::<_, (i64, i64, i64, i32, f64, f64)>(
+                    sqlx::AssertSqlSafe(changes_query),
+                )
+                .bind(settings.change_bound_percent);
                 if takes_batch {
                     query = query.bind(batch_id);
                 }
@@ -867,7 +981,9 @@ impl Store {
                         })
                         .collect();
                     for chunk in pairs.chunks(1000) {
-                        if let Some(sql) = rollup.sql(&format!("VALUES {}", chunk.join(","))) {
+                        if let Some(sql) =
+                            rollup.sql(&format!("VALUES {}", chunk.join(",")), &in_force)
+                        {
                             sums.extend(
                                 sqlx::query_as::<_, PairTotals>(sqlx::AssertSqlSafe(sql))
                                     .fetch_all(&mut *tx)
@@ -877,7 +993,10 @@ impl Store {
                     }
                     sums
                 }
-                None => match rollup.sql(&STAGED_PAIRS.replace("$batch", &batch_id.to_string())) {
+                None => match rollup.sql(
+                    &STAGED_PAIRS.replace("$batch", &batch_id.to_string()),
+                    &in_force,
+                ) {
                     Some(sql) => {
                         sqlx::query_as(sqlx::AssertSqlSafe(sql))
                             .fetch_all(&mut *tx)
@@ -963,23 +1082,27 @@ impl Store {
 /// Per (indicator, period): the districts' sum, the total, the first input row of the pair.
 type PairTotals = (i64, i32, f64, Option<f64>, i64);
 
-/// Rows of the temporary table checked against the previous period's latest value, once stored
-/// in the batch ($2). $1: the bound in percent.
-const CHANGES: &str = "SELECT s.source_row, s.indicator_id, s.region_id, s.period, p.value, s.value
-     FROM import_rows s
-     JOIN observations o ON o.indicator_id = s.indicator_id AND o.region_id = s.region_id
-      AND o.period = s.period AND o.batch_id = $2 AND o.source_row = s.source_row
-     JOIN observations p ON p.indicator_id = s.indicator_id AND p.region_id = s.region_id
-      AND p.period = (CASE WHEN s.period % 100 = 0 THEN s.period - 100
-                           WHEN s.period % 100 = 1 THEN s.period - 89
-                           WHEN s.period % 100 = 21 THEN s.period - 97
-                           ELSE s.period - 1 END)
-     WHERE NOT EXISTS (SELECT 1 FROM observations q WHERE q.indicator_id = p.indicator_id
-                       AND q.region_id = p.region_id AND q.period = p.period AND q.revision > p.revision)
-       AND p.value <> 0 AND ABS(s.value - p.value) * 100.0 > $1 * ABS(p.value)
-     ORDER BY s.source_row";
+/// Rows of the temporary table checked against the previous period's value in force (the
+/// latest, for an ordinary import), once stored in the batch ($2). $1: the bound in percent.
+fn changes(in_force: &InForce) -> String {
+    format!(
+        "SELECT s.source_row, s.indicator_id, s.region_id, s.period, p.value, s.value
+         FROM import_rows s
+         JOIN observations o ON o.indicator_id = s.indicator_id AND o.region_id = s.region_id
+          AND o.period = s.period AND o.batch_id = $2 AND o.source_row = s.source_row
+         JOIN observations p ON p.indicator_id = s.indicator_id AND p.region_id = s.region_id
+          AND p.period = (CASE WHEN s.period % 100 = 0 THEN s.period - 100
+                               WHEN s.period % 100 = 1 THEN s.period - 89
+                               WHEN s.period % 100 = 21 THEN s.period - 97
+                               ELSE s.period - 1 END)
+         WHERE p.revision = {}
+           AND p.value <> 0 AND ABS(s.value - p.value) * 100.0 > $1 * ABS(p.value)
+         ORDER BY s.source_row",
+        in_force.revision("p")
+    )
+}
 
-/// [`CHANGES`] for the rows deferred by a first load streamed straight into `observations`: they
+/// [`changes`] for the rows deferred by a first load streamed straight into `observations`: they
 /// were all stored, as first revisions, and the plan's only stored rows are the batch's, so the
 /// previous period is looked up by key alone, one probe of the primary key per row instead of
 /// three. $1: the bound in percent.
@@ -995,7 +1118,7 @@ const CHANGES_AFTER_DIRECT_FIRST_LOAD: &str =
      WHERE p.value <> 0 AND ABS(s.value - p.value) * 100.0 > $1 * ABS(p.value)
      ORDER BY s.source_row";
 
-/// [`CHANGES`] when the store held nothing of the plan before: every row's previous period, if
+/// [`changes`] when the store held nothing of the plan before: every row's previous period, if
 /// any, is in the file: the row before among the series' rows of the same frequency (years,
 /// quarters or months), when it is the period before. The first row of each key is the one
 /// stored (duplicates have the same value: different ones were refused). $1: the bound in
@@ -1017,7 +1140,7 @@ const CHANGES_WITHIN_FILE: &str = "WITH k AS (
        AND previous_value <> 0 AND ABS(value - previous_value) * 100.0 > $1 * ABS(previous_value)
      ORDER BY source_row";
 
-/// The key of the period before `key` (a `Period::key`): as in [`CHANGES`].
+/// The key of the period before `key` (a `Period::key`): as in [`changes`].
 fn previous_period(key: i32) -> i32 {
     match key % 100 {
         0 => key - 100,
@@ -1214,8 +1337,8 @@ impl Rollup {
     }
 
     /// [`PairTotals`] for the (indicator, period, first row) `pairs` (a query or `VALUES` list),
-    /// from the latest values in the store.
-    fn sql(&self, pairs: &str) -> Option<String> {
+    /// from the values in force (the latest, for an ordinary import).
+    fn sql(&self, pairs: &str, in_force: &InForce) -> Option<String> {
         let total = self.total_id?;
         if self.districts.is_empty() || self.additive.is_empty() {
             return None;
@@ -1226,8 +1349,7 @@ impl Rollup {
                SELECT o.indicator_id, o.period, p.first_row, o.region_id, o.value FROM pairs p
                JOIN observations o ON o.indicator_id = p.indicator_id AND o.period = p.period
                 AND o.region_id IN ({districts},{total})
-               WHERE o.revision = (SELECT MAX(q.revision) FROM observations q WHERE q.indicator_id = o.indicator_id
-                                   AND q.region_id = o.region_id AND q.period = o.period))
+               WHERE o.revision = {in_force_revision})
              SELECT indicator_id, period,
                     SUM(CASE WHEN region_id <> {total} THEN value ELSE 0 END),
                     MAX(CASE WHEN region_id = {total} THEN value END),
@@ -1235,6 +1357,7 @@ impl Rollup {
              FROM latest GROUP BY indicator_id, period
              HAVING SUM(CASE WHEN region_id <> {total} THEN 1 ELSE 0 END) > 0",
             districts = self.district_list,
+            in_force_revision = in_force.revision("o"),
         ))
     }
 }

@@ -49,6 +49,10 @@ pub enum StoreError {
     #[error("the stored plan \"{0}\" cannot be read: {1}")]
     CorruptPlan(String, String),
     #[error(
+        "已知时间 \"{0}\" 不是 YYYY-MM-DD 或 YYYY-MM-DD HH:MM:SS (known-since time is not YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)"
+    )]
+    BadTime(String),
+    #[error(
         "\"{0}\" is not a database URL or path (use a file path, sqlite://PATH or postgres://…)"
     )]
     BadUrl(String),
@@ -87,6 +91,7 @@ impl Store {
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
+                .after_connect(|connection, _| Box::pin(check_for_the_client(connection)))
                 .connect(url)
                 .await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
@@ -146,8 +151,41 @@ impl Store {
         })
     }
 
-    pub async fn close(&self) {
+    /// On SQLite, moves everything in the write-ahead log (`FILE-wal`) into the database file
+    /// and empties the log (`PRAGMA wal_checkpoint(TRUNCATE)`), so that the file alone is the
+    /// whole store: a plain copy of it is a backup, and a lost `-wal` loses nothing. A reader
+    /// in the middle of a transaction (another process) can keep part of the log back; what it
+    /// keeps is moved at the next checkpoint. Nothing to do on PostgreSQL.
+    pub async fn checkpoint(&self) -> Result<()> {
+        if let Db::Sqlite(pool) = &self.db {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Checkpoints (see [`Store::checkpoint`]) and closes every connection. Every command and
+    /// the server end with it.
+    pub async fn close(&self) -> Result<()> {
+        let checkpoint = self.checkpoint().await;
         with_db!(&self.db, |pool| pool.close().await);
+        checkpoint
+    }
+}
+
+/// Has the server check every second, while a statement runs, that the client is still there,
+/// and cancel the statement when it is not (`client_connection_check_interval`, PostgreSQL 14):
+/// an interrupted import (Ctrl-C, a killed process) otherwise went on running on the server —
+/// building a key, waiting for a lock — holding the plan's import lock, so that the next import
+/// waited behind it. Older servers do not know the setting and go without.
+async fn check_for_the_client(connection: &mut sqlx::PgConnection) -> sqlx::Result<()> {
+    match sqlx::query("SET client_connection_check_interval = '1s'")
+        .execute(connection)
+        .await
+    {
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42704") => Ok(()),
+        other => other.map(drop),
     }
 }
 
@@ -171,6 +209,21 @@ macro_rules! bump_version {
     };
 }
 pub(crate) use bump_version;
+
+/// SQL for the revision of an observation in force at a time: of the revisions of the key of
+/// `key` (an alias with `indicator_id`, `region_id` and `period`) whose batch was known by `at`
+/// (an SQL expression: a placeholder or column holding a time as stored), the one known last —
+/// of those known at the same time, the later import (the higher revision). NULL when none was
+/// known by then. "The latest" is this at the end of time: a historical release imported after a
+/// newer one does not replace it.
+pub(crate) fn revision_in_force(key: &str, at: &str) -> String {
+    format!(
+        "(SELECT f.revision FROM observations f JOIN batches fb ON fb.id = f.batch_id
+          WHERE f.indicator_id = {key}.indicator_id AND f.region_id = {key}.region_id
+            AND f.period = {key}.period AND fb.imported_at <= {at}
+          ORDER BY fb.imported_at DESC, f.revision DESC LIMIT 1)"
+    )
+}
 
 /// Status codes as stored (see the migration).
 pub(crate) fn status_code(status: planwatch_plan::ObsStatus) -> i32 {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use planwatch_plan::{ObsStatus, Period, Plan};
 
-use crate::{Result, Store, status_from_code, with_db};
+use crate::{Result, Store, revision_in_force, status_from_code, with_db};
 
 /// Which observations to read. Empty lists mean all.
 #[derive(Debug, Clone, Default)]
@@ -148,11 +148,10 @@ impl LatestQuery {
             Some(d) => d.clone(),
             None => "9999-12-31 23:59:59".to_owned(),
         };
-        let mut conditions = "WHERE i.plan_id = $1 AND b.imported_at <= $2
-               AND o.revision = (SELECT MAX(m.revision) FROM observations m JOIN batches mb ON mb.id = m.batch_id
-                                 WHERE m.indicator_id = o.indicator_id AND m.region_id = o.region_id
-                                   AND m.period = o.period AND mb.imported_at <= $2)"
-            .to_owned();
+        let mut conditions = format!(
+            "WHERE i.plan_id = $1 AND b.imported_at <= $2 AND o.revision = {}",
+            revision_in_force("o", "$2")
+        );
         // Ids, not codes: `o.indicator_id IN (…) AND o.region_id IN (…)` lets the database walk
         // the primary key (indicator, region, period, revision) to the rows asked for; a filter
         // on the joined codes made SQLite read every observation of the plan first.
@@ -265,7 +264,8 @@ impl Store {
         Ok(rows.into_iter().filter_map(stored).collect())
     }
 
-    /// Every revision of one observation, oldest first.
+    /// Every revision of one observation, in the order they became known (ties: in the order
+    /// they were imported): the last is the one in force.
     pub async fn history(
         &self,
         plan: &Plan,
@@ -276,7 +276,7 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} {FROM}
              WHERE i.plan_id = $1 AND i.code = $2 AND r.code = $3 AND o.period = $4
-             ORDER BY o.revision"
+             ORDER BY b.imported_at, o.revision"
         );
         let rows: Vec<Row> = with_db!(&self.db, |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(sql))

@@ -343,10 +343,10 @@ struct HistoryParams {
     period: Option<String>,
 }
 
-/// Every revision of one observation, oldest first.
+/// Every revision of one observation, in the order they became known: the last is in force.
 #[utoipa::path(get, path = "/api/observations/history", tag = "data",
     params(HistoryParams),
-    responses((status = 200, description = "Every revision, oldest first", body = Vec<ObservationRow>),
+    responses((status = 200, description = "Every revision, in the order they became known (ties: imported); the last is in force", body = Vec<ObservationRow>),
               (status = 400, description = "A parameter missing or not in the plan", body = ErrorBody)))]
 async fn history(
     State(service): AppState,

@@ -57,11 +57,15 @@ pub fn app(service: Arc<Service>) -> Router {
         .with_state(service)
 }
 
-/// Serves the application on a bound listener until the process ends.
+/// Serves the application on a bound listener until `shutdown` completes; then it stops taking
+/// connections and returns once the requests under way are answered.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     service: Arc<Service>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     service.watch();
-    axum::serve(listener, app(service)).await
+    axum::serve(listener, app(service))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

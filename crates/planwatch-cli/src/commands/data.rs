@@ -30,13 +30,31 @@ pub(crate) struct StoreArgs {
     /// The plan in the store to work on (default: the only one, or the Chengdu plan)
     #[arg(long = "plan-id", env = "PLANWATCH_PLAN", global = true)]
     pub(crate) plan_id: Option<String>,
+    /// The stores this command opened (clones share the list), closed when it ends.
+    #[arg(skip)]
+    pub(crate) opened: Arc<Mutex<Vec<Store>>>,
 }
 
 impl StoreArgs {
     pub(crate) async fn open(&self) -> anyhow::Result<Store> {
-        Store::open(&self.db)
+        let store = Store::open(&self.db)
             .await
-            .with_context(|| format!("cannot open the store {}", redact(&self.db)))
+            .with_context(|| format!("cannot open the store {}", redact(&self.db)))?;
+        lock(&self.opened).push(store.clone());
+        Ok(store)
+    }
+
+    /// Closes the stores the command opened, whatever way it ended: on SQLite this checkpoints
+    /// the write-ahead log into the database file, so that the file alone holds everything.
+    pub(crate) async fn close(&self) -> anyhow::Result<()> {
+        let opened = std::mem::take(&mut *lock(&self.opened));
+        for store in opened {
+            store
+                .close()
+                .await
+                .with_context(|| format!("cannot close the store {}", redact(&self.db)))?;
+        }
+        Ok(())
     }
 
     /// The plan to work on: `--plan-id`, else the only stored plan, else the Chengdu plan.
@@ -131,6 +149,10 @@ pub(crate) struct ImportArgs {
     /// Print at most this many problems per file (0: all)
     #[arg(long, default_value_t = 1000)]
     max_errors: usize,
+    /// The files are the built-in sample data: each is recorded by its own name, not by the
+    /// path it was found at on this machine (which the API, pages and exports would show).
+    #[arg(skip)]
+    built_in: bool,
 }
 
 fn parse_status(text: &str) -> Result<ObsStatus, String> {
@@ -233,7 +255,7 @@ pub(crate) struct TemplateArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum DataCommand {
-    /// Every revision of one observation (修订历史)
+    /// Every revision of one observation, in the order they became known, the one in force marked (修订历史)
     #[command(after_help = "\
 Examples:
   planwatch data history --indicator retail_sales --region 510100 --period 2019")]
@@ -317,6 +339,7 @@ pub(crate) async fn load_sample_data(
             strict: false,
             dry_run: false,
             max_errors: 1000,
+            built_in: true,
         };
         if import_into(store_args, store, &args).await? == Outcome::InvalidInput {
             outcome = Outcome::InvalidInput;
@@ -404,7 +427,11 @@ async fn import_file(
     path: &Path,
     args: &ImportArgs,
 ) -> anyhow::Result<bool> {
-    let name = path.display().to_string();
+    // What the user typed, for their files.
+    let name = match path.file_name() {
+        Some(file_name) if args.built_in => file_name.to_string_lossy().into_owned(),
+        _ => path.display().to_string(),
+    };
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let mut head = [0u8; 8];
     let head_len = std::fs::File::open(path)
@@ -648,9 +675,10 @@ impl<R: Read> Read for Hashed<R> {
     }
 }
 
-/// The hasher, even if a thread panicked holding it (a hash has no invariant to break).
-fn lock(hasher: &Mutex<Sha256>) -> std::sync::MutexGuard<'_, Sha256> {
-    hasher
+/// The guarded value, even if a thread panicked holding it (neither the hasher nor the list of
+/// opened stores has an invariant to break).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -764,16 +792,19 @@ pub(crate) async fn data(store_args: &StoreArgs, command: &DataCommand) -> anyho
             if revisions.is_empty() {
                 println!("没有数据 no observation of {indicator} / {region} / {period}");
             }
+            // In the order the values became known: the last is the one in force.
             let mut table = super::plan::new_table(&[
                 "修订 Rev.",
                 "数值 Value",
                 "状态 Status",
                 "来源 Source",
                 "文件 File:row",
-                "导入 Imported",
+                "已知 Known since",
                 "标记 Flags",
+                "现行 In force",
             ]);
-            for r in revisions {
+            let in_force = revisions.len().checked_sub(1);
+            for (i, r) in revisions.into_iter().enumerate() {
                 table.add_row(vec![
                     r.revision.to_string(),
                     planwatch_plan::fmt_num(r.value),
@@ -782,6 +813,11 @@ pub(crate) async fn data(store_args: &StoreArgs, command: &DataCommand) -> anyho
                     format!("{}:{}", r.file_name, r.source_row),
                     format!("{} ({})", r.imported_at, r.imported_by),
                     flags(r.flags),
+                    if Some(i) == in_force {
+                        "✓ 现行 in force".to_owned()
+                    } else {
+                        String::new()
+                    },
                 ]);
             }
             println!("{table}");

@@ -137,7 +137,7 @@ pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome
                 .enable_all()
                 .build()?;
             runtime.block_on(async {
-                match command {
+                let outcome = match command {
                     Command::Init(args) => data::init(store, &args).await,
                     Command::Import(args) => data::import(store, &args).await,
                     Command::Export(args) => data::export(store, &args).await,
@@ -148,7 +148,12 @@ pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome
                     Command::Assess(args) => evaluate::assess(store, &args).await,
                     Command::Serve(args) => serve::serve(store, &args).await,
                     Command::Plan(_) | Command::Synth(_) => unreachable!("handled above"),
-                }
+                };
+                // Closed even when the command failed; its own error is the one reported.
+                let closed = store.close().await;
+                let outcome = outcome?;
+                closed?;
+                Ok(outcome)
             })
         }
     }

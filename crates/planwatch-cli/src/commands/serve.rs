@@ -46,6 +46,8 @@ pub(crate) async fn serve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::R
         if load_sample_data(&with_plan, &store).await? == Outcome::InvalidInput {
             anyhow::bail!("the sample data set did not import");
         }
+        // Into the database file now, not when the server stops (which may be never, cleanly).
+        store.checkpoint().await?;
     }
     let plan = store_args.plan(&store).await?;
     let official_map = match (&official_map_text, &args.official_map) {
@@ -71,8 +73,36 @@ pub(crate) async fn serve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::R
         "规划监测已启动：http://{address}/  (API: http://{address}/api/docs/, store: {})",
         redact(&store_args.db)
     );
-    planwatch_web::serve(listener, service)
+    planwatch_web::serve(listener, service, stop_signal())
         .await
         .context("the server stopped")?;
+    // `run` closes the store, which checkpoints an SQLite store's write-ahead log.
+    eprintln!("已停止 stopped");
     Ok(Outcome::Success)
+}
+
+/// Ctrl-C (SIGINT) or, on Unix, SIGTERM (what `kill` and service managers send). A signal that
+/// cannot be listened to never comes.
+async fn stop_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
 }

@@ -428,3 +428,177 @@ fn init_loads_the_sample_data_with_its_revisions() {
         stdout(&now)
     );
 }
+
+/// The sample data's batches are named by their files, not by where the files were found on the
+/// machine that built or runs the binary (issue 11, item 4); a user's file keeps the name typed.
+#[test]
+fn built_in_files_are_recorded_by_their_own_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sample.db");
+    let db = db.to_str().unwrap();
+    let output = planwatch(&["--db", db, "init", "--sample-data"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let batches = stdout(&planwatch(&["--db", db, "data", "batches"]));
+    for file in [
+        "chengdu-first-releases.csv",
+        "chengdu-revisions.csv",
+        "chengdu-sample.csv",
+    ] {
+        assert!(batches.contains(&format!(" {file} ")), "{batches}");
+    }
+    assert!(!batches.contains('/'), "a directory leaked: {batches}");
+    let export = stdout(&planwatch(&["--db", db, "export", "--format", "sdmx-csv"]));
+    assert!(!export.contains("data/"), "{export}");
+
+    let store = TestStore::sqlite();
+    let good = store.file("good.csv", GOOD.as_bytes());
+    assert!(store.import(&good, &[]).status.success());
+    let batches = stdout(&store.run(&["data", "batches"]));
+    assert!(batches.contains(good.to_str().unwrap()), "{batches}");
+}
+
+/// After a command, an SQLite store is whole in its file: the write-ahead log was checkpointed
+/// into it, so a copy of the file alone is the store (issue 11, item 11).
+#[test]
+fn a_copy_of_the_sqlite_file_alone_is_the_whole_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("planwatch.db");
+    let output = planwatch(&["--db", db.to_str().unwrap(), "init", "--sample-data"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    crate::assert_whole_in_its_file(&db);
+}
+
+/// An older release imported after a newer one does not become the latest: `export` shows the
+/// value known last, `--as-of` the one known then, and `data history` lists revisions in the
+/// order they became known and marks the one in force (issue 11, item 2).
+fn the_value_known_last_is_the_latest(store: &TestStore) {
+    for (file, value, known_since) in [
+        ("release-2021.csv", "8313.4", "2021-02-01"),
+        ("release-2020.csv", "7478.4", "2020-01-20"),
+    ] {
+        let path = store.file(
+            file,
+            format!("指标,地区,年份,数值\nretail_sales,示例市,2019,{value}\n").as_bytes(),
+        );
+        let output = store.import(&path, &["--known-since", known_since]);
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    let export = |extra: &[&str]| {
+        let mut args = vec!["export", "--from", "2019", "--to", "2019"];
+        args.extend_from_slice(extra);
+        stdout(&store.run(&args))
+    };
+    let latest = export(&[]);
+    assert!(
+        latest.contains(",2019,8313.4,") && !latest.contains("7478.4"),
+        "{latest}"
+    );
+    let then = export(&["--as-of", "2020-12-31"]);
+    assert!(then.contains(",2019,7478.4,"), "{then}");
+    let history = stdout(&store.run(&[
+        "data",
+        "history",
+        "--indicator",
+        "retail_sales",
+        "--region",
+        "440100",
+        "--period",
+        "2019",
+    ]));
+    let older = history.find("7478.4").expect("the 2020 release is listed");
+    let newer = history.find("8313.4").expect("the 2021 release is listed");
+    assert!(older < newer, "{history}");
+    let marked: Vec<&str> = history.lines().filter(|l| l.contains("✓")).collect();
+    assert!(
+        marked.len() == 1 && marked[0].contains("8313.4"),
+        "the 2021 release alone is in force: {history}"
+    );
+}
+
+#[test]
+fn the_value_known_last_is_the_latest_on_sqlite() {
+    the_value_known_last_is_the_latest(&TestStore::sqlite());
+}
+
+#[test]
+fn the_value_known_last_is_the_latest_on_postgres() {
+    the_value_known_last_is_the_latest(&TestStore::postgres());
+}
+
+/// One value from `psql DB -Atc SQL`.
+fn psql_value(db: &str, sql: &str) -> String {
+    let output = std::process::Command::new("psql")
+        .args([db, "-Atc", sql])
+        .output()
+        .expect("psql runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    stdout(&output).trim().to_owned()
+}
+
+/// Waits up to `seconds` for `done`; returns whether it came.
+fn within(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::time::Instant::now() < end {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    done()
+}
+
+/// An import on PostgreSQL whose client is killed stops on the server within seconds, even in a
+/// statement that is waiting: before, the server went on (here: waited for a lock for as long as
+/// it was held), holding the plan's import lock, and the next import waited behind it (issue 11,
+/// item 12).
+#[test]
+fn a_killed_import_stops_on_the_postgres_server() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let store = TestStore::postgres();
+    let good = store.file("good.csv", GOOD.as_bytes());
+    // Another session holds a lock that the import's writes wait for.
+    let mut holder = Command::new("psql")
+        .args([store.db.as_str(), "-q"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("psql runs");
+    let mut holder_input = holder.stdin.take().unwrap();
+    holder_input
+        .write_all(b"BEGIN;\nLOCK TABLE observations IN SHARE MODE;\n")
+        .unwrap();
+    holder_input.flush().unwrap();
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                   AND wait_event_type = 'Lock'";
+    assert!(within(20, || psql_value(
+        &store.db,
+        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+         WHERE c.relname = 'observations' AND l.mode = 'ShareLock' AND l.granted"
+    ) == "1"));
+    let mut import = Command::new(env!("CARGO_BIN_EXE_planwatch"))
+        .args(["--db", store.db.as_str(), "import", good.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("planwatch runs");
+    assert!(
+        within(20, || psql_value(&store.db, waiting) == "1"),
+        "the import never waited for the lock"
+    );
+    import.kill().unwrap();
+    import.wait().unwrap();
+    let stopped = within(5, || psql_value(&store.db, waiting) == "0");
+    holder_input.write_all(b"COMMIT;\n").unwrap();
+    drop(holder_input);
+    holder.wait().unwrap();
+    assert!(
+        stopped,
+        "the killed import's statement still ran on the server 5 s later"
+    );
+    // The next import goes through at once, and the killed one left nothing.
+    let output = store.import(&good, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let batches = stdout(&store.run(&["data", "batches"]));
+    assert_eq!(batches.matches("good.csv").count(), 1, "{batches}");
+}

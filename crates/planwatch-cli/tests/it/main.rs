@@ -78,6 +78,35 @@ impl Server {
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+
+    /// Stops the server as a service manager does (SIGTERM) and waits for it to exit.
+    pub(crate) fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        self.child.wait().expect("the server exits")
+    }
+}
+
+/// Copies the SQLite file `db` alone (without its -wal and -shm) elsewhere and checks that the
+/// copy holds the Chengdu plan and the three batches of the sample data, and that no write-ahead
+/// log with content was left beside `db`.
+pub(crate) fn assert_whole_in_its_file(db: &std::path::Path) {
+    let wal = db.with_extension("db-wal");
+    let wal_size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(wal_size, 0, "{} holds data", wal.display());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let copy = elsewhere.path().join("copy.db");
+    std::fs::copy(db, &copy).unwrap();
+    let batches = planwatch(&["--db", copy.to_str().unwrap(), "data", "batches"]);
+    assert!(batches.status.success(), "{}", stderr(&batches));
+    let batches = stdout(&batches);
+    assert!(
+        batches.contains("chengdu-sample.csv") && batches.contains("chengdu-revisions.csv"),
+        "{batches}"
+    );
 }
 
 impl Drop for Server {

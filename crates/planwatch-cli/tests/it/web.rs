@@ -377,3 +377,17 @@ fn pages_render_in_both_languages() {
         "a page, not JSON"
     );
 }
+
+/// A server's first start loads the sample data into the SQLite file itself (not only its
+/// write-ahead log), and SIGTERM stops it cleanly, with the log emptied (issue 11, item 11).
+#[test]
+fn the_server_keeps_the_sqlite_file_whole_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("planwatch.db");
+    let server = Server::start(db.to_str().unwrap(), &[]);
+    assert!(get(&server, "/api/observations").status().is_success());
+    crate::assert_whole_in_its_file(&db);
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}");
+    crate::assert_whole_in_its_file(&db);
+}

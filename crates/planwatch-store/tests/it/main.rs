@@ -2,10 +2,13 @@
 //! file) and on PostgreSQL (a fresh database on the server named by `PLANWATCH_TEST_PG`, by
 //! default the local one CI starts).
 
+mod known;
 mod story;
 
 use planwatch_plan::{ObsStatus, ObservationRow, Period, Plan, read_plan};
-use planwatch_store::{BatchInfo, Feed, ImportError, ImportOutcome, ImportSettings, Store};
+use planwatch_store::{
+    BatchInfo, Feed, ImportError, ImportOutcome, ImportSettings, ObservationFilter, Store,
+};
 
 /// The example plan of the repository.
 pub(crate) fn plan() -> Plan {
@@ -64,24 +67,34 @@ impl TestStores {
     /// Whether the PostgreSQL store's `observations` has its primary key (a first load into an
     /// empty table drops it for the COPY and builds it again).
     pub(crate) async fn pg_primary_key_exists(&self) -> bool {
+        self.pg_bool(
+            "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'observations_pkey' AND contype = 'p')",
+        )
+        .await
+    }
+
+    /// Whether the PostgreSQL store's `observations` takes no pages on disk (an aborted first
+    /// load's dead rows were vacuumed away).
+    pub(crate) async fn pg_observations_take_no_pages(&self) -> bool {
+        self.pg_bool("SELECT pg_relation_size('observations') = 0")
+            .await
+    }
+
+    /// The answer to a query on the PostgreSQL store, from a session of its own.
+    async fn pg_bool(&self, sql: &'static str) -> bool {
         let url = match self.pg_admin.rfind('/') {
             Some(slash) => format!("{}/{}", &self.pg_admin[..slash], self.pg_database),
             None => unreachable!("a PostgreSQL URL has a path"),
         };
         let pool = sqlx::PgPool::connect(&url).await.unwrap();
-        let exists: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'observations_pkey' AND contype = 'p')",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+        let answer: bool = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
         pool.close().await;
-        exists
+        answer
     }
 
     pub(crate) async fn drop_databases(self) {
         for (_, store) in &self.stores {
-            store.close().await;
+            store.close().await.unwrap();
         }
         let pool = sqlx::PgPool::connect(&self.pg_admin).await.unwrap();
         let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -133,6 +146,45 @@ pub(crate) async fn import(
     last: End,
     settings: ImportSettings,
 ) -> Result<ImportOutcome, ImportError> {
+    feed(store, plan, (file, None), rows, last, settings).await
+}
+
+/// Imports the rows as one whole file, with the default settings, its values known since a
+/// date (`None`: now).
+pub(crate) async fn import_known_since(
+    store: &Store,
+    plan: &Plan,
+    file: &str,
+    rows: Vec<ObservationRow>,
+    known_since: Option<&str>,
+) -> Result<ImportOutcome, ImportError> {
+    let settings = ImportSettings::default();
+    feed(
+        store,
+        plan,
+        (file, known_since),
+        rows,
+        End::Finish,
+        settings,
+    )
+    .await
+}
+
+/// The values `observations` returns for the filter, in its order.
+pub(crate) async fn values(store: &Store, plan: &Plan, filter: &ObservationFilter) -> Vec<f64> {
+    let observations = store.observations(plan, filter).await.unwrap();
+    observations.iter().map(|o| o.value).collect()
+}
+
+/// Feeds the rows of `file` (known since a date, or now) to the store, chunk by chunk.
+async fn feed(
+    store: &Store,
+    plan: &Plan,
+    (file, known_since): (&str, Option<&str>),
+    rows: Vec<ObservationRow>,
+    last: End,
+    settings: ImportSettings,
+) -> Result<ImportOutcome, ImportError> {
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
     let last = match last {
         End::Finish => Feed::Finish {
@@ -143,7 +195,7 @@ pub(crate) async fn import(
     let batch = BatchInfo {
         file_name: file.into(),
         imported_by: "test".into(),
-        known_since: None,
+        known_since: known_since.map(str::to_owned),
     };
     let feeder = tokio::spawn(async move {
         for chunk in rows.chunks(2) {
