@@ -24,7 +24,9 @@ use planwatch_plan::{ObsStatus, Period, Plan};
 
 pub use crate::header::{HeaderError, Role};
 pub use crate::resolve::{Names, Resolver};
-pub use crate::table::{Cell, Encoding, TableError, column_letter, detect_encoding};
+pub use crate::table::{
+    Cell, Encoding, MAX_CELL_BYTES, TableError, column_letter, detect_encoding,
+};
 
 use crate::header::{Header, read_header};
 use crate::resolve::{NumberProblem, is_share, number, unit_conversion};
@@ -242,8 +244,8 @@ pub struct Import<'p> {
     /// for every row.
     values: Vec<(Period, usize)>,
     parsed: Vec<(Period, f64)>,
-    /// The encoding a CSV file was read in.
-    pub encoding: Option<Encoding>,
+    /// Whether a row with content came after the header.
+    any_row: bool,
 }
 
 /// The last text looked up and its answer: the rows of a file mostly repeat the indicator,
@@ -291,25 +293,20 @@ pub fn open<'p>(
         severity: Severity::Error,
         problem,
     };
-    let (mut rows, encoding): (
-        Box<dyn Iterator<Item = Result<RawRow, TableError>> + Send>,
-        _,
-    ) = match input {
+    let mut rows: Box<dyn Iterator<Item = Result<RawRow, TableError>> + Send> = match input {
         Input::Csv(reader) => {
-            let rows = CsvRows::new(reader).map_err(|e| fail(0, None, Problem::Table(e)))?;
-            let encoding = rows.encoding;
-            (Box::new(rows), Some(encoding))
+            Box::new(CsvRows::new(reader).map_err(|e| fail(0, None, Problem::Table(e)))?)
         }
         Input::Excel(bytes) => {
             let rows = excel_rows(bytes).map_err(|e| fail(0, None, Problem::Table(e)))?;
-            (Box::new(rows.into_iter().map(Ok)), None)
+            Box::new(rows.into_iter().map(Ok))
         }
     };
     // The header is the first row with any content.
     let header_row = loop {
         match rows.next() {
             None => return Err(fail(0, None, Problem::Table(TableError::Empty))),
-            Some(Err(e)) => return Err(fail(0, None, Problem::Table(e))),
+            Some(Err(e)) => return Err(fail(e.row(), None, Problem::Table(e))),
             Some(Ok(row)) if row.cells.iter().all(Cell::is_empty) => continue,
             Some(Ok(row)) => break row,
         }
@@ -370,7 +367,7 @@ pub fn open<'p>(
         last_status: Memo::new(),
         values: Vec::new(),
         parsed: Vec::new(),
-        encoding,
+        any_row: false,
     })
 }
 
@@ -612,15 +609,21 @@ impl Iterator for Import<'_> {
             if let Some(item) = self.pending.pop_front() {
                 return Some(item);
             }
-            match self.rows.next()? {
-                Ok(raw) if raw.cells.iter().all(Cell::is_empty) => continue,
-                Ok(raw) => self.read_row(raw),
-                Err(e) => {
-                    let row = match &e {
-                        TableError::BadRow { row, .. } => *row,
-                        _ => 0,
-                    };
-                    self.error(row, None, Problem::Table(e));
+            match self.rows.next() {
+                None if self.any_row => return None,
+                // An empty file and a header alone are the same: no rows.
+                None => {
+                    self.any_row = true;
+                    self.error(0, None, Problem::Table(TableError::NoRows));
+                }
+                Some(Ok(raw)) if raw.cells.iter().all(Cell::is_empty) => continue,
+                Some(Ok(raw)) => {
+                    self.any_row = true;
+                    self.read_row(raw);
+                }
+                Some(Err(e)) => {
+                    self.any_row = true;
+                    self.error(e.row(), None, Problem::Table(e));
                 }
             }
         }

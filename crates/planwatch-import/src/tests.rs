@@ -206,6 +206,13 @@ fn unusable_files_fail_as_a_whole() {
         read_csv(&plan, "", Options::default()).1,
         vec!["test.csv: the file is empty（文件为空）"]
     );
+    // A header alone is no rows either (it read as a success, storing nothing).
+    assert_eq!(
+        read_csv(&plan, "指标,地区,年份,数值\r\n\r\n", Options::default()).1,
+        vec![
+            "test.csv: no rows: the file holds nothing below its header（没有数据行：表头以下没有内容）"
+        ]
+    );
     assert_eq!(
         read_csv(&plan, "地区,时期\n成都市,2021\n", Options::default()).1,
         vec![
@@ -447,24 +454,237 @@ fn extra_columns_and_english_names() {
     assert_eq!((rows.len(), problems.len()), (1, 0), "{problems:?}");
 }
 
+/// A GBK file whose first 64 KiB are ASCII: the encoding is decided by its first non-ASCII text,
+/// wherever it stands, so the file is read (it was refused at its first Chinese row, with a
+/// message blaming a mix of encodings).
 #[test]
-fn gb18030_bytes_after_the_detected_part_are_an_error_at_their_row() {
+fn a_gbk_file_whose_first_64_kib_are_ascii_is_read() {
     let plan = plan();
-    let mut bytes = b"indicator,region,period,value\n".to_vec();
-    // More than the 64 KiB the detection reads, all ASCII …
+    let mut text = String::from("indicator,region,period,value\n");
+    // More than the 64 KiB a detection on the head would read, all ASCII …
     for row in 0..3000 {
-        bytes.extend_from_slice(format!("retail_sales,510100,2021,{row}\n").as_bytes());
+        text.push_str(&format!("retail_sales,510100,2021,{row}\n"));
     }
-    // … then a region name in GB18030.
-    let (name, _, _) = encoding_rs::GB18030.encode("retail_sales,锦江区,2021,500\n");
-    bytes.extend_from_slice(&name);
-    let (_, problems) = read(
+    // … then a region name.
+    text.push_str("retail_sales,锦江区,2021,500\n");
+    let (bytes, _, _) = encoding_rs::GB18030.encode(&text);
+    let (rows, problems) = read(
         &plan,
         "late.csv",
+        Input::Csv(Box::new(Cursor::new(bytes.into_owned()))),
+        Options::default(),
+    );
+    assert_eq!(problems, Vec::<String>::new());
+    assert_eq!(rows.len(), 3001);
+    assert_eq!(rows[3000].1, "510104");
+}
+
+/// Rows numbered as a text editor shows them, whatever the line ends, blank lines and line breaks
+/// inside quoted cells: the problems name them and the rows carry them (stored as provenance).
+#[test]
+fn rows_are_the_lines_an_editor_shows() {
+    let plan = plan();
+    let header = "指标,地区,年份,数值,备注";
+    let good = "retail_sales,成都市,2021,1,";
+    let bad = "零售,成都市,2022,1,";
+    let cases = [
+        ("LF", format!("{header}\n{good}\n{bad}\n"), 2, 3),
+        ("CRLF", format!("{header}\r\n{good}\r\n{bad}\r\n"), 2, 3),
+        ("CR", format!("{header}\r{good}\r{bad}\r"), 2, 3),
+        (
+            "BOM + CRLF",
+            format!("\u{feff}{header}\r\n{good}\r\n{bad}\r\n"),
+            2,
+            3,
+        ),
+        (
+            "no final newline",
+            format!("{header}\r\n{good}\r\n{bad}"),
+            2,
+            3,
+        ),
+        (
+            "blank lines",
+            format!("\n{header}\n\n{good}\n\n\n{bad}\n"),
+            4,
+            7,
+        ),
+        (
+            "blank lines, CRLF",
+            format!("\r\n{header}\r\n\r\n{good}\r\n\r\n\r\n{bad}\r\n"),
+            4,
+            7,
+        ),
+        (
+            "quoted newlines",
+            format!("{header}\n{good}\"two\nlines\"\n{bad}\"three\r\n\r\nlines\"\n{bad}\n"),
+            2,
+            4,
+        ),
+    ];
+    for (name, text, good_row, bad_row) in cases {
+        for encoding in [encoding_rs::UTF_8, encoding_rs::GB18030] {
+            let (bytes, _, _) = encoding.encode(&text);
+            let import = open(
+                "test.csv",
+                Input::Csv(Box::new(Cursor::new(bytes.into_owned()))),
+                &plan,
+                Options::default(),
+            )
+            .unwrap();
+            let (mut rows, mut problems) = (Vec::new(), Vec::new());
+            for item in import {
+                match item {
+                    Item::Row(r) => rows.push(r.row),
+                    Item::Problem(d) => problems.push(d.row),
+                }
+            }
+            let expected_problems = if name == "quoted newlines" {
+                vec![bad_row, bad_row + 3]
+            } else {
+                vec![bad_row]
+            };
+            assert_eq!(
+                (rows, problems),
+                (vec![good_row], expected_problems),
+                "{name}, {}",
+                encoding.name()
+            );
+        }
+    }
+}
+
+/// A UTF-8 file with one row in GBK: refused at that row, naming the encoding, instead of the
+/// whole file decoded as GB18030 (its correct Chinese stored as mojibake).
+#[test]
+fn a_utf8_file_with_a_gbk_row_is_refused_at_that_row() {
+    let plan = plan();
+    let mut bytes = "指标,地区,年份,数值,来源\nretail_sales,成都市,2021,1,成都市统计局\n"
+        .as_bytes()
+        .to_vec();
+    let (gbk, _, _) = encoding_rs::GB18030.encode("retail_sales,锦江区,2021,2,成都市统计局\n");
+    bytes.extend_from_slice(&gbk);
+    bytes.extend_from_slice("retail_sales,青羊区,2021,3,成都市统计局\n".as_bytes());
+    let (rows, problems) = read(
+        &plan,
+        "mixed.csv",
+        Input::Csv(Box::new(Cursor::new(bytes))),
+        Options::default(),
+    );
+    assert_eq!(rows.len(), 1, "{problems:?}");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("mixed.csv:3: not valid UTF-8: the file was read as UTF-8 (decided by its first non-ASCII text, row 1)"),
+        "{problems:?}"
+    );
+    // A byte GB18030 has no character for, in a GB18030 file: an error, never a U+FFFD.
+    let (mut bytes, _, _) = encoding_rs::GB18030.encode("指标,地区,年份,数值\n");
+    let mut bytes = bytes.to_mut().clone();
+    bytes.extend_from_slice(b"retail_sales,510100,2021,1\nretail_sales,\xFF,2022,1\n");
+    let (_, problems) = read(
+        &plan,
+        "gbk.csv",
         Input::Csv(Box::new(Cursor::new(bytes))),
         Options::default(),
     );
     assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(problems[0].starts_with("late.csv:3002:"), "{problems:?}");
-    assert!(problems[0].contains("UTF-8"), "{problems:?}");
+    assert!(
+        problems[0].starts_with("gbk.csv:3: not valid GB18030"),
+        "{problems:?}"
+    );
+}
+
+/// Excel's "Unicode text": UTF-16 with a byte-order mark, tab-delimited.
+#[test]
+fn utf16_unicode_text_is_read() {
+    let plan = plan();
+    for big_endian in [false, true] {
+        let text =
+            "\u{feff}指标\t地区\t年份\t数值\r\n社会消费品零售总额\t锦江区\t2021\t1,234.5\r\n";
+        let bytes: Vec<u8> = text
+            .encode_utf16()
+            .flat_map(|u| {
+                if big_endian {
+                    u.to_be_bytes()
+                } else {
+                    u.to_le_bytes()
+                }
+            })
+            .collect();
+        let (rows, problems) = read(
+            &plan,
+            "unicode.txt",
+            Input::Csv(Box::new(Cursor::new(bytes))),
+            Options::default(),
+        );
+        assert_eq!(problems, Vec::<String>::new());
+        assert_eq!(
+            rows,
+            vec![(
+                "retail_sales".into(),
+                "510104".into(),
+                Period::Year(2021),
+                1234.5,
+                ObsStatus::Final
+            )]
+        );
+    }
+    // Without its byte-order mark, UTF-16 is said to be the problem.
+    let bytes: Vec<u8> = "指标,地区,年份,数值\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let (_, problems) = read(
+        &plan,
+        "utf16.csv",
+        Input::Csv(Box::new(Cursor::new(bytes))),
+        Options::default(),
+    );
+    assert_eq!(problems.len(), 1);
+    assert!(
+        problems[0].starts_with(
+            "utf16.csv: not a text file: it holds NUL bytes (UTF-16 without a byte-order mark"
+        ),
+        "{problems:?}"
+    );
+}
+
+/// An unterminated quote swallowed the rest of the file into one cell (the import succeeded with
+/// the later rows stored as text inside a source); a cell beyond the limit is refused too.
+#[test]
+fn an_unclosed_quote_and_an_overlong_cell_are_errors_at_their_rows() {
+    let plan = plan();
+    let (rows, problems) = read_csv(
+        &plan,
+        "指标,地区,年份,数值,来源\n\
+         retail_sales,成都市,2021,1,公报\n\
+         retail_sales,成都市,2022,2,\"公报\n\
+         retail_sales,成都市,2023,3,公报\n\
+         retail_sales,成都市,2024,4,公报\n",
+        Options::default(),
+    );
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        problems,
+        vec![
+            "test.csv:3: a quote (\") opened in this row is never closed: the rest of the file would be read as one cell（本行开始的引号（\"）没有闭合：文件其余部分将被读成一个单元格）"
+        ]
+    );
+    let long = "x".repeat(MAX_CELL_BYTES + 1);
+    let (rows, problems) = read_csv(
+        &plan,
+        &format!(
+            "指标,地区,年份,数值,备注\nretail_sales,成都市,2021,1,\nretail_sales,成都市,2022,2,{long}\n"
+        ),
+        Options::default(),
+    );
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        problems,
+        vec![format!(
+            "test.csv:3: column E holds {} bytes, more than the 65536 a cell may hold（E 列有 {} 字节，超过单元格上限 65536 字节）",
+            MAX_CELL_BYTES + 1,
+            MAX_CELL_BYTES + 1
+        )]
+    );
 }

@@ -132,7 +132,7 @@ fn gbk_is_read_and_its_errors_reported() {
 
 #[test]
 fn a_file_in_an_encoding_we_do_not_read() {
-    // UTF-16 (as some tools save "Unicode text"): the header cannot be recognised.
+    // UTF-16 without its byte-order mark: the encoding is named as the problem.
     let utf16: Vec<u8> = "指标,地区,年份,数值\n"
         .encode_utf16()
         .flat_map(u16::to_le_bytes)
@@ -140,13 +140,77 @@ fn a_file_in_an_encoding_we_do_not_read() {
     refused(
         "utf16.csv",
         &utf16,
-        &["utf16.csv:1: the header names no value column"],
+        &["utf16.csv: not a text file: it holds NUL bytes (UTF-16 without a byte-order mark"],
     );
+}
+
+/// A CSV saved by Excel on Windows (CRLF) with blank lines and a cell over two lines: the row a
+/// problem names and the row stored as provenance (shown by `data history`) are the lines a text
+/// editor shows.
+fn rows_of_a_crlf_file(store: &TestStore) {
+    let text = "指标,地区,年份,数值,备注\r\n\r\nretail_sales,东区,2021,500,\"two\r\nlines\"\r\n\r\nretail_sales,东区,2022,600,\r\n";
+    let path = store.file("crlf.csv", text.as_bytes());
+    let output = store.import(&path, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let history = |period: &str| {
+        let output = store.run(&[
+            "data",
+            "history",
+            "--indicator",
+            "retail_sales",
+            "--region",
+            "东区",
+            "--period",
+            period,
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    assert!(
+        history("2021").contains("crlf.csv:3"),
+        "{}",
+        history("2021")
+    );
+    assert!(
+        history("2022").contains("crlf.csv:6"),
+        "{}",
+        history("2022")
+    );
+    let bad = store.file(
+        "bad.csv",
+        "指标,地区,年份,数值\r\n\r\nretail_sales,东区,2021,500\r\n\r\n零售,东区,2021,1\r\n"
+            .as_bytes(),
+    );
+    let output = store.import(&bad, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains(&format!(
+            "{}:5: 指标 \"零售\" not in the plan",
+            bad.display()
+        )),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn rows_of_a_crlf_file_on_sqlite() {
+    rows_of_a_crlf_file(&TestStore::sqlite());
+}
+
+#[test]
+fn rows_of_a_crlf_file_on_postgres() {
+    rows_of_a_crlf_file(&TestStore::postgres());
 }
 
 #[test]
 fn an_empty_file_and_an_empty_sheet() {
     refused("empty.csv", b"", &["empty.csv: the file is empty"]);
+    refused(
+        "header.csv",
+        "指标,地区,年份,数值\n".as_bytes(),
+        &["header.csv: no rows: the file holds nothing below its header"],
+    );
     let mut workbook = rust_xlsxwriter::Workbook::new();
     workbook.add_worksheet();
     refused(
