@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::io::{BufRead, BufReader, Cursor, Read};
 
-use calamine::{Data, DataType, Reader, Sheets, open_workbook_auto_from_rs};
+use calamine::{Data, Reader, Sheets, open_workbook_auto_from_rs};
 use compact_str::CompactString;
 
 /// One cell, before it is interpreted.
@@ -510,110 +510,183 @@ impl Iterator for CsvRows {
     }
 }
 
-/// The first sheet of a workbook that has data, as rows.
+/// A workbook's first sheet with data, read into its non-empty cells only: memory is bounded by
+/// the cells that hold data, not by the sheet's extent (a lone cell at XFD1048576 costs one cell).
+pub(crate) struct Sheet {
+    pub name: String,
+    /// Other sheets that hold data and are not read.
+    pub not_read: Vec<String>,
+    pub rows: SheetRows,
+}
+
+/// A sheet's non-empty cells: (row, column, cell), 0-based, sorted by row and column.
+type SparseCells = Vec<(u32, u32, Cell)>;
+
+/// The rows of a [`Sheet`], each made whole (one cell per column) only as it is read.
+pub(crate) struct SheetRows {
+    cells: std::iter::Peekable<std::vec::IntoIter<(u32, u32, Cell)>>,
+    /// Merged ranges in the data, with the value each shows in all its cells.
+    merged: Vec<(calamine::Dimensions, Cell)>,
+}
+
+impl Iterator for SheetRows {
+    type Item = Result<RawRow, TableError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let &(row, _, _) = self.cells.peek()?;
+        let mut cells = Vec::new();
+        while let Some((_, column, cell)) = self.cells.next_if(|(r, _, _)| *r == row) {
+            let column = column as usize;
+            if cells.len() <= column {
+                cells.resize(column + 1, Cell::Empty);
+            }
+            cells[column] = cell;
+        }
+        for (range, value) in &self.merged {
+            if (range.start.0..=range.end.0).contains(&row) {
+                let (first, last) = (range.start.1 as usize, range.end.1 as usize);
+                if cells.len() <= last {
+                    cells.resize(last + 1, Cell::Empty);
+                }
+                cells[first..=last].fill(value.clone());
+            }
+        }
+        Some(Ok(RawRow {
+            row: row as usize + 1,
+            cells,
+        }))
+    }
+}
+
+/// The cells of one sheet that hold something, sorted by row and column.
+fn sheet_cells(
+    workbook: &mut Sheets<Cursor<Vec<u8>>>,
+    name: &str,
+    uncalculated: bool,
+) -> Result<SparseCells, TableError> {
+    let workbook_error = |e: &dyn std::fmt::Display| TableError::Workbook(e.to_string());
+    let resolve = |data: &Data, formula: Option<&String>, percent: bool| {
+        let formula = formula.filter(|f| !f.is_empty());
+        match (formula, cell(data, formula)) {
+            // The writer left the results for Excel to compute: the cached values (often 0)
+            // are not the formulas' values.
+            (Some(f), _) if uncalculated => Cell::UncalculatedFormula(f.clone()),
+            (_, Cell::Number(n)) if percent => Cell::Percent(n),
+            (_, other) => other,
+        }
+    };
+    let mut cells = Vec::new();
+    if let Sheets::Xlsx(xlsx) = workbook {
+        // Streamed, cell by cell: calamine's ranges are as large as the sheet's bounding box.
+        // Number formats first: a share typed as 31.5 % is kept as 0.315 and must not be read
+        // as 0.315 %.
+        let mut percent = std::collections::HashSet::new();
+        {
+            let mut reader = xlsx
+                .worksheet_cells_reader(name)
+                .map_err(|e| workbook_error(&e))?;
+            while let Some((row, column, style)) =
+                reader.next_style_id().map_err(|e| workbook_error(&e))?
+            {
+                let format = reader.styles()[style].number_format.as_ref();
+                if format.is_some_and(|f| is_percent_format(&f.format_code)) {
+                    percent.insert((row, column));
+                }
+            }
+        }
+        let mut reader = xlsx
+            .worksheet_cells_reader(name)
+            .map_err(|e| workbook_error(&e))?;
+        while let Some(c) = reader
+            .next_cell_with_formula()
+            .map_err(|e| workbook_error(&e))?
+        {
+            let data = Data::from(c.value);
+            let cell = resolve(&data, c.formula.as_ref(), percent.contains(&c.pos));
+            if !cell.is_empty() {
+                cells.push((c.pos.0, c.pos.1, cell));
+            }
+        }
+    } else {
+        // xls, xlsb and ods are read whole by calamine (xls is at most 65,536 × 256 cells).
+        let range = workbook
+            .worksheet_range(name)
+            .map_err(|e| workbook_error(&e))?;
+        let formulas = workbook.worksheet_formula(name).ok();
+        let (top, left) = range.start().unwrap_or((0, 0));
+        for (i, j, data) in range.used_cells() {
+            let absolute = (top + i as u32, left + j as u32);
+            let formula = formulas.as_ref().and_then(|f| f.get_value(absolute));
+            let cell = resolve(data, formula, false);
+            if !cell.is_empty() {
+                cells.push((absolute.0, absolute.1, cell));
+            }
+        }
+    }
+    cells.sort_unstable_by_key(|&(row, column, _)| (row, column));
+    Ok(cells)
+}
+
+/// The first sheet of a workbook that has data, and the names of the other sheets with data.
 ///
-/// Cells of a merged range in the data take the value of the range (what a person sees);
-/// a merged range in the header row is an error, since it hides column names.
-pub(crate) fn excel_rows(bytes: Vec<u8>) -> Result<Vec<RawRow>, TableError> {
+/// Cells of a merged range in the data take the value of the range (what a person sees) in the
+/// rows that hold data; a merged range in the header row is an error, since it hides column names.
+pub(crate) fn excel_rows(bytes: Vec<u8>) -> Result<Sheet, TableError> {
     if bytes.is_empty() {
         return Err(TableError::Empty);
     }
     let uncalculated = asks_for_recalculation(&bytes);
     let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| TableError::Workbook(e.to_string()))?;
+    let mut found: Option<(String, SparseCells)> = None;
+    let mut not_read = Vec::new();
     for name in workbook.sheet_names() {
-        let range = workbook
-            .worksheet_range(&name)
-            .map_err(|e| TableError::Workbook(e.to_string()))?;
-        let Some((top, left)) = range.start() else {
-            continue;
-        };
-        if range.rows().all(|r| r.iter().all(|c| c.is_empty())) {
+        let cells = sheet_cells(&mut workbook, &name, uncalculated)?;
+        if cells.is_empty() {
             continue;
         }
-        let formulas = workbook.worksheet_formula(&name).ok();
-        // Number formats (xlsx only; other formats give none): a share typed as 31.5 % is kept
-        // as 0.315 and must not be read as 0.315 %.
-        let styles = workbook.worksheet_style(&name).ok();
-        let merged = match &mut workbook {
-            Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
-            Sheets::Xls(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        let (height, width) = range.get_size();
-        let mut grid: Vec<Vec<Cell>> = range
-            .rows()
-            .enumerate()
-            .map(|(i, cells)| {
-                cells
-                    .iter()
-                    .enumerate()
-                    .map(|(j, data)| {
-                        let absolute = (top + i as u32, left + j as u32);
-                        let formula = formulas
-                            .as_ref()
-                            .and_then(|f| f.get_value(absolute))
-                            .filter(|f| !f.is_empty());
-                        let shown_as_percent = || {
-                            styles
-                                .as_ref()
-                                .and_then(|s| s.get(absolute))
-                                .and_then(|style| style.number_format.as_ref())
-                                .is_some_and(|format| is_percent_format(&format.format_code))
-                        };
-                        match (formula, cell(data, formula)) {
-                            // The writer left the results for Excel to compute: the cached
-                            // values (often 0) are not the formulas' values.
-                            (Some(f), _) if uncalculated => Cell::UncalculatedFormula(f.clone()),
-                            (_, Cell::Number(n)) if shown_as_percent() => Cell::Percent(n),
-                            (_, other) => other,
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        // The header is the first row with any content.
-        let header = grid
-            .iter()
-            .position(|r| r.iter().any(|c| !c.is_empty()))
-            .unwrap_or(0) as u32
-            + top;
-        for region in merged {
-            let (r0, c0) = region.start;
-            let (r1, c1) = region.end;
-            if r0 <= header && header <= r1 && c0 != c1 {
-                return Err(TableError::MergedHeader(format!(
-                    "{}{}:{}{}",
-                    column_letter(c0),
-                    r0 + 1,
-                    column_letter(c1),
-                    r1 + 1
-                )));
-            }
-            let value = grid
-                .get((r0 - top) as usize)
-                .and_then(|r| r.get((c0 - left) as usize))
-                .cloned()
-                .unwrap_or(Cell::Empty);
-            for r in r0..=r1 {
-                for c in c0..=c1 {
-                    let (i, j) = ((r - top) as usize, (c - left) as usize);
-                    if i < height && j < width {
-                        grid[i][j] = value.clone();
-                    }
-                }
-            }
+        if found.is_some() {
+            not_read.push(name);
+        } else {
+            found = Some((name, cells));
         }
-        return Ok(grid
-            .into_iter()
-            .enumerate()
-            .map(|(i, cells)| RawRow {
-                row: top as usize + i + 1,
-                cells: pad_left(cells, left as usize),
-            })
-            .collect());
     }
-    Err(TableError::EmptySheet)
+    let Some((name, cells)) = found else {
+        return Err(TableError::EmptySheet);
+    };
+    let merged = match &mut workbook {
+        Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
+        Sheets::Xls(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    // The header is the first row with any content.
+    let header = cells[0].0;
+    let mut merged_values = Vec::new();
+    for region in merged {
+        let (r0, c0) = region.start;
+        let (r1, c1) = region.end;
+        if r0 <= header && header <= r1 && c0 != c1 {
+            return Err(TableError::MergedHeader(format!(
+                "{}{}:{}{}",
+                column_letter(c0),
+                r0 + 1,
+                column_letter(c1),
+                r1 + 1
+            )));
+        }
+        let value = cells
+            .binary_search_by_key(&(r0, c0), |&(r, c, _)| (r, c))
+            .map_or(Cell::Empty, |i| cells[i].2.clone());
+        merged_values.push((region, value));
+    }
+    Ok(Sheet {
+        name,
+        not_read,
+        rows: SheetRows {
+            cells: cells.into_iter().peekable(),
+            merged: merged_values,
+        },
+    })
 }
 
 /// The percentage a [`Cell::Percent`] shows: its fraction × 100, to 15 significant digits (what
@@ -665,16 +738,6 @@ fn asks_for_recalculation(bytes: &[u8]) -> bool {
     };
     let mut xml = String::new();
     workbook.read_to_string(&mut xml).is_ok() && xml.contains("fullCalcOnLoad=\"1\"")
-}
-
-/// Restores the empty columns left of the range so that column letters stay right.
-fn pad_left(cells: Vec<Cell>, left: usize) -> Vec<Cell> {
-    if left == 0 {
-        return cells;
-    }
-    let mut padded = vec![Cell::Empty; left];
-    padded.extend(cells);
-    padded
 }
 
 fn cell(data: &Data, formula: Option<&String>) -> Cell {

@@ -398,6 +398,105 @@ mod excel {
         assert_eq!(rows.len(), 0);
     }
 
+    /// A 5 KB workbook with one cell far to the bottom right: calamine's ranges cover the sheet's
+    /// bounding box (60,000 × 16,384 cells, 550 GB), so the import aborted; read cell by cell it
+    /// costs what its cells hold.
+    #[test]
+    fn a_lone_cell_far_to_the_bottom_right() {
+        let plan = plan();
+        let bytes = xlsx(|wb| {
+            let sheet = wb.add_worksheet();
+            sheet
+                .write_row(0, 0, ["指标", "地区", "时期", "数值"])
+                .unwrap();
+            sheet
+                .write_row(1, 0, ["retail_sales", "成都市", "2021"])
+                .unwrap();
+            sheet.write_number(1, 3, 1.5).unwrap();
+            sheet.write_string(59_999, 16_383, "x").unwrap();
+        });
+        assert!(bytes.len() < 10_000);
+        let (rows, problems) = read(&plan, "far.xlsx", Input::Excel(bytes), Options::default());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            problems,
+            vec![
+                "far.xlsx:60000: XFD holds \"x\" but the header names no column there（有内容“x”，但表头中没有此列）"
+            ]
+        );
+    }
+
+    /// Only the first sheet with data is read: the others that hold data are named.
+    #[test]
+    fn other_sheets_with_data_are_named() {
+        let plan = plan();
+        let bytes = xlsx(|wb| {
+            wb.add_worksheet().set_name("说明").unwrap();
+            let sheet = wb.add_worksheet().set_name("2021").unwrap();
+            sheet
+                .write_row(0, 0, ["指标", "地区", "时期", "数值"])
+                .unwrap();
+            sheet
+                .write_row(1, 0, ["retail_sales", "成都市", "2021", "1"])
+                .unwrap();
+            let sheet = wb.add_worksheet().set_name("2022").unwrap();
+            sheet.write_row(0, 0, ["指标"]).unwrap();
+            wb.add_worksheet().set_name("空").unwrap();
+        });
+        let (rows, problems) = read(
+            &plan,
+            "sheets.xlsx",
+            Input::Excel(bytes),
+            Options::default(),
+        );
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            problems,
+            vec![
+                "sheets.xlsx: warning: only the sheet \"2021\" was read; these sheets also hold data and were not read: \"2022\"（只读取了工作表“2021”；以下工作表也有数据，未读取：“2022”）"
+            ]
+        );
+    }
+
+    /// What a file is comes from its content, whatever its name says, and the message says so.
+    #[test]
+    fn content_not_name_says_what_a_file_is() {
+        let plan = plan();
+        let bytes = xlsx(|wb| {
+            let sheet = wb.add_worksheet();
+            sheet
+                .write_row(0, 0, ["指标", "地区", "时期", "数值"])
+                .unwrap();
+            sheet
+                .write_row(1, 0, ["retail_sales", "成都市", "2021", "1"])
+                .unwrap();
+        });
+        assert!(is_excel(&bytes));
+        let (rows, problems) = read(&plan, "book.csv", Input::Excel(bytes), Options::default());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            problems,
+            vec![
+                "book.csv: warning: the file is named .csv but holds a workbook; it was read as a workbook（文件扩展名为 .csv，但内容是工作簿，已按工作簿读取）"
+            ]
+        );
+        let text = "指标,地区,时期,数值\nretail_sales,成都市,2021,1\n";
+        assert!(!is_excel(text.as_bytes()));
+        let (rows, problems) = read(
+            &plan,
+            "text.XLSX",
+            Input::Csv(Box::new(Cursor::new(text.as_bytes().to_vec()))),
+            Options::default(),
+        );
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            problems,
+            vec![
+                "text.XLSX: warning: the file is named .xlsx but holds text; it was read as CSV（文件扩展名为 .xlsx，但内容是文本，已按 CSV 读取）"
+            ]
+        );
+    }
+
     #[test]
     fn an_empty_workbook() {
         let plan = plan();
@@ -686,5 +785,36 @@ fn an_unclosed_quote_and_an_overlong_cell_are_errors_at_their_rows() {
             MAX_CELL_BYTES + 1,
             MAX_CELL_BYTES + 1
         )]
+    );
+}
+
+/// A field beyond the header's last column was dropped silently; a huge cell was echoed whole,
+/// twice (English and Chinese).
+#[test]
+fn extra_fields_are_errors_and_echoed_cells_are_cut() {
+    let plan = plan();
+    let (rows, problems) = read_csv(
+        &plan,
+        "指标,地区,年份,数值\nretail_sales,成都市,2021,1,,\nretail_sales,成都市,2022,2,3\n",
+        Options::default(),
+    );
+    assert_eq!(rows.len(), 1, "trailing empty fields lose nothing");
+    assert_eq!(
+        problems,
+        vec![
+            "test.csv:3: E holds \"3\" but the header names no column there（有内容“3”，但表头中没有此列）"
+        ]
+    );
+    let long = "零".repeat(20_000);
+    let (_, problems) = read_csv(
+        &plan,
+        &format!("指标,地区,年份,数值\n{long},成都市,2021,1\n"),
+        Options::default(),
+    );
+    assert_eq!(problems.len(), 1);
+    let cut = format!("{}…（20000 chars 字符）", "零".repeat(60));
+    assert_eq!(
+        problems[0],
+        format!("test.csv:2: 指标 \"{cut}\" not in the plan（“{cut}”不在规划中）")
     );
 }
