@@ -29,7 +29,7 @@ pub use crate::table::{
 };
 
 use crate::header::{Header, read_header};
-use crate::resolve::{NumberProblem, is_share, number, unit_conversion};
+use crate::resolve::{NumberProblem, number, unit_conversion};
 use crate::table::{CsvRows, RawRow, excel_rows};
 
 /// One observation read from a file, resolved against the plan.
@@ -103,8 +103,8 @@ pub enum Problem {
     UnitMismatch { written: String, unit: String },
     #[error("{value} % is given for an indicator measured in {unit}")]
     PercentForNonPercent { value: f64, unit: String },
-    #[error("share {0} is outside 0–100")]
-    ShareOutOfRange(f64),
+    #[error("{value} is outside the indicator's range {min}–{max}")]
+    OutOfBounds { value: f64, min: f64, max: f64 },
     #[error(
         "unknown status \"{}\" (use provisional, final, revised, estimated or forecast)",
         clip(.0)
@@ -194,7 +194,9 @@ impl Problem {
             Problem::PercentForNonPercent { value, unit } => {
                 format!("给出了百分数 {value} %，但指标单位为 {unit}")
             }
-            Problem::ShareOutOfRange(v) => format!("占比 {v} 超出 0–100 的范围"),
+            Problem::OutOfBounds { value, min, max } => {
+                format!("{value} 超出指标的取值范围 {min}–{max}")
+            }
             Problem::BadStatus(t) => {
                 format!(
                     "未知的数据状态“{}”（可用：初步、最终、修订、估计、预测）",
@@ -657,8 +659,10 @@ impl Import<'_> {
                 continue;
             }
             let value = factor.apply(raw_value);
-            if is_share(indicator) && !(0.0..=100.0).contains(&value) {
-                self.error(row, column, Problem::ShareOutOfRange(value));
+            if let Some([min, max]) = indicator.bounds
+                && !(min..=max).contains(&value)
+            {
+                self.error(row, column, Problem::OutOfBounds { value, min, max });
                 continue;
             }
             rows.push((period, value));

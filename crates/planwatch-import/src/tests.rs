@@ -189,7 +189,7 @@ fn every_problem_is_reported_with_row_and_column() {
             "test.csv:4: 时期 \"21年\" is not a period (write 2023, 2023Q1, 2023-06, 2023年第一季度 or 2023年6月)（“21年”不是有效的时期（应写作 2023、2023Q1、2023-06、2023年第一季度 或 2023年6月））",
             "test.csv:5: 数值 \"12a\" is not a number（“12a”不是数字）",
             "test.csv:6: 单位 unit \"亿美元\" cannot be converted to the indicator's unit \"亿元\"（单位“亿美元”无法换算为指标单位“亿元”）",
-            "test.csv:7: 数值 share 120 is outside 0–100（占比 120 超出 0–100 的范围）",
+            "test.csv:7: 数值 120 is outside the indicator's range 0–100（120 超出指标的取值范围 0–100）",
             "test.csv:8: 数值 5 % is given for an indicator measured in 亿元（给出了百分数 5 %，但指标单位为 亿元）",
             "test.csv:9: 状态 unknown status \"maybe\" (use provisional, final, revised, estimated or forecast)（未知的数据状态“maybe”（可用：初步、最终、修订、估计、预测））",
             "test.csv:10: 数值 is empty（为空）",
@@ -816,5 +816,39 @@ fn extra_fields_are_errors_and_echoed_cells_are_cut() {
     assert_eq!(
         problems[0],
         format!("test.csv:2: 指标 \"{cut}\" not in the plan（“{cut}”不在规划中）")
+    );
+}
+
+/// The valid range is the plan's `bounds`, not whether the indicator has a share target: a share
+/// of GDP with no target took 150 and −5, a contribution to growth (which can exceed 100 or fall
+/// below 0) was refused outside 0–100.
+#[test]
+fn values_are_checked_against_the_indicators_bounds() {
+    let plan = plan();
+    let (rows, problems) = read_csv(
+        &plan,
+        "指标,地区,年份,数值\n\
+         服务业增加值占GDP比重,成都市,2021,150\n\
+         服务业增加值占GDP比重,成都市,2022,-5\n\
+         服务业增加值占GDP比重,成都市,2023,66.4\n\
+         服务业对经济增长贡献率,成都市,2021,120.5\n\
+         服务业对经济增长贡献率,成都市,2022,-8\n",
+        Options::default(),
+    );
+    assert_eq!(
+        problems,
+        vec![
+            "test.csv:2: 数值 150 is outside the indicator's range 0–100（150 超出指标的取值范围 0–100）",
+            "test.csv:3: 数值 -5 is outside the indicator's range 0–100（-5 超出指标的取值范围 0–100）",
+        ]
+    );
+    let values: Vec<(&str, f64)> = rows.iter().map(|r| (r.0.as_str(), r.3)).collect();
+    assert_eq!(
+        values,
+        vec![
+            ("services_share_of_gdp", 66.4),
+            ("services_growth_contribution", 120.5),
+            ("services_growth_contribution", -8.0),
+        ]
     );
 }
