@@ -492,3 +492,35 @@ fn init_loads_the_sample_data_with_its_revisions() {
         stdout(&now)
     );
 }
+
+/// What a file is comes from its content both ways (a CSV named `.xlsx` was refused as a broken
+/// workbook while a workbook named `.csv` was read), and the message says so.
+#[test]
+fn files_are_read_by_content_not_name() {
+    let store = TestStore::sqlite();
+    let csv = store.file("text.xlsx", GOOD.as_bytes());
+    let output = store.import(&csv, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .contains("warning: the file is named .xlsx but holds text; it was read as CSV"),
+        "{}",
+        stderr(&output)
+    );
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet
+        .write_row(0, 0, ["指标", "地区", "年份", "数值"])
+        .unwrap();
+    sheet
+        .write_row(1, 0, ["retail_sales", "东区", "2022", "600"])
+        .unwrap();
+    let book = store.file("book.csv", &workbook.save_to_buffer().unwrap());
+    let output = store.import(&book, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("warning: the file is named .csv but holds a workbook"),
+        "{}",
+        stderr(&output)
+    );
+}
