@@ -245,7 +245,7 @@ fn unknown_columns_are_ignored_with_a_warning() {
 }
 
 mod excel {
-    use rust_xlsxwriter::{Format, Formula, Workbook};
+    use rust_xlsxwriter::{Format, Formula, Workbook, Worksheet};
 
     use super::*;
 
@@ -253,6 +253,16 @@ mod excel {
         let mut workbook = Workbook::new();
         build(&mut workbook);
         workbook.save_to_buffer().unwrap()
+    }
+
+    /// A long table's header and rows of text, from A1.
+    fn long_table(sheet: &mut Worksheet, rows: &[[&str; 4]]) {
+        sheet
+            .write_row(0, 0, ["指标", "地区", "时期", "数值"])
+            .unwrap();
+        for (i, row) in rows.iter().enumerate() {
+            sheet.write_row(i as u32 + 1, 0, *row).unwrap();
+        }
     }
 
     #[test]
@@ -406,13 +416,7 @@ mod excel {
         let plan = plan();
         let bytes = xlsx(|wb| {
             let sheet = wb.add_worksheet();
-            sheet
-                .write_row(0, 0, ["指标", "地区", "时期", "数值"])
-                .unwrap();
-            sheet
-                .write_row(1, 0, ["retail_sales", "成都市", "2021"])
-                .unwrap();
-            sheet.write_number(1, 3, 1.5).unwrap();
+            long_table(sheet, &[["retail_sales", "成都市", "2021", "1.5"]]);
             sheet.write_string(59_999, 16_383, "x").unwrap();
         });
         assert!(bytes.len() < 10_000);
@@ -433,12 +437,7 @@ mod excel {
         let bytes = xlsx(|wb| {
             wb.add_worksheet().set_name("说明").unwrap();
             let sheet = wb.add_worksheet().set_name("2021").unwrap();
-            sheet
-                .write_row(0, 0, ["指标", "地区", "时期", "数值"])
-                .unwrap();
-            sheet
-                .write_row(1, 0, ["retail_sales", "成都市", "2021", "1"])
-                .unwrap();
+            long_table(sheet, &[["retail_sales", "成都市", "2021", "1"]]);
             let sheet = wb.add_worksheet().set_name("2022").unwrap();
             sheet.write_row(0, 0, ["指标"]).unwrap();
             wb.add_worksheet().set_name("空").unwrap();
@@ -463,13 +462,10 @@ mod excel {
     fn content_not_name_says_what_a_file_is() {
         let plan = plan();
         let bytes = xlsx(|wb| {
-            let sheet = wb.add_worksheet();
-            sheet
-                .write_row(0, 0, ["指标", "地区", "时期", "数值"])
-                .unwrap();
-            sheet
-                .write_row(1, 0, ["retail_sales", "成都市", "2021", "1"])
-                .unwrap();
+            long_table(
+                wb.add_worksheet(),
+                &[["retail_sales", "成都市", "2021", "1"]],
+            )
         });
         assert!(is_excel(&bytes));
         let (rows, problems) = read(&plan, "book.csv", Input::Excel(bytes), Options::default());

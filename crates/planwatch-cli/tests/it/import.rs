@@ -50,6 +50,20 @@ impl TestStore {
         (stdout(&export), stdout(&batches))
     }
 
+    /// `data history` of one indicator, region and period.
+    fn history(&self, indicator: &str, region: &str, period: &str) -> std::process::Output {
+        self.run(&[
+            "data",
+            "history",
+            "--indicator",
+            indicator,
+            "--region",
+            region,
+            "--period",
+            period,
+        ])
+    }
+
     fn import(&self, path: &Path, extra: &[&str]) -> std::process::Output {
         let mut args = vec!["import", path.to_str().unwrap()];
         args.extend_from_slice(extra);
@@ -153,16 +167,7 @@ fn rows_of_a_crlf_file(store: &TestStore) {
     let output = store.import(&path, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
     let history = |period: &str| {
-        let output = store.run(&[
-            "data",
-            "history",
-            "--indicator",
-            "retail_sales",
-            "--region",
-            "东区",
-            "--period",
-            period,
-        ]);
+        let output = store.history("retail_sales", "东区", period);
         assert!(output.status.success(), "{}", stderr(&output));
         stdout(&output)
     };
@@ -194,13 +199,10 @@ fn rows_of_a_crlf_file(store: &TestStore) {
 }
 
 #[test]
-fn rows_of_a_crlf_file_on_sqlite() {
-    rows_of_a_crlf_file(&TestStore::sqlite());
-}
-
-#[test]
-fn rows_of_a_crlf_file_on_postgres() {
-    rows_of_a_crlf_file(&TestStore::postgres());
+fn rows_of_a_crlf_file_on_both_backends() {
+    for store in [TestStore::sqlite(), TestStore::postgres()] {
+        rows_of_a_crlf_file(&store);
+    }
 }
 
 #[test]
@@ -290,16 +292,7 @@ fn conflicting_values_and_strict_warnings() {
     // Without --strict it is stored, flagged.
     let output = store.import(&jump, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
-    let history = store.run(&[
-        "data",
-        "history",
-        "--indicator",
-        "retail_sales",
-        "--region",
-        "440103",
-        "--period",
-        "2022",
-    ]);
+    let history = store.history("retail_sales", "440103", "2022");
     assert!(
         stdout(&history).contains("变动大 large change"),
         "{}",
@@ -363,16 +356,7 @@ fn round_trip(store: &TestStore) {
         assert_eq!(a.stdout, b.stdout, "{format}");
     }
     // As of the first import, 东区 2021 was still 500.
-    let history = store.run(&[
-        "data",
-        "history",
-        "--indicator",
-        "retail_sales",
-        "--region",
-        "东区",
-        "--period",
-        "2021",
-    ]);
+    let history = store.history("retail_sales", "东区", "2021");
     assert!(history.status.success());
     let history = stdout(&history);
     assert!(
