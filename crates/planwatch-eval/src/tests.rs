@@ -18,6 +18,7 @@ fn indicator(unit: &str, direction: Direction) -> Indicator {
         nature: Nature::Expected,
         direction,
         additive: true,
+        bounds: None,
         baseline: None,
         targets: Vec::new(),
         lead_department: None,

@@ -98,6 +98,10 @@ pub enum HeaderError {
     NoIndicator,
     #[error("column {0} appears twice")]
     Duplicate(String),
+    #[error(
+        "column \"{0}\" of a wide table is not a period (write 2023, 2023Q1, 2023-06, 2023年第一季度 or 2023年6月)"
+    )]
+    BadPeriodColumn(String),
 }
 
 impl HeaderError {
@@ -111,6 +115,9 @@ impl HeaderError {
                 "表头中没有指标列（指标/indicator），也未指定指标".to_owned()
             }
             HeaderError::Duplicate(name) => format!("列“{name}”出现了两次"),
+            HeaderError::BadPeriodColumn(name) => format!(
+                "宽表的列“{name}”不是有效的时期（应写作 2023、2023Q1、2023-06、2023年第一季度 或 2023年6月）"
+            ),
         }
     }
 }
@@ -131,6 +138,7 @@ pub(crate) fn read_header(cells: &[Cell]) -> Result<Header, HeaderError> {
         ignored: Vec::new(),
     };
     let mut indicator_columns: Vec<(usize, Role)> = Vec::new();
+    let mut bad_periods = Vec::new();
     for (i, cell) in cells.iter().enumerate() {
         let name = match cell {
             Cell::Number(n) => planwatch_plan::fmt_num(*n),
@@ -168,6 +176,12 @@ pub(crate) fn read_header(cells: &[Cell]) -> Result<Header, HeaderError> {
             None => {
                 match normalized.parse::<Period>() {
                     Ok(period) => header.period_columns.push((i, period)),
+                    // Meant as a period (2025-13, 2023年13月): refused in a wide table, where
+                    // its values would be lost, as a bad period is in a long one.
+                    Err(_) if normalized.starts_with(|c: char| c.is_ascii_digit()) => {
+                        header.ignored.push(i);
+                        bad_periods.push(name);
+                    }
                     Err(_) => header.ignored.push(i),
                 }
                 continue;
@@ -193,6 +207,11 @@ pub(crate) fn read_header(cells: &[Cell]) -> Result<Header, HeaderError> {
             .ignored
             .extend(periods.into_iter().map(|(column, _)| column));
         header.ignored.sort_unstable();
+    }
+    if header.value.is_none()
+        && let Some(name) = bad_periods.into_iter().next()
+    {
+        return Err(HeaderError::BadPeriodColumn(name));
     }
     if header.value.is_none() && header.period_columns.is_empty() {
         return Err(HeaderError::NoValues);
@@ -279,6 +298,19 @@ mod tests {
         assert_eq!(
             read_header(&cells(&["指标", "年份", "数值", "数值"])),
             Err(HeaderError::Duplicate("数值".into()))
+        );
+        // A wide table's column that is meant as a period and is none: its values would be
+        // dropped (they were, with a warning).
+        assert_eq!(
+            read_header(&cells(&["指标", "2025-12", "2025-13", "填报人"])),
+            Err(HeaderError::BadPeriodColumn("2025-13".into()))
+        );
+        // In a long table such a column is not read either way: a warning, as before.
+        assert_eq!(
+            read_header(&cells(&["指标", "年份", "数值", "2025-13"]))
+                .unwrap()
+                .ignored,
+            vec![3]
         );
     }
 }

@@ -24,10 +24,12 @@ use planwatch_plan::{ObsStatus, Period, Plan};
 
 pub use crate::header::{HeaderError, Role};
 pub use crate::resolve::{Names, Resolver};
-pub use crate::table::{Cell, Encoding, TableError, column_letter, detect_encoding};
+pub use crate::table::{
+    Cell, Encoding, MAX_CELL_BYTES, TableError, column_letter, detect_encoding,
+};
 
 use crate::header::{Header, read_header};
-use crate::resolve::{NumberProblem, is_share, number, unit_conversion};
+use crate::resolve::{NumberProblem, number, unit_conversion};
 use crate::table::{CsvRows, RawRow, excel_rows};
 
 /// One observation read from a file, resolved against the plan.
@@ -77,27 +79,36 @@ pub enum Problem {
     Table(TableError),
     #[error("{0}")]
     Header(HeaderError),
-    #[error("\"{0}\" not in the plan")]
+    #[error("\"{}\" not in the plan", clip(.0))]
     UnknownIndicator(String),
-    #[error("\"{0}\" is not a region of the plan")]
+    #[error("\"{}\" is not a region of the plan", clip(.0))]
     UnknownRegion(String),
     #[error("is empty")]
     Missing,
-    #[error("\"{0}\" is not a period (write 2023, 2023Q1, 2023-06, 2023年第一季度 or 2023年6月)")]
+    #[error(
+        "\"{}\" is not a period (write 2023, 2023Q1, 2023-06, 2023年第一季度 or 2023年6月)",
+        clip(.0)
+    )]
     BadPeriod(String),
-    #[error("\"{0}\" is not a number")]
+    #[error("\"{}\" is not a number", clip(.0))]
     NotANumber(String),
     #[error("holds the error value {0}")]
     ErrorValue(String),
     #[error("holds the formula ={0} but no calculated value; open and save the file in Excel")]
     UncalculatedFormula(String),
-    #[error("unit \"{written}\" cannot be converted to the indicator's unit \"{unit}\"")]
+    #[error(
+        "unit \"{}\" cannot be converted to the indicator's unit \"{unit}\"",
+        clip(written)
+    )]
     UnitMismatch { written: String, unit: String },
     #[error("{value} % is given for an indicator measured in {unit}")]
     PercentForNonPercent { value: f64, unit: String },
-    #[error("share {0} is outside 0–100")]
-    ShareOutOfRange(f64),
-    #[error("unknown status \"{0}\" (use provisional, final, revised, estimated or forecast)")]
+    #[error("{value} is outside the indicator's range {min}–{max}")]
+    OutOfBounds { value: f64, min: f64, max: f64 },
+    #[error(
+        "unknown status \"{}\" (use provisional, final, revised, estimated or forecast)",
+        clip(.0)
+    )]
     BadStatus(String),
     #[error(
         "the same indicator, region and period twice with different values: {first} (row {first_row}) and {second}"
@@ -120,6 +131,42 @@ pub enum Problem {
     DistrictsAboveTotal { sum: f64, total: f64 },
     #[error("the column is not recognised and was ignored")]
     IgnoredColumn,
+    #[error("holds \"{}\" but the header names no column there", clip(.0))]
+    ExtraField(String),
+    #[error(
+        "only the sheet \"{read}\" was read; these sheets also hold data and were not read: {}",
+        quoted(not_read)
+    )]
+    SheetsNotRead { read: String, not_read: Vec<String> },
+    #[error(
+        "the file is named .{extension} but holds {}; it was read as {}",
+        if *workbook { "a workbook" } else { "text" },
+        if *workbook { "a workbook" } else { "CSV" }
+    )]
+    Misnamed { extension: String, workbook: bool },
+}
+
+/// The longest text of a cell a message repeats, in characters.
+const ECHOED_CHARS: usize = 60;
+
+/// A cell's text as a message repeats it: cut after [`ECHOED_CHARS`] characters, saying how long
+/// it was (a 100,000-character cell made a 200 KB message).
+fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(ECHOED_CHARS) {
+        None => text.into(),
+        Some((end, _)) => {
+            format!("{}…（{} chars 字符）", &text[..end], text.chars().count()).into()
+        }
+    }
+}
+
+/// Names in quotes, separated by commas.
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Problem {
@@ -127,28 +174,34 @@ impl Problem {
         match self {
             Problem::Table(e) => e.zh(),
             Problem::Header(e) => e.zh(),
-            Problem::UnknownIndicator(t) => format!("“{t}”不在规划中"),
-            Problem::UnknownRegion(t) => format!("“{t}”不是规划中的地区"),
+            Problem::UnknownIndicator(t) => format!("“{}”不在规划中", clip(t)),
+            Problem::UnknownRegion(t) => format!("“{}”不是规划中的地区", clip(t)),
             Problem::Missing => "为空".to_owned(),
             Problem::BadPeriod(t) => {
                 format!(
-                    "“{t}”不是有效的时期（应写作 2023、2023Q1、2023-06、2023年第一季度 或 2023年6月）"
+                    "“{}”不是有效的时期（应写作 2023、2023Q1、2023-06、2023年第一季度 或 2023年6月）",
+                    clip(t)
                 )
             }
-            Problem::NotANumber(t) => format!("“{t}”不是数字"),
+            Problem::NotANumber(t) => format!("“{}”不是数字", clip(t)),
             Problem::ErrorValue(e) => format!("单元格为错误值 {e}"),
             Problem::UncalculatedFormula(f) => {
                 format!("单元格为公式 ={f} 但没有计算结果，请在 Excel 中打开并保存")
             }
             Problem::UnitMismatch { written, unit } => {
-                format!("单位“{written}”无法换算为指标单位“{unit}”")
+                format!("单位“{}”无法换算为指标单位“{unit}”", clip(written))
             }
             Problem::PercentForNonPercent { value, unit } => {
                 format!("给出了百分数 {value} %，但指标单位为 {unit}")
             }
-            Problem::ShareOutOfRange(v) => format!("占比 {v} 超出 0–100 的范围"),
+            Problem::OutOfBounds { value, min, max } => {
+                format!("{value} 超出指标的取值范围 {min}–{max}")
+            }
             Problem::BadStatus(t) => {
-                format!("未知的数据状态“{t}”（可用：初步、最终、修订、估计、预测）")
+                format!(
+                    "未知的数据状态“{}”（可用：初步、最终、修订、估计、预测）",
+                    clip(t)
+                )
             }
             Problem::Conflict {
                 first,
@@ -171,6 +224,27 @@ impl Problem {
                 format!("各区（市）县合计 {sum} 超过全市 {total}")
             }
             Problem::IgnoredColumn => "无法识别的列，已忽略".to_owned(),
+            Problem::ExtraField(t) => format!("有内容“{}”，但表头中没有此列", clip(t)),
+            Problem::SheetsNotRead { read, not_read } => {
+                format!(
+                    "只读取了工作表“{read}”；以下工作表也有数据，未读取：{}",
+                    not_read
+                        .iter()
+                        .map(|n| format!("“{n}”"))
+                        .collect::<Vec<_>>()
+                        .join("、")
+                )
+            }
+            Problem::Misnamed {
+                extension,
+                workbook,
+            } => {
+                if *workbook {
+                    format!("文件扩展名为 .{extension}，但内容是工作簿，已按工作簿读取")
+                } else {
+                    format!("文件扩展名为 .{extension}，但内容是文本，已按 CSV 读取")
+                }
+            }
         }
     }
 }
@@ -183,14 +257,14 @@ pub enum Input {
     Excel(Vec<u8>),
 }
 
-/// Whether a file is a workbook, from its name and first bytes (zip for xlsx, OLE for xls).
-pub fn is_excel(file_name: &str, head: &[u8]) -> bool {
-    let lower = file_name.to_lowercase();
-    [".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"]
-        .iter()
-        .any(|ext| lower.ends_with(ext))
-        || head.starts_with(b"PK\x03\x04")
-        || head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
+/// The extensions of the workbooks calamine reads.
+const EXCEL_EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xls", "xlsb", "ods"];
+
+/// Whether a file is a workbook, from its first bytes (zip for xlsx and ods, OLE for xls), not
+/// its name: a CSV named `.xlsx` is read as CSV and a workbook named `.csv` as a workbook, each
+/// with a warning (see [`open`]).
+pub fn is_excel(head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04") || head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
 }
 
 /// Choices that are not in the file.
@@ -242,8 +316,8 @@ pub struct Import<'p> {
     /// for every row.
     values: Vec<(Period, usize)>,
     parsed: Vec<(Period, f64)>,
-    /// The encoding a CSV file was read in.
-    pub encoding: Option<Encoding>,
+    /// Whether a row with content came after the header.
+    any_row: bool,
 }
 
 /// The last text looked up and its answer: the rows of a file mostly repeat the indicator,
@@ -291,25 +365,39 @@ pub fn open<'p>(
         severity: Severity::Error,
         problem,
     };
-    let (mut rows, encoding): (
-        Box<dyn Iterator<Item = Result<RawRow, TableError>> + Send>,
-        _,
-    ) = match input {
+    // Warnings about the file as a whole, reported before its rows.
+    let mut notes = Vec::new();
+    let extension = file
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_lowercase())
+        .unwrap_or_default();
+    let named_excel = EXCEL_EXTENSIONS.contains(&extension.as_str());
+    if named_excel != matches!(input, Input::Excel(_)) {
+        notes.push(Problem::Misnamed {
+            extension,
+            workbook: !named_excel,
+        });
+    }
+    let mut rows: Box<dyn Iterator<Item = Result<RawRow, TableError>> + Send> = match input {
         Input::Csv(reader) => {
-            let rows = CsvRows::new(reader).map_err(|e| fail(0, None, Problem::Table(e)))?;
-            let encoding = rows.encoding;
-            (Box::new(rows), Some(encoding))
+            Box::new(CsvRows::new(reader).map_err(|e| fail(0, None, Problem::Table(e)))?)
         }
         Input::Excel(bytes) => {
-            let rows = excel_rows(bytes).map_err(|e| fail(0, None, Problem::Table(e)))?;
-            (Box::new(rows.into_iter().map(Ok)), None)
+            let sheet = excel_rows(bytes).map_err(|e| fail(0, None, Problem::Table(e)))?;
+            if !sheet.not_read.is_empty() {
+                notes.push(Problem::SheetsNotRead {
+                    read: sheet.name,
+                    not_read: sheet.not_read,
+                });
+            }
+            Box::new(sheet.rows)
         }
     };
     // The header is the first row with any content.
     let header_row = loop {
         match rows.next() {
             None => return Err(fail(0, None, Problem::Table(TableError::Empty))),
-            Some(Err(e)) => return Err(fail(0, None, Problem::Table(e))),
+            Some(Err(e)) => return Err(fail(e.row(), None, Problem::Table(e))),
             Some(Ok(row)) if row.cells.iter().all(Cell::is_empty) => continue,
             Some(Ok(row)) => break row,
         }
@@ -345,7 +433,18 @@ pub fn open<'p>(
             ));
         }
     };
-    let mut pending = VecDeque::new();
+    let mut pending: VecDeque<Item> = notes
+        .into_iter()
+        .map(|problem| {
+            Item::Problem(Diagnostic {
+                file: file.to_owned(),
+                row: 0,
+                column: None,
+                severity: Severity::Warning,
+                problem,
+            })
+        })
+        .collect();
     for &column in &header.ignored {
         pending.push_back(Item::Problem(Diagnostic {
             file: file.to_owned(),
@@ -370,7 +469,7 @@ pub fn open<'p>(
         last_status: Memo::new(),
         values: Vec::new(),
         parsed: Vec::new(),
-        encoding,
+        any_row: false,
     })
 }
 
@@ -400,6 +499,22 @@ impl Import<'_> {
         let cell = |c: Option<usize>| c.and_then(|c| raw.cells.get(c)).unwrap_or(&Cell::Empty);
         let row = raw.row;
         let before = self.pending.len();
+        // Fields beyond the header's last column would be lost.
+        for (i, extra) in raw.cells.iter().enumerate().skip(self.header.names.len()) {
+            if !extra.is_empty() {
+                self.pending.push_back(Item::Problem(Diagnostic {
+                    file: self.file.clone(),
+                    row,
+                    column: Some(column_letter(i as u32)),
+                    severity: Severity::Error,
+                    problem: Problem::ExtraField(extra.text().into_owned()),
+                }));
+            }
+        }
+        let named = &raw.cells[..raw.cells.len().min(self.header.names.len())];
+        if named.iter().all(Cell::is_empty) {
+            return;
+        }
 
         let indicator = match self.header.indicator {
             Some((column, _)) => {
@@ -544,8 +659,10 @@ impl Import<'_> {
                 continue;
             }
             let value = factor.apply(raw_value);
-            if is_share(indicator) && !(0.0..=100.0).contains(&value) {
-                self.error(row, column, Problem::ShareOutOfRange(value));
+            if let Some([min, max]) = indicator.bounds
+                && !(min..=max).contains(&value)
+            {
+                self.error(row, column, Problem::OutOfBounds { value, min, max });
                 continue;
             }
             rows.push((period, value));
@@ -612,15 +729,21 @@ impl Iterator for Import<'_> {
             if let Some(item) = self.pending.pop_front() {
                 return Some(item);
             }
-            match self.rows.next()? {
-                Ok(raw) if raw.cells.iter().all(Cell::is_empty) => continue,
-                Ok(raw) => self.read_row(raw),
-                Err(e) => {
-                    let row = match &e {
-                        TableError::BadRow { row, .. } => *row,
-                        _ => 0,
-                    };
-                    self.error(row, None, Problem::Table(e));
+            match self.rows.next() {
+                None if self.any_row => return None,
+                // An empty file and a header alone are the same: no rows.
+                None => {
+                    self.any_row = true;
+                    self.error(0, None, Problem::Table(TableError::NoRows));
+                }
+                Some(Ok(raw)) if raw.cells.iter().all(Cell::is_empty) => continue,
+                Some(Ok(raw)) => {
+                    self.any_row = true;
+                    self.read_row(raw);
+                }
+                Some(Err(e)) => {
+                    self.any_row = true;
+                    self.error(e.row(), None, Problem::Table(e));
                 }
             }
         }

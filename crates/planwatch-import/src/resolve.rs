@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use planwatch_plan::{Indicator, Plan, Target, unit};
+use planwatch_plan::{Indicator, Plan, unit};
 
 use crate::header::normalize_name;
 use crate::table::Cell;
@@ -171,14 +171,6 @@ fn thousands_grouped(text: &str) -> bool {
 /// The conversion from a unit written in a file to the indicator's unit.
 pub(crate) fn unit_conversion(indicator: &Indicator, written: &str) -> Option<unit::Conversion> {
     unit::conversion(written, &indicator.unit)
-}
-
-/// Whether values of the indicator are shares that must lie within 0–100.
-pub(crate) fn is_share(indicator: &Indicator) -> bool {
-    indicator
-        .targets
-        .iter()
-        .any(|t| matches!(t, Target::Share { .. }))
 }
 
 #[cfg(test)]

@@ -5,9 +5,11 @@
 //! file is row 1.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::fmt;
 use std::io::{BufRead, BufReader, Cursor, Read};
 
-use calamine::{Data, DataType, Reader, Sheets, open_workbook_auto_from_rs};
+use calamine::{Data, Reader, Sheets, open_workbook_auto_from_rs};
 use compact_str::CompactString;
 
 /// One cell, before it is interpreted.
@@ -72,15 +74,32 @@ pub enum TableError {
     Workbook(String),
     #[error("CSV: {0}")]
     Csv(String),
-    /// A row that cannot be read (the file goes on after it).
-    #[error("{reason}")]
-    BadRow {
-        row: usize,
-        reason: String,
-        reason_zh: String,
-    },
     #[error("the header has merged cells ({0}); use one header row with one name per column")]
     MergedHeader(String),
+    #[error(
+        "not valid {encoding}: the file was read as {encoding} (decided by its first non-ASCII text, row {decided_at}) and this row is in another encoding; save the whole file in one encoding (UTF-8)"
+    )]
+    NotInEncoding {
+        row: usize,
+        encoding: Encoding,
+        decided_at: usize,
+    },
+    #[error(
+        "a quote (\") opened in this row is never closed: the rest of the file would be read as one cell"
+    )]
+    UnclosedQuote { row: usize },
+    #[error("column {column} holds {bytes} bytes, more than the {MAX_CELL_BYTES} a cell may hold")]
+    CellTooLong {
+        row: usize,
+        column: String,
+        bytes: usize,
+    },
+    #[error(
+        "not a text file: it holds NUL bytes (UTF-16 without a byte-order mark, or a binary file); save it as CSV UTF-8"
+    )]
+    NotText,
+    #[error("no rows: the file holds nothing below its header")]
+    NoRows,
 }
 
 impl TableError {
@@ -90,10 +109,37 @@ impl TableError {
             TableError::EmptySheet => "工作簿中没有含数据的工作表".to_owned(),
             TableError::Workbook(e) => format!("无法读取 Excel 工作簿：{e}"),
             TableError::Csv(e) => format!("CSV 格式错误：{e}"),
-            TableError::BadRow { reason_zh, .. } => reason_zh.clone(),
             TableError::MergedHeader(range) => {
                 format!("表头含合并单元格（{range}）：请使用单行表头，每列一个名称")
             }
+            TableError::NotInEncoding {
+                encoding,
+                decided_at,
+                ..
+            } => format!(
+                "不是有效的 {encoding} 编码：文件按 {encoding} 读取（由第 {decided_at} 行首个非 ASCII 文字判定），本行为其他编码；请将整个文件另存为同一种编码（UTF-8）"
+            ),
+            TableError::UnclosedQuote { .. } => {
+                "本行开始的引号（\"）没有闭合：文件其余部分将被读成一个单元格".to_owned()
+            }
+            TableError::CellTooLong { column, bytes, .. } => {
+                format!("{column} 列有 {bytes} 字节，超过单元格上限 {MAX_CELL_BYTES} 字节")
+            }
+            TableError::NotText => {
+                "不是文本文件：含 NUL 字节（无字节序标记的 UTF-16 或二进制文件）；请另存为 CSV UTF-8"
+                    .to_owned()
+            }
+            TableError::NoRows => "没有数据行：表头以下没有内容".to_owned(),
+        }
+    }
+
+    /// The row the error is at; 0 for the file as a whole.
+    pub fn row(&self) -> usize {
+        match self {
+            TableError::NotInEncoding { row, .. }
+            | TableError::UnclosedQuote { row }
+            | TableError::CellTooLong { row, .. } => *row,
+            _ => 0,
         }
     }
 }
@@ -103,33 +149,281 @@ impl TableError {
 pub enum Encoding {
     Utf8,
     Gb18030,
+    /// UTF-16 with its byte-order mark, as Excel saves "Unicode text".
+    Utf16Le,
+    Utf16Be,
 }
 
-/// Decides the encoding from the start of a file: a UTF-8 BOM or valid UTF-8 means UTF-8;
-/// anything else is taken as GB18030 (a superset of GBK and GB2312).
-pub fn detect_encoding(head: &[u8]) -> Encoding {
-    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        return Encoding::Utf8;
+impl fmt::Display for Encoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Gb18030 => "GB18030",
+            Encoding::Utf16Le => "UTF-16LE",
+            Encoding::Utf16Be => "UTF-16BE",
+        })
     }
-    match std::str::from_utf8(head) {
+}
+
+impl Encoding {
+    fn codec(self) -> &'static encoding_rs::Encoding {
+        match self {
+            Encoding::Utf8 => encoding_rs::UTF_8,
+            Encoding::Gb18030 => encoding_rs::GB18030,
+            Encoding::Utf16Le => encoding_rs::UTF_16LE,
+            Encoding::Utf16Be => encoding_rs::UTF_16BE,
+        }
+    }
+}
+
+/// The encoding a byte-order mark announces, and the mark's length.
+fn byte_order_mark(head: &[u8]) -> Option<(Encoding, usize)> {
+    if head.starts_with(b"\xEF\xBB\xBF") {
+        Some((Encoding::Utf8, 3))
+    } else if head.starts_with(b"\xFF\xFE") {
+        Some((Encoding::Utf16Le, 2))
+    } else if head.starts_with(b"\xFE\xFF") {
+        Some((Encoding::Utf16Be, 2))
+    } else {
+        None
+    }
+}
+
+/// Decides the encoding of text that is not pure ASCII, from its first non-ASCII line (a file
+/// with only ASCII is the same in every encoding we read, so nothing before matters): a byte-order
+/// mark, or that line being valid UTF-8, means UTF-8 (or UTF-16); anything else is taken as
+/// GB18030 (a superset of GBK and GB2312). `None` while the text is all ASCII.
+pub fn detect_encoding(head: &[u8]) -> Option<Encoding> {
+    if let Some((encoding, _)) = byte_order_mark(head) {
+        return Some(encoding);
+    }
+    let first = head.iter().position(|b| !b.is_ascii())?;
+    let line_start = head[..first]
+        .iter()
+        .rposition(|&b| b == b'\n' || b == b'\r')
+        .map_or(0, |i| i + 1);
+    let line_end = head[first..]
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .map_or(head.len(), |i| first + i);
+    Some(match std::str::from_utf8(&head[line_start..line_end]) {
         Ok(_) => Encoding::Utf8,
         // Cut off in the middle of a character at the end of the sample: still UTF-8.
         Err(e) if e.error_len().is_none() => Encoding::Utf8,
         Err(_) => Encoding::Gb18030,
+    })
+}
+
+/// The longest text a CSV cell may hold, in bytes of UTF-8: more is a broken file (a stray quote
+/// swallowing rows), not a figure or a note.
+pub const MAX_CELL_BYTES: usize = 64 * 1024;
+
+/// Where the CSV reader stands in a field, mirroring the csv crate's own reading (a `"` opens a
+/// quoted field only at the start of a field; `""` inside one is a quote).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    StartRecord,
+    StartField,
+    InField,
+    InQuoted,
+    QuoteInQuoted,
+}
+
+/// Decodes a CSV stream to UTF-8 for the csv reader (strictly: a byte sequence that is not valid
+/// in the file's encoding is an error naming its row, never a U+FFFD) and counts its lines as a
+/// text editor does (CRLF, LF or CR each end one), so that every record gets the line it starts
+/// on whatever blank lines and line breaks inside quoted cells came before.
+pub(crate) struct TextReader<R> {
+    inner: R,
+    /// `None` while everything read was ASCII.
+    decoder: Option<(Encoding, encoding_rs::Decoder)>,
+    /// The row whose text decided the encoding.
+    decided_at: usize,
+    delimiter: u8,
+    /// Decoded bytes handed to the csv reader so far.
+    offset: u64,
+    /// The line the next byte is on.
+    line: usize,
+    pending_cr: bool,
+    quoting: Quoting,
+    quote_line: usize,
+    /// (offset, line) of the first byte of every record handed over and not yet asked for: at
+    /// most what the csv reader's buffer holds.
+    starts: VecDeque<(u64, usize)>,
+    /// Why reading stopped: returned by [`CsvRows`] in place of the csv reader's I/O error.
+    failure: Option<TableError>,
+    done: bool,
+}
+
+impl<R: BufRead> TextReader<R> {
+    /// Takes over `inner` after its byte-order mark, if any, was consumed.
+    fn new(inner: R, encoding: Option<Encoding>, delimiter: u8) -> TextReader<R> {
+        TextReader {
+            inner,
+            decoder: encoding.map(|e| (e, e.codec().new_decoder_without_bom_handling())),
+            decided_at: 1,
+            delimiter,
+            offset: 0,
+            line: 1,
+            pending_cr: false,
+            quoting: Quoting::StartRecord,
+            quote_line: 1,
+            starts: VecDeque::new(),
+            failure: None,
+            done: false,
+        }
+    }
+
+    /// The line of the record whose csv position (the byte after the record before it) is
+    /// `position`: the first record start at or after it.
+    fn line_of(&mut self, position: u64) -> Option<usize> {
+        while self
+            .starts
+            .front()
+            .is_some_and(|&(offset, _)| offset < position)
+        {
+            self.starts.pop_front();
+        }
+        self.starts.front().map(|&(_, line)| line)
+    }
+
+    fn scan(&mut self, bytes: &[u8]) {
+        let delimiter = self.delimiter;
+        for (i, &b) in bytes.iter().enumerate() {
+            if self.pending_cr {
+                self.pending_cr = false;
+                if b != b'\n' {
+                    self.line += 1;
+                }
+            }
+            let terminator = b == b'\n' || b == b'\r';
+            if self.quoting == Quoting::StartRecord && !terminator {
+                self.starts.push_back((self.offset + i as u64, self.line));
+                self.quoting = Quoting::StartField;
+            }
+            self.quoting = match (self.quoting, b) {
+                (Quoting::InQuoted, b'"') => Quoting::QuoteInQuoted,
+                (Quoting::InQuoted, _) => Quoting::InQuoted,
+                (Quoting::StartField, b'"') => {
+                    self.quote_line = self.line;
+                    Quoting::InQuoted
+                }
+                (Quoting::QuoteInQuoted, b'"') => Quoting::InQuoted,
+                (_, _) if terminator => Quoting::StartRecord,
+                (_, b) if b == delimiter => Quoting::StartField,
+                _ => Quoting::InField,
+            };
+            match b {
+                b'\n' => self.line += 1,
+                b'\r' => self.pending_cr = true,
+                _ => {}
+            }
+        }
+        self.offset += bytes.len() as u64;
+    }
+
+    fn fail(&mut self, failure: TableError) -> std::io::Error {
+        self.failure = Some(failure);
+        self.done = true;
+        std::io::Error::new(std::io::ErrorKind::InvalidData, "unreadable CSV")
+    }
+
+    fn decode(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let src = self.inner.fill_buf()?;
+        let last = src.is_empty();
+        let Some((encoding, decoder)) = &mut self.decoder else {
+            if last {
+                return Ok(0);
+            }
+            let ascii = src.iter().position(|b| !b.is_ascii()).unwrap_or(src.len());
+            if ascii == 0 {
+                // The first non-ASCII byte: its line decides (the scanner is at that line).
+                let encoding = detect_encoding(src).unwrap_or(Encoding::Utf8);
+                self.decoder = Some((
+                    encoding,
+                    encoding.codec().new_decoder_without_bom_handling(),
+                ));
+                self.decided_at = self.line + usize::from(self.pending_cr);
+                return self.decode(buf);
+            }
+            let n = ascii.min(buf.len());
+            buf[..n].copy_from_slice(&src[..n]);
+            self.inner.consume(n);
+            self.scan(&buf[..n]);
+            return Ok(n);
+        };
+        let encoding = *encoding;
+        let (result, read, written) = decoder.decode_to_utf8_without_replacement(src, buf, last);
+        self.inner.consume(read);
+        self.scan(&buf[..written]);
+        if let encoding_rs::DecoderResult::Malformed(..) = result {
+            // The rows before are handed over; the next call reports this one.
+            let failure = TableError::NotInEncoding {
+                row: self.line + usize::from(self.pending_cr),
+                encoding,
+                decided_at: self.decided_at,
+            };
+            if written > 0 {
+                self.failure = Some(failure);
+                return Ok(written);
+            }
+            return Err(self.fail(failure));
+        }
+        Ok(written)
+    }
+}
+
+impl<R: BufRead> Read for TextReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(failure) = self.failure.take() {
+            return Err(self.fail(failure));
+        }
+        if self.done {
+            return Ok(0);
+        }
+        loop {
+            let n = self.decode(buf)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            if self.inner.fill_buf()?.is_empty() {
+                break;
+            }
+        }
+        if matches!(self.quoting, Quoting::InQuoted) {
+            let row = self.quote_line;
+            return Err(self.fail(TableError::UnclosedQuote { row }));
+        }
+        self.done = true;
+        Ok(0)
+    }
+}
+
+/// The delimiter of a CSV file from its first line with content: a tab where it has more tabs
+/// than commas (Excel's "Unicode text" and "text (tab delimited)"), else a comma.
+fn sniff_delimiter(text: &str) -> u8 {
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    if line.matches('\t').count() > line.matches(',').count() {
+        b'\t'
+    } else {
+        b','
     }
 }
 
 /// A CSV file read row by row, decoded to UTF-8 on the fly: memory stays bounded whatever the size.
 pub(crate) struct CsvRows {
-    reader: csv::Reader<Box<dyn Read + Send>>,
+    reader: csv::Reader<TextReader<BufReader<Box<dyn Read + Send>>>>,
     /// Read into again for every row.
     record: csv::StringRecord,
-    next_row: usize,
-    pub encoding: Encoding,
+    done: bool,
 }
 
 impl CsvRows {
     pub(crate) fn new(input: impl Read + Send + 'static) -> Result<CsvRows, TableError> {
+        let input: Box<dyn Read + Send> = Box::new(input);
         let mut buffered = BufReader::with_capacity(1 << 16, input);
         let head = buffered
             .fill_buf()
@@ -137,32 +431,31 @@ impl CsvRows {
         if head.is_empty() {
             return Err(TableError::Empty);
         }
-        let encoding = detect_encoding(head);
-        let decoded: Box<dyn Read + Send> = match encoding {
-            // Read as it is, not decoded: a GB18030 byte after the part the detection saw is
-            // then an error at its row (the CSV reader checks UTF-8), not a silent U+FFFD.
-            Encoding::Utf8 => {
-                if head.starts_with(b"\xEF\xBB\xBF") {
-                    buffered.consume(3);
-                }
-                Box::new(buffered)
-            }
-            Encoding::Gb18030 => Box::new(
-                encoding_rs_io::DecodeReaderBytesBuilder::new()
-                    .encoding(Some(encoding_rs::GB18030))
-                    .build(buffered),
-            ),
+        let bom = byte_order_mark(head);
+        // UTF-16 without its mark (or a binary file): NULs, which no text in UTF-8 or GB18030
+        // holds.
+        if bom.is_none() && head.contains(&0) {
+            return Err(TableError::NotText);
+        }
+        let sample = match bom {
+            Some((encoding, len)) => encoding.codec().decode_without_bom_handling(&head[len..]).0,
+            None => String::from_utf8_lossy(head),
         };
+        let delimiter = sniff_delimiter(&sample);
+        if let Some((_, len)) = bom {
+            buffered.consume(len);
+        }
+        let text = TextReader::new(buffered, bom.map(|(e, _)| e), delimiter);
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            .delimiter(delimiter)
             .buffer_capacity(1 << 16)
-            .from_reader(decoded);
+            .from_reader(text);
         Ok(CsvRows {
             reader,
             record: csv::StringRecord::new(),
-            next_row: 1,
-            encoding,
+            done: false,
         })
     }
 }
@@ -171,153 +464,229 @@ impl Iterator for CsvRows {
     type Item = Result<RawRow, TableError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
         let read = self.reader.read_record(&mut self.record);
-        // The line the record starts on: blank lines, which the reader skips, still count.
-        let row = match &read {
+        let text = self.reader.get_mut();
+        let failure = match read {
             Ok(false) => return None,
-            Ok(true) => self
-                .record
-                .position()
-                .map_or(self.next_row, |p| p.line() as usize),
-            Err(_) => self.next_row,
+            Ok(true) => None,
+            // Reading stops at an encoding error or an unclosed quote: what follows cannot be
+            // told apart into rows.
+            Err(e) => Some(
+                text.failure
+                    .take()
+                    .unwrap_or_else(|| TableError::Csv(e.to_string())),
+            ),
         };
-        self.next_row = row + 1;
-        Some(match read {
-            Ok(_) => Ok(RawRow {
+        if let Some(failure) = failure {
+            self.done = true;
+            return Some(Err(failure));
+        }
+        let position = self.record.position().map_or(0, csv::Position::byte);
+        let row = text.line_of(position).unwrap_or(text.line);
+        if let Some(column) = self.record.iter().position(|f| f.len() > MAX_CELL_BYTES) {
+            return Some(Err(TableError::CellTooLong {
                 row,
-                cells: self
-                    .record
-                    .iter()
-                    .map(|field| {
-                        if field.trim().is_empty() {
-                            Cell::Empty
-                        } else {
-                            Cell::Text(field.into())
-                        }
-                    })
-                    .collect(),
-            }),
-            Err(e) => Err(match e.kind() {
-                csv::ErrorKind::Utf8 { .. } => TableError::BadRow {
-                    row,
-                    reason:
-                        "not valid UTF-8: the file mixes encodings after its beginning; save it \
-                             as UTF-8 or GB18030"
-                            .to_owned(),
-                    reason_zh:
-                        "不是有效的 UTF-8 编码：文件前后编码不一致，请整体另存为 UTF-8 或 GB18030"
-                            .to_owned(),
-                },
-                _ => TableError::Csv(format!("row {row}: {e}")),
-            }),
-        })
+                column: column_letter(column as u32),
+                bytes: self.record[column].len(),
+            }));
+        }
+        Some(Ok(RawRow {
+            row,
+            cells: self
+                .record
+                .iter()
+                .map(|field| {
+                    if field.trim().is_empty() {
+                        Cell::Empty
+                    } else {
+                        Cell::Text(field.into())
+                    }
+                })
+                .collect(),
+        }))
     }
 }
 
-/// The first sheet of a workbook that has data, as rows.
+/// A workbook's first sheet with data, read into its non-empty cells only: memory is bounded by
+/// the cells that hold data, not by the sheet's extent (a lone cell at XFD1048576 costs one cell).
+pub(crate) struct Sheet {
+    pub name: String,
+    /// Other sheets that hold data and are not read.
+    pub not_read: Vec<String>,
+    pub rows: SheetRows,
+}
+
+/// A sheet's non-empty cells: (row, column, cell), 0-based, sorted by row and column.
+type SparseCells = Vec<(u32, u32, Cell)>;
+
+/// The rows of a [`Sheet`], each made whole (one cell per column) only as it is read.
+pub(crate) struct SheetRows {
+    cells: std::iter::Peekable<std::vec::IntoIter<(u32, u32, Cell)>>,
+    /// Merged ranges in the data, with the value each shows in all its cells.
+    merged: Vec<(calamine::Dimensions, Cell)>,
+}
+
+impl Iterator for SheetRows {
+    type Item = Result<RawRow, TableError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let &(row, _, _) = self.cells.peek()?;
+        let mut cells = Vec::new();
+        while let Some((_, column, cell)) = self.cells.next_if(|(r, _, _)| *r == row) {
+            let column = column as usize;
+            if cells.len() <= column {
+                cells.resize(column + 1, Cell::Empty);
+            }
+            cells[column] = cell;
+        }
+        for (range, value) in &self.merged {
+            if (range.start.0..=range.end.0).contains(&row) {
+                let (first, last) = (range.start.1 as usize, range.end.1 as usize);
+                if cells.len() <= last {
+                    cells.resize(last + 1, Cell::Empty);
+                }
+                cells[first..=last].fill(value.clone());
+            }
+        }
+        Some(Ok(RawRow {
+            row: row as usize + 1,
+            cells,
+        }))
+    }
+}
+
+/// The cells of one sheet that hold something, sorted by row and column.
+fn sheet_cells(
+    workbook: &mut Sheets<Cursor<Vec<u8>>>,
+    name: &str,
+    uncalculated: bool,
+) -> Result<SparseCells, TableError> {
+    let workbook_error = |e: &dyn std::fmt::Display| TableError::Workbook(e.to_string());
+    let resolve = |data: &Data, formula: Option<&String>, percent: bool| {
+        let formula = formula.filter(|f| !f.is_empty());
+        match (formula, cell(data, formula)) {
+            // The writer left the results for Excel to compute: the cached values (often 0)
+            // are not the formulas' values.
+            (Some(f), _) if uncalculated => Cell::UncalculatedFormula(f.clone()),
+            (_, Cell::Number(n)) if percent => Cell::Percent(n),
+            (_, other) => other,
+        }
+    };
+    let mut cells = Vec::new();
+    if let Sheets::Xlsx(xlsx) = workbook {
+        // Streamed, cell by cell: calamine's ranges are as large as the sheet's bounding box.
+        // Number formats first: a share typed as 31.5 % is kept as 0.315 and must not be read
+        // as 0.315 %.
+        let mut percent = std::collections::HashSet::new();
+        {
+            let mut reader = xlsx
+                .worksheet_cells_reader(name)
+                .map_err(|e| workbook_error(&e))?;
+            while let Some((row, column, style)) =
+                reader.next_style_id().map_err(|e| workbook_error(&e))?
+            {
+                let format = reader.styles()[style].number_format.as_ref();
+                if format.is_some_and(|f| is_percent_format(&f.format_code)) {
+                    percent.insert((row, column));
+                }
+            }
+        }
+        let mut reader = xlsx
+            .worksheet_cells_reader(name)
+            .map_err(|e| workbook_error(&e))?;
+        while let Some(c) = reader
+            .next_cell_with_formula()
+            .map_err(|e| workbook_error(&e))?
+        {
+            let data = Data::from(c.value);
+            let cell = resolve(&data, c.formula.as_ref(), percent.contains(&c.pos));
+            if !cell.is_empty() {
+                cells.push((c.pos.0, c.pos.1, cell));
+            }
+        }
+    } else {
+        // xls, xlsb and ods are read whole by calamine (xls is at most 65,536 × 256 cells).
+        let range = workbook
+            .worksheet_range(name)
+            .map_err(|e| workbook_error(&e))?;
+        let formulas = workbook.worksheet_formula(name).ok();
+        let (top, left) = range.start().unwrap_or((0, 0));
+        for (i, j, data) in range.used_cells() {
+            let absolute = (top + i as u32, left + j as u32);
+            let formula = formulas.as_ref().and_then(|f| f.get_value(absolute));
+            let cell = resolve(data, formula, false);
+            if !cell.is_empty() {
+                cells.push((absolute.0, absolute.1, cell));
+            }
+        }
+    }
+    cells.sort_unstable_by_key(|&(row, column, _)| (row, column));
+    Ok(cells)
+}
+
+/// The first sheet of a workbook that has data, and the names of the other sheets with data.
 ///
-/// Cells of a merged range in the data take the value of the range (what a person sees);
-/// a merged range in the header row is an error, since it hides column names.
-pub(crate) fn excel_rows(bytes: Vec<u8>) -> Result<Vec<RawRow>, TableError> {
+/// Cells of a merged range in the data take the value of the range (what a person sees) in the
+/// rows that hold data; a merged range in the header row is an error, since it hides column names.
+pub(crate) fn excel_rows(bytes: Vec<u8>) -> Result<Sheet, TableError> {
     if bytes.is_empty() {
         return Err(TableError::Empty);
     }
     let uncalculated = asks_for_recalculation(&bytes);
     let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| TableError::Workbook(e.to_string()))?;
+    let mut found: Option<(String, SparseCells)> = None;
+    let mut not_read = Vec::new();
     for name in workbook.sheet_names() {
-        let range = workbook
-            .worksheet_range(&name)
-            .map_err(|e| TableError::Workbook(e.to_string()))?;
-        let Some((top, left)) = range.start() else {
-            continue;
-        };
-        if range.rows().all(|r| r.iter().all(|c| c.is_empty())) {
+        let cells = sheet_cells(&mut workbook, &name, uncalculated)?;
+        if cells.is_empty() {
             continue;
         }
-        let formulas = workbook.worksheet_formula(&name).ok();
-        // Number formats (xlsx only; other formats give none): a share typed as 31.5 % is kept
-        // as 0.315 and must not be read as 0.315 %.
-        let styles = workbook.worksheet_style(&name).ok();
-        let merged = match &mut workbook {
-            Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
-            Sheets::Xls(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        let (height, width) = range.get_size();
-        let mut grid: Vec<Vec<Cell>> = range
-            .rows()
-            .enumerate()
-            .map(|(i, cells)| {
-                cells
-                    .iter()
-                    .enumerate()
-                    .map(|(j, data)| {
-                        let absolute = (top + i as u32, left + j as u32);
-                        let formula = formulas
-                            .as_ref()
-                            .and_then(|f| f.get_value(absolute))
-                            .filter(|f| !f.is_empty());
-                        let shown_as_percent = || {
-                            styles
-                                .as_ref()
-                                .and_then(|s| s.get(absolute))
-                                .and_then(|style| style.number_format.as_ref())
-                                .is_some_and(|format| is_percent_format(&format.format_code))
-                        };
-                        match (formula, cell(data, formula)) {
-                            // The writer left the results for Excel to compute: the cached
-                            // values (often 0) are not the formulas' values.
-                            (Some(f), _) if uncalculated => Cell::UncalculatedFormula(f.clone()),
-                            (_, Cell::Number(n)) if shown_as_percent() => Cell::Percent(n),
-                            (_, other) => other,
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        // The header is the first row with any content.
-        let header = grid
-            .iter()
-            .position(|r| r.iter().any(|c| !c.is_empty()))
-            .unwrap_or(0) as u32
-            + top;
-        for region in merged {
-            let (r0, c0) = region.start;
-            let (r1, c1) = region.end;
-            if r0 <= header && header <= r1 && c0 != c1 {
-                return Err(TableError::MergedHeader(format!(
-                    "{}{}:{}{}",
-                    column_letter(c0),
-                    r0 + 1,
-                    column_letter(c1),
-                    r1 + 1
-                )));
-            }
-            let value = grid
-                .get((r0 - top) as usize)
-                .and_then(|r| r.get((c0 - left) as usize))
-                .cloned()
-                .unwrap_or(Cell::Empty);
-            for r in r0..=r1 {
-                for c in c0..=c1 {
-                    let (i, j) = ((r - top) as usize, (c - left) as usize);
-                    if i < height && j < width {
-                        grid[i][j] = value.clone();
-                    }
-                }
-            }
+        if found.is_some() {
+            not_read.push(name);
+        } else {
+            found = Some((name, cells));
         }
-        return Ok(grid
-            .into_iter()
-            .enumerate()
-            .map(|(i, cells)| RawRow {
-                row: top as usize + i + 1,
-                cells: pad_left(cells, left as usize),
-            })
-            .collect());
     }
-    Err(TableError::EmptySheet)
+    let Some((name, cells)) = found else {
+        return Err(TableError::EmptySheet);
+    };
+    let merged = match &mut workbook {
+        Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
+        Sheets::Xls(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    // The header is the first row with any content.
+    let header = cells[0].0;
+    let mut merged_values = Vec::new();
+    for region in merged {
+        let (r0, c0) = region.start;
+        let (r1, c1) = region.end;
+        if r0 <= header && header <= r1 && c0 != c1 {
+            return Err(TableError::MergedHeader(format!(
+                "{}{}:{}{}",
+                column_letter(c0),
+                r0 + 1,
+                column_letter(c1),
+                r1 + 1
+            )));
+        }
+        let value = cells
+            .binary_search_by_key(&(r0, c0), |&(r, c, _)| (r, c))
+            .map_or(Cell::Empty, |i| cells[i].2.clone());
+        merged_values.push((region, value));
+    }
+    Ok(Sheet {
+        name,
+        not_read,
+        rows: SheetRows {
+            cells: cells.into_iter().peekable(),
+            merged: merged_values,
+        },
+    })
 }
 
 /// The percentage a [`Cell::Percent`] shows: its fraction × 100, to 15 significant digits (what
@@ -371,16 +740,6 @@ fn asks_for_recalculation(bytes: &[u8]) -> bool {
     workbook.read_to_string(&mut xml).is_ok() && xml.contains("fullCalcOnLoad=\"1\"")
 }
 
-/// Restores the empty columns left of the range so that column letters stay right.
-fn pad_left(cells: Vec<Cell>, left: usize) -> Vec<Cell> {
-    if left == 0 {
-        return cells;
-    }
-    let mut padded = vec![Cell::Empty; left];
-    padded.extend(cells);
-    padded
-}
-
 fn cell(data: &Data, formula: Option<&String>) -> Cell {
     match data {
         Data::Empty => match formula {
@@ -424,13 +783,25 @@ mod tests {
 
     #[test]
     fn encodings_are_detected() {
-        assert_eq!(detect_encoding(b"\xEF\xBB\xBFindicator"), Encoding::Utf8);
-        assert_eq!(detect_encoding("指标,地区".as_bytes()), Encoding::Utf8);
+        assert_eq!(
+            detect_encoding(b"\xEF\xBB\xBFindicator"),
+            Some(Encoding::Utf8)
+        );
+        assert_eq!(detect_encoding(b"\xFF\xFEa\x00"), Some(Encoding::Utf16Le));
+        assert_eq!(detect_encoding(b"indicator"), None);
+        assert_eq!(
+            detect_encoding("指标,地区".as_bytes()),
+            Some(Encoding::Utf8)
+        );
         let (gbk, _, _) = encoding_rs::GB18030.encode("指标,地区");
-        assert_eq!(detect_encoding(&gbk), Encoding::Gb18030);
+        assert_eq!(detect_encoding(&gbk), Some(Encoding::Gb18030));
         // A UTF-8 sample cut inside a character is still UTF-8.
         let text = "指标".as_bytes();
-        assert_eq!(detect_encoding(&text[..4]), Encoding::Utf8);
+        assert_eq!(detect_encoding(&text[..4]), Some(Encoding::Utf8));
+        // The first line with non-ASCII text decides, not a later one.
+        let mut mixed = "a\n成都市\n".as_bytes().to_vec();
+        mixed.extend_from_slice(&gbk);
+        assert_eq!(detect_encoding(&mixed), Some(Encoding::Utf8));
     }
 
     #[test]

@@ -189,7 +189,7 @@ fn every_problem_is_reported_with_row_and_column() {
             "test.csv:4: 时期 \"21年\" is not a period (write 2023, 2023Q1, 2023-06, 2023年第一季度 or 2023年6月)（“21年”不是有效的时期（应写作 2023、2023Q1、2023-06、2023年第一季度 或 2023年6月））",
             "test.csv:5: 数值 \"12a\" is not a number（“12a”不是数字）",
             "test.csv:6: 单位 unit \"亿美元\" cannot be converted to the indicator's unit \"亿元\"（单位“亿美元”无法换算为指标单位“亿元”）",
-            "test.csv:7: 数值 share 120 is outside 0–100（占比 120 超出 0–100 的范围）",
+            "test.csv:7: 数值 120 is outside the indicator's range 0–100（120 超出指标的取值范围 0–100）",
             "test.csv:8: 数值 5 % is given for an indicator measured in 亿元（给出了百分数 5 %，但指标单位为 亿元）",
             "test.csv:9: 状态 unknown status \"maybe\" (use provisional, final, revised, estimated or forecast)（未知的数据状态“maybe”（可用：初步、最终、修订、估计、预测））",
             "test.csv:10: 数值 is empty（为空）",
@@ -205,6 +205,13 @@ fn unusable_files_fail_as_a_whole() {
     assert_eq!(
         read_csv(&plan, "", Options::default()).1,
         vec!["test.csv: the file is empty（文件为空）"]
+    );
+    // A header alone is no rows either (it read as a success, storing nothing).
+    assert_eq!(
+        read_csv(&plan, "指标,地区,年份,数值\r\n\r\n", Options::default()).1,
+        vec![
+            "test.csv: no rows: the file holds nothing below its header（没有数据行：表头以下没有内容）"
+        ]
     );
     assert_eq!(
         read_csv(&plan, "地区,时期\n成都市,2021\n", Options::default()).1,
@@ -238,7 +245,7 @@ fn unknown_columns_are_ignored_with_a_warning() {
 }
 
 mod excel {
-    use rust_xlsxwriter::{Format, Formula, Workbook};
+    use rust_xlsxwriter::{Format, Formula, Workbook, Worksheet};
 
     use super::*;
 
@@ -246,6 +253,16 @@ mod excel {
         let mut workbook = Workbook::new();
         build(&mut workbook);
         workbook.save_to_buffer().unwrap()
+    }
+
+    /// A long table's header and rows of text, from A1.
+    fn long_table(sheet: &mut Worksheet, rows: &[[&str; 4]]) {
+        sheet
+            .write_row(0, 0, ["指标", "地区", "时期", "数值"])
+            .unwrap();
+        for (i, row) in rows.iter().enumerate() {
+            sheet.write_row(i as u32 + 1, 0, *row).unwrap();
+        }
     }
 
     #[test]
@@ -391,6 +408,91 @@ mod excel {
         assert_eq!(rows.len(), 0);
     }
 
+    /// A 5 KB workbook with one cell far to the bottom right: calamine's ranges cover the sheet's
+    /// bounding box (60,000 × 16,384 cells, 550 GB), so the import aborted; read cell by cell it
+    /// costs what its cells hold.
+    #[test]
+    fn a_lone_cell_far_to_the_bottom_right() {
+        let plan = plan();
+        let bytes = xlsx(|wb| {
+            let sheet = wb.add_worksheet();
+            long_table(sheet, &[["retail_sales", "成都市", "2021", "1.5"]]);
+            sheet.write_string(59_999, 16_383, "x").unwrap();
+        });
+        assert!(bytes.len() < 10_000);
+        let (rows, problems) = read(&plan, "far.xlsx", Input::Excel(bytes), Options::default());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            problems,
+            vec![
+                "far.xlsx:60000: XFD holds \"x\" but the header names no column there（有内容“x”，但表头中没有此列）"
+            ]
+        );
+    }
+
+    /// Only the first sheet with data is read: the others that hold data are named.
+    #[test]
+    fn other_sheets_with_data_are_named() {
+        let plan = plan();
+        let bytes = xlsx(|wb| {
+            wb.add_worksheet().set_name("说明").unwrap();
+            let sheet = wb.add_worksheet().set_name("2021").unwrap();
+            long_table(sheet, &[["retail_sales", "成都市", "2021", "1"]]);
+            let sheet = wb.add_worksheet().set_name("2022").unwrap();
+            sheet.write_row(0, 0, ["指标"]).unwrap();
+            wb.add_worksheet().set_name("空").unwrap();
+        });
+        let (rows, problems) = read(
+            &plan,
+            "sheets.xlsx",
+            Input::Excel(bytes),
+            Options::default(),
+        );
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            problems,
+            vec![
+                "sheets.xlsx: warning: only the sheet \"2021\" was read; these sheets also hold data and were not read: \"2022\"（只读取了工作表“2021”；以下工作表也有数据，未读取：“2022”）"
+            ]
+        );
+    }
+
+    /// What a file is comes from its content, whatever its name says, and the message says so.
+    #[test]
+    fn content_not_name_says_what_a_file_is() {
+        let plan = plan();
+        let bytes = xlsx(|wb| {
+            long_table(
+                wb.add_worksheet(),
+                &[["retail_sales", "成都市", "2021", "1"]],
+            )
+        });
+        assert!(is_excel(&bytes));
+        let (rows, problems) = read(&plan, "book.csv", Input::Excel(bytes), Options::default());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            problems,
+            vec![
+                "book.csv: warning: the file is named .csv but holds a workbook; it was read as a workbook（文件扩展名为 .csv，但内容是工作簿，已按工作簿读取）"
+            ]
+        );
+        let text = "指标,地区,时期,数值\nretail_sales,成都市,2021,1\n";
+        assert!(!is_excel(text.as_bytes()));
+        let (rows, problems) = read(
+            &plan,
+            "text.XLSX",
+            Input::Csv(Box::new(Cursor::new(text.as_bytes().to_vec()))),
+            Options::default(),
+        );
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            problems,
+            vec![
+                "text.XLSX: warning: the file is named .xlsx but holds text; it was read as CSV（文件扩展名为 .xlsx，但内容是文本，已按 CSV 读取）"
+            ]
+        );
+    }
+
     #[test]
     fn an_empty_workbook() {
         let plan = plan();
@@ -447,24 +549,302 @@ fn extra_columns_and_english_names() {
     assert_eq!((rows.len(), problems.len()), (1, 0), "{problems:?}");
 }
 
+/// A GBK file whose first 64 KiB are ASCII: the encoding is decided by its first non-ASCII text,
+/// wherever it stands, so the file is read (it was refused at its first Chinese row, with a
+/// message blaming a mix of encodings).
 #[test]
-fn gb18030_bytes_after_the_detected_part_are_an_error_at_their_row() {
+fn a_gbk_file_whose_first_64_kib_are_ascii_is_read() {
     let plan = plan();
-    let mut bytes = b"indicator,region,period,value\n".to_vec();
-    // More than the 64 KiB the detection reads, all ASCII …
+    let mut text = String::from("indicator,region,period,value\n");
+    // More than the 64 KiB a detection on the head would read, all ASCII …
     for row in 0..3000 {
-        bytes.extend_from_slice(format!("retail_sales,510100,2021,{row}\n").as_bytes());
+        text.push_str(&format!("retail_sales,510100,2021,{row}\n"));
     }
-    // … then a region name in GB18030.
-    let (name, _, _) = encoding_rs::GB18030.encode("retail_sales,锦江区,2021,500\n");
-    bytes.extend_from_slice(&name);
-    let (_, problems) = read(
+    // … then a region name.
+    text.push_str("retail_sales,锦江区,2021,500\n");
+    let (bytes, _, _) = encoding_rs::GB18030.encode(&text);
+    let (rows, problems) = read(
         &plan,
         "late.csv",
+        Input::Csv(Box::new(Cursor::new(bytes.into_owned()))),
+        Options::default(),
+    );
+    assert_eq!(problems, Vec::<String>::new());
+    assert_eq!(rows.len(), 3001);
+    assert_eq!(rows[3000].1, "510104");
+}
+
+/// Rows numbered as a text editor shows them, whatever the line ends, blank lines and line breaks
+/// inside quoted cells: the problems name them and the rows carry them (stored as provenance).
+#[test]
+fn rows_are_the_lines_an_editor_shows() {
+    let plan = plan();
+    let header = "指标,地区,年份,数值,备注";
+    let good = "retail_sales,成都市,2021,1,";
+    let bad = "零售,成都市,2022,1,";
+    let cases = [
+        ("LF", format!("{header}\n{good}\n{bad}\n"), 2, 3),
+        ("CRLF", format!("{header}\r\n{good}\r\n{bad}\r\n"), 2, 3),
+        ("CR", format!("{header}\r{good}\r{bad}\r"), 2, 3),
+        (
+            "BOM + CRLF",
+            format!("\u{feff}{header}\r\n{good}\r\n{bad}\r\n"),
+            2,
+            3,
+        ),
+        (
+            "no final newline",
+            format!("{header}\r\n{good}\r\n{bad}"),
+            2,
+            3,
+        ),
+        (
+            "blank lines",
+            format!("\n{header}\n\n{good}\n\n\n{bad}\n"),
+            4,
+            7,
+        ),
+        (
+            "blank lines, CRLF",
+            format!("\r\n{header}\r\n\r\n{good}\r\n\r\n\r\n{bad}\r\n"),
+            4,
+            7,
+        ),
+        (
+            "quoted newlines",
+            format!("{header}\n{good}\"two\nlines\"\n{bad}\"three\r\n\r\nlines\"\n{bad}\n"),
+            2,
+            4,
+        ),
+    ];
+    for (name, text, good_row, bad_row) in cases {
+        for encoding in [encoding_rs::UTF_8, encoding_rs::GB18030] {
+            let (bytes, _, _) = encoding.encode(&text);
+            let import = open(
+                "test.csv",
+                Input::Csv(Box::new(Cursor::new(bytes.into_owned()))),
+                &plan,
+                Options::default(),
+            )
+            .unwrap();
+            let (mut rows, mut problems) = (Vec::new(), Vec::new());
+            for item in import {
+                match item {
+                    Item::Row(r) => rows.push(r.row),
+                    Item::Problem(d) => problems.push(d.row),
+                }
+            }
+            let expected_problems = if name == "quoted newlines" {
+                vec![bad_row, bad_row + 3]
+            } else {
+                vec![bad_row]
+            };
+            assert_eq!(
+                (rows, problems),
+                (vec![good_row], expected_problems),
+                "{name}, {}",
+                encoding.name()
+            );
+        }
+    }
+}
+
+/// A UTF-8 file with one row in GBK: refused at that row, naming the encoding, instead of the
+/// whole file decoded as GB18030 (its correct Chinese stored as mojibake).
+#[test]
+fn a_utf8_file_with_a_gbk_row_is_refused_at_that_row() {
+    let plan = plan();
+    let mut bytes = "指标,地区,年份,数值,来源\nretail_sales,成都市,2021,1,成都市统计局\n"
+        .as_bytes()
+        .to_vec();
+    let (gbk, _, _) = encoding_rs::GB18030.encode("retail_sales,锦江区,2021,2,成都市统计局\n");
+    bytes.extend_from_slice(&gbk);
+    bytes.extend_from_slice("retail_sales,青羊区,2021,3,成都市统计局\n".as_bytes());
+    let (rows, problems) = read(
+        &plan,
+        "mixed.csv",
+        Input::Csv(Box::new(Cursor::new(bytes))),
+        Options::default(),
+    );
+    assert_eq!(rows.len(), 1, "{problems:?}");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("mixed.csv:3: not valid UTF-8: the file was read as UTF-8 (decided by its first non-ASCII text, row 1)"),
+        "{problems:?}"
+    );
+    // A byte GB18030 has no character for, in a GB18030 file: an error, never a U+FFFD.
+    let (mut bytes, _, _) = encoding_rs::GB18030.encode("指标,地区,年份,数值\n");
+    let mut bytes = bytes.to_mut().clone();
+    bytes.extend_from_slice(b"retail_sales,510100,2021,1\nretail_sales,\xFF,2022,1\n");
+    let (_, problems) = read(
+        &plan,
+        "gbk.csv",
         Input::Csv(Box::new(Cursor::new(bytes))),
         Options::default(),
     );
     assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(problems[0].starts_with("late.csv:3002:"), "{problems:?}");
-    assert!(problems[0].contains("UTF-8"), "{problems:?}");
+    assert!(
+        problems[0].starts_with("gbk.csv:3: not valid GB18030"),
+        "{problems:?}"
+    );
+}
+
+/// Excel's "Unicode text": UTF-16 with a byte-order mark, tab-delimited.
+#[test]
+fn utf16_unicode_text_is_read() {
+    let plan = plan();
+    for big_endian in [false, true] {
+        let text =
+            "\u{feff}指标\t地区\t年份\t数值\r\n社会消费品零售总额\t锦江区\t2021\t1,234.5\r\n";
+        let bytes: Vec<u8> = text
+            .encode_utf16()
+            .flat_map(|u| {
+                if big_endian {
+                    u.to_be_bytes()
+                } else {
+                    u.to_le_bytes()
+                }
+            })
+            .collect();
+        let (rows, problems) = read(
+            &plan,
+            "unicode.txt",
+            Input::Csv(Box::new(Cursor::new(bytes))),
+            Options::default(),
+        );
+        assert_eq!(problems, Vec::<String>::new());
+        assert_eq!(
+            rows,
+            vec![(
+                "retail_sales".into(),
+                "510104".into(),
+                Period::Year(2021),
+                1234.5,
+                ObsStatus::Final
+            )]
+        );
+    }
+    // Without its byte-order mark, UTF-16 is said to be the problem.
+    let bytes: Vec<u8> = "指标,地区,年份,数值\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let (_, problems) = read(
+        &plan,
+        "utf16.csv",
+        Input::Csv(Box::new(Cursor::new(bytes))),
+        Options::default(),
+    );
+    assert_eq!(problems.len(), 1);
+    assert!(
+        problems[0].starts_with(
+            "utf16.csv: not a text file: it holds NUL bytes (UTF-16 without a byte-order mark"
+        ),
+        "{problems:?}"
+    );
+}
+
+/// An unterminated quote swallowed the rest of the file into one cell (the import succeeded with
+/// the later rows stored as text inside a source); a cell beyond the limit is refused too.
+#[test]
+fn an_unclosed_quote_and_an_overlong_cell_are_errors_at_their_rows() {
+    let plan = plan();
+    let (rows, problems) = read_csv(
+        &plan,
+        "指标,地区,年份,数值,来源\n\
+         retail_sales,成都市,2021,1,公报\n\
+         retail_sales,成都市,2022,2,\"公报\n\
+         retail_sales,成都市,2023,3,公报\n\
+         retail_sales,成都市,2024,4,公报\n",
+        Options::default(),
+    );
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        problems,
+        vec![
+            "test.csv:3: a quote (\") opened in this row is never closed: the rest of the file would be read as one cell（本行开始的引号（\"）没有闭合：文件其余部分将被读成一个单元格）"
+        ]
+    );
+    let long = "x".repeat(MAX_CELL_BYTES + 1);
+    let (rows, problems) = read_csv(
+        &plan,
+        &format!(
+            "指标,地区,年份,数值,备注\nretail_sales,成都市,2021,1,\nretail_sales,成都市,2022,2,{long}\n"
+        ),
+        Options::default(),
+    );
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        problems,
+        vec![format!(
+            "test.csv:3: column E holds {} bytes, more than the 65536 a cell may hold（E 列有 {} 字节，超过单元格上限 65536 字节）",
+            MAX_CELL_BYTES + 1,
+            MAX_CELL_BYTES + 1
+        )]
+    );
+}
+
+/// A field beyond the header's last column was dropped silently; a huge cell was echoed whole,
+/// twice (English and Chinese).
+#[test]
+fn extra_fields_are_errors_and_echoed_cells_are_cut() {
+    let plan = plan();
+    let (rows, problems) = read_csv(
+        &plan,
+        "指标,地区,年份,数值\nretail_sales,成都市,2021,1,,\nretail_sales,成都市,2022,2,3\n",
+        Options::default(),
+    );
+    assert_eq!(rows.len(), 1, "trailing empty fields lose nothing");
+    assert_eq!(
+        problems,
+        vec![
+            "test.csv:3: E holds \"3\" but the header names no column there（有内容“3”，但表头中没有此列）"
+        ]
+    );
+    let long = "零".repeat(20_000);
+    let (_, problems) = read_csv(
+        &plan,
+        &format!("指标,地区,年份,数值\n{long},成都市,2021,1\n"),
+        Options::default(),
+    );
+    assert_eq!(problems.len(), 1);
+    let cut = format!("{}…（20000 chars 字符）", "零".repeat(60));
+    assert_eq!(
+        problems[0],
+        format!("test.csv:2: 指标 \"{cut}\" not in the plan（“{cut}”不在规划中）")
+    );
+}
+
+/// The valid range is the plan's `bounds`, not whether the indicator has a share target: a share
+/// of GDP with no target took 150 and −5, a contribution to growth (which can exceed 100 or fall
+/// below 0) was refused outside 0–100.
+#[test]
+fn values_are_checked_against_the_indicators_bounds() {
+    let plan = plan();
+    let (rows, problems) = read_csv(
+        &plan,
+        "指标,地区,年份,数值\n\
+         服务业增加值占GDP比重,成都市,2021,150\n\
+         服务业增加值占GDP比重,成都市,2022,-5\n\
+         服务业增加值占GDP比重,成都市,2023,66.4\n\
+         服务业对经济增长贡献率,成都市,2021,120.5\n\
+         服务业对经济增长贡献率,成都市,2022,-8\n",
+        Options::default(),
+    );
+    assert_eq!(
+        problems,
+        vec![
+            "test.csv:2: 数值 150 is outside the indicator's range 0–100（150 超出指标的取值范围 0–100）",
+            "test.csv:3: 数值 -5 is outside the indicator's range 0–100（-5 超出指标的取值范围 0–100）",
+        ]
+    );
+    let values: Vec<(&str, f64)> = rows.iter().map(|r| (r.0.as_str(), r.3)).collect();
+    assert_eq!(
+        values,
+        vec![
+            ("services_share_of_gdp", 66.4),
+            ("services_growth_contribution", 120.5),
+            ("services_growth_contribution", -8.0),
+        ]
+    );
 }

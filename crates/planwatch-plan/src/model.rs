@@ -275,6 +275,11 @@ pub struct Indicator {
     /// Whether district values add up to the city value (levels in money or counts).
     #[serde(default)]
     pub additive: bool,
+    /// The range every value lies in, e.g. `[0, 100]` for a share of a whole; a value outside is
+    /// refused at import. Absent: any value (a contribution to growth can exceed 100 or fall
+    /// below 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounds: Option<[f64; 2]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Baseline>,
     pub targets: Vec<Target>,

@@ -595,6 +595,11 @@ impl<'p> Checker<'p> {
             if indicator.unit.trim().is_empty() {
                 self.report(path.key("unit"), ProblemKind::EmptyUnit);
             }
+            if let Some([min, max]) = indicator.bounds
+                && (min > max || min.is_nan() || max.is_nan())
+            {
+                self.report(path.key("bounds"), ProblemKind::InvertedRange { min, max });
+            }
             if let Some(dimension) = &indicator.dimension {
                 self.reference(path.key("dimension"), "dimension", dimension);
             }

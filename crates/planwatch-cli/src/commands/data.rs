@@ -437,7 +437,7 @@ async fn import_file(
     let head_len = std::fs::File::open(path)
         .and_then(|mut f| f.read(&mut head))
         .with_context(|| format!("cannot read {name}"))?;
-    let excel = is_excel(&name, &head[..head_len]);
+    let excel = is_excel(&head[..head_len]);
     let progress = progress_bar(size, &name);
 
     let (sender, receiver) = tokio::sync::mpsc::channel::<Feed>(4);

@@ -50,6 +50,20 @@ impl TestStore {
         (stdout(&export), stdout(&batches))
     }
 
+    /// `data history` of one indicator, region and period.
+    fn history(&self, indicator: &str, region: &str, period: &str) -> std::process::Output {
+        self.run(&[
+            "data",
+            "history",
+            "--indicator",
+            indicator,
+            "--region",
+            region,
+            "--period",
+            period,
+        ])
+    }
+
     fn import(&self, path: &Path, extra: &[&str]) -> std::process::Output {
         let mut args = vec!["import", path.to_str().unwrap()];
         args.extend_from_slice(extra);
@@ -132,7 +146,7 @@ fn gbk_is_read_and_its_errors_reported() {
 
 #[test]
 fn a_file_in_an_encoding_we_do_not_read() {
-    // UTF-16 (as some tools save "Unicode text"): the header cannot be recognised.
+    // UTF-16 without its byte-order mark: the encoding is named as the problem.
     let utf16: Vec<u8> = "指标,地区,年份,数值\n"
         .encode_utf16()
         .flat_map(u16::to_le_bytes)
@@ -140,13 +154,65 @@ fn a_file_in_an_encoding_we_do_not_read() {
     refused(
         "utf16.csv",
         &utf16,
-        &["utf16.csv:1: the header names no value column"],
+        &["utf16.csv: not a text file: it holds NUL bytes (UTF-16 without a byte-order mark"],
     );
+}
+
+/// A CSV saved by Excel on Windows (CRLF) with blank lines and a cell over two lines: the row a
+/// problem names and the row stored as provenance (shown by `data history`) are the lines a text
+/// editor shows.
+fn rows_of_a_crlf_file(store: &TestStore) {
+    let text = "指标,地区,年份,数值,备注\r\n\r\nretail_sales,东区,2021,500,\"two\r\nlines\"\r\n\r\nretail_sales,东区,2022,600,\r\n";
+    let path = store.file("crlf.csv", text.as_bytes());
+    let output = store.import(&path, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let history = |period: &str| {
+        let output = store.history("retail_sales", "东区", period);
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    assert!(
+        history("2021").contains("crlf.csv:3"),
+        "{}",
+        history("2021")
+    );
+    assert!(
+        history("2022").contains("crlf.csv:6"),
+        "{}",
+        history("2022")
+    );
+    let bad = store.file(
+        "bad.csv",
+        "指标,地区,年份,数值\r\n\r\nretail_sales,东区,2021,500\r\n\r\n零售,东区,2021,1\r\n"
+            .as_bytes(),
+    );
+    let output = store.import(&bad, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains(&format!(
+            "{}:5: 指标 \"零售\" not in the plan",
+            bad.display()
+        )),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn rows_of_a_crlf_file_on_both_backends() {
+    for store in [TestStore::sqlite(), TestStore::postgres()] {
+        rows_of_a_crlf_file(&store);
+    }
 }
 
 #[test]
 fn an_empty_file_and_an_empty_sheet() {
     refused("empty.csv", b"", &["empty.csv: the file is empty"]);
+    refused(
+        "header.csv",
+        "指标,地区,年份,数值\n".as_bytes(),
+        &["header.csv: no rows: the file holds nothing below its header"],
+    );
     let mut workbook = rust_xlsxwriter::Workbook::new();
     workbook.add_worksheet();
     refused(
@@ -226,16 +292,7 @@ fn conflicting_values_and_strict_warnings() {
     // Without --strict it is stored, flagged.
     let output = store.import(&jump, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
-    let history = store.run(&[
-        "data",
-        "history",
-        "--indicator",
-        "retail_sales",
-        "--region",
-        "440103",
-        "--period",
-        "2022",
-    ]);
+    let history = store.history("retail_sales", "440103", "2022");
     assert!(
         stdout(&history).contains("变动大 large change"),
         "{}",
@@ -299,16 +356,7 @@ fn round_trip(store: &TestStore) {
         assert_eq!(a.stdout, b.stdout, "{format}");
     }
     // As of the first import, 东区 2021 was still 500.
-    let history = store.run(&[
-        "data",
-        "history",
-        "--indicator",
-        "retail_sales",
-        "--region",
-        "东区",
-        "--period",
-        "2021",
-    ]);
+    let history = store.history("retail_sales", "东区", "2021");
     assert!(history.status.success());
     let history = stdout(&history);
     assert!(
@@ -601,4 +649,36 @@ fn a_killed_import_stops_on_the_postgres_server() {
     assert!(output.status.success(), "{}", stderr(&output));
     let batches = stdout(&store.run(&["data", "batches"]));
     assert_eq!(batches.matches("good.csv").count(), 1, "{batches}");
+}
+
+/// What a file is comes from its content both ways (a CSV named `.xlsx` was refused as a broken
+/// workbook while a workbook named `.csv` was read), and the message says so.
+#[test]
+fn files_are_read_by_content_not_name() {
+    let store = TestStore::sqlite();
+    let csv = store.file("text.xlsx", GOOD.as_bytes());
+    let output = store.import(&csv, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .contains("warning: the file is named .xlsx but holds text; it was read as CSV"),
+        "{}",
+        stderr(&output)
+    );
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet
+        .write_row(0, 0, ["指标", "地区", "年份", "数值"])
+        .unwrap();
+    sheet
+        .write_row(1, 0, ["retail_sales", "东区", "2022", "600"])
+        .unwrap();
+    let book = store.file("book.csv", &workbook.save_to_buffer().unwrap());
+    let output = store.import(&book, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("warning: the file is named .csv but holds a workbook"),
+        "{}",
+        stderr(&output)
+    );
 }

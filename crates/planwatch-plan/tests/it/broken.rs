@@ -191,3 +191,13 @@ fn plan_years_inverted_are_reported_once() {
         ],
     );
 }
+
+#[test]
+fn inverted_bounds() {
+    check(
+        &[("unit = \"%\"\n", "unit = \"%\"\nbounds = [100, 0]\n")],
+        &[
+            "broken.toml:68:10: 错误：区间颠倒：下限 100 大于上限 0 (range is inverted: min 100 is above max 0) [indicators[1].bounds]",
+        ],
+    );
+}

@@ -150,6 +150,7 @@ fn indicator(index: usize) -> impl Strategy<Value = Indicator> {
                     Direction::HigherIsBetter
                 },
                 additive: binding,
+                bounds: binding.then_some([0.0, 100.0]),
                 baseline: baseline.map(|value| Baseline {
                     value,
                     year: 2020,
