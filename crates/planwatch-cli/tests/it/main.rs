@@ -3,6 +3,7 @@
 mod browser;
 mod evaluate;
 mod import;
+mod limits;
 mod plan;
 mod web;
 
