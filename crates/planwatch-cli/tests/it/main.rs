@@ -5,6 +5,7 @@ mod evaluate;
 mod import;
 mod limits;
 mod plan;
+mod promises;
 mod web;
 
 use std::process::{Command, Output};
