@@ -34,7 +34,7 @@ pub use crate::service::Service;
 
 /// The whole application on a service, with the limits that apply per request.
 pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
-    let (api, openapi) = api::router();
+    let (api, openapi) = api::router(service.plan());
     let docs = utoipa_swagger_ui::SwaggerUi::new("/api/docs")
         .url("/api/openapi.json", openapi)
         .config(

@@ -4,6 +4,7 @@ mod browser;
 mod evaluate;
 mod import;
 mod limits;
+mod openapi;
 mod plan;
 mod promises;
 mod web;
