@@ -203,17 +203,21 @@ async fn assert_same_origin(browser: &Browser, origin: &str) -> Vec<String> {
     urls
 }
 
+/// `planwatch serve` on the SQLite store `db` (see [`Server::start`]).
+async fn serve(db: std::path::PathBuf) -> Server {
+    // Server::start waits with blocking HTTP, which must not run on the async runtime's threads.
+    tokio::task::spawn_blocking(move || Server::start(db.to_str().unwrap(), &[]))
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pages_work_in_a_headless_browser() {
     if !browser_available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("store.db").to_str().unwrap().to_owned();
-    // Server::start waits with blocking HTTP, which must not run on the async runtime's threads.
-    let server = tokio::task::spawn_blocking(move || Server::start(&db, &[]))
-        .await
-        .unwrap();
+    let server = serve(dir.path().join("store.db")).await;
     let origin = server.base.clone();
     let browser = Browser::start().await;
 
@@ -418,10 +422,7 @@ async fn the_wall_display_fits_one_screen() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("store.db").to_str().unwrap().to_owned();
-    let server = tokio::task::spawn_blocking(move || Server::start(&db, &[]))
-        .await
-        .unwrap();
+    let server = serve(dir.path().join("store.db")).await;
     let browser = Browser::start_sized(1920, 1080).await;
     for path in ["/?wall=1", "/?wall=1&lang=en"] {
         assert_wall_fits(&browser, &server.url(path), 20).await;
@@ -429,7 +430,8 @@ async fn the_wall_display_fits_one_screen() {
 
     // 45 indicators (a synthetic plan): 20 at a time, the next 20 after `every` seconds.
     let synthetic = dir.path().join("synthetic");
-    let big = dir.path().join("big.db").to_str().unwrap().to_owned();
+    let big_path = dir.path().join("big.db");
+    let big = big_path.to_str().unwrap();
     let out = synthetic.to_str().unwrap();
     for args in [
         vec![
@@ -443,8 +445,8 @@ async fn the_wall_display_fits_one_screen() {
             "--out",
             out,
         ],
-        vec!["--db", &big, "init", "--plan", &format!("{out}/plan.toml")],
-        vec!["--db", &big, "import", &format!("{out}/observations.csv")],
+        vec!["--db", big, "init", "--plan", &format!("{out}/plan.toml")],
+        vec!["--db", big, "import", &format!("{out}/observations.csv")],
     ] {
         let output = crate::planwatch(&args);
         assert!(
@@ -453,9 +455,7 @@ async fn the_wall_display_fits_one_screen() {
             crate::stderr(&output)
         );
     }
-    let server = tokio::task::spawn_blocking(move || Server::start(&big, &[]))
-        .await
-        .unwrap();
+    let server = serve(big_path.clone()).await;
     let url = server.url("/?wall=1&every=1");
     let first = assert_wall_fits(&browser, &url, 20).await;
     assert_eq!(first["cards"], 45, "every card is on the page");
