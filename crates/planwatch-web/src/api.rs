@@ -42,8 +42,9 @@ type AppState = State<Arc<Service>>;
 )]
 struct ApiDoc;
 
-/// The API's routes together with their OpenAPI description.
-pub(crate) fn router() -> (axum::Router<Arc<Service>>, utoipa::openapi::OpenApi) {
+/// The API's routes together with their OpenAPI description, whose parameters admit what the
+/// handlers accept of the plan served (see [`describe_parameters`]).
+pub(crate) fn router(served: &Plan) -> (axum::Router<Arc<Service>>, utoipa::openapi::OpenApi) {
     let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(plan))
         .routes(routes!(plan_section))
@@ -54,7 +55,93 @@ pub(crate) fn router() -> (axum::Router<Arc<Service>>, utoipa::openapi::OpenApi)
         .routes(routes!(export))
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").into();
-    (router, openapi)
+    (router, describe_parameters(openapi, served))
+}
+
+/// The most pages a list is asked for (a page beyond the last one is empty).
+const MAX_PAGE: usize = 1_000_000_000;
+
+/// The query parameters as the handlers read them. Every parameter arrives as text and is
+/// parsed by the handler, so the derives can only say "a string": here each gets the schema
+/// of what is accepted — an empty value is the same as none; lists (comma-separated, OpenAPI's
+/// `form` style without `explode`) of the plan's indicator or region codes and numbers (names
+/// are accepted too, but not listed); a date that exists; periods, years and page numbers in
+/// range — so that a client (or schemathesis) following the document is never refused, and
+/// one that strays from it is.
+fn describe_parameters(
+    mut openapi: utoipa::openapi::OpenApi,
+    plan: &Plan,
+) -> utoipa::openapi::OpenApi {
+    use serde_json::{Value, json};
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::path::{ParameterIn, ParameterStyle};
+    let mut indicators: Vec<String> = plan.indicators.iter().map(|i| i.code.clone()).collect();
+    indicators.extend(
+        plan.indicators
+            .iter()
+            .filter_map(|i| i.number.map(|n| n.to_string())),
+    );
+    let regions: Vec<String> = plan.regions.iter().map(|r| r.code.clone()).collect();
+    let optional =
+        |schema: Value| json!({ "anyOf": [{ "type": "string", "maxLength": 0 }, schema] });
+    let period = json!({
+        "type": "string",
+        "pattern": "^(19[0-9]{2}|2[01][0-9]{2}|2200)(Q[1-4]|-(0[1-9]|1[0-2]))?$",
+    });
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        let Some(parameters) = item.get.as_mut().and_then(|get| get.parameters.as_mut()) else {
+            continue;
+        };
+        for parameter in parameters {
+            let RefOr::T(parameter) = parameter else {
+                continue;
+            };
+            if parameter.parameter_in != ParameterIn::Query {
+                continue;
+            }
+            let schema = match parameter.name.as_str() {
+                name @ ("indicator" | "region") => {
+                    let codes = if name == "indicator" {
+                        &indicators
+                    } else {
+                        &regions
+                    };
+                    if path == "/api/observations/history" {
+                        json!({ "type": "string", "enum": codes })
+                    } else {
+                        parameter.style = Some(ParameterStyle::Form);
+                        parameter.explode = Some(false);
+                        // An empty item (`indicator=`, `a,,b`) is skipped.
+                        let mut items = codes.clone();
+                        items.push(String::new());
+                        json!({ "type": "array", "items": { "type": "string", "enum": items } })
+                    }
+                }
+                "period" => period.clone(),
+                "from" | "to" => optional(period.clone()),
+                "as_of" => optional(json!({ "type": "string", "format": "date" })),
+                "year" => optional(json!({ "type": "integer", "minimum": 1900, "maximum": 2100 })),
+                "page" => optional(json!({ "type": "integer", "minimum": 1, "maximum": MAX_PAGE })),
+                "per_page" => {
+                    optional(json!({ "type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE }))
+                }
+                "format" => {
+                    let formats: &[&str] = if path == "/api/export" {
+                        &["csv", "xlsx", "sdmx-csv", "sdmx-structure"]
+                    } else {
+                        &["json", "csv"]
+                    };
+                    optional(json!({ "type": "string", "enum": formats }))
+                }
+                _ => continue,
+            };
+            // Every schema above is one utoipa reads (a test checks the served document).
+            if let Ok(schema) = serde_json::from_value(schema) {
+                parameter.schema = Some(schema);
+            }
+        }
+    }
+    openapi
 }
 
 /// The whole plan (the JSON form of the plan file; see `/api/plan/schema`).
@@ -167,7 +254,6 @@ pub(crate) struct DataParams {
     /// Last period
     pub to: Option<String>,
     /// What was known at the end of this day (YYYY-MM-DD) instead of the latest revisions
-    #[param(pattern = r"^\d{4}-\d{2}-\d{2}$")]
     pub as_of: Option<String>,
 }
 
@@ -189,10 +275,8 @@ impl DataParams {
 #[into_params(parameter_in = Query)]
 struct PageParams {
     /// From 1
-    #[param(pattern = r"^[1-9][0-9]{0,8}$")]
     page: Option<String>,
     /// 1 to 1000 (default 100)
-    #[param(pattern = r"^[1-9][0-9]{0,3}$")]
     per_page: Option<String>,
 }
 
@@ -220,7 +304,7 @@ impl PageParams {
                     }),
             };
         Ok((
-            number("page", &self.page, 1, usize::MAX)?,
+            number("page", &self.page, 1, MAX_PAGE)?,
             number("per_page", &self.per_page, 100, MAX_PER_PAGE)?,
         ))
     }
@@ -376,17 +460,14 @@ async fn history(
 pub(crate) struct EvaluationParams {
     /// Evaluation year (default: the latest year with data for the plan's region, at most the
     /// target year; with as_of, the latest known then)
-    #[param(pattern = r"^(19|20)[0-9]{2}$")]
     pub year: Option<String>,
     /// Region codes or names (default: the plan's region and every region with data)
     pub region: Option<String>,
     /// Indicator codes, numbers (序号) or names (default: all)
     pub indicator: Option<String>,
     /// What was known at the end of this day (YYYY-MM-DD)
-    #[param(pattern = r"^\d{4}-\d{2}-\d{2}$")]
     pub as_of: Option<String>,
     /// json (default) or csv
-    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
 }
 
@@ -439,7 +520,8 @@ struct EvaluationPage<'a> {
 /// `page` and `per_page` added. Cached until the next change of the store.
 #[utoipa::path(get, path = "/api/evaluation", tag = "evaluation",
     params(EvaluationParams, PageParams),
-    responses((status = 200, description = "The evaluation (CSV with format=csv); a page of it with page or per_page", body = EvaluationReport),
+    responses((status = 200, description = "The evaluation (CSV with format=csv); a page of it with page or per_page",
+                content((EvaluationReport = "application/json"), ("text/csv"))),
               (status = 400, description = "A bad parameter, named in `field`", body = ErrorBody)))]
 async fn evaluation(
     State(service): AppState,
@@ -572,7 +654,6 @@ async fn milestones(
 struct ExportParams {
     /// csv (default), xlsx, sdmx-csv (SDMX-CSV 2.0) or sdmx-structure (the SDMX-ML 2.1 structure
     /// message the SDMX-CSV follows: the whole plan's, so no filter goes with it)
-    #[param(pattern = "^(csv|xlsx|sdmx-csv|sdmx-structure)$")]
     format: Option<String>,
     /// Only rows whose indicator or region name (Chinese or English), period, source or note
     /// contains these words, as the data page's search
@@ -821,4 +902,51 @@ pub(crate) fn parse_date(
                 })
         })
         .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    /// The schema of a query parameter of `GET path` in the served document.
+    fn schema(document: &Value, path: &str, name: &str) -> Value {
+        document["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{path} has no parameter {name}"))["schema"]
+            .clone()
+    }
+
+    #[test]
+    fn parameters_admit_what_the_handlers_accept() {
+        let plan = planwatch_plan::chengdu::plan();
+        let (_, openapi) = super::router(&plan);
+        let document = serde_json::to_value(&openapi).unwrap();
+        // One indicator or region of the plan, required: no empty value, no unknown code.
+        let history = "/api/observations/history";
+        let indicator = schema(&document, history, "indicator");
+        let codes = indicator["enum"].as_array().unwrap();
+        assert!(codes.contains(&json!("retail_sales")) && codes.contains(&json!("2")));
+        assert!(!codes.contains(&json!("")) && !codes.contains(&json!("no_such_code")));
+        let regions = schema(&document, history, "region")["enum"].clone();
+        assert!(
+            regions.as_array().unwrap().contains(&json!("510100")),
+            "{regions}"
+        );
+        assert!(schema(&document, history, "period")["pattern"].is_string());
+        // Lists of them elsewhere, comma-separated.
+        let list = &document["paths"]["/api/observations"]["get"]["parameters"][0];
+        assert_eq!(
+            (&list["name"], &list["style"], &list["explode"]),
+            (&json!("indicator"), &json!("form"), &json!(false))
+        );
+        assert_eq!(list["schema"]["type"], "array");
+        // A date that exists, or nothing (0000-00-00 matched the old pattern).
+        let as_of = schema(&document, "/api/evaluation", "as_of");
+        assert_eq!(as_of["anyOf"][1]["format"], "date", "{as_of}");
+        let per_page = schema(&document, "/api/observations", "per_page");
+        assert_eq!(per_page["anyOf"][1]["maximum"], 1000, "{per_page}");
+    }
 }

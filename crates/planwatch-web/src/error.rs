@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use axum::extract::Request;
-use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{ALLOW, CONTENT_TYPE, VARY};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -31,6 +31,24 @@ pub enum ApiError {
     Export(#[from] planwatch_export::ExportError),
     #[error("template: {0}")]
     Template(#[from] minijinja::Error),
+    /// A request the framework could not read (its text says why).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// A method other than GET (the API only reads).
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// A request body over the server's limit.
+    #[error("request body too large")]
+    TooLarge,
+    /// The server holds as many connections as it may.
+    #[error("too many connections")]
+    Busy,
+    /// The answer was not ready within the request timeout.
+    #[error("no answer within {seconds} s")]
+    Timeout { seconds: f64 },
+    /// A panic, or a failure without more to say.
+    #[error("internal error")]
+    Internal,
 }
 
 /// The JSON body of an error: `{"error": {"code", "message", "field"}}`.
@@ -71,8 +89,15 @@ impl ApiError {
         match self {
             ApiError::BadParameter { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Export(_) | ApiError::Template(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Store(_) | ApiError::Busy | ApiError::Timeout { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::Export(_) | ApiError::Template(_) | ApiError::Internal => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -112,6 +137,56 @@ impl ApiError {
             ),
             ApiError::Export(e) => ("internal", e.to_string(), None),
             ApiError::Template(e) => ("internal", e.to_string(), None),
+            ApiError::BadRequest(text) => (
+                "bad_request",
+                if en {
+                    text.clone()
+                } else {
+                    format!("请求无效：{text}")
+                },
+                None,
+            ),
+            ApiError::MethodNotAllowed => (
+                "method_not_allowed",
+                pick(
+                    en,
+                    "接口只读，请用 GET 请求",
+                    "this API only reads: use GET",
+                ),
+                None,
+            ),
+            ApiError::TooLarge => (
+                "payload_too_large",
+                pick(
+                    en,
+                    "请求正文过长（接口只读，GET 请求无需正文）",
+                    "the request body is too large (the API only reads: GET needs no body)",
+                ),
+                None,
+            ),
+            ApiError::Busy => (
+                "busy",
+                pick(
+                    en,
+                    "服务器连接已满，请稍后重试",
+                    "the server has as many connections as it can take: try again shortly",
+                ),
+                None,
+            ),
+            ApiError::Timeout { seconds } => (
+                "timeout",
+                if en {
+                    format!("no answer within {seconds} s: try again, or ask for less")
+                } else {
+                    format!("{seconds} 秒内未能给出结果，请重试或缩小查询范围")
+                },
+                None,
+            ),
+            ApiError::Internal => (
+                "internal",
+                pick(en, "服务器内部错误", "internal error"),
+                None,
+            ),
         };
         ErrorBody {
             error: ErrorDetail {
@@ -120,11 +195,6 @@ impl ApiError {
                 field,
             },
         }
-    }
-
-    /// The error as a JSON response in the language given.
-    pub(crate) fn response_in(&self, lang: Lang) -> Response {
-        (self.status(), axum::Json(self.body(lang))).into_response()
     }
 }
 
@@ -138,16 +208,22 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Middleware: writes the body of an `ApiError` in the request's language.
+fn pick(en: bool, zh: &str, english: &str) -> String {
+    if en { english } else { zh }.to_owned()
+}
+
+/// Middleware: writes the body of an error in the request's language — an `ApiError` a handler
+/// returned, or an error the framework answered by itself (a query string it cannot parse, a
+/// method a route does not take, a file that is not there, a body over the limit, a panic) —
+/// as JSON under `/api/` and as the error page elsewhere. Since the words depend on the
+/// language, the answer says it varies with what chose it.
 pub(crate) async fn localize(request: Request, next: Next) -> Response {
-    let page = !request.uri().path().starts_with("/api/");
-    let lang = Lang::for_path(
-        request.uri().path(),
-        request.headers(),
-        request.uri().query(),
-    );
+    let path = request.uri().path().to_owned();
+    let page = !path.starts_with("/api/");
+    let lang = Lang::for_path(&path, request.headers(), request.uri().query());
     let mut response = next.run(request).await;
-    match response.extensions_mut().remove::<Arc<ApiError>>() {
+    let allow = response.headers().get(ALLOW).cloned();
+    let (status, error) = match response.extensions_mut().remove::<Arc<ApiError>>() {
         Some(error) => {
             if matches!(
                 *error,
@@ -155,76 +231,67 @@ pub(crate) async fn localize(request: Request, next: Next) -> Response {
             ) {
                 eprintln!("planwatch serve: {error}");
             }
-            if page {
-                let body = error.body(lang);
-                crate::pages::error_page(lang, error.status(), &body.error.message)
-            } else {
-                error.response_in(lang)
-            }
+            (error.status(), error)
         }
-        None if !page && is_bare_error(&response) => framework_error(response, lang).await,
-        None => response,
+        None if is_bare_error(&response, page) => {
+            let status = response.status();
+            (status, Arc::new(framework_error(response, &path).await))
+        }
+        None => return response,
+    };
+    let mut localized = if page {
+        let body = error.body(lang);
+        crate::pages::error_page(lang, status, &body.error.message)
+    } else {
+        (status, axum::Json(error.body(lang))).into_response()
+    };
+    let headers = localized.headers_mut();
+    if let Some(allow) = allow {
+        headers.insert(ALLOW, allow);
     }
+    headers.insert(
+        VARY,
+        HeaderValue::from_static(if page {
+            // A page's language is its `?lang=` or the cookie, never Accept-Language.
+            "Cookie"
+        } else {
+            "Accept-Language, Cookie"
+        }),
+    );
+    localized
 }
 
-/// An error answered by the framework rather than a handler (a query string it cannot parse,
-/// a method a route does not take, a panic): plain text or no body at all.
-fn is_bare_error(response: &Response) -> bool {
+/// An error answered by the framework rather than a handler: plain text or no body at all
+/// (JSON under `/api/`, HTML elsewhere is already an answer of ours).
+fn is_bare_error(response: &Response, page: bool) -> bool {
     let status = response.status();
+    let ours = if page {
+        "text/html"
+    } else {
+        "application/json"
+    };
     (status.is_client_error() || status.is_server_error())
         && !response
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"))
+            .is_some_and(|v| v.starts_with(ours))
 }
 
-/// The framework's error as the API's JSON: its text (when it has one) as the message.
-async fn framework_error(response: Response, lang: Lang) -> Response {
-    let (parts, body) = response.into_parts();
-    let text = axum::body::to_bytes(body, 4096)
+/// The framework's error as one of ours: its text (when it has one) as the message.
+async fn framework_error(response: Response, path: &str) -> ApiError {
+    let status = response.status();
+    let text = axum::body::to_bytes(response.into_body(), 4096)
         .await
         .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
         .unwrap_or_default();
-    let en = lang == Lang::En;
-    let (code, message) = match parts.status {
-        StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
-            if en {
-                "this API only reads: use GET".to_owned()
-            } else {
-                "接口只读，请用 GET 请求".to_owned()
-            },
-        ),
-        status if status.is_server_error() => (
-            "internal",
-            if en {
-                "internal error".to_owned()
-            } else {
-                "服务器内部错误".to_owned()
-            },
-        ),
-        _ => (
-            "bad_request",
-            if en {
-                text
-            } else {
-                format!("请求无效：{text}")
-            },
-        ),
-    };
-    let body = ErrorBody {
-        error: ErrorDetail {
-            code,
-            message,
-            field: None,
-        },
-    };
-    let mut response = (parts.status, axum::Json(body)).into_response();
-    if let Some(allow) = parts.headers.get(axum::http::header::ALLOW) {
-        response
-            .headers_mut()
-            .insert(axum::http::header::ALLOW, allow.clone());
+    match status {
+        StatusCode::NOT_FOUND => {
+            ApiError::not_found(format!("路径 {path}"), format!("path {path}"))
+        }
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+        status if status.is_server_error() => ApiError::Internal,
+        _ => ApiError::BadRequest(text),
     }
-    response
 }

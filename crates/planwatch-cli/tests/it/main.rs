@@ -3,8 +3,11 @@
 mod browser;
 mod evaluate;
 mod import;
+mod limits;
+mod openapi;
 mod plan;
 mod present;
+mod promises;
 mod sdmx;
 mod web;
 

@@ -1,0 +1,76 @@
+//! The OpenAPI description against the real server: schemathesis (pinned in
+//! scripts/python-requirements.txt, installed into .venv-ci/ by scripts/setup-python) sends
+//! requests the document admits, and requests it does not, and runs every check on the
+//! answers (`--checks all`): what the document admits is answered, what it does not is
+//! refused, and the answers are as described. A bounded number of examples with a fixed seed,
+//! on SQLite and on PostgreSQL.
+//!
+//! Without the tool the test is skipped with a notice, except under CI (`CI` set), where it
+//! fails instead.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::{Server, repo_root};
+
+/// Examples per operation: enough to cover each parameter's boundaries, quick on 2 cores.
+const EXAMPLES: &str = "40";
+
+fn schemathesis() -> Option<PathBuf> {
+    let tool = repo_root().join(".venv-ci/bin/schemathesis");
+    if tool.exists() {
+        return Some(tool);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "{} is missing under CI: run scripts/setup-python",
+            tool.display()
+        );
+    }
+    eprintln!("skipped: schemathesis not installed (scripts/setup-python)");
+    None
+}
+
+fn schemathesis_checks(db: &str) {
+    let Some(tool) = schemathesis() else {
+        return;
+    };
+    let server = Server::start(db, &[]);
+    // Its example database and reports go to a directory of its own.
+    let work = tempfile::tempdir().unwrap();
+    let output = Command::new(tool)
+        .current_dir(work.path())
+        .args([
+            "run",
+            &server.url("/api/openapi.json"),
+            "--checks",
+            "all",
+            "--max-examples",
+            EXAMPLES,
+            "--seed",
+            "1",
+            "--generation-database",
+            "none",
+            "--no-color",
+        ])
+        .output()
+        .expect("schemathesis runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "schemathesis found the API and its description out of step:\n{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(text.contains("No issues found"), "{text}");
+}
+
+#[test]
+fn the_openapi_document_and_the_server_agree_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    schemathesis_checks(dir.path().join("store.db").to_str().unwrap());
+}
+
+#[test]
+fn the_openapi_document_and_the_server_agree_on_postgres() {
+    schemathesis_checks(&crate::fresh_postgres("openapi"));
+}
