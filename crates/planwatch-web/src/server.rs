@@ -99,9 +99,8 @@ pub async fn serve(
             }
         };
         if let Ok(permit) = connections.clone().try_acquire_owned() {
-            let connection = graceful.watch(
-                http.serve_connection(io(stream), TowerToHyperService::new(app.clone())),
-            );
+            let connection = graceful
+                .watch(http.serve_connection(io(stream), TowerToHyperService::new(app.clone())));
             tokio::spawn(async move {
                 // A connection's errors (a timeout, a reset) are the client's business.
                 let _ = connection.await;
