@@ -53,6 +53,7 @@ pub(crate) fn router(served: &Plan) -> (axum::Router<Arc<Service>>, utoipa::open
         .routes(routes!(evaluation))
         .routes(routes!(milestones))
         .routes(routes!(export))
+        .routes(routes!(sdmx_structure))
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").into();
     (router, describe_parameters(openapi, served))
@@ -127,7 +128,7 @@ fn describe_parameters(
                 }
                 "format" => {
                     let formats: &[&str] = if path == "/api/export" {
-                        &["csv", "xlsx", "sdmx-csv", "sdmx-structure"]
+                        &["csv", "xlsx", "sdmx-csv"]
                     } else {
                         &["json", "csv"]
                     };
@@ -652,8 +653,8 @@ async fn milestones(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ExportParams {
-    /// csv (default), xlsx, sdmx-csv (SDMX-CSV 2.0) or sdmx-structure (the SDMX-ML 2.1 structure
-    /// message the SDMX-CSV follows: the whole plan's, so no filter goes with it)
+    /// csv (default), xlsx or sdmx-csv (SDMX-CSV 2.0, following the structure at
+    /// /api/sdmx/structure)
     format: Option<String>,
     /// Only rows whose indicator or region name (Chinese or English), period, source or note
     /// contains these words, as the data page's search
@@ -663,15 +664,14 @@ struct ExportParams {
 /// The most rows one download holds: the file is built in memory.
 const MAX_EXPORT_ROWS: u64 = 1_000_000;
 
-/// The filtered observations as a file: CSV (imports back as it is), XLSX or SDMX-CSV; or the
-/// SDMX structure that SDMX tools read the SDMX-CSV with.
+/// The filtered observations as a file: CSV (imports back as it is), XLSX or SDMX-CSV (whose
+/// structure is at /api/sdmx/structure).
 #[utoipa::path(get, path = "/api/export", tag = "data",
     params(ExportParams, DataParams),
     responses((status = 200, description = "The file", content(
                   ("text/csv"),
                   ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-                  ("application/vnd.sdmx.data+csv; version=2.0.0"),
-                  ("application/vnd.sdmx.structure+xml; version=2.1"))),
+                  ("application/vnd.sdmx.data+csv; version=2.0.0"))),
               (status = 400, description = "A bad filter, or a view too large to download", body = ErrorBody)))]
 async fn export(
     State(service): AppState,
@@ -683,15 +683,16 @@ async fn export(
     let format = present(export.format.as_deref())
         .unwrap_or("csv")
         .to_owned();
-    if !["csv", "xlsx", "sdmx-csv", "sdmx-structure"].contains(&format.as_str()) {
+    if !["csv", "xlsx", "sdmx-csv"].contains(&format.as_str()) {
         return Err(ApiError::bad(
             "format",
-            format!("应为 csv、xlsx、sdmx-csv 或 sdmx-structure，而不是 \"{format}\""),
-            format!("must be csv, xlsx, sdmx-csv or sdmx-structure, not \"{format}\""),
+            format!(
+                "应为 csv、xlsx 或 sdmx-csv，而不是 \"{format}\"（SDMX 结构见 /api/sdmx/structure）"
+            ),
+            format!(
+                "must be csv, xlsx or sdmx-csv, not \"{format}\" (the SDMX structure is at /api/sdmx/structure)"
+            ),
         ));
-    }
-    if format == "sdmx-structure" {
-        return sdmx_structure(plan, &export, &params);
     }
     let rows = service.count(&filter).await?;
     if rows > MAX_EXPORT_ROWS {
@@ -742,30 +743,14 @@ async fn export(
 const SDMX_CSV: &str = "application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8";
 const SDMX_STRUCTURE: &str = "application/vnd.sdmx.structure+xml; version=2.1";
 
-/// The SDMX structure of the whole plan; a filter would change nothing, so one is refused.
-fn sdmx_structure(
-    plan: &Plan,
-    export: &ExportParams,
-    params: &DataParams,
-) -> Result<Response, ApiError> {
-    let filters = [
-        ("indicator", &params.indicator),
-        ("region", &params.region),
-        ("from", &params.from),
-        ("to", &params.to),
-        ("as_of", &params.as_of),
-        ("q", &export.q),
-    ];
-    if let Some((field, _)) = filters
-        .into_iter()
-        .find(|(_, value)| present(value.as_deref()).is_some())
-    {
-        return Err(ApiError::bad(
-            field,
-            "SDMX 结构描述整个规划，不能筛选",
-            "the SDMX structure describes the whole plan and takes no filter",
-        ));
-    }
+/// The SDMX-ML 2.1 structure message of the whole plan (dataflow, data structure, codelists):
+/// what SDMX tools read the SDMX-CSV download with. It describes the plan, not a view of its
+/// data, so it has a path of its own and takes no filter.
+#[utoipa::path(get, path = "/api/sdmx/structure", tag = "data",
+    responses((status = 200, description = "The structure message",
+               content_type = "application/vnd.sdmx.structure+xml; version=2.1")))]
+async fn sdmx_structure(State(service): AppState) -> Result<Response, ApiError> {
+    let plan = &service.plan;
     let mut out = Vec::new();
     planwatch_export::write_sdmx_structure(plan, &mut out)?;
     Ok(download(

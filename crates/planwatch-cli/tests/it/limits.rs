@@ -93,11 +93,11 @@ fn half_open_connections_are_closed_and_others_still_answered() {
     let held: Vec<(Instant, TcpStream)> = (0..HELD)
         .map(|_| (Instant::now(), half_open(&server)))
         .collect();
-    // Every one of them is closed within the timeout, counted from when it opened (a second's
+    // Every one of them is closed within the timeout, counted from when it opened (slack for
     // slack for a busy machine): watched while other clients are served.
     let watcher = std::thread::spawn(move || {
         for (i, (opened, mut stream)) in held.into_iter().enumerate() {
-            let deadline = opened + timeout + Duration::from_secs(1);
+            let deadline = opened + timeout + Duration::from_secs(4);
             assert_closed_by(&mut stream, deadline, &format!("half-open connection {i}"));
         }
     });

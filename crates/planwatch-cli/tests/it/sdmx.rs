@@ -159,7 +159,7 @@ fn exported_observations_read_back(db: &str) {
             .to_owned();
         (status, kind, response.bytes().unwrap().to_vec())
     };
-    let (status, kind, body) = get("/api/export?format=sdmx-structure");
+    let (status, kind, body) = get("/api/sdmx/structure");
     assert_eq!(
         (status, kind.as_str()),
         (200, "application/vnd.sdmx.structure+xml; version=2.1")
@@ -174,10 +174,18 @@ fn exported_observations_read_back(db: &str) {
         )
     );
     assert_eq!(body, std::fs::read(&data).unwrap());
+    // The structure is not a format of the filtered download, which names where it is.
     let (status, _, body) = get("/api/export?format=sdmx-structure&region=510104");
     assert_eq!(status, 400);
     let error: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(error["error"]["field"], "region", "{error}");
+    assert_eq!(error["error"]["field"], "format", "{error}");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/api/sdmx/structure"),
+        "{error}"
+    );
 
     // The reader is not lenient: a region that is not in the codelist is refused.
     let text = std::fs::read_to_string(&data).unwrap();
