@@ -66,36 +66,29 @@ pub fn resolve_unit(plan: &Plan, code: &str) -> Result<Unit, UnitError> {
                 code: region.code.clone(),
             });
         }
-        let names = [Some(&region.name.zh), region.name.en.as_ref()];
-        if names
-            .into_iter()
-            .flatten()
-            .chain(&region.aliases)
-            .any(|n| n == given)
-        {
-            return Err(UnitError::Abbreviation {
-                given: given.to_owned(),
-                what: "region",
-                what_zh: "地区",
-                name: region.name.zh.clone(),
-                code: region.code.clone(),
-            });
-        }
     }
-    for department in &plan.departments {
-        let names = [Some(&department.name.zh), department.name.en.as_ref()];
+    let regions = plan
+        .regions
+        .iter()
+        .map(|r| ("region", "地区", &r.name, &r.aliases, &r.code));
+    let departments = plan
+        .departments
+        .iter()
+        .map(|d| ("department", "部门", &d.name, &d.aliases, &d.code));
+    for (what, what_zh, name, aliases, code) in regions.chain(departments) {
+        let names = [Some(&name.zh), name.en.as_ref()];
         if names
             .into_iter()
             .flatten()
-            .chain(&department.aliases)
+            .chain(aliases)
             .any(|n| n == given)
         {
             return Err(UnitError::Abbreviation {
                 given: given.to_owned(),
-                what: "department",
-                what_zh: "部门",
-                name: department.name.zh.clone(),
-                code: department.code.clone(),
+                what,
+                what_zh,
+                name: name.zh.clone(),
+                code: code.clone(),
             });
         }
     }

@@ -8,6 +8,20 @@ use serde_json::json;
 use crate::audit::{Event, Who, append_audit};
 use crate::{Result, Store, StoreError, now, with_db};
 
+/// Stores the units of user `$id` inside the transaction `$tx` (either backend's).
+macro_rules! insert_units {
+    ($tx:expr, $id:expr, $units:expr) => {
+        for unit in $units {
+            sqlx::query("INSERT INTO user_units (user_id, kind, code) VALUES ($1, $2, $3)")
+                .bind($id)
+                .bind(unit.kind())
+                .bind(unit.code())
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
 /// A user account (without its password hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -112,14 +126,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| taken(e, || StoreError::UserExists(new.name.to_owned())))?;
-            for unit in new.units {
-                sqlx::query("INSERT INTO user_units (user_id, kind, code) VALUES ($1, $2, $3)")
-                    .bind(id)
-                    .bind(unit.kind())
-                    .bind(unit.code())
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            insert_units!(tx, id, new.units);
             append_audit!(tx, who, &event);
             tx.commit().await?;
         });
@@ -242,14 +249,7 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            for unit in units {
-                sqlx::query("INSERT INTO user_units (user_id, kind, code) VALUES ($1, $2, $3)")
-                    .bind(id)
-                    .bind(unit.kind())
-                    .bind(unit.code())
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            insert_units!(tx, id, units);
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(id)
                 .execute(&mut *tx)

@@ -108,6 +108,11 @@ impl Accounts {
     }
 }
 
+/// The arguments of a command line without quoted spaces.
+fn words(line: &str) -> Vec<&str> {
+    line.split(' ').collect()
+}
+
 fn accounts_tokens_and_audit(store: &Accounts) {
     // A generated password, printed once on stdout and nowhere else.
     let output = store.run(&["user", "add", "admin", "--role", "admin"], None);
@@ -119,16 +124,7 @@ fn accounts_tokens_and_audit(store: &Accounts) {
     // Passwords on stdin: checked, never echoed, never audited.
     let weak = "password1234";
     let error = store.refused(
-        &[
-            "user",
-            "add",
-            "east",
-            "--role",
-            "reporter",
-            "--unit",
-            "440103",
-            "--password-stdin",
-        ],
+        &words("user add east --role reporter --unit 440103 --password-stdin"),
         Some(&format!("{weak}\n")),
     );
     assert!(
@@ -137,20 +133,7 @@ fn accounts_tokens_and_audit(store: &Accounts) {
     );
     let strong = "lantern-Orchid-47-river";
     let output = store.run(
-        &[
-            "user",
-            "add",
-            "east",
-            "--role",
-            "reporter",
-            "--unit",
-            "440103",
-            "--unit",
-            "statistics",
-            "--display-name",
-            "东区统计员",
-            "--password-stdin",
-        ],
+        &words("user add east --role reporter --unit 440103 --unit statistics --display-name 东区统计员 --password-stdin"),
         Some(&format!("{strong}\n")),
     );
     assert!(output.status.success(), "{}", stderr(&output));
@@ -163,18 +146,7 @@ fn accounts_tokens_and_audit(store: &Accounts) {
         None,
     );
     assert!(error.contains("use its code 440103"), "{error}");
-    let error = store.refused(
-        &[
-            "user",
-            "add",
-            "x",
-            "--role",
-            "reporter",
-            "--unit",
-            "市统计局",
-        ],
-        None,
-    );
+    let error = store.refused(&words("user add x --role reporter --unit 市统计局"), None);
     assert!(error.contains("use its code statistics"), "{error}");
     let error = store.refused(&["user", "add", "x", "--role", "reporter"], None);
     assert!(error.contains("at least one unit"), "{error}");
@@ -209,18 +181,7 @@ fn accounts_tokens_and_audit(store: &Accounts) {
     store.refused(&["user", "disable", "nobody"], None);
 
     // Tokens: the secret printed once, then never again.
-    let token = store.ok(
-        &[
-            "token",
-            "create",
-            "etl",
-            "--user",
-            "east",
-            "--expires",
-            "30",
-        ],
-        None,
-    );
+    let token = store.ok(&words("token create etl --user east --expires 30"), None);
     let token = token.trim();
     assert!(planwatch_access::looks_like_token(token), "{token}");
     let list = store.ok(&["token", "list"], None);

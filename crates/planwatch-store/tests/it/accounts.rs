@@ -258,52 +258,24 @@ async fn sessions_are_new_at_each_sign_in_expire_and_end_with_role_changes() {
         while now + Duration::minutes(29) <= t0() + Duration::hours(12) {
             now += Duration::minutes(29);
             assert!(
-                store
-                    .session(&first.id, limits, now)
-                    .await
-                    .unwrap()
-                    .is_some(),
+                in_force(store, &first.id, now).await,
                 "{backend}: idle 29 min at {now}"
             );
         }
         now += Duration::minutes(29);
         assert!(
-            store
-                .session(&first.id, limits, now)
-                .await
-                .unwrap()
-                .is_none(),
+            !in_force(store, &first.id, now).await,
             "{backend}: past the absolute lifetime"
         );
         // The second session was never used: 31 minutes idle end it, and for good.
         let late = t0() + Duration::minutes(31);
-        assert!(
-            store
-                .session(&second.id, limits, late)
-                .await
-                .unwrap()
-                .is_none(),
-            "{backend}"
-        );
-        assert!(
-            store
-                .session(&second.id, limits, t0())
-                .await
-                .unwrap()
-                .is_none(),
-            "{backend}"
-        );
+        assert!(!in_force(store, &second.id, late).await, "{backend}");
+        assert!(!in_force(store, &second.id, t0()).await, "{backend}");
 
         // Sign-out ends a session on the server.
         let third = store.create_session("bob", None, t0()).await.unwrap();
         assert!(store.end_session(&third.id, None).await.unwrap());
-        assert!(
-            store
-                .session(&third.id, limits, t0())
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(!in_force(store, &third.id, t0()).await);
         assert!(!store.end_session(&third.id, None).await.unwrap());
 
         // A change of role, a disabled account and a new password each end every session.
@@ -333,11 +305,7 @@ async fn sessions_are_new_at_each_sign_in_expire_and_end_with_role_changes() {
             change(store).await;
             store.set_user_active(&admin(), "bob", true).await.unwrap();
             assert!(
-                store
-                    .session(&session.id, limits, t0())
-                    .await
-                    .unwrap()
-                    .is_none(),
+                !in_force(store, &session.id, t0()).await,
                 "{backend}: {what} left the session in force"
             );
         }
@@ -366,6 +334,15 @@ async fn sessions_are_new_at_each_sign_in_expire_and_end_with_role_changes() {
         assert_eq!(entries[1].client.as_deref(), Some("10.0.0.1"), "{backend}");
     }
     stores.drop_databases().await;
+}
+
+/// Whether the session `id` is in force at `now` (default limits).
+async fn in_force(store: &Store, id: &str, now: DateTime<Utc>) -> bool {
+    store
+        .session(id, SessionLimits::default(), now)
+        .await
+        .unwrap()
+        .is_some()
 }
 
 /// Appends `n` entries.
