@@ -9,10 +9,13 @@
 //! Observations are never overwritten: a different value (or status) for the same indicator,
 //! region and period is a new revision. See `migrations/sqlite/0001_init.sql` for the schema.
 
+mod accounts;
 mod assessments;
+mod audit;
 mod import;
 mod plans;
 mod query;
+mod sessions;
 mod targets;
 
 use std::str::FromStr;
@@ -22,12 +25,15 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use crate::accounts::{NewUser, TokenInfo, User};
+pub use crate::audit::{AuditFilter, AuditProblem, AuditRecord, AuditVerification, Event, Who};
 pub use crate::import::{
     BatchInfo, Conflict, Feed, ImportError, ImportOutcome, ImportSettings, StoreWarning,
     WarningKind,
 };
 pub use crate::plans::PlanSummary;
 pub use crate::query::{Batch, ObservationFilter, StoredObservation};
+pub use crate::sessions::{NewSession, Session, SessionLimits};
 pub use crate::targets::{RegionTarget, TargetSet};
 
 /// Errors of the store. Input problems found while importing are [`ImportError`]s.
@@ -48,6 +54,16 @@ pub enum StoreError {
     UnknownPlan(String),
     #[error("the stored plan \"{0}\" cannot be read: {1}")]
     CorruptPlan(String, String),
+    #[error("用户“{0}”不存在 / there is no user \"{0}\"")]
+    UnknownUser(String),
+    #[error("用户“{0}”已存在 / the user \"{0}\" exists already")]
+    UserExists(String),
+    #[error("没有名为“{0}”的有效令牌 / there is no token \"{0}\" in force")]
+    UnknownToken(String),
+    #[error("名为“{0}”的令牌已存在 / a token \"{0}\" exists already")]
+    TokenExists(String),
+    #[error("the operating system gave no random bytes: {0}")]
+    Random(String),
     #[error(
         "已知时间 \"{0}\" 不是 YYYY-MM-DD 或 YYYY-MM-DD HH:MM:SS (known-since time is not YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)"
     )]

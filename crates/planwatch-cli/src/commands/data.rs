@@ -299,6 +299,12 @@ pub(crate) async fn init(store_args: &StoreArgs, args: &InitArgs) -> anyhow::Res
         plan.id,
         plan.title.zh
     );
+    if store.users().await?.is_empty() {
+        println!(
+            "下一步：创建第一个管理员 next, create the first administrator (its password is printed once):\n  planwatch --db {} user add admin --role admin",
+            redact(&store_args.db)
+        );
+    }
     if args.sample_data {
         if plan.id != chengdu::plan().id {
             bail!("the sample data set belongs to the Chengdu plan");

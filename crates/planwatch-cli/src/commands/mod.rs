@@ -1,5 +1,6 @@
 //! One module per subcommand group; each exposes its clap arguments and a `run`.
 
+mod accounts;
 mod data;
 mod evaluate;
 mod plan;
@@ -110,6 +111,39 @@ Examples:
 A store without a plan is first given the Chengdu plan and its sample data set.
 /healthz answers once the server is ready; the API is described at /api/openapi.json.")]
     Serve(serve::ServeArgs),
+    /// Accounts: add, list, disable, enable, set passwords and roles (用户)
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  planwatch user add admin --role admin            The first administrator (password printed once)
+  planwatch user add jinjiang --role reporter --unit 510104 --display-name 锦江区统计员
+  planwatch user add stats --role reporter --unit statistics --password-stdin < pw.txt
+  planwatch user set-role jinjiang viewer
+  planwatch user disable jinjiang
+  planwatch user list --format json
+
+Roles: admin, planner (the plan office), reporter (scoped to --unit: region or department codes
+of the plan), viewer. Passwords: at least 12 characters, not a common password."
+    )]
+    User(accounts::UserCommand),
+    /// API tokens for scripts: create, list, revoke (令牌)
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  planwatch token create etl --user stats --expires 90   Prints pwt_… once
+  planwatch token list
+  planwatch token revoke etl"
+    )]
+    Token(accounts::TokenCommand),
+    /// The audit log: list entries, or verify its hash chain (审计日志)
+    #[command(after_help = "\
+Examples:
+  planwatch audit --since 2025-01-01 --actor alice
+  planwatch audit --action user.add --format csv
+  planwatch audit verify                           Exit 1 naming the first altered or removed entry")]
+    Audit(accounts::AuditArgs),
     /// Generate a synthetic national-scale plan and data set for benchmarks (合成数据)
     #[command(after_help = "\
 Examples:
@@ -147,6 +181,9 @@ pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome
                     Command::Targets(command) => evaluate::targets(store, &command).await,
                     Command::Assess(args) => evaluate::assess(store, &args).await,
                     Command::Serve(args) => serve::serve(store, &args).await,
+                    Command::User(command) => accounts::user(store, &command).await,
+                    Command::Token(command) => accounts::token(store, &command).await,
+                    Command::Audit(args) => accounts::audit(store, &args).await,
                     Command::Plan(_) | Command::Synth(_) => unreachable!("handled above"),
                 };
                 // Closed even when the command failed; its own error is the one reported.

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `planwatch` binary: each runs the real executable.
 
+mod accounts;
 mod browser;
 mod evaluate;
 mod import;

@@ -2,6 +2,7 @@
 //! file) and on PostgreSQL (a fresh database on the server named by `PLANWATCH_TEST_PG`, by
 //! default the local one CI starts).
 
+mod accounts;
 mod known;
 mod story;
 
@@ -82,14 +83,36 @@ impl TestStores {
 
     /// The answer to a query on the PostgreSQL store, from a session of its own.
     async fn pg_bool(&self, sql: &'static str) -> bool {
-        let url = match self.pg_admin.rfind('/') {
-            Some(slash) => format!("{}/{}", &self.pg_admin[..slash], self.pg_database),
-            None => unreachable!("a PostgreSQL URL has a path"),
-        };
-        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        let pool = sqlx::PgPool::connect(&self.pg_url()).await.unwrap();
         let answer: bool = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
         pool.close().await;
         answer
+    }
+
+    /// The URL of the PostgreSQL store's database.
+    fn pg_url(&self) -> String {
+        match self.pg_admin.rfind('/') {
+            Some(slash) => format!("{}/{}", &self.pg_admin[..slash], self.pg_database),
+            None => unreachable!("a PostgreSQL URL has a path"),
+        }
+    }
+
+    /// Runs `sql` on `backend`'s database behind the store's back, as someone with access to
+    /// the database itself would.
+    pub(crate) async fn execute_raw(&self, backend: &str, sql: &str) -> Result<(), sqlx::Error> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        if backend == "sqlite" {
+            let url = format!("sqlite://{}", self._dir.path().join("test.db").display());
+            let pool = sqlx::SqlitePool::connect(&url).await?;
+            let result = sqlx::raw_sql(sql).execute(&pool).await;
+            pool.close().await;
+            result.map(drop)
+        } else {
+            let pool = sqlx::PgPool::connect(&self.pg_url()).await?;
+            let result = sqlx::raw_sql(sql).execute(&pool).await;
+            pool.close().await;
+            result.map(drop)
+        }
     }
 
     pub(crate) async fn drop_databases(self) {

@@ -1,0 +1,333 @@
+use proptest::prelude::*;
+
+use super::*;
+
+fn account(name: &str, role: Role, units: &[Unit]) -> Account {
+    Account {
+        name: name.into(),
+        role,
+        units: units.to_vec(),
+        active: true,
+    }
+}
+
+fn user(name: &str, role: Role, units: &[Unit]) -> Actor {
+    Actor::User(account(name, role, units))
+}
+
+fn jinjiang() -> Unit {
+    Unit::Region("510104".into())
+}
+
+/// 社会消费品零售总额 of 锦江区: led by commerce, with statistics responsible too.
+fn retail(state: FigureState) -> Object {
+    let plan = planwatch_plan::chengdu::plan();
+    let figure = Figure::of(&plan, "retail_sales", "510104", state).unwrap();
+    assert_eq!(figure.lead_department.as_deref(), Some("commerce"));
+    Object::Figure(figure)
+}
+
+fn unpublished_from(unit: Unit) -> Object {
+    retail(FigureState::Unpublished { submitted_by: unit })
+}
+
+#[test]
+fn reporters_submit_only_for_their_units() {
+    let policy = Policy::default();
+    let figure = retail(FigureState::Published);
+    let allowed = [
+        user("jj", Role::Reporter, &[jinjiang()]),
+        user(
+            "com",
+            Role::Reporter,
+            &[Unit::Department("commerce".into())],
+        ),
+        user(
+            "stat",
+            Role::Reporter,
+            &[Unit::Department("statistics".into())],
+        ),
+        user("p", Role::Planner, &[]),
+    ];
+    for actor in &allowed {
+        assert!(
+            policy.may(actor, Action::Submit, &figure).is_allowed(),
+            "{actor:?}"
+        );
+    }
+    let elsewhere = [
+        user("qy", Role::Reporter, &[Unit::Region("510105".into())]),
+        user(
+            "fin",
+            Role::Reporter,
+            &[Unit::Department("financial_regulation".into())],
+        ),
+    ];
+    for actor in &elsewhere {
+        assert_eq!(
+            policy.may(actor, Action::Submit, &figure),
+            Decision::Denied(Denial::OutOfScope),
+            "{actor:?}"
+        );
+    }
+    assert!(matches!(
+        policy.may(&user("v", Role::Viewer, &[]), Action::Submit, &figure),
+        Decision::Denied(Denial::Role { role: "viewer", .. })
+    ));
+    assert_eq!(
+        policy.may(&Actor::Anonymous, Action::Submit, &figure),
+        Decision::Denied(Denial::SignInRequired)
+    );
+}
+
+#[test]
+fn unpublished_figures_are_seen_by_the_submitting_unit_and_the_plan_office_only() {
+    let policy = Policy::default();
+    let figure = unpublished_from(jinjiang());
+    for actor in [
+        user("jj", Role::Reporter, &[jinjiang()]),
+        user("p", Role::Planner, &[]),
+        user("a", Role::Admin, &[]),
+        Actor::Cli {
+            os_user: "ops".into(),
+        },
+    ] {
+        assert!(
+            policy.may(&actor, Action::Read, &figure).is_allowed(),
+            "{actor:?}"
+        );
+    }
+    // The commerce bureau leads the indicator, but did not submit this figure.
+    for actor in [
+        user(
+            "com",
+            Role::Reporter,
+            &[Unit::Department("commerce".into())],
+        ),
+        user("qy", Role::Reporter, &[Unit::Region("510105".into())]),
+        user("v", Role::Viewer, &[]),
+    ] {
+        assert_eq!(
+            policy.may(&actor, Action::Read, &figure),
+            Decision::Denied(Denial::Unpublished),
+            "{actor:?}"
+        );
+    }
+    assert_eq!(
+        Policy::new(Visibility::Public).may(&Actor::Anonymous, Action::Read, &figure),
+        Decision::Denied(Denial::SignInRequired)
+    );
+}
+
+#[test]
+fn published_data_is_public_or_for_signed_in_users() {
+    let published = retail(FigureState::Published);
+    for object in [
+        &published,
+        &Object::Evaluation,
+        &Object::Plan,
+        &Object::Observations,
+    ] {
+        assert!(
+            Policy::new(Visibility::Public)
+                .may(&Actor::Anonymous, Action::Read, object)
+                .is_allowed()
+        );
+        let private = Policy::new(Visibility::Private);
+        assert_eq!(
+            private.may(&Actor::Anonymous, Action::Read, object),
+            Decision::Denied(Denial::SignInRequired)
+        );
+        assert!(
+            private
+                .may(&user("v", Role::Viewer, &[]), Action::Read, object)
+                .is_allowed()
+        );
+    }
+}
+
+#[test]
+fn accounts_tokens_and_the_audit_log() {
+    let policy = Policy::default();
+    let alice = account("alice", Role::Reporter, &[jinjiang()]);
+    let own = Object::User {
+        name: "alice".into(),
+    };
+    let other = Object::User { name: "bob".into() };
+    let me = Actor::User(alice.clone());
+    assert!(policy.may(&me, Action::Read, &own).is_allowed());
+    assert!(policy.may(&me, Action::ChangePassword, &own).is_allowed());
+    assert_eq!(
+        policy.may(&me, Action::Read, &other),
+        Decision::Denied(Denial::NotYours)
+    );
+    let token = Actor::Token {
+        name: "etl".into(),
+        user: alice,
+    };
+    assert_eq!(
+        policy.may(&token, Action::ChangePassword, &own),
+        Decision::Denied(Denial::NotWithToken)
+    );
+    let admin = user("root", Role::Admin, &[]);
+    assert!(policy.may(&admin, Action::Change, &other).is_allowed());
+    assert!(
+        policy
+            .may(&admin, Action::ChangePassword, &other)
+            .is_allowed()
+    );
+    let planner = user("p", Role::Planner, &[]);
+    assert!(!policy.may(&planner, Action::Change, &other).is_allowed());
+    assert!(
+        policy
+            .may(&planner, Action::Read, &Object::AuditLog)
+            .is_allowed()
+    );
+    assert!(
+        !policy
+            .may(&me, Action::Read, &Object::AuditLog)
+            .is_allowed()
+    );
+    assert!(
+        !policy
+            .may(
+                &user("v", Role::Viewer, &[]),
+                Action::Read,
+                &Object::AuditLog
+            )
+            .is_allowed()
+    );
+    assert!(matches!(
+        policy.may(&admin, Action::Approve, &Object::AuditLog),
+        Decision::Denied(Denial::NoSuchAction { .. })
+    ));
+}
+
+#[test]
+fn denials_are_in_chinese_and_english() {
+    let denial = Policy::default()
+        .may(
+            &user("v", Role::Viewer, &[]),
+            Action::Change,
+            &Object::DistrictTargets,
+        )
+        .into_result()
+        .unwrap_err();
+    assert_eq!(
+        denial.to_string(),
+        "角色“查阅者”不能修改区（市）县目标 / the role viewer may not change district targets"
+    );
+    assert!(Denial::SignInRequired.needs_sign_in() && !denial.needs_sign_in());
+}
+
+fn any_role() -> impl Strategy<Value = Role> {
+    prop::sample::select(Role::ALL.to_vec())
+}
+
+fn any_unit() -> impl Strategy<Value = Unit> {
+    prop_oneof![
+        prop::sample::select(vec!["510104", "510105", "510106"])
+            .prop_map(|c| Unit::Region(c.into())),
+        prop::sample::select(vec!["commerce", "statistics", "culture_tourism"])
+            .prop_map(|c| Unit::Department(c.into())),
+    ]
+}
+
+fn any_account() -> impl Strategy<Value = Account> {
+    (
+        any_role(),
+        prop::collection::vec(any_unit(), 0..3),
+        any::<bool>(),
+    )
+        .prop_map(|(role, units, active)| Account {
+            name: "someone".into(),
+            role,
+            units,
+            active,
+        })
+}
+
+fn any_actor() -> impl Strategy<Value = Actor> {
+    prop_oneof![
+        any_account().prop_map(Actor::User),
+        any_account().prop_map(|user| Actor::Token {
+            name: "t".into(),
+            user
+        }),
+        Just(Actor::Cli {
+            os_user: "ops".into()
+        }),
+        Just(Actor::Anonymous),
+    ]
+}
+
+fn any_object() -> impl Strategy<Value = Object> {
+    prop_oneof![
+        Just(retail(FigureState::Published)),
+        any_unit().prop_map(unpublished_from),
+        Just(Object::Plan),
+        Just(Object::Observations),
+        Just(Object::DistrictTargets),
+        Just(Object::Assessments),
+        Just(Object::Evaluation),
+        Just(Object::User {
+            name: "someone".into()
+        }),
+        Just(Object::Tokens {
+            user: "someone".into()
+        }),
+        Just(Object::AuditLog),
+        Just(Object::Settings),
+    ]
+}
+
+fn any_action() -> impl Strategy<Value = Action> {
+    prop::sample::select(vec![
+        Action::Read,
+        Action::Submit,
+        Action::Approve,
+        Action::Change,
+        Action::ChangePassword,
+    ])
+}
+
+proptest! {
+    #[test]
+    fn invariants_of_the_policy(
+        actor in any_actor(),
+        action in any_action(),
+        object in any_object(),
+        private in any::<bool>(),
+    ) {
+        let policy = Policy::new(if private { Visibility::Private } else { Visibility::Public });
+        let decision = policy.may(&actor, action, &object);
+        // A disabled account may do nothing, whatever its role.
+        if actor.account().is_some_and(|a| !a.active) {
+            prop_assert_eq!(&decision, &Decision::Denied(Denial::AccountDisabled));
+        }
+        // The public only ever reads, and never what is unpublished or private.
+        if actor == Actor::Anonymous && decision.is_allowed() {
+            prop_assert_eq!(action, Action::Read);
+            prop_assert!(!private);
+            let unpublished = matches!(&object, Object::Figure(Figure { state: FigureState::Unpublished { .. }, .. }));
+            prop_assert!(!unpublished);
+        }
+        // A token never does more than its user signed in would.
+        if let Actor::Token { user, .. } = &actor
+            && decision.is_allowed()
+        {
+            prop_assert!(policy.may(&Actor::User(user.clone()), action, &object).is_allowed());
+        }
+        // Nothing an administrator is refused is allowed to anyone else.
+        let admin = Actor::User(Account { name: "root".into(), role: Role::Admin, units: vec![], active: true });
+        if decision.is_allowed() {
+            prop_assert!(policy.may(&admin, action, &object).is_allowed());
+        }
+        // Only the plan office approves and changes shared data.
+        if decision.is_allowed() && (action == Action::Approve
+            || (action == Action::Change && !matches!(object, Object::User { .. } | Object::Tokens { .. } | Object::Settings)))
+        {
+            prop_assert!(matches!(actor.role(), Some(Role::Admin | Role::Planner)));
+        }
+    }
+}
