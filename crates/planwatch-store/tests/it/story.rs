@@ -3,7 +3,7 @@
 use planwatch_plan::Period::{self, Month, Year};
 use planwatch_store::{Feed, ImportError, ImportSettings, ObservationFilter, Store, WarningKind};
 
-use crate::{End, import, plan, row, stores, values};
+use crate::{End, import, import_known_since, plan, row, stores, values};
 
 /// Everything a store holds that an import may change: every revision of every observation of
 /// the example plan, and the batches.
@@ -803,16 +803,9 @@ async fn districts_of_a_share_are_not_added_up() {
             ]
         };
         for (file, district) in [("first.csv", 40.0), ("revised.csv", 41.0)] {
-            let outcome = import(
-                store,
-                &plan,
-                file,
-                shares(district),
-                End::Finish,
-                ImportSettings::default(),
-            )
-            .await
-            .unwrap();
+            let outcome = import_known_since(store, &plan, file, shares(district), None)
+                .await
+                .unwrap();
             assert!(
                 outcome.warnings.is_empty(),
                 "{backend} {file}: {:?}",
