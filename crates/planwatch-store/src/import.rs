@@ -1284,6 +1284,7 @@ struct Rollup {
     districts: HashSet<i64>,
     additive: HashSet<i64>,
     district_list: String,
+    additive_list: String,
 }
 
 impl Rollup {
@@ -1315,10 +1316,13 @@ impl Rollup {
             .collect();
         let mut sorted: Vec<i64> = districts.iter().copied().collect();
         sorted.sort_unstable();
+        let mut sorted_additive: Vec<i64> = additive.iter().copied().collect();
+        sorted_additive.sort_unstable();
         Rollup {
             total_id: total.map(|i| ids.regions[i]),
             district_list: id_list(sorted.into_iter()),
             districts,
+            additive_list: id_list(sorted_additive.into_iter()),
             additive,
         }
     }
@@ -1337,7 +1341,7 @@ impl Rollup {
     }
 
     /// [`PairTotals`] for the (indicator, period, first row) `pairs` (a query or `VALUES` list),
-    /// from the values in force (the latest, for an ordinary import).
+    /// from the values in force (the latest, for an ordinary import); additive indicators only.
     fn sql(&self, pairs: &str, in_force: &InForce) -> Option<String> {
         let total = self.total_id?;
         if self.districts.is_empty() || self.additive.is_empty() {
@@ -1349,7 +1353,7 @@ impl Rollup {
                SELECT o.indicator_id, o.period, p.first_row, o.region_id, o.value FROM pairs p
                JOIN observations o ON o.indicator_id = p.indicator_id AND o.period = p.period
                 AND o.region_id IN ({districts},{total})
-               WHERE o.revision = {in_force_revision})
+               WHERE p.indicator_id IN ({additive}) AND o.revision = {in_force_revision})
              SELECT indicator_id, period,
                     SUM(CASE WHEN region_id <> {total} THEN value ELSE 0 END),
                     MAX(CASE WHEN region_id = {total} THEN value END),
@@ -1357,6 +1361,7 @@ impl Rollup {
              FROM latest GROUP BY indicator_id, period
              HAVING SUM(CASE WHEN region_id <> {total} THEN 1 ELSE 0 END) > 0",
             districts = self.district_list,
+            additive = self.additive_list,
             in_force_revision = in_force.revision("o"),
         ))
     }

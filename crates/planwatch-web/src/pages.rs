@@ -1081,7 +1081,7 @@ async fn region(
                 code: ind.code.clone(),
                 number: ind.number,
                 name: text(lang, &ind.name),
-                unit: ind.unit.clone(),
+                unit: text(lang, &ind.unit_text()),
                 latest: row.evaluation.latest_value,
                 latest_year: row.evaluation.latest_year,
                 growth: row.evaluation.actual_growth,
@@ -1093,7 +1093,7 @@ async fn region(
                     .and_then(|x| x.rank),
                 of: ranked,
                 status: StatusView::new(row.evaluation.status),
-                target: row.target_text.clone(),
+                target: target_text(lang, row),
             });
         }
         let regions = region_links(plan, lang);
@@ -1196,7 +1196,7 @@ async fn map(
         let legend: Vec<StatusView> = STATUSES.iter().map(|&s| StatusView::new(s)).collect();
         let map_data = serde_json::json!({
             "by": if by_status { "status" } else { "value" },
-            "unit": ind.unit,
+            "unit": text(lang, &ind.unit_text()),
             "regions": regions.iter().filter(|r| !r.managed).collect::<Vec<_>>(),
             "legend": legend,
             "lang": lang.as_str(),
@@ -1210,7 +1210,7 @@ async fn map(
                 title => v(&match lang { Lang::Zh => "区（市）县地图", Lang::En => "District map" }),
                 indicator => v(&ind.code),
                 name => v(&text(lang, &ind.name)),
-                unit => v(&ind.unit),
+                unit => v(&text(lang, &ind.unit_text())),
                 by_status => v(&by_status),
                 year => v(&report.year),
                 indicators => v(&indicators),
@@ -1366,6 +1366,11 @@ async fn data(
                     .map(|r| (r.code.as_str(), text(lang, &r.name))),
             )
             .collect();
+        let units: HashMap<&str, String> = plan
+            .indicators
+            .iter()
+            .map(|i| (i.code.as_str(), text(lang, &i.unit_text())))
+            .collect();
         // Without search words a page is read from the store alone; with them, the filtered
         // view is searched here, if it is small enough to read whole.
         let in_view = service.count(&filter).await?;
@@ -1422,6 +1427,7 @@ async fn data(
                 title => v(&match lang { Lang::Zh => "数据", Lang::En => "Data" }),
                 rows => v(&rows),
                 names => v(&names),
+                units => v(&units),
                 total => v(&total),
                 page => v(&(page as u64).min(pages)),
                 too_large => v(&too_large),

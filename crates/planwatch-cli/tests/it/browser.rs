@@ -349,8 +349,8 @@ async fn the_pages_work_in_a_headless_browser() {
 }
 
 /// Where the wall display's cards and status counts lie, and whether the page scrolls: every
-/// visible card's box and the counts' box within the window, and whether any card's content
-/// overflows its box.
+/// visible card's box and the counts' box within the window, whether any card's content
+/// overflows its box, and which of its lines that must show whole are cut.
 const WALL_LAYOUT: &str = "
     function box(e) { var r = e.getBoundingClientRect();
       return { top: r.top, left: r.left, bottom: r.bottom, right: r.right }; }
@@ -364,7 +364,11 @@ const WALL_LAYOUT: &str = "
       cards: cards.length,
       visible: visible.map(function (c) { return {
         code: c.getAttribute('data-indicator'), box: box(c),
-        overflows: c.scrollHeight > c.clientHeight + 1 }; }),
+        overflows: c.scrollHeight > c.clientHeight + 1,
+        clipped: ['.value', '.target', '.foot-row'].filter(function (s) {
+          var e = c.querySelector(s);
+          return e && (e.scrollHeight > e.clientHeight + 1
+            || e.getBoundingClientRect().bottom > c.getBoundingClientRect().bottom); }) }; }),
       counts: box(counts),
       page: document.querySelector('.cards').getAttribute('data-page')
     };";
@@ -407,6 +411,14 @@ async fn assert_wall_fits(browser: &Browser, url: &str, expect_visible: usize) -
         assert_eq!(
             card["overflows"], false,
             "card {} is cut off on {url}",
+            card["code"]
+        );
+        // The figure, the target and the completion line are shown whole (the name and the
+        // reason may end in an ellipsis).
+        assert_eq!(
+            card["clipped"],
+            json!([]),
+            "card {} shows part of a line on {url}",
             card["code"]
         );
     }

@@ -23,8 +23,22 @@ fn json(server: &Server, path: &str) -> Value {
     response.json().unwrap()
 }
 
+/// Chinese characters, and the CJK punctuation (。、；) and full-width forms written with them.
 fn is_cjk(c: char) -> bool {
-    ('\u{3400}'..='\u{9fff}').contains(&c) || ('\u{f900}'..='\u{faff}').contains(&c)
+    ('\u{3000}'..='\u{303f}').contains(&c)
+        || ('\u{3400}'..='\u{9fff}').contains(&c)
+        || ('\u{f900}'..='\u{faff}').contains(&c)
+        || ('\u{ff00}'..='\u{ffef}').contains(&c)
+}
+
+/// The CJK characters of a page's visible text, but for the language switch (中文: the one name
+/// with no English form).
+fn chinese_left(html: &str) -> String {
+    visible(html)
+        .replace("中文", "")
+        .chars()
+        .filter(|&c| is_cjk(c))
+        .collect()
 }
 
 /// The text a reader sees (and the attributes read out to them), without the scripts' data.
@@ -70,16 +84,26 @@ fn checks(db: &str) {
 
 fn english_has_no_chinese_left(server: &Server) {
     let overview = visible(&page(server, "/", "en"));
-    // The language switch names Chinese in Chinese: the one name with no English form.
-    let leftover: String = overview
-        .replace("中文", "")
-        .chars()
-        .filter(|&c| is_cjk(c))
-        .collect();
+    let leftover = chinese_left(&overview);
     assert!(
         leftover.is_empty(),
         "Chinese in the English overview: {leftover}"
     );
+    // The city's page: units and targets of every indicator.
+    let leftover = chinese_left(&page(server, "/regions/510100", "en"));
+    assert!(
+        leftover.is_empty(),
+        "Chinese in the English region page: {leftover}"
+    );
+    // Pages whose data holds Chinese (sources, a district's old name): the units are English.
+    let data = page(server, "/data?indicator=retail_sales", "en");
+    assert!(data.contains("<td>CNY 100 million</td>"), "{data}");
+    assert!(!data.contains("<td>亿元</td>"), "{data}");
+    let map = page(server, "/map?indicator=retail_sales", "en");
+    assert!(map.contains("(CNY 100 million)"), "{map}");
+    assert!(!map.contains("亿元"), "{map}");
+    let indicator = visible(&page(server, "/indicators/retail_sales", "en"));
+    assert!(!indicator.contains("</a>。"), "{indicator}");
     let retail = card(&overview, "retail_sales");
     assert!(retail.contains("CNY 100 million"), "{retail}");
     let outbound = card(&overview, "outbound_investment");

@@ -3,7 +3,7 @@
 use planwatch_plan::Period::{self, Month, Year};
 use planwatch_store::{Feed, ImportError, ImportSettings, ObservationFilter, Store, WarningKind};
 
-use crate::{End, import, plan, row, stores, values};
+use crate::{End, import, import_known_since, plan, row, stores, values};
 
 /// Everything a store holds that an import may change: every revision of every observation of
 /// the example plan, and the batches.
@@ -776,6 +776,47 @@ async fn pages_of_observations_add_up_to_the_whole() {
             4,
             "{backend}"
         );
+    }
+    stores.drop_databases().await;
+}
+
+/// The roll-up check adds up districts of additive indicators only: a share is not a sum, so a
+/// district's share above the city's is no warning — also when the import is staged (a key
+/// already stored), where the check is a query (it added up every indicator's districts).
+#[tokio::test]
+async fn districts_of_a_share_are_not_added_up() {
+    let stores = stores().await;
+    for (backend, store) in &stores.stores {
+        let plan = plan();
+        store.save_plan(&plan).await.unwrap();
+        let shares = |district: f64| {
+            vec![
+                row(&plan, 2, "online_retail_share", "440100", Year(2022), 30.0),
+                row(
+                    &plan,
+                    3,
+                    "online_retail_share",
+                    "440103",
+                    Year(2022),
+                    district,
+                ),
+            ]
+        };
+        for (file, district) in [("first.csv", 40.0), ("revised.csv", 41.0)] {
+            let outcome = import_known_since(store, &plan, file, shares(district), None)
+                .await
+                .unwrap();
+            assert!(
+                outcome.warnings.is_empty(),
+                "{backend} {file}: {:?}",
+                outcome.warnings
+            );
+        }
+        let stored = store
+            .history(&plan, "online_retail_share", "440103", Year(2022))
+            .await
+            .unwrap();
+        assert!(stored.iter().all(|r| r.flags == 0), "{backend}: {stored:?}");
     }
     stores.drop_databases().await;
 }
