@@ -263,6 +263,27 @@ fn actions(log: &[serde_json::Value]) -> Vec<&str> {
     log.iter().map(|e| e["action"].as_str().unwrap()).collect()
 }
 
+/// The log holds the sample's load and nothing else: the plan, its three files, the district
+/// targets split from them, all by `actor` acting as an administrator.
+#[track_caller]
+fn assert_sample_load(log: &[serde_json::Value], actor: &str) {
+    assert_eq!(
+        actions(log),
+        [
+            "plan.load",
+            "observations.import",
+            "observations.import",
+            "observations.import",
+            "targets.load"
+        ]
+    );
+    assert!(
+        log.iter()
+            .all(|e| e["actor"] == actor && e["role"] == "admin"),
+        "{log:?}"
+    );
+}
+
 /// SHA-256 of a file, hexadecimal.
 fn sha256(path: &std::path::Path) -> String {
     use sha2::Digest;
@@ -278,21 +299,7 @@ fn a_session_is_audited(store: &Accounts) {
     let out = store.ok(&["init", "--sample-data"], None);
     assert!(out.contains("district targets"), "{out}");
     let log = store.audit_json(&[]);
-    assert_eq!(
-        actions(&log),
-        [
-            "plan.load",
-            "observations.import",
-            "observations.import",
-            "observations.import",
-            "targets.load"
-        ]
-    );
-    assert!(
-        log.iter()
-            .all(|e| e["actor"] == "cli:auditor" && e["role"] == "admin"),
-        "{log:?}"
-    );
+    assert_sample_load(&log, "cli:auditor");
     let sample = &log[3]["details"];
     assert_eq!(sample["file"], "chengdu-sample.csv");
     assert_eq!(
@@ -393,20 +400,6 @@ fn the_first_start_is_audited_as_the_system() {
     assert!(server.terminate().success());
     let store = Accounts::empty(dir, db);
     let log = store.audit_json(&[]);
-    assert_eq!(
-        actions(&log),
-        [
-            "plan.load",
-            "observations.import",
-            "observations.import",
-            "observations.import",
-            "targets.load"
-        ]
-    );
-    assert!(
-        log.iter()
-            .all(|e| e["actor"] == "system:first-start" && e["role"] == "admin"),
-        "{log:?}"
-    );
+    assert_sample_load(&log, "system:first-start");
     store.ok(&["audit", "verify"], None);
 }

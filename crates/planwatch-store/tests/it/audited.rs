@@ -2,7 +2,9 @@
 //! audit entry, written with it; a write refused or rolled back leaves none. On both backends.
 
 use planwatch_plan::Period::Year;
-use planwatch_store::{AuditFilter, AuditRecord, ImportError, ImportSettings, RegionTarget, Store};
+use planwatch_store::{
+    AuditFilter, AuditRecord, ImportError, ImportOutcome, ImportSettings, RegionTarget, Store,
+};
 use serde_json::{Value, json};
 
 use crate::{End, import, import_known_since, plan, row, stores, tester};
@@ -36,6 +38,42 @@ async fn one_entry(store: &Store, seen: &mut usize, action: &str, object: &str) 
         ("cli:tester", "admin", action, object)
     );
     details
+}
+
+/// The batch of a committed import and its entry's details.
+async fn imported(store: &Store, seen: &mut usize, outcome: &ImportOutcome) -> (i64, Value) {
+    let batch = outcome.batch_id.unwrap();
+    let object = format!("batch:{batch}");
+    (
+        batch,
+        one_entry(store, seen, "observations.import", &object).await,
+    )
+}
+
+/// The chain verifies, with `entries` entries.
+async fn assert_intact(store: &Store, entries: i64, backend: &str) {
+    let verified = store.verify_audit().await.unwrap();
+    assert_eq!(
+        (verified.entries, verified.problem),
+        (entries, None),
+        "{backend}"
+    );
+}
+
+/// Records an assessment of retail sales in 2023 and returns its entry's details.
+async fn assess(store: &Store, seen: &mut usize, text: &str, by: &str) -> Value {
+    let plan = plan();
+    store
+        .add_assessment(&tester(), &plan, "retail_sales", 2023, text, by)
+        .await
+        .unwrap();
+    one_entry(
+        store,
+        seen,
+        "assessment.add",
+        "assessment:retail_sales/2023",
+    )
+    .await
 }
 
 fn target(region: &str, value: f64) -> RegionTarget {
@@ -86,14 +124,7 @@ async fn every_write_leaves_one_audit_entry_with_its_actor_and_details() {
         let outcome = import_known_since(store, &plan, "first.csv", first, Some("2022-03-31"))
             .await
             .unwrap();
-        let batch = outcome.batch_id.unwrap();
-        let details = one_entry(
-            store,
-            &mut seen,
-            "observations.import",
-            &format!("batch:{batch}"),
-        )
-        .await;
+        let (batch, details) = imported(store, &mut seen, &outcome).await;
         assert_eq!(
             details,
             json!({
@@ -120,15 +151,8 @@ async fn every_write_leaves_one_audit_entry_with_its_actor_and_details() {
         )
         .await
         .unwrap();
-        let batch = outcome.batch_id.unwrap();
         assert_eq!((outcome.revisions, outcome.new), (2, 1), "{backend}");
-        let details = one_entry(
-            store,
-            &mut seen,
-            "observations.import",
-            &format!("batch:{batch}"),
-        )
-        .await;
+        let (batch, details) = imported(store, &mut seen, &outcome).await;
         assert_eq!(
             (
                 &details["rows"],
@@ -206,17 +230,7 @@ async fn every_write_leaves_one_audit_entry_with_its_actor_and_details() {
         );
 
         // Assessments: the one in force for the indicator and year before, and the new text.
-        store
-            .add_assessment(&tester(), &plan, "retail_sales", 2023, "良好", "planner")
-            .await
-            .unwrap();
-        let details = one_entry(
-            store,
-            &mut seen,
-            "assessment.add",
-            "assessment:retail_sales/2023",
-        )
-        .await;
+        let details = assess(store, &mut seen, "良好", "planner").await;
         assert_eq!(
             (&details["before"], &details["after"]),
             (
@@ -225,17 +239,7 @@ async fn every_write_leaves_one_audit_entry_with_its_actor_and_details() {
             ),
             "{backend}"
         );
-        store
-            .add_assessment(&tester(), &plan, "retail_sales", 2023, "优秀", "director")
-            .await
-            .unwrap();
-        let details = one_entry(
-            store,
-            &mut seen,
-            "assessment.add",
-            "assessment:retail_sales/2023",
-        )
-        .await;
+        let details = assess(store, &mut seen, "优秀", "director").await;
         assert_eq!(
             (
                 &details["before"]["text"],
@@ -246,12 +250,7 @@ async fn every_write_leaves_one_audit_entry_with_its_actor_and_details() {
         );
         assert_eq!(details["after"]["text"], "优秀", "{backend}");
 
-        let verified = store.verify_audit().await.unwrap();
-        assert_eq!(
-            (verified.entries, verified.problem),
-            (seen as i64, None),
-            "{backend}"
-        );
+        assert_intact(store, seen as i64, backend).await;
     }
     stores.drop_databases().await;
 }
@@ -371,23 +370,13 @@ async fn a_write_that_changes_nothing_leaves_no_entry_and_the_chain_verifies() {
             "{backend}: {:?}",
             entries_after(store, seen).await
         );
-        let verified = store.verify_audit().await.unwrap();
-        assert_eq!(
-            (verified.entries, verified.problem),
-            (seen as i64, None),
-            "{backend}"
-        );
+        assert_intact(store, seen as i64, backend).await;
         // The next write chains on as if nothing had been tried.
         store
             .add_assessment(&tester(), &plan, "retail_sales", 2023, "良好", "planner")
             .await
             .unwrap();
-        let verified = store.verify_audit().await.unwrap();
-        assert_eq!(
-            (verified.entries, verified.problem),
-            (seen as i64 + 1, None),
-            "{backend}"
-        );
+        assert_intact(store, seen as i64 + 1, backend).await;
     }
     stores.drop_databases().await;
 }
