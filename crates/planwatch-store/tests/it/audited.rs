@@ -152,7 +152,7 @@ async fn every_write_leaves_one_audit_entry_with_its_actor_and_details() {
         .await
         .unwrap();
         assert_eq!((outcome.revisions, outcome.new), (2, 1), "{backend}");
-        let (batch, details) = imported(store, &mut seen, &outcome).await;
+        let (_, details) = imported(store, &mut seen, &outcome).await;
         assert_eq!(
             (
                 &details["rows"],
