@@ -130,6 +130,10 @@ pub enum Actor {
     Token { name: String, user: Account },
     /// The command line, run by an operating-system user: the administrator's tool.
     Cli { os_user: String },
+    /// The installation itself, doing a task nobody asked for at that moment: `first-start`, the
+    /// server giving an empty store the Chengdu plan and its sample data. Acts as an
+    /// administrator.
+    System { task: String },
     /// Nobody signed in.
     Anonymous,
 }
@@ -139,25 +143,27 @@ impl Actor {
     pub fn account(&self) -> Option<&Account> {
         match self {
             Actor::User(account) | Actor::Token { user: account, .. } => Some(account),
-            Actor::Cli { .. } | Actor::Anonymous => None,
+            Actor::Cli { .. } | Actor::System { .. } | Actor::Anonymous => None,
         }
     }
 
-    /// The role that applies: the command line acts as an administrator.
+    /// The role that applies: the command line and the system act as an administrator.
     pub fn role(&self) -> Option<Role> {
         match self {
-            Actor::Cli { .. } => Some(Role::Admin),
+            Actor::Cli { .. } | Actor::System { .. } => Some(Role::Admin),
             Actor::Anonymous => None,
             Actor::User(account) | Actor::Token { user: account, .. } => Some(account.role),
         }
     }
 
-    /// As written in the audit log: the user name, `token:NAME`, `cli:USER` or `anonymous`.
+    /// As written in the audit log: the user name, `token:NAME`, `cli:USER`, `system:TASK` or
+    /// `anonymous`.
     pub fn label(&self) -> String {
         match self {
             Actor::User(account) => account.name.clone(),
             Actor::Token { name, .. } => format!("token:{name}"),
             Actor::Cli { os_user } => format!("cli:{os_user}"),
+            Actor::System { task } => format!("system:{task}"),
             Actor::Anonymous => "anonymous".to_owned(),
         }
     }
@@ -205,6 +211,13 @@ mod tests {
         assert_eq!(
             (cli.label().as_str(), cli.role_label()),
             ("cli:ops", "admin")
+        );
+        let first_start = Actor::System {
+            task: "first-start".into(),
+        };
+        assert_eq!(
+            (first_start.label().as_str(), first_start.role_label()),
+            ("system:first-start", "admin")
         );
         assert_eq!(Actor::Anonymous.role_label(), "anonymous");
     }

@@ -1,13 +1,19 @@
 //! Planners' assessments in words, for qualitative targets, and the store's latest year.
 
 use planwatch_plan::Plan;
+use serde_json::json;
 
+use crate::audit::{Event, Who, append_audit, lock_audit};
 use crate::{Result, Store, StoreError, now, with_db};
 
 impl Store {
-    /// Records an assessment of `indicator` (a code of `plan`) for `year`.
+    /// Records an assessment of `indicator` (a code of `plan`) for `year` on behalf of `who`,
+    /// audited as `assessment.add` in the same transaction: the assessment of that indicator and
+    /// year in force before (text, by whom, when), if any, and the new text. `assessed_by` is
+    /// the name recorded with the assessment.
     pub async fn add_assessment(
         &self,
+        who: &Who,
         plan: &Plan,
         indicator: &str,
         year: u16,
@@ -16,6 +22,18 @@ impl Store {
     ) -> Result<()> {
         with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
+            lock_audit!(tx);
+            let before: Option<(String, String, String)> = sqlx::query_as(
+                "SELECT a.text, a.assessed_by, a.assessed_at FROM assessments a
+                 JOIN indicators i ON i.id = a.indicator_id
+                 WHERE a.plan_id = $1 AND i.code = $2 AND a.year = $3
+                 ORDER BY a.id DESC LIMIT 1",
+            )
+            .bind(&plan.id)
+            .bind(indicator)
+            .bind(i32::from(year))
+            .fetch_optional(&mut *tx)
+            .await?;
             let inserted = sqlx::query(
                 "INSERT INTO assessments (plan_id, indicator_id, year, text, assessed_by, assessed_at)
                  SELECT $1, id, $3, $4, $5, $6 FROM indicators WHERE plan_id = $1 AND code = $2",
@@ -32,6 +50,20 @@ impl Store {
             if inserted == 0 {
                 return Err(StoreError::UnknownIndicator(indicator.to_owned()));
             }
+            let event = Event::new(
+                "assessment.add",
+                format!("assessment:{indicator}/{year}"),
+                json!({
+                    "plan": plan.id,
+                    "indicator": indicator,
+                    "year": year,
+                    "before": before.map(|(text, by, at)| json!({
+                        "text": text, "assessed_by": by, "assessed_at": at,
+                    })),
+                    "after": { "text": text, "assessed_by": assessed_by },
+                }),
+            );
+            append_audit!(tx, who, &event);
             crate::bump_version!(&mut *tx);
             tx.commit().await?;
         });

@@ -163,6 +163,26 @@ macro_rules! append_audit {
 }
 pub(crate) use append_audit;
 
+/// Takes the audit log's head at the start of the transaction `$tx` (either backend's), before a
+/// change reads what it is about to replace (the `before` of its entry): on SQLite this is the
+/// write lock, on PostgreSQL the head's row lock, both held to the commit, so no other audited
+/// write can change that `before` under it. For short changes only (plan loads, targets,
+/// assessments): audited writes wait for one another meanwhile. Imports, which may run for
+/// minutes, append at their end instead.
+macro_rules! lock_audit {
+    ($tx:expr) => {
+        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
+            .execute(&mut *$tx)
+            .await?
+    };
+}
+pub(crate) use lock_audit;
+
+/// SHA-256 of `bytes`, hexadecimal, as the audit log's details give checksums.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// The entry with id `id` after `prev_hash`, stamped now.
 pub(crate) fn record(id: i64, prev_hash: String, who: &Who, event: &Event) -> AuditRecord {
     let mut record = AuditRecord {

@@ -16,6 +16,7 @@ use planwatch_plan::{ObservationRow, Plan, RegionKind};
 use sqlx::{PgConnection, SqliteConnection};
 use tokio::sync::mpsc::Receiver;
 
+use crate::audit::{Event, Who, append_audit};
 use crate::plans::PlanIds;
 use crate::{Db, Result, Store, StoreError, now, status_code, with_db};
 
@@ -107,6 +108,8 @@ pub struct ImportOutcome {
     pub rows: u64,
     /// New revisions stored (or that would be, on a dry run).
     pub revisions: u64,
+    /// Of those, the values of keys the store held no value for (the rest revise one).
+    pub new: u64,
     /// Rows equal to what the store already had.
     pub unchanged: u64,
     pub warnings: Vec<StoreWarning>,
@@ -707,9 +710,14 @@ const REPEATED_KEY: &str = "SELECT 1 FROM import_rows a
      LIMIT 1";
 
 impl Store {
-    /// Imports rows fed over `feed` into `plan` (which must be stored); see the module docs.
+    /// Imports rows fed over `feed` into `plan` (which must be stored) on behalf of `who`; see
+    /// the module docs. An import that commits appends one `observations.import` entry to the
+    /// audit log in its transaction (the file's name and SHA-256, the counts, the batch);
+    /// one that does not (errors, a conflict, `strict`, a dry run, nothing to change) leaves
+    /// none, since it changed nothing.
     pub async fn import(
         &self,
+        who: &Who,
         plan: &Plan,
         batch: BatchInfo,
         feed: Receiver<Feed>,
@@ -717,7 +725,7 @@ impl Store {
     ) -> Result<ImportOutcome, ImportError> {
         let mut first_load = false;
         let result = self
-            .import_in_transaction(plan, batch, feed, settings, &mut first_load)
+            .import_in_transaction(who, plan, batch, feed, settings, &mut first_load)
             .await;
         let committed = matches!(
             result,
@@ -742,6 +750,7 @@ impl Store {
     /// is written.
     async fn import_in_transaction(
         &self,
+        who: &Who,
         plan: &Plan,
         batch: BatchInfo,
         feed: Receiver<Feed>,
@@ -860,8 +869,14 @@ impl Store {
                 (true, true) => (CHANGES_AFTER_DIRECT_FIRST_LOAD.to_owned(), false),
                 (false, _) => (changes(&in_force), true),
             };
-            let (revisions, unchanged, mut warnings, pairs) = match direct {
-                Some(checks) => (stored_directly, 0, checks.warnings, Some(checks.pairs)),
+            let (revisions, new, unchanged, mut warnings, pairs) = match direct {
+                Some(checks) => (
+                    stored_directly,
+                    stored_directly,
+                    0,
+                    checks.warnings,
+                    Some(checks.pairs),
+                ),
                 None => {
                     tx.index_import_table().await?;
                     let conflicts: Vec<(i64, f64, i64, f64)> =
@@ -883,6 +898,25 @@ impl Store {
                         .fetch_optional(&mut *tx)
                         .await?
                         .is_some();
+                    // Keys the store holds no value for, counted before they get one (a probe
+                    // of the primary key per row; none on a first load, where every key is new).
+                    let new_keys = if plan_was_empty {
+                        None
+                    } else {
+                        let keys = if repeats {
+                            "(SELECT DISTINCT indicator_id, region_id, period FROM import_rows)"
+                        } else {
+                            "import_rows"
+                        };
+                        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                            "SELECT COUNT(*) FROM {keys} s WHERE NOT EXISTS (SELECT 1 FROM observations o
+                             WHERE o.indicator_id = s.indicator_id AND o.region_id = s.region_id
+                               AND o.period = s.period)"
+                        )))
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        Some(count as u64)
+                    };
                     let insert = match (plan_was_empty, repeats) {
                         (true, false) => INSERT_FIRST_REVISIONS.to_owned(),
                         // ON CONFLICT (a speculative insertion per row on PostgreSQL) only
@@ -907,6 +941,7 @@ impl Store {
                     };
                     (
                         revisions,
+                        new_keys.unwrap_or(revisions),
                         (distinct as u64).saturating_sub(revisions),
                         Vec::new(),
                         None,
@@ -1061,6 +1096,25 @@ impl Store {
             }
             let commit = revisions > 0 && !settings.dry_run;
             if commit {
+                let event = Event::new(
+                    "observations.import",
+                    format!("batch:{batch_id}"),
+                    serde_json::json!({
+                        "plan": plan.id,
+                        "batch": batch_id,
+                        "file": batch.file_name,
+                        "sha256": checksum,
+                        "imported_by": batch.imported_by,
+                        "known_since": batch.known_since,
+                        "rows": rows,
+                        "new": new,
+                        "revised": revisions.saturating_sub(new),
+                        "unchanged": unchanged,
+                        "warnings": warnings.len(),
+                        "same_file_as": same_file_as,
+                    }),
+                );
+                append_audit!(tx, who, &event);
                 crate::bump_version!(&mut *tx);
                 tx.commit().await?;
             } else {
@@ -1070,6 +1124,7 @@ impl Store {
                 batch_id: commit.then_some(batch_id),
                 rows,
                 revisions,
+                new,
                 unchanged,
                 warnings,
                 committed: commit,

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use planwatch_plan::Plan;
+use serde_json::json;
 
+use crate::audit::{Event, Who, append_audit, lock_audit, sha256_hex};
 use crate::{Result, Store, StoreError, now, with_db};
 
 /// (code, id) pairs.
@@ -25,13 +27,39 @@ pub(crate) struct PlanIds {
 }
 
 impl Store {
-    /// Saves a plan (a new one, or a new version of one already stored). Indicators and regions
-    /// keep their ids across versions; new ones get new ids.
-    pub async fn save_plan(&self, plan: &Plan) -> Result<()> {
+    /// Saves a plan (a new one, or a new version of one already stored) on behalf of `who`,
+    /// audited as `plan.load` in the same transaction (the stored version before, if any, and
+    /// the new one: title, SHA-256 of the JSON document, numbers of indicators and regions).
+    /// Indicators and regions keep their ids across versions; new ones get new ids.
+    pub async fn save_plan(&self, who: &Who, plan: &Plan) -> Result<()> {
         let document = serde_json::to_string(plan)
             .map_err(|e| StoreError::CorruptPlan(plan.id.clone(), e.to_string()))?;
+        let after = json!({
+            "title": plan.title.zh,
+            "sha256": sha256_hex(document.as_bytes()),
+            "indicators": plan.indicators.len(),
+            "regions": plan.regions.len(),
+        });
         with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
+            lock_audit!(tx);
+            let stored: Option<(String, String, String)> =
+                sqlx::query_as("SELECT title, document, updated_at FROM plans WHERE id = $1")
+                    .bind(&plan.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let before = stored.map(|(title, document, updated_at)| {
+                let counts = serde_json::from_str::<Plan>(&document)
+                    .map(|p| (p.indicators.len(), p.regions.len()))
+                    .ok();
+                json!({
+                    "title": title,
+                    "sha256": sha256_hex(document.as_bytes()),
+                    "indicators": counts.map(|c| c.0),
+                    "regions": counts.map(|c| c.1),
+                    "updated_at": updated_at,
+                })
+            });
             sqlx::query(
                 "INSERT INTO plans (id, title, document, updated_at) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (id) DO UPDATE SET title = excluded.title, document = excluded.document,
@@ -57,6 +85,12 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            let event = Event::new(
+                "plan.load",
+                format!("plan:{}", plan.id),
+                json!({ "before": before, "after": after }),
+            );
+            append_audit!(tx, who, &event);
             tx.commit().await?;
         });
         Ok(())

@@ -257,6 +257,9 @@ fn any_actor() -> impl Strategy<Value = Actor> {
         Just(Actor::Cli {
             os_user: "ops".into()
         }),
+        Just(Actor::System {
+            task: "first-start".into()
+        }),
         Just(Actor::Anonymous),
     ]
 }

@@ -8,8 +8,8 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use planwatch_access::{
-    Action, Actor, Object, PASSWORD_ENTROPY_BYTES, Policy, Role, SECRET_ENTROPY_BYTES, Unit,
-    check_name, check_password, check_role_units, generate_password, generate_token, hash_password,
+    Action, Object, PASSWORD_ENTROPY_BYTES, Role, SECRET_ENTROPY_BYTES, Unit, check_name,
+    check_password, check_role_units, generate_password, generate_token, hash_password,
     hash_secret, resolve_unit,
 };
 use planwatch_store::{AuditFilter, AuditRecord, NewUser, Store, StoreError, TokenInfo, Who};
@@ -17,6 +17,7 @@ use planwatch_store::{AuditFilter, AuditRecord, NewUser, Store, StoreError, Toke
 use crate::Outcome;
 use crate::commands::data::{StoreArgs, parse_date};
 use crate::commands::plan::new_table;
+use crate::commands::{allowed, cli_actor, refuse};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum UserCommand {
@@ -118,21 +119,6 @@ fn parse_role(text: &str) -> Result<Role, String> {
         .map_err(|e: planwatch_access::UnknownRole| e.to_string())
 }
 
-/// The command line as an actor: `cli:` and the operating-system user.
-fn cli_actor() -> Actor {
-    let os_user = ["USER", "LOGNAME", "USERNAME"]
-        .into_iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| "unknown".to_owned());
-    Actor::Cli { os_user }
-}
-
-/// Says why on stderr; the command then exits with 1 (invalid input).
-fn refuse(reason: impl std::fmt::Display) -> Outcome {
-    eprintln!("错误 error: {reason}");
-    Outcome::InvalidInput
-}
-
 /// The outcome of a store error: a refusal for what the user asked wrong, a failure otherwise.
 fn store_refusal(error: StoreError) -> anyhow::Result<Outcome> {
     match error {
@@ -208,14 +194,6 @@ async fn units(
         Ok(()) => Ok(units),
         Err(error) => Err(refuse(error)),
     })
-}
-
-/// Asks the policy whether the command line may do `action` to `object`.
-fn allowed(actor: &Actor, action: Action, object: &Object) -> Result<(), Outcome> {
-    Policy::default()
-        .may(actor, action, object)
-        .into_result()
-        .map_err(refuse)
 }
 
 /// Unwraps an `Ok(Err(outcome))` into an early return of the outcome.

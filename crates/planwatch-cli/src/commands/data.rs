@@ -7,14 +7,16 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use planwatch_access::{Action, Actor, Object};
 use planwatch_import::{Input, Item, Options, Severity, is_excel};
 use planwatch_plan::{ObsStatus, Observation, Period, Plan, chengdu, read_plan};
 use planwatch_store::{
-    BatchInfo, Feed, ImportError, ImportSettings, ObservationFilter, Store, WarningKind,
+    BatchInfo, Feed, ImportError, ImportSettings, ObservationFilter, Store, WarningKind, Who,
 };
 use sha2::{Digest, Sha256};
 
 use crate::Outcome;
+use crate::commands::{allowed, cli_actor};
 
 /// Where the store is: shared by every command that uses one.
 #[derive(Debug, Clone, Args)]
@@ -275,6 +277,10 @@ Examples:
 }
 
 pub(crate) async fn init(store_args: &StoreArgs, args: &InitArgs) -> anyhow::Result<Outcome> {
+    let actor = cli_actor();
+    if let Err(refused) = allowed(&actor, Action::Change, &Object::Plan) {
+        return Ok(refused);
+    }
     let plan = match &args.plan {
         Some(file) => {
             let text = std::fs::read_to_string(file)
@@ -292,7 +298,7 @@ pub(crate) async fn init(store_args: &StoreArgs, args: &InitArgs) -> anyhow::Res
         None => chengdu::plan(),
     };
     let store = store_args.open().await?;
-    store.save_plan(&plan).await?;
+    store.save_plan(&Who::of(&actor, None), &plan).await?;
     println!(
         "{}: 已保存规划 saved plan {} — {}",
         redact(&store_args.db),
@@ -313,7 +319,7 @@ pub(crate) async fn init(store_args: &StoreArgs, args: &InitArgs) -> anyhow::Res
             plan_id: Some(plan.id.clone()),
             ..store_args.clone()
         };
-        return load_sample_data(&store_args, &store).await;
+        return load_sample_data(&store_args, &store, &actor).await;
     }
     Ok(Outcome::Success)
 }
@@ -325,11 +331,21 @@ pub(crate) const SAMPLE_FILES: [(&str, Option<&str>); 3] = [
     ("data/chengdu-sample.csv", None),
 ];
 
-/// Imports the sample data set (see data/README.md) from the repository's `data/` directory.
+/// Imports the sample data set (see data/README.md) from the repository's `data/` directory
+/// and saves district targets split from it, as `actor` (the command line for `init
+/// --sample-data`, `system:first-start` for the server's first start): asked of the policy,
+/// audited under its name.
 pub(crate) async fn load_sample_data(
     store_args: &StoreArgs,
     store: &Store,
+    actor: &Actor,
 ) -> anyhow::Result<Outcome> {
+    for object in [Object::Observations, Object::DistrictTargets] {
+        if let Err(refused) = allowed(actor, Action::Change, &object) {
+            return Ok(refused);
+        }
+    }
+    let who = Who::of(actor, None);
     let root = sample_root()?;
     let mut outcome = Outcome::Success;
     for (file, known_since) in SAMPLE_FILES {
@@ -347,7 +363,7 @@ pub(crate) async fn load_sample_data(
             max_errors: 1000,
             built_in: true,
         };
-        if import_into(store_args, store, &args).await? == Outcome::InvalidInput {
+        if import_into(store_args, store, &args, &who).await? == Outcome::InvalidInput {
             outcome = Outcome::InvalidInput;
         }
     }
@@ -364,6 +380,7 @@ pub(crate) async fn load_sample_data(
             .collect();
         crate::commands::evaluate::save_targets(
             store,
+            &who,
             &plan,
             &table,
             "示例：按2020年各区份额分解 (sample: split by each district's 2020 share)",
@@ -403,19 +420,26 @@ fn sample_root() -> anyhow::Result<PathBuf> {
 }
 
 pub(crate) async fn import(store_args: &StoreArgs, args: &ImportArgs) -> anyhow::Result<Outcome> {
+    let actor = cli_actor();
+    // Asked of a dry run too: it is an import, checked and rolled back.
+    if let Err(refused) = allowed(&actor, Action::Change, &Object::Observations) {
+        return Ok(refused);
+    }
     let store = store_args.open().await?;
-    import_into(store_args, &store, args).await
+    import_into(store_args, &store, args, &Who::of(&actor, None)).await
 }
 
+/// Imports the files one by one on behalf of `who` (whom the caller asked the policy about).
 async fn import_into(
     store_args: &StoreArgs,
     store: &Store,
     args: &ImportArgs,
+    who: &Who,
 ) -> anyhow::Result<Outcome> {
     let plan = Arc::new(store_args.plan(store).await?);
     let mut outcome = Outcome::Success;
     for file in &args.files {
-        if !import_file(store, &plan, file, args).await? {
+        if !import_file(store, who, &plan, file, args).await? {
             outcome = Outcome::InvalidInput;
         }
     }
@@ -429,6 +453,7 @@ const CHUNK: usize = 8192;
 /// Imports one file; returns whether it had no errors.
 async fn import_file(
     store: &Store,
+    who: &Who,
     plan: &Arc<Plan>,
     path: &Path,
     args: &ImportArgs,
@@ -549,7 +574,7 @@ async fn import_file(
         dry_run: args.dry_run,
         ..ImportSettings::default()
     };
-    let result = store.import(plan, batch, receiver, settings).await;
+    let result = store.import(who, plan, batch, receiver, settings).await;
     let (diagnostics, errors, dropped) = reader.await.context("the file reader stopped")??;
     progress.finish_and_clear();
 

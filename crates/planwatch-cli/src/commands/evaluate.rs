@@ -8,14 +8,18 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Cell, Color, Table};
+use planwatch_access::{Action, Object};
 use planwatch_app::{EvaluationReport, EvaluationRequest};
 use planwatch_eval::{Assessment, RegionTargets, Status};
 use planwatch_import::Resolver;
 use planwatch_plan::{Plan, fmt_num};
 
+use planwatch_store::Who;
+
 use crate::Outcome;
 use crate::commands::data::StoreArgs;
 use crate::commands::plan::new_table;
+use crate::commands::{allowed, cli_actor};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Format {
@@ -69,6 +73,10 @@ pub(crate) struct AssessArgs {
 }
 
 pub(crate) async fn assess(store_args: &StoreArgs, args: &AssessArgs) -> anyhow::Result<Outcome> {
+    let actor = cli_actor();
+    if let Err(refused) = allowed(&actor, Action::Change, &Object::Assessments) {
+        return Ok(refused);
+    }
     let store = store_args.open().await?;
     let plan = store_args.plan(&store).await?;
     let Some(i) = Resolver::new(&plan).indicator(&args.indicator) else {
@@ -84,6 +92,7 @@ pub(crate) async fn assess(store_args: &StoreArgs, args: &AssessArgs) -> anyhow:
         .unwrap_or_else(|| "unknown".into());
     store
         .add_assessment(
+            &Who::of(&actor, None),
             &plan,
             &plan.indicators[i].code,
             args.year,
@@ -422,6 +431,10 @@ pub(crate) async fn targets(
             Ok(check_table(&plan, &table, &args.file, args.tolerance))
         }
         TargetsCommand::Load(args) => {
+            let actor = cli_actor();
+            if let Err(refused) = allowed(&actor, Action::Change, &Object::DistrictTargets) {
+                return Ok(refused);
+            }
             let table = read_region_targets(&plan, &args.file)?;
             if check_table(&plan, &table, &args.file, args.tolerance) != Outcome::Success {
                 eprintln!("未保存 (nothing saved)");
@@ -433,7 +446,7 @@ pub(crate) async fn targets(
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| "unknown".into());
             let file = args.file.display().to_string();
-            save_targets(&store, &plan, &table, &file, &by).await?;
+            save_targets(&store, &Who::of(&actor, None), &plan, &table, &file, &by).await?;
             println!(
                 "{file}: 已保存 {} 个区县目标 (district targets saved)",
                 table.len()
@@ -477,9 +490,10 @@ fn check_table(plan: &Plan, table: &RegionTargets, file: &Path, tolerance: f64) 
     }
 }
 
-/// Saves a table as the plan's district targets in force.
+/// Saves a table as the plan's district targets in force, on behalf of `who`.
 pub(crate) async fn save_targets(
     store: &planwatch_store::Store,
+    who: &Who,
     plan: &Plan,
     table: &RegionTargets,
     description: &str,
@@ -495,7 +509,7 @@ pub(crate) async fn save_targets(
         })
         .collect();
     store
-        .save_region_targets(plan, description, by, &rows)
+        .save_region_targets(who, plan, description, by, &rows)
         .await?;
     Ok(())
 }

@@ -8,6 +8,7 @@ mod serve;
 mod synth;
 
 use clap::Subcommand;
+use planwatch_access::{Action, Actor, Object, Policy};
 
 use crate::Outcome;
 
@@ -160,6 +161,29 @@ impl Command {
             _ => None,
         }
     }
+}
+
+/// The command line as an actor: `cli:` and the operating-system user.
+pub(crate) fn cli_actor() -> Actor {
+    let os_user = ["USER", "LOGNAME", "USERNAME"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".to_owned());
+    Actor::Cli { os_user }
+}
+
+/// Says why on stderr; the command then exits with 1 (invalid input).
+pub(crate) fn refuse(reason: impl std::fmt::Display) -> Outcome {
+    eprintln!("错误 error: {reason}");
+    Outcome::InvalidInput
+}
+
+/// Asks the policy whether `actor` may do `action` to `object`; a refusal is said on stderr.
+pub(crate) fn allowed(actor: &Actor, action: Action, object: &Object) -> Result<(), Outcome> {
+    Policy::default()
+        .may(actor, action, object)
+        .into_result()
+        .map_err(refuse)
 }
 
 pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome> {

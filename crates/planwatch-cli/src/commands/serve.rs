@@ -4,12 +4,15 @@
 
 use anyhow::Context;
 use clap::Args;
+use planwatch_access::{Action, Actor, Object};
 use planwatch_plan::chengdu;
+use planwatch_store::Who;
 use std::time::Duration;
 
 use planwatch_web::{Limits, OfficialMap};
 
 use crate::Outcome;
+use crate::commands::allowed;
 use crate::commands::data::{StoreArgs, load_sample_data, redact};
 
 #[derive(Debug, Args)]
@@ -86,12 +89,19 @@ pub(crate) async fn serve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::R
             "{}: 首次启动，载入成都规划与示例数据 (first start: loading the Chengdu plan and the sample data)",
             redact(&store_args.db)
         );
-        store.save_plan(&plan).await?;
+        // Nobody asked for it: the installation itself, audited as `system:first-start`.
+        let actor = Actor::System {
+            task: "first-start".to_owned(),
+        };
+        if let Err(refused) = allowed(&actor, Action::Change, &Object::Plan) {
+            return Ok(refused);
+        }
+        store.save_plan(&Who::of(&actor, None), &plan).await?;
         let with_plan = StoreArgs {
             plan_id: Some(plan.id.clone()),
             ..store_args.clone()
         };
-        if load_sample_data(&with_plan, &store).await? == Outcome::InvalidInput {
+        if load_sample_data(&with_plan, &store, &actor).await? == Outcome::InvalidInput {
             anyhow::bail!("the sample data set did not import");
         }
         // Into the database file now, not when the server stops (which may be never, cleanly).

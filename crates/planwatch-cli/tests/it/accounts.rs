@@ -31,7 +31,7 @@ impl Accounts {
     }
 
     fn init(dir: tempfile::TempDir, db: String) -> Accounts {
-        let store = Accounts { db, _dir: dir };
+        let store = Accounts::empty(dir, db);
         let plan = repo_root().join("plans/example-minimal.toml");
         let output = store.run(&["init", "--plan", plan.to_str().unwrap()], None);
         assert!(output.status.success(), "{}", stderr(&output));
@@ -43,12 +43,18 @@ impl Accounts {
         store
     }
 
+    /// A store not yet initialised.
+    fn empty(dir: tempfile::TempDir, db: String) -> Accounts {
+        Accounts { db, _dir: dir }
+    }
+
     /// Runs `planwatch --db DB ARGS` as [`OS_USER`], with `input` on stdin.
     fn run(&self, args: &[&str], input: Option<&str>) -> Output {
         let mut child = Command::new(env!("CARGO_BIN_EXE_planwatch"))
             .args(["--db", self.db.as_str()])
             .args(args)
             .env("USER", OS_USER)
+            .env("PLANWATCH_HOME", repo_root())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -196,6 +202,7 @@ fn accounts_tokens_and_audit(store: &Accounts) {
     assert_eq!(
         actions,
         [
+            "plan.load",
             "user.add",
             "user.add",
             "user.set_role",
@@ -211,7 +218,7 @@ fn accounts_tokens_and_audit(store: &Accounts) {
             .all(|e| e["actor"] == "cli:auditor" && e["role"] == "admin")
     );
     assert_eq!(
-        log[2]["details"]["after"],
+        log[3]["details"]["after"],
         serde_json::json!({ "role": "reporter", "units": [{ "kind": "region", "code": "newtown" }] })
     );
     let text = serde_json::to_string(&log).unwrap();
@@ -228,7 +235,7 @@ fn accounts_tokens_and_audit(store: &Accounts) {
     assert_eq!(csv.lines().count(), 2, "{csv}");
     assert!(csv.starts_with("id,at,actor,role,action,object,details,client"));
     let verified = store.ok(&["audit", "verify"], None);
-    assert!(verified.contains("8 条 entries"), "{verified}");
+    assert!(verified.contains("9 条 entries"), "{verified}");
 
     // An entry altered by hand is named.
     if store.db.starts_with("postgres") {
@@ -249,4 +256,150 @@ fn accounts_tokens_and_audit_on_sqlite() {
 #[test]
 fn accounts_tokens_and_audit_on_postgres() {
     accounts_tokens_and_audit(&Accounts::postgres());
+}
+
+/// The actions of the audit log, in order.
+fn actions(log: &[serde_json::Value]) -> Vec<&str> {
+    log.iter().map(|e| e["action"].as_str().unwrap()).collect()
+}
+
+/// The log holds the sample's load and nothing else: the plan, its three files, the district
+/// targets split from them, all by `actor` acting as an administrator.
+#[track_caller]
+fn assert_sample_load(log: &[serde_json::Value], actor: &str) {
+    assert_eq!(
+        actions(log),
+        [
+            "plan.load",
+            "observations.import",
+            "observations.import",
+            "observations.import",
+            "targets.load"
+        ]
+    );
+    assert!(
+        log.iter()
+            .all(|e| e["actor"] == actor && e["role"] == "admin"),
+        "{log:?}"
+    );
+}
+
+/// SHA-256 of a file, hexadecimal.
+fn sha256(path: &std::path::Path) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(std::fs::read(path).unwrap());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A working session on the Chengdu plan: `init --sample-data`, an import, a refused import and
+/// a dry run, new district targets, an assessment. Each change leaves one entry by
+/// `cli:<OS user>`; what changed nothing leaves none; the chain verifies.
+fn a_session_is_audited(store: &Accounts) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = store.ok(&["init", "--sample-data"], None);
+    assert!(out.contains("district targets"), "{out}");
+    let log = store.audit_json(&[]);
+    assert_sample_load(&log, "cli:auditor");
+    let sample = &log[3]["details"];
+    assert_eq!(sample["file"], "chengdu-sample.csv");
+    assert_eq!(
+        sample["sha256"],
+        sha256(&repo_root().join("data/chengdu-sample.csv"))
+    );
+    assert_eq!(sample["imported_by"], "planwatch init");
+    assert_eq!(log[1]["details"]["known_since"], "2020-03-31");
+
+    // An import: one value revised, one new, one as stored.
+    let file = dir.path().join("revised.csv");
+    std::fs::write(
+        &file,
+        "indicator,region,period,value,unit,status\n\
+         cross_border_ecommerce,成都市,2025,1450,亿元,final\n\
+         cross_border_ecommerce,成都市,2019,700,亿元,final\n\
+         cross_border_ecommerce,成都市,2024,1007.25,亿元,estimated\n",
+    )
+    .unwrap();
+    let before = store.audit_json(&[]).len();
+    // A file with an error, and a dry run: nothing changes, nothing is audited.
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(
+        &broken,
+        "indicator,region,period,value,unit\nno_such_indicator,成都市,2025,1,亿元\n",
+    )
+    .unwrap();
+    store.refused(&["import", broken.to_str().unwrap()], None);
+    store.ok(&["import", file.to_str().unwrap(), "--dry-run"], None);
+    assert_eq!(store.audit_json(&[]).len(), before);
+    store.ok(&["import", file.to_str().unwrap()], None);
+    let imported = store.audit_json(&["--action", "observations.import"]);
+    let details = &imported.last().unwrap()["details"];
+    assert_eq!(details["file"], file.to_str().unwrap());
+    assert_eq!(details["sha256"], sha256(&file));
+    let counts: Vec<&serde_json::Value> = ["rows", "new", "revised", "unchanged"]
+        .iter()
+        .map(|k| &details[k])
+        .collect();
+    assert_eq!(counts, [3, 1, 1, 1]);
+
+    // The district targets in force, loaded again as a new set: the set before and after.
+    let targets = dir.path().join("targets.csv");
+    std::fs::write(&targets, store.ok(&["targets", "show"], None)).unwrap();
+    store.ok(&["targets", "load", targets.to_str().unwrap()], None);
+    // An assessment.
+    store.ok(
+        &words("assess health_services_level --year 2024 --text 居全国副省级城市前列"),
+        None,
+    );
+    let log = store.audit_json(&[]);
+    assert_eq!(
+        actions(&log[before..]),
+        ["observations.import", "targets.load", "assessment.add"]
+    );
+    let targets = &log[before + 1]["details"];
+    assert_eq!(targets["before"]["set"], log[4]["details"]["after"]["set"]);
+    assert_eq!(targets["after"]["set_by"], "auditor");
+    assert_eq!(targets["before"]["rows"], targets["after"]["rows"]);
+    assert_eq!(targets["changed"], serde_json::json!([]));
+    assert_eq!(
+        log[before + 2]["details"]["after"]["text"],
+        "居全国副省级城市前列"
+    );
+    assert!(
+        log.iter()
+            .all(|e| e["actor"] == "cli:auditor" && e["role"] == "admin")
+    );
+    let verified = store.ok(&["audit", "verify"], None);
+    assert!(
+        verified.contains(&format!("{} 条 entries", log.len())),
+        "{verified}"
+    );
+}
+
+#[test]
+fn a_session_is_audited_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db").to_str().unwrap().to_owned();
+    a_session_is_audited(&Accounts::empty(dir, db));
+}
+
+#[test]
+fn a_session_is_audited_on_postgres() {
+    a_session_is_audited(&Accounts::empty(
+        tempfile::tempdir().unwrap(),
+        crate::fresh_postgres("session"),
+    ));
+}
+
+/// The server's first start gives an empty store the Chengdu plan and the sample data as
+/// `system:first-start`, audited like any other change.
+#[test]
+fn the_first_start_is_audited_as_the_system() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db").to_str().unwrap().to_owned();
+    let server = crate::Server::start(&db, &[]);
+    assert!(server.terminate().success());
+    let store = Accounts::empty(dir, db);
+    let log = store.audit_json(&[]);
+    assert_sample_load(&log, "system:first-start");
+    store.ok(&["audit", "verify"], None);
 }

@@ -14,7 +14,7 @@ async fn an_older_release_imported_last_does_not_become_the_latest() {
     let plan = plan();
     let stores = stores().await;
     for (backend, store) in &stores.stores {
-        store.save_plan(&plan).await.unwrap();
+        store.save_plan(&crate::tester(), &plan).await.unwrap();
         let release = |value: f64| vec![row(&plan, 2, "retail_sales", "440100", Year(2019), value)];
         // The 2021 release first, then the 2020 one it revised.
         for (file, value, known_since) in [
@@ -106,7 +106,7 @@ async fn a_known_since_time_that_is_not_one_is_refused() {
     let plan = plan();
     let stores = stores().await;
     for (backend, store) in &stores.stores {
-        store.save_plan(&plan).await.unwrap();
+        store.save_plan(&crate::tester(), &plan).await.unwrap();
         for bad in [
             "2021-2-1",
             "2021-02-30",

@@ -3,13 +3,23 @@
 //! default the local one CI starts).
 
 mod accounts;
+mod audited;
 mod known;
 mod story;
 
 use planwatch_plan::{ObsStatus, ObservationRow, Period, Plan, read_plan};
 use planwatch_store::{
-    BatchInfo, Feed, ImportError, ImportOutcome, ImportSettings, ObservationFilter, Store,
+    BatchInfo, Feed, ImportError, ImportOutcome, ImportSettings, ObservationFilter, Store, Who,
 };
+
+/// Who the tests' writes are audited as.
+pub(crate) fn tester() -> Who {
+    Who {
+        actor: "cli:tester".into(),
+        role: "admin".into(),
+        client: None,
+    }
+}
 
 /// The example plan of the repository.
 pub(crate) fn plan() -> Plan {
@@ -228,7 +238,9 @@ async fn feed(
         }
         let _ = sender.send(last).await;
     });
-    let outcome = store.import(plan, batch, receiver, settings).await;
+    let outcome = store
+        .import(&tester(), plan, batch, receiver, settings)
+        .await;
     feeder.await.unwrap();
     outcome
 }

@@ -34,7 +34,7 @@ async fn import_revise_query_and_refuse_on_both_backends() {
     let stores = stores().await;
     for (backend, store) in &stores.stores {
         let plan = plan();
-        store.save_plan(&plan).await.unwrap();
+        store.save_plan(&crate::tester(), &plan).await.unwrap();
         assert_eq!(store.plan(&plan.id).await.unwrap(), plan, "{backend}");
 
         // A first import stores every row as revision 1.
@@ -280,7 +280,7 @@ async fn as_of_returns_what_was_known_then() {
     let stores = stores().await;
     for (backend, store) in &stores.stores {
         let plan = plan();
-        store.save_plan(&plan).await.unwrap();
+        store.save_plan(&crate::tester(), &plan).await.unwrap();
         for (file, value, known_since) in [
             ("first.csv", 7478.4, "2020-01-20"),
             ("yearbook.csv", 8313.4, "2021-09-30"),
@@ -309,7 +309,13 @@ async fn as_of_returns_what_was_known_then() {
                 known_since: Some(known_since.into()),
             };
             store
-                .import(&plan, batch, receiver, ImportSettings::default())
+                .import(
+                    &crate::tester(),
+                    &plan,
+                    batch,
+                    receiver,
+                    ImportSettings::default(),
+                )
                 .await
                 .unwrap();
         }
@@ -340,7 +346,7 @@ async fn concurrent_imports_both_land() {
     let stores = stores().await;
     for (backend, store) in &stores.stores {
         let plan = plan();
-        store.save_plan(&plan).await.unwrap();
+        store.save_plan(&crate::tester(), &plan).await.unwrap();
         let rows = |value: f64| {
             (1..=300)
                 .map(|i| {
@@ -450,8 +456,8 @@ async fn streamed_and_staged_imports_agree() {
     let b = stores().await;
     let c = stores().await;
     for ((backend, fresh), (_, holding)) in a.stores.iter().zip(&b.stores) {
-        fresh.save_plan(&plan).await.unwrap();
-        holding.save_plan(&plan).await.unwrap();
+        fresh.save_plan(&crate::tester(), &plan).await.unwrap();
+        holding.save_plan(&crate::tester(), &plan).await.unwrap();
         let last = file.last().unwrap().clone();
         import(
             holding,
@@ -524,7 +530,7 @@ async fn streamed_and_staged_imports_agree() {
         let mut sorted = file.clone();
         sorted.sort_by_key(|r| (r.indicator, r.region, r.period.key()));
         let (_, in_order) = &c.stores[if *backend == "sqlite" { 0 } else { 1 }];
-        in_order.save_plan(&plan).await.unwrap();
+        in_order.save_plan(&crate::tester(), &plan).await.unwrap();
         let outcome = import(
             in_order,
             &plan,
@@ -559,7 +565,7 @@ async fn a_repeated_row_in_a_first_load_is_stored_once() {
     ];
     let stores = stores().await;
     for (backend, store) in &stores.stores {
-        store.save_plan(&plan).await.unwrap();
+        store.save_plan(&crate::tester(), &plan).await.unwrap();
         let outcome = import(
             store,
             &plan,
@@ -602,7 +608,7 @@ async fn an_aborted_first_load_stores_nothing() {
         .collect();
     let stores = stores().await;
     for (backend, store) in &stores.stores {
-        store.save_plan(&plan).await.unwrap();
+        store.save_plan(&crate::tester(), &plan).await.unwrap();
         let aborted = import(
             store,
             &plan,
@@ -647,7 +653,7 @@ async fn region_target_sets_are_saved_whole_and_raise_the_version() {
     let stores = stores().await;
     for (backend, store) in &stores.stores {
         let plan = plan();
-        store.save_plan(&plan).await.unwrap();
+        store.save_plan(&crate::tester(), &plan).await.unwrap();
         assert_eq!(
             store.region_targets(&plan).await.unwrap(),
             None,
@@ -661,7 +667,13 @@ async fn region_target_sets_are_saved_whole_and_raise_the_version() {
             value,
         };
         store
-            .save_region_targets(&plan, "first", "planner", &[target("440103", 500.0)])
+            .save_region_targets(
+                &crate::tester(),
+                &plan,
+                "first",
+                "planner",
+                &[target("440103", 500.0)],
+            )
             .await
             .unwrap();
         let after = store.last_change().await.unwrap();
@@ -674,6 +686,7 @@ async fn region_target_sets_are_saved_whole_and_raise_the_version() {
         // A set naming a region outside the plan stores nothing: the first set stays in force.
         let refused = store
             .save_region_targets(
+                &crate::tester(),
                 &plan,
                 "bad",
                 "planner",
@@ -690,7 +703,13 @@ async fn region_target_sets_are_saved_whole_and_raise_the_version() {
 
         // A new set supersedes the old one.
         store
-            .save_region_targets(&plan, "second", "planner", &[target("440103", 650.0)])
+            .save_region_targets(
+                &crate::tester(),
+                &plan,
+                "second",
+                "planner",
+                &[target("440103", 650.0)],
+            )
             .await
             .unwrap();
         let (set, rows) = store.region_targets(&plan).await.unwrap().unwrap();
@@ -703,7 +722,14 @@ async fn region_target_sets_are_saved_whole_and_raise_the_version() {
         // Assessments change what an evaluation reads, so they raise the version too.
         let version = store.version().await.unwrap();
         store
-            .add_assessment(&plan, "retail_sales", 2023, "良好", "planner")
+            .add_assessment(
+                &crate::tester(),
+                &plan,
+                "retail_sales",
+                2023,
+                "良好",
+                "planner",
+            )
             .await
             .unwrap();
         assert!(store.version().await.unwrap() > version, "{backend}");
@@ -716,7 +742,7 @@ async fn pages_of_observations_add_up_to_the_whole() {
     let stores = stores().await;
     for (backend, store) in &stores.stores {
         let plan = plan();
-        store.save_plan(&plan).await.unwrap();
+        store.save_plan(&crate::tester(), &plan).await.unwrap();
         let rows: Vec<_> = (2016..2024)
             .flat_map(|year| {
                 [("440100", 1000.0), ("440103", 400.0)].map(|(region, base)| {
