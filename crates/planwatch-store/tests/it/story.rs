@@ -814,7 +814,7 @@ async fn districts_of_a_share_are_not_added_up() {
     let stores = stores().await;
     for (backend, store) in &stores.stores {
         let plan = plan();
-        store.save_plan(&plan).await.unwrap();
+        store.save_plan(&crate::tester(), &plan).await.unwrap();
         let shares = |district: f64| {
             vec![
                 row(&plan, 2, "online_retail_share", "440100", Year(2022), 30.0),
