@@ -109,14 +109,6 @@ fn api_checks(db: &str) {
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
     let mut first = page["items"][0].clone();
     first["imported_at"] = "[time]".into();
-    let name = first["file_name"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    first["file_name"] = name.into();
     insta::assert_json_snapshot!("api_observation_row", first);
     let history = json(
         &server,
@@ -390,4 +382,90 @@ fn the_server_keeps_the_sqlite_file_whole_and_stops_cleanly() {
     let status = server.terminate();
     assert!(status.success(), "{status:?}");
     crate::assert_whole_in_its_file(&db);
+}
+
+/// A user's import keeps the path as typed for the administrator (`data batches`, `data
+/// history`), while every public answer — API, pages, downloads — names the file alone: no
+/// directory of the server's machine leaks (issue 11, item 4).
+#[test]
+fn public_answers_name_the_file_not_its_directory_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    public_file_names(dir.path(), db.to_str().unwrap());
+}
+
+#[test]
+fn public_answers_name_the_file_not_its_directory_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    public_file_names(dir.path(), &crate::fresh_postgres("filename"));
+}
+
+fn public_file_names(dir: &std::path::Path, db: &str) {
+    let init = planwatch(&["--db", db, "init"]);
+    assert!(init.status.success(), "{}", stderr(&init));
+    let sub = dir.join("secret-directory");
+    std::fs::create_dir(&sub).unwrap();
+    let file = sub.join("abs.csv");
+    std::fs::write(
+        &file,
+        "indicator,region,period,value,unit,status,source\n\
+         retail_sales,成都市,2019,7000,亿元,final,统计公报\n\
+         retail_sales,成都市,2020,7100,亿元,final,统计公报\n",
+    )
+    .unwrap();
+    let typed = file.to_str().unwrap();
+    let import = planwatch(&["--db", db, "import", typed]);
+    assert!(import.status.success(), "{}", stderr(&import));
+    // The administrator sees what was typed.
+    let batches = planwatch(&["--db", db, "data", "batches"]);
+    assert!(stdout(&batches).contains(typed), "{}", stdout(&batches));
+    let history = planwatch(&[
+        "--db",
+        db,
+        "data",
+        "history",
+        "--indicator",
+        "retail_sales",
+        "--region",
+        "510100",
+        "--period",
+        "2019",
+    ]);
+    assert!(history.status.success(), "{}", stderr(&history));
+    assert!(stdout(&history).contains(typed), "{}", stdout(&history));
+
+    let server = Server::start(db, &[]);
+    let page = json(&server, "/api/observations?indicator=retail_sales");
+    assert_eq!(page["items"][0]["file_name"], "abs.csv", "{page}");
+    let history = json(
+        &server,
+        "/api/observations/history?indicator=retail_sales&region=510100&period=2019",
+    );
+    assert_eq!(history[0]["file_name"], "abs.csv", "{history}");
+    for path in [
+        "/api/observations?indicator=retail_sales",
+        "/api/observations/history?indicator=retail_sales&region=510100&period=2019",
+        "/data?indicator=retail_sales",
+        "/data?indicator=retail_sales&lang=en",
+        "/indicators/retail_sales",
+        "/indicators/retail_sales/history?region=510100&period=2019",
+        "/api/export?format=csv",
+        "/api/export?format=sdmx-csv",
+    ] {
+        let body = get(&server, path).text().unwrap();
+        assert!(!body.contains("secret-directory"), "{path}: {body}");
+    }
+    use calamine::Reader;
+    let xlsx = get(&server, "/api/export?format=xlsx").bytes().unwrap();
+    let mut workbook =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    for name in workbook.sheet_names() {
+        let range = workbook.worksheet_range(&name).unwrap();
+        assert!(
+            range
+                .used_cells()
+                .all(|(_, _, c)| !c.to_string().contains("secret-directory")),
+            "sheet {name}"
+        );
+    }
 }
