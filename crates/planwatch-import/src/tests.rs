@@ -430,6 +430,101 @@ mod excel {
         );
     }
 
+    /// An OpenDocument spreadsheet as LibreOffice writes one: `mimetype` first and stored,
+    /// the manifest, and `content.xml` with the given tables (`<table:table>` elements).
+    fn ods(tables: &str) -> Vec<u8> {
+        use std::io::Write;
+        use zip::write::SimpleFileOptions;
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let stored = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        let deflated =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("mimetype", stored).unwrap();
+        zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+            .unwrap();
+        zip.start_file("META-INF/manifest.xml", deflated).unwrap();
+        zip.write_all(
+            br#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">
+ <manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
+ <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
+</manifest:manifest>"#,
+        )
+        .unwrap();
+        zip.start_file("content.xml", deflated).unwrap();
+        write!(
+            zip,
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>"#
+        )
+        .unwrap();
+        zip.finish().unwrap().into_inner()
+    }
+
+    /// An ods row of text cells.
+    fn ods_row(cells: &[&str]) -> String {
+        let cells: String = cells
+            .iter()
+            .map(|c| {
+                format!(r#"<table:table-cell office:value-type="string"><text:p>{c}</text:p></table:table-cell>"#)
+            })
+            .collect();
+        format!("<table:table-row>{cells}</table:table-row>")
+    }
+
+    /// A sheet `name` holding a long table with one row, then one cell in column `column`
+    /// (0-based) of row `row` (1-based), reached by repeated empty rows and columns.
+    fn ods_sheet_with_a_far_cell(name: &str, row: u64, column: u64) -> String {
+        format!(
+            r#"<table:table table:name="{name}">{}{}<table:table-row table:number-rows-repeated="{}"><table:table-cell/></table:table-row><table:table-row><table:table-cell table:number-columns-repeated="{column}"/><table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row></table:table>"#,
+            ods_row(&["指标", "地区", "时期", "数值"]),
+            ods_row(&["retail_sales", "成都市", "2021", "1.5"]),
+            row - 3,
+        )
+    }
+
+    /// calamine reads an ods workbook whole, as a grid from its first to its last cell: a
+    /// 1 KB file with a cell at CV200000 took 1.27 GB, one at XFD60000 failed as "Cannot detect
+    /// file format". Measured first, it is refused naming the sheet and the cell; a far cell
+    /// within the limit is read.
+    #[test]
+    fn an_ods_sheet_reaching_far_is_refused_naming_its_far_cell() {
+        let plan = plan();
+        for (row, column, cell, cells) in [
+            (200_000, 99, "CV200000", "20000000"),
+            (60_000, 16_383, "XFD60000", "983040000"),
+        ] {
+            let bytes = ods(&ods_sheet_with_a_far_cell("数据", row, column));
+            assert!(bytes.len() < 2_000, "{} bytes", bytes.len());
+            let (rows, problems) = read(&plan, "far.ods", Input::Excel(bytes), Options::default());
+            assert!(rows.is_empty());
+            assert_eq!(
+                problems,
+                vec![format!(
+                    "far.ods: sheet \"数据\" reaches cell {cell}: the workbook's sheets span {cells} cells from their first to their last cell with data, more than the 2000000 an .ods or .xls workbook may span (these formats are read whole); delete what lies beyond the data, or save the workbook as .xlsx or CSV（工作表“数据”延伸到单元格 {cell}：各工作表从首个到最后一个有数据的单元格共 {cells} 个单元格，超过 .ods 或 .xls 工作簿的上限 2000000 个（这两种格式须整体读入）；请删除数据以外的内容，或另存为 .xlsx 或 CSV）"
+                )]
+            );
+        }
+        // Several sheets count together: calamine reads every one as it opens the file.
+        let two = format!(
+            "{}{}",
+            ods_sheet_with_a_far_cell("一", 100_000, 11),
+            ods_sheet_with_a_far_cell("二", 100_000, 11)
+        );
+        let (_, problems) = read(&plan, "two.ods", Input::Excel(ods(&two)), Options::default());
+        assert!(problems[0].contains("span 2400000 cells"), "{problems:?}");
+        // Within the limit, the sheet is read, the far cell reported as any other.
+        let bytes = ods(&ods_sheet_with_a_far_cell("数据", 1_000, 25));
+        let (rows, problems) = read(&plan, "near.ods", Input::Excel(bytes), Options::default());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            problems,
+            vec![
+                "near.ods:1000: Z holds \"x\" but the header names no column there（有内容“x”，但表头中没有此列）"
+            ]
+        );
+    }
+
     /// Only the first sheet with data is read: the others that hold data are named.
     #[test]
     fn other_sheets_with_data_are_named() {
