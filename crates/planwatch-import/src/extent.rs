@@ -162,9 +162,10 @@ fn ods_extents(bytes: &[u8]) -> Result<Vec<Extent>, TableError> {
                 // A cell with a value, a formula or any content holds data (what calamine
                 // reads as empty may be counted too: the extent is an upper bound).
                 let data = !closed
-                    || start.attributes().flatten().any(|a| {
-                        matches!(a.key.as_ref(), "office:value-type" | "table:formula")
-                    });
+                    || start
+                        .attributes()
+                        .flatten()
+                        .any(|a| matches!(a.key.as_ref(), "office:value-type" | "table:formula"));
                 if data && let Some(table) = &mut table {
                     let last_row = row.saturating_add(row_repeats - 1).min(MAX_ROWS - 1);
                     let last_column = column.saturating_add(columns - 1).min(MAX_COLUMNS - 1);
@@ -229,9 +230,7 @@ fn xls_extents(bytes: &[u8]) -> Result<Vec<Extent>, TableError> {
                         extent.include(rows, columns);
                     }
                 }
-                0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006
-                    if data.len() >= 4 =>
-                {
+                0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 if data.len() >= 4 => {
                     let (row, column) = (u16_at(data, 0).into(), u16_at(data, 2).into());
                     extent.include((row, row), (column, column));
                 }
@@ -344,10 +343,7 @@ mod tests {
             biff8.extend_from_slice(&v.to_le_bytes());
         }
         biff8.extend_from_slice(&[0, 0, 100, 0, 0, 0]);
-        assert_eq!(
-            declared_dimensions(&biff8),
-            Some(((0, 199_999), (0, 99)))
-        );
+        assert_eq!(declared_dimensions(&biff8), Some(((0, 199_999), (0, 99))));
         // Ending before it starts: calamine's subtraction wraps around.
         let mut backwards = Vec::new();
         for v in [10u32, 5] {

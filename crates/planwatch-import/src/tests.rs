@@ -436,7 +436,8 @@ mod excel {
         use std::io::Write;
         use zip::write::SimpleFileOptions;
         let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        let stored = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        let stored =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
         let deflated =
             SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         zip.start_file("mimetype", stored).unwrap();
@@ -511,7 +512,12 @@ mod excel {
             ods_sheet_with_a_far_cell("一", 100_000, 11),
             ods_sheet_with_a_far_cell("二", 100_000, 11)
         );
-        let (_, problems) = read(&plan, "two.ods", Input::Excel(ods(&two)), Options::default());
+        let (_, problems) = read(
+            &plan,
+            "two.ods",
+            Input::Excel(ods(&two)),
+            Options::default(),
+        );
         assert!(problems[0].contains("span 2400000 cells"), "{problems:?}");
         // Within the limit, the sheet is read, the far cell reported as any other.
         let bytes = ods(&ods_sheet_with_a_far_cell("数据", 1_000, 25));
@@ -521,6 +527,34 @@ mod excel {
             problems,
             vec![
                 "near.ods:1000: Z holds \"x\" but the header names no column there（有内容“x”，但表头中没有此列）"
+            ]
+        );
+    }
+
+    /// An xls sheet (written by LibreOffice from an ods like the ones above) with one cell at
+    /// IV65536, the farthest an xls sheet reaches: calamine's grid of it took 1.07 GB. Its
+    /// records are walked first and it is refused; the same table with its far cell at Z1000 is
+    /// read.
+    #[test]
+    fn an_xls_sheet_reaching_far_is_refused_naming_its_far_cell() {
+        let plan = plan();
+        let far = include_bytes!("../testdata/far-iv65536.xls").to_vec();
+        let (rows, problems) = read(&plan, "far.xls", Input::Excel(far), Options::default());
+        assert!(rows.is_empty());
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].starts_with(
+                "far.xls: sheet \"数据\" reaches cell IV65536: the workbook's sheets span 16777216 cells"
+            ),
+            "{problems:?}"
+        );
+        let near = include_bytes!("../testdata/near.xls").to_vec();
+        let (rows, problems) = read(&plan, "near.xls", Input::Excel(near), Options::default());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            problems,
+            vec![
+                "near.xls:1000: Z holds \"x\" but the header names no column there（有内容“x”，但表头中没有此列）"
             ]
         );
     }
