@@ -6,6 +6,7 @@ use reqwest::blocking::{Client, Response};
 use reqwest::header::{ACCEPT_LANGUAGE, ETAG, IF_NONE_MATCH, LAST_MODIFIED};
 use serde_json::Value;
 
+use crate::import::TestStore;
 use crate::{Server, planwatch, stderr, stdout};
 
 fn get(server: &Server, path: &str) -> Response {
@@ -389,66 +390,50 @@ fn the_server_keeps_the_sqlite_file_whole_and_stops_cleanly() {
 /// directory of the server's machine leaks (issue 11, item 4).
 #[test]
 fn public_answers_name_the_file_not_its_directory_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("store.db");
-    public_file_names(dir.path(), db.to_str().unwrap());
+    public_file_names(&TestStore::sqlite());
 }
 
 #[test]
 fn public_answers_name_the_file_not_its_directory_on_postgres() {
-    let dir = tempfile::tempdir().unwrap();
-    public_file_names(dir.path(), &crate::fresh_postgres("filename"));
+    public_file_names(&TestStore::postgres());
 }
 
-fn public_file_names(dir: &std::path::Path, db: &str) {
-    let init = planwatch(&["--db", db, "init"]);
-    assert!(init.status.success(), "{}", stderr(&init));
-    let sub = dir.join("secret-directory");
-    std::fs::create_dir(&sub).unwrap();
-    let file = sub.join("abs.csv");
+fn public_file_names(store: &TestStore) {
+    let directory = store.dir.path().join("secret-directory");
+    std::fs::create_dir(&directory).unwrap();
+    let file = directory.join("abs.csv");
     std::fs::write(
         &file,
-        "indicator,region,period,value,unit,status,source\n\
-         retail_sales,成都市,2019,7000,亿元,final,统计公报\n\
-         retail_sales,成都市,2020,7100,亿元,final,统计公报\n",
+        "indicator,region,period,value,unit,status\n\
+         retail_sales,440100,2019,7000,亿元,final\n\
+         retail_sales,440100,2020,7100,亿元,final\n",
     )
     .unwrap();
     let typed = file.to_str().unwrap();
-    let import = planwatch(&["--db", db, "import", typed]);
+    let import = store.import(&file, &[]);
     assert!(import.status.success(), "{}", stderr(&import));
     // The administrator sees what was typed.
-    let batches = planwatch(&["--db", db, "data", "batches"]);
-    assert!(stdout(&batches).contains(typed), "{}", stdout(&batches));
-    let history = planwatch(&[
-        "--db",
-        db,
-        "data",
-        "history",
-        "--indicator",
-        "retail_sales",
-        "--region",
-        "510100",
-        "--period",
-        "2019",
-    ]);
-    assert!(history.status.success(), "{}", stderr(&history));
-    assert!(stdout(&history).contains(typed), "{}", stdout(&history));
+    let batches = stdout(&store.run(&["data", "batches"]));
+    assert!(batches.contains(typed), "{batches}");
+    let history = stdout(&store.history("retail_sales", "440100", "2019"));
+    assert!(history.contains(typed), "{history}");
 
+    let db = store.db.as_str();
     let server = Server::start(db, &[]);
     let page = json(&server, "/api/observations?indicator=retail_sales");
     assert_eq!(page["items"][0]["file_name"], "abs.csv", "{page}");
     let history = json(
         &server,
-        "/api/observations/history?indicator=retail_sales&region=510100&period=2019",
+        "/api/observations/history?indicator=retail_sales&region=440100&period=2019",
     );
     assert_eq!(history[0]["file_name"], "abs.csv", "{history}");
     for path in [
         "/api/observations?indicator=retail_sales",
-        "/api/observations/history?indicator=retail_sales&region=510100&period=2019",
+        "/api/observations/history?indicator=retail_sales&region=440100&period=2019",
         "/data?indicator=retail_sales",
         "/data?indicator=retail_sales&lang=en",
         "/indicators/retail_sales",
-        "/indicators/retail_sales/history?region=510100&period=2019",
+        "/indicators/retail_sales/history?region=440100&period=2019",
         "/api/export?format=csv",
         "/api/export?format=sdmx-csv",
     ] {
