@@ -408,6 +408,20 @@ mod excel {
         assert_eq!(rows.len(), 0);
     }
 
+    /// A long table of one row read from a workbook, and its cell "x" reported where it is
+    /// (`at`: `"60000: XFD"`), beyond the header's columns.
+    #[track_caller]
+    fn one_row_and_the_far_cell(plan: &Plan, file: &str, bytes: Vec<u8>, at: &str) {
+        let (rows, problems) = read(plan, file, Input::Excel(bytes), Options::default());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            problems,
+            vec![format!(
+                "{file}:{at} holds \"x\" but the header names no column there（有内容“x”，但表头中没有此列）"
+            )]
+        );
+    }
+
     /// A 5 KB workbook with one cell far to the bottom right: calamine's ranges cover the sheet's
     /// bounding box (60,000 × 16,384 cells, 550 GB), so the import aborted; read cell by cell it
     /// costs what its cells hold.
@@ -420,14 +434,7 @@ mod excel {
             sheet.write_string(59_999, 16_383, "x").unwrap();
         });
         assert!(bytes.len() < 10_000);
-        let (rows, problems) = read(&plan, "far.xlsx", Input::Excel(bytes), Options::default());
-        assert_eq!(rows.len(), 1);
-        assert_eq!(
-            problems,
-            vec![
-                "far.xlsx:60000: XFD holds \"x\" but the header names no column there（有内容“x”，但表头中没有此列）"
-            ]
-        );
+        one_row_and_the_far_cell(&plan, "far.xlsx", bytes, "60000: XFD");
     }
 
     /// An OpenDocument spreadsheet as LibreOffice writes one: `mimetype` first and stored,
@@ -521,14 +528,7 @@ mod excel {
         assert!(problems[0].contains("span 2400000 cells"), "{problems:?}");
         // Within the limit, the sheet is read, the far cell reported as any other.
         let bytes = ods(&ods_sheet_with_a_far_cell("数据", 1_000, 25));
-        let (rows, problems) = read(&plan, "near.ods", Input::Excel(bytes), Options::default());
-        assert_eq!(rows.len(), 1);
-        assert_eq!(
-            problems,
-            vec![
-                "near.ods:1000: Z holds \"x\" but the header names no column there（有内容“x”，但表头中没有此列）"
-            ]
-        );
+        one_row_and_the_far_cell(&plan, "near.ods", bytes, "1000: Z");
     }
 
     /// An xls sheet (written by LibreOffice from an ods like the ones above) with one cell at
@@ -549,14 +549,7 @@ mod excel {
             "{problems:?}"
         );
         let near = include_bytes!("../testdata/near.xls").to_vec();
-        let (rows, problems) = read(&plan, "near.xls", Input::Excel(near), Options::default());
-        assert_eq!(rows.len(), 1);
-        assert_eq!(
-            problems,
-            vec![
-                "near.xls:1000: Z holds \"x\" but the header names no column there（有内容“x”，但表头中没有此列）"
-            ]
-        );
+        one_row_and_the_far_cell(&plan, "near.xls", near, "1000: Z");
     }
 
     /// Only the first sheet with data is read: the others that hold data are named.
