@@ -552,6 +552,101 @@ mod excel {
         one_row_and_the_far_cell(&plan, "near.xls", near, "1000: Z");
     }
 
+    /// A minimal xlsb workbook (MS-XLSB), one sheet of text cells: `cells` are (row, column,
+    /// text), 0-based, in order.
+    fn xlsb(cells: &[(u32, u32, &str)]) -> Vec<u8> {
+        use std::io::Write;
+        use zip::write::SimpleFileOptions;
+        /// A record: its type and size as 7-bit groups, then its payload.
+        fn record(out: &mut Vec<u8>, typ: u16, payload: &[u8]) {
+            if typ < 0x80 {
+                out.push(typ as u8);
+            } else {
+                out.extend_from_slice(&[(typ & 0x7F) as u8 | 0x80, (typ >> 7) as u8]);
+            }
+            let mut size = payload.len();
+            loop {
+                let byte = (size & 0x7F) as u8;
+                size >>= 7;
+                out.push(if size > 0 { byte | 0x80 } else { byte });
+                if size == 0 {
+                    break;
+                }
+            }
+            out.extend_from_slice(payload);
+        }
+        fn wide(text: &str) -> Vec<u8> {
+            let units: Vec<u16> = text.encode_utf16().collect();
+            let mut out = (units.len() as u32).to_le_bytes().to_vec();
+            out.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+            out
+        }
+        let mut book = Vec::new();
+        record(&mut book, 0x8F, &[]); // BrtBeginBundleShs
+        let mut sheet = [0u32.to_le_bytes(), 1u32.to_le_bytes()].concat();
+        sheet.extend(wide("rId1"));
+        sheet.extend(wide("Sheet1"));
+        record(&mut book, 0x9C, &sheet); // BrtBundleSh
+        record(&mut book, 0x90, &[]); // BrtEndBundleShs
+        record(&mut book, 0x84, &[]); // BrtEndBook
+        let mut data = Vec::new();
+        record(&mut data, 0x81, &[]); // BrtBeginSheet
+        let (last_row, last_column) = cells.iter().fold((0, 0), |(r, c), &(row, column, _)| {
+            (r.max(row), c.max(column))
+        });
+        let dimensions = [0, last_row, 0, last_column].map(u32::to_le_bytes).concat();
+        record(&mut data, 0x94, &dimensions); // BrtWsDim
+        record(&mut data, 0x91, &[]); // BrtBeginSheetData
+        let mut current = None;
+        for &(row, column, text) in cells {
+            if current != Some(row) {
+                record(&mut data, 0x00, &row.to_le_bytes()); // BrtRowHdr
+                current = Some(row);
+            }
+            let mut cell = [column.to_le_bytes(), 0u32.to_le_bytes()].concat();
+            cell.extend(wide(text));
+            record(&mut data, 0x06, &cell); // BrtCellSt
+        }
+        record(&mut data, 0x92, &[]); // BrtEndSheetData
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = SimpleFileOptions::default();
+        for (name, bytes) in [
+            (
+                "xl/_rels/workbook.bin.rels",
+                br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.bin"/></Relationships>"#.as_slice(),
+            ),
+            ("xl/workbook.bin", &book),
+            ("xl/worksheets/sheet1.bin", &data),
+        ] {
+            zip.start_file(name, options).unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    /// xlsb is streamed cell by cell as xlsx is: calamine's grid of a sheet with a cell at
+    /// XFD1048576 would be 17 billion cells (a cell at CV200000 took 651 MB).
+    #[test]
+    fn an_xlsb_sheet_reaching_far_is_read_cell_by_cell() {
+        let plan = plan();
+        let mut cells = Vec::new();
+        for (row, texts) in [
+            ["指标", "地区", "时期", "数值"],
+            ["retail_sales", "成都市", "2021", "1.5"],
+        ]
+        .iter()
+        .enumerate()
+        {
+            for (column, text) in texts.iter().enumerate() {
+                cells.push((row as u32, column as u32, *text));
+            }
+        }
+        cells.push((1_048_575, 16_383, "x"));
+        let bytes = xlsb(&cells);
+        assert!(bytes.len() < 2_000, "{} bytes", bytes.len());
+        one_row_and_the_far_cell(&plan, "far.xlsb", bytes, "1048576: XFD");
+    }
+
     /// Only the first sheet with data is read: the others that hold data are named.
     #[test]
     fn other_sheets_with_data_are_named() {
