@@ -12,6 +12,7 @@
 //! Where a wide table has no region column, its rows are for the plan's own region (or the
 //! `region` option); where it has no indicator column, the `indicator` option names it.
 
+mod extent;
 mod header;
 mod resolve;
 mod table;
@@ -22,6 +23,7 @@ use std::io::Read;
 
 use planwatch_plan::{ObsStatus, Period, Plan};
 
+pub use crate::extent::MAX_WHOLE_CELLS;
 pub use crate::header::{HeaderError, Role};
 pub use crate::resolve::{Names, Resolver};
 pub use crate::table::{

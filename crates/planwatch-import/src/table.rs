@@ -12,6 +12,8 @@ use std::io::{BufRead, BufReader, Cursor, Read};
 use calamine::{Data, Reader, Sheets, open_workbook_auto_from_rs};
 use compact_str::CompactString;
 
+use crate::extent::{MAX_WHOLE_CELLS, check_read_whole};
+
 /// One cell, before it is interpreted.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
@@ -100,6 +102,14 @@ pub enum TableError {
     NotText,
     #[error("no rows: the file holds nothing below its header")]
     NoRows,
+    #[error(
+        "sheet \"{sheet}\" reaches cell {cell}: the workbook's sheets span {cells} cells from their first to their last cell with data, more than the {MAX_WHOLE_CELLS} an .ods or .xls workbook may span (these formats are read whole); delete what lies beyond the data, or save the workbook as .xlsx or CSV"
+    )]
+    SheetTooLarge {
+        sheet: String,
+        cell: String,
+        cells: u64,
+    },
 }
 
 impl TableError {
@@ -130,6 +140,9 @@ impl TableError {
                     .to_owned()
             }
             TableError::NoRows => "没有数据行：表头以下没有内容".to_owned(),
+            TableError::SheetTooLarge { sheet, cell, cells } => format!(
+                "工作表“{sheet}”延伸到单元格 {cell}：各工作表从首个到最后一个有数据的单元格共 {cells} 个单元格，超过 .ods 或 .xls 工作簿的上限 {MAX_WHOLE_CELLS} 个（这两种格式须整体读入）；请删除数据以外的内容，或另存为 .xlsx 或 CSV"
+            ),
         }
     }
 
@@ -607,8 +620,33 @@ fn sheet_cells(
                 cells.push((c.pos.0, c.pos.1, cell));
             }
         }
+    } else if let Sheets::Xlsb(xlsb) = workbook {
+        // Streamed as xlsx is: formulas first (only cells that have one), then the values.
+        let mut formulas = std::collections::HashMap::new();
+        {
+            let mut reader = xlsb
+                .worksheet_cells_reader(name)
+                .map_err(|e| workbook_error(&e))?;
+            while let Some(c) = reader.next_formula().map_err(|e| workbook_error(&e))? {
+                if !c.get_value().is_empty() {
+                    formulas.insert(c.get_position(), c.get_value().clone());
+                }
+            }
+        }
+        let mut reader = xlsb
+            .worksheet_cells_reader(name)
+            .map_err(|e| workbook_error(&e))?;
+        while let Some(c) = reader.next_cell().map_err(|e| workbook_error(&e))? {
+            let (row, column) = c.get_position();
+            let data = Data::from(c.get_value().clone());
+            let cell = resolve(&data, formulas.get(&(row, column)), false);
+            if !cell.is_empty() {
+                cells.push((row, column, cell));
+            }
+        }
     } else {
-        // xls, xlsb and ods are read whole by calamine (xls is at most 65,536 × 256 cells).
+        // xls and ods are read whole by calamine, once `check_read_whole` found them small
+        // enough.
         let range = workbook
             .worksheet_range(name)
             .map_err(|e| workbook_error(&e))?;
@@ -635,6 +673,8 @@ pub(crate) fn excel_rows(bytes: Vec<u8>) -> Result<Sheet, TableError> {
     if bytes.is_empty() {
         return Err(TableError::Empty);
     }
+    // calamine reads ods and xls whole as it opens them: measure them first.
+    check_read_whole(&bytes)?;
     let uncalculated = asks_for_recalculation(&bytes);
     let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| TableError::Workbook(e.to_string()))?;

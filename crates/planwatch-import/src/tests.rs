@@ -408,6 +408,20 @@ mod excel {
         assert_eq!(rows.len(), 0);
     }
 
+    /// A long table of one row read from a workbook, and its cell "x" reported where it is
+    /// (`at`: `"60000: XFD"`), beyond the header's columns.
+    #[track_caller]
+    fn one_row_and_the_far_cell(plan: &Plan, file: &str, bytes: Vec<u8>, at: &str) {
+        let (rows, problems) = read(plan, file, Input::Excel(bytes), Options::default());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            problems,
+            vec![format!(
+                "{file}:{at} holds \"x\" but the header names no column there（有内容“x”，但表头中没有此列）"
+            )]
+        );
+    }
+
     /// A 5 KB workbook with one cell far to the bottom right: calamine's ranges cover the sheet's
     /// bounding box (60,000 × 16,384 cells, 550 GB), so the import aborted; read cell by cell it
     /// costs what its cells hold.
@@ -420,14 +434,217 @@ mod excel {
             sheet.write_string(59_999, 16_383, "x").unwrap();
         });
         assert!(bytes.len() < 10_000);
-        let (rows, problems) = read(&plan, "far.xlsx", Input::Excel(bytes), Options::default());
-        assert_eq!(rows.len(), 1);
-        assert_eq!(
-            problems,
-            vec![
-                "far.xlsx:60000: XFD holds \"x\" but the header names no column there（有内容“x”，但表头中没有此列）"
-            ]
+        one_row_and_the_far_cell(&plan, "far.xlsx", bytes, "60000: XFD");
+    }
+
+    /// An OpenDocument spreadsheet as LibreOffice writes one: `mimetype` first and stored,
+    /// the manifest, and `content.xml` with the given tables (`<table:table>` elements).
+    fn ods(tables: &str) -> Vec<u8> {
+        use std::io::Write;
+        use zip::write::SimpleFileOptions;
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let stored =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        let deflated =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("mimetype", stored).unwrap();
+        zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+            .unwrap();
+        zip.start_file("META-INF/manifest.xml", deflated).unwrap();
+        zip.write_all(
+            br#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">
+ <manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
+ <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
+</manifest:manifest>"#,
+        )
+        .unwrap();
+        zip.start_file("content.xml", deflated).unwrap();
+        write!(
+            zip,
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>"#
+        )
+        .unwrap();
+        zip.finish().unwrap().into_inner()
+    }
+
+    /// An ods row of text cells.
+    fn ods_row(cells: &[&str]) -> String {
+        let cells: String = cells
+            .iter()
+            .map(|c| {
+                format!(r#"<table:table-cell office:value-type="string"><text:p>{c}</text:p></table:table-cell>"#)
+            })
+            .collect();
+        format!("<table:table-row>{cells}</table:table-row>")
+    }
+
+    /// A sheet `name` holding a long table with one row, then one cell in column `column`
+    /// (0-based) of row `row` (1-based), reached by repeated empty rows and columns.
+    fn ods_sheet_with_a_far_cell(name: &str, row: u64, column: u64) -> String {
+        format!(
+            r#"<table:table table:name="{name}">{}{}<table:table-row table:number-rows-repeated="{}"><table:table-cell/></table:table-row><table:table-row><table:table-cell table:number-columns-repeated="{column}"/><table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row></table:table>"#,
+            ods_row(&["指标", "地区", "时期", "数值"]),
+            ods_row(&["retail_sales", "成都市", "2021", "1.5"]),
+            row - 3,
+        )
+    }
+
+    /// calamine reads an ods workbook whole, as a grid from its first to its last cell: a
+    /// 1 KB file with a cell at CV200000 took 1.27 GB, one at XFD60000 failed as "Cannot detect
+    /// file format". Measured first, it is refused naming the sheet and the cell; a far cell
+    /// within the limit is read.
+    #[test]
+    fn an_ods_sheet_reaching_far_is_refused_naming_its_far_cell() {
+        let plan = plan();
+        for (row, column, cell, cells) in [
+            (200_000, 99, "CV200000", "20000000"),
+            (60_000, 16_383, "XFD60000", "983040000"),
+        ] {
+            let bytes = ods(&ods_sheet_with_a_far_cell("数据", row, column));
+            assert!(bytes.len() < 2_000, "{} bytes", bytes.len());
+            let (rows, problems) = read(&plan, "far.ods", Input::Excel(bytes), Options::default());
+            assert!(rows.is_empty());
+            assert_eq!(
+                problems,
+                vec![format!(
+                    "far.ods: sheet \"数据\" reaches cell {cell}: the workbook's sheets span {cells} cells from their first to their last cell with data, more than the 2000000 an .ods or .xls workbook may span (these formats are read whole); delete what lies beyond the data, or save the workbook as .xlsx or CSV（工作表“数据”延伸到单元格 {cell}：各工作表从首个到最后一个有数据的单元格共 {cells} 个单元格，超过 .ods 或 .xls 工作簿的上限 2000000 个（这两种格式须整体读入）；请删除数据以外的内容，或另存为 .xlsx 或 CSV）"
+                )]
+            );
+        }
+        // Several sheets count together: calamine reads every one as it opens the file.
+        let two = format!(
+            "{}{}",
+            ods_sheet_with_a_far_cell("一", 100_000, 11),
+            ods_sheet_with_a_far_cell("二", 100_000, 11)
         );
+        let (_, problems) = read(
+            &plan,
+            "two.ods",
+            Input::Excel(ods(&two)),
+            Options::default(),
+        );
+        assert!(problems[0].contains("span 2400000 cells"), "{problems:?}");
+        // Within the limit, the sheet is read, the far cell reported as any other.
+        let bytes = ods(&ods_sheet_with_a_far_cell("数据", 1_000, 25));
+        one_row_and_the_far_cell(&plan, "near.ods", bytes, "1000: Z");
+    }
+
+    /// An xls sheet (written by LibreOffice from an ods like the ones above) with one cell at
+    /// IV65536, the farthest an xls sheet reaches: calamine's grid of it took 1.07 GB. Its
+    /// records are walked first and it is refused; the same table with its far cell at Z1000 is
+    /// read.
+    #[test]
+    fn an_xls_sheet_reaching_far_is_refused_naming_its_far_cell() {
+        let plan = plan();
+        let far = include_bytes!("../testdata/far-iv65536.xls").to_vec();
+        let (rows, problems) = read(&plan, "far.xls", Input::Excel(far), Options::default());
+        assert!(rows.is_empty());
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].starts_with(
+                "far.xls: sheet \"数据\" reaches cell IV65536: the workbook's sheets span 16777216 cells"
+            ),
+            "{problems:?}"
+        );
+        let near = include_bytes!("../testdata/near.xls").to_vec();
+        one_row_and_the_far_cell(&plan, "near.xls", near, "1000: Z");
+    }
+
+    /// A minimal xlsb workbook (MS-XLSB), one sheet of text cells: `cells` are (row, column,
+    /// text), 0-based, in order.
+    fn xlsb(cells: &[(u32, u32, &str)]) -> Vec<u8> {
+        use std::io::Write;
+        use zip::write::SimpleFileOptions;
+        /// A record: its type and size as 7-bit groups, then its payload.
+        fn record(out: &mut Vec<u8>, typ: u16, payload: &[u8]) {
+            if typ < 0x80 {
+                out.push(typ as u8);
+            } else {
+                out.extend_from_slice(&[(typ & 0x7F) as u8 | 0x80, (typ >> 7) as u8]);
+            }
+            let mut size = payload.len();
+            loop {
+                let byte = (size & 0x7F) as u8;
+                size >>= 7;
+                out.push(if size > 0 { byte | 0x80 } else { byte });
+                if size == 0 {
+                    break;
+                }
+            }
+            out.extend_from_slice(payload);
+        }
+        fn wide(text: &str) -> Vec<u8> {
+            let units: Vec<u16> = text.encode_utf16().collect();
+            let mut out = (units.len() as u32).to_le_bytes().to_vec();
+            out.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+            out
+        }
+        let mut book = Vec::new();
+        record(&mut book, 0x8F, &[]); // BrtBeginBundleShs
+        let mut sheet = [0u32.to_le_bytes(), 1u32.to_le_bytes()].concat();
+        sheet.extend(wide("rId1"));
+        sheet.extend(wide("Sheet1"));
+        record(&mut book, 0x9C, &sheet); // BrtBundleSh
+        record(&mut book, 0x90, &[]); // BrtEndBundleShs
+        record(&mut book, 0x84, &[]); // BrtEndBook
+        let mut data = Vec::new();
+        record(&mut data, 0x81, &[]); // BrtBeginSheet
+        let (last_row, last_column) = cells.iter().fold((0, 0), |(r, c), &(row, column, _)| {
+            (r.max(row), c.max(column))
+        });
+        let dimensions = [0, last_row, 0, last_column].map(u32::to_le_bytes).concat();
+        record(&mut data, 0x94, &dimensions); // BrtWsDim
+        record(&mut data, 0x91, &[]); // BrtBeginSheetData
+        let mut current = None;
+        for &(row, column, text) in cells {
+            if current != Some(row) {
+                record(&mut data, 0x00, &row.to_le_bytes()); // BrtRowHdr
+                current = Some(row);
+            }
+            let mut cell = [column.to_le_bytes(), 0u32.to_le_bytes()].concat();
+            cell.extend(wide(text));
+            record(&mut data, 0x06, &cell); // BrtCellSt
+        }
+        record(&mut data, 0x92, &[]); // BrtEndSheetData
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = SimpleFileOptions::default();
+        for (name, bytes) in [
+            (
+                "xl/_rels/workbook.bin.rels",
+                br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.bin"/></Relationships>"#.as_slice(),
+            ),
+            ("xl/workbook.bin", &book),
+            ("xl/worksheets/sheet1.bin", &data),
+        ] {
+            zip.start_file(name, options).unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    /// xlsb is streamed cell by cell as xlsx is: calamine's grid of a sheet with a cell at
+    /// XFD1048576 would be 17 billion cells (a cell at CV200000 took 651 MB).
+    #[test]
+    fn an_xlsb_sheet_reaching_far_is_read_cell_by_cell() {
+        let plan = plan();
+        let mut cells = Vec::new();
+        for (row, texts) in [
+            ["指标", "地区", "时期", "数值"],
+            ["retail_sales", "成都市", "2021", "1.5"],
+        ]
+        .iter()
+        .enumerate()
+        {
+            for (column, text) in texts.iter().enumerate() {
+                cells.push((row as u32, column as u32, *text));
+            }
+        }
+        cells.push((1_048_575, 16_383, "x"));
+        let bytes = xlsb(&cells);
+        assert!(bytes.len() < 2_000, "{} bytes", bytes.len());
+        one_row_and_the_far_cell(&plan, "far.xlsb", bytes, "1048576: XFD");
     }
 
     /// Only the first sheet with data is read: the others that hold data are named.

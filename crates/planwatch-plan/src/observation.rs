@@ -50,6 +50,18 @@ impl ObsStatus {
         }
     }
 
+    /// The English label shown on pages (the code, [`ObsStatus::as_str`], is for files and the
+    /// API).
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ObsStatus::Provisional => "Provisional",
+            ObsStatus::Final => "Final",
+            ObsStatus::Revised => "Revised",
+            ObsStatus::Estimated => "Estimated",
+            ObsStatus::Forecast => "Forecast",
+        }
+    }
+
     /// SDMX OBS_STATUS (CL_OBS_STATUS): A normal, P provisional, E estimated, F forecast.
     /// SDMX has no "revised" code: a revised value is a normal value (its history is ours).
     pub fn sdmx_code(self) -> &'static str {
@@ -143,6 +155,7 @@ mod tests {
         for status in ObsStatus::ALL {
             assert_eq!(status.as_str().parse::<ObsStatus>(), Ok(status));
             assert_eq!(status.label_zh().parse::<ObsStatus>(), Ok(status));
+            assert_eq!(status.label_en().parse::<ObsStatus>(), Ok(status));
         }
         assert_eq!("快报".parse::<ObsStatus>(), Ok(ObsStatus::Provisional));
         assert!("maybe".parse::<ObsStatus>().is_err());

@@ -327,7 +327,7 @@ pub(crate) struct ObservationRow {
     /// 1: large change from the previous period; 2: districts above the city total
     flags: i32,
     revision: i32,
-    /// The import it came in: file, time (UTC), who
+    /// The import it came in: its file (the name alone, no directory), time (UTC), who
     file_name: String,
     imported_at: String,
     imported_by: String,
@@ -367,11 +367,18 @@ impl ObservationRow {
             note: o.note,
             flags: o.flags,
             revision: o.revision,
-            file_name: o.file_name,
+            file_name: public_file_name(&o.file_name).to_owned(),
             imported_at: o.imported_at,
             imported_by: o.imported_by,
         }
     }
+}
+
+/// The file's own name, without the directories an administrator typed on the command line
+/// (`/srv/uploads/abs.csv` → `abs.csv`, and `\` as on Windows): public answers name a
+/// batch's file, never where it lay on the server's machine. The store keeps what was typed.
+fn public_file_name(typed: &str) -> &str {
+    typed.rsplit(['/', '\\']).next().unwrap_or(typed)
 }
 
 /// A page of a list.

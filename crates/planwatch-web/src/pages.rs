@@ -87,10 +87,19 @@ fn environment() -> &'static Environment<'static> {
         env.add_function(
             "t",
             |state: &minijinja::State<'_, '_>, zh: String, en: String| -> String {
-                let english = state
-                    .lookup("lang")
-                    .is_some_and(|l| l.as_str() == Some("en"));
-                if english { en } else { zh }
+                if in_english(state) { en } else { zh }
+            },
+        );
+        // `r.status | obs_status`: a value's status (the API's code, `final`) as its label in
+        // the page's language (最终数, Final).
+        env.add_filter(
+            "obs_status",
+            |state: &minijinja::State<'_, '_>, code: String| -> String {
+                match code.parse::<planwatch_plan::ObsStatus>() {
+                    Ok(status) if in_english(state) => status.label_en().to_owned(),
+                    Ok(status) => status.label_zh().to_owned(),
+                    Err(_) => code,
+                }
             },
         );
         env.add_filter("num", |v: Option<f64>| {
@@ -101,6 +110,13 @@ fn environment() -> &'static Environment<'static> {
         });
         env
     })
+}
+
+/// Whether the page being rendered is in English.
+fn in_english(state: &minijinja::State<'_, '_>) -> bool {
+    state
+        .lookup("lang")
+        .is_some_and(|l| l.as_str() == Some("en"))
 }
 
 /// Renders a template with the common context (language, plan title, the current path).

@@ -6,19 +6,19 @@ use std::path::{Path, PathBuf};
 use crate::{planwatch, repo_root, stderr, stdout};
 
 /// A store in a temporary directory, initialised with the example plan.
-struct TestStore {
-    dir: tempfile::TempDir,
-    db: String,
+pub(crate) struct TestStore {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) db: String,
 }
 
 impl TestStore {
-    fn sqlite() -> TestStore {
+    pub(crate) fn sqlite() -> TestStore {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("store.db").to_str().unwrap().to_owned();
         TestStore::init(dir, db)
     }
 
-    fn postgres() -> TestStore {
+    pub(crate) fn postgres() -> TestStore {
         let db = crate::fresh_postgres("cli");
         TestStore::init(tempfile::tempdir().unwrap(), db)
     }
@@ -30,13 +30,13 @@ impl TestStore {
         TestStore { dir, db }
     }
 
-    fn run(&self, args: &[&str]) -> std::process::Output {
+    pub(crate) fn run(&self, args: &[&str]) -> std::process::Output {
         let mut all = vec!["--db", self.db.as_str()];
         all.extend_from_slice(args);
         planwatch(&all)
     }
 
-    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+    pub(crate) fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
         let path = self.dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();
         path
@@ -51,7 +51,12 @@ impl TestStore {
     }
 
     /// `data history` of one indicator, region and period.
-    fn history(&self, indicator: &str, region: &str, period: &str) -> std::process::Output {
+    pub(crate) fn history(
+        &self,
+        indicator: &str,
+        region: &str,
+        period: &str,
+    ) -> std::process::Output {
         self.run(&[
             "data",
             "history",
@@ -64,7 +69,7 @@ impl TestStore {
         ])
     }
 
-    fn import(&self, path: &Path, extra: &[&str]) -> std::process::Output {
+    pub(crate) fn import(&self, path: &Path, extra: &[&str]) -> std::process::Output {
         let mut args = vec!["import", path.to_str().unwrap()];
         args.extend_from_slice(extra);
         self.run(&args)

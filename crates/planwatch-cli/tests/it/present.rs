@@ -80,6 +80,42 @@ fn checks(db: &str) {
     english_has_no_chinese_left(&server);
     growth_through_levels(&server);
     layout_headings(&server);
+    statuses_in_the_page_language(&server);
+}
+
+/// The status of a value (final, estimated …) is shown in the page's language in the data
+/// page's table, the indicator page's table and the revision history, never as the code the
+/// API and files use.
+fn statuses_in_the_page_language(server: &Server) {
+    let codes = ["final", "revised", "estimated", "provisional", "forecast"];
+    for (path, zh, en) in [
+        ("/data?indicator=retail_sales", "最终数", "Final"),
+        (
+            "/data?indicator=services_value_added",
+            "估计数",
+            "Estimated",
+        ),
+        ("/indicators/retail_sales", "最终数", "Final"),
+        (
+            "/indicators/retail_sales/history?region=510100&period=2019",
+            "修订数",
+            "Revised",
+        ),
+    ] {
+        for (lang, label) in [("zh", zh), ("en", en)] {
+            let html = page(server, path, lang);
+            assert!(
+                html.contains(&format!("<td>{label}</td>")),
+                "{path} ({lang}) shows {label}: {html}"
+            );
+            for code in codes {
+                assert!(
+                    !html.contains(&format!("<td>{code}</td>")),
+                    "{path} ({lang}) shows the code {code}"
+                );
+            }
+        }
+    }
 }
 
 fn english_has_no_chinese_left(server: &Server) {

@@ -6,6 +6,7 @@ use reqwest::blocking::{Client, Response};
 use reqwest::header::{ACCEPT_LANGUAGE, ETAG, IF_NONE_MATCH, LAST_MODIFIED};
 use serde_json::Value;
 
+use crate::import::TestStore;
 use crate::{Server, planwatch, stderr, stdout};
 
 fn get(server: &Server, path: &str) -> Response {
@@ -109,14 +110,6 @@ fn api_checks(db: &str) {
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
     let mut first = page["items"][0].clone();
     first["imported_at"] = "[time]".into();
-    let name = first["file_name"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    first["file_name"] = name.into();
     insta::assert_json_snapshot!("api_observation_row", first);
     let history = json(
         &server,
@@ -390,4 +383,74 @@ fn the_server_keeps_the_sqlite_file_whole_and_stops_cleanly() {
     let status = server.terminate();
     assert!(status.success(), "{status:?}");
     crate::assert_whole_in_its_file(&db);
+}
+
+/// A user's import keeps the path as typed for the administrator (`data batches`, `data
+/// history`), while every public answer — API, pages, downloads — names the file alone: no
+/// directory of the server's machine leaks (issue 11, item 4).
+#[test]
+fn public_answers_name_the_file_not_its_directory_on_sqlite() {
+    public_file_names(&TestStore::sqlite());
+}
+
+#[test]
+fn public_answers_name_the_file_not_its_directory_on_postgres() {
+    public_file_names(&TestStore::postgres());
+}
+
+fn public_file_names(store: &TestStore) {
+    let directory = store.dir.path().join("secret-directory");
+    std::fs::create_dir(&directory).unwrap();
+    let file = directory.join("abs.csv");
+    std::fs::write(
+        &file,
+        "indicator,region,period,value,unit,status\n\
+         retail_sales,440100,2019,7000,亿元,final\n\
+         retail_sales,440100,2020,7100,亿元,final\n",
+    )
+    .unwrap();
+    let typed = file.to_str().unwrap();
+    let import = store.import(&file, &[]);
+    assert!(import.status.success(), "{}", stderr(&import));
+    // The administrator sees what was typed.
+    let batches = stdout(&store.run(&["data", "batches"]));
+    assert!(batches.contains(typed), "{batches}");
+    let history = stdout(&store.history("retail_sales", "440100", "2019"));
+    assert!(history.contains(typed), "{history}");
+
+    let db = store.db.as_str();
+    let server = Server::start(db, &[]);
+    let page = json(&server, "/api/observations?indicator=retail_sales");
+    assert_eq!(page["items"][0]["file_name"], "abs.csv", "{page}");
+    let history = json(
+        &server,
+        "/api/observations/history?indicator=retail_sales&region=440100&period=2019",
+    );
+    assert_eq!(history[0]["file_name"], "abs.csv", "{history}");
+    for path in [
+        "/api/observations?indicator=retail_sales",
+        "/api/observations/history?indicator=retail_sales&region=440100&period=2019",
+        "/data?indicator=retail_sales",
+        "/data?indicator=retail_sales&lang=en",
+        "/indicators/retail_sales",
+        "/indicators/retail_sales/history?region=440100&period=2019",
+        "/api/export?format=csv",
+        "/api/export?format=sdmx-csv",
+    ] {
+        let body = get(&server, path).text().unwrap();
+        assert!(!body.contains("secret-directory"), "{path}: {body}");
+    }
+    use calamine::Reader;
+    let xlsx = get(&server, "/api/export?format=xlsx").bytes().unwrap();
+    let mut workbook =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    for name in workbook.sheet_names() {
+        let range = workbook.worksheet_range(&name).unwrap();
+        assert!(
+            range
+                .used_cells()
+                .all(|(_, _, c)| !c.to_string().contains("secret-directory")),
+            "sheet {name}"
+        );
+    }
 }
