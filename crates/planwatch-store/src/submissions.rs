@@ -247,6 +247,35 @@ fn stored(record: SubmissionRecord) -> Result<StoredSubmission> {
     })
 }
 
+/// The audit entry of `before` moving to `after` (at `version`), with the reviewer's comment:
+/// `submission.submit`, `submission.withdraw` or `submission.return`.
+fn moved(
+    plan: &Plan,
+    before: &StoredSubmission,
+    version: u32,
+    after: Status,
+    comment: Option<&str>,
+) -> Event {
+    let action = match after {
+        Status::Submitted => "submission.submit",
+        Status::Withdrawn => "submission.withdraw",
+        Status::Returned => "submission.return",
+        Status::Approved => "submission.approve",
+        Status::Draft => "submission.edit",
+    };
+    let mut details = json!({
+        "plan": plan.id,
+        "unit": before.unit.to_string(),
+        "version": version,
+        "before": before.status.as_str(),
+        "after": after.as_str(),
+    });
+    if let Some(comment) = comment {
+        details["comment"] = json!(comment);
+    }
+    Event::new(action, format!("submission:{}", before.id), details)
+}
+
 /// The rows of `rows` with the plan's codes.
 fn coded(plan: &Plan, rows: &[ObservationRow]) -> Vec<(usize, SubmissionRow, ObsStatus)> {
     rows.iter()
@@ -466,6 +495,21 @@ impl Store {
         }))
     }
 
+    /// Submission `id` as stored, and as it would be once `actor` did `step` (refused as the
+    /// workflow says). The caller writes the move only if the stored state is still the same.
+    async fn decide(
+        &self,
+        actor: &Actor,
+        plan: &Plan,
+        id: i64,
+        step: Step<'_>,
+    ) -> Result<(StoredSubmission, Submission)> {
+        let before = self.submission(plan, id).await?;
+        let mut after = before.workflow();
+        after.apply(actor, step)?;
+        Ok((before, after))
+    }
+
     /// `actor` returns submission `id` to its unit with `comment`; audited as
     /// `submission.return`.
     pub async fn return_submission(
@@ -476,9 +520,9 @@ impl Store {
         id: i64,
         comment: &str,
     ) -> Result<()> {
-        let before = self.submission(plan, id).await?;
-        let mut submission = before.workflow();
-        submission.apply(actor, Step::Return { comment })?;
+        let (before, _) = self
+            .decide(actor, plan, id, Step::Return { comment })
+            .await?;
         let who = Who::of(actor, client);
         let at = now();
         with_db!(&self.db, |pool| {
@@ -508,17 +552,12 @@ impl Store {
             .bind(comment)
             .execute(&mut *tx)
             .await?;
-            let event = Event::new(
-                "submission.return",
-                format!("submission:{id}"),
-                json!({
-                    "plan": plan.id,
-                    "unit": before.unit.to_string(),
-                    "version": before.version,
-                    "comment": comment,
-                    "before": "submitted",
-                    "after": "returned",
-                }),
+            let event = moved(
+                plan,
+                &before,
+                before.version,
+                Status::Returned,
+                Some(comment),
             );
             append_audit!(tx, &who, &event);
             tx.commit().await?;
@@ -537,9 +576,7 @@ impl Store {
         id: i64,
         rows: Option<&[ObservationRow]>,
     ) -> Result<u32> {
-        let before = self.submission(plan, id).await?;
-        let mut submission = before.workflow();
-        submission.apply(actor, Step::Submit)?;
+        let (before, submission) = self.decide(actor, plan, id, Step::Submit).await?;
         let who = Who::of(actor, client);
         let at = now();
         let version = submission.version;
@@ -596,17 +633,7 @@ impl Store {
                     insert_rows!(tx, plan, id, version, no_rows, true);
                 }
             }
-            let event = Event::new(
-                "submission.submit",
-                format!("submission:{id}"),
-                json!({
-                    "plan": plan.id,
-                    "unit": before.unit.to_string(),
-                    "version": version,
-                    "before": before.status.as_str(),
-                    "after": "submitted",
-                }),
-            );
+            let event = moved(plan, &before, version, Status::Submitted, None);
             append_audit!(tx, &who, &event);
             tx.commit().await?;
         });
@@ -622,8 +649,7 @@ impl Store {
         plan: &Plan,
         id: i64,
     ) -> Result<()> {
-        let before = self.submission(plan, id).await?;
-        before.workflow().apply(actor, Step::Withdraw)?;
+        let (before, _) = self.decide(actor, plan, id, Step::Withdraw).await?;
         let who = Who::of(actor, client);
         with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
@@ -640,17 +666,7 @@ impl Store {
             if updated == 0 {
                 return Err(StoreError::SubmissionChanged(id));
             }
-            let event = Event::new(
-                "submission.withdraw",
-                format!("submission:{id}"),
-                json!({
-                    "plan": plan.id,
-                    "unit": before.unit.to_string(),
-                    "version": before.version,
-                    "before": before.status.as_str(),
-                    "after": "withdrawn",
-                }),
-            );
+            let event = moved(plan, &before, before.version, Status::Withdrawn, None);
             append_audit!(tx, &who, &event);
             tx.commit().await?;
         });
@@ -673,11 +689,7 @@ impl Store {
         comment: Option<&str>,
         settings: ImportSettings,
     ) -> Result<ImportOutcome, ImportError> {
-        let submission = self.submission(plan, id).await?;
-        submission
-            .workflow()
-            .apply(actor, Step::Approve)
-            .map_err(StoreError::from)?;
+        let (submission, _) = self.decide(actor, plan, id, Step::Approve).await?;
         let rows = self.submission_rows(id, submission.version).await?;
         let mut resolved = Vec::with_capacity(rows.len());
         for stored in &rows {

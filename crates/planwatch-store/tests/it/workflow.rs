@@ -42,6 +42,35 @@ async fn published(store: &Store, plan: &Plan) -> Vec<f64> {
     values(store, plan, &filter).await
 }
 
+/// Runs `test` on a store of each backend holding the example plan.
+async fn on_each_backend(test: impl AsyncFn(&str, &Store, &Plan)) {
+    let stores = stores().await;
+    for (backend, store) in &stores.stores {
+        let plan = plan();
+        store.save_plan(&tester(), &plan).await.unwrap();
+        test(backend, store, &plan).await;
+    }
+    stores.drop_databases().await;
+}
+
+/// Submits `rows` for the east district at once, as `actor`, with a revision reason or none.
+async fn submit(
+    store: &Store,
+    plan: &Plan,
+    actor: &Actor,
+    rows: &[ObservationRow],
+    reason: Option<&str>,
+) -> i64 {
+    store
+        .create_submission(actor, None, plan, east(), rows, false, None, reason)
+        .await
+        .unwrap()
+}
+
+async fn status(store: &Store, plan: &Plan, id: i64) -> Status {
+    store.submission(plan, id).await.unwrap().status
+}
+
 async fn actions(store: &Store) -> Vec<(String, String)> {
     store
         .audit_log(&AuditFilter::default())
@@ -54,26 +83,23 @@ async fn actions(store: &Store) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn returned_resubmitted_and_approved_by_another_planner_as_one_batch() {
-    let stores = stores().await;
-    for (backend, store) in &stores.stores {
-        let plan = plan();
-        store.save_plan(&tester(), &plan).await.unwrap();
+    on_each_backend(async |backend, store, plan| {
         import(
             store,
-            &plan,
+            plan,
             "old.csv",
-            vec![retail(&plan, 2, 2021, 100.0)],
+            vec![retail(plan, 2, 2021, 100.0)],
             End::Finish,
             ImportSettings::default(),
         )
         .await
         .unwrap();
-        let rows = vec![retail(&plan, 2, 2021, 110.0), retail(&plan, 3, 2022, 120.0)];
+        let rows = vec![retail(plan, 2, 2021, 110.0), retail(plan, 3, 2022, 120.0)];
         let id = store
             .create_submission(
                 &reporter(),
                 None,
-                &plan,
+                plan,
                 east(),
                 &rows,
                 false,
@@ -85,13 +111,13 @@ async fn returned_resubmitted_and_approved_by_another_planner_as_one_batch() {
         let p1 = user("p1", Role::Planner, &[]);
         let p2 = user("p2", Role::Planner, &[]);
         store
-            .return_submission(&p1, None, &plan, id, "2022 年数据请核实")
+            .return_submission(&p1, None, plan, id, "2022 年数据请核实")
             .await
             .unwrap();
         // Corrected: the returned version stays, the new one is version 2.
-        let corrected = vec![retail(&plan, 2, 2021, 110.0), retail(&plan, 3, 2022, 125.0)];
+        let corrected = vec![retail(plan, 2, 2021, 110.0), retail(plan, 3, 2022, 125.0)];
         let version = store
-            .submit_submission(&reporter(), None, &plan, id, Some(&corrected))
+            .submit_submission(&reporter(), None, plan, id, Some(&corrected))
             .await
             .unwrap();
         assert_eq!(version, 2, "{backend}");
@@ -105,20 +131,13 @@ async fn returned_resubmitted_and_approved_by_another_planner_as_one_batch() {
             "{backend}"
         );
         let outcome = store
-            .approve_submission(
-                &p2,
-                None,
-                &plan,
-                id,
-                Some("同意"),
-                ImportSettings::default(),
-            )
+            .approve_submission(&p2, None, plan, id, Some("同意"), ImportSettings::default())
             .await
             .unwrap();
         assert!(outcome.committed, "{backend}");
         assert_eq!((outcome.new, outcome.revisions), (1, 2), "{backend}");
-        assert_eq!(published(store, &plan).await, [110.0, 125.0], "{backend}");
-        let approved = store.submission(&plan, id).await.unwrap();
+        assert_eq!(published(store, plan).await, [110.0, 125.0], "{backend}");
+        let approved = store.submission(plan, id).await.unwrap();
         assert_eq!(approved.status, Status::Approved, "{backend}");
         assert_eq!(approved.batch_id, outcome.batch_id, "{backend}");
         assert_eq!(approved.reviewed_by.as_deref(), Some("p2"), "{backend}");
@@ -154,7 +173,7 @@ async fn returned_resubmitted_and_approved_by_another_planner_as_one_batch() {
         );
         let listed = store
             .submissions(
-                &plan,
+                plan,
                 &SubmissionFilter {
                     status: Some(Status::Approved),
                     unit: Some(east()),
@@ -170,30 +189,24 @@ async fn returned_resubmitted_and_approved_by_another_planner_as_one_batch() {
             ..SubmissionFilter::default()
         };
         assert!(
-            store.submissions(&plan, &none).await.unwrap().is_empty(),
+            store.submissions(plan, &none).await.unwrap().is_empty(),
             "{backend}"
         );
-    }
-    stores.drop_databases().await;
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn the_submitter_cannot_approve_and_a_refused_approval_publishes_nothing() {
-    let stores = stores().await;
-    for (backend, store) in &stores.stores {
-        let plan = plan();
-        store.save_plan(&tester(), &plan).await.unwrap();
+    on_each_backend(async |backend, store, plan| {
         let cli = Actor::Cli {
             os_user: "ops".into(),
         };
-        let rows = vec![retail(&plan, 2, 2021, 110.0)];
-        let id = store
-            .create_submission(&cli, None, &plan, east(), &rows, false, None, None)
-            .await
-            .unwrap();
+        let rows = vec![retail(plan, 2, 2021, 110.0)];
+        let id = submit(store, plan, &cli, &rows, None).await;
         let entries = actions(store).await.len();
         let refused = store
-            .approve_submission(&cli, None, &plan, id, None, ImportSettings::default())
+            .approve_submission(&cli, None, plan, id, None, ImportSettings::default())
             .await
             .unwrap_err();
         assert!(
@@ -204,14 +217,7 @@ async fn the_submitter_cannot_approve_and_a_refused_approval_publishes_nothing()
             "{backend}: {refused:?}"
         );
         let refused = store
-            .approve_submission(
-                &reporter(),
-                None,
-                &plan,
-                id,
-                None,
-                ImportSettings::default(),
-            )
+            .approve_submission(&reporter(), None, plan, id, None, ImportSettings::default())
             .await
             .unwrap_err();
         assert!(
@@ -221,53 +227,47 @@ async fn the_submitter_cannot_approve_and_a_refused_approval_publishes_nothing()
             ),
             "{backend}: {refused:?}"
         );
-        assert!(published(store, &plan).await.is_empty(), "{backend}");
+        assert!(published(store, plan).await.is_empty(), "{backend}");
         assert_eq!(actions(store).await.len(), entries, "{backend}");
         assert_eq!(
-            store.submission(&plan, id).await.unwrap().status,
+            status(store, plan, id).await,
             Status::Submitted,
             "{backend}"
         );
         // A draft is not reviewed; the unit withdraws it.
         let draft = store
-            .create_submission(&reporter(), None, &plan, east(), &rows, true, None, None)
+            .create_submission(&reporter(), None, plan, east(), &rows, true, None, None)
             .await
             .unwrap();
         let p1 = user("p1", Role::Planner, &[]);
         assert!(
             store
-                .return_submission(&p1, None, &plan, draft, "?")
+                .return_submission(&p1, None, plan, draft, "?")
                 .await
                 .is_err(),
             "{backend}"
         );
         store
-            .withdraw_submission(&reporter(), None, &plan, draft)
+            .withdraw_submission(&reporter(), None, plan, draft)
             .await
             .unwrap();
         assert_eq!(
-            store.submission(&plan, draft).await.unwrap().status,
+            status(store, plan, draft).await,
             Status::Withdrawn,
             "{backend}"
         );
-    }
-    stores.drop_databases().await;
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn of_two_planners_approving_at_once_exactly_one_succeeds() {
-    let stores = stores().await;
-    for (backend, store) in &stores.stores {
-        let plan = plan();
-        store.save_plan(&tester(), &plan).await.unwrap();
+    on_each_backend(async |backend, store, plan| {
         let rows: Vec<ObservationRow> = (2016..=2025)
-            .map(|year| retail(&plan, usize::from(year - 2014), year, f64::from(year)))
+            .map(|year| retail(plan, usize::from(year - 2014), year, f64::from(year)))
             .collect();
         for round in 0..3 {
-            let id = store
-                .create_submission(&reporter(), None, &plan, east(), &rows, false, None, None)
-                .await
-                .unwrap();
+            let id = submit(store, plan, &reporter(), &rows, None).await;
             let approve = |name: &'static str| {
                 let store = store.clone();
                 let plan = plan.clone();
@@ -301,27 +301,21 @@ async fn of_two_planners_approving_at_once_exactly_one_succeeds() {
                 .count();
             assert_eq!(approvals, round + 1, "{backend}");
         }
-    }
-    stores.drop_databases().await;
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_figure_published_since_submission_asks_for_a_fresh_review() {
-    let stores = stores().await;
-    for (backend, store) in &stores.stores {
-        let plan = plan();
-        store.save_plan(&tester(), &plan).await.unwrap();
-        let rows = vec![retail(&plan, 2, 2021, 110.0)];
-        let id = store
-            .create_submission(&reporter(), None, &plan, east(), &rows, false, None, None)
-            .await
-            .unwrap();
+    on_each_backend(async |backend, store, plan| {
+        let rows = vec![retail(plan, 2, 2021, 110.0)];
+        let id = submit(store, plan, &reporter(), &rows, None).await;
         // Someone else publishes the same key meanwhile.
         import(
             store,
-            &plan,
+            plan,
             "other.csv",
-            vec![retail(&plan, 2, 2021, 105.0)],
+            vec![retail(plan, 2, 2021, 105.0)],
             End::Finish,
             ImportSettings::default(),
         )
@@ -329,7 +323,7 @@ async fn a_figure_published_since_submission_asks_for_a_fresh_review() {
         .unwrap();
         let p1 = user("p1", Role::Planner, &[]);
         let refused = store
-            .approve_submission(&p1, None, &plan, id, None, ImportSettings::default())
+            .approve_submission(&p1, None, plan, id, None, ImportSettings::default())
             .await
             .unwrap_err();
         assert!(
@@ -337,50 +331,47 @@ async fn a_figure_published_since_submission_asks_for_a_fresh_review() {
             "{backend}: {refused:?}"
         );
         assert!(refused.to_string().contains("fresh review"), "{refused}");
-        assert_eq!(published(store, &plan).await, [105.0], "{backend}");
+        assert_eq!(published(store, plan).await, [105.0], "{backend}");
         assert_eq!(
-            store.submission(&plan, id).await.unwrap().status,
+            status(store, plan, id).await,
             Status::Submitted,
             "{backend}"
         );
         // Returned and submitted again, it is compared with 105 and may be approved.
         store
-            .return_submission(&p1, None, &plan, id, "请按最新数据复核")
+            .return_submission(&p1, None, plan, id, "请按最新数据复核")
             .await
             .unwrap();
         store
-            .submit_submission(&reporter(), None, &plan, id, None)
+            .submit_submission(&reporter(), None, plan, id, None)
             .await
             .unwrap();
         store
-            .approve_submission(&p1, None, &plan, id, None, ImportSettings::default())
+            .approve_submission(&p1, None, plan, id, None, ImportSettings::default())
             .await
             .unwrap();
-        assert_eq!(published(store, &plan).await, [110.0], "{backend}");
-    }
-    stores.drop_databases().await;
+        assert_eq!(published(store, plan).await, [110.0], "{backend}");
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_locked_period_takes_imports_and_approvals_only_as_revisions_with_a_reason() {
-    let stores = stores().await;
-    for (backend, store) in &stores.stores {
-        let plan = plan();
-        store.save_plan(&tester(), &plan).await.unwrap();
+    on_each_backend(async |backend, store, plan| {
         assert!(
             store
-                .lock_period(&tester(), &plan, 2022, Some("retail_sales"))
+                .lock_period(&tester(), plan, 2022, Some("retail_sales"))
                 .await
                 .unwrap()
         );
         assert!(
             !store
-                .lock_period(&tester(), &plan, 2022, Some("retail_sales"))
+                .lock_period(&tester(), plan, 2022, Some("retail_sales"))
                 .await
                 .unwrap()
         );
         assert_eq!(
-            store.period_locks(&plan).await.unwrap(),
+            store.period_locks(plan).await.unwrap(),
             [PeriodLock {
                 year: 2022,
                 indicator: Some("retail_sales".into())
@@ -389,9 +380,9 @@ async fn a_locked_period_takes_imports_and_approvals_only_as_revisions_with_a_re
         );
         let refused = import(
             store,
-            &plan,
+            plan,
             "late.csv",
-            vec![retail(&plan, 2, 2021, 1.0), retail(&plan, 3, 2022, 2.0)],
+            vec![retail(plan, 2, 2021, 1.0), retail(plan, 3, 2022, 2.0)],
             End::Finish,
             ImportSettings::default(),
         )
@@ -403,13 +394,13 @@ async fn a_locked_period_takes_imports_and_approvals_only_as_revisions_with_a_re
             "{backend}: {refused:?}"
         );
         assert!(refused.to_string().contains("2022年已锁定"), "{refused}");
-        assert!(published(store, &plan).await.is_empty(), "{backend}");
+        assert!(published(store, plan).await.is_empty(), "{backend}");
         // Another year, or another indicator, is not locked.
         import(
             store,
-            &plan,
+            plan,
             "2021.csv",
-            vec![retail(&plan, 2, 2021, 1.0)],
+            vec![retail(plan, 2, 2021, 1.0)],
             End::Finish,
             ImportSettings::default(),
         )
@@ -417,14 +408,11 @@ async fn a_locked_period_takes_imports_and_approvals_only_as_revisions_with_a_re
         .unwrap();
         // A submission into the locked period without a reason is refused at approval; with
         // one it is published.
-        let rows = vec![retail(&plan, 2, 2022, 2.0)];
+        let rows = vec![retail(plan, 2, 2022, 2.0)];
         let p1 = user("p1", Role::Planner, &[]);
-        let plain = store
-            .create_submission(&reporter(), None, &plan, east(), &rows, false, None, None)
-            .await
-            .unwrap();
+        let plain = submit(store, plan, &reporter(), &rows, None).await;
         let refused = store
-            .approve_submission(&p1, None, &plan, plain, None, ImportSettings::default())
+            .approve_submission(&p1, None, plan, plain, None, ImportSettings::default())
             .await
             .unwrap_err();
         assert!(
@@ -432,36 +420,24 @@ async fn a_locked_period_takes_imports_and_approvals_only_as_revisions_with_a_re
             "{backend}: {refused:?}"
         );
         assert_eq!(
-            store.submission(&plan, plain).await.unwrap().status,
+            status(store, plan, plain).await,
             Status::Submitted,
             "{backend}"
         );
-        let revision = store
-            .create_submission(
-                &reporter(),
-                None,
-                &plan,
-                east(),
-                &rows,
-                false,
-                None,
-                Some("统计局年报更正"),
-            )
-            .await
-            .unwrap();
+        let revision = submit(store, plan, &reporter(), &rows, Some("统计局年报更正")).await;
         store
-            .approve_submission(&p1, None, &plan, revision, None, ImportSettings::default())
+            .approve_submission(&p1, None, plan, revision, None, ImportSettings::default())
             .await
             .unwrap();
-        assert_eq!(published(store, &plan).await, [1.0, 2.0], "{backend}");
+        assert_eq!(published(store, plan).await, [1.0, 2.0], "{backend}");
         assert!(
             store
-                .unlock_period(&tester(), &plan, 2022, Some("retail_sales"))
+                .unlock_period(&tester(), plan, 2022, Some("retail_sales"))
                 .await
                 .unwrap()
         );
         assert!(
-            store.period_locks(&plan).await.unwrap().is_empty(),
+            store.period_locks(plan).await.unwrap().is_empty(),
             "{backend}"
         );
         let log = actions(store).await;
@@ -471,24 +447,21 @@ async fn a_locked_period_takes_imports_and_approvals_only_as_revisions_with_a_re
             .map(|(_, action)| action.as_str())
             .collect();
         assert_eq!(locks, ["period.lock", "period.unlock"], "{backend}");
-    }
-    stores.drop_databases().await;
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn an_import_revising_a_locked_period_records_why_in_the_audit_log() {
-    let stores = stores().await;
-    for (backend, store) in &stores.stores {
-        let plan = plan();
-        store.save_plan(&tester(), &plan).await.unwrap();
+    on_each_backend(async |backend, store, plan| {
         store
-            .lock_period(&tester(), &plan, 2022, None)
+            .lock_period(&tester(), plan, 2022, None)
             .await
             .unwrap();
         let (sender, receiver) = tokio::sync::mpsc::channel(2);
         sender
             .send(planwatch_store::Feed::Rows(vec![retail(
-                &plan, 2, 2022, 3.0,
+                plan, 2, 2022, 3.0,
             )]))
             .await
             .unwrap();
@@ -505,7 +478,7 @@ async fn an_import_revising_a_locked_period_records_why_in_the_audit_log() {
             revision_reason: Some("年报更正".into()),
         };
         store
-            .import(&tester(), &plan, batch, receiver, ImportSettings::default())
+            .import(&tester(), plan, batch, receiver, ImportSettings::default())
             .await
             .unwrap();
         let log = store.audit_log(&AuditFilter::default()).await.unwrap();
@@ -516,6 +489,6 @@ async fn an_import_revising_a_locked_period_records_why_in_the_audit_log() {
             (&serde_json::json!("年报更正"), &serde_json::json!("2022")),
             "{backend}"
         );
-    }
-    stores.drop_databases().await;
+    })
+    .await;
 }
