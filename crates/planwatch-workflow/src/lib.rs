@@ -23,4 +23,6 @@ pub use crate::changes::{
     Change, ChangeKind, ChangeSummary, PeriodLock, classify, is_locked, stale_rows,
 };
 pub use crate::scope::{ScopeProblem, check_scope};
-pub use crate::submission::{Key, Refusal, Status, Step, Submission, SubmissionRow};
+pub use crate::submission::{
+    Key, Refusal, Status, Step, Submission, SubmissionRow, conflicting_rows,
+};

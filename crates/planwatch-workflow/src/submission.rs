@@ -44,6 +44,26 @@ impl SubmissionRow {
     }
 }
 
+/// Pairs of rows (indices, the earlier first) giving the same key different values: the import
+/// refuses such a file as a whole, so a submission is checked for them before it is stored.
+pub fn conflicting_rows(rows: &[SubmissionRow]) -> Vec<(usize, usize)> {
+    let mut first: std::collections::HashMap<Key, usize> = std::collections::HashMap::new();
+    let mut conflicts = Vec::new();
+    for (index, row) in rows.iter().enumerate() {
+        match first.entry(row.key()) {
+            std::collections::hash_map::Entry::Occupied(seen) => {
+                if rows[*seen.get()].value != row.value {
+                    conflicts.push((*seen.get(), index));
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(index);
+            }
+        }
+    }
+    conflicts
+}
+
 /// Where a submission stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

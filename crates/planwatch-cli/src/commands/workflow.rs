@@ -13,7 +13,9 @@ use planwatch_plan::{ObsStatus, Period, Plan};
 use planwatch_store::{
     ImportError, ImportSettings, ObservationFilter, Store, StoreError, SubmissionFilter, Who,
 };
-use planwatch_workflow::{ChangeKind, ChangeSummary, Key, Status, check_scope, classify};
+use planwatch_workflow::{
+    ChangeKind, ChangeSummary, Key, Status, check_scope, classify, conflicting_rows, is_locked,
+};
 
 use crate::Outcome;
 use crate::commands::{StoreArgs, allowed, cli_actor, refuse};
@@ -332,6 +334,31 @@ async fn create(store: &Store, plan: &Plan, args: &CreateArgs) -> anyhow::Result
     for (index, problem) in check_scope(plan, &unit, &coded) {
         let line = rows[index].row;
         problems.push((line, format!("{name}:{line}: {problem}")));
+    }
+    for (first, second) in conflicting_rows(&coded) {
+        let (line, earlier) = (rows[second].row, rows[first].row);
+        problems.push((
+            line,
+            format!(
+                "{name}:{line}: 与第 {earlier} 行同一指标、地区、时期但数值不同 / the same indicator, region and period as row {earlier} with a different value"
+            ),
+        ));
+    }
+    if !args.revise {
+        let locks = store.period_locks(plan).await?;
+        for (row, coded) in rows.iter().zip(&coded) {
+            if is_locked(&locks, &coded.indicator, coded.period) {
+                let line = row.row;
+                problems.push((
+                    line,
+                    format!(
+                        "{name}:{line}: {}已锁定：修订须加 --revise --reason / the period {} is locked: a revision needs --revise --reason TEXT",
+                        coded.period.display_zh(),
+                        coded.period
+                    ),
+                ));
+            }
+        }
     }
     if !problems.is_empty() {
         problems.sort_by_key(|(line, _)| *line);

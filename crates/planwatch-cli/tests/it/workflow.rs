@@ -139,6 +139,20 @@ fn cycle(store: &Store) {
         &["import", &late, "--revise", "--reason", "年报更正"],
     );
     ok(&revised);
+    // A submission into the locked period, or one giving a key two values, is refused at once.
+    let twice = store.file(
+        "twice.csv",
+        "指标,地区,年份,数值\nretail_sales,440103,2022,660\nretail_sales,440103,2021,510\nretail_sales,440103,2021,520\n",
+    );
+    let refused = store.run(
+        "ops",
+        &["submissions", "create", "--unit", "440103", &twice],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let errors = stderr(&refused);
+    assert!(errors.contains("twice.csv:2: 2022年已锁定"), "{errors}");
+    assert!(errors.contains("twice.csv:4: 与第 3 行"), "{errors}");
+    assert!(errors.contains("2 problem(s)"), "{errors}");
     ok(&store.run(
         "planner",
         &["period", "unlock", "2022", "--indicator", "retail_sales"],

@@ -1,4 +1,5 @@
 use planwatch_access::Account;
+use planwatch_plan::Period;
 use proptest::prelude::*;
 
 use super::*;
@@ -130,6 +131,26 @@ fn statuses_read_back_from_their_codes() {
             .to_string()
             .contains("未知状态")
     );
+}
+
+#[test]
+fn the_same_key_twice_with_different_values_is_a_conflict() {
+    let row = |period, value| SubmissionRow {
+        indicator: "gdp".into(),
+        region: "510104".into(),
+        period,
+        value,
+        note: None,
+        source: None,
+    };
+    let rows = [
+        row(Period::Year(2023), 1.0),
+        row(Period::Year(2024), 2.0),
+        row(Period::Year(2023), 1.0),
+        row(Period::Year(2024), 2.5),
+        row(Period::Year(2024), 3.0),
+    ];
+    assert_eq!(conflicting_rows(&rows), [(1, 3), (1, 4)]);
 }
 
 fn actors() -> Vec<Actor> {
