@@ -7,7 +7,8 @@
 
 use planwatch_access::{Actor, Unit};
 use planwatch_plan::{ObsStatus, ObservationRow, Period, Plan};
-use planwatch_workflow::{PeriodLock, Status, Step, Submission, SubmissionRow};
+use planwatch_workflow::calendar::Filed;
+use planwatch_workflow::{Key, PeriodLock, Status, Step, Submission, SubmissionRow};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -433,6 +434,67 @@ impl Store {
             .await?
         });
         records.into_iter().map(stored).collect()
+    }
+
+    /// What the reporting calendar needs of every submission of `plan` (`planwatch-workflow`'s
+    /// `standings`): unit, status, the day it was first submitted, the keys of its current rows.
+    pub async fn filed_submissions(&self, plan: &Plan) -> Result<Vec<Filed>> {
+        type Record = (
+            i64,
+            String,
+            String,
+            String,
+            Option<String>,
+            String,
+            String,
+            i32,
+        );
+        let records: Vec<Record> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT s.id, s.unit_kind, s.unit_code, s.status, s.first_submitted_at,
+                        r.indicator, r.region, r.period
+                 FROM submissions s JOIN submission_rows r
+                   ON r.submission_id = s.id AND r.version = s.version
+                 WHERE s.plan_id = $1 ORDER BY s.id, r.row_no",
+            )
+            .bind(&plan.id)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut filed: Vec<(i64, Filed)> = Vec::new();
+        for (id, kind, code, status, first, indicator, region, period) in records {
+            let corrupt = |what: String| StoreError::CorruptSubmission(id, what);
+            let period = Period::from_key(period).ok_or_else(|| corrupt(period.to_string()))?;
+            let key = Key {
+                indicator,
+                region,
+                period,
+            };
+            if let Some((last, submission)) = filed.last_mut()
+                && *last == id
+            {
+                submission.keys.push(key);
+                continue;
+            }
+            let first_submitted = match first {
+                Some(at) => Some(
+                    chrono::NaiveDate::parse_from_str(at.get(..10).unwrap_or(&at), "%Y-%m-%d")
+                        .map_err(|_| corrupt(at.clone()))?,
+                ),
+                None => None,
+            };
+            let submission = Filed {
+                unit: Unit::from_parts(&kind, &code).ok_or_else(|| corrupt(kind.clone()))?,
+                status: status.parse().map_err(|_| corrupt(status.clone()))?,
+                first_submitted,
+                keys: vec![key],
+            };
+            filed.push((id, submission));
+        }
+        Ok(filed
+            .into_iter()
+            .map(|(_, submission)| submission)
+            .collect())
     }
 
     /// The rows of version `version` of submission `id`, in their order.

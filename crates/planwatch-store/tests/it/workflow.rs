@@ -492,3 +492,66 @@ async fn an_import_revising_a_locked_period_records_why_in_the_audit_log() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_calendar_reads_what_was_filed() {
+    on_each_backend(async |backend, store, plan| {
+        let rows = vec![retail(plan, 2, 2021, 1.0), retail(plan, 3, 2022, 2.0)];
+        let submitted = submit(store, plan, &reporter(), &rows, None).await;
+        let draft = store
+            .create_submission(
+                &reporter(),
+                None,
+                plan,
+                east(),
+                &rows[..1],
+                true,
+                None,
+                None,
+            )
+            .await
+            .unwrap();
+        let filed = store.filed_submissions(plan).await.unwrap();
+        assert_eq!(filed.len(), 2, "{backend}");
+        let today = chrono::Utc::now().date_naive();
+        assert_eq!(
+            (
+                filed[0].status,
+                filed[0].first_submitted,
+                filed[0].keys.len()
+            ),
+            (Status::Submitted, Some(today), 2),
+            "{backend}"
+        );
+        assert_eq!(
+            (filed[1].status, filed[1].first_submitted, &filed[1].unit),
+            (Status::Draft, None, &east()),
+            "{backend}"
+        );
+        // The east district owes its 2021 and 2022 retail sales under a calendar of district
+        // series: reported (late: due 31 March of the next year), the draft counting as nothing.
+        let calendar = planwatch_plan::ReportingCalendar {
+            reporters: vec![planwatch_plan::Reporter::Districts],
+            ..planwatch_plan::ReportingCalendar::default()
+        };
+        let owed: Vec<_> = planwatch_workflow::obligations(plan, &calendar, 2021..=2023)
+            .into_iter()
+            .filter(|o| o.unit == east() && o.indicator == "retail_sales")
+            .collect();
+        let standings = planwatch_workflow::standings(owed, &filed, today);
+        let late: Vec<bool> = standings.iter().map(|s| s.standing.is_late()).collect();
+        let reported: Vec<bool> = standings.iter().map(|s| !s.standing.is_owed()).collect();
+        assert_eq!(reported, [true, true, false], "{backend}");
+        assert_eq!(
+            late,
+            [
+                true,
+                true,
+                today > chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap()
+            ],
+            "{backend}"
+        );
+        assert!(submitted < draft);
+    })
+    .await;
+}
