@@ -149,6 +149,7 @@ Examples:
   planwatch submissions approve 12 --comment 同意   Published as one import batch
   planwatch submissions return 12 --comment \"第3行请核实\"
   planwatch submissions create --unit 510104 锦江区2024.xlsx   On behalf of a unit (testing)
+  planwatch submissions owed --unit 510104         What it owes under the plan's calendar
 
 The approver must not be the submitter (four eyes). See docs/workflow.md."
     )]

@@ -50,6 +50,15 @@ pub(crate) enum SubmissionsCommand {
     },
     /// Create a submission from a file on behalf of a unit (administrators; for testing)
     Create(CreateArgs),
+    /// What units owe under the plan's reporting calendar, what is late, and on-time rates
+    Owed {
+        /// Only this unit (region or department code)
+        #[arg(long)]
+        unit: Option<String>,
+        /// The day to count from (YYYY-MM-DD; default today)
+        #[arg(long, value_parser = parse_day)]
+        date: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -89,6 +98,11 @@ pub(crate) struct LockArgs {
 fn parse_status(text: &str) -> Result<Status, String> {
     text.parse()
         .map_err(|e: planwatch_workflow::submission::UnknownStatus| e.to_string())
+}
+
+fn parse_day(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("“{text}”不是日期 YYYY-MM-DD / \"{text}\" is not a date YYYY-MM-DD"))
 }
 
 fn parse_period(text: &str) -> Result<Period, String> {
@@ -170,6 +184,15 @@ pub(crate) async fn submissions(
             }
         }
         SubmissionsCommand::Create(args) => create(&store, &plan, args).await,
+        SubmissionsCommand::Owed { unit, date } => {
+            let unit = match unit.as_deref().map(|code| resolve_unit(&plan, code)) {
+                Some(Err(e)) => return Ok(refuse(e)),
+                Some(Ok(unit)) => Some(unit),
+                None => None,
+            };
+            let today = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            owed(&store, &plan, unit, today).await
+        }
     }
 }
 
@@ -266,6 +289,70 @@ async fn show(store: &Store, plan: &Plan, id: i64) -> anyhow::Result<Outcome> {
             "意见 comment v{} {} {} {}: {}",
             comment.version, comment.action, comment.author, comment.at, comment.comment
         );
+    }
+    Ok(Outcome::Success)
+}
+
+/// Per unit: what it owes on `today` (periods ended, not submitted or returned), late ones marked,
+/// and its on-time rate for each year of the plan with figures due.
+async fn owed(
+    store: &Store,
+    plan: &Plan,
+    only: Option<planwatch_access::Unit>,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<Outcome> {
+    let Some(calendar) = &plan.calendar else {
+        return Ok(refuse(
+            "本规划没有报送日历（[calendar]）/ the plan has no reporting calendar ([calendar])",
+        ));
+    };
+    let years = plan.period.start..=plan.period.end;
+    let obligations = planwatch_workflow::obligations(plan, calendar, years.clone());
+    let filed = store.filed_submissions(plan).await?;
+    let standings = planwatch_workflow::standings(obligations, &filed, today);
+    let mut units: Vec<&planwatch_access::Unit> =
+        standings.iter().map(|s| &s.obligation.unit).collect();
+    units.sort();
+    units.dedup();
+    for unit in units
+        .into_iter()
+        .filter(|u| only.as_ref().is_none_or(|o| o == *u))
+    {
+        let owed = planwatch_workflow::owed_now(&standings, unit, today);
+        let late = owed.iter().filter(|s| s.standing.is_late()).count();
+        let rates: Vec<String> = years
+            .clone()
+            .filter_map(|year| {
+                let rate = planwatch_workflow::on_time_rate(&standings, unit, year, today);
+                rate.rate()
+                    .map(|r| format!("{year} {:.0}% ({}/{})", r * 100.0, rate.on_time, rate.due))
+            })
+            .collect();
+        println!(
+            "{unit}: 应报 owes {}，逾期 late {late}；按时率 on time: {}",
+            owed.len(),
+            if rates.is_empty() {
+                "-".to_owned()
+            } else {
+                rates.join(", ")
+            }
+        );
+        for s in owed {
+            let o = &s.obligation;
+            let state = match s.standing {
+                planwatch_workflow::Standing::Returned { .. } => "已退回 returned",
+                _ => "未报 missing",
+            };
+            let late = if s.standing.is_late() {
+                " 逾期 late"
+            } else {
+                ""
+            };
+            println!(
+                "  {} {} {} 截止 due {} {state}{late}",
+                o.indicator, o.region, o.period, o.due
+            );
+        }
     }
     Ok(Outcome::Success)
 }

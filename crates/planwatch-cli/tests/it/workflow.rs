@@ -170,3 +170,65 @@ fn submissions_and_locks_on_sqlite() {
 fn submissions_and_locks_on_postgres() {
     cycle(&Store::new(Some(crate::fresh_postgres("workflow"))));
 }
+
+/// The Chengdu plan's calendar: the east district of the example has none, so the Chengdu plan
+/// is loaded; 锦江区 owes its quarterly and yearly district series, and what it submitted counts.
+#[test]
+fn what_units_owe_under_the_chengdu_calendar() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db").to_str().unwrap().to_owned();
+    let run = |user: &str, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_planwatch"))
+            .args(["--db", db.as_str()])
+            .args(args)
+            .env("USER", user)
+            .output()
+            .expect("the planwatch binary runs")
+    };
+    ok(&run("ops", &["init"]));
+    let file = dir.path().join("jinjiang.csv");
+    std::fs::write(
+        &file,
+        "指标,地区,时期,数值\ngdp,510104,2021Q1,300\ngdp,510104,2021,1500\n",
+    )
+    .unwrap();
+    ok(&run(
+        "ops",
+        &[
+            "submissions",
+            "create",
+            "--unit",
+            "510104",
+            file.to_str().unwrap(),
+        ],
+    ));
+    let owed = ok(&run(
+        "ops",
+        &[
+            "submissions",
+            "owed",
+            "--unit",
+            "510104",
+            "--date",
+            "2021-08-01",
+        ],
+    ));
+    let lines: Vec<&str> = owed.lines().collect();
+    // GDP, services value added and retail sales quarterly (Q1 and Q2 ended), tourism revenue
+    // yearly (2021 not ended): 2 × 3 − 1 submitted = 5 owed, all late on 1 August.
+    assert!(
+        lines[0].starts_with("region:510104: 应报 owes 5，逾期 late 5；"),
+        "{owed}"
+    );
+    assert!(
+        owed.contains("gdp 510104 2021-Q2 截止 due 2021-07-20 未报 missing 逾期 late"),
+        "{owed}"
+    );
+    assert!(!owed.contains("gdp 510104 2021-Q1"), "{owed}");
+    // Six quarterly figures due by then; the one submitted was submitted today, after its due
+    // date: none on time.
+    assert!(
+        lines[0].ends_with("按时率 on time: 2021 0% (0/6)"),
+        "{owed}"
+    );
+}
