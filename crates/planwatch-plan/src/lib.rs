@@ -6,6 +6,7 @@
 //! (a value with its status) and `unit` (万元 → 亿元). Nothing in
 //! this crate does I/O: callers pass text in and get values and diagnostics back.
 
+pub mod calendar;
 pub mod chengdu;
 pub mod file;
 pub mod model;

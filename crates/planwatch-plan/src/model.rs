@@ -11,6 +11,10 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::calendar::{
+    CalendarEntry, DueDefaults, DueRule, EntryDue, Frequency, Reporter, ReportingCalendar,
+};
+
 /// Text in Chinese, with English beside it.
 ///
 /// `zh` is the authoritative wording (the plan's own); `en` is a translation. Where an English
@@ -124,6 +128,10 @@ pub struct Plan {
     /// The guarantee measures (保障措施).
     #[serde(default)]
     pub measures: Vec<Measure>,
+    /// The reporting calendar: who reports which indicator how often, and by when. Absent: no
+    /// deadlines are tracked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<ReportingCalendar>,
 }
 
 /// The plan period, both years inclusive.

@@ -122,6 +122,16 @@ pub enum ProblemKind {
         "status thresholds must satisfy 0 ≤ acceleration ({acceleration}) < on_track ({on_track})"
     )]
     BadThresholds { on_track: f64, acceleration: f64 },
+    #[error(
+        "a due date is either {{ days_after = N }} (N ≤ 366) or {{ months_after = N, day = D }} (N ≤ 12, D 1–31)"
+    )]
+    BadDueRule,
+    #[error("indicator \"{0}\" has more than one calendar entry")]
+    DuplicateCalendarEntry(String),
+    #[error(
+        "indicator \"{0}\" is to be reported by its lead department but has none: give it a lead_department, other reporters or frequencies = [] in [[calendar.indicators]]"
+    )]
+    NoLeadDepartment(String),
 }
 
 impl ProblemKind {
@@ -160,6 +170,13 @@ impl ProblemKind {
             ProblemKind::InvertedYears { from, to } => {
                 format!("年份颠倒：起始年 {from} 晚于终止年 {to}")
             }
+            ProblemKind::BadDueRule => "报送期限应写作 { days_after = N }（N ≤ 366）或 { months_after = N, day = D }（N ≤ 12，D 为 1–31）".to_owned(),
+            ProblemKind::DuplicateCalendarEntry(code) => {
+                format!("指标“{code}”在报送日历中出现了不止一次")
+            }
+            ProblemKind::NoLeadDepartment(code) => format!(
+                "指标“{code}”应由牵头部门报送，但没有牵头部门：请写 lead_department，或在 [[calendar.indicators]] 中指定 reporters 或 frequencies = []"
+            ),
             ProblemKind::BadThresholds {
                 on_track,
                 acceleration,
@@ -263,6 +280,7 @@ pub fn check(plan: &Plan) -> Vec<Problem> {
     checker.check_actions();
     checker.check_columns();
     checker.check_measures();
+    checker.check_calendar();
     checker.problems
 }
 
@@ -903,6 +921,68 @@ impl<'p> Checker<'p> {
             self.number(path.clone(), column.number);
             self.english(path.key("title"), "column", &column.title);
             self.source_ref(path, &column.source_ref);
+        }
+    }
+
+    fn check_calendar(&mut self) {
+        let Some(calendar) = &self.plan.calendar else {
+            return;
+        };
+        let root = Path::default().key("calendar");
+        for frequency in Frequency::ALL {
+            self.due_rule(
+                root.key("due").key(frequency.as_str()),
+                calendar.due.rule(frequency),
+            );
+        }
+        let mut seen = HashSet::new();
+        for (i, entry) in calendar.indicators.iter().enumerate() {
+            let path = root.at("indicators", i);
+            self.reference(path.key("indicator"), "indicator", &entry.indicator);
+            if !seen.insert(entry.indicator.as_str()) {
+                self.report(
+                    path.key("indicator"),
+                    ProblemKind::DuplicateCalendarEntry(entry.indicator.clone()),
+                );
+            }
+            for frequency in Frequency::ALL {
+                if let Some(rule) = entry.due.and_then(|due| due.rule(frequency)) {
+                    self.due_rule(path.key("due").key(frequency.as_str()), rule);
+                }
+            }
+        }
+        for indicator in &self.plan.indicators {
+            let code = indicator.code.as_str();
+            let reported = !calendar.frequencies_of(code).is_empty();
+            let by_lead = calendar
+                .reporters_of(code)
+                .contains(&Reporter::LeadDepartment);
+            if reported && by_lead && indicator.lead_department.is_none() {
+                let path = match calendar.indicators.iter().position(|e| e.indicator == code) {
+                    Some(i) => root.at("indicators", i).key("indicator"),
+                    None => root.key("reporters"),
+                };
+                self.report(path, ProblemKind::NoLeadDepartment(code.to_owned()));
+            }
+        }
+    }
+
+    fn due_rule(&mut self, path: Path, rule: DueRule) {
+        let ok = match rule {
+            DueRule {
+                days_after: Some(days),
+                months_after: None,
+                day: None,
+            } => days <= 366,
+            DueRule {
+                days_after: None,
+                months_after: Some(months),
+                day: Some(day),
+            } => months <= 12 && (1..=31).contains(&day),
+            _ => false,
+        };
+        if !ok {
+            self.report(path, ProblemKind::BadDueRule);
         }
     }
 

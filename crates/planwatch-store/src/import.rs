@@ -12,12 +12,13 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use planwatch_plan::{ObservationRow, Plan, RegionKind};
+use planwatch_plan::{ObservationRow, Period, Plan, RegionKind};
 use sqlx::{PgConnection, SqliteConnection};
 use tokio::sync::mpsc::Receiver;
 
 use crate::audit::{Event, Who, append_audit};
 use crate::plans::PlanIds;
+use crate::submissions::{Publish, finish_publishing, locked_indicators, start_publishing};
 use crate::{Db, Result, Store, StoreError, now, status_code, with_db};
 
 /// What the reader of a file sends the store.
@@ -41,6 +42,9 @@ pub struct BatchInfo {
     /// When the values became known, if not now (`YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`, UTC):
     /// for loading historical releases so that `as_of` queries see them as they were.
     pub known_since: Option<String>,
+    /// Why figures of a locked period are revised (`--revise --reason`); an import touching a
+    /// locked period without one is refused.
+    pub revision_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -126,6 +130,22 @@ pub enum ImportError {
     Conflicts(Vec<Conflict>),
     #[error("{} warning(s) under --strict; nothing was stored", .0.len())]
     Strict(Vec<StoreWarning>),
+    #[error(
+        "{period_zh}已锁定（指标 {indicator}）：修订须说明理由（--revise --reason）；未保存任何数据 / the period {period} is locked (indicator {indicator}): revising it needs --revise --reason TEXT; nothing was stored"
+    )]
+    LockedPeriod {
+        indicator: String,
+        period: Period,
+        period_zh: String,
+    },
+    #[error(
+        "报送 {0} 已不在待审核状态（可能已由他人审核）/ submission {0} is no longer waiting for review (someone else may have reviewed it)"
+    )]
+    NotWaiting(i64),
+    #[error(
+        "报送 {id} 提交后，其中 {} 行的已发布数据已被他人更新：请重新审核（退回后重新报送）/ since submission {id} was submitted, the published values of {} of its rows changed: it needs a fresh review (return it to be submitted again)", .rows.len(), .rows.len()
+    )]
+    StaleBase { id: i64, rows: Vec<usize> },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -141,6 +161,10 @@ pub(crate) struct FeedReader {
     receiver: Receiver<Feed>,
     /// The file's checksum, once the feed finished.
     checksum: Option<String>,
+    /// The plan's locked periods: (index into `plan.indicators`, `None` for every one; year).
+    locks: Vec<(Option<usize>, u16)>,
+    /// The first row met in a locked period: its indicator (index) and period.
+    locked: Option<(usize, Period)>,
 }
 
 impl FeedReader {
@@ -148,7 +172,20 @@ impl FeedReader {
     /// reader gave up (errors in the file, or it stopped).
     async fn next_chunk(&mut self, ids: &PlanIds) -> Result<Option<Vec<StoreRow>>, ImportError> {
         match self.receiver.recv().await {
-            Some(Feed::Rows(chunk)) => Ok(Some(resolve(chunk, ids))),
+            Some(Feed::Rows(chunk)) => {
+                if !self.locks.is_empty() && self.locked.is_none() {
+                    self.locked = chunk.iter().find_map(|row| {
+                        self.locks
+                            .iter()
+                            .any(|&(indicator, year)| {
+                                year == row.period.year()
+                                    && indicator.is_none_or(|i| i == row.indicator)
+                            })
+                            .then_some((row.indicator, row.period))
+                    });
+                }
+                Ok(Some(resolve(chunk, ids)))
+            }
             Some(Feed::Finish { checksum }) => {
                 self.checksum = Some(checksum);
                 Ok(None)
@@ -725,7 +762,7 @@ impl Store {
     ) -> Result<ImportOutcome, ImportError> {
         let mut first_load = false;
         let result = self
-            .import_in_transaction(who, plan, batch, feed, settings, &mut first_load)
+            .import_in_transaction(who, plan, batch, feed, settings, None, &mut first_load)
             .await;
         let committed = matches!(
             result,
@@ -747,19 +784,27 @@ impl Store {
     }
 
     /// [`Store::import`]; `first_load` is set when the plan held no observation, before anything
-    /// is written.
-    async fn import_in_transaction(
+    /// is written. With `publish`, the import publishes that submission: in the same
+    /// transaction it moves the submission from submitted to approved (refused when it is no
+    /// longer waiting, or when a published value it was compared with changed since), records
+    /// the batch and appends the approval's audit entry; it commits even when every row was
+    /// unchanged.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn import_in_transaction(
         &self,
         who: &Who,
         plan: &Plan,
         batch: BatchInfo,
         feed: Receiver<Feed>,
         settings: ImportSettings,
+        publish: Option<&Publish>,
         first_load: &mut bool,
     ) -> Result<ImportOutcome, ImportError> {
         let mut feed = FeedReader {
             receiver: feed,
             checksum: None,
+            locks: Vec::new(),
+            locked: None,
         };
         let ids = self.plan_ids(plan).await?;
         let imported_at = match &batch.known_since {
@@ -784,6 +829,15 @@ impl Store {
         with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
             tx.lock_imports(&plan.id).await?;
+            if let Some(publish) = publish {
+                start_publishing!(tx, plan, publish);
+            }
+            let locks: Vec<(i32, String)> =
+                sqlx::query_as("SELECT year, indicator FROM period_locks WHERE plan_id = $1")
+                    .bind(&plan.id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            feed.locks = locked_indicators(plan, locks);
             // The checksum comes with the end of the feed.
             let batch_id: i64 = sqlx::query_scalar(
                 "INSERT INTO batches (plan_id, file_name, checksum, imported_by, imported_at)
@@ -1071,6 +1125,13 @@ impl Store {
             if settings.strict && !warnings.is_empty() {
                 return Err(ImportError::Strict(warnings));
             }
+            if let (Some((indicator, period)), None) = (feed.locked, &batch.revision_reason) {
+                return Err(ImportError::LockedPeriod {
+                    indicator: plan.indicators[indicator].code.clone(),
+                    period,
+                    period_zh: period.display_zh(),
+                });
+            }
             let checksum = feed.checksum.take().ok_or(ImportError::Aborted)?;
             let same_file_as: Option<i64> = sqlx::query_scalar(
                 "SELECT MAX(id) FROM batches WHERE plan_id = $1 AND checksum = $2 AND id <> $3",
@@ -1094,9 +1155,9 @@ impl Store {
             if import_table {
                 tx.drop_import_table().await?;
             }
-            let commit = revisions > 0 && !settings.dry_run;
+            let commit = (revisions > 0 || publish.is_some()) && !settings.dry_run;
             if commit {
-                let event = Event::new(
+                let mut event = Event::new(
                     "observations.import",
                     format!("batch:{batch_id}"),
                     serde_json::json!({
@@ -1114,7 +1175,15 @@ impl Store {
                         "same_file_as": same_file_as,
                     }),
                 );
+                // A revision of a locked period says so, and why.
+                if let (Some(reason), Some((_, period))) = (&batch.revision_reason, feed.locked) {
+                    event.details["revision_reason"] = serde_json::json!(reason);
+                    event.details["locked_period"] = serde_json::json!(period.to_string());
+                }
                 append_audit!(tx, who, &event);
+                if let Some(publish) = publish {
+                    finish_publishing!(tx, who, plan, publish, batch_id);
+                }
                 crate::bump_version!(&mut *tx);
                 tx.commit().await?;
             } else {

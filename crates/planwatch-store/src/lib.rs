@@ -16,6 +16,7 @@ mod import;
 mod plans;
 mod query;
 mod sessions;
+mod submissions;
 mod targets;
 
 use std::str::FromStr;
@@ -34,6 +35,9 @@ pub use crate::import::{
 pub use crate::plans::PlanSummary;
 pub use crate::query::{Batch, ObservationFilter, StoredObservation};
 pub use crate::sessions::{NewSession, Session, SessionLimits};
+pub use crate::submissions::{
+    StoredSubmission, StoredSubmissionRow, SubmissionComment, SubmissionFilter,
+};
 pub use crate::targets::{RegionTarget, TargetSet};
 
 /// Errors of the store. Input problems found while importing are [`ImportError`]s.
@@ -68,6 +72,16 @@ pub enum StoreError {
         "已知时间 \"{0}\" 不是 YYYY-MM-DD 或 YYYY-MM-DD HH:MM:SS (known-since time is not YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)"
     )]
     BadTime(String),
+    #[error(transparent)]
+    Refused(#[from] planwatch_workflow::Refusal),
+    #[error("没有编号为 {0} 的报送 / there is no submission {0}")]
+    UnknownSubmission(i64),
+    #[error(
+        "报送 {0} 已被他人改变，请刷新后重试 / submission {0} changed meanwhile: reload and try again"
+    )]
+    SubmissionChanged(i64),
+    #[error("the stored submission {0} cannot be read: {1}")]
+    CorruptSubmission(i64, String),
     #[error(
         "\"{0}\" is not a database URL or path (use a file path, sqlite://PATH or postgres://…)"
     )]

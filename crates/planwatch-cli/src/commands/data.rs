@@ -148,6 +148,12 @@ pub(crate) struct ImportArgs {
     /// Check everything, store nothing
     #[arg(long)]
     dry_run: bool,
+    /// Revise figures of a locked period (`planwatch period lock`); needs --reason
+    #[arg(long, requires = "reason")]
+    revise: bool,
+    /// Why a locked period's figures are revised (recorded in the audit log)
+    #[arg(long, value_name = "TEXT", requires = "revise")]
+    reason: Option<String>,
     /// Print at most this many problems per file (0: all)
     #[arg(long, default_value_t = 1000)]
     max_errors: usize,
@@ -360,6 +366,8 @@ pub(crate) async fn load_sample_data(
             change_bound: 50.0,
             strict: false,
             dry_run: false,
+            revise: false,
+            reason: None,
             max_errors: 1000,
             built_in: true,
         };
@@ -567,6 +575,7 @@ async fn import_file(
             .or_else(|| std::env::var("USER").ok())
             .unwrap_or_else(|| "unknown".into()),
         known_since: args.known_since.clone(),
+        revision_reason: args.reason.clone().filter(|_| args.revise),
     };
     let settings = ImportSettings {
         change_bound_percent: args.change_bound,
@@ -642,6 +651,14 @@ async fn import_file(
                 "{name}: --strict：{} 个警告视为错误，未导入任何数据 nothing was stored",
                 warnings.len()
             );
+            false
+        }
+        Err(
+            e @ (ImportError::LockedPeriod { .. }
+            | ImportError::NotWaiting(_)
+            | ImportError::StaleBase { .. }),
+        ) => {
+            eprintln!("{name}: {e}");
             false
         }
         Err(ImportError::Store(e)) => return Err(e.into()),

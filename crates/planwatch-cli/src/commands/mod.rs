@@ -6,6 +6,7 @@ mod evaluate;
 mod plan;
 mod serve;
 mod synth;
+mod workflow;
 
 use clap::Subcommand;
 use planwatch_access::{Action, Actor, Object, Policy};
@@ -138,6 +139,34 @@ Examples:
   planwatch token revoke etl"
     )]
     Token(accounts::TokenCommand),
+    /// Units' submissions: list, show as changes, approve, return; create one from a file (报送审核)
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  planwatch submissions list --status submitted    The review queue, oldest first
+  planwatch submissions show 12                    Its rows as changes against the published figures
+  planwatch submissions approve 12 --comment 同意   Published as one import batch
+  planwatch submissions return 12 --comment \"第3行请核实\"
+  planwatch submissions create --unit 510104 锦江区2024.xlsx   On behalf of a unit (testing)
+  planwatch submissions owed --unit 510104         What it owes under the plan's calendar
+
+The approver must not be the submitter (four eyes). See docs/workflow.md."
+    )]
+    Submissions(workflow::SubmissionsCommand),
+    /// Lock or unlock a year's figures (数据锁定)
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  planwatch period lock 2024                       Every indicator
+  planwatch period lock 2024 --indicator gdp
+  planwatch period unlock 2024
+
+A locked period's figures change only through a submission flagged as a revision with a reason,
+or `planwatch import --revise --reason TEXT`."
+    )]
+    Period(workflow::PeriodCommand),
     /// The audit log: list entries, or verify its hash chain (审计日志)
     #[command(after_help = "\
 Examples:
@@ -208,6 +237,8 @@ pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome
                     Command::User(command) => accounts::user(store, &command).await,
                     Command::Token(command) => accounts::token(store, &command).await,
                     Command::Audit(args) => accounts::audit(store, &args).await,
+                    Command::Submissions(command) => workflow::submissions(store, &command).await,
+                    Command::Period(command) => workflow::period(store, &command).await,
                     Command::Plan(_) | Command::Synth(_) => unreachable!("handled above"),
                 };
                 // Closed even when the command failed; its own error is the one reported.

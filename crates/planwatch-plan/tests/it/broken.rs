@@ -201,3 +201,47 @@ fn inverted_bounds() {
         ],
     );
 }
+
+#[test]
+fn reporting_calendar_problems_point_at_their_fields() {
+    let last =
+        r#"targets = [{ kind = "cumulative", value = 20, from = 2021, to = 2025, ref = "2.3.1" }]"#;
+    let calendar = format!(
+        r#"{last}
+
+[calendar]
+frequencies = ["year", "quarter"]
+
+[calendar.due]
+quarter = {{ days_after = 20, day = 5 }}
+
+[[calendar.indicators]]
+indicator = "retail_sales"
+reporters = ["lead_department", "districts"]
+due = {{ year = {{ months_after = 3, day = 32 }} }}
+
+[[calendar.indicators]]
+indicator = "hotel_nights"
+
+[[calendar.indicators]]
+indicator = "retail_sales"
+frequencies = []
+"#
+    );
+    check(
+        &[
+            (last, &calendar),
+            (
+                "lead_department = \"commerce\"\nref = \"2.3.1\"",
+                "ref = \"2.3.1\"",
+            ),
+        ],
+        &[
+            "broken.toml:87:1: 错误：指标“online_retail_share”应由牵头部门报送，但没有牵头部门：请写 lead_department，或在 [[calendar.indicators]] 中指定 reporters 或 frequencies = [] (indicator \"online_retail_share\" is to be reported by its lead department but has none: give it a lead_department, other reporters or frequencies = [] in [[calendar.indicators]]) [calendar.reporters]",
+            "broken.toml:91:11: 错误：报送期限应写作 { days_after = N }（N ≤ 366）或 { months_after = N, day = D }（N ≤ 12，D 为 1–31） (a due date is either { days_after = N } (N ≤ 366) or { months_after = N, day = D } (N ≤ 12, D 1–31)) [calendar.due.quarter]",
+            "broken.toml:96:16: 错误：报送期限应写作 { days_after = N }（N ≤ 366）或 { months_after = N, day = D }（N ≤ 12，D 为 1–31） (a due date is either { days_after = N } (N ≤ 366) or { months_after = N, day = D } (N ≤ 12, D 1–31)) [calendar.indicators[0].due.year]",
+            "broken.toml:99:13: 错误：未知的指标“hotel_nights”：本规划中没有定义 (unknown indicator \"hotel_nights\": it is not defined in this plan) [calendar.indicators[1].indicator]",
+            "broken.toml:102:13: 错误：指标“retail_sales”在报送日历中出现了不止一次 (indicator \"retail_sales\" has more than one calendar entry) [calendar.indicators[2].indicator]",
+        ],
+    );
+}

@@ -1,7 +1,8 @@
 //! The embedded Chengdu plan agrees with its source text (成府函〔2022〕56号).
 
 use planwatch_plan::{
-    ColumnKind, IndustryCategory, LayoutGroup, Plan, RegionKind, chengdu, validate,
+    ColumnKind, DueRule, Frequency, IndustryCategory, LayoutGroup, Plan, RegionKind, Reporter,
+    chengdu, validate,
 };
 
 fn plan() -> Plan {
@@ -466,4 +467,35 @@ fn scanning_artefacts_are_fixed_not_copied() {
     for artefact in ["科研机构 and", "李劫人", "澳新闻", "打造成成都"] {
         assert!(!text.contains(artefact), "{artefact}");
     }
+}
+
+#[test]
+fn the_reporting_calendar() {
+    let plan = plan();
+    let calendar = plan
+        .calendar
+        .as_ref()
+        .expect("the Chengdu plan has a calendar");
+    assert_eq!(
+        calendar.due.rule(Frequency::Year),
+        DueRule::month_day(3, 31)
+    );
+    assert_eq!(
+        calendar.due.rule(Frequency::Quarter),
+        DueRule::days_after(20)
+    );
+    assert_eq!(
+        calendar.frequencies_of("gdp"),
+        [Frequency::Year, Frequency::Quarter]
+    );
+    assert_eq!(
+        calendar.reporters_of("retail_sales"),
+        [Reporter::LeadDepartment, Reporter::Districts]
+    );
+    assert_eq!(calendar.frequencies_of("rd_intensity"), [Frequency::Year]);
+    assert_eq!(
+        calendar.reporters_of("rd_intensity"),
+        [Reporter::LeadDepartment]
+    );
+    assert!(calendar.frequencies_of("health_services_level").is_empty());
 }

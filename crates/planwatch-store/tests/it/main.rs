@@ -6,6 +6,7 @@ mod accounts;
 mod audited;
 mod known;
 mod story;
+mod workflow;
 
 use planwatch_plan::{ObsStatus, ObservationRow, Period, Plan, read_plan};
 use planwatch_store::{
@@ -229,6 +230,7 @@ async fn feed(
         file_name: file.into(),
         imported_by: "test".into(),
         known_since: known_since.map(str::to_owned),
+        revision_reason: None,
     };
     let feeder = tokio::spawn(async move {
         for chunk in rows.chunks(2) {

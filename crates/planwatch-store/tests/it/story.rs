@@ -307,6 +307,7 @@ async fn as_of_returns_what_was_known_then() {
                 file_name: file.into(),
                 imported_by: "test".into(),
                 known_since: Some(known_since.into()),
+                revision_reason: None,
             };
             store
                 .import(

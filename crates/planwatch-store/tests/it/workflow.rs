@@ -1,0 +1,557 @@
+//! The reporting workflow in storage, on both backends: a submission returned, resubmitted (the
+//! earlier version kept) and approved as one import batch with its audit entries; four eyes;
+//! two approvals at once; stale bases; period locks for submissions and imports.
+
+use planwatch_access::{Account, Actor, Role, Unit};
+use planwatch_plan::Period::Year;
+use planwatch_plan::{ObservationRow, Plan};
+use planwatch_store::{
+    AuditFilter, ImportError, ImportSettings, ObservationFilter, Store, StoreError,
+    SubmissionFilter,
+};
+use planwatch_workflow::{PeriodLock, Refusal, Status};
+
+use crate::{End, import, plan, row, stores, tester, values};
+
+fn user(name: &str, role: Role, units: &[&str]) -> Actor {
+    Actor::User(Account {
+        name: name.into(),
+        role,
+        units: units.iter().map(|u| Unit::Region((*u).into())).collect(),
+        active: true,
+    })
+}
+
+fn east() -> Unit {
+    Unit::Region("440103".into())
+}
+
+fn reporter() -> Actor {
+    user("east", Role::Reporter, &["440103"])
+}
+
+fn retail(plan: &Plan, line: usize, year: u16, value: f64) -> ObservationRow {
+    row(plan, line, "retail_sales", "440103", Year(year), value)
+}
+
+async fn published(store: &Store, plan: &Plan) -> Vec<f64> {
+    let filter = ObservationFilter {
+        regions: vec!["440103".into()],
+        ..ObservationFilter::default()
+    };
+    values(store, plan, &filter).await
+}
+
+/// Runs `test` on a store of each backend holding the example plan.
+async fn on_each_backend(test: impl AsyncFn(&str, &Store, &Plan)) {
+    let stores = stores().await;
+    for (backend, store) in &stores.stores {
+        let plan = plan();
+        store.save_plan(&tester(), &plan).await.unwrap();
+        test(backend, store, &plan).await;
+    }
+    stores.drop_databases().await;
+}
+
+/// Submits `rows` for the east district at once, as `actor`, with a revision reason or none.
+async fn submit(
+    store: &Store,
+    plan: &Plan,
+    actor: &Actor,
+    rows: &[ObservationRow],
+    reason: Option<&str>,
+) -> i64 {
+    store
+        .create_submission(actor, None, plan, east(), rows, false, None, reason)
+        .await
+        .unwrap()
+}
+
+async fn status(store: &Store, plan: &Plan, id: i64) -> Status {
+    store.submission(plan, id).await.unwrap().status
+}
+
+async fn actions(store: &Store) -> Vec<(String, String)> {
+    store
+        .audit_log(&AuditFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.actor, e.action))
+        .collect()
+}
+
+#[tokio::test]
+async fn returned_resubmitted_and_approved_by_another_planner_as_one_batch() {
+    on_each_backend(async |backend, store, plan| {
+        import(
+            store,
+            plan,
+            "old.csv",
+            vec![retail(plan, 2, 2021, 100.0)],
+            End::Finish,
+            ImportSettings::default(),
+        )
+        .await
+        .unwrap();
+        let rows = vec![retail(plan, 2, 2021, 110.0), retail(plan, 3, 2022, 120.0)];
+        let id = store
+            .create_submission(
+                &reporter(),
+                None,
+                plan,
+                east(),
+                &rows,
+                false,
+                Some("east.csv"),
+                None,
+            )
+            .await
+            .unwrap();
+        let p1 = user("p1", Role::Planner, &[]);
+        let p2 = user("p2", Role::Planner, &[]);
+        store
+            .return_submission(&p1, None, plan, id, "2022 年数据请核实")
+            .await
+            .unwrap();
+        // Corrected: the returned version stays, the new one is version 2.
+        let corrected = vec![retail(plan, 2, 2021, 110.0), retail(plan, 3, 2022, 125.0)];
+        let version = store
+            .submit_submission(&reporter(), None, plan, id, Some(&corrected))
+            .await
+            .unwrap();
+        assert_eq!(version, 2, "{backend}");
+        let first = store.submission_rows(id, 1).await.unwrap();
+        let second = store.submission_rows(id, 2).await.unwrap();
+        assert_eq!(first[1].row.value, 120.0, "{backend}");
+        assert_eq!(second[1].row.value, 125.0, "{backend}");
+        assert_eq!(
+            (second[0].base, second[1].base),
+            (Some(100.0), None),
+            "{backend}"
+        );
+        let outcome = store
+            .approve_submission(&p2, None, plan, id, Some("同意"), ImportSettings::default())
+            .await
+            .unwrap();
+        assert!(outcome.committed, "{backend}");
+        assert_eq!((outcome.new, outcome.revisions), (1, 2), "{backend}");
+        assert_eq!(published(store, plan).await, [110.0, 125.0], "{backend}");
+        let approved = store.submission(plan, id).await.unwrap();
+        assert_eq!(approved.status, Status::Approved, "{backend}");
+        assert_eq!(approved.batch_id, outcome.batch_id, "{backend}");
+        assert_eq!(approved.reviewed_by.as_deref(), Some("p2"), "{backend}");
+        let comments = store.submission_comments(id).await.unwrap();
+        let comments: Vec<_> = comments
+            .iter()
+            .map(|c| (c.version, c.action.as_str(), c.author.as_str()))
+            .collect();
+        assert_eq!(
+            comments,
+            [(1, "return", "p1"), (2, "approve", "p2")],
+            "{backend}"
+        );
+        let log = actions(store).await;
+        let tail: Vec<_> = log[log.len() - 5..]
+            .iter()
+            .map(|(actor, action)| (actor.as_str(), action.as_str()))
+            .collect();
+        assert_eq!(
+            tail,
+            [
+                ("east", "submission.create"),
+                ("p1", "submission.return"),
+                ("east", "submission.submit"),
+                ("p2", "observations.import"),
+                ("p2", "submission.approve"),
+            ],
+            "{backend}"
+        );
+        assert!(
+            store.verify_audit().await.unwrap().problem.is_none(),
+            "{backend}"
+        );
+        let listed = store
+            .submissions(
+                plan,
+                &SubmissionFilter {
+                    status: Some(Status::Approved),
+                    unit: Some(east()),
+                    period: Some(Year(2022)),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1, "{backend}");
+        assert_eq!(listed[0].rows, 2, "{backend}");
+        let none = SubmissionFilter {
+            period: Some(Year(2023)),
+            ..SubmissionFilter::default()
+        };
+        assert!(
+            store.submissions(plan, &none).await.unwrap().is_empty(),
+            "{backend}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_submitter_cannot_approve_and_a_refused_approval_publishes_nothing() {
+    on_each_backend(async |backend, store, plan| {
+        let cli = Actor::Cli {
+            os_user: "ops".into(),
+        };
+        let rows = vec![retail(plan, 2, 2021, 110.0)];
+        let id = submit(store, plan, &cli, &rows, None).await;
+        let entries = actions(store).await.len();
+        let refused = store
+            .approve_submission(&cli, None, plan, id, None, ImportSettings::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                ImportError::Store(StoreError::Refused(Refusal::OwnSubmission { .. }))
+            ),
+            "{backend}: {refused:?}"
+        );
+        let refused = store
+            .approve_submission(&reporter(), None, plan, id, None, ImportSettings::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                ImportError::Store(StoreError::Refused(Refusal::NotReviewer))
+            ),
+            "{backend}: {refused:?}"
+        );
+        assert!(published(store, plan).await.is_empty(), "{backend}");
+        assert_eq!(actions(store).await.len(), entries, "{backend}");
+        assert_eq!(
+            status(store, plan, id).await,
+            Status::Submitted,
+            "{backend}"
+        );
+        // A draft is not reviewed; the unit withdraws it.
+        let draft = store
+            .create_submission(&reporter(), None, plan, east(), &rows, true, None, None)
+            .await
+            .unwrap();
+        let p1 = user("p1", Role::Planner, &[]);
+        assert!(
+            store
+                .return_submission(&p1, None, plan, draft, "?")
+                .await
+                .is_err(),
+            "{backend}"
+        );
+        store
+            .withdraw_submission(&reporter(), None, plan, draft)
+            .await
+            .unwrap();
+        assert_eq!(
+            status(store, plan, draft).await,
+            Status::Withdrawn,
+            "{backend}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn of_two_planners_approving_at_once_exactly_one_succeeds() {
+    on_each_backend(async |backend, store, plan| {
+        let rows: Vec<ObservationRow> = (2016..=2025)
+            .map(|year| retail(plan, usize::from(year - 2014), year, f64::from(year)))
+            .collect();
+        for round in 0..3 {
+            let id = submit(store, plan, &reporter(), &rows, None).await;
+            let approve = |name: &'static str| {
+                let store = store.clone();
+                let plan = plan.clone();
+                tokio::spawn(async move {
+                    store
+                        .approve_submission(
+                            &user(name, Role::Planner, &[]),
+                            None,
+                            &plan,
+                            id,
+                            None,
+                            ImportSettings::default(),
+                        )
+                        .await
+                })
+            };
+            let (a, b) = (approve("p1"), approve("p2"));
+            let results = [a.await.unwrap(), b.await.unwrap()];
+            let succeeded = results.iter().filter(|r| r.is_ok()).count();
+            assert_eq!(succeeded, 1, "{backend} round {round}: {results:?}");
+            assert!(
+                results
+                    .iter()
+                    .any(|r| matches!(r, Err(ImportError::NotWaiting(got)) if *got == id)),
+                "{backend} round {round}: {results:?}"
+            );
+            let approvals = actions(store)
+                .await
+                .into_iter()
+                .filter(|(_, action)| action == "submission.approve")
+                .count();
+            assert_eq!(approvals, round + 1, "{backend}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_figure_published_since_submission_asks_for_a_fresh_review() {
+    on_each_backend(async |backend, store, plan| {
+        let rows = vec![retail(plan, 2, 2021, 110.0)];
+        let id = submit(store, plan, &reporter(), &rows, None).await;
+        // Someone else publishes the same key meanwhile.
+        import(
+            store,
+            plan,
+            "other.csv",
+            vec![retail(plan, 2, 2021, 105.0)],
+            End::Finish,
+            ImportSettings::default(),
+        )
+        .await
+        .unwrap();
+        let p1 = user("p1", Role::Planner, &[]);
+        let refused = store
+            .approve_submission(&p1, None, plan, id, None, ImportSettings::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, ImportError::StaleBase { id: got, rows } if *got == id && rows == &[0]),
+            "{backend}: {refused:?}"
+        );
+        assert!(refused.to_string().contains("fresh review"), "{refused}");
+        assert_eq!(published(store, plan).await, [105.0], "{backend}");
+        assert_eq!(
+            status(store, plan, id).await,
+            Status::Submitted,
+            "{backend}"
+        );
+        // Returned and submitted again, it is compared with 105 and may be approved.
+        store
+            .return_submission(&p1, None, plan, id, "请按最新数据复核")
+            .await
+            .unwrap();
+        store
+            .submit_submission(&reporter(), None, plan, id, None)
+            .await
+            .unwrap();
+        store
+            .approve_submission(&p1, None, plan, id, None, ImportSettings::default())
+            .await
+            .unwrap();
+        assert_eq!(published(store, plan).await, [110.0], "{backend}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_locked_period_takes_imports_and_approvals_only_as_revisions_with_a_reason() {
+    on_each_backend(async |backend, store, plan| {
+        assert!(
+            store
+                .lock_period(&tester(), plan, 2022, Some("retail_sales"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .lock_period(&tester(), plan, 2022, Some("retail_sales"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.period_locks(plan).await.unwrap(),
+            [PeriodLock {
+                year: 2022,
+                indicator: Some("retail_sales".into())
+            }],
+            "{backend}"
+        );
+        let refused = import(
+            store,
+            plan,
+            "late.csv",
+            vec![retail(plan, 2, 2021, 1.0), retail(plan, 3, 2022, 2.0)],
+            End::Finish,
+            ImportSettings::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&refused, ImportError::LockedPeriod { indicator, period, .. }
+                if indicator == "retail_sales" && *period == Year(2022)),
+            "{backend}: {refused:?}"
+        );
+        assert!(refused.to_string().contains("2022年已锁定"), "{refused}");
+        assert!(published(store, plan).await.is_empty(), "{backend}");
+        // Another year, or another indicator, is not locked.
+        import(
+            store,
+            plan,
+            "2021.csv",
+            vec![retail(plan, 2, 2021, 1.0)],
+            End::Finish,
+            ImportSettings::default(),
+        )
+        .await
+        .unwrap();
+        // A submission into the locked period without a reason is refused at approval; with
+        // one it is published.
+        let rows = vec![retail(plan, 2, 2022, 2.0)];
+        let p1 = user("p1", Role::Planner, &[]);
+        let plain = submit(store, plan, &reporter(), &rows, None).await;
+        let refused = store
+            .approve_submission(&p1, None, plan, plain, None, ImportSettings::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, ImportError::LockedPeriod { .. }),
+            "{backend}: {refused:?}"
+        );
+        assert_eq!(
+            status(store, plan, plain).await,
+            Status::Submitted,
+            "{backend}"
+        );
+        let revision = submit(store, plan, &reporter(), &rows, Some("统计局年报更正")).await;
+        store
+            .approve_submission(&p1, None, plan, revision, None, ImportSettings::default())
+            .await
+            .unwrap();
+        assert_eq!(published(store, plan).await, [1.0, 2.0], "{backend}");
+        assert!(
+            store
+                .unlock_period(&tester(), plan, 2022, Some("retail_sales"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store.period_locks(plan).await.unwrap().is_empty(),
+            "{backend}"
+        );
+        let log = actions(store).await;
+        let locks: Vec<_> = log
+            .iter()
+            .filter(|(_, action)| action.starts_with("period."))
+            .map(|(_, action)| action.as_str())
+            .collect();
+        assert_eq!(locks, ["period.lock", "period.unlock"], "{backend}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_import_revising_a_locked_period_records_why_in_the_audit_log() {
+    on_each_backend(async |backend, store, plan| {
+        store
+            .lock_period(&tester(), plan, 2022, None)
+            .await
+            .unwrap();
+        let (sender, receiver) = tokio::sync::mpsc::channel(2);
+        sender
+            .send(planwatch_store::Feed::Rows(vec![retail(
+                plan, 2, 2022, 3.0,
+            )]))
+            .await
+            .unwrap();
+        sender
+            .send(planwatch_store::Feed::Finish {
+                checksum: "sum".into(),
+            })
+            .await
+            .unwrap();
+        let batch = planwatch_store::BatchInfo {
+            file_name: "fix.csv".into(),
+            imported_by: "ops".into(),
+            known_since: None,
+            revision_reason: Some("年报更正".into()),
+        };
+        store
+            .import(&tester(), plan, batch, receiver, ImportSettings::default())
+            .await
+            .unwrap();
+        let log = store.audit_log(&AuditFilter::default()).await.unwrap();
+        let details: serde_json::Value =
+            serde_json::from_str(&log.last().unwrap().details).unwrap();
+        assert_eq!(
+            (&details["revision_reason"], &details["locked_period"]),
+            (&serde_json::json!("年报更正"), &serde_json::json!("2022")),
+            "{backend}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_calendar_reads_what_was_filed() {
+    on_each_backend(async |backend, store, plan| {
+        let rows = vec![retail(plan, 2, 2021, 1.0), retail(plan, 3, 2022, 2.0)];
+        let submitted = submit(store, plan, &reporter(), &rows, None).await;
+        let draft = store
+            .create_submission(
+                &reporter(),
+                None,
+                plan,
+                east(),
+                &rows[..1],
+                true,
+                None,
+                None,
+            )
+            .await
+            .unwrap();
+        let filed = store.filed_submissions(plan).await.unwrap();
+        assert_eq!(filed.len(), 2, "{backend}");
+        let today = chrono::Utc::now().date_naive();
+        assert_eq!(
+            (
+                filed[0].status,
+                filed[0].first_submitted,
+                filed[0].keys.len()
+            ),
+            (Status::Submitted, Some(today), 2),
+            "{backend}"
+        );
+        assert_eq!(
+            (filed[1].status, filed[1].first_submitted, &filed[1].unit),
+            (Status::Draft, None, &east()),
+            "{backend}"
+        );
+        // The east district owes its 2021 and 2022 retail sales under a calendar of district
+        // series: reported (late: due 31 March of the next year), the draft counting as nothing.
+        let calendar = planwatch_plan::ReportingCalendar {
+            reporters: vec![planwatch_plan::Reporter::Districts],
+            ..planwatch_plan::ReportingCalendar::default()
+        };
+        let owed: Vec<_> = planwatch_workflow::obligations(plan, &calendar, 2021..=2023)
+            .into_iter()
+            .filter(|o| o.unit == east() && o.indicator == "retail_sales")
+            .collect();
+        let standings = planwatch_workflow::standings(owed, &filed, today);
+        let late: Vec<bool> = standings.iter().map(|s| s.standing.is_late()).collect();
+        let reported: Vec<bool> = standings.iter().map(|s| !s.standing.is_owed()).collect();
+        assert_eq!(reported, [true, true, false], "{backend}");
+        assert_eq!(
+            late,
+            [
+                true,
+                true,
+                today > chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap()
+            ],
+            "{backend}"
+        );
+        assert!(submitted < draft);
+    })
+    .await;
+}

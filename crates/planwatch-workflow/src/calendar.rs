@@ -1,0 +1,298 @@
+//! The reporting calendar at work: when each period's figure is due (from the plan's
+//! [`ReportingCalendar`]), who owes which figure, and from the submissions made: what each unit
+//! owes now, what is late, what was returned and not resubmitted, and each unit's on-time rate.
+
+use std::collections::HashMap;
+use std::ops::RangeInclusive;
+
+use chrono::{Datelike, Days, NaiveDate};
+use planwatch_access::Unit;
+use planwatch_plan::{DueRule, Frequency, Period, Plan, RegionKind, Reporter, ReportingCalendar};
+use serde::Serialize;
+
+use crate::submission::{Key, Status};
+
+/// The last day of `period`.
+pub fn period_end(period: Period) -> NaiveDate {
+    let (year, month) = match period {
+        Period::Year(year) => (year, 12),
+        Period::Quarter(year, quarter) => (year, u32::from(quarter) * 3),
+        Period::Month(year, month) => (year, u32::from(month)),
+    };
+    last_day(i32::from(year), month)
+}
+
+/// The last day of `month` (1–12) of `year`.
+fn last_day(year: i32, month: u32) -> NaiveDate {
+    let (next_year, next_month) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    NaiveDate::from_ymd_opt(next_year, next_month, 1)
+        .and_then(|first| first.pred_opt())
+        .expect("a month of a year a period can name has a last day")
+}
+
+/// The due date of `period` under `rule`. A rule naming neither days nor a month (which plan
+/// validation refuses) makes the figure due at the period's end.
+pub fn due_date(rule: DueRule, period: Period) -> NaiveDate {
+    let end = period_end(period);
+    match rule {
+        DueRule {
+            days_after: Some(days),
+            ..
+        } => end + Days::new(u64::from(days)),
+        DueRule {
+            months_after: Some(months),
+            day,
+            ..
+        } => {
+            let index = end.month0() + u32::from(months);
+            let (year, month) = (end.year() + (index / 12) as i32, index % 12 + 1);
+            let last = last_day(year, month);
+            let day = day.map_or(last.day(), |day| u32::from(day).clamp(1, last.day()));
+            last.with_day(day).unwrap_or(last)
+        }
+        _ => end,
+    }
+}
+
+/// One figure a unit owes: an indicator for a region and period, due on `due`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Obligation {
+    pub unit: Unit,
+    pub indicator: String,
+    pub region: String,
+    pub period: Period,
+    pub due: NaiveDate,
+}
+
+impl Obligation {
+    pub fn key(&self) -> Key {
+        Key {
+            indicator: self.indicator.clone(),
+            region: self.region.clone(),
+            period: self.period,
+        }
+    }
+}
+
+/// The periods of `frequency` in `year`.
+fn periods(year: u16, frequency: Frequency) -> Vec<Period> {
+    match frequency {
+        Frequency::Year => vec![Period::Year(year)],
+        Frequency::Quarter => (1..=4).map(|q| Period::Quarter(year, q)).collect(),
+        Frequency::Month => (1..=12).map(|m| Period::Month(year, m)).collect(),
+    }
+}
+
+/// The plan's districts, counties and county-level cities: who reports a district series.
+fn districts(plan: &Plan) -> impl Iterator<Item = &str> {
+    plan.regions
+        .iter()
+        .filter(|region| {
+            region.parent.as_deref() == Some(plan.region.as_str())
+                && matches!(
+                    region.kind,
+                    RegionKind::District | RegionKind::County | RegionKind::CountyCity
+                )
+        })
+        .map(|region| region.code.as_str())
+}
+
+/// Every figure owed for the periods of `years`, by indicator (in the plan's order), then
+/// reporter, region and period. An indicator reported by its lead department but without one
+/// owes nothing (plan validation points it out).
+pub fn obligations(
+    plan: &Plan,
+    calendar: &ReportingCalendar,
+    years: RangeInclusive<u16>,
+) -> Vec<Obligation> {
+    let mut owed = Vec::new();
+    for indicator in &plan.indicators {
+        let code = &indicator.code;
+        let mut units: Vec<(Unit, &str)> = Vec::new();
+        for reporter in calendar.reporters_of(code) {
+            match reporter {
+                Reporter::LeadDepartment => {
+                    if let Some(lead) = &indicator.lead_department {
+                        units.push((Unit::Department(lead.clone()), &plan.region));
+                    }
+                }
+                Reporter::Districts => units.extend(
+                    districts(plan).map(|region| (Unit::Region(region.to_owned()), region)),
+                ),
+            }
+        }
+        for (unit, region) in units {
+            for &frequency in calendar.frequencies_of(code) {
+                let rule = calendar.rule_of(code, frequency);
+                for year in years.clone() {
+                    for period in periods(year, frequency) {
+                        owed.push(Obligation {
+                            unit: unit.clone(),
+                            indicator: code.clone(),
+                            region: region.to_owned(),
+                            period,
+                            due: due_date(rule, period),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    owed
+}
+
+/// What is known of one submission for the calendar: its unit, status, the day it was first
+/// submitted (`None` while a draft) and the keys of its rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filed {
+    pub unit: Unit,
+    pub status: Status,
+    pub first_submitted: Option<NaiveDate>,
+    pub keys: Vec<Key>,
+}
+
+/// Where an obligation stands on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Submitted (waiting for review or approved), first on `submitted`.
+    Reported { submitted: NaiveDate, on_time: bool },
+    /// Returned and not submitted again; `late` once the due date has passed.
+    Returned { late: bool },
+    /// Nothing submitted (drafts and withdrawn submissions count as nothing); `late` once the
+    /// due date has passed.
+    Missing { late: bool },
+}
+
+impl Standing {
+    pub fn is_late(self) -> bool {
+        match self {
+            Standing::Reported { on_time, .. } => !on_time,
+            Standing::Returned { late } | Standing::Missing { late } => late,
+        }
+    }
+
+    /// Whether the unit still has to (re)submit the figure.
+    pub fn is_owed(self) -> bool {
+        !matches!(self, Standing::Reported { .. })
+    }
+}
+
+/// An obligation with where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StandingOf {
+    pub obligation: Obligation,
+    pub standing: Standing,
+}
+
+/// Where each obligation stands on `today`, from the submissions `filed`: a submission counts
+/// for the keys of its rows, for its own unit.
+pub fn standings(
+    obligations: Vec<Obligation>,
+    filed: &[Filed],
+    today: NaiveDate,
+) -> Vec<StandingOf> {
+    // Per unit and key: the earliest first submission still standing, and whether any
+    // submission covering it was returned.
+    let mut reported: HashMap<(&Unit, &Key), NaiveDate> = HashMap::new();
+    let mut returned: HashMap<(&Unit, &Key), ()> = HashMap::new();
+    for submission in filed {
+        for key in &submission.keys {
+            let at = (&submission.unit, key);
+            match (submission.status, submission.first_submitted) {
+                (Status::Submitted | Status::Approved, Some(day)) => {
+                    let first = reported.entry(at).or_insert(day);
+                    *first = (*first).min(day);
+                }
+                (Status::Returned, _) => {
+                    returned.insert(at, ());
+                }
+                _ => {}
+            }
+        }
+    }
+    obligations
+        .into_iter()
+        .map(|obligation| {
+            let key = obligation.key();
+            let at = (&obligation.unit, &key);
+            let late = today > obligation.due;
+            let standing = match (reported.get(&at), returned.contains_key(&at)) {
+                (Some(&submitted), _) => Standing::Reported {
+                    submitted,
+                    on_time: submitted <= obligation.due,
+                },
+                (None, true) => Standing::Returned { late },
+                (None, false) => Standing::Missing { late },
+            };
+            StandingOf {
+                obligation,
+                standing,
+            }
+        })
+        .collect()
+}
+
+/// What `unit` owes on `today`: the figures of periods already ended that it has not submitted,
+/// or that were returned and not resubmitted, earliest due first.
+pub fn owed_now<'a>(
+    standings: &'a [StandingOf],
+    unit: &Unit,
+    today: NaiveDate,
+) -> Vec<&'a StandingOf> {
+    let mut owed: Vec<&StandingOf> = standings
+        .iter()
+        .filter(|s| {
+            s.obligation.unit == *unit
+                && period_end(s.obligation.period) < today
+                && s.standing.is_owed()
+        })
+        .collect();
+    owed.sort_by_key(|s| s.obligation.due);
+    owed
+}
+
+/// A unit's timeliness in a year: of the figures of that year's periods due by the day asked,
+/// how many were submitted by their due date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct OnTimeRate {
+    pub due: usize,
+    pub on_time: usize,
+}
+
+impl OnTimeRate {
+    /// The share on time, `None` when nothing was due.
+    pub fn rate(self) -> Option<f64> {
+        (self.due > 0).then(|| self.on_time as f64 / self.due as f64)
+    }
+}
+
+/// `unit`'s on-time rate for the periods of `year`, counting the figures due before `today`.
+pub fn on_time_rate(
+    standings: &[StandingOf],
+    unit: &Unit,
+    year: u16,
+    today: NaiveDate,
+) -> OnTimeRate {
+    standings
+        .iter()
+        .filter(|s| {
+            s.obligation.unit == *unit
+                && s.obligation.period.year() == year
+                && s.obligation.due < today
+        })
+        .fold(OnTimeRate::default(), |rate, s| OnTimeRate {
+            due: rate.due + 1,
+            on_time: rate.on_time
+                + usize::from(matches!(
+                    s.standing,
+                    Standing::Reported { on_time: true, .. }
+                )),
+        })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,231 @@
+use planwatch_plan::{CalendarEntry, EntryDue};
+use proptest::prelude::*;
+
+use super::*;
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+#[test]
+fn default_rules_give_31_march_20_days_after_a_quarter_and_15_after_a_month() {
+    let defaults = planwatch_plan::DueDefaults::default();
+    assert_eq!(
+        due_date(defaults.rule(Frequency::Year), Period::Year(2024)),
+        day(2025, 3, 31)
+    );
+    assert_eq!(
+        due_date(defaults.rule(Frequency::Quarter), Period::Quarter(2024, 1)),
+        day(2024, 4, 20)
+    );
+    assert_eq!(
+        due_date(defaults.rule(Frequency::Quarter), Period::Quarter(2024, 4)),
+        day(2025, 1, 20)
+    );
+    assert_eq!(
+        due_date(defaults.rule(Frequency::Month), Period::Month(2024, 2)),
+        day(2024, 3, 15)
+    );
+    // Day 31 of a 30-day month is its last day; one month after February's end is March.
+    assert_eq!(
+        due_date(DueRule::month_day(2, 31), Period::Month(2024, 2)),
+        day(2024, 4, 30)
+    );
+    assert_eq!(period_end(Period::Month(2024, 2)), day(2024, 2, 29));
+}
+
+fn calendar() -> ReportingCalendar {
+    ReportingCalendar {
+        indicators: vec![CalendarEntry {
+            indicator: "tourism_revenue".into(),
+            frequencies: Some(vec![Frequency::Year, Frequency::Quarter]),
+            reporters: Some(vec![Reporter::LeadDepartment, Reporter::Districts]),
+            due: Some(EntryDue {
+                year: Some(DueRule::month_day(2, 28)),
+                ..EntryDue::default()
+            }),
+        }],
+        ..ReportingCalendar::default()
+    }
+}
+
+#[test]
+fn the_lead_department_reports_the_city_and_each_district_its_own_for_district_series() {
+    let plan = planwatch_plan::chengdu::plan();
+    let tourism = plan
+        .indicators
+        .iter()
+        .find(|i| i.code == "tourism_revenue")
+        .expect("the Chengdu plan has tourism_revenue");
+    let owed = obligations(&plan, &calendar(), 2024..=2024);
+    let tourism_owed: Vec<_> = owed
+        .iter()
+        .filter(|o| o.indicator == tourism.code)
+        .collect();
+    let district_count = districts(&plan).count();
+    assert!(district_count >= 20, "{district_count}");
+    // One year and four quarters, by the lead department and by each district.
+    assert_eq!(tourism_owed.len(), 5 * (1 + district_count));
+    let lead = Unit::Department(tourism.lead_department.clone().unwrap());
+    let city_year = tourism_owed
+        .iter()
+        .find(|o| o.unit == lead && o.period == Period::Year(2024))
+        .unwrap();
+    assert_eq!(
+        (city_year.region.as_str(), city_year.due),
+        ("510100", day(2025, 2, 28))
+    );
+    assert!(
+        tourism_owed
+            .iter()
+            .any(|o| o.unit == Unit::Region("510105".into())
+                && o.region == "510105"
+                && o.period == Period::Quarter(2024, 3)
+                && o.due == day(2024, 10, 20))
+    );
+    // Every other indicator: yearly, by its lead department, due 31 March.
+    let other = owed.iter().find(|o| o.indicator != tourism.code).unwrap();
+    assert_eq!(
+        (other.period, other.due),
+        (Period::Year(2024), day(2025, 3, 31))
+    );
+    assert!(matches!(other.unit, Unit::Department(_)));
+}
+
+fn key(region: &str, period: Period) -> Key {
+    Key {
+        indicator: "gdp".into(),
+        region: region.into(),
+        period,
+    }
+}
+
+fn obligation(region: &str, period: Period, due: NaiveDate) -> Obligation {
+    Obligation {
+        unit: Unit::Region(region.into()),
+        indicator: "gdp".into(),
+        region: region.into(),
+        period,
+        due,
+    }
+}
+
+#[test]
+fn standings_owed_and_on_time_rate_follow_the_submissions() {
+    let jj = Unit::Region("510104".into());
+    let q = |n| Period::Quarter(2024, n);
+    let owed = vec![
+        obligation("510104", q(1), day(2024, 4, 20)),
+        obligation("510104", q(2), day(2024, 7, 20)),
+        obligation("510104", q(3), day(2024, 10, 20)),
+        obligation("510104", q(4), day(2025, 1, 20)),
+        obligation("510105", q(1), day(2024, 4, 20)),
+    ];
+    let filed = [
+        // Q1 on time, then returned and resubmitted (a new version, same submission).
+        Filed {
+            unit: jj.clone(),
+            status: Status::Approved,
+            first_submitted: Some(day(2024, 4, 18)),
+            keys: vec![key("510104", q(1))],
+        },
+        // Q2 late.
+        Filed {
+            unit: jj.clone(),
+            status: Status::Submitted,
+            first_submitted: Some(day(2024, 7, 25)),
+            keys: vec![key("510104", q(2))],
+        },
+        // Q3 returned, not resubmitted.
+        Filed {
+            unit: jj.clone(),
+            status: Status::Returned,
+            first_submitted: Some(day(2024, 10, 2)),
+            keys: vec![key("510104", q(3))],
+        },
+        // Another unit's figure for the same key does not count for 510105's obligation.
+        Filed {
+            unit: jj.clone(),
+            status: Status::Submitted,
+            first_submitted: Some(day(2024, 4, 1)),
+            keys: vec![key("510105", q(1))],
+        },
+        // A draft is nothing yet.
+        Filed {
+            unit: jj.clone(),
+            status: Status::Draft,
+            first_submitted: None,
+            keys: vec![key("510104", q(4))],
+        },
+    ];
+    let today = day(2024, 12, 1);
+    let all = standings(owed, &filed, today);
+    let got: Vec<Standing> = all.iter().map(|s| s.standing).collect();
+    assert_eq!(
+        got,
+        [
+            Standing::Reported {
+                submitted: day(2024, 4, 18),
+                on_time: true
+            },
+            Standing::Reported {
+                submitted: day(2024, 7, 25),
+                on_time: false
+            },
+            Standing::Returned { late: true },
+            Standing::Missing { late: false },
+            Standing::Missing { late: true },
+        ]
+    );
+    // Q4 has not ended on 1 December: not owed yet.
+    let now: Vec<Period> = owed_now(&all, &jj, today)
+        .iter()
+        .map(|s| s.obligation.period)
+        .collect();
+    assert_eq!(now, [q(3)]);
+    assert_eq!(
+        on_time_rate(&all, &jj, 2024, today),
+        OnTimeRate { due: 3, on_time: 1 }
+    );
+    assert_eq!(on_time_rate(&all, &jj, 2023, today).rate(), None);
+    let later = on_time_rate(&all, &jj, 2024, day(2025, 2, 1));
+    assert_eq!((later.due, later.on_time), (4, 1));
+}
+
+fn any_period() -> impl Strategy<Value = Period> {
+    prop_oneof![
+        (2000u16..2100).prop_map(Period::Year),
+        (2000u16..2100, 1u8..=4).prop_map(|(y, q)| Period::Quarter(y, q)),
+        (2000u16..2100, 1u8..=12).prop_map(|(y, m)| Period::Month(y, m)),
+    ]
+}
+
+fn any_rule() -> impl Strategy<Value = DueRule> {
+    prop_oneof![
+        (0u16..400).prop_map(DueRule::days_after),
+        (1u8..=12, 1u8..=31).prop_map(|(m, d)| DueRule::month_day(m, d)),
+    ]
+}
+
+proptest! {
+    /// A figure is never due before its period has ended, and a later period of the same kind
+    /// is never due earlier than an earlier one.
+    #[test]
+    fn due_dates_follow_the_periods(rule in any_rule(), period in any_period()) {
+        let due = due_date(rule, period);
+        prop_assert!(due >= period_end(period));
+        if let Some(days) = rule.days_after {
+            prop_assert_eq!((due - period_end(period)).num_days(), i64::from(days));
+        } else {
+            prop_assert!(due > period_end(period));
+        }
+        let next = match period {
+            Period::Year(y) => Period::Year(y + 1),
+            Period::Quarter(y, 4) => Period::Quarter(y + 1, 1),
+            Period::Quarter(y, q) => Period::Quarter(y, q + 1),
+            Period::Month(y, 12) => Period::Month(y + 1, 1),
+            Period::Month(y, m) => Period::Month(y, m + 1),
+        };
+        prop_assert!(due_date(rule, next) >= due);
+    }
+}
