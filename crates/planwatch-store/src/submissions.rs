@@ -16,13 +16,15 @@ use crate::audit::{Event, Who, append_audit, sha256_hex};
 use crate::import::{BatchInfo, Feed, ImportError, ImportOutcome, ImportSettings};
 use crate::{Result, Store, StoreError, now, status_code, status_from_code, with_db};
 
-/// The value published for the key of the submission row `r` (the latest revision), NULL when
-/// none; `$3` is the plan.
+/// The value published for the key of the submission row `r`, NULL when none; `$3` is the plan.
+/// The value in force, as [`crate::revision_in_force`] defines it: of the key's revisions the
+/// one whose batch became known last (ties: the later import), not merely the last imported.
 pub(crate) const PUBLISHED: &str = "(SELECT o.value FROM observations o
+      JOIN batches b ON b.id = o.batch_id
       JOIN indicators i ON i.id = o.indicator_id JOIN regions g ON g.id = o.region_id
      WHERE i.plan_id = $3 AND i.code = r.indicator AND g.plan_id = $3 AND g.code = r.region
        AND o.period = r.period
-     ORDER BY o.revision DESC LIMIT 1)";
+     ORDER BY b.imported_at DESC, o.revision DESC LIMIT 1)";
 
 /// A submission as stored.
 #[derive(Debug, Clone, PartialEq)]

@@ -555,3 +555,31 @@ async fn the_calendar_reads_what_was_filed() {
     })
     .await;
 }
+
+/// A submission's base is the value in force, the one known last: an older release imported
+/// after a newer one is not what the submission is compared with (issue 11, item 2).
+#[tokio::test]
+async fn the_base_of_a_submission_is_the_value_known_last() {
+    on_each_backend(async |backend, store, plan| {
+        for (file, value, known_since) in [
+            ("release-2021.csv", 8313.4, "2021-02-01 00:00:00"),
+            ("release-2020.csv", 7478.4, "2020-01-20 00:00:00"),
+        ] {
+            let rows = vec![retail(plan, 2, 2019, value)];
+            crate::import_known_since(store, plan, file, rows, Some(known_since))
+                .await
+                .unwrap();
+        }
+        let id = submit(
+            store,
+            plan,
+            &reporter(),
+            &[retail(plan, 2, 2019, 9000.0)],
+            None,
+        )
+        .await;
+        let rows = store.submission_rows(id, 1).await.unwrap();
+        assert_eq!(rows[0].base, Some(8313.4), "{backend}");
+    })
+    .await;
+}
