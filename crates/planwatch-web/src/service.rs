@@ -22,7 +22,11 @@ use planwatch_eval::Panel;
 use planwatch_plan::Plan;
 use planwatch_store::{LastChange, ObservationFilter, Store, StoreError};
 
+use planwatch_access::{Policy, hash_password};
+
+use crate::auth::AccessSettings;
 use crate::conditional::http_date;
+use crate::throttle::Throttle;
 use crate::map::OfficialMap;
 
 /// How often the store's version is read.
@@ -137,6 +141,12 @@ pub struct Service {
     pub(crate) official_map: Option<OfficialMap>,
     /// The schematic map as GeoJSON text (or why it cannot be had), decoded on first request.
     pub(crate) schematic_map: OnceLock<Result<String, String>>,
+    /// Who reads published data, HTTPS, session lifetimes.
+    pub(crate) access: AccessSettings,
+    /// Failed sign-ins, by user name and by address (in memory: per server).
+    throttle: Mutex<Throttle>,
+    /// An Argon2 hash to verify a sign-in against when the user does not exist.
+    dummy_hash: OnceLock<String>,
 }
 
 impl Service {
@@ -145,6 +155,7 @@ impl Service {
         store: Store,
         plan: Plan,
         official_map: Option<OfficialMap>,
+        access: AccessSettings,
     ) -> Result<Arc<Service>, StoreError> {
         let last = store.last_change().await?;
         let service = Arc::new(Service {
@@ -162,6 +173,9 @@ impl Service {
             pages: Cache::new(256 * 1024),
             official_map,
             schematic_map: OnceLock::new(),
+            access,
+            throttle: Mutex::new(Throttle::default()),
+            dummy_hash: OnceLock::new(),
         });
         Ok(service)
     }
@@ -203,6 +217,23 @@ impl Service {
 
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+
+    /// The access policy of this deployment.
+    pub(crate) fn policy(&self) -> Policy {
+        Policy::new(self.access.visibility)
+    }
+
+    pub(crate) fn throttle(&self) -> std::sync::MutexGuard<'_, Throttle> {
+        self.throttle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A hash of no one's password, made once (it costs what a real verification costs).
+    pub(crate) fn dummy_hash(&self) -> &str {
+        self.dummy_hash
+            .get_or_init(|| hash_password("no user has this password", &[7; 16]))
     }
 
     pub(crate) fn version(&self) -> i64 {
