@@ -131,7 +131,9 @@ fn describe_parameters(
                 "period" => period.clone(),
                 "from" | "to" => optional(period.clone()),
                 "as_of" | "since" => optional(json!({ "type": "string", "format": "date" })),
-                "after" => optional(json!({ "type": "integer", "minimum": 0, "maximum": i64::MAX })),
+                "after" => {
+                    optional(json!({ "type": "integer", "minimum": 0, "maximum": i64::MAX }))
+                }
                 "year" => optional(json!({ "type": "integer", "minimum": 1900, "maximum": 2100 })),
                 "page" => optional(json!({ "type": "integer", "minimum": 1, "maximum": MAX_PAGE })),
                 "per_page" => {

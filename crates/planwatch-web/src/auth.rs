@@ -118,7 +118,11 @@ pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> 
 
 /// The `Set-Cookie` of a session (`id`), or of its removal (`None`).
 pub(crate) fn session_cookie(settings: &AccessSettings, id: Option<&str>) -> HeaderValue {
-    let secure = if settings.behind_https { "; Secure" } else { "" };
+    let secure = if settings.behind_https {
+        "; Secure"
+    } else {
+        ""
+    };
     let value = match id {
         Some(id) => format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax{secure}"),
         None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
@@ -244,7 +248,12 @@ async fn identify(
 }
 
 /// Asks the policy the rule of the route `path`; a route without a rule is refused.
-fn authorize(service: &Service, caller: &Caller, path: &str, method: &Method) -> Result<(), Denial> {
+fn authorize(
+    service: &Service,
+    caller: &Caller,
+    path: &str,
+    method: &Method,
+) -> Result<(), Denial> {
     let policy = service.policy();
     let decision = match rule(path) {
         None => {
@@ -369,8 +378,7 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
 /// Compares two secrets in time that does not depend on where they differ.
 pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |diff, (x, y)| diff | (x ^ y))
             == 0
@@ -425,11 +433,17 @@ mod tests {
         );
         assert_eq!(check(&[host, ("origin", "null")]), Some(false));
         assert_eq!(
-            check(&[host, ("referer", "http://planwatch.example:8080/account?x=1")]),
+            check(&[
+                host,
+                ("referer", "http://planwatch.example:8080/account?x=1")
+            ]),
             Some(true)
         );
         assert_eq!(
-            check(&[host, ("referer", "http://planwatch.example:8080.evil.example/")]),
+            check(&[
+                host,
+                ("referer", "http://planwatch.example:8080.evil.example/")
+            ]),
             Some(false)
         );
         let https = AccessSettings {

@@ -317,7 +317,8 @@ pub(crate) async fn localize(request: Request, next: Next) -> Response {
     let kept: Vec<_> = [ALLOW, RETRY_AFTER, WWW_AUTHENTICATE, SET_COOKIE]
         .into_iter()
         .flat_map(|name| {
-            let values: Vec<HeaderValue> = response.headers().get_all(&name).iter().cloned().collect();
+            let values: Vec<HeaderValue> =
+                response.headers().get_all(&name).iter().cloned().collect();
             values.into_iter().map(move |v| (name.clone(), v))
         })
         .collect();

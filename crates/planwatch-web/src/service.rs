@@ -26,8 +26,8 @@ use planwatch_access::{Policy, hash_password};
 
 use crate::auth::AccessSettings;
 use crate::conditional::http_date;
-use crate::throttle::Throttle;
 use crate::map::OfficialMap;
+use crate::throttle::Throttle;
 
 /// How often the store's version is read.
 pub(crate) const VERSION_POLL: Duration = Duration::from_millis(200);

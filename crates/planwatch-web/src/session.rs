@@ -72,7 +72,8 @@ pub(crate) async fn sign_in(
     let address = caller.client.clone().unwrap_or_default();
     if let Err(wait) = service.throttle().check(username, &address, Instant::now()) {
         return Err(ApiError::TooManyTries {
-            seconds: wait.as_secs().max(1),
+            // Rounded up: a client that waits as told is let through.
+            seconds: (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1),
         });
     }
     let found = service.store.credentials(username).await?;

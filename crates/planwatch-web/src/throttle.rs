@@ -56,7 +56,12 @@ fn wait(strikes: &Strikes, free: u32, now: Instant) -> Option<Duration> {
 
 impl Throttle {
     /// `Err(wait)` when a sign-in as `name` from `address` must wait.
-    pub(crate) fn check(&mut self, name: &str, address: &str, now: Instant) -> Result<(), Duration> {
+    pub(crate) fn check(
+        &mut self,
+        name: &str,
+        address: &str,
+        now: Instant,
+    ) -> Result<(), Duration> {
         let by_name = self
             .names
             .get(name)
@@ -103,8 +108,9 @@ impl Throttle {
     fn forget(&mut self, now: Instant) {
         let stale = |last: Option<Instant>| last.is_none_or(|t| now - t > MAX_DELAY);
         self.names.retain(|_, s| !stale(s.last));
-        self.addresses
-            .retain(|_, a| !stale(a.strikes.last) || a.recent.back().is_some_and(|&t| now - t <= MINUTE));
+        self.addresses.retain(|_, a| {
+            !stale(a.strikes.last) || a.recent.back().is_some_and(|&t| now - t <= MINUTE)
+        });
     }
 }
 
@@ -132,7 +138,10 @@ mod tests {
         let later = after_five + BASE_DELAY;
         assert_eq!(throttle.check("alice", "10.0.0.9", later), Ok(()));
         throttle.failed("alice", "10.0.0.9", later);
-        assert_eq!(throttle.check("alice", "10.0.0.9", later), Err(2 * BASE_DELAY));
+        assert_eq!(
+            throttle.check("alice", "10.0.0.9", later),
+            Err(2 * BASE_DELAY)
+        );
         // A success clears the name.
         throttle.succeeded("alice");
         assert_eq!(throttle.check("alice", "10.0.0.9", later), Ok(()));
@@ -148,13 +157,23 @@ mod tests {
         }
         assert_eq!(throttle.check("someone", "10.0.0.1", start), Ok(()));
         throttle.failed("user19", "10.0.0.1", start);
-        assert_eq!(throttle.check("someone", "10.0.0.1", start), Err(BASE_DELAY));
+        assert_eq!(
+            throttle.check("someone", "10.0.0.1", start),
+            Err(BASE_DELAY)
+        );
         assert_eq!(throttle.check("someone", "10.0.0.2", start), Ok(()));
         // Failures spread over more than a minute do not add up.
         let mut slow = Throttle::default();
         for i in 0..40 {
-            slow.failed(&format!("u{i}"), "10.0.0.3", start + Duration::from_secs(4 * i));
+            slow.failed(
+                &format!("u{i}"),
+                "10.0.0.3",
+                start + Duration::from_secs(4 * i),
+            );
         }
-        assert_eq!(slow.check("x", "10.0.0.3", start + Duration::from_secs(200)), Ok(()));
+        assert_eq!(
+            slow.check("x", "10.0.0.3", start + Duration::from_secs(200)),
+            Ok(())
+        );
     }
 }

@@ -11,6 +11,7 @@ mod present;
 mod promises;
 mod sdmx;
 mod web;
+mod webauth;
 
 use std::process::{Command, Output};
 
