@@ -131,6 +131,11 @@ fn describe_parameters(
                 "period" => period.clone(),
                 "from" | "to" => optional(period.clone()),
                 "as_of" | "since" => optional(json!({ "type": "string", "format": "date" })),
+                // No control characters (PostgreSQL refuses NUL in text; no name holds one).
+                "actor" | "action" => json!({
+                    "type": "string",
+                    "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
+                }),
                 "after" => {
                     optional(json!({ "type": "integer", "minimum": 0, "maximum": i64::MAX }))
                 }

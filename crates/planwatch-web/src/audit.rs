@@ -110,12 +110,25 @@ impl AuditParams {
             .transpose()?;
         let filter = AuditFilter {
             since: parse_date("since", self.since.as_deref())?,
-            actor: present(self.actor.as_deref()).map(str::to_owned),
-            action: present(self.action.as_deref()).map(str::to_owned),
+            actor: plain_text("actor", self.actor.as_deref())?,
+            action: plain_text("action", self.action.as_deref())?,
             limit: Some(i64::try_from(per_page).unwrap_or(i64::MAX) + 1),
             after,
         };
         Ok((filter, per_page))
+    }
+}
+
+/// A text filter: no control characters (which no actor or action holds, and which PostgreSQL
+/// refuses in text).
+fn plain_text(field: &'static str, text: Option<&str>) -> Result<Option<String>, ApiError> {
+    match present(text) {
+        Some(t) if t.chars().any(char::is_control) => Err(ApiError::bad(
+            field,
+            "不能含控制字符",
+            "cannot hold control characters",
+        )),
+        other => Ok(other.map(str::to_owned)),
     }
 }
 

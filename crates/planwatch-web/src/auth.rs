@@ -18,12 +18,14 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, ORIGIN, REFERER, SET_COOKIE};
+use axum::http::header::{
+    ALLOW, AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, ORIGIN, REFERER, SET_COOKIE,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use planwatch_access::{Actor, Denial, Object, Visibility, hash_secret, looks_like_token};
+use planwatch_access::{Action, Actor, Denial, Object, Visibility, hash_secret, looks_like_token};
 use planwatch_store::{SessionLimits, User};
 
 use crate::error::ApiError;
@@ -166,6 +168,17 @@ pub(crate) async fn guard(
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
+    if let Some(path) = &path
+        && matches!(rule(path), Some(Rule::May(Action::Read, _)))
+        && !matches!(*request.method(), Method::GET | Method::HEAD)
+    {
+        // A route that only reads takes no other method, whoever asks.
+        let mut refused = ApiError::MethodNotAllowed.into_response();
+        refused
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET,HEAD"));
+        return refused;
+    }
     if let Some(path) = &path
         && let Err(denial) = authorize(&service, &caller, path, request.method())
     {

@@ -16,7 +16,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Response};
-use planwatch_access::{Denial, verify_password};
+use planwatch_access::{Denial, check_name, verify_password};
 use planwatch_store::{Event, NewSession, User, Who};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -76,7 +76,12 @@ pub(crate) async fn sign_in(
             seconds: (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1),
         });
     }
-    let found = service.store.credentials(username).await?;
+    // A name no account can have (control characters, which PostgreSQL refuses in text, say)
+    // is looked up nowhere, and verified against the dummy hash like any unknown name.
+    let found = match check_name("user", username) {
+        Ok(()) => service.store.credentials(username).await?,
+        Err(_) => None,
+    };
     let hash = match &found {
         Some((_, hash)) => hash.clone(),
         None => service.dummy_hash().to_owned(),
@@ -96,7 +101,11 @@ pub(crate) async fn sign_in(
             role: "anonymous".into(),
             client: caller.client.clone(),
         };
-        let name: String = username.chars().take(64).collect();
+        let name: String = username
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(64)
+            .collect();
         let event = Event::new(
             "session.sign_in_failed",
             format!("user:{name}"),
