@@ -485,3 +485,141 @@ async fn the_wall_display_fits_one_screen() {
     }
     browser.client.close().await.unwrap();
 }
+
+/// Signing in through the 登录 page on a `--private` server, under the Content-Security-Policy:
+/// the pages' charts and Swagger UI still run, the header names the user, the password is
+/// changed on 我的账户, the audit log shows the sign-in, and signing out leads back to 登录.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_through_the_page() {
+    if !browser_available() {
+        return;
+    }
+    const FIRST: &str = "a long passphrase 4 the browser";
+    const SECOND: &str = "another long passphrase 4 it";
+    let (store, server) = tokio::task::spawn_blocking(|| {
+        let store = crate::accounts::Accounts::sqlite_with(&["init", "--sample-data"]);
+        store.ok(
+            &[
+                "user",
+                "add",
+                "wang",
+                "--role",
+                "admin",
+                "--display-name",
+                "王规划",
+                "--password-stdin",
+            ],
+            Some(FIRST),
+        );
+        let server = Server::start(&store.db, &["--private"]);
+        (store, server)
+    })
+    .await
+    .unwrap();
+    let origin = server.base.clone();
+    let browser = Browser::start().await;
+    let path = || async {
+        browser
+            .client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .to_owned()
+    };
+
+    // Signed out, a private site sends the reader to 登录, which works as a plain form.
+    browser.goto(&server.url("/map")).await;
+    browser.wait_for("form.sign-in").await;
+    assert_eq!(path().await, "/login");
+    let fill = async |id: &str, text: &str| {
+        let input = browser.wait_for(&format!("#{id}")).await;
+        input.clear().await.unwrap();
+        input.send_keys(text).await.unwrap();
+    };
+    fill("username", "wang").await;
+    fill("password", "not the password").await;
+    browser
+        .wait_for("#sign-in-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let message = browser
+        .wait_for(".error-message")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(message.contains("用户名或密码错误"), "{message}");
+    fill("password", FIRST).await;
+    browser
+        .wait_for("#sign-in-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    // Back where the reader was going, the map drawn (scripts run under the CSP), the header
+    // naming the user and their role.
+    browser
+        .wait_for(r#"#district-map[data-drawn="true"] canvas"#)
+        .await;
+    assert_eq!(path().await, "/map");
+    let who = browser.wait_for("#account").await.text().await.unwrap();
+    assert!(who.contains("王规划") && who.contains("管理员"), "{who}");
+    assert_same_origin(&browser, &origin).await;
+
+    // Swagger UI runs under the CSP and lists the operations.
+    browser.goto(&server.url("/api/docs/")).await;
+    browser.wait_for(".swagger-ui .opblock").await;
+
+    // 我的账户: a weak new password is refused, a good one accepted.
+    browser.goto(&server.url("/account")).await;
+    fill("old_password", FIRST).await;
+    fill("new_password", "password1234").await;
+    browser
+        .wait_for("#change-password")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let refused = browser
+        .wait_for(".error-message")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(refused.contains("常见密码"), "{refused}");
+    fill("old_password", FIRST).await;
+    fill("new_password", SECOND).await;
+    browser
+        .wait_for("#change-password")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let changed = browser.wait_for(".notice").await.text().await.unwrap();
+    assert!(changed.contains("密码已修改"), "{changed}");
+
+    // The audit log shows the failed and the successful sign-in and the password change.
+    browser
+        .goto(&server.url("/audit?action=session.sign_in_failed"))
+        .await;
+    let log = browser.wait_for("#audit-log").await.text().await.unwrap();
+    assert!(
+        log.contains("user:wang") && log.contains("127.0.0.1"),
+        "{log}"
+    );
+    browser.goto(&server.url("/audit?actor=wang")).await;
+    let log = browser.wait_for("#audit-log").await.text().await.unwrap();
+    assert!(
+        log.contains("session.sign_in") && log.contains("user.passwd"),
+        "{log}"
+    );
+
+    // Signing out ends the session: the private site asks for 登录 again.
+    browser.wait_for("#sign-out").await.click().await.unwrap();
+    browser.wait_for("form.sign-in").await;
+    assert_eq!(path().await, "/login");
+    drop(store);
+}
