@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use axum::Form;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequestParts, Query, State};
 use axum::http::header::{RETRY_AFTER, SET_COOKIE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use minijinja::{Value, context};
@@ -34,12 +35,7 @@ pub(crate) fn router() -> Router<Arc<Service>> {
         axum::routing::post(logout),
         get(account_page).post(change_password),
     ];
-    PATHS
-        .into_iter()
-        .zip(handlers)
-        .fold(Router::new(), |router, (path, handler)| {
-            router.route(path, handler)
-        })
+    crate::routes(PATHS, handlers)
 }
 
 /// The signed-in user as the header and the account page show them.
@@ -100,28 +96,78 @@ pub(crate) fn with_account_bar(html: &str, bar: &str) -> String {
     }
 }
 
-/// A page of this module, in the request's language, with `caller`'s account.
-fn page(
-    service: &Service,
-    caller: &Caller,
-    headers: &HeaderMap,
-    uri: &Uri,
-    template: &str,
-    title: (&str, &str),
-    extra: Value,
-) -> Result<String, ApiError> {
-    let lang = Lang::for_path(uri.path(), headers, uri.query());
-    render(
-        service,
-        lang,
-        uri,
-        template,
-        context! {
-            title => v(match lang { Lang::Zh => title.0, Lang::En => title.1 }),
-            account => v(&AccountView::of(caller, lang)),
-            ..extra
-        },
-    )
+/// What the pages of the account (and the audit log) need of their request: who asks, and the
+/// language and path of the page.
+#[derive(Debug)]
+pub(crate) struct PageRequest {
+    pub(crate) caller: Caller,
+    headers: HeaderMap,
+    uri: Uri,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageRequest {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(PageRequest {
+            caller: Caller::from_request_parts(parts, state).await?,
+            headers: parts.headers.clone(),
+            uri: parts.uri.clone(),
+        })
+    }
+}
+
+impl PageRequest {
+    pub(crate) fn lang(&self) -> Lang {
+        Lang::for_path(self.uri.path(), &self.headers, self.uri.query())
+    }
+
+    /// `template` with the title (Chinese, English), the caller's account and `extra`.
+    pub(crate) fn render(
+        &self,
+        service: &Service,
+        template: &str,
+        title: (&str, &str),
+        extra: Value,
+    ) -> Result<String, ApiError> {
+        let lang = self.lang();
+        render(
+            service,
+            lang,
+            &self.uri,
+            template,
+            context! {
+                title => v(match lang { Lang::Zh => title.0, Lang::En => title.1 }),
+                account => v(&AccountView::of(&self.caller, lang)),
+                ..extra
+            },
+        )
+    }
+
+    /// The page again with `error` as its message, and the error's status.
+    fn refused(
+        &self,
+        service: &Service,
+        template: &str,
+        title: (&str, &str),
+        error: &ApiError,
+        extra: Value,
+    ) -> Result<Response, ApiError> {
+        let message = error.body(self.lang()).error.message;
+        let html = self.render(
+            service,
+            template,
+            title,
+            context! { message => v(&message), ..extra },
+        )?;
+        let mut response = (error.status(), Html(html)).into_response();
+        if let ApiError::TooManyTries { seconds } = error {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(*seconds));
+        }
+        Ok(response)
+    }
 }
 
 const SIGN_IN_TITLE: (&str, &str) = ("登录", "Sign in");
@@ -139,17 +185,12 @@ fn next_or_home(next: Option<&str>) -> String {
 
 async fn login_page(
     State(service): State<Arc<Service>>,
-    caller: Caller,
-    headers: HeaderMap,
-    uri: Uri,
+    request: PageRequest,
     Query(query): Query<Next>,
 ) -> Result<Html<String>, ApiError> {
     let next = next_or_home(query.next.as_deref());
-    Ok(Html(page(
+    Ok(Html(request.render(
         &service,
-        &caller,
-        &headers,
-        &uri,
         "login.html",
         SIGN_IN_TITLE,
         context! { next => v(&next), username => v("") },
@@ -165,13 +206,11 @@ struct SignInForm {
 
 async fn login(
     State(service): State<Arc<Service>>,
-    caller: Caller,
-    headers: HeaderMap,
-    uri: Uri,
+    request: PageRequest,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, ApiError> {
     let next = next_or_home(form.next.as_deref());
-    match sign_in(&service, &caller, &form.username, &form.password).await {
+    match sign_in(&service, &request.caller, &form.username, &form.password).await {
         Ok(session) => Ok((
             [(
                 SET_COOKIE,
@@ -180,26 +219,13 @@ async fn login(
             Redirect::to(&next),
         )
             .into_response()),
-        Err(error @ (ApiError::BadCredentials | ApiError::TooManyTries { .. })) => {
-            let lang = Lang::for_path(uri.path(), &headers, uri.query());
-            let message = error.body(lang).error.message;
-            let html = page(
-                &service,
-                &caller,
-                &headers,
-                &uri,
-                "login.html",
-                SIGN_IN_TITLE,
-                context! { next => v(&next), username => v(&form.username), message => v(&message) },
-            )?;
-            let mut response = (error.status(), Html(html)).into_response();
-            if let ApiError::TooManyTries { seconds } = error {
-                response
-                    .headers_mut()
-                    .insert(RETRY_AFTER, HeaderValue::from(seconds));
-            }
-            Ok(response)
-        }
+        Err(error @ (ApiError::BadCredentials | ApiError::TooManyTries { .. })) => request.refused(
+            &service,
+            "login.html",
+            SIGN_IN_TITLE,
+            &error,
+            context! { next => v(&next), username => v(&form.username) },
+        ),
         Err(other) => Err(other),
     }
 }
@@ -222,22 +248,16 @@ struct Changed {
 
 async fn account_page(
     State(service): State<Arc<Service>>,
-    caller: Caller,
-    headers: HeaderMap,
-    uri: Uri,
+    request: PageRequest,
     Query(query): Query<Changed>,
 ) -> Result<Html<String>, ApiError> {
     let changed = query.changed.is_some();
-    let lang = Lang::for_path(uri.path(), &headers, uri.query());
-    let message = changed.then_some(match lang {
+    let message = changed.then_some(match request.lang() {
         Lang::Zh => "密码已修改，其他会话已结束。",
         Lang::En => "The password was changed; your other sessions have ended.",
     });
-    Ok(Html(page(
+    Ok(Html(request.render(
         &service,
-        &caller,
-        &headers,
-        &uri,
         "account.html",
         ACCOUNT_TITLE,
         context! { changed => changed, message => v(&message) },
@@ -254,28 +274,22 @@ struct PasswordForm {
 /// session of the user with the change; this browser gets a new one.
 async fn change_password(
     State(service): State<Arc<Service>>,
-    caller: Caller,
-    headers: HeaderMap,
-    uri: Uri,
+    request: PageRequest,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, ApiError> {
+    let caller = &request.caller;
     // The guard let only the account's own user (or an admin) through, never a token.
     let Some(user) = caller.user.clone() else {
         return Err(ApiError::Denied(planwatch_access::Denial::SignInRequired));
     };
-    let refused = |error: ApiError| -> Result<Response, ApiError> {
-        let lang = Lang::for_path(uri.path(), &headers, uri.query());
-        let message = error.body(lang).error.message;
-        let html = page(
+    let refused = |error: ApiError| {
+        request.refused(
             &service,
-            &caller,
-            &headers,
-            &uri,
             "account.html",
             ACCOUNT_TITLE,
-            context! { changed => false, message => v(&message) },
-        )?;
-        Ok((error.status(), Html(html)).into_response())
+            &error,
+            context! { changed => false },
+        )
     };
     if !old_password_matches(&service, &user, form.old_password).await? {
         return refused(ApiError::BadCredentials);
@@ -296,17 +310,11 @@ async fn change_password(
         .create_session(&user.name, caller.client.as_deref(), chrono::Utc::now())
         .await?;
     Ok((
-        StatusCode::SEE_OTHER,
-        [
-            (
-                SET_COOKIE,
-                session_cookie(&service.access, Some(&session.id)),
-            ),
-            (
-                axum::http::header::LOCATION,
-                HeaderValue::from_static("/account?changed=1"),
-            ),
-        ],
+        [(
+            SET_COOKIE,
+            session_cookie(&service.access, Some(&session.id)),
+        )],
+        Redirect::to("/account?changed=1"),
     )
         .into_response())
 }

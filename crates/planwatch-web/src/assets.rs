@@ -49,12 +49,7 @@ pub(crate) fn router() -> Router<Arc<Service>> {
         get(|headers: HeaderMap| async move { vendor(&headers, "htmx.org/dist/htmx.min.js") }),
         get(chengdu_map),
     ];
-    PATHS
-        .into_iter()
-        .zip(handlers)
-        .fold(Router::new(), |router, (path, handler)| {
-            router.route(path, handler)
-        })
+    crate::routes(PATHS, handlers)
 }
 
 async fn own(headers: HeaderMap, Path(path): Path<String>) -> Response {

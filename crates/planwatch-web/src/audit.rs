@@ -7,7 +7,6 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Uri};
 use axum::response::Html;
 use axum::routing::get;
 use minijinja::context;
@@ -15,12 +14,11 @@ use planwatch_store::{AuditFilter, AuditRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::account::AccountView;
+use crate::account::PageRequest;
 use crate::api::{PageParams, parse_date, present};
-use crate::auth::{Caller, percent_encode};
+use crate::auth::percent_encode;
 use crate::error::{ApiError, ErrorBody};
-use crate::lang::Lang;
-use crate::pages::{render, v};
+use crate::pages::v;
 use crate::service::Service;
 
 /// The page's route (the access rules must cover it: `rules`).
@@ -161,12 +159,9 @@ pub(crate) async fn list(
 /// The 审计日志 page: the filters as a form, a table, a link to the next page.
 async fn page(
     State(service): State<Arc<Service>>,
-    caller: Caller,
-    headers: HeaderMap,
-    uri: Uri,
+    request: PageRequest,
     Query(params): Query<AuditParams>,
 ) -> Result<Html<String>, ApiError> {
-    let lang = Lang::for_path(uri.path(), &headers, uri.query());
     let page = entries(&service, &params).await?;
     let next_href = page.next_after.map(|after| {
         let mut query = format!("/audit?after={after}");
@@ -182,14 +177,11 @@ async fn page(
         }
         query
     });
-    Ok(Html(render(
+    Ok(Html(request.render(
         &service,
-        lang,
-        &uri,
         "audit.html",
+        ("审计日志", "Audit log"),
         context! {
-            title => v(match lang { Lang::Zh => "审计日志", Lang::En => "Audit log" }),
-            account => v(&AccountView::of(&caller, lang)),
             entries => v(&page.items),
             next_href => v(&next_href),
             since => v(&params.since),

@@ -45,6 +45,20 @@ pub use crate::map::{MapError, OfficialMap};
 pub use crate::server::{Limits, serve};
 pub use crate::service::Service;
 
+/// A router of `paths`, each with its handler: the lists of paths that [`route_paths`] reads are
+/// the ones the routers are built from.
+fn routes<const N: usize>(
+    paths: [&'static str; N],
+    handlers: [axum::routing::MethodRouter<Arc<Service>>; N],
+) -> Router<Arc<Service>> {
+    paths
+        .into_iter()
+        .zip(handlers)
+        .fold(Router::new(), |router, (path, handler)| {
+            router.route(path, handler)
+        })
+}
+
 /// The routes of Swagger UI (`utoipa-swagger-ui`) and its document.
 const DOCS_PATHS: [&str; 4] = [
     "/api/openapi.json",

@@ -89,12 +89,7 @@ pub(crate) fn router() -> Router<Arc<Service>> {
         get(data),
         get(methodology),
     ];
-    PATHS
-        .into_iter()
-        .zip(handlers)
-        .fold(Router::new(), |router, (path, handler)| {
-            router.route(path, handler)
-        })
+    crate::routes(PATHS, handlers)
 }
 
 pub(crate) fn environment() -> &'static Environment<'static> {

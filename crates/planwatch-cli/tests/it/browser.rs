@@ -171,6 +171,24 @@ impl Browser {
         }
     }
 
+    /// Clicks the element matching `css` once it is there.
+    async fn click(&self, css: &str) {
+        self.wait_for(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click `{css}`: {e}"));
+    }
+
+    /// The text of the element matching `css` once it is there.
+    async fn text_of(&self, css: &str) -> String {
+        self.wait_for(css)
+            .await
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("no text in `{css}`: {e}"))
+    }
+
     async fn execute(&self, script: &str) -> Value {
         self.client
             .execute(script, vec![])
@@ -539,33 +557,18 @@ async fn signing_in_through_the_page() {
     };
     fill("username", "wang").await;
     fill("password", "not the password").await;
-    browser
-        .wait_for("#sign-in-submit")
-        .await
-        .click()
-        .await
-        .unwrap();
-    let message = browser
-        .wait_for(".error-message")
-        .await
-        .text()
-        .await
-        .unwrap();
+    browser.click("#sign-in-submit").await;
+    let message = browser.text_of(".error-message").await;
     assert!(message.contains("用户名或密码错误"), "{message}");
     fill("password", FIRST).await;
-    browser
-        .wait_for("#sign-in-submit")
-        .await
-        .click()
-        .await
-        .unwrap();
+    browser.click("#sign-in-submit").await;
     // Back where the reader was going, the map drawn (scripts run under the CSP), the header
     // naming the user and their role.
     browser
         .wait_for(r#"#district-map[data-drawn="true"] canvas"#)
         .await;
     assert_eq!(path().await, "/map");
-    let who = browser.wait_for("#account").await.text().await.unwrap();
+    let who = browser.text_of("#account").await;
     assert!(who.contains("王规划") && who.contains("管理员"), "{who}");
     assert_same_origin(&browser, &origin).await;
 
@@ -577,48 +580,33 @@ async fn signing_in_through_the_page() {
     browser.goto(&server.url("/account")).await;
     fill("old_password", FIRST).await;
     fill("new_password", "password1234").await;
-    browser
-        .wait_for("#change-password")
-        .await
-        .click()
-        .await
-        .unwrap();
-    let refused = browser
-        .wait_for(".error-message")
-        .await
-        .text()
-        .await
-        .unwrap();
+    browser.click("#change-password").await;
+    let refused = browser.text_of(".error-message").await;
     assert!(refused.contains("常见密码"), "{refused}");
     fill("old_password", FIRST).await;
     fill("new_password", SECOND).await;
-    browser
-        .wait_for("#change-password")
-        .await
-        .click()
-        .await
-        .unwrap();
-    let changed = browser.wait_for(".notice").await.text().await.unwrap();
+    browser.click("#change-password").await;
+    let changed = browser.text_of(".notice").await;
     assert!(changed.contains("密码已修改"), "{changed}");
 
     // The audit log shows the failed and the successful sign-in and the password change.
     browser
         .goto(&server.url("/audit?action=session.sign_in_failed"))
         .await;
-    let log = browser.wait_for("#audit-log").await.text().await.unwrap();
+    let log = browser.text_of("#audit-log").await;
     assert!(
         log.contains("user:wang") && log.contains("127.0.0.1"),
         "{log}"
     );
     browser.goto(&server.url("/audit?actor=wang")).await;
-    let log = browser.wait_for("#audit-log").await.text().await.unwrap();
+    let log = browser.text_of("#audit-log").await;
     assert!(
         log.contains("session.sign_in") && log.contains("user.passwd"),
         "{log}"
     );
 
     // Signing out ends the session: the private site asks for 登录 again.
-    browser.wait_for("#sign-out").await.click().await.unwrap();
+    browser.click("#sign-out").await;
     browser.wait_for("form.sign-in").await;
     assert_eq!(path().await, "/login");
     drop(store);
