@@ -170,7 +170,7 @@ password="bench passphrase for serve.sh"
 echo "$password" | "$planwatch" --db "$db" user add bench --role viewer --password-stdin \
   >/dev/null 2>&1 || true
 "$planwatch" --db "$db" token revoke bench-token >/dev/null 2>&1 || true
-token=$("$planwatch" --db "$db" token create bench-token --user bench | grep -o 'pwt_[0-9a-f]*')
+token=$("$planwatch" --db "$db" token create bench-token --user bench 2>/dev/null | grep -o 'pwt_[0-9a-f]*')
 cookie=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
   -d "{\"username\":\"bench\",\"password\":\"$password\"}" "${base}api/session" |
   sed -n 's/^set-cookie: \(planwatch_session=[0-9a-f]*\).*/\1/Ip')

@@ -305,6 +305,7 @@ async fn change_password(
         .map_err(|_| ApiError::Internal)?;
     let who = Who::of(&caller.actor, caller.client.clone());
     service.store.set_password(&who, &user.name, &hash).await?;
+    service.callers.forget_all();
     let session = service
         .store
         .create_session(&user.name, caller.client.as_deref(), chrono::Utc::now())

@@ -13,8 +13,11 @@
 //!
 //! Handlers take the result as a [`Caller`].
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
@@ -59,6 +62,70 @@ pub(crate) struct SessionCredential {
     /// The cookie's value.
     pub(crate) id: String,
     pub(crate) csrf_token: String,
+}
+
+/// How long a caller resolved from the store is reused at most: also how often a session in
+/// use has its `last_seen` written (so idle expiry is exact to this), and how far past its
+/// absolute lifetime or its token's expiry a session or token in constant use may go.
+const CALLER_TTL: Duration = Duration::from_secs(10);
+
+/// Callers remembered at most this many at once (then forgotten all together).
+const CALLER_ENTRIES: usize = 10_000;
+
+/// The callers resolved from the store (by the hash of their session id or token), reused for
+/// [`CALLER_TTL`] while the audit log's last id stays where it was when they were read: every
+/// change to accounts, tokens and sessions — a sign-out on another server, a disabled user, a
+/// role change, a revoked token — appends an audit entry in its transaction, the watcher reads
+/// that id with the store's version (every `VERSION_POLL`), and a moved id forgets them all. So
+/// a change made anywhere applies within one poll, and a request of a signed-in caller costs
+/// no query most of the time.
+#[derive(Debug)]
+pub(crate) struct CallerCache {
+    seq: AtomicI64,
+    entries: Mutex<HashMap<String, (Caller, i64, Instant)>>,
+}
+
+impl CallerCache {
+    pub(crate) fn new(seq: i64) -> CallerCache {
+        CallerCache {
+            seq: AtomicI64::new(seq),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Caller, i64, Instant)>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Takes in the audit log's last id; forgets every caller if it moved.
+    pub(crate) fn observe(&self, seq: i64) {
+        if self.seq.swap(seq, Ordering::AcqRel) != seq {
+            self.forget_all();
+        }
+    }
+
+    /// Forgets every caller (after a sign-out or a password change on this server).
+    pub(crate) fn forget_all(&self) {
+        self.lock().clear();
+    }
+
+    fn get(&self, key: &str) -> Option<Caller> {
+        let seq = self.seq.load(Ordering::Acquire);
+        let entries = self.lock();
+        let (caller, at_seq, at) = entries.get(key)?;
+        (*at_seq == seq && at.elapsed() < CALLER_TTL).then(|| caller.clone())
+    }
+
+    /// Remembers `caller`, read from the store after the audit log's last id was `seq`.
+    fn put(&self, key: String, caller: &Caller, seq: i64) {
+        let mut entries = self.lock();
+        if entries.len() >= CALLER_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key, (caller.clone(), seq, Instant::now()));
+    }
 }
 
 /// Who is asking: the actor the policy sees, their account, the session when the cookie
@@ -211,40 +278,55 @@ async fn identify(
     headers: &HeaderMap,
     client: Option<String>,
 ) -> Result<(Caller, bool), ApiError> {
-    let now = chrono::Utc::now();
-    if let Some(value) = headers.get(AUTHORIZATION) {
-        let token = value
+    let bearer = headers.get(AUTHORIZATION).map(|value| {
+        value
             .to_str()
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|t| looks_like_token(t))
-            .ok_or(ApiError::BadToken)?;
-        let (info, user) = service
-            .store
-            .token_by_hash(&hash_secret(token), now)
-            .await?
-            .ok_or(ApiError::BadToken)?;
-        let caller = Caller {
-            actor: Actor::Token {
-                name: info.name,
-                user: user.account(),
-            },
-            user: Some(user),
-            session: None,
-            client,
-        };
-        return Ok((caller, false));
-    }
-    let Some(id) = cookie(headers, SESSION_COOKIE).filter(|id| !id.is_empty()) else {
-        return Ok((Caller::anonymous(client), false));
+    });
+    let key = match bearer {
+        Some(None) => return Err(ApiError::BadToken),
+        Some(Some(token)) => format!("token:{}", hash_secret(token)),
+        None => match cookie(headers, SESSION_COOKIE).filter(|id| !id.is_empty()) {
+            Some(id) => format!("session:{}", hash_secret(id)),
+            None => return Ok((Caller::anonymous(client), false)),
+        },
     };
-    match service
-        .store
-        .session(id, service.access.session_limits, now)
-        .await?
-    {
-        Some(session) => Ok((
+    if let Some(caller) = service.callers.get(&key) {
+        return Ok((Caller { client, ..caller }, false));
+    }
+    // Read before the store is asked: a change committed meanwhile moves it, and the caller
+    // read now is forgotten at the next poll.
+    let seq = service.callers.seq.load(Ordering::Acquire);
+    let now = chrono::Utc::now();
+    let caller = match bearer {
+        Some(Some(token)) => {
+            let (info, user) = service
+                .store
+                .token_by_hash(&hash_secret(token), now)
+                .await?
+                .ok_or(ApiError::BadToken)?;
+            Caller {
+                actor: Actor::Token {
+                    name: info.name,
+                    user: user.account(),
+                },
+                user: Some(user),
+                session: None,
+                client,
+            }
+        }
+        _ => {
+            let id = cookie(headers, SESSION_COOKIE).unwrap_or_default();
+            let Some(session) = service
+                .store
+                .session(id, service.access.session_limits, now)
+                .await?
+            else {
+                return Ok((Caller::anonymous(client), true));
+            };
             Caller {
                 actor: Actor::User(session.user.account()),
                 user: Some(session.user),
@@ -253,11 +335,11 @@ async fn identify(
                     csrf_token: session.csrf_token,
                 }),
                 client,
-            },
-            false,
-        )),
-        None => Ok((Caller::anonymous(client), true)),
-    }
+            }
+        }
+    };
+    service.callers.put(key, &caller, seq);
+    Ok((caller, false))
 }
 
 /// Asks the policy the rule of the route `path`; a route without a rule is refused.

@@ -24,7 +24,7 @@ use planwatch_store::{LastChange, ObservationFilter, Store, StoreError};
 
 use planwatch_access::{Policy, hash_password};
 
-use crate::auth::AccessSettings;
+use crate::auth::{AccessSettings, CallerCache};
 use crate::conditional::http_date;
 use crate::map::OfficialMap;
 use crate::throttle::Throttle;
@@ -143,6 +143,8 @@ pub struct Service {
     pub(crate) schematic_map: OnceLock<Result<String, String>>,
     /// Who reads published data, HTTPS, session lifetimes.
     pub(crate) access: AccessSettings,
+    /// Callers (sessions, tokens) resolved from the store, while no account change is audited.
+    pub(crate) callers: CallerCache,
     /// Failed sign-ins, by user name and by address (in memory: per server).
     throttle: Mutex<Throttle>,
     /// An Argon2 hash to verify a sign-in against when the user does not exist.
@@ -158,6 +160,7 @@ impl Service {
         access: AccessSettings,
     ) -> Result<Arc<Service>, StoreError> {
         let last = store.last_change().await?;
+        let audit_seq = store.audit_seq().await?;
         let service = Arc::new(Service {
             store,
             names: planwatch_import::Names::new(&plan),
@@ -174,6 +177,7 @@ impl Service {
             official_map,
             schematic_map: OnceLock::new(),
             access,
+            callers: CallerCache::new(audit_seq),
             throttle: Mutex::new(Throttle::default()),
             dummy_hash: OnceLock::new(),
         });
@@ -194,6 +198,9 @@ impl Service {
                 };
                 if let Ok(last) = service.store.last_change().await {
                     service.observe(last);
+                }
+                if let Ok(seq) = service.store.audit_seq().await {
+                    service.callers.observe(seq);
                 }
             }
         });

@@ -120,6 +120,7 @@ pub(crate) async fn sign_in(
             .store
             .end_session(&old.id, caller.client.as_deref())
             .await?;
+        service.callers.forget_all();
     }
     Ok(service
         .store
@@ -222,5 +223,6 @@ pub(crate) async fn sign_out(
         .store
         .end_session(&session.id, caller.client.as_deref())
         .await?;
+    service.callers.forget_all();
     Ok(())
 }
