@@ -111,11 +111,26 @@ impl CallerCache {
         self.lock().clear();
     }
 
+    /// The remembered caller of `key`, unless the store must be asked. When an entry grows
+    /// older than [`CALLER_TTL`], one request is sent to the store for it while the others go
+    /// on with it (so that 64 clients of one session do not all ask at once).
     fn get(&self, key: &str) -> Option<Caller> {
         let seq = self.seq.load(Ordering::Acquire);
-        let entries = self.lock();
-        let (caller, at_seq, at) = entries.get(key)?;
-        (*at_seq == seq && at.elapsed() < CALLER_TTL).then(|| caller.clone())
+        let mut entries = self.lock();
+        let (caller, at_seq, at) = entries.get_mut(key)?;
+        if *at_seq != seq {
+            return None;
+        }
+        if at.elapsed() >= CALLER_TTL {
+            *at = Instant::now();
+            return None;
+        }
+        Some(caller.clone())
+    }
+
+    /// Forgets the caller of `key` (the store no longer has its session or token).
+    fn forget(&self, key: &str) {
+        self.lock().remove(key);
     }
 
     /// Remembers `caller`, read from the store after the audit log's last id was `seq`.
@@ -303,11 +318,14 @@ async fn identify(
     let now = chrono::Utc::now();
     let caller = match bearer {
         Some(Some(token)) => {
-            let (info, user) = service
+            let Some((info, user)) = service
                 .store
                 .token_by_hash(&hash_secret(token), now)
                 .await?
-                .ok_or(ApiError::BadToken)?;
+            else {
+                service.callers.forget(&key);
+                return Err(ApiError::BadToken);
+            };
             Caller {
                 actor: Actor::Token {
                     name: info.name,
@@ -325,6 +343,7 @@ async fn identify(
                 .session(id, service.access.session_limits, now)
                 .await?
             else {
+                service.callers.forget(&key);
                 return Ok((Caller::anonymous(client), true));
             };
             Caller {
@@ -547,6 +566,39 @@ mod tests {
         };
         let over_https = headers(&[host, ("origin", "http://planwatch.example:8080")]);
         assert_eq!(same_origin(&https, &over_https), Some(false));
+    }
+
+    #[test]
+    fn remembered_callers_are_forgotten_when_the_audit_log_moves() {
+        let cache = CallerCache::new(7);
+        let caller = Caller::anonymous(Some("10.0.0.1".into()));
+        cache.put("session:a".into(), &caller, 7);
+        assert!(cache.get("session:a").is_some());
+        // Read before a change that the watcher has since seen: never used.
+        cache.put("session:b".into(), &caller, 6);
+        assert!(cache.get("session:b").is_none());
+        cache.observe(8);
+        assert!(cache.get("session:a").is_none());
+        cache.put("session:a".into(), &caller, 8);
+        cache.forget("session:a");
+        assert!(cache.get("session:a").is_none());
+    }
+
+    #[test]
+    fn the_session_cookie_is_secure_behind_https() {
+        let plain = session_cookie(&AccessSettings::default(), Some("ab"));
+        assert_eq!(
+            plain.to_str().unwrap(),
+            "planwatch_session=ab; Path=/; HttpOnly; SameSite=Lax"
+        );
+        let https = AccessSettings {
+            behind_https: true,
+            ..AccessSettings::default()
+        };
+        let secure = session_cookie(&https, Some("ab"));
+        assert!(secure.to_str().unwrap().ends_with("; Secure"));
+        let cleared = session_cookie(&https, None);
+        assert!(cleared.to_str().unwrap().contains("Max-Age=0"));
     }
 
     #[test]
