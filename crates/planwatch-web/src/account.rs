@@ -300,9 +300,10 @@ async fn change_password(
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|_| ApiError::Internal)?;
     let new_password = form.new_password;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&new_password, &salt))
-        .await
-        .map_err(|_| ApiError::Internal)?;
+    let hash = service
+        .argon
+        .run(move || hash_password(&new_password, &salt))
+        .await?;
     let who = Who::of(&caller.actor, caller.client.clone());
     service.store.set_password(&who, &user.name, &hash).await?;
     service.callers.forget_all();
@@ -328,9 +329,10 @@ async fn old_password_matches(
     let Some((_, hash)) = service.store.credentials(&user.name).await? else {
         return Ok(false);
     };
-    tokio::task::spawn_blocking(move || verify_password(&old, &hash))
+    service
+        .argon
+        .run(move || verify_password(&old, &hash))
         .await
-        .map_err(|_| ApiError::Internal)
 }
 
 #[cfg(test)]

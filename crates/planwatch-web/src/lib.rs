@@ -19,6 +19,7 @@
 
 mod account;
 mod api;
+mod argon;
 mod assets;
 mod audit;
 mod auth;

@@ -24,6 +24,7 @@ use planwatch_store::{LastChange, ObservationFilter, Store, StoreError};
 
 use planwatch_access::{Policy, hash_password};
 
+use crate::argon::Argon;
 use crate::auth::{AccessSettings, CallerCache};
 use crate::conditional::http_date;
 use crate::map::OfficialMap;
@@ -145,10 +146,13 @@ pub struct Service {
     pub(crate) access: AccessSettings,
     /// Callers (sessions, tokens) resolved from the store, while no account change is audited.
     pub(crate) callers: CallerCache,
+    /// The threads that verify and hash passwords.
+    pub(crate) argon: Argon,
     /// Failed sign-ins, by user name and by address (in memory: per server).
     throttle: Mutex<Throttle>,
-    /// An Argon2 hash to verify a sign-in against when the user does not exist.
-    dummy_hash: OnceLock<String>,
+    /// An Argon2 hash to verify a sign-in against when the user does not exist (made at start,
+    /// so that no request pays for it).
+    dummy_hash: String,
 }
 
 impl Service {
@@ -178,8 +182,10 @@ impl Service {
             schematic_map: OnceLock::new(),
             access,
             callers: CallerCache::new(audit_seq),
+            argon: Argon::new(std::thread::available_parallelism().map_or(1, usize::from))
+                .map_err(|e| StoreError::Task(format!("cannot start a thread: {e}")))?,
             throttle: Mutex::new(Throttle::default()),
-            dummy_hash: OnceLock::new(),
+            dummy_hash: hash_password("no user has this password", &[7; 16]),
         });
         Ok(service)
     }
@@ -237,10 +243,9 @@ impl Service {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// A hash of no one's password, made once (it costs what a real verification costs).
+    /// A hash of no one's password (verifying against it costs what a real verification costs).
     pub(crate) fn dummy_hash(&self) -> &str {
-        self.dummy_hash
-            .get_or_init(|| hash_password("no user has this password", &[7; 16]))
+        &self.dummy_hash
     }
 
     pub(crate) fn version(&self) -> i64 {

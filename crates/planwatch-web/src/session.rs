@@ -88,9 +88,10 @@ pub(crate) async fn sign_in(
     };
     let given = password.to_owned();
     // Argon2 takes milliseconds of one core on purpose: off the async threads.
-    let matches = tokio::task::spawn_blocking(move || verify_password(&given, &hash))
-        .await
-        .map_err(|_| ApiError::Internal)?;
+    let matches = service
+        .argon
+        .run(move || verify_password(&given, &hash))
+        .await?;
     let user = found.map(|(user, _)| user).filter(|user| user.active);
     let Some(user) = user.filter(|_| matches) else {
         service
