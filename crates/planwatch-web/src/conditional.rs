@@ -29,10 +29,12 @@ pub(crate) async fn etag(
     }
     let uri = request.uri();
     let lang = Lang::for_path(uri.path(), request.headers(), uri.query());
-    // A signed-in reader's pages show who they are: their tag differs from the public's.
+    // A signed-in reader's pages show who they are: their tag differs from the public's. (The
+    // API's answers do not depend on who asks.)
     let who = request
         .extensions()
         .get::<Caller>()
+        .filter(|_| !uri.path().starts_with("/api/"))
         .map(Caller::tag)
         .filter(|tag| !tag.is_empty())
         .map_or(String::new(), |tag| format!("-{tag}"));
