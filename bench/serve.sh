@@ -4,6 +4,9 @@
 # SQLite, with wrk (THREADS threads, CONNECTIONS connections, DURATION each):
 #   /api/evaluation?region=COUNTY&year=YEAR   goal: p99 latency under 50 ms with 64 clients
 #   /  (overview page) vs /healthz            goal: at least half of /healthz's requests/s
+#   the evaluation signed in (session cookie; API token) vs anonymous
+#                                             goal: at least 0.9 of the anonymous requests/s
+#   sign-ins (POST /api/session, Argon2id)    reported: sign-ins per second per core
 # Prints both figures with PASS/FAIL, the first (uncached) request's time of each URL and the
 # server's peak memory.
 #
@@ -123,10 +126,12 @@ done
 # wrk's latency figure ("12.34ms", "850.00us", "1.02s") in milliseconds.
 ms() { awk -v t="$1" 'BEGIN { v = t + 0; if (t ~ /us$/) v /= 1000; else if (t ~ /[0-9]s$/ && t !~ /ms$/) v *= 1000; else if (t ~ /m$/) v *= 60000; printf "%.2f", v }'; }
 
-load() { # url → wrk's output in $dir/wrk.out; sets p50 and p99 (ms) and rps
-  wrk -t"$threads" -c"$connections" -d"$duration" --latency "$1" >"$dir/wrk.out"
+load() { # url [wrk options…] → wrk's output in $dir/wrk.out; sets p50 and p99 (ms) and rps
+  local url=$1
+  shift
+  wrk -t"$threads" -c"$connections" -d"$duration" --latency "$@" "$url" >"$dir/wrk.out"
   if grep -q 'Non-2xx' "$dir/wrk.out"; then
-    echo "serve.sh: errors under load on $1:" >&2
+    echo "serve.sh: errors under load on $url:" >&2
     cat "$dir/wrk.out" >&2
     exit 1
   fi
@@ -157,6 +162,49 @@ for round in $(seq "$rounds"); do
   ratios+=("$(echo "scale=3; $rps / $hrps" | bc -l)")
   printf '%-34s %.2f\n' "ratio / to /healthz (round $round)" "${ratios[-1]}"
 done
+
+# Signed in: the same evaluation with a session cookie and with an API token, each against the
+# anonymous request in alternating runs (the goal takes the median ratio of each).
+password="bench passphrase for serve.sh"
+# (Already there from an earlier run of the same store: then this one is refused, quietly.)
+echo "$password" | "$planwatch" --db "$db" user add bench --role viewer --password-stdin \
+  >/dev/null 2>&1 || true
+"$planwatch" --db "$db" token revoke bench-token >/dev/null 2>&1 || true
+token=$("$planwatch" --db "$db" token create bench-token --user bench 2>/dev/null | grep -o 'pwt_[0-9a-f]*')
+cookie=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
+  -d "{\"username\":\"bench\",\"password\":\"$password\"}" "${base}api/session" |
+  sed -n 's/^set-cookie: \(planwatch_session=[0-9a-f]*\).*/\1/Ip')
+[ -n "$cookie" ] || { echo "serve.sh: cannot sign in" >&2; exit 1; }
+cookie_ratios=()
+token_ratios=()
+for round in $(seq "$rounds"); do
+  load "$evaluation"
+  report "evaluation anonymous (round $round)" "$p50" "$p99" "$rps"
+  arps=$rps
+  load "$evaluation" -H "Cookie: $cookie"
+  report "evaluation, session cookie" "$p50" "$p99" "$rps"
+  cookie_ratios+=("$(echo "scale=3; $rps / $arps" | bc -l)")
+  load "$evaluation" -H "Authorization: Bearer $token"
+  report "evaluation, API token" "$p50" "$p99" "$rps"
+  token_ratios+=("$(echo "scale=3; $rps / $arps" | bc -l)")
+  printf '%-34s cookie %.2f, token %.2f\n' "ratio to anonymous (round $round)" \
+    "${cookie_ratios[-1]}" "${token_ratios[-1]}"
+done
+
+# Sign-ins: Argon2id verification is slow on purpose. wrk posts the same credentials from as
+# many connections as there are cores; every sign-in is a new session and an audit entry.
+cores=$(nproc)
+cat >"$dir/sign-in.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"username":"bench","password":"$password"}'
+LUA
+wrk -t1 -c"$cores" -d"$duration" -s "$dir/sign-in.lua" "${base}api/session" >"$dir/wrk.out"
+grep -q 'Non-2xx' "$dir/wrk.out" && { cat "$dir/wrk.out" >&2; exit 1; }
+signins=$(awk '$1 == "Requests/sec:" { print $2 }' "$dir/wrk.out")
+printf '%-34s %8.0f sign-ins/s on %d cores: %.0f a second a core\n' "sign-ins" "$signins" \
+  "$cores" "$(echo "$signins / $cores" | bc -l)"
+
 peak=$(awk '$1 == "VmHWM:" { printf "%.0f", $2 / 1024 }' "/proc/$server/status")
 echo "   server peak memory $peak MiB"
 
@@ -164,4 +212,11 @@ ratio=$(printf '%s\n' "${ratios[@]}" | sort -n |
   awk '{ r[NR] = $1 } END { printf "%.3f", NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }')
 echo "== goals: evaluation p99 $e99 ms (< 50 ms: $(pass "$e99 < 50")),"\
 " overview/healthz throughput $(printf '%.2f' "$ratio") (median of $rounds; ≥ 0.5: $(pass "$ratio >= 0.5"))"
+median() { printf '%s\n' "$@" | sort -n |
+  awk '{ r[NR] = $1 } END { printf "%.3f", NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }'; }
+cookie_ratio=$(median "${cookie_ratios[@]}")
+token_ratio=$(median "${token_ratios[@]}")
+echo "== goals: signed in / anonymous throughput: cookie $(printf '%.2f' "$cookie_ratio"),"\
+" token $(printf '%.2f' "$token_ratio") (median of $rounds; ≥ 0.9: cookie $(pass "$cookie_ratio >= 0.9"),"\
+" token $(pass "$token_ratio >= 0.9"))"
 echo "   total ${SECONDS} s"

@@ -214,6 +214,17 @@ impl Store {
         }))
     }
 
+    /// The id of the last entry. Every change to accounts, tokens and sessions is audited in its
+    /// own transaction, so while this has not moved none of them has changed: servers poll it
+    /// to know when what they remember of sessions and tokens may be stale.
+    pub async fn audit_seq(&self) -> Result<i64> {
+        Ok(with_db!(&self.db, |pool| {
+            sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1")
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
     /// Entries matching `filter`, oldest first.
     pub async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
         let sql = format!(

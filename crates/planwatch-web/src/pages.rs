@@ -22,7 +22,9 @@ use planwatch_store::ObservationFilter;
 use rust_embed::RustEmbed;
 use serde::Serialize;
 
+use crate::account::{account_bar, with_account_bar};
 use crate::api::{DataParams, ObservationRow, region_codes};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::lang::Lang;
 use planwatch_app::EvaluationRequest;
@@ -64,19 +66,33 @@ impl Rendered {
 
 type AppState = State<Arc<Service>>;
 
+/// The pages' routes (the access rules must cover each: `rules`).
+pub(crate) const PATHS: [&str; 8] = [
+    "/",
+    "/indicators/{code}",
+    "/indicators/{code}/history",
+    "/regions/{code}",
+    "/map",
+    "/plan",
+    "/data",
+    "/methodology",
+];
+
 pub(crate) fn router() -> Router<Arc<Service>> {
-    Router::new()
-        .route("/", get(overview))
-        .route("/indicators/{code}", get(indicator))
-        .route("/indicators/{code}/history", get(history_fragment))
-        .route("/regions/{code}", get(region))
-        .route("/map", get(map))
-        .route("/plan", get(plan_browser))
-        .route("/data", get(data))
-        .route("/methodology", get(methodology))
+    let handlers = [
+        get(overview),
+        get(indicator),
+        get(history_fragment),
+        get(region),
+        get(map),
+        get(plan_browser),
+        get(data),
+        get(methodology),
+    ];
+    crate::routes(PATHS, handlers)
 }
 
-fn environment() -> &'static Environment<'static> {
+pub(crate) fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
@@ -120,7 +136,7 @@ fn in_english(state: &minijinja::State<'_, '_>) -> bool {
 }
 
 /// Renders a template with the common context (language, plan title, the current path).
-fn render(
+pub(crate) fn render(
     service: &Service,
     lang: Lang,
     uri: &Uri,
@@ -161,6 +177,7 @@ fn with_query(uri: &Uri, key: &str, value: &str) -> String {
 /// that the choice follows the reader from page to page.
 async fn cached<F>(
     service: &Service,
+    caller: &Caller,
     headers: &HeaderMap,
     uri: &Uri,
     build: F,
@@ -178,20 +195,31 @@ where
             Ok::<_, ApiError>((Rendered::new(html), kilobytes))
         })
         .await?;
-    let gzip = headers
-        .get(ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    // The page is cached as the anonymous public sees it; a signed-in reader gets their own
+    // account bar in the header (and the compression layer gzips it).
+    let personal = match caller.user {
+        Some(_) => Some(with_account_bar(
+            &String::from_utf8_lossy(&html.html),
+            &account_bar(caller, lang, uri.path())?,
+        )),
+        None => None,
+    };
+    let gzip = personal.is_none()
+        && headers
+            .get(ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let body = match personal {
+        Some(html) => axum::body::Bytes::from(html),
+        None if gzip => html.gzip().clone(),
+        None => html.html.clone(),
+    };
     let mut response = (
         [(
             CONTENT_TYPE,
             HeaderValue::from_static("text/html; charset=utf-8"),
         )],
-        if gzip {
-            html.gzip().clone()
-        } else {
-            html.html.clone()
-        },
+        body,
     )
         .into_response();
     if gzip {
@@ -220,7 +248,7 @@ fn script_json<T: Serialize>(value: &T) -> String {
 }
 
 /// Any serialisable value for a template.
-fn v<T: Serialize + ?Sized>(value: &T) -> Value {
+pub(crate) fn v<T: Serialize + ?Sized>(value: &T) -> Value {
     Value::from(minijinja::value::Serde(value))
 }
 
@@ -371,8 +399,9 @@ async fn overview(
     Query(params): Query<OverviewParams>,
     uri: Uri,
     headers: HeaderMap,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
-    cached(&service, &headers, &uri, async |lang| {
+    cached(&service, &caller, &headers, &uri, async |lang| {
         let plan = service.plan();
         let year = crate::api::parse_year("year", params.year.as_deref())?;
         let city = plan_region_index(plan);
@@ -796,10 +825,11 @@ async fn indicator(
     Path(code): Path<String>,
     uri: Uri,
     headers: HeaderMap,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
     let plan = service.plan();
     let i = indicator_index(&service, &code)?;
-    cached(&service, &headers, &uri, async |lang| {
+    cached(&service, &caller, &headers, &uri, async |lang| {
         let ind = &plan.indicators[i];
         let report = service
             .evaluation(EvaluationRequest {
@@ -1011,6 +1041,7 @@ async fn history_fragment(
     Query(params): Query<HistoryParams>,
     uri: Uri,
     headers: HeaderMap,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
     let plan = service.plan();
     let i = indicator_index(&service, &code)?;
@@ -1020,7 +1051,7 @@ async fn history_fragment(
         .unwrap_or_else(|| plan.region.clone());
     let period = crate::api::parse_period("period", params.period.as_deref())?
         .ok_or_else(|| ApiError::bad("period", "必须给出", "is required"))?;
-    cached(&service, &headers, &uri, async |lang| {
+    cached(&service, &caller, &headers, &uri, async |lang| {
         let rows: Vec<ObservationRow> = service
             .store
             .history(plan, &plan.indicators[i].code, &region, period)
@@ -1062,10 +1093,11 @@ async fn region(
     Path(code): Path<String>,
     uri: Uri,
     headers: HeaderMap,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
     let plan = service.plan();
     let r = region_index(&service, &code)?;
-    cached(&service, &headers, &uri, async |lang| {
+    cached(&service, &caller, &headers, &uri, async |lang| {
         let region = &plan.regions[r];
         // The region and the others under the same parent, which it is ranked among.
         let parent = region.parent.as_deref().unwrap_or_default();
@@ -1168,6 +1200,7 @@ async fn map(
     Query(params): Query<MapParams>,
     uri: Uri,
     headers: HeaderMap,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
     let plan = service.plan();
     let i = match params.indicator.as_deref().filter(|s| !s.is_empty()) {
@@ -1179,7 +1212,7 @@ async fn map(
             .unwrap_or(0),
     };
     let by_status = params.by.as_deref() == Some("status");
-    cached(&service, &headers, &uri, async |lang| {
+    cached(&service, &caller, &headers, &uri, async |lang| {
         let ind = &plan.indicators[i];
         let report = service
             .evaluation(EvaluationRequest {
@@ -1249,8 +1282,9 @@ async fn plan_browser(
     Query(params): Query<PlanParams>,
     uri: Uri,
     headers: HeaderMap,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
-    cached(&service, &headers, &uri, async |lang| {
+    cached(&service, &caller, &headers, &uri, async |lang| {
         let plan = service.plan();
         let q = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
         // The plan as JSON, filtered by the search words: a section keeps the entries whose
@@ -1360,6 +1394,7 @@ async fn data(
     Query(params): Query<DataPageParams>,
     uri: Uri,
     headers: HeaderMap,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
     let plan = service.plan();
     let filter = filters.filter(&service)?;
@@ -1370,7 +1405,7 @@ async fn data(
                 ApiError::bad("page", "应为正整数", "must be a whole number from 1")
             })?,
         };
-    cached(&service, &headers, &uri, async |lang| {
+    cached(&service, &caller, &headers, &uri, async |lang| {
         let q = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
         let names: HashMap<&str, String> = plan
             .indicators
@@ -1464,8 +1499,9 @@ async fn methodology(
     State(service): AppState,
     uri: Uri,
     headers: HeaderMap,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
-    cached(&service, &headers, &uri, async |lang| {
+    cached(&service, &caller, &headers, &uri, async |lang| {
         let legend: Vec<StatusView> = STATUSES.iter().map(|&s| StatusView::new(s)).collect();
         let thresholds = service.plan().thresholds.unwrap_or_default();
         render(

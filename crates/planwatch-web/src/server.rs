@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::http::HeaderValue;
 use axum::http::header::RETRY_AFTER;
 use axum::middleware::Next;
@@ -91,16 +91,18 @@ pub async fn serve(
             accepted = listener.accept() => accepted,
             () = &mut shutdown => break,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(error) => {
                 accept_failed(&error).await;
                 continue;
             }
         };
         if let Ok(permit) = connections.clone().try_acquire_owned() {
-            let connection = graceful
-                .watch(http.serve_connection(io(stream), TowerToHyperService::new(app.clone())));
+            // The peer's address, for the audit log and the sign-in throttle.
+            let app = tower::Layer::layer(&axum::Extension(ConnectInfo(peer)), app.clone());
+            let connection =
+                graceful.watch(http.serve_connection(io(stream), TowerToHyperService::new(app)));
             tokio::spawn(async move {
                 // A connection's errors (a timeout, a reset) are the client's business.
                 let _ = connection.await;

@@ -22,8 +22,13 @@ use planwatch_eval::Panel;
 use planwatch_plan::Plan;
 use planwatch_store::{LastChange, ObservationFilter, Store, StoreError};
 
+use planwatch_access::{Policy, hash_password};
+
+use crate::argon::Argon;
+use crate::auth::{AccessSettings, CallerCache};
 use crate::conditional::http_date;
 use crate::map::OfficialMap;
+use crate::throttle::Throttle;
 
 /// How often the store's version is read.
 pub(crate) const VERSION_POLL: Duration = Duration::from_millis(200);
@@ -137,6 +142,17 @@ pub struct Service {
     pub(crate) official_map: Option<OfficialMap>,
     /// The schematic map as GeoJSON text (or why it cannot be had), decoded on first request.
     pub(crate) schematic_map: OnceLock<Result<String, String>>,
+    /// Who reads published data, HTTPS, session lifetimes.
+    pub(crate) access: AccessSettings,
+    /// Callers (sessions, tokens) resolved from the store, while no account change is audited.
+    pub(crate) callers: CallerCache,
+    /// The threads that verify and hash passwords.
+    pub(crate) argon: Argon,
+    /// Failed sign-ins, by user name and by address (in memory: per server).
+    throttle: Mutex<Throttle>,
+    /// An Argon2 hash to verify a sign-in against when the user does not exist (made at start,
+    /// so that no request pays for it).
+    dummy_hash: String,
 }
 
 impl Service {
@@ -145,8 +161,10 @@ impl Service {
         store: Store,
         plan: Plan,
         official_map: Option<OfficialMap>,
+        access: AccessSettings,
     ) -> Result<Arc<Service>, StoreError> {
         let last = store.last_change().await?;
+        let audit_seq = store.audit_seq().await?;
         let service = Arc::new(Service {
             store,
             names: planwatch_import::Names::new(&plan),
@@ -162,6 +180,12 @@ impl Service {
             pages: Cache::new(256 * 1024),
             official_map,
             schematic_map: OnceLock::new(),
+            access,
+            callers: CallerCache::new(audit_seq),
+            argon: Argon::new(std::thread::available_parallelism().map_or(1, usize::from))
+                .map_err(|e| StoreError::Task(format!("cannot start a thread: {e}")))?,
+            throttle: Mutex::new(Throttle::default()),
+            dummy_hash: hash_password("no user has this password", &[7; 16]),
         });
         Ok(service)
     }
@@ -180,6 +204,9 @@ impl Service {
                 };
                 if let Ok(last) = service.store.last_change().await {
                     service.observe(last);
+                }
+                if let Ok(seq) = service.store.audit_seq().await {
+                    service.callers.observe(seq);
                 }
             }
         });
@@ -203,6 +230,22 @@ impl Service {
 
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+
+    /// The access policy of this deployment.
+    pub(crate) fn policy(&self) -> Policy {
+        Policy::new(self.access.visibility)
+    }
+
+    pub(crate) fn throttle(&self) -> std::sync::MutexGuard<'_, Throttle> {
+        self.throttle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A hash of no one's password (verifying against it costs what a real verification costs).
+    pub(crate) fn dummy_hash(&self) -> &str {
+        &self.dummy_hash
     }
 
     pub(crate) fn version(&self) -> i64 {

@@ -9,7 +9,9 @@ use planwatch_plan::chengdu;
 use planwatch_store::Who;
 use std::time::Duration;
 
-use planwatch_web::{Limits, OfficialMap};
+use planwatch_access::Visibility;
+use planwatch_store::SessionLimits;
+use planwatch_web::{AccessSettings, Limits, OfficialMap};
 
 use crate::Outcome;
 use crate::commands::allowed;
@@ -37,6 +39,20 @@ pub(crate) struct ServeArgs {
     #[arg(long, default_value_t = Limits::default().max_connections as u64, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..))]
     max_connections: u64,
+    /// Published data for everyone, without signing in (the default)
+    #[arg(long, conflicts_with = "private")]
+    public: bool,
+    /// Published data for signed-in users only (intranets)
+    #[arg(long)]
+    private: bool,
+    /// Served over HTTPS by a reverse proxy in front: session cookies get Secure, the CSRF
+    /// check expects https:// origins, and the client's address is the last X-Forwarded-For
+    #[arg(long)]
+    behind_https: bool,
+    /// End a session after this many minutes without a request
+    #[arg(long, default_value_t = 30, value_name = "MINUTES",
+          value_parser = clap::value_parser!(u32).range(1..=720))]
+    session_idle: u32,
 }
 
 fn positive_seconds(text: &str) -> Result<f64, String> {
@@ -125,7 +141,19 @@ pub(crate) async fn serve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::R
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
     let address = listener.local_addr()?;
-    let service = planwatch_web::Service::new(store, plan, official_map).await?;
+    let access = AccessSettings {
+        visibility: if args.private && !args.public {
+            Visibility::Private
+        } else {
+            Visibility::Public
+        },
+        behind_https: args.behind_https,
+        session_limits: SessionLimits {
+            idle_secs: i64::from(args.session_idle) * 60,
+            ..SessionLimits::default()
+        },
+    };
+    let service = planwatch_web::Service::new(store, plan, official_map, access).await?;
     // The address line is what scripts and tests wait for: keep its shape.
     println!("listening on http://{address}/");
     println!(

@@ -10,30 +10,42 @@ use crate::{repo_root, stderr, stdout};
 /// The OS user the tests run `planwatch` as.
 const OS_USER: &str = "auditor";
 
-/// A store with the example plan.
-struct Accounts {
-    db: String,
+/// A store with a plan, managed from the command line.
+pub(crate) struct Accounts {
+    pub(crate) db: String,
     _dir: tempfile::TempDir,
 }
 
 impl Accounts {
     fn sqlite() -> Accounts {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("store.db").to_str().unwrap().to_owned();
-        Accounts::init(dir, db)
+        let plan = repo_root().join("plans/example-minimal.toml");
+        Accounts::sqlite_with(&["init", "--plan", plan.to_str().unwrap()])
     }
 
     fn postgres() -> Accounts {
+        let plan = repo_root().join("plans/example-minimal.toml");
+        Accounts::postgres_with(&["init", "--plan", plan.to_str().unwrap()])
+    }
+
+    /// An SQLite store made by `planwatch init ARGS…` (`init_args` begins with `init`).
+    pub(crate) fn sqlite_with(init_args: &[&str]) -> Accounts {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("store.db").to_str().unwrap().to_owned();
+        Accounts::init(dir, db, init_args)
+    }
+
+    /// A fresh PostgreSQL store made by `planwatch init ARGS…`.
+    pub(crate) fn postgres_with(init_args: &[&str]) -> Accounts {
         Accounts::init(
             tempfile::tempdir().unwrap(),
             crate::fresh_postgres("accounts"),
+            init_args,
         )
     }
 
-    fn init(dir: tempfile::TempDir, db: String) -> Accounts {
+    fn init(dir: tempfile::TempDir, db: String, init_args: &[&str]) -> Accounts {
         let store = Accounts::empty(dir, db);
-        let plan = repo_root().join("plans/example-minimal.toml");
-        let output = store.run(&["init", "--plan", plan.to_str().unwrap()], None);
+        let output = store.run(init_args, None);
         assert!(output.status.success(), "{}", stderr(&output));
         assert!(
             stdout(&output).contains("user add admin --role admin"),
@@ -69,7 +81,7 @@ impl Accounts {
     }
 
     #[track_caller]
-    fn ok(&self, args: &[&str], input: Option<&str>) -> String {
+    pub(crate) fn ok(&self, args: &[&str], input: Option<&str>) -> String {
         let output = self.run(args, input);
         assert!(
             output.status.success(),
@@ -93,14 +105,14 @@ impl Accounts {
         stderr(&output)
     }
 
-    fn audit_json(&self, extra: &[&str]) -> Vec<serde_json::Value> {
+    pub(crate) fn audit_json(&self, extra: &[&str]) -> Vec<serde_json::Value> {
         let mut args = vec!["audit", "--format", "json"];
         args.extend_from_slice(extra);
         serde_json::from_str(&self.ok(&args, None)).unwrap()
     }
 
     /// Runs SQL on the store's database directly, as someone with access to it would.
-    fn sql(&self, sql: &str) {
+    pub(crate) fn sql(&self, sql: &str) {
         let status = if self.db.starts_with("postgres") {
             Command::new("psql")
                 .args([self.db.as_str(), "-qc", sql])

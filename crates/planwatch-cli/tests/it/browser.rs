@@ -171,6 +171,24 @@ impl Browser {
         }
     }
 
+    /// Clicks the element matching `css` once it is there.
+    async fn click(&self, css: &str) {
+        self.wait_for(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click `{css}`: {e}"));
+    }
+
+    /// The text of the element matching `css` once it is there.
+    async fn text_of(&self, css: &str) -> String {
+        self.wait_for(css)
+            .await
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("no text in `{css}`: {e}"))
+    }
+
     async fn execute(&self, script: &str) -> Value {
         self.client
             .execute(script, vec![])
@@ -496,4 +514,112 @@ async fn the_wall_display_fits_one_screen() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     browser.client.close().await.unwrap();
+}
+
+/// Signing in through the 登录 page on a `--private` server, under the Content-Security-Policy:
+/// the pages' charts and Swagger UI still run, the header names the user, the password is
+/// changed on 我的账户, the audit log shows the sign-in, and signing out leads back to 登录.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_through_the_page() {
+    if !browser_available() {
+        return;
+    }
+    const FIRST: &str = "a long passphrase 4 the browser";
+    const SECOND: &str = "another long passphrase 4 it";
+    let (store, server) = tokio::task::spawn_blocking(|| {
+        let store = crate::accounts::Accounts::sqlite_with(&["init", "--sample-data"]);
+        store.ok(
+            &[
+                "user",
+                "add",
+                "wang",
+                "--role",
+                "admin",
+                "--display-name",
+                "王规划",
+                "--password-stdin",
+            ],
+            Some(FIRST),
+        );
+        let server = Server::start(&store.db, &["--private"]);
+        (store, server)
+    })
+    .await
+    .unwrap();
+    let origin = server.base.clone();
+    let browser = Browser::start().await;
+    let path = || async {
+        browser
+            .client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .to_owned()
+    };
+
+    // Signed out, a private site sends the reader to 登录, which works as a plain form.
+    browser.goto(&server.url("/map")).await;
+    browser.wait_for("form.sign-in").await;
+    assert_eq!(path().await, "/login");
+    let fill = async |id: &str, text: &str| {
+        let input = browser.wait_for(&format!("#{id}")).await;
+        input.clear().await.unwrap();
+        input.send_keys(text).await.unwrap();
+    };
+    fill("username", "wang").await;
+    fill("password", "not the password").await;
+    browser.click("#sign-in-submit").await;
+    let message = browser.text_of(".error-message").await;
+    assert!(message.contains("用户名或密码错误"), "{message}");
+    fill("password", FIRST).await;
+    browser.click("#sign-in-submit").await;
+    // Back where the reader was going, the map drawn (scripts run under the CSP), the header
+    // naming the user and their role.
+    browser
+        .wait_for(r#"#district-map[data-drawn="true"] canvas"#)
+        .await;
+    assert_eq!(path().await, "/map");
+    let who = browser.text_of("#account").await;
+    assert!(who.contains("王规划") && who.contains("管理员"), "{who}");
+    assert_same_origin(&browser, &origin).await;
+
+    // Swagger UI runs under the CSP and lists the operations.
+    browser.goto(&server.url("/api/docs/")).await;
+    browser.wait_for(".swagger-ui .opblock").await;
+
+    // 我的账户: a weak new password is refused, a good one accepted.
+    browser.goto(&server.url("/account")).await;
+    fill("old_password", FIRST).await;
+    fill("new_password", "password1234").await;
+    browser.click("#change-password").await;
+    let refused = browser.text_of(".error-message").await;
+    assert!(refused.contains("常见密码"), "{refused}");
+    fill("old_password", FIRST).await;
+    fill("new_password", SECOND).await;
+    browser.click("#change-password").await;
+    let changed = browser.text_of(".notice").await;
+    assert!(changed.contains("密码已修改"), "{changed}");
+
+    // The audit log shows the failed and the successful sign-in and the password change.
+    browser
+        .goto(&server.url("/audit?action=session.sign_in_failed"))
+        .await;
+    let log = browser.text_of("#audit-log").await;
+    assert!(
+        log.contains("user:wang") && log.contains("127.0.0.1"),
+        "{log}"
+    );
+    browser.goto(&server.url("/audit?actor=wang")).await;
+    let log = browser.text_of("#audit-log").await;
+    assert!(
+        log.contains("session.sign_in") && log.contains("user.passwd"),
+        "{log}"
+    );
+
+    // Signing out ends the session: the private site asks for 登录 again.
+    browser.click("#sign-out").await;
+    browser.wait_for("form.sign-in").await;
+    assert_eq!(path().await, "/login");
+    drop(store);
 }

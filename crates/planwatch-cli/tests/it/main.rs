@@ -11,6 +11,7 @@ mod present;
 mod promises;
 mod sdmx;
 mod web;
+mod webauth;
 mod workflow;
 
 use std::process::{Command, Output};

@@ -11,6 +11,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::accounts::Accounts;
 use crate::{Server, repo_root};
 
 /// Examples per operation: enough to cover each parameter's boundaries, quick on 2 cores.
@@ -31,11 +32,33 @@ fn schemathesis() -> Option<PathBuf> {
     None
 }
 
-fn schemathesis_checks(db: &str) {
+/// Runs schemathesis as an administrator (an API token), so that the operations for signed-in
+/// callers (`GET /api/session`, `/api/audit`) are answered rather than refused; signing out
+/// (`DELETE /api/session`) is left to the session tests, since a token has no session to end.
+fn schemathesis_checks(store: &Accounts) {
     let Some(tool) = schemathesis() else {
         return;
     };
-    let server = Server::start(db, &[]);
+    store.ok(
+        &[
+            "user",
+            "add",
+            "admin",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        Some("a long passphrase 4 schemathesis"),
+    );
+    let created = store.ok(
+        &["token", "create", "schemathesis", "--user", "admin"],
+        None,
+    );
+    let token = created
+        .split_whitespace()
+        .find(|w| w.starts_with("pwt_"))
+        .expect("a token");
+    let server = Server::start(&store.db, &[]);
     // Its example database and reports go to a directory of its own.
     let work = tempfile::tempdir().unwrap();
     let output = Command::new(tool)
@@ -52,6 +75,10 @@ fn schemathesis_checks(db: &str) {
             "--generation-database",
             "none",
             "--no-color",
+            "--header",
+            &format!("Authorization: Bearer {token}"),
+            "--exclude-method",
+            "DELETE",
         ])
         .output()
         .expect("schemathesis runs");
@@ -66,11 +93,10 @@ fn schemathesis_checks(db: &str) {
 
 #[test]
 fn the_openapi_document_and_the_server_agree_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    schemathesis_checks(dir.path().join("store.db").to_str().unwrap());
+    schemathesis_checks(&Accounts::sqlite_with(&["init", "--sample-data"]));
 }
 
 #[test]
 fn the_openapi_document_and_the_server_agree_on_postgres() {
-    schemathesis_checks(&crate::fresh_postgres("openapi"));
+    schemathesis_checks(&Accounts::postgres_with(&["init", "--sample-data"]));
 }

@@ -332,6 +332,19 @@ async fn sessions_are_new_at_each_sign_in_expire_and_end_with_role_changes() {
         );
         let entries = store.audit_log(&AuditFilter::default()).await.unwrap();
         assert_eq!(entries[1].client.as_deref(), Some("10.0.0.1"), "{backend}");
+        // The last entry's id, which servers poll to know that sessions may have changed,
+        // moves with every sign-in and sign-out.
+        assert_eq!(
+            store.audit_seq().await.unwrap(),
+            entries.last().unwrap().id,
+            "{backend}"
+        );
+        add(store, "carol", Role::Viewer, &[]).await;
+        let seq = store.audit_seq().await.unwrap();
+        let third = store.create_session("carol", None, t0()).await.unwrap();
+        assert_eq!(store.audit_seq().await.unwrap(), seq + 1, "{backend}");
+        store.end_session(&third.id, None).await.unwrap();
+        assert_eq!(store.audit_seq().await.unwrap(), seq + 2, "{backend}");
     }
     stores.drop_databases().await;
 }

@@ -1,0 +1,97 @@
+//! The route → rule table: for every route the router serves, what the access policy is asked
+//! before the handler runs. A route without a rule is refused (403) by `auth::guard`, and the
+//! authorization matrix test (`planwatch-cli/tests/it/matrix.rs`) enumerates the router's routes
+//! ([`crate::route_paths`]) and fails on any route missing here.
+
+use axum::http::Method;
+use planwatch_access::{Action, Object};
+
+/// What a route asks of the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Rule {
+    /// No question: health checks, the files every page loads, signing in and out.
+    Anyone,
+    /// `Policy::may(actor, action, object)`.
+    May(Action, Object),
+    /// The actor's own account: read it (GET), change its password (anything else).
+    OwnAccount,
+}
+
+const PLAN: Rule = Rule::May(Action::Read, Object::Plan);
+const DATA: Rule = Rule::May(Action::Read, Object::Observations);
+const EVALUATION: Rule = Rule::May(Action::Read, Object::Evaluation);
+const AUDIT: Rule = Rule::May(Action::Read, Object::AuditLog);
+
+/// Every route (as axum's `MatchedPath` names it) and its rule.
+const RULES: &[(&str, Rule)] = &[
+    ("/healthz", Rule::Anyone),
+    // The files pages load: the sign-in page needs them before anyone signs in.
+    ("/static/{*path}", Rule::Anyone),
+    ("/vendor/echarts.min.js", Rule::Anyone),
+    ("/vendor/htmx.min.js", Rule::Anyone),
+    // Signing in and out, and the account.
+    ("/api/session", Rule::Anyone),
+    ("/login", Rule::Anyone),
+    ("/logout", Rule::Anyone),
+    ("/account", Rule::OwnAccount),
+    // The audit log.
+    ("/api/audit", AUDIT),
+    ("/audit", AUDIT),
+    // The API: published data. The OpenAPI document lists the plan's codes, so it is the plan.
+    ("/api/openapi.json", PLAN),
+    ("/api/docs", PLAN),
+    ("/api/docs/", PLAN),
+    ("/api/docs/{*rest}", PLAN),
+    ("/api/plan", PLAN),
+    ("/api/plan/{section}", PLAN),
+    ("/api/map/chengdu.geojson", PLAN),
+    ("/api/observations", DATA),
+    ("/api/observations/history", DATA),
+    ("/api/export", DATA),
+    ("/api/sdmx/structure", DATA),
+    ("/api/evaluation", EVALUATION),
+    ("/api/milestones", EVALUATION),
+    // The pages.
+    ("/", EVALUATION),
+    ("/indicators/{code}", EVALUATION),
+    ("/indicators/{code}/history", DATA),
+    ("/regions/{code}", EVALUATION),
+    ("/map", EVALUATION),
+    ("/plan", PLAN),
+    ("/data", DATA),
+    ("/methodology", PLAN),
+];
+
+/// The rule of the route `path` (its pattern, as matched); `None` for a route the table does
+/// not know, which is refused.
+pub(crate) fn rule(path: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .find(|(route, _)| *route == path)
+        .map(|(_, rule)| rule)
+}
+
+/// The action `Rule::OwnAccount` asks for `method`.
+pub(crate) fn own_account_action(method: &Method) -> Action {
+    if method == Method::GET || method == Method::HEAD {
+        Action::Read
+    } else {
+        Action::ChangePassword
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_of_the_router_has_a_rule() {
+        let plan = planwatch_plan::chengdu::plan();
+        let missing: Vec<String> = crate::route_paths(&plan)
+            .into_iter()
+            .filter(|path| rule(path).is_none())
+            .collect();
+        assert!(missing.is_empty(), "routes without a rule: {missing:?}");
+        assert_eq!(rule("/nowhere"), None);
+    }
+}
