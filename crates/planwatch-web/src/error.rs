@@ -34,7 +34,7 @@ pub enum ApiError {
     /// A request the framework could not read (its text says why).
     #[error("bad request: {0}")]
     BadRequest(String),
-    /// A method other than GET (the API only reads).
+    /// A method the route does not take.
     #[error("method not allowed")]
     MethodNotAllowed,
     /// A request body over the server's limit.
@@ -180,18 +180,14 @@ impl ApiError {
                 "method_not_allowed",
                 pick(
                     en,
-                    "接口只读，请用 GET 请求",
-                    "this API only reads: use GET",
+                    "此地址不支持该请求方法（见 /api/docs/）",
+                    "this address does not take that method (see /api/docs/)",
                 ),
                 None,
             ),
             ApiError::TooLarge => (
                 "payload_too_large",
-                pick(
-                    en,
-                    "请求正文过长（接口只读，GET 请求无需正文）",
-                    "the request body is too large (the API only reads: GET needs no body)",
-                ),
+                pick(en, "请求正文过长", "the request body is too large"),
                 None,
             ),
             ApiError::Busy => (

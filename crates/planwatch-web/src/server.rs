@@ -34,7 +34,7 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// A request whose answer is not ready within this gets `503` (`timeout`).
     pub request_timeout: Duration,
-    /// A request body longer than this gets `413` (the API only reads: GET needs no body).
+    /// A request body longer than this gets `413` (sign-in and the account forms are small).
     pub max_body_bytes: usize,
     /// Connections served at once; one more gets `503` (`busy`) and is closed.
     pub max_connections: usize,
