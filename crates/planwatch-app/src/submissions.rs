@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use planwatch_access::Unit;
 use planwatch_import::{Diagnostic, Input, Item, Options, Problem, Severity};
 use planwatch_plan::{ObsStatus, ObservationRow, Plan};
-use planwatch_store::{ObservationFilter, Store, StoreError};
+use planwatch_store::{ObservationFilter, Store, StoreError, submission_row};
 use planwatch_workflow::{
     Change, Key, SubmissionRow, check_scope, classify, conflicting_rows, is_locked,
 };
@@ -170,16 +170,7 @@ fn diagnosed(d: &Diagnostic) -> RowProblem {
 
 /// `rows` with the plan's codes for their indicator and region.
 pub fn coded_rows(plan: &Plan, rows: &[ObservationRow]) -> Vec<SubmissionRow> {
-    rows.iter()
-        .map(|row| SubmissionRow {
-            indicator: plan.indicators[row.indicator].code.clone(),
-            region: plan.regions[row.region].code.clone(),
-            period: row.period,
-            value: row.value,
-            note: row.note.clone(),
-            source: row.source.clone(),
-        })
-        .collect()
+    rows.iter().map(|row| submission_row(plan, row)).collect()
 }
 
 /// What `rows` change: against the figures published now, locked periods marked.

@@ -508,8 +508,41 @@ pub(crate) async fn show(
     }))
 }
 
-/// The submission after a step.
-async fn after_step(service: &Service, id: i64) -> Result<Json<Moved>, ApiError> {
+/// The answers of a step on a submission.
+#[allow(dead_code)] // Only its description is used.
+#[derive(utoipa::IntoResponses)]
+enum StepAnswers {
+    /// Where it stands now
+    #[response(status = 200)]
+    Moved(#[to_schema] Moved),
+    /// Not an id, or (return) no comment
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// Not signed in
+    #[response(status = 401)]
+    SignIn(ErrorBody),
+    /// Not the caller's to do: not a reporter of its unit (submit, withdraw); not the plan
+    /// office, or (approve) the one who submitted it
+    #[response(status = 403)]
+    Refused(ErrorBody),
+    /// No such submission the caller may see
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// Its state does not allow it, someone moved it first, or (approve) a figure it was
+    /// compared with was published since: it needs a fresh review
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+}
+
+/// The submission `id` if the caller may see it, moved by `act`, and where it then stands.
+async fn step(
+    service: &Service,
+    caller: &Caller,
+    id: &str,
+    act: impl AsyncFnOnce(i64) -> Result<(), ApiError>,
+) -> Result<Json<Moved>, ApiError> {
+    let id = visible_submission(service, caller, id).await?.id;
+    act(id).await?;
     let s = service
         .store
         .submission(&service.plan, id)
@@ -526,53 +559,42 @@ async fn after_step(service: &Service, id: i64) -> Result<Json<Moved>, ApiError>
 /// Submit a draft, or a returned submission again (a new version; the earlier one is kept).
 #[utoipa::path(post, path = "/api/submissions/{id}/submit", tag = "submissions",
     params(("id" = i64, Path, minimum = 1, description = "The submission")),
-    responses((status = 200, description = "Submitted", body = Moved),
-              (status = 400, description = "Not an id", body = ErrorBody),
-              (status = 401, description = "Not signed in", body = ErrorBody),
-              (status = 403, description = "Not a reporter of its unit", body = ErrorBody),
-              (status = 404, description = "No such submission the caller may see", body = ErrorBody),
-              (status = 409, description = "Its state does not allow it", body = ErrorBody)))]
+    responses(StepAnswers))]
 pub(crate) async fn submit(
     State(service): AppState,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Moved>, ApiError> {
-    let s = visible_submission(&service, &caller, &id).await?;
-    service
-        .store
-        .submit_submission(
-            &caller.actor,
-            caller.client.clone(),
-            &service.plan,
-            s.id,
-            None,
-        )
-        .await
-        .map_err(refused)?;
-    after_step(&service, s.id).await
+    step(&service, &caller, &id, async |id| {
+        let (store, plan) = (&service.store, &service.plan);
+        let client = caller.client.clone();
+        store
+            .submit_submission(&caller.actor, client, plan, id, None)
+            .await
+            .map(drop)
+            .map_err(refused)
+    })
+    .await
 }
 
 /// Withdraw a submission before review.
 #[utoipa::path(post, path = "/api/submissions/{id}/withdraw", tag = "submissions",
     params(("id" = i64, Path, minimum = 1, description = "The submission")),
-    responses((status = 200, description = "Withdrawn", body = Moved),
-              (status = 400, description = "Not an id", body = ErrorBody),
-              (status = 401, description = "Not signed in", body = ErrorBody),
-              (status = 403, description = "Not a reporter of its unit", body = ErrorBody),
-              (status = 404, description = "No such submission the caller may see", body = ErrorBody),
-              (status = 409, description = "Its state does not allow it", body = ErrorBody)))]
+    responses(StepAnswers))]
 pub(crate) async fn withdraw(
     State(service): AppState,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Moved>, ApiError> {
-    let s = visible_submission(&service, &caller, &id).await?;
-    service
-        .store
-        .withdraw_submission(&caller.actor, caller.client.clone(), &service.plan, s.id)
-        .await
-        .map_err(refused)?;
-    after_step(&service, s.id).await
+    step(&service, &caller, &id, async |id| {
+        let (store, plan) = (&service.store, &service.plan);
+        let client = caller.client.clone();
+        store
+            .withdraw_submission(&caller.actor, client, plan, id)
+            .await
+            .map_err(refused)
+    })
+    .await
 }
 
 /// Approve a submission: its rows are published as one import batch. Four eyes: not by who
@@ -580,45 +602,33 @@ pub(crate) async fn withdraw(
 /// review (409 `stale_base`).
 #[utoipa::path(post, path = "/api/submissions/{id}/approve", tag = "submissions",
     params(("id" = i64, Path, minimum = 1, description = "The submission")),
-    responses((status = 200, description = "Approved and published", body = Moved),
-              (status = 400, description = "Not an id", body = ErrorBody),
-              (status = 401, description = "Not signed in", body = ErrorBody),
-              (status = 403, description = "Not a planner or admin, or the submitter", body = ErrorBody),
-              (status = 404, description = "No such submission the caller may see", body = ErrorBody),
-              (status = 409, description = "Its state does not allow it, or its base changed", body = ErrorBody)))]
+    responses(StepAnswers))]
 pub(crate) async fn approve(
     State(service): AppState,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Moved>, ApiError> {
-    let s = visible_submission(&service, &caller, &id).await?;
-    service
-        .store
-        .approve_submission(
-            &caller.actor,
-            caller.client.clone(),
-            &service.plan,
-            s.id,
-            None,
-            ImportSettings::default(),
-        )
-        .await
-        .map_err(import_refused)?;
-    // The published figures changed: this server's caches are emptied now, not at the next poll.
-    service.observe(service.store.last_change().await?);
-    after_step(&service, s.id).await
+    step(&service, &caller, &id, async |id| {
+        let (store, plan) = (&service.store, &service.plan);
+        let settings = ImportSettings::default();
+        let client = caller.client.clone();
+        store
+            .approve_submission(&caller.actor, client, plan, id, None, settings)
+            .await
+            .map_err(import_refused)?;
+        // The published figures changed: this server's caches are emptied now, not at the
+        // next poll.
+        service.observe(store.last_change().await?);
+        Ok(())
+    })
+    .await
 }
 
 /// Return a submission to its unit with a comment.
 #[utoipa::path(post, path = "/api/submissions/{id}/return", tag = "submissions",
     params(("id" = i64, Path, minimum = 1, description = "The submission")),
     request_body = ReturnBody,
-    responses((status = 200, description = "Returned", body = Moved),
-              (status = 400, description = "Not an id, or no comment", body = ErrorBody),
-              (status = 401, description = "Not signed in", body = ErrorBody),
-              (status = 403, description = "Not a planner or admin", body = ErrorBody),
-              (status = 404, description = "No such submission the caller may see", body = ErrorBody),
-              (status = 409, description = "Its state does not allow it", body = ErrorBody)))]
+    responses(StepAnswers))]
 pub(crate) async fn return_(
     State(service): AppState,
     caller: Caller,
@@ -627,17 +637,13 @@ pub(crate) async fn return_(
 ) -> Result<Json<Moved>, ApiError> {
     let request: ReturnBody = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("{{\"comment\"}}: {e}")))?;
-    let s = visible_submission(&service, &caller, &id).await?;
-    service
-        .store
-        .return_submission(
-            &caller.actor,
-            caller.client.clone(),
-            &service.plan,
-            s.id,
-            &request.comment,
-        )
-        .await
-        .map_err(refused)?;
-    after_step(&service, s.id).await
+    step(&service, &caller, &id, async |id| {
+        let (store, plan) = (&service.store, &service.plan);
+        let client = caller.client.clone();
+        store
+            .return_submission(&caller.actor, client, plan, id, &request.comment)
+            .await
+            .map_err(refused)
+    })
+    .await
 }
