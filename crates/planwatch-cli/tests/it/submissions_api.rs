@@ -7,7 +7,7 @@
 
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
-use reqwest::header::AUTHORIZATION;
+use reqwest::header::{AUTHORIZATION, ETAG, IF_NONE_MATCH};
 use serde_json::{Value, json};
 
 use crate::Server;
@@ -29,6 +29,20 @@ impl As<'_> {
             request
         } else {
             request.header(AUTHORIZATION, format!("Bearer {}", self.token))
+        }
+        .send()
+        .unwrap()
+    }
+
+    /// A GET revalidating what an earlier answer's `ETag` (if it had one) named.
+    fn get_again(&self, path: &str, earlier: &Response) -> Response {
+        let request = Client::new()
+            .get(self.server.url(path))
+            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+            .header("accept-language", "en");
+        match earlier.headers().get(ETAG) {
+            Some(etag) => request.header(IF_NONE_MATCH, etag),
+            None => request,
         }
         .send()
         .unwrap()
@@ -163,7 +177,11 @@ fn cycle(postgres: bool) {
         answer(jinjiang.get("/api/submissions?status=submitted&unit=510104&period=2024"));
     assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
 
-    // Returned with a comment (none: 400), submitted again as version 2.
+    // Returned with a comment (none: 400), submitted again as version 2. A client revalidating
+    // what it was answered before sees the change (submissions do not move the store's
+    // version, which the ETags of published data follow).
+    let before = jinjiang.get(&format!("/api/submissions/{id}"));
+    let list_before = jinjiang.get("/api/submissions");
     let (status, _) = answer(planner.post(&at("return"), Some(json!({"comment": " "}))));
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, body) = answer(planner.post(&at("return"), Some(json!({"comment": "来源？"}))));
@@ -171,6 +189,18 @@ fn cycle(postgres: bool) {
         (status, &body["status"]),
         (StatusCode::OK, &json!("returned")),
         "{body}"
+    );
+    let (status, again) = answer(jinjiang.get_again(&format!("/api/submissions/{id}"), &before));
+    assert_eq!(
+        (status, &again["status"]),
+        (StatusCode::OK, &json!("returned")),
+        "{again}"
+    );
+    let (status, again) = answer(jinjiang.get_again("/api/submissions", &list_before));
+    assert_eq!(
+        (status, &again[0]["status"]),
+        (StatusCode::OK, &json!("returned")),
+        "{again}"
     );
     let (status, body) = answer(planner.post(&at("approve"), None));
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
