@@ -249,6 +249,30 @@ fn cycle(postgres: bool) {
     let (status, body) = answer(jinjiang.post(&at("withdraw"), None));
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
 
+    // A draft is its unit's until submitted.
+    let (status, draft) = answer(jinjiang.post(
+        "/api/submissions",
+        Some(json!({"unit": "510104", "rows": [row("510104", 970.0)], "draft": true})),
+    ));
+    assert_eq!(
+        (status, &draft["status"]),
+        (StatusCode::CREATED, &json!("draft"))
+    );
+    let draft = draft["id"].as_i64().unwrap();
+    let (status, _) = answer(planner.get(&format!("/api/submissions/{draft}")));
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, drafts) = answer(planner.get("/api/submissions?status=draft"));
+    assert_eq!(drafts, json!([]));
+    let (_, drafts) = answer(jinjiang.get("/api/submissions?status=draft"));
+    assert_eq!(drafts[0]["id"], draft, "{drafts}");
+    let (status, body) = answer(jinjiang.post(&format!("/api/submissions/{draft}/submit"), None));
+    assert_eq!(
+        (status, &body["status"]),
+        (StatusCode::OK, &json!("submitted"))
+    );
+    let (status, _) = answer(planner.get(&format!("/api/submissions/{draft}")));
+    assert_eq!(status, StatusCode::OK);
+
     // The other submission was compared with no published figure: it needs a fresh review.
     let (status, body) = answer(planner.post(&format!("/api/submissions/{other}/approve"), None));
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
