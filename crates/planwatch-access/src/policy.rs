@@ -117,6 +117,9 @@ pub enum Object {
     Tokens { user: String },
     /// The audit log.
     AuditLog,
+    /// Units' submissions of figures (read and submit: reporters, each for its units — the
+    /// workflow checks the unit —, planners and admins; approve or return: planners and admins).
+    Submissions,
     /// Server settings.
     Settings,
 }
@@ -133,6 +136,7 @@ impl Object {
             Object::User { .. } => "用户账户",
             Object::Tokens { .. } => "API 令牌",
             Object::AuditLog => "审计日志",
+            Object::Submissions => "报送",
             Object::Settings => "系统设置",
         }
     }
@@ -148,6 +152,7 @@ impl Object {
             Object::User { .. } => "a user account",
             Object::Tokens { .. } => "API tokens",
             Object::AuditLog => "the audit log",
+            Object::Submissions => "submissions",
             Object::Settings => "the settings",
         }
     }
@@ -313,6 +318,10 @@ impl Policy {
             (Object::Tokens { user }, Action::Read) => own_or_admin(actor, user, &only),
             (Object::Tokens { .. }, Action::Change) => only(&[Role::Admin]),
             (Object::AuditLog, Action::Read) => only(OFFICE),
+            (Object::Submissions, Action::Read | Action::Submit) => {
+                only(&[Role::Admin, Role::Planner, Role::Reporter])
+            }
+            (Object::Submissions, Action::Approve) => only(OFFICE),
             (Object::Settings, Action::Read | Action::Change) => only(&[Role::Admin]),
             _ => Err(no_such_action()),
         }

@@ -3,6 +3,8 @@
 //! they give the same numbers. The evaluation stays pure in `planwatch-eval`; reading what it
 //! needs from the store happens here.
 
+pub mod submissions;
+
 use std::collections::HashMap;
 
 use planwatch_eval::{

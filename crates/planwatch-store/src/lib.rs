@@ -36,7 +36,7 @@ pub use crate::plans::PlanSummary;
 pub use crate::query::{Batch, ObservationFilter, StoredObservation};
 pub use crate::sessions::{NewSession, Session, SessionLimits};
 pub use crate::submissions::{
-    StoredSubmission, StoredSubmissionRow, SubmissionComment, SubmissionFilter,
+    StoredSubmission, StoredSubmissionRow, SubmissionComment, SubmissionFilter, submission_row,
 };
 pub use crate::targets::{RegionTarget, TargetSet};
 

@@ -279,23 +279,22 @@ fn moved(
     Event::new(action, format!("submission:{}", before.id), details)
 }
 
+/// `row` with the plan's codes for its indicator and region.
+pub fn submission_row(plan: &Plan, row: &ObservationRow) -> SubmissionRow {
+    SubmissionRow {
+        indicator: plan.indicators[row.indicator].code.clone(),
+        region: plan.regions[row.region].code.clone(),
+        period: row.period,
+        value: row.value,
+        note: row.note.clone(),
+        source: row.source.clone(),
+    }
+}
+
 /// The rows of `rows` with the plan's codes.
 fn coded(plan: &Plan, rows: &[ObservationRow]) -> Vec<(usize, SubmissionRow, ObsStatus)> {
     rows.iter()
-        .map(|row| {
-            (
-                row.row,
-                SubmissionRow {
-                    indicator: plan.indicators[row.indicator].code.clone(),
-                    region: plan.regions[row.region].code.clone(),
-                    period: row.period,
-                    value: row.value,
-                    note: row.note.clone(),
-                    source: row.source.clone(),
-                },
-                row.status,
-            )
-        })
+        .map(|row| (row.row, submission_row(plan, row), row.status))
         .collect()
 }
 

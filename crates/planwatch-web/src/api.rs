@@ -42,6 +42,7 @@ type AppState = State<Arc<Service>>;
         (name = "evaluation", description = "评估 Where every target stands"),
         (name = "session", description = "登录 Signing in and out (session cookie; scripts use Authorization: Bearer pwt_…)"),
         (name = "audit", description = "审计日志 The audit log (planners and admins)"),
+        (name = "submissions", description = "报送与审核 Units submit figures; the plan office reviews and approves them"),
     )
 )]
 struct ApiDoc;
@@ -64,6 +65,15 @@ pub(crate) fn router(served: &Plan) -> (axum::Router<Arc<Service>>, utoipa::open
             crate::session::delete
         ))
         .routes(routes!(crate::audit::list))
+        .routes(routes!(
+            crate::submissions::create,
+            crate::submissions::list
+        ))
+        .routes(routes!(crate::submissions::show))
+        .routes(routes!(crate::submissions::submit))
+        .routes(routes!(crate::submissions::withdraw))
+        .routes(routes!(crate::submissions::approve))
+        .routes(routes!(crate::submissions::return_))
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").into();
     (router, describe_parameters(openapi, served))
@@ -93,6 +103,11 @@ fn describe_parameters(
             .filter_map(|i| i.number.map(|n| n.to_string())),
     );
     let regions: Vec<String> = plan.regions.iter().map(|r| r.code.clone()).collect();
+    let units: Vec<String> = regions
+        .iter()
+        .cloned()
+        .chain(plan.departments.iter().map(|d| d.code.clone()))
+        .collect();
     let optional =
         |schema: Value| json!({ "anyOf": [{ "type": "string", "maxLength": 0 }, schema] });
     let period = json!({
@@ -128,7 +143,16 @@ fn describe_parameters(
                         json!({ "type": "array", "items": { "type": "string", "enum": items } })
                     }
                 }
+                "period" if path == "/api/submissions" => optional(period.clone()),
                 "period" => period.clone(),
+                "status" if path == "/api/submissions" => optional(json!({
+                    "type": "string",
+                    "enum": ["draft", "submitted", "approved", "returned", "withdrawn"],
+                })),
+                "unit" if path == "/api/submissions" => optional(json!({
+                    "type": "string",
+                    "enum": units,
+                })),
                 "from" | "to" => optional(period.clone()),
                 "as_of" | "since" => optional(json!({ "type": "string", "format": "date" })),
                 // No control characters (PostgreSQL refuses NUL in text; no name holds one).

@@ -66,6 +66,17 @@ pub enum ApiError {
     /// from another origin.
     #[error("CSRF check failed")]
     Csrf,
+    /// The workflow refuses the caller this step on a submission (not its unit, four eyes).
+    #[error("refused: {en}")]
+    Refused { zh: String, en: String },
+    /// A step the submission's state does not allow now (`code` says which: an illegal
+    /// transition, someone else moved it first, a stale base, a locked period).
+    #[error("conflict: {en}")]
+    Conflict {
+        code: &'static str,
+        zh: String,
+        en: String,
+    },
     /// A new password the policy refuses.
     #[error("password: {0}")]
     BadPassword(planwatch_access::PasswordProblem),
@@ -110,6 +121,25 @@ impl ApiError {
         }
     }
 
+    /// A refusal written `中文 / English`.
+    pub(crate) fn refused(text: &str) -> Self {
+        let (zh, en) = halves(text);
+        ApiError::Refused {
+            zh: zh.to_owned(),
+            en: en.to_owned(),
+        }
+    }
+
+    /// A conflict written `中文 / English`.
+    pub(crate) fn conflict(code: &'static str, text: &str) -> Self {
+        let (zh, en) = halves(text);
+        ApiError::Conflict {
+            code,
+            zh: zh.to_owned(),
+            en: en.to_owned(),
+        }
+    }
+
     pub(crate) fn status(&self) -> StatusCode {
         match self {
             ApiError::BadParameter { .. } => StatusCode::BAD_REQUEST,
@@ -128,6 +158,8 @@ impl ApiError {
             ApiError::BadToken | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
             ApiError::TooManyTries { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BadPassword(_) => StatusCode::BAD_REQUEST,
+            ApiError::Refused { .. } => StatusCode::FORBIDDEN,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
         }
     }
 
@@ -260,6 +292,12 @@ impl ApiError {
                 let (zh, english) = halves(&text);
                 ("bad_password", pick(en, zh, english), Some("password"))
             }
+            ApiError::Refused { zh, en: english } => ("forbidden", pick(en, zh, english), None),
+            ApiError::Conflict {
+                code,
+                zh,
+                en: english,
+            } => (*code, pick(en, zh, english), None),
         };
         ErrorBody {
             error: ErrorDetail {

@@ -14,6 +14,7 @@
 //! - `session`: `/api/session` (sign in, who am I, sign out); `throttle`: failed sign-ins.
 //! - `account`: the 登录 page, signing out, 我的账户 (change the password).
 //! - `audit`: `/api/audit` and the 审计日志 page.
+//! - `submissions`: `/api/submissions…`, units' submissions and their review (issue 13).
 //!
 //! Errors are `error::ApiError`, mapped to a status and a JSON body once, in `error::localize`.
 
@@ -33,6 +34,7 @@ mod rules;
 mod server;
 mod service;
 mod session;
+mod submissions;
 mod throttle;
 
 use std::sync::Arc;

@@ -21,6 +21,9 @@ const PLAN: Rule = Rule::May(Action::Read, Object::Plan);
 const DATA: Rule = Rule::May(Action::Read, Object::Observations);
 const EVALUATION: Rule = Rule::May(Action::Read, Object::Evaluation);
 const AUDIT: Rule = Rule::May(Action::Read, Object::AuditLog);
+const SUBMISSIONS: Rule = Rule::May(Action::Read, Object::Submissions);
+const SUBMIT: Rule = Rule::May(Action::Submit, Object::Submissions);
+const REVIEW: Rule = Rule::May(Action::Approve, Object::Submissions);
 
 /// Every route (as axum's `MatchedPath` names it) and its rule.
 const RULES: &[(&str, Rule)] = &[
@@ -37,6 +40,14 @@ const RULES: &[(&str, Rule)] = &[
     // The audit log.
     ("/api/audit", AUDIT),
     ("/audit", AUDIT),
+    // Submissions: reporters (the workflow checks the unit), planners and admins; the plan
+    // office reviews.
+    ("/api/submissions", SUBMIT),
+    ("/api/submissions/{id}", SUBMISSIONS),
+    ("/api/submissions/{id}/submit", SUBMIT),
+    ("/api/submissions/{id}/withdraw", SUBMIT),
+    ("/api/submissions/{id}/approve", REVIEW),
+    ("/api/submissions/{id}/return", REVIEW),
     // The API: published data. The OpenAPI document lists the plan's codes, so it is the plan.
     ("/api/openapi.json", PLAN),
     ("/api/docs", PLAN),

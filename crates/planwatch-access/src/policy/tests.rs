@@ -204,6 +204,45 @@ fn accounts_tokens_and_the_audit_log() {
 }
 
 #[test]
+fn reporters_submit_and_the_plan_office_reviews_submissions() {
+    let policy = Policy::default();
+    let reporter = user("r", Role::Reporter, &[Unit::Region("510104".into())]);
+    let planner = user("p", Role::Planner, &[]);
+    let viewer = user("v", Role::Viewer, &[]);
+    for action in [Action::Read, Action::Submit] {
+        assert!(
+            policy
+                .may(&reporter, action, &Object::Submissions)
+                .is_allowed()
+        );
+        assert!(
+            policy
+                .may(&planner, action, &Object::Submissions)
+                .is_allowed()
+        );
+        assert!(
+            !policy
+                .may(&viewer, action, &Object::Submissions)
+                .is_allowed()
+        );
+    }
+    assert!(
+        policy
+            .may(&planner, Action::Approve, &Object::Submissions)
+            .is_allowed()
+    );
+    assert!(
+        !policy
+            .may(&reporter, Action::Approve, &Object::Submissions)
+            .is_allowed()
+    );
+    assert_eq!(
+        policy.may(&Actor::Anonymous, Action::Read, &Object::Submissions),
+        Decision::Denied(Denial::SignInRequired)
+    );
+}
+
+#[test]
 fn denials_are_in_chinese_and_english() {
     let denial = Policy::default()
         .may(
@@ -280,6 +319,7 @@ fn any_object() -> impl Strategy<Value = Object> {
             user: "someone".into()
         }),
         Just(Object::AuditLog),
+        Just(Object::Submissions),
         Just(Object::Settings),
     ]
 }

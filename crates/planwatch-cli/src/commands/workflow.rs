@@ -2,20 +2,16 @@
 //! workflow on the command line (the web side comes later), and a way for an administrator to
 //! create a submission from a file on behalf of a unit.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use planwatch_access::{Action, Object, resolve_unit};
-use planwatch_import::{Input, Item, Options, Severity, is_excel};
-use planwatch_plan::{ObsStatus, Period, Plan};
-use planwatch_store::{
-    ImportError, ImportSettings, ObservationFilter, Store, StoreError, SubmissionFilter, Who,
-};
-use planwatch_workflow::{
-    ChangeKind, ChangeSummary, Key, Status, check_scope, classify, conflicting_rows, is_locked,
-};
+use planwatch_app::submissions::{Submitted, stage};
+use planwatch_import::{Input, is_excel};
+use planwatch_plan::{Period, Plan};
+use planwatch_store::{ImportError, ImportSettings, Store, StoreError, SubmissionFilter, Who};
+use planwatch_workflow::{ChangeKind, ChangeSummary, Status};
 
 use crate::Outcome;
 use crate::commands::{StoreArgs, allowed, cli_actor, refuse};
@@ -214,26 +210,7 @@ async fn show(store: &Store, plan: &Plan, id: i64) -> anyhow::Result<Outcome> {
     };
     let rows = store.submission_rows(id, submission.version).await?;
     let submitted: Vec<_> = rows.iter().map(|r| r.row.clone()).collect();
-    let filter = ObservationFilter {
-        indicators: unique(submitted.iter().map(|r| r.indicator.clone())),
-        regions: unique(submitted.iter().map(|r| r.region.clone())),
-        ..ObservationFilter::default()
-    };
-    let published: HashMap<Key, f64> = store
-        .observations(plan, &filter)
-        .await?
-        .into_iter()
-        .map(|o| {
-            let key = Key {
-                indicator: o.indicator,
-                region: o.region,
-                period: o.period,
-            };
-            (key, o.value)
-        })
-        .collect();
-    let locks = store.period_locks(plan).await?;
-    let changes = classify(&submitted, |key| published.get(key).copied(), &locks, 50.0);
+    let changes = planwatch_app::submissions::changes(store, plan, &submitted).await?;
     let summary = ChangeSummary::of(&changes);
     println!(
         "报送 submission {id}: {} {} ({}), 第 {} 版 version {}, {}",
@@ -357,13 +334,6 @@ async fn owed(
     Ok(Outcome::Success)
 }
 
-fn unique(codes: impl Iterator<Item = String>) -> Vec<String> {
-    let mut codes: Vec<String> = codes.collect();
-    codes.sort();
-    codes.dedup();
-    codes
-}
-
 /// Reads the file with the import's reader and validation, checks every row against the unit,
 /// and stores the submission only when there is no problem at all.
 async fn create(store: &Store, plan: &Plan, args: &CreateArgs) -> anyhow::Result<Outcome> {
@@ -382,82 +352,40 @@ async fn create(store: &Store, plan: &Plan, args: &CreateArgs) -> anyhow::Result
     } else {
         Input::Csv(Box::new(std::io::Cursor::new(bytes)))
     };
-    let options = Options {
-        region: None,
-        indicator: None,
-        status: ObsStatus::Final,
-        source: args
-            .file
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned()),
+    let submitted = Submitted {
+        name: &name,
+        input,
+        unit: &unit,
+        revise: args.revise,
     };
-    let mut problems = Vec::new();
-    let mut rows = Vec::new();
-    match planwatch_import::open(&name, input, plan, options) {
-        Err(diagnostic) => problems.push((0, diagnostic.to_string())),
-        Ok(import) => {
-            for item in import {
-                match item {
-                    Item::Row(row) => rows.push(row),
-                    Item::Problem(d) if d.severity == Severity::Error => {
-                        problems.push((d.row, d.to_string()));
-                    }
-                    Item::Problem(d) => eprintln!("{d}"),
-                }
+    let rows = match stage(store, plan, submitted).await? {
+        Ok(staged) => {
+            for warning in &staged.warnings {
+                eprintln!("{warning}");
             }
+            staged.rows
         }
-    }
-    let coded: Vec<_> = rows
-        .iter()
-        .map(|row| planwatch_workflow::SubmissionRow {
-            indicator: plan.indicators[row.indicator].code.clone(),
-            region: plan.regions[row.region].code.clone(),
-            period: row.period,
-            value: row.value,
-            note: None,
-            source: None,
-        })
-        .collect();
-    for (index, problem) in check_scope(plan, &unit, &coded) {
-        let line = rows[index].row;
-        problems.push((line, format!("{name}:{line}: {problem}")));
-    }
-    for (first, second) in conflicting_rows(&coded) {
-        let (line, earlier) = (rows[second].row, rows[first].row);
-        problems.push((
-            line,
-            format!(
-                "{name}:{line}: 与第 {earlier} 行同一指标、地区、时期但数值不同 / the same indicator, region and period as row {earlier} with a different value"
-            ),
-        ));
-    }
-    if !args.revise {
-        let locks = store.period_locks(plan).await?;
-        for (row, coded) in rows.iter().zip(&coded) {
-            if is_locked(&locks, &coded.indicator, coded.period) {
-                let line = row.row;
-                problems.push((
-                    line,
-                    format!(
-                        "{name}:{line}: {}已锁定：修订须加 --revise --reason / the period {} is locked: a revision needs --revise --reason TEXT",
-                        coded.period.display_zh(),
-                        coded.period
-                    ),
-                ));
+        Err(problems) => {
+            for p in &problems {
+                let at = if p.row > 0 {
+                    format!("{name}:{}: ", p.row)
+                } else {
+                    format!("{name}: ")
+                };
+                let column = p
+                    .column
+                    .as_deref()
+                    .map(|c| format!("{c} "))
+                    .unwrap_or_default();
+                eprintln!("{at}{column}{} / {}", p.zh, p.en);
             }
+            return Ok(refuse(format!(
+                "{name}: {} 个问题，未保存报送 {} problem(s), no submission was stored",
+                problems.len(),
+                problems.len()
+            )));
         }
-    }
-    if !problems.is_empty() {
-        problems.sort_by_key(|(line, _)| *line);
-        for (_, problem) in &problems {
-            eprintln!("{problem}");
-        }
-        return Ok(refuse(format!(
-            "{name}: {} 个问题，未保存报送 {} problem(s), no submission was stored",
-            problems.len(),
-            problems.len()
-        )));
-    }
+    };
     let reason = args.reason.as_deref().filter(|_| args.revise);
     let id = match store
         .create_submission(

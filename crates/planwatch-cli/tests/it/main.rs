@@ -10,6 +10,7 @@ mod plan;
 mod present;
 mod promises;
 mod sdmx;
+mod submissions_api;
 mod web;
 mod webauth;
 mod workflow;

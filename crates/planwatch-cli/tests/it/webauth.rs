@@ -105,7 +105,7 @@ fn soon(server: &Server, credential: &Credential, status: StatusCode) {
     }
 }
 
-fn add_user(store: &Accounts, name: &str, role: &str, units: &[&str]) {
+pub(crate) fn add_user(store: &Accounts, name: &str, role: &str, units: &[&str]) {
     let mut args = vec!["user", "add", name, "--role", role, "--password-stdin"];
     for unit in units {
         args.extend(["--unit", unit]);
@@ -113,7 +113,7 @@ fn add_user(store: &Accounts, name: &str, role: &str, units: &[&str]) {
     store.ok(&args, Some(PASSWORD));
 }
 
-fn token(store: &Accounts, name: &str, user: &str) -> String {
+pub(crate) fn token(store: &Accounts, name: &str, user: &str) -> String {
     let out = store.ok(&["token", "create", name, "--user", user], None);
     out.split_whitespace()
         .find(|w| w.starts_with("pwt_"))
@@ -122,7 +122,7 @@ fn token(store: &Accounts, name: &str, user: &str) -> String {
 }
 
 /// The Chengdu plan and its sample data, and the people of the matrix.
-fn chengdu_store(postgres: bool) -> Accounts {
+pub(crate) fn chengdu_store(postgres: bool) -> Accounts {
     let init = ["init", "--sample-data"];
     let store = if postgres {
         Accounts::postgres_with(&init)
@@ -154,6 +154,11 @@ enum Class {
     Audit,
     /// Published data: everyone under `--public`, signed-in callers under `--private`.
     Published,
+    /// Submissions (`ok` the answer to GET for those let through): reporters, planners and
+    /// admins.
+    Submissions { ok: u16 },
+    /// Reviewing submissions (POST only: GET is 405 for those let through): planners and admins.
+    Review,
 }
 
 /// Every route the router serves must have a row here: a new route fails the matrix until its
@@ -169,6 +174,13 @@ fn class_of(route: &str) -> Class {
         "/api/session" => Class::WhoAmI,
         "/account" => Class::Account,
         "/api/audit" | "/audit" => Class::Audit,
+        "/api/submissions" => Class::Submissions { ok: 200 },
+        // No submission 1 in the matrix's store.
+        "/api/submissions/{id}" => Class::Submissions { ok: 404 },
+        "/api/submissions/{id}/submit" | "/api/submissions/{id}/withdraw" => {
+            Class::Submissions { ok: 405 }
+        }
+        "/api/submissions/{id}/approve" | "/api/submissions/{id}/return" => Class::Review,
         "/api/openapi.json"
         | "/api/docs"
         | "/api/docs/"
@@ -204,6 +216,7 @@ fn concrete(route: &str) -> String {
         "/api/export" => "/api/export?format=csv&indicator=retail_sales".into(),
         _ => route
             .replace("{section}", "indicators")
+            .replace("/submissions/{id}", "/submissions/1")
             .replace("/indicators/{code}", "/indicators/retail_sales")
             .replace("/regions/{code}", "/regions/510104")
             .replace("{*path}", "app.css")
@@ -241,6 +254,15 @@ fn expected(route: &str, class: Class, actor: &str, private: bool) -> StatusCode
         },
         Class::Published if anonymous && private => sign_in,
         Class::Published => ok,
+        Class::Submissions { .. } | Class::Review if anonymous => sign_in,
+        Class::Submissions { ok } => match actor {
+            "viewer" => StatusCode::FORBIDDEN,
+            _ => StatusCode::from_u16(ok).unwrap(),
+        },
+        Class::Review => match actor {
+            "admin" | "planner" => StatusCode::METHOD_NOT_ALLOWED,
+            _ => StatusCode::FORBIDDEN,
+        },
     }
 }
 
