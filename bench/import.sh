@@ -55,25 +55,38 @@ run planwatch-import-sqlite $planwatch --db "$dir/planwatch.db" import "$csv"
 run planwatch-reimport-sqlite $planwatch --db "$dir/planwatch.db" import "$csv"
 
 echo "== PostgreSQL"
-database=planwatch_bench_$$
-psql "$pg" -qc "CREATE DATABASE $database"
-trap 'psql "$pg" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1' EXIT
-target=${pg%/*}/$database
-psql "$target" -qc "CREATE TABLE reference (indicator text, region text, period text, value double precision, unit text, status text, source text, note text)"
-checkpoint=$target
-run psql-copy psql "$target" -qc "\\copy reference FROM '$csv' WITH (FORMAT csv, HEADER true)"
+# Each loader gets a database of its own, the one before dropped: a load run beside (or just
+# after) another 18 M-row table in the same database was measured 40-60 % slower, whichever it was.
+server=${pg%/*}
+export PGOPTIONS="-c client_min_messages=warning" # no notices for databases not there to drop
+fresh_database() { # name → makes it (dropping any left over) and prints its URL
+  psql "$pg" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -qc "CREATE DATABASE $1"
+  echo "$server/$1"
+}
+drop_database() { psql "$pg" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)"; }
+trap 'for d in pw ref; do drop_database planwatch_bench_${d}_$$ >/dev/null 2>&1; done' EXIT
+
+target=$(fresh_database planwatch_bench_pw_$$)
 $planwatch --db "$target" init --plan "$dir/plan.toml" >/dev/null
+checkpoint=$target
 run planwatch-import-postgres $planwatch --db "$target" import "$csv"
 # The floor for any loader into observations' shape: psql's COPY of the rows planwatch stored,
 # already converted (binary, nothing to parse or check), into a keyless copy of the table, then
 # the primary key built, as planwatch does on a first load.
 columns="indicator_id, region_id, period, revision, value, status, source, note, flags, batch_id, source_row"
 psql "$target" -qc "\\copy (SELECT $columns FROM observations) TO '$dir/observations.bin' WITH (FORMAT binary)"
-psql "$target" -qc "CREATE TABLE keyed (LIKE observations INCLUDING DEFAULTS)"
+psql "$target" -qc "CREATE TABLE keyed (LIKE observations INCLUDING DEFAULTS)" -qc "DROP TABLE observations CASCADE"
 run psql-copy-then-key psql "$target" -q -c "BEGIN" \
   -c "\\copy keyed ($columns) FROM '$dir/observations.bin' WITH (FORMAT binary)" \
   -c "ALTER TABLE keyed ADD PRIMARY KEY (indicator_id, region_id, period, revision)" -c "COMMIT"
 rm -f "$dir/observations.bin"
+drop_database planwatch_bench_pw_$$
+
+reference=$(fresh_database planwatch_bench_ref_$$)
+psql "$reference" -qc "CREATE TABLE reference (indicator text, region text, period text, value double precision, unit text, status text, source text, note text)"
+checkpoint=$reference
+run psql-copy psql "$reference" -qc "\\copy reference FROM '$csv' WITH (FORMAT csv, HEADER true)"
+drop_database planwatch_bench_ref_$$
 
 ratio() { echo "scale=2; $(cat "$dir/$2.seconds") / $(cat "$dir/$1.seconds")" | bc -l; }
 echo "== relative speed (goal): SQLite $(ratio planwatch-import-sqlite sqlite3-import)× of sqlite3 .import (≥ 1.0),"\
