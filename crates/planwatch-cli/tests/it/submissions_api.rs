@@ -5,23 +5,23 @@
 //! unapproved figure is in neither `/api/observations` nor `/api/export`; a submission whose
 //! base changed asks for a fresh review.
 
-use reqwest::StatusCode;
-use reqwest::blocking::{Client, Response};
+use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::{AUTHORIZATION, ETAG, IF_NONE_MATCH};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::Server;
 use crate::webauth::{add_user, chengdu_store, token};
 
 /// A caller with an API token.
-struct As<'s> {
-    server: &'s Server,
-    token: String,
+pub(crate) struct As<'s> {
+    pub(crate) server: &'s Server,
+    pub(crate) token: String,
 }
 
 impl As<'_> {
     /// A GET, anonymous when the token is empty.
-    fn get(&self, path: &str) -> Response {
+    pub(crate) fn get(&self, path: &str) -> Response {
         let request = Client::new()
             .get(self.server.url(path))
             .header("accept-language", "en");
@@ -48,11 +48,16 @@ impl As<'_> {
         .unwrap()
     }
 
-    fn post(&self, path: &str, body: Option<Value>) -> Response {
-        let request = Client::new()
-            .post(self.server.url(path))
-            .header(AUTHORIZATION, format!("Bearer {}", self.token))
-            .header("accept-language", "en");
+    pub(crate) fn post(&self, path: &str, body: Option<Value>) -> Response {
+        self.send(Method::POST, path, body)
+    }
+
+    pub(crate) fn put(&self, path: &str, body: Value) -> Response {
+        self.send(Method::PUT, path, Some(body))
+    }
+
+    fn send(&self, method: Method, path: &str, body: Option<Value>) -> Response {
+        let request = self.request(method, path, "en");
         match body {
             Some(body) => request.json(&body),
             None => request,
@@ -60,11 +65,19 @@ impl As<'_> {
         .send()
         .unwrap()
     }
+
+    /// A request with the token, in the language `lang`.
+    pub(crate) fn request(&self, method: Method, path: &str, lang: &str) -> RequestBuilder {
+        Client::new()
+            .request(method, self.server.url(path))
+            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+            .header("accept-language", lang)
+    }
 }
 
 /// The status and JSON body of `response`.
 #[track_caller]
-fn answer(response: Response) -> (StatusCode, Value) {
+pub(crate) fn answer(response: Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().unwrap();
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
@@ -73,7 +86,7 @@ fn answer(response: Response) -> (StatusCode, Value) {
 
 const FIGURE: f64 = 951.37;
 
-fn row(region: &str, value: f64) -> Value {
+pub(crate) fn row(region: &str, value: f64) -> Value {
     json!({"indicator": "retail_sales", "region": region, "period": "2024", "value": value})
 }
 
