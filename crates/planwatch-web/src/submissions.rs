@@ -962,3 +962,6 @@ pub(crate) async fn return_(
     })
     .await
 }
+
+#[cfg(test)]
+mod tests;

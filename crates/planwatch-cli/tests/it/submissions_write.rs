@@ -286,6 +286,21 @@ fn uploads(postgres: bool) {
     let (_, shown) = answer(planner.get(&format!("{at}/{}", body["id"])));
     assert_eq!(shown["revision_reason"], "年报修订", "{shown}");
     assert_eq!(shown["changes"][0]["locked"], true, "{shown}");
+    // Approved, it is published in the locked period.
+    let in_2023 = || {
+        planner
+            .get("/api/observations?indicator=retail_sales&region=510104&period=2023")
+            .text()
+            .unwrap()
+    };
+    assert!(!in_2023().contains("870"), "{}", in_2023());
+    let (status, body) = answer(planner.post(&format!("{at}/{}/approve", body["id"]), None));
+    assert_eq!(
+        (status, &body["status"]),
+        (StatusCode::OK, &json!("approved")),
+        "{body}"
+    );
+    assert!(in_2023().contains("870"), "{}", in_2023());
     server.terminate();
 }
 
