@@ -12,12 +12,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use planwatch_access::{Actor, Role, Unit, resolve_unit};
-use planwatch_app::submissions::{RowProblem, Staged, Submitted, changes, coded_rows, stage};
+use planwatch_app::submissions::{
+    RowProblem, Staged, Submitted, changes, coded_rows, rollups, stage,
+};
 use planwatch_import::Input;
 use planwatch_store::{
     ImportError, ImportSettings, StoreError, StoredSubmission, SubmissionComment, SubmissionFilter,
 };
-use planwatch_workflow::{Change, Refusal, Status, SubmissionRow};
+use planwatch_workflow::{Change, Refusal, Rollup, Status, SubmissionRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -135,6 +137,8 @@ pub(crate) struct SubmissionDetail {
     /// whether its period is locked
     #[schema(value_type = Vec<Object>)]
     changes: Vec<Change>,
+    /// Roll-up checks (districts against the city) of the figures it touches, after approval
+    rollups: Vec<Rollup>,
     comments: Vec<CommentOut>,
 }
 
@@ -157,6 +161,8 @@ pub(crate) struct Created {
     rows: Vec<RowOut>,
     #[schema(value_type = Vec<Object>)]
     changes: Vec<Change>,
+    /// Roll-up checks (districts against the city) of the figures it touches, after approval
+    rollups: Vec<Rollup>,
     /// The reader's warnings, in the request's language
     warnings: Vec<String>,
 }
@@ -395,6 +401,7 @@ pub(crate) async fn create(
         .map_err(refused)?;
     let coded = coded_rows(plan, &rows);
     let changes = changes(&service.store, plan, &coded).await?;
+    let rollups = rollups(&service.store, plan, &coded).await?;
     let status = if new.draft {
         Status::Draft
     } else {
@@ -415,6 +422,7 @@ pub(crate) async fn create(
         status: status.as_str().to_owned(),
         rows: coded.into_iter().map(RowOut::from).collect(),
         changes,
+        rollups,
         warnings,
     };
     Ok((StatusCode::CREATED, Json(created)).into_response())
@@ -494,6 +502,7 @@ pub(crate) async fn show(
         .map(|r| r.row)
         .collect();
     let changes = changes(store, &service.plan, &rows).await?;
+    let rollups = rollups(store, &service.plan, &rows).await?;
     let comments = store
         .submission_comments(submission.id)
         .await?
@@ -504,6 +513,7 @@ pub(crate) async fn show(
         summary: SubmissionSummary::from(&submission),
         rows: rows.into_iter().map(RowOut::from).collect(),
         changes,
+        rollups,
         comments,
     }))
 }
