@@ -1,16 +1,18 @@
 //! A unit's submission before it is stored, and as the reviewer sees it: the import's reader and
 //! validation on its rows, the unit's scope, the same key twice and locked periods — every
 //! problem at once ([`stage`]) — and the changes its rows make to the published figures
-//! ([`changes`]). Shared by `planwatch submissions create|show` and `/api/submissions`.
+//! ([`changes`]) with the roll-up checks of the figures it touches ([`rollups`]). Shared by
+//! `planwatch submissions create|show` and `/api/submissions`.
 
 use std::collections::HashMap;
 
 use planwatch_access::Unit;
 use planwatch_import::{Diagnostic, Input, Item, Options, Problem, Severity};
-use planwatch_plan::{ObsStatus, ObservationRow, Plan};
+use planwatch_plan::{ObsStatus, ObservationRow, Plan, ROLLUP_TOLERANCE_PERCENT};
 use planwatch_store::{ObservationFilter, Store, StoreError, submission_row};
 use planwatch_workflow::{
-    Change, Key, SubmissionRow, check_scope, classify, conflicting_rows, is_locked,
+    Change, Key, Rollup, SubmissionRow, check_scope, classify, conflicting_rows, is_locked,
+    rollup_keys,
 };
 
 /// The change beyond which a revision is flagged as large, in percent of the published value.
@@ -179,12 +181,56 @@ pub async fn changes(
     plan: &Plan,
     rows: &[SubmissionRow],
 ) -> Result<Vec<Change>, StoreError> {
+    let published = published(store, plan, rows.iter().map(SubmissionRow::key)).await?;
+    let locks = store.period_locks(plan).await?;
+    Ok(classify(
+        rows,
+        |key| published.get(key).copied(),
+        &locks,
+        LARGE_CHANGE_PERCENT,
+    ))
+}
+
+/// The roll-up checks of the figures `rows` touch ("districts against the city"), as they would
+/// stand after approval: the plan's roll-up rule, the import's tolerance.
+pub async fn rollups(
+    store: &Store,
+    plan: &Plan,
+    rows: &[SubmissionRow],
+) -> Result<Vec<Rollup>, StoreError> {
+    let published = published(store, plan, rollup_keys(plan, rows)).await?;
+    Ok(planwatch_workflow::rollups(
+        plan,
+        rows,
+        |key| published.get(key).copied(),
+        ROLLUP_TOLERANCE_PERCENT,
+    ))
+}
+
+/// The figures published now for `keys` (those with none are absent): read by the keys'
+/// indicators, regions and span of periods.
+async fn published(
+    store: &Store,
+    plan: &Plan,
+    keys: impl IntoIterator<Item = Key>,
+) -> Result<HashMap<Key, f64>, StoreError> {
+    let keys: Vec<Key> = keys.into_iter().collect();
+    // By the stored key, which orders periods in time (the type's order puts years first).
+    let (Some(from), Some(to)) = (
+        keys.iter().map(|k| k.period).min_by_key(|p| p.key()),
+        keys.iter().map(|k| k.period).max_by_key(|p| p.key()),
+    ) else {
+        return Ok(HashMap::new());
+    };
     let filter = ObservationFilter {
-        indicators: unique(rows.iter().map(|r| r.indicator.clone())),
-        regions: unique(rows.iter().map(|r| r.region.clone())),
+        indicators: unique(keys.iter().map(|k| k.indicator.clone())),
+        regions: unique(keys.iter().map(|k| k.region.clone())),
+        from: Some(from),
+        to: Some(to),
         ..ObservationFilter::default()
     };
-    let published: HashMap<Key, f64> = store
+    let wanted: std::collections::HashSet<&Key> = keys.iter().collect();
+    Ok(store
         .observations(plan, &filter)
         .await?
         .into_iter()
@@ -196,14 +242,8 @@ pub async fn changes(
             };
             (key, o.value)
         })
-        .collect();
-    let locks = store.period_locks(plan).await?;
-    Ok(classify(
-        rows,
-        |key| published.get(key).copied(),
-        &locks,
-        LARGE_CHANGE_PERCENT,
-    ))
+        .filter(|(key, _)| wanted.contains(key))
+        .collect())
 }
 
 fn unique(codes: impl Iterator<Item = String>) -> Vec<String> {

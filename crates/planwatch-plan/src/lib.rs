@@ -3,8 +3,9 @@
 //! `model` holds the types, `validate` the rules across them, `file` reads a plan file with a
 //! position for every problem, and `chengdu` is the plan that ships with Planwatch. The values
 //! that measure a plan are described here too: `period` (2023, 2023Q1, 2023-06), `observation`
-//! (a value with its status) and `unit` (万元 → 亿元). Nothing in
-//! this crate does I/O: callers pass text in and get values and diagnostics back.
+//! (a value with its status), `unit` (万元 → 亿元) and `rollup` (which figures add up to the
+//! plan region's). Nothing in this crate does I/O: callers pass text in and get values and
+//! diagnostics back.
 
 pub mod calendar;
 pub mod chengdu;
@@ -12,6 +13,7 @@ pub mod file;
 pub mod model;
 pub mod observation;
 pub mod period;
+pub mod rollup;
 pub mod unit;
 pub mod validate;
 
@@ -19,6 +21,7 @@ pub use file::{Diagnostic, PlanFileError, read_plan};
 pub use model::*;
 pub use observation::{ObsStatus, Observation, ObservationRow};
 pub use period::Period;
+pub use rollup::ROLLUP_TOLERANCE_PERCENT;
 
 /// The JSON Schema of plan files (and of the plan's JSON form), as published in
 /// `schema/plan.schema.json`.

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use planwatch_plan::{ObservationRow, Period, Plan, RegionKind};
+use planwatch_plan::{ObservationRow, Period, Plan};
 use sqlx::{PgConnection, SqliteConnection};
 use tokio::sync::mpsc::Receiver;
 
@@ -64,7 +64,7 @@ impl Default for ImportSettings {
     fn default() -> ImportSettings {
         ImportSettings {
             change_bound_percent: 50.0,
-            rollup_tolerance_percent: 0.5,
+            rollup_tolerance_percent: planwatch_plan::ROLLUP_TOLERANCE_PERCENT,
             strict: false,
             dry_run: false,
         }
@@ -1401,8 +1401,8 @@ const STAGED_PAIRS: &str = "SELECT s.indicator_id, s.period, MIN(s.source_row) F
       AND n.period = s.period AND n.batch_id = $batch
      GROUP BY s.indicator_id, s.period";
 
-/// The roll-up check's regions: the plan's own region and its county-level divisions (managed
-/// areas overlap them and are left out), and its additive indicators.
+/// The roll-up check's regions (the plan's rule: `Plan::rollup_total`, `Plan::rollup_districts`)
+/// and its additive indicators, as the store's ids.
 struct Rollup {
     total_id: Option<i64>,
     districts: HashSet<i64>,
@@ -1413,23 +1413,11 @@ struct Rollup {
 
 impl Rollup {
     fn of(plan: &Plan, ids: &PlanIds) -> Rollup {
-        let total = plan.regions.iter().position(|r| r.code == plan.region);
+        let total = plan.rollup_total();
         let districts: HashSet<i64> = plan
-            .regions
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| {
-                r.parent.as_deref() == Some(plan.region.as_str())
-                    && matches!(
-                        r.kind,
-                        RegionKind::District
-                            | RegionKind::County
-                            | RegionKind::CountyCity
-                            | RegionKind::Province
-                            | RegionKind::City
-                    )
-            })
-            .map(|(i, _)| ids.regions[i])
+            .rollup_districts()
+            .into_iter()
+            .map(|i| ids.regions[i])
             .collect();
         let additive: HashSet<i64> = plan
             .indicators

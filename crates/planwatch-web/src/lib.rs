@@ -123,8 +123,9 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
         ))
         // A panic is a bug: answer 500 (made JSON by `localize` under /api/) and keep serving.
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            limits.max_body_bytes,
+        .layer(axum::middleware::from_fn_with_state(
+            (limits.max_body_bytes, limits.max_submission_bytes),
+            server::body_limit,
         ))
         .layer(axum::middleware::from_fn(error::localize))
         .layer(tower_http::compression::CompressionLayer::new())

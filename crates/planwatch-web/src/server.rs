@@ -36,6 +36,8 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// A request body longer than this gets `413` (sign-in and the account forms are small).
     pub max_body_bytes: usize,
+    /// The same for a unit's submission (`/api/submissions…`): a sheet, or a form's rows.
+    pub max_submission_bytes: usize,
     /// Connections served at once; one more gets `503` (`busy`) and is closed.
     pub max_connections: usize,
 }
@@ -46,6 +48,8 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             max_body_bytes: 64 * 1024,
+            // A 5 000-row submission is some 500 KiB of JSON; a reporter's workbook more.
+            max_submission_bytes: 16 * 1024 * 1024,
             max_connections: 4096,
         }
     }
@@ -150,6 +154,57 @@ async fn retry_after(request: Request, next: Next) -> Response {
         .headers_mut()
         .insert(RETRY_AFTER, HeaderValue::from_static("1"));
     response
+}
+
+/// Middleware: a request body longer than its limit gets `413` — `max_submission_bytes` under
+/// `/api/submissions`, `max_body_bytes` everywhere else (tower-http's limit, chosen per request).
+pub(crate) async fn body_limit(
+    axum::extract::State((everywhere, submissions)): axum::extract::State<(usize, usize)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    use tower::Service;
+    let path = request.uri().path();
+    let limit = if path == "/api/submissions" || path.starts_with("/api/submissions/") {
+        submissions
+    } else {
+        everywhere
+    };
+    let mut limited = tower_http::limit::RequestBodyLimit::new(Rest(next), limit);
+    let answer = async {
+        std::future::poll_fn(|cx| Service::<Request>::poll_ready(&mut limited, cx)).await?;
+        limited.call(request).await
+    };
+    match answer.await {
+        Ok(response) => response.map(axum::body::Body::new),
+        Err(never) => match never {},
+    }
+}
+
+/// The rest of the stack, taking the limited body as an axum body.
+struct Rest(Next);
+
+impl<B> tower::Service<axum::http::Request<B>> for Rest
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response, Self::Error>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
+        let next = self.0.clone();
+        Box::pin(async move { Ok(next.run(request.map(axum::body::Body::new)).await) })
+    }
 }
 
 /// Middleware: a request not answered within the limit gets `503` (`timeout`).

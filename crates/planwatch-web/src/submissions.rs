@@ -16,13 +16,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use planwatch_access::{Actor, Role, Unit, resolve_unit};
-use planwatch_app::submissions::{RowProblem, Staged, Submitted, changes, coded_rows, stage};
+use planwatch_app::submissions::{
+    RowProblem, Staged, Submitted, changes, coded_rows, rollups, stage,
+};
 use planwatch_import::Input;
 use planwatch_plan::{ObservationRow, Plan};
 use planwatch_store::{
     ImportError, ImportSettings, StoreError, StoredSubmission, SubmissionComment, SubmissionFilter,
 };
-use planwatch_workflow::{Change, Refusal, Status, Step, SubmissionRow};
+use planwatch_workflow::{Change, Refusal, Rollup, Status, Step, SubmissionRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -166,6 +168,8 @@ pub(crate) struct SubmissionDetail {
     /// whether its period is locked
     #[schema(value_type = Vec<Object>)]
     changes: Vec<Change>,
+    /// Roll-up checks (districts against the city) of the figures it touches, after approval
+    rollups: Vec<Rollup>,
     comments: Vec<CommentOut>,
     /// A returned submission's rows as its unit has edited them and not yet submitted (they
     /// become the next version when it is submitted); null when there are none
@@ -191,6 +195,8 @@ pub(crate) struct Created {
     rows: Vec<RowOut>,
     #[schema(value_type = Vec<Object>)]
     changes: Vec<Change>,
+    /// Roll-up checks (districts against the city) of the figures it touches, after approval
+    rollups: Vec<Rollup>,
     /// The reader's warnings, in the request's language
     warnings: Vec<String>,
 }
@@ -483,11 +489,13 @@ async fn stored_answer(
     checked: Checked,
 ) -> Result<Created, ApiError> {
     let changes = changes(&service.store, &service.plan, &checked.coded).await?;
+    let rollups = rollups(&service.store, &service.plan, &checked.coded).await?;
     Ok(Created {
         id,
         status: status.as_str().to_owned(),
         rows: checked.coded.into_iter().map(RowOut::from).collect(),
         changes,
+        rollups,
         warnings: checked.warnings,
     })
 }
@@ -768,6 +776,7 @@ pub(crate) async fn show(
         .map(|r| r.row)
         .collect();
     let changes = changes(store, &service.plan, &rows).await?;
+    let rollups = rollups(store, &service.plan, &rows).await?;
     let comments = store
         .submission_comments(submission.id)
         .await?
@@ -783,6 +792,7 @@ pub(crate) async fn show(
         summary: SubmissionSummary::from(&submission),
         rows: rows.into_iter().map(RowOut::from).collect(),
         changes,
+        rollups,
         comments,
         edited,
     }))

@@ -7,11 +7,14 @@
 //! - [`scope`] — rows checked against the submitting unit ("510105 is not one of your regions").
 //! - [`changes`] — rows classified against the published values (new, revised, unchanged), the
 //!   large-change warning, locked periods ([`PeriodLock`]) and stale bases.
+//! - [`rollup`] — roll-up checks ("districts against the city") of the figures a submission
+//!   touches, as they would stand after approval.
 //! - [`calendar`] — due dates from the plan's reporting calendar, who owes what, what is late and
 //!   each unit's on-time rate.
 
 pub mod calendar;
 pub mod changes;
+pub mod rollup;
 pub mod scope;
 pub mod submission;
 
@@ -22,6 +25,7 @@ pub use crate::calendar::{
 pub use crate::changes::{
     Change, ChangeKind, ChangeSummary, PeriodLock, classify, is_locked, stale_rows,
 };
+pub use crate::rollup::{Rollup, RollupStatus, judge, rollup_keys, rollups};
 pub use crate::scope::{ScopeProblem, check_scope};
 pub use crate::submission::{
     Key, Refusal, Status, Step, Submission, SubmissionRow, conflicting_rows,

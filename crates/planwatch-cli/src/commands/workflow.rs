@@ -11,7 +11,7 @@ use planwatch_app::submissions::{Submitted, stage};
 use planwatch_import::Input;
 use planwatch_plan::{Period, Plan};
 use planwatch_store::{ImportError, ImportSettings, Store, StoreError, SubmissionFilter, Who};
-use planwatch_workflow::{ChangeKind, ChangeSummary, Status};
+use planwatch_workflow::{ChangeKind, ChangeSummary, RollupStatus, Status};
 
 use crate::Outcome;
 use crate::commands::{StoreArgs, allowed, cli_actor, refuse};
@@ -259,6 +259,25 @@ async fn show(store: &Store, plan: &Plan, id: i64) -> anyhow::Result<Outcome> {
         println!(
             "  {}:{} {} {} {what}{locked}",
             rows[change.row].source_row, row.indicator, row.region, row.period
+        );
+    }
+    for rollup in planwatch_app::submissions::rollups(store, plan, &submitted).await? {
+        let status = match rollup.status {
+            RollupStatus::Ok => "相符 ok",
+            RollupStatus::Mismatch => "不符 mismatch",
+            RollupStatus::Incomplete => "不全 incomplete",
+        };
+        let city = rollup
+            .city
+            .map_or_else(|| "-".to_owned(), |c| c.to_string());
+        let difference = match (rollup.difference, rollup.percent) {
+            (Some(d), Some(p)) => format!("，差 difference {d:+} ({p:+.2}%)"),
+            (Some(d), None) => format!("，差 difference {d:+}"),
+            _ => String::new(),
+        };
+        println!(
+            "汇总核对 roll-up {} {}: {status}，区县合计 districts {} ({}/{})，全市 city {city}{difference}",
+            rollup.indicator, rollup.period, rollup.sum, rollup.districts_known, rollup.districts
         );
     }
     for comment in store.submission_comments(id).await? {

@@ -215,6 +215,19 @@ fn a_request_body_over_the_limit_is_refused() {
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let body: Value = response.json().unwrap();
     assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+    // A unit's submission may be larger (a 5 000-row one is some 500 KiB), up to 16 MiB: this
+    // one is read, and refused only for want of a signed-in caller.
+    let post = |bytes: usize| {
+        fresh_client()
+            .post(server.url("/api/submissions"))
+            .header("content-type", "application/json")
+            .body(vec![b' '; bytes])
+            .send()
+            .unwrap()
+            .status()
+    };
+    assert_eq!(post(1 << 20), StatusCode::UNAUTHORIZED);
+    assert_eq!(post(17 << 20), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 /// A request that waits on a table another session has locked is answered 503 within the

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod browser;
+mod confidentiality;
 mod evaluate;
 mod import;
 mod limits;

@@ -3,7 +3,8 @@
 //! submits again, the submitter's side cannot approve (four eyes), another planner approves and
 //! the figure is published; a reporter of another unit neither sees nor withdraws it; an
 //! unapproved figure is in neither `/api/observations` nor `/api/export`; a submission whose
-//! base changed asks for a fresh review.
+//! base changed asks for a fresh review; the shape of a submission's detail with its changes and
+//! roll-up checks (a snapshot); two planners approving at once: exactly one succeeds.
 
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::{AUTHORIZATION, ETAG, IF_NONE_MATCH};
@@ -104,6 +105,13 @@ fn published(public: &As<'_>, value: &str) -> bool {
     json.contains(value)
 }
 
+/// `detail` with what differs from run to run (its id, the time) replaced.
+fn redacted(mut detail: Value) -> Value {
+    detail["id"] = json!("[id]");
+    detail["submitted_at"] = json!("[time]");
+    detail
+}
+
 fn cycle(postgres: bool) {
     let store = chengdu_store(postgres);
     add_user(&store, "planner2", "planner", &[]);
@@ -169,7 +177,16 @@ fn cycle(postgres: bool) {
     assert_eq!(created["status"], "submitted", "{created}");
     assert_eq!(created["rows"][0]["value"], FIGURE, "{created}");
     assert_eq!(created["changes"][0]["row"], 0, "{created}");
+    assert_eq!(
+        created["rollups"][0]["indicator"], "retail_sales",
+        "{created}"
+    );
     let id = created["id"].as_i64().unwrap();
+    // The detail's shape: rows, changes against the published figure, the roll-up of 2024's
+    // districts (锦江区's figure replaced by the submission's) against the city.
+    let (_, detail) = answer(planner.get(&format!("/api/submissions/{id}")));
+    assert_eq!(detail["rollups"], created["rollups"], "{detail}");
+    insta::assert_json_snapshot!("api_submission_detail", redacted(detail));
     let at = |step: &str| format!("/api/submissions/{id}/{step}");
 
     // Unapproved: not published, and invisible to another unit.
@@ -302,4 +319,76 @@ fn the_submissions_api_on_sqlite() {
 #[test]
 fn the_submissions_api_on_postgres() {
     cycle(true);
+}
+
+/// Two planners approve the same submission at the same moment, over HTTP: exactly one gets 200,
+/// the other 409 (`changed`), and the store holds one batch of it — three rounds, each on a
+/// fresh submission.
+fn two_planners_at_once(postgres: bool) {
+    let store = chengdu_store(postgres);
+    add_user(&store, "planner2", "planner", &[]);
+    let server = Server::start(&store.db, &[]);
+    let tokens: Vec<String> = ["jinjiang", "planner", "planner2"]
+        .iter()
+        .map(|name| token(&store, &format!("{name}-api"), name))
+        .collect();
+    let jinjiang = As {
+        server: &server,
+        token: tokens[0].clone(),
+    };
+    for round in 0..3 {
+        let value = 1200.0 + f64::from(round);
+        let (status, created) = answer(jinjiang.post(
+            "/api/submissions",
+            Some(json!({"unit": "510104", "rows": [row("510104", value)]})),
+        ));
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let id = created["id"].as_i64().unwrap();
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let approvals: Vec<_> = tokens[1..]
+            .iter()
+            .map(|token| {
+                let (barrier, token) = (barrier.clone(), token.clone());
+                let url = server.url(&format!("/api/submissions/{id}/approve"));
+                std::thread::spawn(move || {
+                    let client = Client::new();
+                    barrier.wait();
+                    answer(
+                        client
+                            .post(url)
+                            .header(AUTHORIZATION, format!("Bearer {token}"))
+                            .send()
+                            .unwrap(),
+                    )
+                })
+            })
+            .collect();
+        let mut answers: Vec<(StatusCode, Value)> =
+            approvals.into_iter().map(|t| t.join().unwrap()).collect();
+        answers.sort_by_key(|(status, _)| *status);
+        assert_eq!(
+            (answers[0].0, answers[1].0),
+            (StatusCode::OK, StatusCode::CONFLICT),
+            "round {round}: {answers:?}"
+        );
+        assert_eq!(answers[1].1["error"]["code"], "changed", "{answers:?}");
+        let batches = store.ok(&["data", "batches"], None);
+        let named = format!("submission {id} v1");
+        assert_eq!(
+            batches.lines().filter(|l| l.contains(&named)).count(),
+            1,
+            "round {round}: {batches}"
+        );
+    }
+    server.terminate();
+}
+
+#[test]
+fn two_planners_approving_at_once_over_http_on_sqlite() {
+    two_planners_at_once(false);
+}
+
+#[test]
+fn two_planners_approving_at_once_over_http_on_postgres() {
+    two_planners_at_once(true);
 }

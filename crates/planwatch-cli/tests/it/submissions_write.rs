@@ -89,7 +89,7 @@ fn people(store: &Accounts) {
 fn uploads(postgres: bool) {
     let store = chengdu_store(postgres);
     people(&store);
-    let server = Server::start(&store.db, &["--max-body-kib", "256"]);
+    let server = Server::start(&store.db, &["--max-submission-kib", "256"]);
     let who = |name: &str| As {
         server: &server,
         token: token(&store, &format!("{name}-up"), name),

@@ -85,6 +85,13 @@ fn cycle(store: &Store) {
     );
     let shown = ok(&store.run("ops", &["submissions", "show", "1"]));
     assert!(shown.contains("新增 new 2"), "{shown}");
+    // The example's one district is known, the city is not: nothing to conclude.
+    assert!(
+        shown.contains(
+            "汇总核对 roll-up retail_sales 2022: 不全 incomplete，区县合计 districts 600 (1/1)，全市 city -"
+        ),
+        "{shown}"
+    );
 
     // Four eyes: the OS user who created it cannot approve it.
     let own = store.run("ops", &["submissions", "approve", "1"]);
