@@ -179,12 +179,40 @@ pub async fn changes(
     plan: &Plan,
     rows: &[SubmissionRow],
 ) -> Result<Vec<Change>, StoreError> {
+    let published = published(store, plan, rows.iter().map(SubmissionRow::key)).await?;
+    let locks = store.period_locks(plan).await?;
+    Ok(classify(
+        rows,
+        |key| published.get(key).copied(),
+        &locks,
+        LARGE_CHANGE_PERCENT,
+    ))
+}
+
+/// The figures published now for `keys` (those with none are absent): read by the keys'
+/// indicators, regions and span of periods.
+pub async fn published(
+    store: &Store,
+    plan: &Plan,
+    keys: impl IntoIterator<Item = Key>,
+) -> Result<HashMap<Key, f64>, StoreError> {
+    let keys: Vec<Key> = keys.into_iter().collect();
+    // By the stored key, which orders periods in time (the type's order puts years first).
+    let (Some(from), Some(to)) = (
+        keys.iter().map(|k| k.period).min_by_key(|p| p.key()),
+        keys.iter().map(|k| k.period).max_by_key(|p| p.key()),
+    ) else {
+        return Ok(HashMap::new());
+    };
     let filter = ObservationFilter {
-        indicators: unique(rows.iter().map(|r| r.indicator.clone())),
-        regions: unique(rows.iter().map(|r| r.region.clone())),
+        indicators: unique(keys.iter().map(|k| k.indicator.clone())),
+        regions: unique(keys.iter().map(|k| k.region.clone())),
+        from: Some(from),
+        to: Some(to),
         ..ObservationFilter::default()
     };
-    let published: HashMap<Key, f64> = store
+    let wanted: std::collections::HashSet<&Key> = keys.iter().collect();
+    Ok(store
         .observations(plan, &filter)
         .await?
         .into_iter()
@@ -196,14 +224,8 @@ pub async fn changes(
             };
             (key, o.value)
         })
-        .collect();
-    let locks = store.period_locks(plan).await?;
-    Ok(classify(
-        rows,
-        |key| published.get(key).copied(),
-        &locks,
-        LARGE_CHANGE_PERCENT,
-    ))
+        .filter(|(key, _)| wanted.contains(key))
+        .collect())
 }
 
 fn unique(codes: impl Iterator<Item = String>) -> Vec<String> {

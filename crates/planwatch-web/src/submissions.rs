@@ -218,7 +218,7 @@ fn lang_of(uri: &Uri, headers: &HeaderMap) -> Lang {
 }
 
 /// Whether `actor` may see `submission`: a reporter its units' only; a draft only its unit.
-fn visible(actor: &Actor, submission: &StoredSubmission) -> bool {
+pub(crate) fn visible(actor: &Actor, submission: &StoredSubmission) -> bool {
     match actor.account() {
         Some(account) if account.role == Role::Reporter => account.units.contains(&submission.unit),
         Some(_) => submission.status != Status::Draft || submission.created_by == actor.label(),
