@@ -494,6 +494,12 @@ async fn form_page(
                 keys.push((s.obligation.key(), Some(s.obligation.due.to_string())));
                 values.push((None, None));
             }
+            // By indicator (the plan's order), then in time: a year after its quarters.
+            let position = |code: &str| plan.indicators.iter().position(|i| i.code == code);
+            keys.sort_by_key(|(k, _)| {
+                let year = matches!(k.period, Period::Year(_));
+                (position(&k.indicator), period_end(k.period), year)
+            });
         }
         (units, unit)
     };

@@ -232,6 +232,11 @@
       });
     }
 
+    // The table's head sticks just below the form's header, however tall that is.
+    var head = document.getElementById("form-head");
+    function stick() { document.documentElement.style.setProperty("--form-head", head.offsetHeight + "px"); }
+    stick();
+    window.addEventListener("resize", stick);
     if (!editable) return;
     grid.addEventListener("input", function () { dirty = true; say(t("有未保存的修改", "Unsaved changes")); check(); autosave(); });
     // Enter: down to the same column of the next row (Shift+Enter: up); Tab moves across.

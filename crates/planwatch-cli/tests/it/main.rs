@@ -2,6 +2,7 @@
 
 mod accounts;
 mod browser;
+mod browser_workflow;
 mod evaluate;
 mod import;
 mod limits;

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::Server;
 use crate::accounts::Accounts;
 
-const PASSWORD: &str = "a long passphrase 4 tests";
+pub(crate) const PASSWORD: &str = "a long passphrase 4 tests";
 const FORM: &str = "application/x-www-form-urlencoded";
 
 fn client() -> Client {
