@@ -170,7 +170,10 @@ async fn the_reporting_cycle_in_a_browser() {
         .find_all(Locator::Css("#my-submissions"))
         .await
         .unwrap();
-    assert!(stored.is_empty(), "nothing stored from a sheet with problems");
+    assert!(
+        stored.is_empty(),
+        "nothing stored from a sheet with problems"
+    );
 
     // 2. Fixed, it is submitted at once and listed as waiting for review.
     upload(&browser, &good).await;
@@ -182,7 +185,9 @@ async fn the_reporting_cycle_in_a_browser() {
     // 3. Planner A returns it with a comment.
     sign_in(&browser, &server, "planner_a", "/review").await;
     let id = first_waiting(&browser).await;
-    browser.click(&format!("#review-queue a[href='/review/{id}']")).await;
+    browser
+        .click(&format!("#review-queue a[href='/review/{id}']"))
+        .await;
     let changes = browser.text_of("#changes").await;
     assert!(
         changes.contains("1252.78") && changes.contains("1255"),
@@ -207,7 +212,9 @@ async fn the_reporting_cycle_in_a_browser() {
 
     // 4. The reporter sees the comment, corrects one figure in the form and submits again.
     sign_in(&browser, &server, "jinjiang", "/report").await;
-    let mine = browser.text_of("#my-submissions tr.submission-returned").await;
+    let mine = browser
+        .text_of("#my-submissions tr.submission-returned")
+        .await;
     assert!(mine.contains("2025年数据请与统计年鉴核对"), "{mine}");
     browser
         .click("#my-submissions tr.submission-returned a.edit")
@@ -221,9 +228,14 @@ async fn the_reporting_cycle_in_a_browser() {
     first.clear().await.unwrap();
     first.send_keys(CORRECTED).await.unwrap();
     // Tab moves across to the note; Enter moves down to the next row's note.
-    first.send_keys(&char::from(Key::Tab).to_string()).await.unwrap();
+    first
+        .send_keys(&char::from(Key::Tab).to_string())
+        .await
+        .unwrap();
     let focused = browser
-        .execute("var e = document.activeElement; return [e.className, e.closest('tr').dataset.period];")
+        .execute(
+            "var e = document.activeElement; return [e.className, e.closest('tr').dataset.period];",
+        )
         .await;
     assert_eq!(focused, serde_json::json!(["note", "2025"]));
     browser
@@ -243,7 +255,9 @@ async fn the_reporting_cycle_in_a_browser() {
         .await
         .unwrap();
     let focused = browser
-        .execute("var e = document.activeElement; return [e.className, e.closest('tr').dataset.period];")
+        .execute(
+            "var e = document.activeElement; return [e.className, e.closest('tr').dataset.period];",
+        )
         .await;
     assert_eq!(focused, serde_json::json!(["note", "2024"]));
     // Saved as one goes.
@@ -274,7 +288,10 @@ async fn the_reporting_cycle_in_a_browser() {
     .await;
     browser.goto(&server.url("/indicators/retail_sales")).await;
     let page = browser.text_of("main").await;
-    assert!(page.contains(CORRECTED), "the new figure on the indicator page");
+    assert!(
+        page.contains(CORRECTED),
+        "the new figure on the indicator page"
+    );
 
     // 6. The audit log shows each step of the submission.
     browser.goto(&server.url("/audit?per_page=1000")).await;

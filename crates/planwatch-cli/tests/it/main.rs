@@ -15,6 +15,7 @@ mod submissions_api;
 mod web;
 mod webauth;
 mod workflow;
+mod workflow_pages;
 
 use std::process::{Command, Output};
 

@@ -14,14 +14,14 @@ use crate::Server;
 use crate::webauth::{add_user, chengdu_store, token};
 
 /// A caller with an API token.
-struct As<'s> {
-    server: &'s Server,
-    token: String,
+pub(crate) struct As<'s> {
+    pub(crate) server: &'s Server,
+    pub(crate) token: String,
 }
 
 impl As<'_> {
     /// A GET, anonymous when the token is empty.
-    fn get(&self, path: &str) -> Response {
+    pub(crate) fn get(&self, path: &str) -> Response {
         let request = Client::new()
             .get(self.server.url(path))
             .header("accept-language", "en");
@@ -48,7 +48,7 @@ impl As<'_> {
         .unwrap()
     }
 
-    fn post(&self, path: &str, body: Option<Value>) -> Response {
+    pub(crate) fn post(&self, path: &str, body: Option<Value>) -> Response {
         let request = Client::new()
             .post(self.server.url(path))
             .header(AUTHORIZATION, format!("Bearer {}", self.token))
@@ -64,7 +64,7 @@ impl As<'_> {
 
 /// The status and JSON body of `response`.
 #[track_caller]
-fn answer(response: Response) -> (StatusCode, Value) {
+pub(crate) fn answer(response: Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().unwrap();
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
