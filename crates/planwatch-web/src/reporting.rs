@@ -274,8 +274,7 @@ async fn report_page(
 ) -> Result<Html<String>, ApiError> {
     let plan = &service.plan;
     let lang = request.lang();
-    let today = today();
-    let standings = planwatch_app::calendar::standings(&service.store, plan, today).await?;
+    let (today, standings) = standings_today(&service).await?;
     let has_calendar = standings.is_some();
     let standings = standings.unwrap_or_default();
     let (units, chosen) = chosen_unit(plan, &request, &standings, query.unit.as_deref())?;
@@ -395,21 +394,49 @@ struct DetailRows {
     comments: Vec<DetailComment>,
 }
 
+/// A row of the API's detail of a submission.
 #[derive(Debug, Deserialize)]
-struct DetailRow {
-    indicator: String,
-    region: String,
-    period: String,
-    value: f64,
-    note: Option<String>,
+pub(crate) struct DetailRow {
+    pub(crate) indicator: String,
+    pub(crate) region: String,
+    pub(crate) period: String,
+    pub(crate) value: f64,
+    pub(crate) note: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
-struct DetailComment {
-    action: String,
-    author: String,
-    at: String,
-    comment: String,
+/// A reviewer's comment in the API's detail of a submission.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub(crate) struct DetailComment {
+    pub(crate) version: i32,
+    pub(crate) action: String,
+    pub(crate) author: String,
+    pub(crate) at: String,
+    pub(crate) comment: String,
+}
+
+/// Where every figure owed stands today (`None` without a calendar), and today.
+pub(crate) async fn standings_today(
+    service: &Service,
+) -> Result<(NaiveDate, Option<Vec<StandingOf>>), ApiError> {
+    let today = today();
+    let standings =
+        planwatch_app::calendar::standings(&service.store, &service.plan, today).await?;
+    Ok((today, standings))
+}
+
+/// A `year` parameter.
+pub(crate) fn parse_year(text: Option<&str>) -> Result<Option<u16>, ApiError> {
+    present(text)
+        .map(|text| {
+            text.parse::<u16>().map_err(|_| {
+                ApiError::bad(
+                    "year",
+                    format!("应为年份，而不是 \"{text}\""),
+                    format!("must be a year, not \"{text}\""),
+                )
+            })
+        })
+        .transpose()
 }
 
 /// The year whose figures a new form lists: the latest year with a figure of the unit due
@@ -432,10 +459,8 @@ async fn form_page(
 ) -> Result<Html<String>, ApiError> {
     let plan = &service.plan;
     let lang = request.lang();
-    let today = today();
-    let standings = planwatch_app::calendar::standings(&service.store, plan, today)
-        .await?
-        .unwrap_or_default();
+    let (today, standings) = standings_today(&service).await?;
+    let standings = standings.unwrap_or_default();
     let mut keys: Vec<(Key, Option<String>)> = Vec::new();
     let mut values: Vec<(Option<f64>, Option<String>)> = Vec::new();
     let mut submission: Option<i64> = None;
@@ -477,14 +502,8 @@ async fn form_page(
     } else {
         let (units, unit) = chosen_unit(plan, &request, &standings, query.unit.as_deref())?;
         if let Some(unit) = &unit {
-            year = match present(query.year.as_deref()) {
-                Some(text) => Some(text.parse::<u16>().map_err(|_| {
-                    ApiError::bad(
-                        "year",
-                        format!("应为年份，而不是 \"{text}\""),
-                        format!("must be a year, not \"{text}\""),
-                    )
-                })?),
+            year = match parse_year(query.year.as_deref())? {
+                Some(year) => Some(year),
                 None => default_year(&standings, unit, today),
             };
             for s in standings

@@ -22,7 +22,8 @@ use crate::error::ApiError;
 use crate::lang::Lang;
 use crate::pages::v;
 use crate::reporting::{
-    half, indicator_name, period_label, region_name, status_label, today, unit_name,
+    DetailComment, DetailRow, half, indicator_name, period_label, region_name, status_label, today,
+    unit_name,
 };
 use crate::service::Service;
 
@@ -113,25 +114,8 @@ struct Detail {
     rollups: Vec<DetailRollup>,
 }
 
-#[derive(Debug, Deserialize)]
-struct DetailRow {
-    indicator: String,
-    region: String,
-    period: String,
-    value: f64,
-    note: Option<String>,
-}
-
+/// A roll-up check as the API gives it.
 #[derive(Debug, Deserialize, Serialize)]
-struct DetailComment {
-    version: i32,
-    action: String,
-    author: String,
-    at: String,
-    comment: String,
-}
-
-#[derive(Debug, Deserialize)]
 struct DetailRollup {
     indicator: String,
     period: String,
@@ -162,16 +146,11 @@ struct ChangeRow {
 
 /// A roll-up check as shown.
 #[derive(Debug, Serialize)]
-struct RollupRow {
+struct RollupRow<'d> {
     indicator_name: String,
     period_label: String,
-    status: String,
-    sum: f64,
-    city: Option<f64>,
-    difference: Option<f64>,
-    percent: Option<f64>,
-    districts_known: usize,
-    districts: usize,
+    #[serde(flatten)]
+    check: &'d DetailRollup,
 }
 
 /// One version of the submission and the comments on it.
@@ -265,13 +244,7 @@ async fn detail_page(
             .comments
             .iter()
             .filter(|c| u32::try_from(c.version).ok() == Some(version))
-            .map(|c| DetailComment {
-                version: c.version,
-                action: c.action.clone(),
-                author: c.author.clone(),
-                at: c.at.clone(),
-                comment: c.comment.clone(),
-            })
+            .cloned()
             .collect();
         versions.push(VersionView {
             version,
@@ -285,13 +258,7 @@ async fn detail_page(
         .map(|r| RollupRow {
             indicator_name: indicator_name(plan, &r.indicator, lang),
             period_label: period_text(&r.period, lang),
-            status: r.status.clone(),
-            sum: r.sum,
-            city: r.city,
-            difference: r.difference,
-            percent: r.percent,
-            districts_known: r.districts_known,
-            districts: r.districts,
+            check: r,
         })
         .collect();
     let status = detail.status.parse::<Status>().ok();

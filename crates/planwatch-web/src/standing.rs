@@ -23,7 +23,7 @@ use crate::api::present;
 use crate::error::ApiError;
 use crate::lang::Lang;
 use crate::pages::v;
-use crate::reporting::{period_label, today, unit_name};
+use crate::reporting::{parse_year, period_label, standings_today, unit_name};
 use crate::service::Service;
 
 /// The page's route (the access rules must cover it: `rules`).
@@ -159,18 +159,11 @@ async fn page(
 ) -> Result<Html<String>, ApiError> {
     let plan = &service.plan;
     let lang = request.lang();
-    let today = today();
-    let standings = planwatch_app::calendar::standings(&service.store, plan, today).await?;
+    let (today, standings) = standings_today(&service).await?;
     let has_calendar = standings.is_some();
     let standings = standings.unwrap_or_default();
-    let year = match present(query.year.as_deref()) {
-        Some(text) => Some(text.parse::<u16>().map_err(|_| {
-            ApiError::bad(
-                "year",
-                format!("应为年份，而不是 \"{text}\""),
-                format!("must be a year, not \"{text}\""),
-            )
-        })?),
+    let year = match parse_year(query.year.as_deref())? {
+        Some(year) => Some(year),
         None => latest_due_year(&standings, today),
     };
     let kind = present(query.kind.as_deref())

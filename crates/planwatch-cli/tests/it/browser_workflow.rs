@@ -50,6 +50,21 @@ async fn until(browser: &Browser, script: &str, what: &str) {
     }
 }
 
+/// Types `keys` into the element that has the focus.
+async fn type_keys(browser: &Browser, keys: &str) {
+    let element = browser.client.active_element().await.unwrap();
+    element.send_keys(keys).await.unwrap();
+}
+
+/// Which input has the focus: its class and its row's period.
+async fn focus(browser: &Browser) -> serde_json::Value {
+    browser
+        .execute(
+            "var e = document.activeElement; return [e.className, e.closest('tr').dataset.period];",
+        )
+        .await
+}
+
 /// Uploads `path` with the 填报 page's form.
 async fn upload(browser: &Browser, path: &std::path::Path) {
     let input = browser.wait_for("#upload-file").await;
@@ -228,38 +243,11 @@ async fn the_reporting_cycle_in_a_browser() {
     first.clear().await.unwrap();
     first.send_keys(CORRECTED).await.unwrap();
     // Tab moves across to the note; Enter moves down to the next row's note.
-    first
-        .send_keys(&char::from(Key::Tab).to_string())
-        .await
-        .unwrap();
-    let focused = browser
-        .execute(
-            "var e = document.activeElement; return [e.className, e.closest('tr').dataset.period];",
-        )
-        .await;
-    assert_eq!(focused, serde_json::json!(["note", "2025"]));
-    browser
-        .client
-        .active_element()
-        .await
-        .unwrap()
-        .send_keys("已与年鉴核对")
-        .await
-        .unwrap();
-    browser
-        .client
-        .active_element()
-        .await
-        .unwrap()
-        .send_keys(&char::from(Key::Enter).to_string())
-        .await
-        .unwrap();
-    let focused = browser
-        .execute(
-            "var e = document.activeElement; return [e.className, e.closest('tr').dataset.period];",
-        )
-        .await;
-    assert_eq!(focused, serde_json::json!(["note", "2024"]));
+    type_keys(&browser, &char::from(Key::Tab).to_string()).await;
+    assert_eq!(focus(&browser).await, serde_json::json!(["note", "2025"]));
+    type_keys(&browser, "已与年鉴核对").await;
+    type_keys(&browser, &char::from(Key::Enter).to_string()).await;
+    assert_eq!(focus(&browser).await, serde_json::json!(["note", "2024"]));
     // Saved as one goes.
     until(
         &browser,
