@@ -259,6 +259,18 @@ pub enum Input {
     Excel(Vec<u8>),
 }
 
+impl Input {
+    /// A whole file already in memory (an upload, a file read at once): a workbook or CSV as
+    /// its first bytes say ([`is_excel`]), as `planwatch import` decides.
+    pub fn from_bytes(bytes: Vec<u8>) -> Input {
+        if is_excel(&bytes) {
+            Input::Excel(bytes)
+        } else {
+            Input::Csv(Box::new(std::io::Cursor::new(bytes)))
+        }
+    }
+}
+
 /// The extensions of the workbooks calamine reads.
 const EXCEL_EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xls", "xlsb", "ods"];
 

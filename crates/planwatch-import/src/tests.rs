@@ -685,7 +685,10 @@ mod excel {
             )
         });
         assert!(is_excel(&bytes));
-        let (rows, problems) = read(&plan, "book.csv", Input::Excel(bytes), Options::default());
+        // As a file in memory (an upload) is read: by its first bytes.
+        let input = Input::from_bytes(bytes);
+        assert!(matches!(input, Input::Excel(_)));
+        let (rows, problems) = read(&plan, "book.csv", input, Options::default());
         assert_eq!(rows.len(), 1);
         assert_eq!(
             problems,
@@ -695,12 +698,9 @@ mod excel {
         );
         let text = "指标,地区,时期,数值\nretail_sales,成都市,2021,1\n";
         assert!(!is_excel(text.as_bytes()));
-        let (rows, problems) = read(
-            &plan,
-            "text.XLSX",
-            Input::Csv(Box::new(Cursor::new(text.as_bytes().to_vec()))),
-            Options::default(),
-        );
+        let input = Input::from_bytes(text.as_bytes().to_vec());
+        assert!(matches!(input, Input::Csv(_)));
+        let (rows, problems) = read(&plan, "text.XLSX", input, Options::default());
         assert_eq!(rows.len(), 1);
         assert_eq!(
             problems,

@@ -298,6 +298,28 @@ fn coded(plan: &Plan, rows: &[ObservationRow]) -> Vec<(usize, SubmissionRow, Obs
         .collect()
 }
 
+/// In a move's transaction: the update `$set` (a `SET …` clause without parameters) of the
+/// submission `$before`, only while it is at the version and in the state the move was decided
+/// on; otherwise the move is refused as changed meanwhile.
+macro_rules! update_as_decided {
+    ($tx:expr, $set:literal, $before:expr) => {{
+        let updated = sqlx::query(concat!(
+            "UPDATE submissions ",
+            $set,
+            " WHERE id = $1 AND version = $2 AND status = $3"
+        ))
+        .bind($before.id)
+        .bind($before.version as i32)
+        .bind($before.status.as_str())
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::SubmissionChanged($before.id));
+        }
+    }};
+}
+
 /// Appends `rows` as version `$version` of submission `$id`, and when `$submitted`, records
 /// each row's base (the value published for its key now).
 macro_rules! insert_rows {
@@ -666,25 +688,28 @@ impl Store {
             }
             match &rows {
                 Some(rows) => {
-                    if !new_version {
-                        sqlx::query(
-                            "DELETE FROM submission_rows WHERE submission_id = $1 AND version = $2",
-                        )
-                        .bind(id)
-                        .bind(version as i32)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
+                    // In place of a draft's rows, or of a returned submission's edited ones.
+                    sqlx::query(
+                        "DELETE FROM submission_rows WHERE submission_id = $1 AND version = $2",
+                    )
+                    .bind(id)
+                    .bind(version as i32)
+                    .execute(&mut *tx)
+                    .await?;
                     insert_rows!(tx, plan, id, version, rows, true);
                 }
                 None => {
+                    // A returned submission: its edited rows ([`Store::edit_submission`]), or
+                    // else the returned version's again.
                     if new_version {
                         sqlx::query(
                             "INSERT INTO submission_rows (submission_id, version, row_no, source_row,
                              indicator, region, period, value, status, source, note)
                              SELECT submission_id, $2, row_no, source_row, indicator, region, period,
                                value, status, source, note
-                             FROM submission_rows WHERE submission_id = $1 AND version = $3",
+                             FROM submission_rows WHERE submission_id = $1 AND version = $3
+                               AND NOT EXISTS (SELECT 1 FROM submission_rows e
+                                               WHERE e.submission_id = $1 AND e.version = $2)",
                         )
                         .bind(id)
                         .bind(version as i32)
@@ -703,6 +728,66 @@ impl Store {
         Ok(version)
     }
 
+    /// `actor` (the unit) edits submission `id`: `rows` (checked by the caller, as for
+    /// [`Store::create_submission`]) replace a draft's rows, or become a returned submission's
+    /// next version — kept apart until it is submitted ([`Store::submit_submission`] sends
+    /// them), the version the reviewer saw untouched and the status unchanged. Audited as
+    /// `submission.edit`. Returns the version the rows were written as.
+    pub async fn edit_submission(
+        &self,
+        actor: &Actor,
+        client: Option<String>,
+        plan: &Plan,
+        id: i64,
+        rows: &[ObservationRow],
+    ) -> Result<u32> {
+        let before = self.submission(plan, id).await?;
+        let version = before.workflow().may_edit(actor)?;
+        let who = Who::of(actor, client);
+        let rows = coded(plan, rows);
+        with_db!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
+            // Nothing changes on the submission itself, but it must still be as decided (and
+            // is then, on PostgreSQL, locked against a submit at the same time).
+            update_as_decided!(tx, "SET version = version", before);
+            sqlx::query("DELETE FROM submission_rows WHERE submission_id = $1 AND version = $2")
+                .bind(id)
+                .bind(version as i32)
+                .execute(&mut *tx)
+                .await?;
+            insert_rows!(tx, plan, id, version, rows, false);
+            let event = Event::new(
+                "submission.edit",
+                format!("submission:{id}"),
+                json!({
+                    "plan": plan.id,
+                    "unit": before.unit.to_string(),
+                    "version": version,
+                    "rows": rows.len(),
+                    "status": before.status.as_str(),
+                }),
+            );
+            append_audit!(tx, &who, &event);
+            tx.commit().await?;
+        });
+        Ok(version)
+    }
+
+    /// The rows a returned submission's unit has edited and not yet submitted (its next
+    /// version's); `None` when there are none (or it is not returned).
+    pub async fn edited_rows(
+        &self,
+        submission: &StoredSubmission,
+    ) -> Result<Option<Vec<StoredSubmissionRow>>> {
+        if submission.status != Status::Returned {
+            return Ok(None);
+        }
+        let rows = self
+            .submission_rows(submission.id, submission.version + 1)
+            .await?;
+        Ok((!rows.is_empty()).then_some(rows))
+    }
+
     /// `actor` (the unit) withdraws submission `id` before review; audited as
     /// `submission.withdraw`.
     pub async fn withdraw_submission(
@@ -716,19 +801,7 @@ impl Store {
         let who = Who::of(actor, client);
         with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
-            let updated = sqlx::query(
-                "UPDATE submissions SET status = 'withdrawn'
-                 WHERE id = $1 AND version = $2 AND status = $3",
-            )
-            .bind(id)
-            .bind(before.version as i32)
-            .bind(before.status.as_str())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if updated == 0 {
-                return Err(StoreError::SubmissionChanged(id));
-            }
+            update_as_decided!(tx, "SET status = 'withdrawn'", before);
             let event = moved(plan, &before, before.version, Status::Withdrawn, None);
             append_audit!(tx, &who, &event);
             tx.commit().await?;

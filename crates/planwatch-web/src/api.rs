@@ -70,6 +70,8 @@ pub(crate) fn router(served: &Plan) -> (axum::Router<Arc<Service>>, utoipa::open
             crate::submissions::list
         ))
         .routes(routes!(crate::submissions::show))
+        .routes(routes!(crate::submissions::check))
+        .routes(routes!(crate::submissions::edit))
         .routes(routes!(crate::submissions::submit))
         .routes(routes!(crate::submissions::withdraw))
         .routes(routes!(crate::submissions::approve))

@@ -44,7 +44,9 @@ const RULES: &[(&str, Rule)] = &[
     // Submissions: reporters (the workflow checks the unit), planners and admins; the plan
     // office reviews.
     ("/api/submissions", SUBMIT),
+    ("/api/submissions/check", SUBMIT),
     ("/api/submissions/{id}", SUBMISSIONS),
+    ("/api/submissions/{id}/rows", SUBMIT),
     ("/api/submissions/{id}/submit", SUBMIT),
     ("/api/submissions/{id}/withdraw", SUBMIT),
     ("/api/submissions/{id}/approve", REVIEW),

@@ -2,7 +2,11 @@
 //! (`/api/submissions…`). Which moves are legal, for whom, is `planwatch-workflow`'s decision
 //! and the store's conditional updates; the rows are checked by the import's validation
 //! (`planwatch_app::submissions::stage`, which `planwatch submissions create` uses too). A
-//! reporter sees only its units' submissions, and a draft only its unit: others get 404.
+//! reporter sees only its units' submissions, and a draft only its unit: others get 404. Rows
+//! come as JSON (a form) or as an uploaded file ([`sent`]); a unit edits a draft's or a
+//! returned submission's rows (`PUT …/rows`), and `…/check` checks rows without storing them.
+
+mod sent;
 
 use std::sync::Arc;
 
@@ -14,10 +18,11 @@ use axum::response::{IntoResponse, Response};
 use planwatch_access::{Actor, Role, Unit, resolve_unit};
 use planwatch_app::submissions::{RowProblem, Staged, Submitted, changes, coded_rows, stage};
 use planwatch_import::Input;
+use planwatch_plan::{ObservationRow, Plan};
 use planwatch_store::{
     ImportError, ImportSettings, StoreError, StoredSubmission, SubmissionComment, SubmissionFilter,
 };
-use planwatch_workflow::{Change, Refusal, Status, SubmissionRow};
+use planwatch_workflow::{Change, Refusal, Status, Step, SubmissionRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -26,6 +31,8 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::lang::Lang;
 use crate::service::Service;
+pub(crate) use sent::{NewSubmission, Upload};
+use sent::{Rows, Sent};
 
 type AppState = State<Arc<Service>>;
 
@@ -68,15 +75,18 @@ impl From<SubmissionRow> for RowOut {
     }
 }
 
-/// A new submission: a unit's rows, submitted at once unless `draft`.
+/// A submission's rows, as its unit edits them (or submits them corrected).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct NewSubmission {
-    /// The unit: a region or department code
-    unit: String,
+pub(crate) struct RowsBody {
     rows: Vec<RowIn>,
-    #[serde(default)]
-    draft: bool,
+}
+
+/// A reviewer's optional comment on an approval.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ApproveBody {
+    comment: Option<String>,
 }
 
 /// A reviewer's reason for returning a submission.
@@ -91,11 +101,16 @@ pub(crate) struct ReturnBody {
 /// A problem with a row of a refused submission.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ProblemOut {
-    /// The row's position in `rows`, from 1 (0: the submission as a whole)
+    /// The uploaded file's own name; null for the rows of a form (JSON) and for the request as
+    /// a whole (unit, revise, reason)
+    file: Option<String>,
+    /// For a file the spreadsheet row (the header is row 1, as `planwatch import` numbers
+    /// rows); for JSON the row's position in `rows`, from 1; 0: the file or the request as a
+    /// whole
     row: usize,
     /// The column at fault, when there is one
     column: Option<String>,
-    /// indicator, region, period, value or status, when one is at fault
+    /// unit, revise, reason, indicator, region, period, value or status, when one is at fault
     field: Option<&'static str>,
     /// In the request's language (Accept-Language: zh or en)
     message: String,
@@ -105,6 +120,18 @@ pub(crate) struct ProblemOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Problems {
     problems: Vec<ProblemOut>,
+}
+
+/// What a submission of these rows would meet, nothing stored: every problem, or (with none)
+/// the changes and the reader's warnings.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct CheckOut {
+    problems: Vec<ProblemOut>,
+    /// Per row (by index), as in a stored submission; empty while there is a problem
+    #[schema(value_type = Vec<Object>)]
+    changes: Vec<Change>,
+    /// The reader's warnings, in the request's language
+    warnings: Vec<String>,
 }
 
 /// A submission in a list.
@@ -117,6 +144,10 @@ pub(crate) struct SubmissionSummary {
     status: String,
     version: u32,
     rows: u64,
+    /// The uploaded file's name, for a submission from a file
+    file: Option<String>,
+    /// Why it revises figures of a locked period, for a revision
+    revision_reason: Option<String>,
     submitted_by: String,
     submitted_at: Option<String>,
     reviewed_by: Option<String>,
@@ -136,6 +167,9 @@ pub(crate) struct SubmissionDetail {
     #[schema(value_type = Vec<Object>)]
     changes: Vec<Change>,
     comments: Vec<CommentOut>,
+    /// A returned submission's rows as its unit has edited them and not yet submitted (they
+    /// become the next version when it is submitted); null when there are none
+    edited: Option<Vec<RowOut>>,
 }
 
 /// A reviewer's comment.
@@ -191,6 +225,8 @@ impl From<&StoredSubmission> for SubmissionSummary {
             status: s.status.as_str().to_owned(),
             version: s.version,
             rows: s.rows,
+            file: s.file_name.clone(),
+            revision_reason: s.revision_reason.clone(),
             submitted_by: s.submitted_by.clone(),
             submitted_at: s.submitted_at.clone(),
             reviewed_by: s.reviewed_by.clone(),
@@ -309,19 +345,40 @@ fn as_table(rows: &[RowIn]) -> Vec<u8> {
     table.into_inner().unwrap_or_default()
 }
 
-fn problem_out(lang: Lang, p: RowProblem) -> ProblemOut {
+/// The problems of rows from `file` (`None`: a form's) as answered.
+fn problems_out(lang: Lang, file: Option<&str>, problems: Vec<RowProblem>) -> Vec<ProblemOut> {
+    problems
+        .into_iter()
+        .map(|p| ProblemOut {
+            file: file.map(str::to_owned),
+            // A file's rows are its spreadsheet rows; a form's, positions in `rows` (the
+            // table it is written as has its header as row 1).
+            row: if file.is_some() {
+                p.row
+            } else {
+                p.row.saturating_sub(1)
+            },
+            column: p.column,
+            field: p.field,
+            message: if lang == Lang::En { p.en } else { p.zh },
+        })
+        .collect()
+}
+
+/// A problem of the request as a whole (its unit, its revision reason).
+fn request_problem(lang: Lang, field: &'static str, text: &str) -> ProblemOut {
+    let (zh, en) = text.split_once(" / ").unwrap_or((text, text));
     ProblemOut {
-        // The table's header is row 1.
-        row: p.row.saturating_sub(1),
-        column: p.column,
-        field: p.field,
-        message: if lang == Lang::En { p.en } else { p.zh },
+        file: None,
+        row: 0,
+        column: None,
+        field: Some(field),
+        message: if lang == Lang::En { en } else { zh }.to_owned(),
     }
 }
 
 /// 422 with every problem.
-fn unprocessable(lang: Lang, problems: Vec<RowProblem>) -> Response {
-    let problems = problems.into_iter().map(|p| problem_out(lang, p)).collect();
+fn unprocessable(problems: Vec<ProblemOut>) -> Response {
     (
         StatusCode::UNPROCESSABLE_ENTITY,
         Json(Problems { problems }),
@@ -329,95 +386,312 @@ fn unprocessable(lang: Lang, problems: Vec<RowProblem>) -> Response {
         .into_response()
 }
 
-/// A new submission of a unit: every row checked as `planwatch import` checks a file, and
-/// against the unit's scope and locked periods; every problem at once, and nothing stored while
-/// there is one.
+/// The unit a request names, or else the caller's only one.
+fn unit_of(plan: &Plan, actor: &Actor, named: Option<&str>) -> Result<Unit, String> {
+    match named {
+        Some(code) => resolve_unit(plan, code).map_err(|e| e.to_string()),
+        None => match actor.account().map(|a| a.units.as_slice()) {
+            Some([only]) => Ok(only.clone()),
+            _ => Err("请指明报送单位（unit）：您不只为一个单位填报 / name the unit (unit): you do not report for exactly one".to_owned()),
+        },
+    }
+}
+
+/// The revision reason of a request: none, or a reason that is not blank with `revise`.
+fn revision_reason(revise: bool, reason: Option<String>) -> Result<Option<String>, ProblemText> {
+    let reason = reason.filter(|r| !r.trim().is_empty());
+    match (revise, reason) {
+        (true, Some(reason)) => Ok(Some(reason)),
+        (false, None) => Ok(None),
+        (true, None) => Err((
+            "reason",
+            "修订锁定期的数据须说明理由（reason） / a revision of a locked period needs a reason (reason)",
+        )),
+        (false, Some(_)) => Err((
+            "revise",
+            "理由只用于修订锁定期（revise: true） / a reason goes with a revision of a locked period (revise: true)",
+        )),
+    }
+}
+
+/// A field at fault and its message, `中文 / English`.
+type ProblemText = (&'static str, &'static str);
+
+/// Rows that passed every check, with their codes and the reader's warnings in the request's
+/// language.
+struct Checked {
+    rows: Vec<ObservationRow>,
+    coded: Vec<SubmissionRow>,
+    warnings: Vec<String>,
+}
+
+/// `rows` (a form's or a file) for `unit`, checked as `planwatch import` checks a file and
+/// against the unit's scope, the same key twice and (unless `revise`) locked periods: the
+/// rows, or every problem — those already found (`problems`) first.
+async fn check_rows(
+    service: &Service,
+    lang: Lang,
+    unit: &Unit,
+    rows: Rows,
+    revise: bool,
+    mut problems: Vec<ProblemOut>,
+) -> Result<Result<Checked, Vec<ProblemOut>>, ApiError> {
+    let (name, input, file) = match rows {
+        Rows::Form(rows) => (
+            "submission.csv".to_owned(),
+            Input::Csv(Box::new(std::io::Cursor::new(as_table(&rows)))),
+            false,
+        ),
+        Rows::File { name, bytes } => (name, Input::from_bytes(bytes), true),
+    };
+    let submitted = Submitted {
+        name: &name,
+        input,
+        unit,
+        revise,
+    };
+    let plan = &service.plan;
+    match stage(&service.store, plan, submitted).await? {
+        Ok(Staged { rows, warnings }) if problems.is_empty() => Ok(Ok(Checked {
+            coded: coded_rows(plan, &rows),
+            rows,
+            warnings: warnings
+                .into_iter()
+                .map(|d| {
+                    if lang == Lang::En {
+                        d.problem.to_string()
+                    } else {
+                        d.problem.zh()
+                    }
+                })
+                .collect(),
+        })),
+        Ok(_) => Ok(Err(problems)),
+        Err(found) => {
+            problems.extend(problems_out(lang, file.then_some(name.as_str()), found));
+            Ok(Err(problems))
+        }
+    }
+}
+
+/// A submission as `POST /api/submissions` answers: `checked` stored as submission `id`, now
+/// `status`, with what its rows change.
+async fn stored_answer(
+    service: &Service,
+    id: i64,
+    status: Status,
+    checked: Checked,
+) -> Result<Created, ApiError> {
+    let changes = changes(&service.store, &service.plan, &checked.coded).await?;
+    Ok(Created {
+        id,
+        status: status.as_str().to_owned(),
+        rows: checked.coded.into_iter().map(RowOut::from).collect(),
+        changes,
+        warnings: checked.warnings,
+    })
+}
+
+/// A submission request's unit, revision reason and rows, checked.
+type Read = Result<(Unit, Option<String>, Checked), Vec<ProblemOut>>;
+
+/// What a submission request asks, read and checked: the unit (and the caller's right to
+/// report for it, else 403), the revision reason, and the rows — or every problem.
+async fn read_sent(
+    service: &Service,
+    caller: &Caller,
+    lang: Lang,
+    sent: Sent,
+) -> Result<Read, ApiError> {
+    let unit = match unit_of(&service.plan, &caller.actor, sent.unit.as_deref()) {
+        Ok(unit) => unit,
+        Err(text) => {
+            let mut problems = vec![request_problem(lang, "unit", &text)];
+            if let Err((field, text)) = revision_reason(sent.revise, sent.reason) {
+                problems.push(request_problem(lang, field, text));
+            }
+            return Ok(Err(problems));
+        }
+    };
+    // Whether the caller reports for the unit, before its rows are read.
+    planwatch_workflow::Submission::new(&caller.actor, unit.clone(), sent.draft)
+        .map_err(|e| refused(e.into()))?;
+    let (reason, problems) = match revision_reason(sent.revise, sent.reason) {
+        Ok(reason) => (reason, Vec::new()),
+        Err((field, text)) => (None, vec![request_problem(lang, field, text)]),
+    };
+    let checked = check_rows(service, lang, &unit, sent.rows, sent.revise, problems).await?;
+    Ok(checked.map(|checked| (unit, reason, checked)))
+}
+
+/// The refusals of a submission request before its rows are read.
+#[allow(dead_code)] // Only its description is used.
+#[derive(utoipa::IntoResponses)]
+enum SentAnswers {
+    /// Not a submission
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// Not signed in
+    #[response(status = 401)]
+    SignIn(ErrorBody),
+    /// Not a reporter of the unit
+    #[response(status = 403)]
+    Refused(ErrorBody),
+    /// Over the server's body limit
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+}
+
+/// A new submission of a unit, from the rows of a form (JSON) or an uploaded file (multipart:
+/// its name decides how it is read, as for `planwatch import`): every row checked as
+/// `planwatch import` checks a file, and against the unit's scope and locked periods (unless
+/// a revision with a reason); every problem at once, and nothing stored while there is one.
 #[utoipa::path(post, path = "/api/submissions", tag = "submissions",
-    request_body = NewSubmission,
+    request_body(content(
+        (NewSubmission = "application/json"),
+        (Upload = "multipart/form-data"),
+    )),
     responses((status = 201, description = "Stored", body = Created),
-              (status = 400, description = "Not a submission", body = ErrorBody),
-              (status = 401, description = "Not signed in", body = ErrorBody),
-              (status = 403, description = "Not a reporter of the unit", body = ErrorBody),
-              (status = 422, description = "Problems with the unit or the rows (every one); nothing stored", body = Problems)))]
+              SentAnswers,
+              (status = 422, description = "Problems with the unit, the reason, the file or the rows (every one); nothing stored", body = Problems)))]
 pub(crate) async fn create(
     State(service): AppState,
     caller: Caller,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    sent: Sent,
 ) -> Result<Response, ApiError> {
     let lang = lang_of(&uri, &headers);
-    let new: NewSubmission = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::BadRequest(format!("{{\"unit\", \"rows\": [...], \"draft\"}}: {e}"))
-    })?;
-    let plan = &service.plan;
-    let unit: Unit = match resolve_unit(plan, &new.unit) {
-        Ok(unit) => unit,
-        Err(e) => {
-            let text = e.to_string();
-            let (zh, en) = text.split_once(" / ").unwrap_or((&text, &text));
-            let problem = RowProblem {
-                row: 1,
-                column: None,
-                field: Some("unit"),
-                zh: zh.to_owned(),
-                en: en.to_owned(),
-            };
-            return Ok(unprocessable(lang, vec![problem]));
-        }
-    };
-    // Whether the caller reports for the unit, before its rows are read.
-    planwatch_workflow::Submission::new(&caller.actor, unit.clone(), new.draft)
-        .map_err(|e| refused(e.into()))?;
-    let submitted = Submitted {
-        name: "submission.csv",
-        input: Input::Csv(Box::new(std::io::Cursor::new(as_table(&new.rows)))),
-        unit: &unit,
-        revise: false,
-    };
-    let Staged { rows, warnings } = match stage(&service.store, plan, submitted).await? {
-        Ok(staged) => staged,
-        Err(problems) => return Ok(unprocessable(lang, problems)),
+    let (draft, file) = (sent.draft, sent.rows.file_name().map(str::to_owned));
+    let (unit, reason, checked) = match read_sent(&service, &caller, lang, sent).await? {
+        Ok(read) => read,
+        Err(problems) => return Ok(unprocessable(problems)),
     };
     let id = service
         .store
         .create_submission(
             &caller.actor,
             caller.client.clone(),
-            plan,
+            &service.plan,
             unit,
-            &rows,
-            new.draft,
-            None,
-            None,
+            &checked.rows,
+            draft,
+            file.as_deref(),
+            reason.as_deref(),
         )
         .await
         .map_err(refused)?;
-    let coded = coded_rows(plan, &rows);
-    let changes = changes(&service.store, plan, &coded).await?;
-    let status = if new.draft {
+    let status = if draft {
         Status::Draft
     } else {
         Status::Submitted
     };
-    let warnings = warnings
-        .into_iter()
-        .map(|d| {
-            if lang == Lang::En {
-                d.problem.to_string()
-            } else {
-                d.problem.zh()
-            }
-        })
-        .collect();
-    let created = Created {
-        id,
-        status: status.as_str().to_owned(),
-        rows: coded.into_iter().map(RowOut::from).collect(),
-        changes,
-        warnings,
-    };
+    let created = stored_answer(&service, id, status, checked).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// A dry run of `POST /api/submissions`: the same checks (the web form asks as the user
+/// types), nothing stored. Problems are in the answer, not a 422.
+#[utoipa::path(post, path = "/api/submissions/check", tag = "submissions",
+    request_body(content(
+        (NewSubmission = "application/json"),
+        (Upload = "multipart/form-data"),
+    )),
+    responses((status = 200, description = "Every problem, or the changes and warnings; nothing stored", body = CheckOut),
+              SentAnswers))]
+pub(crate) async fn check(
+    State(service): AppState,
+    caller: Caller,
+    uri: Uri,
+    headers: HeaderMap,
+    sent: Sent,
+) -> Result<Json<CheckOut>, ApiError> {
+    let lang = lang_of(&uri, &headers);
+    let answer = match read_sent(&service, &caller, lang, sent).await? {
+        Ok((_, _, checked)) => CheckOut {
+            problems: Vec::new(),
+            changes: changes(&service.store, &service.plan, &checked.coded).await?,
+            warnings: checked.warnings,
+        },
+        Err(problems) => CheckOut {
+            problems,
+            changes: Vec::new(),
+            warnings: Vec::new(),
+        },
+    };
+    Ok(Json(answer))
+}
+
+/// `{"rows": [...]}`, or nothing (an empty body, or `null`).
+fn rows_body(body: &[u8]) -> Result<Option<RowsBody>, ApiError> {
+    if body.is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("{{\"rows\": [...]}}: {e}")))
+}
+
+/// The rows of a submission's edit or corrected submission, checked for its unit (a revision
+/// when it has a revision reason).
+async fn check_edit(
+    service: &Service,
+    lang: Lang,
+    submission: &StoredSubmission,
+    request: RowsBody,
+) -> Result<Result<Checked, Vec<ProblemOut>>, ApiError> {
+    let revise = submission.revision_reason.is_some();
+    let rows = Rows::Form(request.rows);
+    check_rows(service, lang, &submission.unit, rows, revise, Vec::new()).await
+}
+
+/// Edit a submission's rows (its unit; a draft or a returned submission): they replace a
+/// draft's rows, or become a returned submission's next version — the version the reviewer
+/// saw is kept, the status stays returned, and submitting sends the edited rows. Checked as
+/// a new submission is: every problem at once, nothing stored while there is one.
+#[utoipa::path(put, path = "/api/submissions/{id}/rows", tag = "submissions",
+    params(("id" = i64, Path, minimum = 1, description = "The submission")),
+    request_body = RowsBody,
+    responses((status = 200, description = "Stored: the edited rows", body = Created),
+              (status = 400, description = "Not an id, or not rows", body = ErrorBody),
+              (status = 401, description = "Not signed in", body = ErrorBody),
+              (status = 403, description = "Not a reporter of its unit", body = ErrorBody),
+              (status = 404, description = "No such submission the caller may see", body = ErrorBody),
+              (status = 409, description = "Its state does not allow it (submitted, approved, withdrawn), or it changed meanwhile", body = ErrorBody),
+              (status = 422, description = "Problems with the rows (every one); nothing stored", body = Problems)))]
+pub(crate) async fn edit(
+    State(service): AppState,
+    caller: Caller,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let lang = lang_of(&uri, &headers);
+    let request = rows_body(&body)?
+        .ok_or_else(|| ApiError::BadRequest("{\"rows\": [...]}: no rows".to_owned()))?;
+    let submission = visible_submission(&service, &caller, &id).await?;
+    // The state and the unit first: a submitted one is 409 whatever its rows.
+    submission
+        .workflow()
+        .may_edit(&caller.actor)
+        .map_err(|e| refused(e.into()))?;
+    let checked = match check_edit(&service, lang, &submission, request).await? {
+        Ok(checked) => checked,
+        Err(problems) => return Ok(unprocessable(problems)),
+    };
+    service
+        .store
+        .edit_submission(
+            &caller.actor,
+            caller.client.clone(),
+            &service.plan,
+            submission.id,
+            &checked.rows,
+        )
+        .await
+        .map_err(refused)?;
+    let answer = stored_answer(&service, submission.id, submission.status, checked).await?;
+    Ok(Json(answer).into_response())
 }
 
 /// Submissions, oldest first: a reporter's units' only, and drafts only to their unit.
@@ -500,11 +774,17 @@ pub(crate) async fn show(
         .into_iter()
         .map(CommentOut::from)
         .collect();
+    let edited = store.edited_rows(&submission).await?.map(|rows| {
+        rows.into_iter()
+            .map(|r| RowOut::from(r.row))
+            .collect::<Vec<_>>()
+    });
     Ok(Json(SubmissionDetail {
         summary: SubmissionSummary::from(&submission),
         rows: rows.into_iter().map(RowOut::from).collect(),
         changes,
         comments,
+        edited,
     }))
 }
 
@@ -556,25 +836,47 @@ async fn step(
     }))
 }
 
-/// Submit a draft, or a returned submission again (a new version; the earlier one is kept).
+/// Submit a draft, or a returned submission again (a new version; the earlier one is kept):
+/// its rows as they stand (a returned one's as its unit edited them, or else as returned), or
+/// the rows of the body (`{"rows": [...]}`), checked as a new submission's are.
 #[utoipa::path(post, path = "/api/submissions/{id}/submit", tag = "submissions",
     params(("id" = i64, Path, minimum = 1, description = "The submission")),
-    responses(StepAnswers))]
+    request_body(content = Option<RowsBody>, content_type = "application/json"),
+    responses(StepAnswers,
+              (status = 422, description = "Problems with the rows sent (every one); nothing stored", body = Problems)))]
 pub(crate) async fn submit(
     State(service): AppState,
     caller: Caller,
+    uri: Uri,
+    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<Moved>, ApiError> {
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let mut rows = None;
+    if let Some(request) = rows_body(&body)? {
+        let lang = lang_of(&uri, &headers);
+        let submission = visible_submission(&service, &caller, &id).await?;
+        // The state and the unit first: a submitted one is 409 whatever the rows.
+        submission
+            .workflow()
+            .apply(&caller.actor, Step::Submit)
+            .map_err(|e| refused(e.into()))?;
+        match check_edit(&service, lang, &submission, request).await? {
+            Ok(checked) => rows = Some(checked.rows),
+            Err(problems) => return Ok(unprocessable(problems)),
+        }
+    }
     step(&service, &caller, &id, async |id| {
         let (store, plan) = (&service.store, &service.plan);
         let client = caller.client.clone();
         store
-            .submit_submission(&caller.actor, client, plan, id, None)
+            .submit_submission(&caller.actor, client, plan, id, rows.as_deref())
             .await
             .map(drop)
             .map_err(refused)
     })
     .await
+    .map(IntoResponse::into_response)
 }
 
 /// Withdraw a submission before review.
@@ -597,23 +899,36 @@ pub(crate) async fn withdraw(
     .await
 }
 
-/// Approve a submission: its rows are published as one import batch. Four eyes: not by who
+/// Approve a submission, with an optional comment (`{"comment"}`, kept with the version and
+/// in the audit entry): its rows are published as one import batch. Four eyes: not by who
 /// submitted it. When a figure it was compared with was published since, it needs a fresh
 /// review (409 `stale_base`).
 #[utoipa::path(post, path = "/api/submissions/{id}/approve", tag = "submissions",
     params(("id" = i64, Path, minimum = 1, description = "The submission")),
+    request_body(content = Option<ApproveBody>, content_type = "application/json"),
     responses(StepAnswers))]
 pub(crate) async fn approve(
     State(service): AppState,
     caller: Caller,
     Path(id): Path<String>,
+    body: Bytes,
 ) -> Result<Json<Moved>, ApiError> {
+    let comment = if body.is_empty() {
+        None
+    } else {
+        let request: Option<ApproveBody> = serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("{{\"comment\"}}: {e}")))?;
+        request
+            .and_then(|r| r.comment)
+            .filter(|c| !c.trim().is_empty())
+    };
     step(&service, &caller, &id, async |id| {
         let (store, plan) = (&service.store, &service.plan);
         let settings = ImportSettings::default();
         let client = caller.client.clone();
+        let comment = comment.as_deref();
         store
-            .approve_submission(&caller.actor, client, plan, id, None, settings)
+            .approve_submission(&caller.actor, client, plan, id, comment, settings)
             .await
             .map_err(import_refused)?;
         // The published figures changed: this server's caches are emptied now, not at the

@@ -230,12 +230,16 @@ impl Submission {
         })
     }
 
-    /// Whether `actor` may edit the rows: the unit, while a draft or returned.
-    pub fn may_edit(&self, actor: &Actor) -> Result<(), Refusal> {
+    /// Whether `actor` may edit the rows — the unit, while a draft or returned — and which
+    /// version the edited rows are: a draft's own (they replace its rows), or a returned
+    /// submission's next (the version the reviewer saw is kept; submitting sends the edited
+    /// rows). Editing moves nothing: the status stays.
+    pub fn may_edit(&self, actor: &Actor) -> Result<u32, Refusal> {
         check_active(actor)?;
         check_unit(actor, &self.unit)?;
         match self.status {
-            Status::Draft | Status::Returned => Ok(()),
+            Status::Draft => Ok(self.version),
+            Status::Returned => Ok(self.version + 1),
             status => Err(Refusal::Illegal {
                 status,
                 status_zh: status.label_zh(),

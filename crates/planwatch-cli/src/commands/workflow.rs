@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use planwatch_access::{Action, Object, resolve_unit};
 use planwatch_app::submissions::{Submitted, stage};
-use planwatch_import::{Input, is_excel};
+use planwatch_import::Input;
 use planwatch_plan::{Period, Plan};
 use planwatch_store::{ImportError, ImportSettings, Store, StoreError, SubmissionFilter, Who};
 use planwatch_workflow::{ChangeKind, ChangeSummary, Status};
@@ -344,14 +344,9 @@ async fn create(store: &Store, plan: &Plan, args: &CreateArgs) -> anyhow::Result
     };
     let name = args.file.display().to_string();
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {name}"))?;
-    let input = if is_excel(&bytes) {
-        Input::Excel(bytes)
-    } else {
-        Input::Csv(Box::new(std::io::Cursor::new(bytes)))
-    };
     let submitted = Submitted {
         name: &name,
-        input,
+        input: Input::from_bytes(bytes),
         unit: &unit,
         revise: args.revise,
     };

@@ -12,6 +12,7 @@ mod present;
 mod promises;
 mod sdmx;
 mod submissions_api;
+mod submissions_write;
 mod web;
 mod webauth;
 mod workflow;

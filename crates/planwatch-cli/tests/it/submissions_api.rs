@@ -5,9 +5,9 @@
 //! unapproved figure is in neither `/api/observations` nor `/api/export`; a submission whose
 //! base changed asks for a fresh review.
 
-use reqwest::StatusCode;
-use reqwest::blocking::{Client, Response};
+use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::{AUTHORIZATION, ETAG, IF_NONE_MATCH};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::Server;
@@ -49,16 +49,29 @@ impl As<'_> {
     }
 
     pub(crate) fn post(&self, path: &str, body: Option<Value>) -> Response {
-        let request = Client::new()
-            .post(self.server.url(path))
-            .header(AUTHORIZATION, format!("Bearer {}", self.token))
-            .header("accept-language", "en");
+        self.send(Method::POST, path, body)
+    }
+
+    pub(crate) fn put(&self, path: &str, body: Value) -> Response {
+        self.send(Method::PUT, path, Some(body))
+    }
+
+    fn send(&self, method: Method, path: &str, body: Option<Value>) -> Response {
+        let request = self.request(method, path, "en");
         match body {
             Some(body) => request.json(&body),
             None => request,
         }
         .send()
         .unwrap()
+    }
+
+    /// A request with the token, in the language `lang`.
+    pub(crate) fn request(&self, method: Method, path: &str, lang: &str) -> RequestBuilder {
+        Client::new()
+            .request(method, self.server.url(path))
+            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+            .header("accept-language", lang)
     }
 }
 
@@ -73,7 +86,7 @@ pub(crate) fn answer(response: Response) -> (StatusCode, Value) {
 
 const FIGURE: f64 = 951.37;
 
-fn row(region: &str, value: f64) -> Value {
+pub(crate) fn row(region: &str, value: f64) -> Value {
     json!({"indicator": "retail_sales", "region": region, "period": "2024", "value": value})
 }
 

@@ -181,9 +181,10 @@ fn class_of(route: &str) -> Class {
         "/api/submissions" => Class::Submissions { ok: 200 },
         // No submission 1 in the matrix's store.
         "/api/submissions/{id}" => Class::Submissions { ok: 404 },
-        "/api/submissions/{id}/submit" | "/api/submissions/{id}/withdraw" => {
-            Class::Submissions { ok: 405 }
-        }
+        "/api/submissions/check"
+        | "/api/submissions/{id}/rows"
+        | "/api/submissions/{id}/submit"
+        | "/api/submissions/{id}/withdraw" => Class::Submissions { ok: 405 },
         "/api/submissions/{id}/approve" | "/api/submissions/{id}/return" => Class::Review,
         "/report" | "/report/form" => Class::Submissions { ok: 200 },
         "/review" => Class::ReviewPage { ok: 200 },

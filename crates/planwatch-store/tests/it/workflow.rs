@@ -583,3 +583,115 @@ async fn the_base_of_a_submission_is_the_value_known_last() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn edited_rows_replace_a_draft_and_wait_as_a_returned_submission_next_version() {
+    on_each_backend(async |backend, store, plan| {
+        let draft = store
+            .create_submission(
+                &reporter(),
+                None,
+                plan,
+                east(),
+                &[retail(plan, 2, 2021, 1.0)],
+                true,
+                None,
+                None,
+            )
+            .await
+            .unwrap();
+        let edited = [retail(plan, 2, 2021, 2.0), retail(plan, 3, 2022, 3.0)];
+        let version = store
+            .edit_submission(&reporter(), None, plan, draft, &edited)
+            .await
+            .unwrap();
+        assert_eq!(version, 1, "{backend}");
+        let rows = store.submission_rows(draft, 1).await.unwrap();
+        let values: Vec<f64> = rows.iter().map(|r| r.row.value).collect();
+        assert_eq!(values, [2.0, 3.0], "{backend}");
+        assert_eq!(status(store, plan, draft).await, Status::Draft, "{backend}");
+        // Another unit's reporter may not.
+        let west = user("west", Role::Reporter, &["440104"]);
+        let refused = store
+            .edit_submission(&west, None, plan, draft, &edited)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, StoreError::Refused(Refusal::NotYourUnit { .. })),
+            "{backend}: {refused:?}"
+        );
+
+        // Returned: the edit is the next version; the one the reviewer saw is unchanged.
+        let id = submit(
+            store,
+            plan,
+            &reporter(),
+            &[retail(plan, 2, 2021, 10.0)],
+            None,
+        )
+        .await;
+        let p1 = user("p1", Role::Planner, &[]);
+        let refused = store
+            .edit_submission(&reporter(), None, plan, id, &edited)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, StoreError::Refused(Refusal::Illegal { .. })),
+            "{backend}: {refused:?}"
+        );
+        store
+            .return_submission(&p1, None, plan, id, "请核实")
+            .await
+            .unwrap();
+        let returned = store.submission(plan, id).await.unwrap();
+        assert_eq!(
+            store.edited_rows(&returned).await.unwrap(),
+            None,
+            "{backend}"
+        );
+        let correction = [retail(plan, 2, 2021, 11.0)];
+        for rows in [&edited[..], &correction[..]] {
+            let version = store
+                .edit_submission(&reporter(), None, plan, id, rows)
+                .await
+                .unwrap();
+            assert_eq!(version, 2, "{backend}");
+        }
+        let after = store.submission(plan, id).await.unwrap();
+        assert_eq!(
+            (after.status, after.version),
+            (Status::Returned, 1),
+            "{backend}"
+        );
+        let seen = store.submission_rows(id, 1).await.unwrap();
+        assert_eq!(seen[0].row.value, 10.0, "{backend}");
+        let waiting = store.edited_rows(&after).await.unwrap().unwrap();
+        let values: Vec<f64> = waiting.iter().map(|r| r.row.value).collect();
+        assert_eq!(values, [11.0], "{backend}");
+        // Submitting sends the edited rows, compared with what is published then.
+        let version = store
+            .submit_submission(&reporter(), None, plan, id, None)
+            .await
+            .unwrap();
+        assert_eq!(version, 2, "{backend}");
+        let sent = store.submission_rows(id, 2).await.unwrap();
+        assert_eq!(sent.len(), 1, "{backend}");
+        assert_eq!((sent[0].row.value, sent[0].base), (11.0, None), "{backend}");
+        assert_eq!(
+            store.submission_rows(id, 1).await.unwrap(),
+            seen,
+            "{backend}"
+        );
+        let log = actions(store).await;
+        let edits = log
+            .iter()
+            .filter(|(actor, action)| actor == "east" && action == "submission.edit")
+            .count();
+        assert_eq!(edits, 3, "{backend}");
+        assert!(
+            store.verify_audit().await.unwrap().problem.is_none(),
+            "{backend}"
+        );
+    })
+    .await;
+}

@@ -40,13 +40,16 @@ fn submitted_returned_resubmitted_and_approved_by_another_planner() {
         ),
         Ok(Status::Returned)
     );
-    assert!(submission.may_edit(&reporter).is_ok());
+    assert_eq!(submission.may_edit(&reporter), Ok(2));
     assert_eq!(
         submission.apply(&reporter, Step::Submit),
         Ok(Status::Submitted)
     );
     assert_eq!(submission.version, 2);
-    assert!(submission.may_edit(&reporter).is_err());
+    assert_eq!(
+        submission.may_edit(&reporter).unwrap_err().to_string(),
+        "“待审核”状态的报送不能修改 / a submitted submission cannot be edited"
+    );
     assert_eq!(
         submission.apply(&second, Step::Approve),
         Ok(Status::Approved)
@@ -56,6 +59,48 @@ fn submitted_returned_resubmitted_and_approved_by_another_planner() {
         error.to_string(),
         "“已通过”状态的报送不能撤回 / a approved submission cannot be withdrawn"
     );
+}
+
+#[test]
+fn a_draft_is_edited_in_place_and_a_returned_submission_as_its_next_version() {
+    let reporter = user("jj", Role::Reporter, &["510104"]);
+    let other = user("qy", Role::Reporter, &["510105"]);
+    let planner = user("p1", Role::Planner, &[]);
+    let draft = Submission::new(&reporter, jinjiang(), true).unwrap();
+    assert_eq!(draft.may_edit(&reporter), Ok(1));
+    assert_eq!(
+        draft.may_edit(&other),
+        Err(Refusal::NotYourUnit { unit: jinjiang() })
+    );
+    assert_eq!(
+        draft.may_edit(&planner),
+        Err(Refusal::NotYourUnit { unit: jinjiang() })
+    );
+    let mut returned = Submission::new(&reporter, jinjiang(), false).unwrap();
+    assert!(returned.may_edit(&reporter).is_err());
+    returned
+        .apply(
+            &planner,
+            Step::Return {
+                comment: "来源？"
+            },
+        )
+        .unwrap();
+    // Editing leaves the version the reviewer saw as it was.
+    assert_eq!(returned.may_edit(&reporter), Ok(2));
+    assert_eq!((returned.status, returned.version), (Status::Returned, 1));
+    returned.apply(&reporter, Step::Withdraw).unwrap_err();
+    returned.apply(&reporter, Step::Submit).unwrap();
+    assert_eq!(returned.version, 2);
+    let mut withdrawn = Submission::new(&reporter, jinjiang(), true).unwrap();
+    withdrawn.apply(&reporter, Step::Withdraw).unwrap();
+    assert!(matches!(
+        withdrawn.may_edit(&reporter),
+        Err(Refusal::Illegal {
+            status: Status::Withdrawn,
+            ..
+        })
+    ));
 }
 
 #[test]
