@@ -147,9 +147,24 @@
       input.setAttribute("aria-invalid", "true");
     }
 
-    // Shows every problem beside the row it names; a problem of the whole request above.
-    function show(collected, problems) {
+    // A change far from the published value: a warning beside the row, not a problem.
+    function warn(tr, change) {
+      var cell = tr.querySelector(".problem");
+      var note = document.createElement("span");
+      note.className = "warning";
+      var pct = (change.large_percent > 0 ? "+" : "") + change.large_percent.toFixed(1) + "%";
+      note.textContent = t("⚠ 大幅变动 " + pct + "（已发布 " + change.old + "）", "⚠ large change " + pct + " (published " + change.old + ")");
+      cell.appendChild(note);
+    }
+
+    // Shows every problem beside the row it names; a problem of the whole request above; and
+    // the large changes among `changes` as warnings.
+    function show(collected, problems, changes) {
       clearProblems();
+      (changes || []).forEach(function (c) {
+        var tr = collected.sent[c.row];
+        if (tr && c.large_percent !== null && c.large_percent !== undefined) warn(tr, c);
+      });
       var general = [];
       collected.unreadable.forEach(function (tr) { mark(tr, t("不是数字", "not a number"), "value"); });
       (problems || []).forEach(function (p) {
@@ -169,7 +184,7 @@
       var collected = collect();
       if (!collected.rows.length) { show(collected, []); return; }
       api("POST", "/api/submissions/check", { unit: setup.unit, rows: collected.rows }).then(function (answer) {
-        if (answer.status === 200 && answer.body) show(collected, answer.body.problems);
+        if (answer.status === 200 && answer.body) show(collected, answer.body.problems, answer.body.changes);
         else if (answer.status === 422 && answer.body) show(collected, answer.body.problems);
         else show(collected, []);
       });
