@@ -357,4 +357,39 @@ mod tests {
         assert_eq!(changed[0].period_label, "2024年");
         assert_eq!(unchanged[0].new, 5.0);
     }
+
+    #[test]
+    fn roll_up_checks_from_the_api_are_shown() {
+        let detail: Detail = serde_json::from_value(serde_json::json!({
+            "id": 7, "unit": "region:510104", "status": "submitted", "version": 1, "rows": [],
+            "submitted_by": "jinjiang", "submitted_at": null, "reviewed_by": null,
+            "reviewed_at": null, "batch": null, "changes": [], "comments": [],
+            "rollups": [{"indicator": "retail_sales", "period": "2024-Q1", "status": "mismatch",
+                "sum": 120.0, "city": 100.0, "difference": 20.0, "percent": 20.0,
+                "districts_known": 12, "districts": 12}]
+        }))
+        .unwrap();
+        let plan = planwatch_plan::chengdu::plan();
+        let rollups: Vec<RollupRow> = detail
+            .rollups
+            .iter()
+            .map(|r| RollupRow {
+                indicator_name: indicator_name(&plan, &r.indicator, Lang::Zh),
+                period_label: period_text(&r.period, Lang::Zh),
+                check: r,
+            })
+            .collect();
+        let html = crate::pages::environment()
+            .get_template("review.html")
+            .unwrap()
+            .render(minijinja::context! {
+                lang => "zh",
+                rollups => v(&rollups),
+                summary => v(&planwatch_workflow::ChangeSummary::default()),
+            })
+            .unwrap();
+        let table = &html[html.find("id=\"rollups\"").expect("the roll-up table")..];
+        assert!(table.contains("社会消费品零售总额") && table.contains("2024年第一季度"));
+        assert!(table.contains("不符") && table.contains("12/12") && table.contains("(20.0%)"));
+    }
 }
