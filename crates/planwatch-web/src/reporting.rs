@@ -536,10 +536,22 @@ async fn form_page(
             row
         })
         .collect();
-    let editable = unit.is_some()
-        && status
-            .as_deref()
-            .is_none_or(|s| s == Status::Draft.as_str() || s == Status::Returned.as_str());
+    // Whether the reader may edit these rows: the workflow's answer (its unit, a draft or a
+    // returned submission; a new draft for a unit it reports for).
+    let actor = &request.caller.actor;
+    let refusal = match (submission, &unit) {
+        (Some(id), _) => service
+            .store
+            .submission(plan, id)
+            .await?
+            .workflow()
+            .may_edit(actor)
+            .err(),
+        (None, Some(unit)) => planwatch_workflow::Submission::new(actor, unit.clone(), true).err(),
+        (None, None) => None,
+    }
+    .map(|r| half(&r.to_string(), lang));
+    let editable = unit.is_some() && refusal.is_none();
     let years: Vec<u16> = match &unit {
         Some(u) if submission.is_none() => {
             let mut years: Vec<u16> = standings
@@ -571,6 +583,7 @@ async fn form_page(
             returned => status.as_deref() == Some(Status::Returned.as_str()),
             comments => v(&comments),
             editable => editable,
+            refusal => v(&refusal),
             year => year,
             years => v(&years),
             setup => crate::pages::script_json(&setup),
