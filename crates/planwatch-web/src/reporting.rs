@@ -13,7 +13,7 @@ use axum::response::Html;
 use axum::routing::get;
 use chrono::NaiveDate;
 use minijinja::context;
-use planwatch_access::{Role, Unit, resolve_unit};
+use planwatch_access::{Role, Unit};
 use planwatch_plan::{Period, Plan};
 use planwatch_store::{StoredSubmission, SubmissionFilter};
 use planwatch_workflow::{Key, Standing, StandingOf, Status, period_end};
@@ -130,15 +130,7 @@ fn chosen_unit(
     let Some(user) = &request.caller.user else {
         return Ok((Vec::new(), None));
     };
-    let asked = present(asked)
-        .map(|code| {
-            resolve_unit(plan, code).map_err(|e| {
-                let text = e.to_string();
-                let (zh, en) = text.split_once(" / ").unwrap_or((&text, &text));
-                ApiError::bad("unit", zh, en)
-            })
-        })
-        .transpose()?;
+    let asked = crate::submissions::parse_unit(plan, asked)?;
     let units: Vec<Unit> = match user.role {
         Role::Reporter => user.units.clone(),
         Role::Admin => {
