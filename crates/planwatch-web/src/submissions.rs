@@ -967,3 +967,6 @@ pub(crate) async fn return_(
     })
     .await
 }
+
+#[cfg(test)]
+mod tests;

@@ -39,6 +39,11 @@ pub(crate) struct ServeArgs {
     #[arg(long, default_value_t = Limits::default().max_connections as u64, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..))]
     max_connections: u64,
+    /// Refuse (413) a request body over this many KiB: it bounds file uploads to
+    /// /api/submissions too
+    #[arg(long, default_value_t = (Limits::default().max_body_bytes / 1024) as u32, value_name = "KIB",
+          value_parser = clap::value_parser!(u32).range(1..=1024 * 1024))]
+    max_body_kib: u32,
     /// Published data for everyone, without signing in (the default)
     #[arg(long, conflicts_with = "private")]
     public: bool,
@@ -85,7 +90,7 @@ impl ServeArgs {
             header_read_timeout: Duration::from_secs_f64(self.header_timeout),
             request_timeout: Duration::from_secs_f64(self.request_timeout),
             max_connections,
-            ..Limits::default()
+            max_body_bytes: self.max_body_kib as usize * 1024,
         }
     }
 }

@@ -89,7 +89,7 @@ fn people(store: &Accounts) {
 fn uploads(postgres: bool) {
     let store = chengdu_store(postgres);
     people(&store);
-    let server = Server::start(&store.db, &[]);
+    let server = Server::start(&store.db, &["--max-body-kib", "256"]);
     let who = |name: &str| As {
         server: &server,
         token: token(&store, &format!("{name}-up"), name),
@@ -187,6 +187,30 @@ fn uploads(postgres: bool) {
         "{shown}"
     );
 
+    // The server's body limit bounds an upload (here raised from 64 KiB to 256).
+    let mut big = String::from("indicator,region,period,value,note\n");
+    for month in 0..300 {
+        let (year, month) = (2000 + month / 12, month % 12 + 1);
+        let note = "据区统计局月报核定".repeat(15);
+        big += &format!("retail_sales,510104,{year}-{month:02},{month},{note}\n");
+    }
+    assert!(big.len() > 100 * 1024, "{}", big.len());
+    let fields = [("draft", "true")];
+    let (status, body) = upload(&jinjiang, at, "en", "big.csv", big.into(), &fields);
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["rows"].as_array().unwrap().len(), 300, "{body}");
+    // (A form whose length is said up front: refused before it is read.)
+    let mut huge =
+        b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"huge.csv\"\r\n\r\n"
+            .to_vec();
+    huge.resize(300 * 1024, b'x');
+    huge.extend(b"\r\n--b--\r\n");
+    let request = jinjiang.request(Method::POST, at, "en");
+    let request = request.header("content-type", "multipart/form-data; boundary=b");
+    let (status, body) = answer(request.body(huge).send().unwrap());
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+
     // A draft upload.
     let csv = "indicator,region,period,value\nretail_sales,510104,2024,952\n";
     let fields = [("unit", "510104"), ("draft", "true")];
@@ -262,6 +286,21 @@ fn uploads(postgres: bool) {
     let (_, shown) = answer(planner.get(&format!("{at}/{}", body["id"])));
     assert_eq!(shown["revision_reason"], "年报修订", "{shown}");
     assert_eq!(shown["changes"][0]["locked"], true, "{shown}");
+    // Approved, it is published in the locked period.
+    let in_2023 = || {
+        planner
+            .get("/api/observations?indicator=retail_sales&region=510104&period=2023")
+            .text()
+            .unwrap()
+    };
+    assert!(!in_2023().contains("870"), "{}", in_2023());
+    let (status, body) = answer(planner.post(&format!("{at}/{}/approve", body["id"]), None));
+    assert_eq!(
+        (status, &body["status"]),
+        (StatusCode::OK, &json!("approved")),
+        "{body}"
+    );
+    assert!(in_2023().contains("870"), "{}", in_2023());
     server.terminate();
 }
 

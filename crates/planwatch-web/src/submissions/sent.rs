@@ -203,3 +203,20 @@ fn unreadable(error: MultipartError) -> ApiError {
         ApiError::BadRequest(error.body_text())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::flag;
+
+    #[test]
+    fn a_flag_is_true_false_or_left_empty() {
+        assert_eq!(flag("draft", "true").ok(), Some(true));
+        assert_eq!(flag("draft", " false ").ok(), Some(false));
+        assert_eq!(flag("draft", "").ok(), Some(false));
+        let refused = flag("draft", "yes").unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "draft: must be true or false, not \"yes\""
+        );
+    }
+}
