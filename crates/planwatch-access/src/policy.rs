@@ -120,6 +120,9 @@ pub enum Object {
     /// Units' submissions of figures (read and submit: reporters, each for its units — the
     /// workflow checks the unit —, planners and admins; approve or return: planners and admins).
     Submissions,
+    /// Whether each unit reported on time (报送情况: every unit × period, on-time rates): the
+    /// plan office and viewers (leaders) read it; a reporter sees its own units on 填报.
+    ReportingStatus,
     /// Server settings.
     Settings,
 }
@@ -137,6 +140,7 @@ impl Object {
             Object::Tokens { .. } => "API 令牌",
             Object::AuditLog => "审计日志",
             Object::Submissions => "报送",
+            Object::ReportingStatus => "报送情况",
             Object::Settings => "系统设置",
         }
     }
@@ -153,6 +157,7 @@ impl Object {
             Object::Tokens { .. } => "API tokens",
             Object::AuditLog => "the audit log",
             Object::Submissions => "submissions",
+            Object::ReportingStatus => "the reporting status",
             Object::Settings => "the settings",
         }
     }
@@ -322,6 +327,9 @@ impl Policy {
                 only(&[Role::Admin, Role::Planner, Role::Reporter])
             }
             (Object::Submissions, Action::Approve) => only(OFFICE),
+            (Object::ReportingStatus, Action::Read) => {
+                only(&[Role::Admin, Role::Planner, Role::Viewer])
+            }
             (Object::Settings, Action::Read | Action::Change) => only(&[Role::Admin]),
             _ => Err(no_such_action()),
         }

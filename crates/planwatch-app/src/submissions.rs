@@ -209,7 +209,7 @@ pub async fn rollups(
 
 /// The figures published now for `keys` (those with none are absent): read by the keys'
 /// indicators, regions and span of periods.
-async fn published(
+pub async fn published(
     store: &Store,
     plan: &Plan,
     keys: impl IntoIterator<Item = Key>,

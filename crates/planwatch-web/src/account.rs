@@ -15,7 +15,9 @@ use axum::http::{HeaderMap, HeaderValue, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use minijinja::{Value, context};
-use planwatch_access::{Role, check_password, hash_password, verify_password};
+use planwatch_access::{
+    Action, Object, Policy, Role, check_password, hash_password, verify_password,
+};
 use planwatch_store::{User, Who};
 use serde::{Deserialize, Serialize};
 
@@ -46,12 +48,22 @@ pub(crate) struct AccountView {
     units: String,
     /// Planners and admins: the audit log is theirs to read.
     office: bool,
+    /// The workflow's pages this user may use: 填报 (reporters; admins acting for a unit),
+    /// 审核 and 报送情况.
+    reports: bool,
+    reviews: bool,
+    standing: bool,
     csrf_token: Option<String>,
 }
 
 impl AccountView {
     pub(crate) fn of(caller: &Caller, lang: Lang) -> Option<AccountView> {
         let user = caller.user.as_ref()?;
+        let may = |action, object| {
+            Policy::default()
+                .may(&caller.actor, action, &object)
+                .is_allowed()
+        };
         let name = match &user.display_name {
             Some(display) => format!("{display}（{}）", user.name),
             None => user.name.clone(),
@@ -69,6 +81,9 @@ impl AccountView {
                 .collect::<Vec<_>>()
                 .join("、"),
             office: matches!(user.role, Role::Admin | Role::Planner),
+            reports: matches!(user.role, Role::Admin | Role::Reporter),
+            reviews: may(Action::Approve, Object::Submissions),
+            standing: may(Action::Read, Object::ReportingStatus),
             csrf_token: caller.session.as_ref().map(|s| s.csrf_token.clone()),
         })
     }

@@ -15,6 +15,8 @@
 //! - `account`: the 登录 page, signing out, 我的账户 (change the password).
 //! - `audit`: `/api/audit` and the 审计日志 page.
 //! - `submissions`: `/api/submissions…`, units' submissions and their review (issue 13).
+//! - `reporting`: the 填报 pages (what a unit owes, its submissions, upload) and the grid form;
+//!   `review`: the 审核 pages (the queue, a submission's changes); `standing`: 报送情况.
 //!
 //! Errors are `error::ApiError`, mapped to a status and a JSON body once, in `error::localize`.
 
@@ -30,10 +32,13 @@ mod headers;
 mod lang;
 mod map;
 mod pages;
+mod reporting;
+mod review;
 mod rules;
 mod server;
 mod service;
 mod session;
+mod standing;
 mod submissions;
 mod throttle;
 
@@ -82,6 +87,9 @@ pub fn route_paths(plan: &planwatch_plan::Plan) -> Vec<String> {
             .chain(pages::PATHS)
             .chain(account::PATHS)
             .chain(audit::PAGE_PATHS)
+            .chain(reporting::PATHS)
+            .chain(review::PATHS)
+            .chain(standing::PATHS)
             .chain(assets::PATHS)
             .chain(DOCS_PATHS)
             .map(str::to_owned),
@@ -109,6 +117,10 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
             conditional::etag,
         ))
         .merge(account::router())
+        // Per reader and per submission, which do not move the store's version: no ETag.
+        .merge(reporting::router())
+        .merge(review::router())
+        .merge(standing::router())
         .merge(assets::router())
         .merge(docs)
         // Before every route's handler (after routing, so that it knows the route).

@@ -241,7 +241,7 @@ where
 
 /// JSON to embed in a `<script type="application/json">`: `<` is written as `\u003c`, so that
 /// no text in the data (a name, a note) can close the script element.
-fn script_json<T: Serialize>(value: &T) -> String {
+pub(crate) fn script_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value)
         .unwrap_or_default()
         .replace('<', "\\u003c")
@@ -252,7 +252,7 @@ pub(crate) fn v<T: Serialize + ?Sized>(value: &T) -> Value {
     Value::from(minijinja::value::Serde(value))
 }
 
-fn text(lang: Lang, text: &Text) -> String {
+pub(crate) fn text(lang: Lang, text: &Text) -> String {
     match (lang, &text.en) {
         (Lang::En, Some(en)) => en.clone(),
         _ => text.zh.clone(),

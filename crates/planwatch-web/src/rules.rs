@@ -24,6 +24,7 @@ const AUDIT: Rule = Rule::May(Action::Read, Object::AuditLog);
 const SUBMISSIONS: Rule = Rule::May(Action::Read, Object::Submissions);
 const SUBMIT: Rule = Rule::May(Action::Submit, Object::Submissions);
 const REVIEW: Rule = Rule::May(Action::Approve, Object::Submissions);
+const STANDING: Rule = Rule::May(Action::Read, Object::ReportingStatus);
 
 /// Every route (as axum's `MatchedPath` names it) and its rule.
 const RULES: &[(&str, Rule)] = &[
@@ -50,6 +51,13 @@ const RULES: &[(&str, Rule)] = &[
     ("/api/submissions/{id}/withdraw", SUBMIT),
     ("/api/submissions/{id}/approve", REVIEW),
     ("/api/submissions/{id}/return", REVIEW),
+    // The workflow's pages: 填报 (the unit's; the handlers pick the caller's units), 审核 and
+    // 报送情况.
+    ("/report", SUBMIT),
+    ("/report/form", SUBMIT),
+    ("/review", REVIEW),
+    ("/review/{id}", REVIEW),
+    ("/reporting", STANDING),
     // The API: published data. The OpenAPI document lists the plan's codes, so it is the plan.
     ("/api/openapi.json", PLAN),
     ("/api/docs", PLAN),

@@ -260,7 +260,7 @@ fn lang_of(uri: &Uri, headers: &HeaderMap) -> Lang {
 }
 
 /// Whether `actor` may see `submission`: a reporter its units' only; a draft only its unit.
-fn visible(actor: &Actor, submission: &StoredSubmission) -> bool {
+pub(crate) fn visible(actor: &Actor, submission: &StoredSubmission) -> bool {
     match actor.account() {
         Some(account) if account.role == Role::Reporter => account.units.contains(&submission.unit),
         Some(_) => submission.status != Status::Draft || submission.created_by == actor.label(),
@@ -702,6 +702,19 @@ pub(crate) async fn edit(
     Ok(Json(answer).into_response())
 }
 
+/// A `unit` parameter (a region or department code), if present.
+pub(crate) fn parse_unit(plan: &Plan, code: Option<&str>) -> Result<Option<Unit>, ApiError> {
+    present(code)
+        .map(|code| {
+            resolve_unit(plan, code).map_err(|e| {
+                let text = e.to_string();
+                let (zh, en) = text.split_once(" / ").unwrap_or((&text, &text));
+                ApiError::bad("unit", zh, en)
+            })
+        })
+        .transpose()
+}
+
 /// Submissions, oldest first: a reporter's units' only, and drafts only to their unit.
 #[utoipa::path(get, path = "/api/submissions", tag = "submissions",
     params(ListParams),
@@ -730,15 +743,7 @@ pub(crate) async fn list(
             })
         })
         .transpose()?;
-    let unit = present(params.unit.as_deref())
-        .map(|code| {
-            resolve_unit(plan, code).map_err(|e| {
-                let text = e.to_string();
-                let (zh, en) = text.split_once(" / ").unwrap_or((&text, &text));
-                ApiError::bad("unit", zh, en)
-            })
-        })
-        .transpose()?;
+    let unit = parse_unit(plan, params.unit.as_deref())?;
     let filter = SubmissionFilter {
         status,
         unit,

@@ -181,6 +181,73 @@ impl Standing {
     }
 }
 
+/// How a figure stands for the 报送情况 table, worst last: on time, not yet due, reported late,
+/// returned (and not submitted again), missing past its due date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timeliness {
+    OnTime,
+    NotYetDue,
+    Late,
+    Returned,
+    Missing,
+}
+
+impl Timeliness {
+    /// From the worst down, as a table's legend lists them.
+    pub const ALL: [Timeliness; 5] = [
+        Timeliness::Missing,
+        Timeliness::Returned,
+        Timeliness::Late,
+        Timeliness::NotYetDue,
+        Timeliness::OnTime,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Timeliness::OnTime => "on_time",
+            Timeliness::NotYetDue => "not_yet_due",
+            Timeliness::Late => "late",
+            Timeliness::Returned => "returned",
+            Timeliness::Missing => "missing",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Timeliness::OnTime => "按时",
+            Timeliness::NotYetDue => "未到期",
+            Timeliness::Late => "逾期报送",
+            Timeliness::Returned => "已退回",
+            Timeliness::Missing => "缺报",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Timeliness::OnTime => "on time",
+            Timeliness::NotYetDue => "not yet due",
+            Timeliness::Late => "late",
+            Timeliness::Returned => "returned",
+            Timeliness::Missing => "missing",
+        }
+    }
+}
+
+impl Standing {
+    /// The figure's timeliness: a returned figure counts as returned whether or not its due
+    /// date has passed; a missing one is missing once its due date has passed.
+    pub fn timeliness(self) -> Timeliness {
+        match self {
+            Standing::Reported { on_time: true, .. } => Timeliness::OnTime,
+            Standing::Reported { on_time: false, .. } => Timeliness::Late,
+            Standing::Returned { .. } => Timeliness::Returned,
+            Standing::Missing { late: true } => Timeliness::Missing,
+            Standing::Missing { late: false } => Timeliness::NotYetDue,
+        }
+    }
+}
+
 /// An obligation with where it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StandingOf {

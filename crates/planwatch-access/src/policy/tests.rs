@@ -243,6 +243,33 @@ fn reporters_submit_and_the_plan_office_reviews_submissions() {
 }
 
 #[test]
+fn the_plan_office_and_viewers_read_the_reporting_status() {
+    let policy = Policy::default();
+    let status = Object::ReportingStatus;
+    for role in [Role::Admin, Role::Planner, Role::Viewer] {
+        assert!(
+            policy
+                .may(&user("u", role, &[]), Action::Read, &status)
+                .is_allowed(),
+            "{role:?}"
+        );
+    }
+    let reporter = user("r", Role::Reporter, &[Unit::Region("510104".into())]);
+    assert!(matches!(
+        policy.may(&reporter, Action::Read, &status),
+        Decision::Denied(Denial::Role { .. })
+    ));
+    assert_eq!(
+        policy.may(&Actor::Anonymous, Action::Read, &status),
+        Decision::Denied(Denial::SignInRequired)
+    );
+    assert!(matches!(
+        policy.may(&user("p", Role::Planner, &[]), Action::Change, &status),
+        Decision::Denied(Denial::NoSuchAction { .. })
+    ));
+}
+
+#[test]
 fn denials_are_in_chinese_and_english() {
     let denial = Policy::default()
         .may(
@@ -320,6 +347,7 @@ fn any_object() -> impl Strategy<Value = Object> {
         }),
         Just(Object::AuditLog),
         Just(Object::Submissions),
+        Just(Object::ReportingStatus),
         Just(Object::Settings),
     ]
 }

@@ -297,15 +297,12 @@ async fn owed(
     only: Option<planwatch_access::Unit>,
     today: chrono::NaiveDate,
 ) -> anyhow::Result<Outcome> {
-    let Some(calendar) = &plan.calendar else {
+    let Some(standings) = planwatch_app::calendar::standings(store, plan, today).await? else {
         return Ok(refuse(
             "本规划没有报送日历（[calendar]）/ the plan has no reporting calendar ([calendar])",
         ));
     };
     let years = plan.period.start..=plan.period.end;
-    let obligations = planwatch_workflow::obligations(plan, calendar, years.clone());
-    let filed = store.filed_submissions(plan).await?;
-    let standings = planwatch_workflow::standings(obligations, &filed, today);
     let mut units: Vec<&planwatch_access::Unit> =
         standings.iter().map(|s| &s.obligation.unit).collect();
     units.sort();

@@ -22,7 +22,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const WAIT: Duration = Duration::from_secs(15);
 
 /// Whether the browser tests can run; `false` (after saying so) when they are to be skipped.
-fn browser_available() -> bool {
+pub(crate) fn browser_available() -> bool {
     if Path::new(CHROMEDRIVER).exists() {
         return true;
     }
@@ -74,8 +74,8 @@ impl Drop for ChromeDriver {
 }
 
 /// A headless Chromium session: the driver, the browser's profile directory and the client.
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     _driver: ChromeDriver,
     _profile: tempfile::TempDir,
 }
@@ -86,7 +86,7 @@ impl Browser {
     }
 
     /// A browser whose window is `width` × `height` pixels.
-    async fn start_sized(width: u32, height: u32) -> Browser {
+    pub(crate) async fn start_sized(width: u32, height: u32) -> Browser {
         let driver = ChromeDriver::start();
         let profile = tempfile::tempdir().unwrap();
         let mut capabilities = serde_json::Map::new();
@@ -147,7 +147,7 @@ impl Browser {
         browser
     }
 
-    async fn goto(&self, url: &str) {
+    pub(crate) async fn goto(&self, url: &str) {
         self.client
             .goto(url)
             .await
@@ -155,7 +155,7 @@ impl Browser {
     }
 
     /// Waits for an element matching `css`, failing the test after [`WAIT`].
-    async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+    pub(crate) async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
         match self
             .client
             .wait()
@@ -172,7 +172,7 @@ impl Browser {
     }
 
     /// Clicks the element matching `css` once it is there.
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         self.wait_for(css)
             .await
             .click()
@@ -181,7 +181,7 @@ impl Browser {
     }
 
     /// The text of the element matching `css` once it is there.
-    async fn text_of(&self, css: &str) -> String {
+    pub(crate) async fn text_of(&self, css: &str) -> String {
         self.wait_for(css)
             .await
             .text()
@@ -189,7 +189,7 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no text in `{css}`: {e}"))
     }
 
-    async fn execute(&self, script: &str) -> Value {
+    pub(crate) async fn execute(&self, script: &str) -> Value {
         self.client
             .execute(script, vec![])
             .await
@@ -209,7 +209,7 @@ impl Browser {
 }
 
 /// Asserts that everything the current page has loaded came from `origin`, and returns the URLs.
-async fn assert_same_origin(browser: &Browser, origin: &str) -> Vec<String> {
+pub(crate) async fn assert_same_origin(browser: &Browser, origin: &str) -> Vec<String> {
     let urls = browser.requested_urls().await;
     let prefix = format!("{origin}/");
     let foreign: Vec<&String> = urls.iter().filter(|u| !u.starts_with(&prefix)).collect();
@@ -222,7 +222,7 @@ async fn assert_same_origin(browser: &Browser, origin: &str) -> Vec<String> {
 }
 
 /// `planwatch serve` on the SQLite store `db` (see [`Server::start`]).
-async fn serve(db: std::path::PathBuf) -> Server {
+pub(crate) async fn serve(db: std::path::PathBuf) -> Server {
     // Server::start waits with blocking HTTP, which must not run on the async runtime's threads.
     tokio::task::spawn_blocking(move || Server::start(db.to_str().unwrap(), &[]))
         .await

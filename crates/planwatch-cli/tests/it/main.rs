@@ -2,6 +2,7 @@
 
 mod accounts;
 mod browser;
+mod browser_workflow;
 mod confidentiality;
 mod evaluate;
 mod import;
@@ -16,6 +17,7 @@ mod submissions_write;
 mod web;
 mod webauth;
 mod workflow;
+mod workflow_pages;
 
 use std::process::{Command, Output};
 

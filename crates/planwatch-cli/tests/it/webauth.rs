@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::Server;
 use crate::accounts::Accounts;
 
-const PASSWORD: &str = "a long passphrase 4 tests";
+pub(crate) const PASSWORD: &str = "a long passphrase 4 tests";
 const FORM: &str = "application/x-www-form-urlencoded";
 
 fn client() -> Client {
@@ -159,6 +159,10 @@ enum Class {
     Submissions { ok: u16 },
     /// Reviewing submissions (POST only: GET is 405 for those let through): planners and admins.
     Review,
+    /// The 审核 pages (`ok` the answer to GET for those let through): planners and admins.
+    ReviewPage { ok: u16 },
+    /// 报送情况: planners, admins and viewers, signed in whatever the deployment.
+    Standing,
 }
 
 /// Every route the router serves must have a row here: a new route fails the matrix until its
@@ -182,6 +186,10 @@ fn class_of(route: &str) -> Class {
         | "/api/submissions/{id}/submit"
         | "/api/submissions/{id}/withdraw" => Class::Submissions { ok: 405 },
         "/api/submissions/{id}/approve" | "/api/submissions/{id}/return" => Class::Review,
+        "/report" | "/report/form" => Class::Submissions { ok: 200 },
+        "/review" => Class::ReviewPage { ok: 200 },
+        "/review/{id}" => Class::ReviewPage { ok: 404 },
+        "/reporting" => Class::Standing,
         "/api/openapi.json"
         | "/api/docs"
         | "/api/docs/"
@@ -218,6 +226,7 @@ fn concrete(route: &str) -> String {
         _ => route
             .replace("{section}", "indicators")
             .replace("/submissions/{id}", "/submissions/1")
+            .replace("/review/{id}", "/review/1")
             .replace("/indicators/{code}", "/indicators/retail_sales")
             .replace("/regions/{code}", "/regions/510104")
             .replace("{*path}", "app.css")
@@ -255,13 +264,25 @@ fn expected(route: &str, class: Class, actor: &str, private: bool) -> StatusCode
         },
         Class::Published if anonymous && private => sign_in,
         Class::Published => ok,
-        Class::Submissions { .. } | Class::Review if anonymous => sign_in,
+        Class::Submissions { .. } | Class::Review | Class::ReviewPage { .. } | Class::Standing
+            if anonymous =>
+        {
+            sign_in
+        }
         Class::Submissions { ok } => match actor {
             "viewer" => StatusCode::FORBIDDEN,
             _ => StatusCode::from_u16(ok).unwrap(),
         },
         Class::Review => match actor {
             "admin" | "planner" => StatusCode::METHOD_NOT_ALLOWED,
+            _ => StatusCode::FORBIDDEN,
+        },
+        Class::ReviewPage { ok } => match actor {
+            "admin" | "planner" => StatusCode::from_u16(ok).unwrap(),
+            _ => StatusCode::FORBIDDEN,
+        },
+        Class::Standing => match actor {
+            "admin" | "planner" | "viewer" => ok,
             _ => StatusCode::FORBIDDEN,
         },
     }

@@ -192,6 +192,42 @@ fn standings_owed_and_on_time_rate_follow_the_submissions() {
     assert_eq!((later.due, later.on_time), (4, 1));
 }
 
+#[test]
+fn timeliness_names_each_standing_and_orders_the_worst_last() {
+    let day = NaiveDate::from_ymd_opt(2025, 3, 1).unwrap();
+    let cases = [
+        (
+            Standing::Reported {
+                submitted: day,
+                on_time: true,
+            },
+            Timeliness::OnTime,
+        ),
+        (
+            Standing::Reported {
+                submitted: day,
+                on_time: false,
+            },
+            Timeliness::Late,
+        ),
+        (Standing::Returned { late: false }, Timeliness::Returned),
+        (Standing::Returned { late: true }, Timeliness::Returned),
+        (Standing::Missing { late: false }, Timeliness::NotYetDue),
+        (Standing::Missing { late: true }, Timeliness::Missing),
+    ];
+    for (standing, timeliness) in cases {
+        assert_eq!(standing.timeliness(), timeliness, "{standing:?}");
+    }
+    let worst = [Timeliness::OnTime, Timeliness::Missing, Timeliness::Late]
+        .into_iter()
+        .max();
+    assert_eq!(worst, Some(Timeliness::Missing));
+    assert!(Timeliness::Late > Timeliness::NotYetDue && Timeliness::Returned > Timeliness::Late);
+    let labels: std::collections::HashSet<&str> =
+        Timeliness::ALL.iter().map(|t| t.label_zh()).collect();
+    assert_eq!(labels.len(), Timeliness::ALL.len());
+}
+
 fn any_period() -> impl Strategy<Value = Period> {
     prop_oneof![
         (2000u16..2100).prop_map(Period::Year),
