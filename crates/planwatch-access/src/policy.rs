@@ -120,6 +120,12 @@ pub enum Object {
     /// Units' submissions of figures (read and submit: reporters, each for its units — the
     /// workflow checks the unit —, planners and admins; approve or return: planners and admins).
     Submissions,
+    /// Notices as a whole (the bell, the list, marking them read): any signed-in account, each
+    /// sees and changes only its own — which [`Object::Notice`] checks of one notice.
+    Notices,
+    /// One notice, by its recipient: only the recipient reads it or marks it read (not even an
+    /// administrator reads another's).
+    Notice { recipient: String },
     /// Server settings.
     Settings,
 }
@@ -137,6 +143,7 @@ impl Object {
             Object::Tokens { .. } => "API 令牌",
             Object::AuditLog => "审计日志",
             Object::Submissions => "报送",
+            Object::Notices | Object::Notice { .. } => "通知",
             Object::Settings => "系统设置",
         }
     }
@@ -153,6 +160,8 @@ impl Object {
             Object::Tokens { .. } => "API tokens",
             Object::AuditLog => "the audit log",
             Object::Submissions => "submissions",
+            Object::Notices => "notices",
+            Object::Notice { .. } => "a notice",
             Object::Settings => "the settings",
         }
     }
@@ -205,6 +214,8 @@ pub enum Denial {
     Unpublished,
     #[error("只能查看或修改自己的账户 / only your own account")]
     NotYours,
+    #[error("只能查看自己的通知 / only your own notices")]
+    NotYourNotice,
     #[error("API 令牌不能修改密码 / an API token cannot change a password")]
     NotWithToken,
     #[error("不能对{object_zh}{action_zh} / one cannot {action} {object}")]
@@ -322,6 +333,14 @@ impl Policy {
                 only(&[Role::Admin, Role::Planner, Role::Reporter])
             }
             (Object::Submissions, Action::Approve) => only(OFFICE),
+            (Object::Notices, Action::Read | Action::Change) => only(&Role::ALL),
+            (Object::Notice { recipient }, Action::Read | Action::Change) => {
+                match actor.account() {
+                    None => Err(Denial::SignInRequired),
+                    Some(account) if account.name == *recipient => Ok(()),
+                    Some(_) => Err(Denial::NotYourNotice),
+                }
+            }
             (Object::Settings, Action::Read | Action::Change) => only(&[Role::Admin]),
             _ => Err(no_such_action()),
         }

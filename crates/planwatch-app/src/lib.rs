@@ -3,6 +3,7 @@
 //! they give the same numbers. The evaluation stays pure in `planwatch-eval`; reading what it
 //! needs from the store happens here.
 
+pub mod notices;
 pub mod submissions;
 
 use std::collections::HashMap;

@@ -9,9 +9,12 @@
 //!   large-change warning, locked periods ([`PeriodLock`]) and stale bases.
 //! - [`calendar`] — due dates from the plan's reporting calendar, who owes what, what is late and
 //!   each unit's on-time rate.
+//! - [`notice`] — who is told of a submission's move or a deadline, and the words (Chinese and
+//!   English).
 
 pub mod calendar;
 pub mod changes;
+pub mod notice;
 pub mod scope;
 pub mod submission;
 
