@@ -60,9 +60,13 @@ pub const MAIL_ATTEMPTS: i32 = 8;
 /// first time does not send the whole history.
 pub const MAIL_MAX_AGE_HOURS: i64 = 48;
 
-/// The wait before try `attempt` + 1 after `attempt` failed: 30 s, doubling, at most an hour.
-pub fn mail_backoff(attempt: i32) -> chrono::Duration {
-    let seconds = 30i64.saturating_mul(1i64 << attempt.clamp(0, 20));
+/// The wait before try `attempt` + 1 after `attempt` failed: `first` (30 s by default),
+/// doubling, at most an hour.
+pub fn mail_backoff(attempt: i32, first: chrono::Duration) -> chrono::Duration {
+    let seconds = first
+        .num_seconds()
+        .max(1)
+        .saturating_mul(1i64 << attempt.clamp(0, 20));
     chrono::Duration::seconds(seconds.min(3600))
 }
 
@@ -320,9 +324,10 @@ impl Store {
 
     /// The next notice to mail now, claimed for this try: one not mailed, younger than
     /// [`MAIL_MAX_AGE_HOURS`], whose user has an address, with tries left and due for one. The
-    /// claim counts the try and puts the next after [`mail_backoff`], so that a server that
-    /// stops mid-try leaves it to be tried again, and two servers do not send it both.
-    pub async fn claim_mail(&self) -> Result<Option<MailItem>> {
+    /// claim counts the try and puts the next after [`mail_backoff`] (from `retry`), so that a
+    /// server that stops mid-try leaves it to be tried again, and two servers do not send it
+    /// both.
+    pub async fn claim_mail(&self, retry: chrono::Duration) -> Result<Option<MailItem>> {
         let now_at = chrono::Utc::now();
         let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
         let oldest = stamp(now_at - chrono::Duration::hours(MAIL_MAX_AGE_HOURS));
@@ -350,7 +355,7 @@ impl Store {
             else {
                 return Ok(None);
             };
-            let retry_at = stamp(now_at + mail_backoff(attempts));
+            let retry_at = stamp(now_at + mail_backoff(attempts, retry));
             let claimed = with_db!(&self.db, |pool| {
                 sqlx::query(
                     "UPDATE notices SET mail_attempts = mail_attempts + 1, mail_next_at = $1
@@ -421,10 +426,12 @@ mod tests {
 
     #[test]
     fn mail_is_tried_again_after_30_seconds_doubling_up_to_an_hour() {
-        assert_eq!(mail_backoff(0).num_seconds(), 30);
-        assert_eq!(mail_backoff(1).num_seconds(), 60);
-        assert_eq!(mail_backoff(3).num_seconds(), 240);
-        assert_eq!(mail_backoff(7).num_seconds(), 3600);
-        assert_eq!(mail_backoff(63).num_seconds(), 3600);
+        let first = chrono::Duration::seconds(30);
+        assert_eq!(mail_backoff(0, first).num_seconds(), 30);
+        assert_eq!(mail_backoff(1, first).num_seconds(), 60);
+        assert_eq!(mail_backoff(3, first).num_seconds(), 240);
+        assert_eq!(mail_backoff(7, first).num_seconds(), 3600);
+        assert_eq!(mail_backoff(63, first).num_seconds(), 3600);
+        assert_eq!(mail_backoff(2, chrono::Duration::zero()).num_seconds(), 4);
     }
 }

@@ -47,6 +47,8 @@ pub(crate) struct AccountView {
     /// Planners and admins: the audit log is theirs to read.
     office: bool,
     csrf_token: Option<String>,
+    /// Unread notices, for the bell (signed in with a session).
+    unread: Option<i64>,
 }
 
 impl AccountView {
@@ -70,6 +72,7 @@ impl AccountView {
                 .join("、"),
             office: matches!(user.role, Role::Admin | Role::Planner),
             csrf_token: caller.session.as_ref().map(|s| s.csrf_token.clone()),
+            unread: caller.unread_notices,
         })
     }
 }

@@ -15,6 +15,7 @@
 //! - `account`: the 登录 page, signing out, 我的账户 (change the password).
 //! - `audit`: `/api/audit` and the 审计日志 page.
 //! - `submissions`: `/api/submissions…`, units' submissions and their review (issue 13).
+//! - `notices`: `/api/notices…` and the 通知 page: each account's own notices (the bell).
 //!
 //! Errors are `error::ApiError`, mapped to a status and a JSON body once, in `error::localize`.
 
@@ -29,6 +30,7 @@ mod error;
 mod headers;
 mod lang;
 mod map;
+mod notices;
 mod pages;
 mod rules;
 mod server;
@@ -82,6 +84,7 @@ pub fn route_paths(plan: &planwatch_plan::Plan) -> Vec<String> {
             .chain(pages::PATHS)
             .chain(account::PATHS)
             .chain(audit::PAGE_PATHS)
+            .chain(notices::PAGE_PATHS)
             .chain(assets::PATHS)
             .chain(DOCS_PATHS)
             .map(str::to_owned),
@@ -109,6 +112,7 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
             conditional::etag,
         ))
         .merge(account::router())
+        .merge(notices::page_router())
         .merge(assets::router())
         .merge(docs)
         // Before every route's handler (after routing, so that it knows the route).

@@ -3,6 +3,7 @@
 mod accounts;
 mod data;
 mod evaluate;
+mod notices;
 mod plan;
 mod serve;
 mod synth;
@@ -13,7 +14,7 @@ use planwatch_access::{Action, Actor, Object, Policy};
 
 use crate::Outcome;
 
-pub(crate) use data::StoreArgs;
+pub(crate) use data::{StoreArgs, redact};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
@@ -167,6 +168,18 @@ A locked period's figures change only through a submission flagged as a revision
 or `planwatch import --revise --reason TEXT`."
     )]
     Period(workflow::PeriodCommand),
+    /// Notices: write the deadline reminders owed on a day (通知)
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  planwatch notices sweep                          today's (UTC): due within 7 days, overdue
+  planwatch notices sweep --date 2025-03-25        for a cron job, or a day missed
+
+Each notice is written once per user, unit, figure and kind: running it again writes nothing new.
+`planwatch serve` sweeps at start and every hour. See docs/workflow.md (Notices)."
+    )]
+    Notices(notices::NoticesCommand),
     /// The audit log: list entries, or verify its hash chain (审计日志)
     #[command(after_help = "\
 Examples:
@@ -239,6 +252,7 @@ pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome
                     Command::Audit(args) => accounts::audit(store, &args).await,
                     Command::Submissions(command) => workflow::submissions(store, &command).await,
                     Command::Period(command) => workflow::period(store, &command).await,
+                    Command::Notices(command) => notices::run(store, &command).await,
                     Command::Plan(_) | Command::Synth(_) => unreachable!("handled above"),
                 };
                 // Closed even when the command failed; its own error is the one reported.

@@ -159,6 +159,9 @@ enum Class {
     Submissions { ok: u16 },
     /// Reviewing submissions (POST only: GET is 405 for those let through): planners and admins.
     Review,
+    /// The caller's own notices (`ok` the answer to GET for those let through): every signed-in
+    /// account.
+    Notices { ok: u16 },
 }
 
 /// Every route the router serves must have a row here: a new route fails the matrix until its
@@ -181,6 +184,10 @@ fn class_of(route: &str) -> Class {
             Class::Submissions { ok: 405 }
         }
         "/api/submissions/{id}/approve" | "/api/submissions/{id}/return" => Class::Review,
+        "/api/notices" | "/notices" => Class::Notices { ok: 200 },
+        "/api/notices/{id}/read" | "/api/notices/read" | "/notices/read" => {
+            Class::Notices { ok: 405 }
+        }
         "/api/openapi.json"
         | "/api/docs"
         | "/api/docs/"
@@ -217,6 +224,7 @@ fn concrete(route: &str) -> String {
         _ => route
             .replace("{section}", "indicators")
             .replace("/submissions/{id}", "/submissions/1")
+            .replace("/notices/{id}", "/notices/1")
             .replace("/indicators/{code}", "/indicators/retail_sales")
             .replace("/regions/{code}", "/regions/510104")
             .replace("{*path}", "app.css")
@@ -263,6 +271,8 @@ fn expected(route: &str, class: Class, actor: &str, private: bool) -> StatusCode
             "admin" | "planner" => StatusCode::METHOD_NOT_ALLOWED,
             _ => StatusCode::FORBIDDEN,
         },
+        Class::Notices { .. } if anonymous => sign_in,
+        Class::Notices { ok } => StatusCode::from_u16(ok).unwrap(),
     }
 }
 

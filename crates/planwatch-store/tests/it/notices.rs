@@ -338,7 +338,11 @@ async fn the_outbox_hands_each_mail_once_and_tries_a_failure_again_later() {
             .await
             .unwrap();
         // p1 has an address, p2 none: one mail.
-        let mail = store.claim_mail().await.unwrap().expect("a mail for p1");
+        let mail = store
+            .claim_mail(chrono::Duration::seconds(30))
+            .await
+            .unwrap()
+            .expect("a mail for p1");
         assert_eq!(
             (mail.to.as_str(), mail.recipient.as_str()),
             ("p1@example.org", "p1")
@@ -349,7 +353,14 @@ async fn the_outbox_hands_each_mail_once_and_tries_a_failure_again_later() {
             "{backend}"
         );
         // Claimed: not handed out again before its retry time.
-        assert_eq!(store.claim_mail().await.unwrap(), None, "{backend}");
+        assert_eq!(
+            store
+                .claim_mail(chrono::Duration::seconds(30))
+                .await
+                .unwrap(),
+            None,
+            "{backend}"
+        );
         store
             .mail_failed(mail.id, "connection refused")
             .await
@@ -370,9 +381,19 @@ async fn the_outbox_hands_each_mail_once_and_tries_a_failure_again_later() {
             store.user("p2").await.unwrap().unwrap().email.as_deref(),
             Some("p2@example.org")
         );
-        let next = store.claim_mail().await.unwrap().expect("p2's mail");
+        let next = store
+            .claim_mail(chrono::Duration::seconds(30))
+            .await
+            .unwrap()
+            .expect("p2's mail");
         assert_eq!(next.recipient, "p2", "{backend}");
-        assert_eq!(store.claim_mail().await.unwrap(), None);
+        assert_eq!(
+            store
+                .claim_mail(chrono::Duration::seconds(30))
+                .await
+                .unwrap(),
+            None
+        );
     })
     .await;
 }
