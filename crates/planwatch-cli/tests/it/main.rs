@@ -5,6 +5,7 @@ mod browser;
 mod evaluate;
 mod import;
 mod limits;
+mod notices;
 mod openapi;
 mod plan;
 mod present;

@@ -116,11 +116,19 @@ fn jinjiang_standings(filed: &[Filed], today: NaiveDate) -> Vec<StandingOf> {
     standings(owed, filed, today)
 }
 
+/// The first figure Jinjiang owes in the years a sweep on 1 June 2025 looks at.
+fn first_owed() -> Obligation {
+    jinjiang_standings(&[], day(2025, 6, 1))
+        .first()
+        .unwrap()
+        .obligation
+        .clone()
+}
+
 #[test]
 fn figures_due_within_a_week_are_due_soon_and_those_past_a_month_are_let_be() {
     let plan = planwatch_plan::chengdu::plan();
-    let all = jinjiang_standings(&[], day(2025, 6, 1));
-    let some = all.first().unwrap().obligation.clone();
+    let some = first_owed();
     // The day before, the day of, seven days before its due date: due soon; eight: nothing.
     for (offset, expected) in [
         (-8i64, None),
@@ -144,11 +152,7 @@ fn figures_due_within_a_week_are_due_soon_and_those_past_a_month_are_let_be() {
 #[test]
 fn a_figure_submitted_is_owed_no_notice_and_a_returned_one_says_so() {
     let plan = planwatch_plan::chengdu::plan();
-    let first = jinjiang_standings(&[], day(2025, 6, 1))
-        .first()
-        .unwrap()
-        .obligation
-        .clone();
+    let first = first_owed();
     let today = first.due + chrono::Duration::days(2);
     let filed = |status| Filed {
         unit: jinjiang(),
@@ -189,11 +193,7 @@ fn a_figure_submitted_is_owed_no_notice_and_a_returned_one_says_so() {
 #[test]
 fn the_text_names_the_indicator_the_period_and_the_day() {
     let plan = planwatch_plan::chengdu::plan();
-    let first = jinjiang_standings(&[], day(2025, 6, 1))
-        .first()
-        .unwrap()
-        .obligation
-        .clone();
+    let first = first_owed();
     let today = first.due - chrono::Duration::days(3);
     let notices = deadline_notices(&plan, &jinjiang_standings(&[], today), today);
     let notice = notices.iter().find(|n| n.obligation == first).unwrap();
