@@ -170,7 +170,7 @@ pub(crate) async fn list(
 
 /// Marks one of the caller's notices read.
 #[utoipa::path(post, path = "/api/notices/{id}/read", tag = "notices",
-    params(("id" = String, Path, description = "The notice's id")),
+    params(("id" = i64, Path, minimum = 1, description = "The notice")),
     responses((status = 200, description = "Marked (0 when it was read already)", body = Marked),
               (status = 400, description = "Not an id", body = ErrorBody),
               (status = 401, description = "Not signed in", body = ErrorBody),
