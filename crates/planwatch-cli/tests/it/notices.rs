@@ -267,15 +267,22 @@ fn bell_soon(server: &Server, cookie: &str, path: &str, count: Option<u32>) {
     }
 }
 
-fn cycle(postgres: bool) {
-    let Some(python) = python() else {
-        return;
-    };
+/// The Python with aiosmtpd, and the Chengdu store whose planner has an address; `None` (the
+/// test skipped) without aiosmtpd outside CI.
+fn mailing_store(postgres: bool) -> Option<(std::path::PathBuf, Accounts)> {
+    let python = python()?;
     let store = chengdu_store(postgres);
     store.ok(
         &["user", "set-email", "planner", "plan-office@example.org"],
         None,
     );
+    Some((python, store))
+}
+
+fn cycle(postgres: bool) {
+    let Some((python, store)) = mailing_store(postgres) else {
+        return;
+    };
     store.ok(
         &["user", "set-email", "jinjiang", "jinjiang@example.org"],
         None,
@@ -446,14 +453,9 @@ fn notices_tell_each_side_in_the_api_the_bell_and_by_mail_on_postgres() {
 /// once the relay is back (retried every second here, `--smtp-retry 1`).
 #[test]
 fn a_relay_that_is_down_fails_no_move_and_gets_the_mail_later() {
-    let Some(python) = python() else {
+    let Some((python, store)) = mailing_store(false) else {
         return;
     };
-    let store = chengdu_store(false);
-    store.ok(
-        &["user", "set-email", "planner", "plan-office@example.org"],
-        None,
-    );
     let port = free_port();
     let relay = format!("smtp://127.0.0.1:{port}");
     let server = Server::start(&store.db, &["--smtp", &relay, "--smtp-retry", "1"]);

@@ -2,26 +2,14 @@
 //! else, in the move's transaction; the deadline sweep writes each notice once; marking read is
 //! the user's own and audited; the mail outbox claims, retries and records.
 
-use planwatch_access::{Account, Actor, Role, Unit};
+use planwatch_access::{Role, Unit};
 use planwatch_plan::Period::Year;
 use planwatch_plan::{ObservationRow, Plan};
 use planwatch_store::{AuditFilter, ImportSettings, NewUser, Store};
 use planwatch_workflow::notice::{NoticeKind, deadline_notices};
 
+use crate::workflow::{east, user};
 use crate::{plan, row, stores, tester};
-
-fn actor(name: &str, role: Role, units: &[&str]) -> Actor {
-    Actor::User(Account {
-        name: name.into(),
-        role,
-        units: units.iter().map(|u| Unit::Region((*u).into())).collect(),
-        active: true,
-    })
-}
-
-fn east() -> Unit {
-    Unit::Region("440103".into())
-}
 
 async fn add(store: &Store, name: &str, role: Role, units: &[Unit], email: Option<&str>) {
     store
@@ -92,8 +80,8 @@ fn retail(plan: &Plan, line: usize, year: u16, value: f64) -> ObservationRow {
 #[tokio::test]
 async fn a_submissions_moves_tell_the_other_side_and_nobody_else() {
     on_each_backend(async |backend, store, plan| {
-        let reporter = actor("east", Role::Reporter, &["440103"]);
-        let planner = actor("p1", Role::Planner, &[]);
+        let reporter = user("east", Role::Reporter, &["440103"]);
+        let planner = user("p1", Role::Planner, &[]);
         let rows = vec![retail(plan, 2, 2021, 110.0)];
         // A draft tells nobody; submitting it tells both planners.
         let id = store
@@ -182,7 +170,7 @@ async fn a_submissions_moves_tell_the_other_side_and_nobody_else() {
 #[tokio::test]
 async fn notices_are_marked_read_by_their_user_one_or_all_and_audited() {
     on_each_backend(async |backend, store, plan| {
-        let reporter = actor("east", Role::Reporter, &["440103"]);
+        let reporter = user("east", Role::Reporter, &["440103"]);
         for year in [2021, 2022] {
             store
                 .create_submission(
@@ -323,7 +311,7 @@ async fn the_sweep_writes_each_deadline_notice_once() {
 #[tokio::test]
 async fn the_outbox_hands_each_mail_once_and_tries_a_failure_again_later() {
     on_each_backend(async |backend, store, plan| {
-        let reporter = actor("east", Role::Reporter, &["440103"]);
+        let reporter = user("east", Role::Reporter, &["440103"]);
         let id = store
             .create_submission(
                 &reporter,
