@@ -123,6 +123,7 @@ Examples:
   planwatch user add jinjiang --role reporter --unit 510104 --display-name 锦江区统计员
   planwatch user add stats --role reporter --unit statistics --password-stdin < pw.txt
   planwatch user set-role jinjiang viewer
+  planwatch user set-email jinjiang jj@example.org  Where its notices are mailed (`-` removes it)
   planwatch user disable jinjiang
   planwatch user list --format json
 
@@ -200,6 +201,7 @@ impl Command {
     pub(crate) fn usage_problem(&self) -> Option<String> {
         match self {
             Command::Export(args) => args.usage_problem(),
+            Command::Serve(args) => args.usage_problem(),
             _ => None,
         }
     }

@@ -59,8 +59,8 @@ pub(crate) struct ServeArgs {
     session_idle: u32,
     /// Mail each new notice to its user's address through this SMTP relay:
     /// smtp://HOST[:PORT], smtp://HOST?tls=starttls, smtps://USER:PASSWORD@HOST[:PORT]
-    #[arg(long, value_name = "URL", value_parser = SmtpSettings::parse)]
-    smtp: Option<SmtpSettings>,
+    #[arg(long, value_name = "URL", value_parser = smtp_arg)]
+    smtp: Option<SmtpArg>,
     /// The sender of notice mails
     #[arg(long, value_name = "ADDR", requires = "smtp", value_parser = parse_mailbox,
           default_value = "planwatch@localhost")]
@@ -69,6 +69,15 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 30, hide = true,
           value_parser = clap::value_parser!(u32).range(1..=3600))]
     smtp_retry: u32,
+}
+
+/// `--smtp` as read: the relay, or why not. Not refused by clap, whose message would repeat the
+/// URL with its password: [`ServeArgs::usage_problem`] says what is wrong, the password hidden.
+#[derive(Debug, Clone)]
+pub(crate) struct SmtpArg(Result<SmtpSettings, String>);
+
+fn smtp_arg(text: &str) -> Result<SmtpArg, std::convert::Infallible> {
+    Ok(SmtpArg(SmtpSettings::parse(text)))
 }
 
 fn parse_mailbox(text: &str) -> Result<Mailbox, String> {
@@ -88,6 +97,17 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
 const OTHER_FILES: u64 = 64;
 
 impl ServeArgs {
+    /// What is wrong with `--smtp` (its password as `***`), for a usage error.
+    pub(crate) fn usage_problem(&self) -> Option<String> {
+        self.smtp
+            .as_ref()
+            .and_then(|arg| arg.0.as_ref().err().cloned())
+    }
+
+    fn relay(&self) -> Option<&SmtpSettings> {
+        self.smtp.as_ref().and_then(|arg| arg.0.as_ref().ok())
+    }
+
     /// The limits asked for, the cap on connections lowered (and said so) where the open-files
     /// limit — raised to the hard limit first — is too low to hold them all.
     fn limits(&self) -> Limits {
@@ -177,7 +197,7 @@ pub(crate) async fn serve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::R
     // The deadline sweep (at start, then hourly) and the mail of notices run beside the server;
     // a move only writes its notices, never waits for them to be mailed.
     let mut background = vec![tokio::spawn(sweep_hourly(store.clone(), plan.clone()))];
-    if let Some(relay) = &args.smtp {
+    if let Some(relay) = args.relay() {
         eprintln!(
             "通知邮件经 {} 发出 (notices are mailed through {}, from {})",
             relay.redacted(),

@@ -504,3 +504,23 @@ fn the_sweep_writes_each_deadline_notice_once() {
     );
     assert_eq!(log.matches("notice.sweep").count(), 1, "{log}");
 }
+
+/// A bad `--smtp` is a usage error that names the fault without the password.
+#[test]
+fn a_bad_relay_url_is_refused_without_showing_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    let db = db.to_str().unwrap();
+    for url in [
+        "smtps://notices:s3cret@mail.example.org?tls=maybe",
+        "imap://notices:s3cret@mail.example.org",
+    ] {
+        let refused = crate::planwatch(&["--db", db, "serve", "--smtp", url]);
+        let said = crate::stderr(&refused);
+        assert_eq!(refused.status.code(), Some(2), "{said}");
+        assert!(
+            said.contains("notices:***@mail.example.org") && !said.contains("s3cret"),
+            "{said}"
+        );
+    }
+}
