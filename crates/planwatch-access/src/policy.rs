@@ -123,6 +123,12 @@ pub enum Object {
     /// Whether each unit reported on time (报送情况: every unit × period, on-time rates): the
     /// plan office and viewers (leaders) read it; a reporter sees its own units on 填报.
     ReportingStatus,
+    /// Notices as a whole (the bell, the list, marking them read): any signed-in account, each
+    /// sees and changes only its own — which [`Object::Notice`] checks of one notice.
+    Notices,
+    /// One notice, by its recipient: only the recipient reads it or marks it read (not even an
+    /// administrator reads another's).
+    Notice { recipient: String },
     /// Server settings.
     Settings,
 }
@@ -141,6 +147,7 @@ impl Object {
             Object::AuditLog => "审计日志",
             Object::Submissions => "报送",
             Object::ReportingStatus => "报送情况",
+            Object::Notices | Object::Notice { .. } => "通知",
             Object::Settings => "系统设置",
         }
     }
@@ -158,6 +165,8 @@ impl Object {
             Object::AuditLog => "the audit log",
             Object::Submissions => "submissions",
             Object::ReportingStatus => "the reporting status",
+            Object::Notices => "notices",
+            Object::Notice { .. } => "a notice",
             Object::Settings => "the settings",
         }
     }
@@ -210,6 +219,8 @@ pub enum Denial {
     Unpublished,
     #[error("只能查看或修改自己的账户 / only your own account")]
     NotYours,
+    #[error("只能查看自己的通知 / only your own notices")]
+    NotYourNotice,
     #[error("API 令牌不能修改密码 / an API token cannot change a password")]
     NotWithToken,
     #[error("不能对{object_zh}{action_zh} / one cannot {action} {object}")]
@@ -329,6 +340,14 @@ impl Policy {
             (Object::Submissions, Action::Approve) => only(OFFICE),
             (Object::ReportingStatus, Action::Read) => {
                 only(&[Role::Admin, Role::Planner, Role::Viewer])
+            }
+            (Object::Notices, Action::Read | Action::Change) => only(&Role::ALL),
+            (Object::Notice { recipient }, Action::Read | Action::Change) => {
+                match actor.account() {
+                    None => Err(Denial::SignInRequired),
+                    Some(account) if account.name == *recipient => Ok(()),
+                    Some(_) => Err(Denial::NotYourNotice),
+                }
             }
             (Object::Settings, Action::Read | Action::Change) => only(&[Role::Admin]),
             _ => Err(no_such_action()),

@@ -4,6 +4,7 @@
 //! needs from the store happens here.
 
 pub mod calendar;
+pub mod notices;
 pub mod submissions;
 
 use std::collections::HashMap;

@@ -11,6 +11,7 @@
 //! | 3 | anything else failed (a file could not be read, a database could not be reached) |
 
 mod commands;
+mod mail;
 
 use std::process::ExitCode;
 

@@ -32,6 +32,8 @@ pub struct User {
     pub active: bool,
     /// `YYYY-MM-DD HH:MM:SS`, UTC.
     pub created_at: String,
+    /// Where notices are mailed (when the server has an SMTP relay); none: not mailed.
+    pub email: Option<String>,
 }
 
 impl User {
@@ -59,6 +61,7 @@ pub struct NewUser<'a> {
     pub role: Role,
     pub units: &'a [Unit],
     pub password_hash: &'a str,
+    pub email: Option<&'a str>,
 }
 
 /// An API token as listed (its secret is never stored). Times are Unix seconds.
@@ -71,11 +74,28 @@ pub struct TokenInfo {
     pub revoked_at: Option<i64>,
 }
 
-type UserRow = (i64, String, Option<String>, String, bool, String);
+type UserRow = (
+    i64,
+    String,
+    Option<String>,
+    String,
+    bool,
+    String,
+    Option<String>,
+);
 /// A [`UserRow`] and the password hash.
-type CredentialRow = (i64, String, Option<String>, String, bool, String, String);
+type CredentialRow = (
+    i64,
+    String,
+    Option<String>,
+    String,
+    bool,
+    String,
+    Option<String>,
+    String,
+);
 
-const USER_COLUMNS: &str = "id, name, display_name, role, active, created_at";
+const USER_COLUMNS: &str = "id, name, display_name, role, active, created_at, email";
 
 const TOKEN_SELECT: &str = "SELECT t.name, u.name, t.created_at, t.expires_at, t.revoked_at
      FROM api_tokens t JOIN users u ON u.id = t.user_id";
@@ -106,23 +126,25 @@ impl Store {
             units: new.units.to_vec(),
             active: true,
             created_at: created_at.clone(),
+            email: new.email.map(str::to_owned),
         };
         let event = Event::new(
             "user.add",
             format!("user:{}", new.name),
-            json!({ "after": { "role": new.role, "units": new.units, "display_name": new.display_name } }),
+            json!({ "after": { "role": new.role, "units": new.units, "display_name": new.display_name, "email": new.email } }),
         );
         with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO users (name, display_name, role, password_hash, active, created_at)
-                 VALUES ($1, $2, $3, $4, TRUE, $5) RETURNING id",
+                "INSERT INTO users (name, display_name, role, password_hash, active, created_at, email)
+                 VALUES ($1, $2, $3, $4, TRUE, $5, $6) RETURNING id",
             )
             .bind(new.name)
             .bind(new.display_name)
             .bind(new.role.as_str())
             .bind(new.password_hash)
             .bind(&created_at)
+            .bind(new.email)
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| taken(e, || StoreError::UserExists(new.name.to_owned())))?;
@@ -177,7 +199,7 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        let Some((id, name, display_name, role, active, created_at, hash)) = row else {
+        let Some((id, name, display_name, role, active, created_at, email, hash)) = row else {
             return Ok(None);
         };
         let units: Vec<(String, String)> = with_db!(&self.db, |pool| {
@@ -189,7 +211,7 @@ impl Store {
             .await?
         });
         let user = user_from(
-            (id, name, display_name, role, active, created_at),
+            (id, name, display_name, role, active, created_at, email),
             units
                 .iter()
                 .map(|(kind, code)| (kind.as_str(), code.as_str())),
@@ -221,6 +243,19 @@ impl Store {
         let event = Event::new("user.passwd", format!("user:{name}"), json!({}));
         let sql = "UPDATE users SET password_hash = $2 WHERE name = $1";
         self.change_user(who, name, &event, true, sql, Bind::Text(password_hash))
+            .await
+    }
+
+    /// Sets (or, with `None`, removes) the address an account's notices are mailed to.
+    pub async fn set_email(&self, who: &Who, name: &str, email: Option<&str>) -> Result<()> {
+        let before = self.existing_user(name).await?;
+        let event = Event::new(
+            "user.set_email",
+            format!("user:{name}"),
+            json!({ "before": { "email": before.email }, "after": { "email": email } }),
+        );
+        let sql = "UPDATE users SET email = $2 WHERE name = $1";
+        self.change_user(who, name, &event, false, sql, Bind::Email(email))
             .await
     }
 
@@ -283,6 +318,7 @@ impl Store {
             let query = match &value {
                 Bind::Active(active) => query.bind(*active),
                 Bind::Text(text) => query.bind(*text),
+                Bind::Email(email) => query.bind(*email),
             };
             if query.execute(&mut *tx).await?.rows_affected() == 0 {
                 return Err(StoreError::UnknownUser(name.to_owned()));
@@ -409,10 +445,11 @@ impl Store {
 enum Bind<'a> {
     Active(bool),
     Text(&'a str),
+    Email(Option<&'a str>),
 }
 
 fn user_from<'a>(
-    (_, name, display_name, role, active, created_at): UserRow,
+    (_, name, display_name, role, active, created_at, email): UserRow,
     units: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> User {
     User {
@@ -425,6 +462,7 @@ fn user_from<'a>(
             .collect(),
         active,
         created_at,
+        email,
     }
 }
 

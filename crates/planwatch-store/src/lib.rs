@@ -13,6 +13,7 @@ mod accounts;
 mod assessments;
 mod audit;
 mod import;
+mod notices;
 mod plans;
 mod query;
 mod sessions;
@@ -32,6 +33,7 @@ pub use crate::import::{
     BatchInfo, Conflict, Feed, ImportError, ImportOutcome, ImportSettings, StoreWarning,
     WarningKind,
 };
+pub use crate::notices::{MAIL_ATTEMPTS, MAIL_MAX_AGE_HOURS, MailItem, StoredNotice, mail_backoff};
 pub use crate::plans::PlanSummary;
 pub use crate::query::{Batch, ObservationFilter, StoredObservation};
 pub use crate::sessions::{NewSession, Session, SessionLimits};
@@ -82,6 +84,8 @@ pub enum StoreError {
     SubmissionChanged(i64),
     #[error("the stored submission {0} cannot be read: {1}")]
     CorruptSubmission(i64, String),
+    #[error("the stored notice {0} cannot be read: {1}")]
+    CorruptNotice(i64, String),
     #[error(
         "\"{0}\" is not a database URL or path (use a file path, sqlite://PATH or postgres://…)"
     )]

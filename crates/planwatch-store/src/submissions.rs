@@ -14,7 +14,9 @@ use tokio::sync::mpsc;
 
 use crate::audit::{Event, Who, append_audit, sha256_hex};
 use crate::import::{BatchInfo, Feed, ImportError, ImportOutcome, ImportSettings};
+use crate::notices::insert_notices;
 use crate::{Result, Store, StoreError, now, status_code, status_from_code, with_db};
+use planwatch_workflow::notice::of_move as notice_of;
 
 /// The value published for the key of the submission row `r`, NULL when none; `$3` is the plan.
 /// The value in force, as [`crate::revision_in_force`] defines it: of the key's revisions the
@@ -179,6 +181,17 @@ macro_rules! finish_publishing {
             }),
         );
         append_audit!($tx, $who, &event);
+        if let Some(notice) = planwatch_workflow::notice::of_move(
+            $plan,
+            $publish.id,
+            &$publish.unit,
+            planwatch_workflow::Status::Submitted,
+            planwatch_workflow::Status::Approved,
+            $publish.version,
+            $publish.comment.as_deref(),
+        ) {
+            $crate::notices::insert_notices!($tx, $plan, $publish.id, $publish.unit, &notice);
+        }
     }};
 }
 pub(crate) use finish_publishing;
@@ -414,6 +427,17 @@ impl Store {
                 }),
             );
             append_audit!(tx, &who, &event);
+            if let Some(notice) = &notice_of(
+                plan,
+                id,
+                &submission.unit,
+                Status::Draft,
+                submission.status,
+                1,
+                None,
+            ) {
+                insert_notices!(tx, plan, id, submission.unit, notice);
+            }
             tx.commit().await?;
             id
         }))
@@ -645,6 +669,17 @@ impl Store {
                 Some(comment),
             );
             append_audit!(tx, &who, &event);
+            if let Some(notice) = &notice_of(
+                plan,
+                id,
+                &before.unit,
+                before.status,
+                Status::Returned,
+                before.version,
+                Some(comment),
+            ) {
+                insert_notices!(tx, plan, id, before.unit, notice);
+            }
             tx.commit().await?;
         });
         Ok(())
@@ -723,6 +758,17 @@ impl Store {
             }
             let event = moved(plan, &before, version, Status::Submitted, None);
             append_audit!(tx, &who, &event);
+            if let Some(notice) = &notice_of(
+                plan,
+                id,
+                &before.unit,
+                before.status,
+                Status::Submitted,
+                version,
+                None,
+            ) {
+                insert_notices!(tx, plan, id, before.unit, notice);
+            }
             tx.commit().await?;
         });
         Ok(version)
@@ -804,6 +850,17 @@ impl Store {
             update_as_decided!(tx, "SET status = 'withdrawn'", before);
             let event = moved(plan, &before, before.version, Status::Withdrawn, None);
             append_audit!(tx, &who, &event);
+            if let Some(notice) = &notice_of(
+                plan,
+                id,
+                &before.unit,
+                before.status,
+                Status::Withdrawn,
+                before.version,
+                None,
+            ) {
+                insert_notices!(tx, plan, id, before.unit, notice);
+            }
             tx.commit().await?;
         });
         Ok(())

@@ -54,6 +54,8 @@ pub(crate) struct AccountView {
     reviews: bool,
     standing: bool,
     csrf_token: Option<String>,
+    /// Unread notices, for the bell (signed in with a session).
+    unread: Option<i64>,
 }
 
 impl AccountView {
@@ -85,6 +87,7 @@ impl AccountView {
             reviews: may(Action::Approve, Object::Submissions),
             standing: may(Action::Read, Object::ReportingStatus),
             csrf_token: caller.session.as_ref().map(|s| s.csrf_token.clone()),
+            unread: caller.unread_notices,
         })
     }
 }

@@ -43,6 +43,7 @@ type AppState = State<Arc<Service>>;
         (name = "session", description = "登录 Signing in and out (session cookie; scripts use Authorization: Bearer pwt_…)"),
         (name = "audit", description = "审计日志 The audit log (planners and admins)"),
         (name = "submissions", description = "报送与审核 Units submit figures; the plan office reviews and approves them"),
+        (name = "notices", description = "通知 Each account's own notices: submissions moved, figures due soon or overdue"),
     )
 )]
 struct ApiDoc;
@@ -76,6 +77,9 @@ pub(crate) fn router(served: &Plan) -> (axum::Router<Arc<Service>>, utoipa::open
         .routes(routes!(crate::submissions::withdraw))
         .routes(routes!(crate::submissions::approve))
         .routes(routes!(crate::submissions::return_))
+        .routes(routes!(crate::notices::list))
+        .routes(routes!(crate::notices::mark_one))
+        .routes(routes!(crate::notices::mark_all))
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").into();
     (router, describe_parameters(openapi, served))
@@ -155,6 +159,7 @@ fn describe_parameters(
                     "type": "string",
                     "enum": units,
                 })),
+                "unread" => optional(json!({ "type": "string", "enum": ["true", "false"] })),
                 "from" | "to" => optional(period.clone()),
                 "as_of" | "since" => optional(json!({ "type": "string", "format": "date" })),
                 // No control characters (PostgreSQL refuses NUL in text; no name holds one).

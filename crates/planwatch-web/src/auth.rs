@@ -151,6 +151,9 @@ pub(crate) struct Caller {
     pub(crate) user: Option<User>,
     pub(crate) session: Option<SessionCredential>,
     pub(crate) client: Option<String>,
+    /// A signed-in browser's unread notices (the bell); read with the session, and forgotten
+    /// with it when the audit log moves — every notice written or marked read is audited.
+    pub(crate) unread_notices: Option<i64>,
 }
 
 impl Caller {
@@ -160,6 +163,7 @@ impl Caller {
             user: None,
             session: None,
             client,
+            unread_notices: None,
         }
     }
 
@@ -170,7 +174,13 @@ impl Caller {
             None => String::new(),
             Some(user) => {
                 let units: Vec<String> = user.units.iter().map(ToString::to_string).collect();
-                let who = format!("{}|{}|{}", self.actor.label(), user.role, units.join(","));
+                let who = format!(
+                    "{}|{}|{}|{}",
+                    self.actor.label(),
+                    user.role,
+                    units.join(","),
+                    self.unread_notices.unwrap_or(0)
+                );
                 hash_secret(&who)[..12].to_owned()
             }
         }
@@ -334,6 +344,7 @@ async fn identify(
                 user: Some(user),
                 session: None,
                 client,
+                unread_notices: None,
             }
         }
         _ => {
@@ -346,7 +357,12 @@ async fn identify(
                 service.callers.forget(&key);
                 return Ok((Caller::anonymous(client), true));
             };
+            let unread = service
+                .store
+                .unread_notices(&service.plan, &session.user.name)
+                .await?;
             Caller {
+                unread_notices: Some(unread),
                 actor: Actor::User(session.user.account()),
                 user: Some(session.user),
                 session: Some(SessionCredential {

@@ -91,13 +91,15 @@ pub(crate) async fn etag(
 }
 
 /// Whether the answers of `path` change only with the store's version: not the session nor the
-/// audit log, which change with every sign-in, nor submissions.
+/// audit log, which change with every sign-in, nor submissions and notices.
 fn follows_store_version(path: &str) -> bool {
     // Submissions change without moving the store's version, and their answers depend on who
     // asks.
     !matches!(path, "/api/session" | "/api/audit" | "/audit")
         && path != "/api/submissions"
         && !path.starts_with("/api/submissions/")
+        // Notices are the caller's own and change with every move.
+        && !path.starts_with("/api/notices")
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC, as the store keeps times) as an HTTP date.

@@ -17,6 +17,7 @@
 //! - `submissions`: `/api/submissions…`, units' submissions and their review (issue 13).
 //! - `reporting`: the 填报 pages (what a unit owes, its submissions, upload) and the grid form;
 //!   `review`: the 审核 pages (the queue, a submission's changes); `standing`: 报送情况.
+//! - `notices`: `/api/notices…` and the 通知 page: each account's own notices (the bell).
 //!
 //! Errors are `error::ApiError`, mapped to a status and a JSON body once, in `error::localize`.
 
@@ -31,6 +32,7 @@ mod error;
 mod headers;
 mod lang;
 mod map;
+mod notices;
 mod pages;
 mod reporting;
 mod review;
@@ -90,6 +92,7 @@ pub fn route_paths(plan: &planwatch_plan::Plan) -> Vec<String> {
             .chain(reporting::PATHS)
             .chain(review::PATHS)
             .chain(standing::PATHS)
+            .chain(notices::PAGE_PATHS)
             .chain(assets::PATHS)
             .chain(DOCS_PATHS)
             .map(str::to_owned),
@@ -121,6 +124,7 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
         .merge(reporting::router())
         .merge(review::router())
         .merge(standing::router())
+        .merge(notices::page_router())
         .merge(assets::router())
         .merge(docs)
         // Before every route's handler (after routing, so that it knows the route).

@@ -25,6 +25,8 @@ const SUBMISSIONS: Rule = Rule::May(Action::Read, Object::Submissions);
 const SUBMIT: Rule = Rule::May(Action::Submit, Object::Submissions);
 const REVIEW: Rule = Rule::May(Action::Approve, Object::Submissions);
 const STANDING: Rule = Rule::May(Action::Read, Object::ReportingStatus);
+const NOTICES: Rule = Rule::May(Action::Read, Object::Notices);
+const MARK_NOTICES: Rule = Rule::May(Action::Change, Object::Notices);
 
 /// Every route (as axum's `MatchedPath` names it) and its rule.
 const RULES: &[(&str, Rule)] = &[
@@ -58,6 +60,12 @@ const RULES: &[(&str, Rule)] = &[
     ("/review", REVIEW),
     ("/review/{id}", REVIEW),
     ("/reporting", STANDING),
+    // Notices: every signed-in account, its own only (the handlers ask of each notice).
+    ("/api/notices", NOTICES),
+    ("/api/notices/{id}/read", MARK_NOTICES),
+    ("/api/notices/read", MARK_NOTICES),
+    ("/notices", NOTICES),
+    ("/notices/read", MARK_NOTICES),
     // The API: published data. The OpenAPI document lists the plan's codes, so it is the plan.
     ("/api/openapi.json", PLAN),
     ("/api/docs", PLAN),

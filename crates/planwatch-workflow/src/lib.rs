@@ -11,9 +11,12 @@
 //!   touches, as they would stand after approval.
 //! - [`calendar`] — due dates from the plan's reporting calendar, who owes what, what is late and
 //!   each unit's on-time rate.
+//! - [`notice`] — who is told of a submission's move or a deadline, and the words (Chinese and
+//!   English).
 
 pub mod calendar;
 pub mod changes;
+pub mod notice;
 pub mod rollup;
 pub mod scope;
 pub mod submission;

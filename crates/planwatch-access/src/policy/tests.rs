@@ -270,6 +270,37 @@ fn the_plan_office_and_viewers_read_the_reporting_status() {
 }
 
 #[test]
+fn every_account_has_notices_and_reads_only_its_own() {
+    let policy = Policy::new(Visibility::Private);
+    let own = |name: &str| Object::Notice {
+        recipient: name.into(),
+    };
+    for role in Role::ALL {
+        let someone = user("u", role, &[]);
+        for action in [Action::Read, Action::Change] {
+            assert!(policy.may(&someone, action, &Object::Notices).is_allowed());
+            assert!(policy.may(&someone, action, &own("u")).is_allowed());
+            assert_eq!(
+                policy.may(&someone, action, &own("other")),
+                Decision::Denied(Denial::NotYourNotice),
+                "{role:?} {action:?}"
+            );
+        }
+        assert!(
+            !policy
+                .may(&someone, Action::Approve, &Object::Notices)
+                .is_allowed()
+        );
+    }
+    for object in [Object::Notices, own("u")] {
+        assert_eq!(
+            Policy::default().may(&Actor::Anonymous, Action::Read, &object),
+            Decision::Denied(Denial::SignInRequired)
+        );
+    }
+}
+
+#[test]
 fn denials_are_in_chinese_and_english() {
     let denial = Policy::default()
         .may(
@@ -348,6 +379,10 @@ fn any_object() -> impl Strategy<Value = Object> {
         Just(Object::AuditLog),
         Just(Object::Submissions),
         Just(Object::ReportingStatus),
+        Just(Object::Notices),
+        Just(Object::Notice {
+            recipient: "someone".into()
+        }),
         Just(Object::Settings),
     ]
 }
@@ -389,14 +424,19 @@ proptest! {
         {
             prop_assert!(policy.may(&Actor::User(user.clone()), action, &object).is_allowed());
         }
-        // Nothing an administrator is refused is allowed to anyone else.
+        // Nothing an administrator is refused is allowed to anyone else — but a notice, which
+        // only its recipient reads (an administrator included).
         let admin = Actor::User(Account { name: "root".into(), role: Role::Admin, units: vec![], active: true });
-        if decision.is_allowed() {
+        if decision.is_allowed() && !matches!(object, Object::Notice { .. }) {
             prop_assert!(policy.may(&admin, action, &object).is_allowed());
         }
-        // Only the plan office approves and changes shared data.
+        // A notice is its recipient's alone.
+        if let Object::Notice { recipient } = &object && decision.is_allowed() {
+            prop_assert_eq!(actor.account().map(|a| a.name.as_str()), Some(recipient.as_str()));
+        }
+        // Only the plan office approves and changes shared data (a notice's reading is not).
         if decision.is_allowed() && (action == Action::Approve
-            || (action == Action::Change && !matches!(object, Object::User { .. } | Object::Tokens { .. } | Object::Settings)))
+            || (action == Action::Change && !matches!(object, Object::User { .. } | Object::Tokens { .. } | Object::Settings | Object::Notices | Object::Notice { .. })))
         {
             prop_assert!(matches!(actor.role(), Some(Role::Admin | Role::Planner)));
         }

@@ -31,9 +31,18 @@ pub(crate) enum UserCommand {
         units: Vec<String>,
         #[arg(long, value_name = "TEXT")]
         display_name: Option<String>,
+        /// Where the user's notices are mailed (when `serve` has `--smtp`)
+        #[arg(long, value_name = "ADDR", value_parser = parse_email)]
+        email: Option<String>,
         /// Read the password from the first line of standard input
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Set the address a user's notices are mailed to (`-` removes it)
+    SetEmail {
+        name: String,
+        #[arg(value_name = "ADDR", value_parser = parse_email_or_none)]
+        email: EmailSetting,
     },
     /// List the accounts
     List {
@@ -112,6 +121,24 @@ enum AuditFormat {
     Table,
     Json,
     Csv,
+}
+
+/// An e-mail address, as the mailer will take it.
+fn parse_email(text: &str) -> Result<String, String> {
+    text.parse::<lettre::Address>()
+        .map(|address| address.to_string())
+        .map_err(|e| format!("不是电子邮件地址 / not an e-mail address: {e}"))
+}
+
+/// `user set-email`'s argument: an address, or `-` for none.
+#[derive(Debug, Clone)]
+pub(crate) struct EmailSetting(Option<String>);
+
+fn parse_email_or_none(text: &str) -> Result<EmailSetting, String> {
+    match text {
+        "-" => Ok(EmailSetting(None)),
+        _ => parse_email(text).map(|address| EmailSetting(Some(address))),
+    }
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
@@ -219,6 +246,7 @@ pub(crate) async fn user(store_args: &StoreArgs, command: &UserCommand) -> anyho
             role,
             units: codes,
             display_name,
+            email,
             password_stdin,
         } => {
             or_return!(allowed(&actor, Action::Change, &account(name)));
@@ -236,6 +264,7 @@ pub(crate) async fn user(store_args: &StoreArgs, command: &UserCommand) -> anyho
                 role: *role,
                 units: &units,
                 password_hash: &hash(&password)?,
+                email: email.as_deref(),
             };
             let user = or_refuse!(store.add_user(&who, &new).await);
             eprintln!(
@@ -244,6 +273,14 @@ pub(crate) async fn user(store_args: &StoreArgs, command: &UserCommand) -> anyho
                 user.role,
                 units_text(&user.units, ": ")
             );
+        }
+        UserCommand::SetEmail { name, email } => {
+            or_return!(allowed(&actor, Action::Change, &account(name)));
+            or_refuse!(store.set_email(&who, name, email.0.as_deref()).await);
+            match &email.0 {
+                Some(address) => eprintln!("{name}: 通知将发送到 notices are mailed to {address}"),
+                None => eprintln!("{name}: 不再发送通知邮件 notices are no longer mailed"),
+            }
         }
         UserCommand::List { format } => {
             or_return!(allowed(&actor, Action::Read, &account("")));
@@ -311,6 +348,7 @@ fn print_users(users: &[planwatch_store::User], format: ListFormat) -> anyhow::R
                         "units": u.units,
                         "active": u.active,
                         "created_at": u.created_at,
+                        "email": u.email,
                     })
                 })
                 .collect();
@@ -322,6 +360,7 @@ fn print_users(users: &[planwatch_store::User], format: ListFormat) -> anyhow::R
                 "姓名 Name",
                 "角色 Role",
                 "单位 Units",
+                "邮箱 E-mail",
                 "状态 State",
                 "创建 Created (UTC)",
             ]);
@@ -331,6 +370,7 @@ fn print_users(users: &[planwatch_store::User], format: ListFormat) -> anyhow::R
                     u.display_name.clone().unwrap_or_default(),
                     format!("{} {}", u.role.label_zh(), u.role),
                     units_text(&u.units, ""),
+                    u.email.clone().unwrap_or_default(),
                     if u.active {
                         "启用 active"
                     } else {

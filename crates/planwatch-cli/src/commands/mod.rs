@@ -3,6 +3,7 @@
 mod accounts;
 mod data;
 mod evaluate;
+mod notices;
 mod plan;
 mod serve;
 mod synth;
@@ -13,7 +14,7 @@ use planwatch_access::{Action, Actor, Object, Policy};
 
 use crate::Outcome;
 
-pub(crate) use data::StoreArgs;
+pub(crate) use data::{StoreArgs, redact};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
@@ -122,6 +123,7 @@ Examples:
   planwatch user add jinjiang --role reporter --unit 510104 --display-name 锦江区统计员
   planwatch user add stats --role reporter --unit statistics --password-stdin < pw.txt
   planwatch user set-role jinjiang viewer
+  planwatch user set-email jinjiang jj@example.org  Where its notices are mailed (`-` removes it)
   planwatch user disable jinjiang
   planwatch user list --format json
 
@@ -167,6 +169,18 @@ A locked period's figures change only through a submission flagged as a revision
 or `planwatch import --revise --reason TEXT`."
     )]
     Period(workflow::PeriodCommand),
+    /// Notices: write the deadline reminders owed on a day (通知)
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  planwatch notices sweep                          today's (UTC): due within 7 days, overdue
+  planwatch notices sweep --date 2025-03-25        for a cron job, or a day missed
+
+Each notice is written once per user, unit, figure and kind: running it again writes nothing new.
+`planwatch serve` sweeps at start and every hour. See docs/workflow.md (Notices)."
+    )]
+    Notices(notices::NoticesCommand),
     /// The audit log: list entries, or verify its hash chain (审计日志)
     #[command(after_help = "\
 Examples:
@@ -187,6 +201,7 @@ impl Command {
     pub(crate) fn usage_problem(&self) -> Option<String> {
         match self {
             Command::Export(args) => args.usage_problem(),
+            Command::Serve(args) => args.usage_problem(),
             _ => None,
         }
     }
@@ -239,6 +254,7 @@ pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome
                     Command::Audit(args) => accounts::audit(store, &args).await,
                     Command::Submissions(command) => workflow::submissions(store, &command).await,
                     Command::Period(command) => workflow::period(store, &command).await,
+                    Command::Notices(command) => notices::run(store, &command).await,
                     Command::Plan(_) | Command::Synth(_) => unreachable!("handled above"),
                 };
                 // Closed even when the command failed; its own error is the one reported.

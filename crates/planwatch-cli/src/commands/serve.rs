@@ -13,9 +13,13 @@ use planwatch_access::Visibility;
 use planwatch_store::SessionLimits;
 use planwatch_web::{AccessSettings, Limits, OfficialMap};
 
+use lettre::message::Mailbox;
+
 use crate::Outcome;
 use crate::commands::allowed;
 use crate::commands::data::{StoreArgs, load_sample_data, redact};
+use crate::commands::notices::sweep_hourly;
+use crate::mail::{SmtpSettings, deliver};
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
@@ -63,6 +67,32 @@ pub(crate) struct ServeArgs {
     #[arg(long, default_value_t = 30, value_name = "MINUTES",
           value_parser = clap::value_parser!(u32).range(1..=720))]
     session_idle: u32,
+    /// Mail each new notice to its user's address through this SMTP relay:
+    /// smtp://HOST[:PORT], smtp://HOST?tls=starttls, smtps://USER:PASSWORD@HOST[:PORT]
+    #[arg(long, value_name = "URL", value_parser = smtp_arg)]
+    smtp: Option<SmtpArg>,
+    /// The sender of notice mails
+    #[arg(long, value_name = "ADDR", requires = "smtp", value_parser = parse_mailbox,
+          default_value = "planwatch@localhost")]
+    smtp_from: Mailbox,
+    /// Seconds before a failed mail is tried again (doubling each time, at most an hour)
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, hide = true,
+          value_parser = clap::value_parser!(u32).range(1..=3600))]
+    smtp_retry: u32,
+}
+
+/// `--smtp` as read: the relay, or why not. Not refused by clap, whose message would repeat the
+/// URL with its password: [`ServeArgs::usage_problem`] says what is wrong, the password hidden.
+#[derive(Debug, Clone)]
+pub(crate) struct SmtpArg(Result<SmtpSettings, String>);
+
+fn smtp_arg(text: &str) -> Result<SmtpArg, std::convert::Infallible> {
+    Ok(SmtpArg(SmtpSettings::parse(text)))
+}
+
+fn parse_mailbox(text: &str) -> Result<Mailbox, String> {
+    text.parse()
+        .map_err(|e| format!("不是电子邮件地址 / not an e-mail address: {e}"))
 }
 
 fn positive_seconds(text: &str) -> Result<f64, String> {
@@ -77,6 +107,17 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
 const OTHER_FILES: u64 = 64;
 
 impl ServeArgs {
+    /// What is wrong with `--smtp` (its password as `***`), for a usage error.
+    pub(crate) fn usage_problem(&self) -> Option<String> {
+        self.smtp
+            .as_ref()
+            .and_then(|arg| arg.0.as_ref().err().cloned())
+    }
+
+    fn relay(&self) -> Option<&SmtpSettings> {
+        self.smtp.as_ref().and_then(|arg| arg.0.as_ref().ok())
+    }
+
     /// The limits asked for, the cap on connections lowered (and said so) where the open-files
     /// limit — raised to the hard limit first — is too low to hold them all.
     fn limits(&self) -> Limits {
@@ -164,6 +205,24 @@ pub(crate) async fn serve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::R
             ..SessionLimits::default()
         },
     };
+    // The deadline sweep (at start, then hourly) and the mail of notices run beside the server;
+    // a move only writes its notices, never waits for them to be mailed.
+    let mut background = vec![tokio::spawn(sweep_hourly(store.clone(), plan.clone()))];
+    if let Some(relay) = args.relay() {
+        eprintln!(
+            "通知邮件经 {} 发出 (notices are mailed through {}, from {})",
+            relay.redacted(),
+            relay.redacted(),
+            args.smtp_from
+        );
+        background.push(tokio::spawn(deliver(
+            store.clone(),
+            relay.clone(),
+            args.smtp_from.clone(),
+            Duration::from_secs(1),
+            chrono::Duration::seconds(i64::from(args.smtp_retry)),
+        )));
+    }
     let service = planwatch_web::Service::new(store, plan, official_map, access).await?;
     // The address line is what scripts and tests wait for: keep its shape.
     println!("listening on http://{address}/");
@@ -171,9 +230,11 @@ pub(crate) async fn serve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::R
         "规划监测已启动：http://{address}/  (API: http://{address}/api/docs/, store: {})",
         redact(&store_args.db)
     );
-    planwatch_web::serve(listener, service, limits, stop_signal())
-        .await
-        .context("the server stopped")?;
+    let served = planwatch_web::serve(listener, service, limits, stop_signal()).await;
+    for task in background {
+        task.abort();
+    }
+    served.context("the server stopped")?;
     // `run` closes the store, which checkpoints an SQLite store's write-ahead log.
     eprintln!("已停止 stopped");
     Ok(Outcome::Success)

@@ -96,7 +96,7 @@ fn parse_status(text: &str) -> Result<Status, String> {
         .map_err(|e: planwatch_workflow::submission::UnknownStatus| e.to_string())
 }
 
-fn parse_day(text: &str) -> Result<chrono::NaiveDate, String> {
+pub(crate) fn parse_day(text: &str) -> Result<chrono::NaiveDate, String> {
     chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| format!("“{text}”不是日期 YYYY-MM-DD / \"{text}\" is not a date YYYY-MM-DD"))
 }

@@ -7,6 +7,7 @@ mod confidentiality;
 mod evaluate;
 mod import;
 mod limits;
+mod notices;
 mod openapi;
 mod plan;
 mod present;

@@ -163,6 +163,9 @@ enum Class {
     ReviewPage { ok: u16 },
     /// 报送情况: planners, admins and viewers, signed in whatever the deployment.
     Standing,
+    /// The caller's own notices (`ok` the answer to GET for those let through): every signed-in
+    /// account.
+    Notices { ok: u16 },
 }
 
 /// Every route the router serves must have a row here: a new route fails the matrix until its
@@ -190,6 +193,10 @@ fn class_of(route: &str) -> Class {
         "/review" => Class::ReviewPage { ok: 200 },
         "/review/{id}" => Class::ReviewPage { ok: 404 },
         "/reporting" => Class::Standing,
+        "/api/notices" | "/notices" => Class::Notices { ok: 200 },
+        "/api/notices/{id}/read" | "/api/notices/read" | "/notices/read" => {
+            Class::Notices { ok: 405 }
+        }
         "/api/openapi.json"
         | "/api/docs"
         | "/api/docs/"
@@ -227,6 +234,7 @@ fn concrete(route: &str) -> String {
             .replace("{section}", "indicators")
             .replace("/submissions/{id}", "/submissions/1")
             .replace("/review/{id}", "/review/1")
+            .replace("/notices/{id}", "/notices/1")
             .replace("/indicators/{code}", "/indicators/retail_sales")
             .replace("/regions/{code}", "/regions/510104")
             .replace("{*path}", "app.css")
@@ -285,6 +293,8 @@ fn expected(route: &str, class: Class, actor: &str, private: bool) -> StatusCode
             "admin" | "planner" | "viewer" => ok,
             _ => StatusCode::FORBIDDEN,
         },
+        Class::Notices { .. } if anonymous => sign_in,
+        Class::Notices { ok } => StatusCode::from_u16(ok).unwrap(),
     }
 }
 

@@ -31,6 +31,7 @@ async fn add(store: &Store, name: &str, role: Role, units: &[Unit]) {
                 role,
                 units,
                 password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$not-a-real-hash",
+                email: None,
             },
         )
         .await
@@ -62,6 +63,7 @@ async fn users_and_tokens_are_stored_and_every_change_audited() {
                     role: Role::Viewer,
                     units: &[],
                     password_hash: "x",
+                    email: None,
                 },
             )
             .await;

@@ -5,6 +5,7 @@
 mod accounts;
 mod audited;
 mod known;
+mod notices;
 mod story;
 mod workflow;
 

@@ -13,7 +13,7 @@ use planwatch_workflow::{PeriodLock, Refusal, Status};
 
 use crate::{End, import, plan, row, stores, tester, values};
 
-fn user(name: &str, role: Role, units: &[&str]) -> Actor {
+pub(crate) fn user(name: &str, role: Role, units: &[&str]) -> Actor {
     Actor::User(Account {
         name: name.into(),
         role,
@@ -22,7 +22,7 @@ fn user(name: &str, role: Role, units: &[&str]) -> Actor {
     })
 }
 
-fn east() -> Unit {
+pub(crate) fn east() -> Unit {
     Unit::Region("440103".into())
 }
 

@@ -1,0 +1,42 @@
+//! The deadline sweep: from the plan's reporting calendar and what units have filed, the
+//! `due_soon` and `overdue` notices owed on a day (`planwatch-workflow::notice`), written by the
+//! store at most once per user, unit, figure and kind. `planwatch serve` runs it at start and
+//! then every hour; `planwatch notices sweep [--date D]` on demand (cron).
+
+use chrono::NaiveDate;
+use planwatch_plan::Plan;
+use planwatch_store::{Store, StoreError, Who};
+use planwatch_workflow::notice::{deadline_notices, sweep_years};
+
+/// What a sweep did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    /// Deadline notices owed on the day (per unit and figure).
+    pub owed: usize,
+    /// Notices written now (per recipient); those written by an earlier sweep are not again.
+    pub written: u64,
+}
+
+/// Sweeps `plan` for `today`, as `who`. A plan without a reporting calendar owes nothing.
+pub async fn sweep(
+    store: &Store,
+    who: &Who,
+    plan: &Plan,
+    today: NaiveDate,
+) -> Result<Swept, StoreError> {
+    let Some(calendar) = &plan.calendar else {
+        return Ok(Swept {
+            owed: 0,
+            written: 0,
+        });
+    };
+    let obligations = planwatch_workflow::obligations(plan, calendar, sweep_years(today));
+    let filed = store.filed_submissions(plan).await?;
+    let standings = planwatch_workflow::standings(obligations, &filed, today);
+    let notices = deadline_notices(plan, &standings, today);
+    let written = store.sweep_notices(who, plan, today, &notices).await?;
+    Ok(Swept {
+        owed: notices.len(),
+        written,
+    })
+}
