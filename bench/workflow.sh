@@ -93,16 +93,17 @@ ms() { echo "$1 * 1000" | bc -l; }
 bench() { # label store-a store-b: the measurements on one backend
   local label=$1 a=$2 b=$3
   echo "== $label"
-  "$planwatch" --db "$a" init --sample-data >/dev/null
-  "$planwatch" --db "$b" init --sample-data >/dev/null
+  # (The sample data's own warnings are not of interest here.)
+  "$planwatch" --db "$a" init --sample-data >/dev/null 2>&1
+  "$planwatch" --db "$b" init --sample-data >/dev/null 2>&1
   for user in bench-reporter:reporter:510104 bench-planner:planner:; do
     IFS=: read -r name role unit <<<"$user"
     echo "bench passphrase for workflow.sh" | "$planwatch" --db "$a" user add "$name" --role "$role" \
-      ${unit:+--unit "$unit"} --password-stdin >/dev/null
+      ${unit:+--unit "$unit"} --password-stdin >/dev/null 2>&1
   done
   local reporter planner
-  reporter=$("$planwatch" --db "$a" token create bench-r --user bench-reporter | grep -o 'pwt_[0-9a-f]*')
-  planner=$("$planwatch" --db "$a" token create bench-p --user bench-planner | grep -o 'pwt_[0-9a-f]*')
+  reporter=$("$planwatch" --db "$a" token create bench-r --user bench-reporter 2>/dev/null | grep -o 'pwt_[0-9a-f]*')
+  planner=$("$planwatch" --db "$a" token create bench-p --user bench-planner 2>/dev/null | grep -o 'pwt_[0-9a-f]*')
 
   # (a) on the command line: reading, validating and storing the file, the process included.
   local figures cli_create
