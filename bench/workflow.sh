@@ -37,6 +37,7 @@ else
   trap 'rm -rf "$dir"' EXIT
 fi
 measure="python3 bench/measure.py"
+. bench/server.sh
 
 cargo build --release --locked -q -p planwatch-cli
 planwatch=$PWD/target/release/planwatch
@@ -110,15 +111,8 @@ bench() { # label store-a store-b: the measurements on one backend
   figures=$($measure "$planwatch" --db "$a" submissions create --unit 510104 "$dir/submission.csv" 2>&1 >/dev/null | tail -n1)
   cli_create=${figures% *}
 
-  "$planwatch" --db "$a" serve --addr 127.0.0.1:0 >"$dir/serve.log" 2>&1 &
-  local server=$! base=
-  for _ in $(seq 600); do
-    base=$(sed -n 's|^listening on \(http://[^ ]*/\)$|\1|p' "$dir/serve.log")
-    [ -n "$base" ] && break
-    kill -0 "$server" 2>/dev/null || { cat "$dir/serve.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  [ -n "$base" ] || { echo "workflow.sh: the server did not start" >&2; exit 1; }
+  local server base
+  start_server "$dir/serve.log" --db "$a"
 
   # (a) over HTTP: the JSON rows, time to 201 (ROUNDS submissions; the last one is reviewed).
   local times=() id= out code seconds
