@@ -1,5 +1,6 @@
 //! The submissions API against the real server, on SQLite and PostgreSQL: a district reporter
-//! submits (a row outside its scope is refused, naming it), a planner returns it, the reporter
+//! submits (a row outside its scope is refused, naming it; a body of 3 MiB is read whole), a
+//! planner returns it, the reporter
 //! submits again, the submitter's side cannot approve (four eyes), another planner approves and
 //! the figure is published; a reporter of another unit neither sees nor withdraws it; an
 //! unapproved figure is in neither `/api/observations` nor `/api/export`; a submission whose
@@ -148,6 +149,21 @@ fn cycle(postgres: bool) {
         .map(|p| p["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["period", "region"], "{body}");
+
+    // A body beyond axum's default 2 MB (3 MiB, mostly blanks) is read whole: 422 for its row.
+    let padded = format!(
+        "{{\"unit\": \"510104\", \"rows\": [{}{}]}}",
+        " ".repeat(3 << 20),
+        row("510105", 1.0)
+    );
+    let response = Client::new()
+        .post(server.url("/api/submissions"))
+        .header(AUTHORIZATION, format!("Bearer {}", jinjiang.token))
+        .header("content-type", "application/json")
+        .body(padded)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // Another unit's submission: 403.
     let (status, body) = answer(qingyang.post(
