@@ -1,11 +1,11 @@
 //! The submissions API against the real server, on SQLite and PostgreSQL: a district reporter
 //! submits (a row outside its scope is refused, naming it; a body of 3 MiB is read whole), a
-//! planner returns it, the reporter
-//! submits again, the submitter's side cannot approve (four eyes), another planner approves and
-//! the figure is published; a reporter of another unit neither sees nor withdraws it; an
-//! unapproved figure is in neither `/api/observations` nor `/api/export`; a submission whose
-//! base changed asks for a fresh review; the shape of a submission's detail with its changes and
-//! roll-up checks (a snapshot); two planners approving at once: exactly one succeeds.
+//! planner returns it, the reporter submits again, the submitter's side cannot approve (four
+//! eyes), another planner approves and the figure is published; a reporter of another unit
+//! neither sees nor withdraws it; an unapproved figure is in neither `/api/observations` nor
+//! `/api/export`; a submission whose base changed asks for a fresh review; the shape of a
+//! submission's detail with its changes and roll-up checks (a snapshot); two planners approving
+//! at once: exactly one succeeds.
 
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
