@@ -93,17 +93,9 @@ fi
 
 echo "== serving"
 plan_id=$(sed -n 's/^id = "\(.*\)"$/\1/p' "$dir/plan.toml" | head -n1)
-"$planwatch" --db "$db" --plan-id "$plan_id" serve --addr 127.0.0.1:0 >"$dir/serve.log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true' EXIT
-base=
-for _ in $(seq 600); do
-  base=$(sed -n 's|^listening on \(http://[^ ]*/\)$|\1|p' "$dir/serve.log")
-  [ -n "$base" ] && break
-  kill -0 "$server" 2>/dev/null || { cat "$dir/serve.log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$base" ] || { echo "serve.sh: the server did not start" >&2; exit 1; }
+. bench/server.sh
+trap 'kill "${server:-}" 2>/dev/null || true' EXIT
+start_server "$dir/serve.log" --db "$db" --plan-id "$plan_id"
 echo "   $base (pid $server, $(ps -o rss= -p "$server" | awk '{printf "%.0f", $1 / 1024}') MiB after start)"
 
 evaluation="${base}api/evaluation?region=$region&year=$year"

@@ -37,6 +37,7 @@ else
   trap 'rm -rf "$dir"' EXIT
 fi
 measure="python3 bench/measure.py"
+. bench/server.sh
 
 cargo build --release --locked -q -p planwatch-cli
 planwatch=$PWD/target/release/planwatch
@@ -93,31 +94,25 @@ ms() { echo "$1 * 1000" | bc -l; }
 bench() { # label store-a store-b: the measurements on one backend
   local label=$1 a=$2 b=$3
   echo "== $label"
-  "$planwatch" --db "$a" init --sample-data >/dev/null
-  "$planwatch" --db "$b" init --sample-data >/dev/null
+  # (The sample data's own warnings are not of interest here.)
+  "$planwatch" --db "$a" init --sample-data >/dev/null 2>&1
+  "$planwatch" --db "$b" init --sample-data >/dev/null 2>&1
   for user in bench-reporter:reporter:510104 bench-planner:planner:; do
     IFS=: read -r name role unit <<<"$user"
     echo "bench passphrase for workflow.sh" | "$planwatch" --db "$a" user add "$name" --role "$role" \
-      ${unit:+--unit "$unit"} --password-stdin >/dev/null
+      ${unit:+--unit "$unit"} --password-stdin >/dev/null 2>&1
   done
   local reporter planner
-  reporter=$("$planwatch" --db "$a" token create bench-r --user bench-reporter | grep -o 'pwt_[0-9a-f]*')
-  planner=$("$planwatch" --db "$a" token create bench-p --user bench-planner | grep -o 'pwt_[0-9a-f]*')
+  reporter=$("$planwatch" --db "$a" token create bench-r --user bench-reporter 2>/dev/null | grep -o 'pwt_[0-9a-f]*')
+  planner=$("$planwatch" --db "$a" token create bench-p --user bench-planner 2>/dev/null | grep -o 'pwt_[0-9a-f]*')
 
   # (a) on the command line: reading, validating and storing the file, the process included.
   local figures cli_create
   figures=$($measure "$planwatch" --db "$a" submissions create --unit 510104 "$dir/submission.csv" 2>&1 >/dev/null | tail -n1)
   cli_create=${figures% *}
 
-  "$planwatch" --db "$a" serve --addr 127.0.0.1:0 >"$dir/serve.log" 2>&1 &
-  local server=$! base=
-  for _ in $(seq 600); do
-    base=$(sed -n 's|^listening on \(http://[^ ]*/\)$|\1|p' "$dir/serve.log")
-    [ -n "$base" ] && break
-    kill -0 "$server" 2>/dev/null || { cat "$dir/serve.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  [ -n "$base" ] || { echo "workflow.sh: the server did not start" >&2; exit 1; }
+  local server base
+  start_server "$dir/serve.log" --db "$a"
 
   # (a) over HTTP: the JSON rows, time to 201 (ROUNDS submissions; the last one is reviewed).
   local times=() id= out code seconds

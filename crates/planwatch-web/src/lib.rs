@@ -139,6 +139,8 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
         ))
         // A panic is a bug: answer 500 (made JSON by `localize` under /api/) and keep serving.
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        // The limits are `body_limit`'s, per route; not also axum's 2 MB for every extractor.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(
             (limits.max_body_bytes, limits.max_submission_bytes),
             server::body_limit,

@@ -78,8 +78,8 @@ pub fn judge(
     (status, sum)
 }
 
-/// Whether a figure of `indicator` (index) for `region` (index) takes part in the plan's
-/// roll-up.
+/// Whether a figure of `indicator` for `region` (codes) takes part in the plan's roll-up, whose
+/// `districts` (indexes into the plan's regions) are given.
 fn rolls_up(plan: &Plan, districts: &[usize], indicator: &str, region: &str) -> bool {
     plan.indicators
         .iter()

@@ -261,25 +261,7 @@ async fn show(store: &Store, plan: &Plan, id: i64) -> anyhow::Result<Outcome> {
             rows[change.row].source_row, row.indicator, row.region, row.period
         );
     }
-    for rollup in planwatch_app::submissions::rollups(store, plan, &submitted).await? {
-        let status = match rollup.status {
-            RollupStatus::Ok => "相符 ok",
-            RollupStatus::Mismatch => "不符 mismatch",
-            RollupStatus::Incomplete => "不全 incomplete",
-        };
-        let city = rollup
-            .city
-            .map_or_else(|| "-".to_owned(), |c| c.to_string());
-        let difference = match (rollup.difference, rollup.percent) {
-            (Some(d), Some(p)) => format!("，差 difference {d:+} ({p:+.2}%)"),
-            (Some(d), None) => format!("，差 difference {d:+}"),
-            _ => String::new(),
-        };
-        println!(
-            "汇总核对 roll-up {} {}: {status}，区县合计 districts {} ({}/{})，全市 city {city}{difference}",
-            rollup.indicator, rollup.period, rollup.sum, rollup.districts_known, rollup.districts
-        );
-    }
+    rollups(&planwatch_app::submissions::rollups(store, plan, &submitted).await?);
     for comment in store.submission_comments(id).await? {
         println!(
             "意见 comment v{} {} {} {}: {}",
@@ -287,6 +269,54 @@ async fn show(store: &Store, plan: &Plan, id: i64) -> anyhow::Result<Outcome> {
         );
     }
     Ok(Outcome::Success)
+}
+
+/// The most roll-up checks `submissions show` lists one by one; beyond, the mismatches only.
+const LISTED_ROLLUPS: usize = 20;
+
+/// The roll-up checks of a submission: counted, and listed (only the mismatches when there are
+/// many, as a large district submission has: most of its pairs lack other districts' figures).
+fn rollups(checks: &[planwatch_workflow::Rollup]) {
+    use planwatch_plan::fmt_num;
+    if checks.is_empty() {
+        return;
+    }
+    let count = |status| checks.iter().filter(|c| c.status == status).count();
+    println!(
+        "汇总核对 roll-up checks: 相符 ok {}，不符 mismatch {}，不全 incomplete {}",
+        count(RollupStatus::Ok),
+        count(RollupStatus::Mismatch),
+        count(RollupStatus::Incomplete)
+    );
+    let all = checks.len() <= LISTED_ROLLUPS;
+    for check in checks
+        .iter()
+        .filter(|c| all || c.status == RollupStatus::Mismatch)
+    {
+        let status = match check.status {
+            RollupStatus::Ok => "相符 ok",
+            RollupStatus::Mismatch => "不符 mismatch",
+            RollupStatus::Incomplete => "不全 incomplete",
+        };
+        let city = check.city.map_or_else(|| "-".to_owned(), fmt_num);
+        let difference = match (check.difference, check.percent) {
+            (Some(d), Some(p)) => format!("，差 difference {}{} ({p:+.2}%)", sign(d), fmt_num(d)),
+            (Some(d), None) => format!("，差 difference {}{}", sign(d), fmt_num(d)),
+            _ => String::new(),
+        };
+        println!(
+            "  {} {}: {status}，区县合计 districts {} ({}/{})，全市 city {city}{difference}",
+            check.indicator,
+            check.period,
+            fmt_num(check.sum),
+            check.districts_known,
+            check.districts
+        );
+    }
+}
+
+fn sign(value: f64) -> &'static str {
+    if value > 0.0 { "+" } else { "" }
 }
 
 /// Per unit: what it owes on `today` (periods ended, not submitted or returned), late ones marked,

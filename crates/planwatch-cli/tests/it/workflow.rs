@@ -87,8 +87,12 @@ fn cycle(store: &Store) {
     assert!(shown.contains("新增 new 2"), "{shown}");
     // The example's one district is known, the city is not: nothing to conclude.
     assert!(
+        shown.contains("汇总核对 roll-up checks: 相符 ok 0，不符 mismatch 0，不全 incomplete 2"),
+        "{shown}"
+    );
+    assert!(
         shown.contains(
-            "汇总核对 roll-up retail_sales 2022: 不全 incomplete，区县合计 districts 600 (1/1)，全市 city -"
+            "  retail_sales 2022: 不全 incomplete，区县合计 districts 600 (1/1)，全市 city -"
         ),
         "{shown}"
     );
