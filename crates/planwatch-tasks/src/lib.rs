@@ -31,3 +31,7 @@ pub use crate::status::{
     Judgement, Light, Progress, ProjectReport, Status, StatusRules, TaskReport, expected_percent,
     period_due, project_status, task_status,
 };
+pub use crate::supervision::{
+    Answer, AnswerRefusal, Escalation, EscalationRules, Level, Notice, Order, escalation,
+    next_period, notice, notices_due, unanswered,
+};
