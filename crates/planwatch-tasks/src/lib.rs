@@ -27,6 +27,11 @@ pub use crate::model::{
     clause,
 };
 pub use crate::names::{UnitProblem, UnitResolver, split_cell};
+pub use crate::scoring::{
+    Adjustment, AdjustmentKind, Component, ComponentScore, Item, Line, Quality, Scheme,
+    SchemeProblem, Source, SourceKind, Timeliness, UnitKind, UnitScore, Weight, indicator_item,
+    plan_units, project_item, quality_item, report_item, score, task_item,
+};
 pub use crate::status::{
     Judgement, Light, Progress, ProjectReport, Status, StatusRules, TaskReport, expected_percent,
     period_due, project_status, task_status,
