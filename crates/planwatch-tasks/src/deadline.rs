@@ -85,17 +85,8 @@ impl fmt::Display for Deadline {
     }
 }
 
-/// The last day of `month` of `year`.
-pub(crate) fn month_end(year: i32, month: u32) -> NaiveDate {
-    let (next_year, next_month) = if month == 12 {
-        (year + 1, 1)
-    } else {
-        (year, month + 1)
-    };
-    NaiveDate::from_ymd_opt(next_year, next_month, 1)
-        .and_then(|first| first.pred_opt())
-        .unwrap_or(NaiveDate::MAX)
-}
+/// The last day of `month` (1–12) of `year`.
+pub(crate) use planwatch_workflow::calendar::last_day as month_end;
 
 /// Reads a deadline for work of `year` (the year of text that names none). See the module's
 /// documentation and `docs/tasks.md` for the forms read.

@@ -15,6 +15,8 @@
 //!   items and its rank among its kind.
 
 pub mod deadline;
+#[cfg(test)]
+mod fixtures;
 pub mod model;
 pub mod names;
 pub mod scoring;

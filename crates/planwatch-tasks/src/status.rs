@@ -9,7 +9,9 @@ use chrono::{Datelike, NaiveDate};
 use planwatch_plan::{Frequency, Period, Text};
 use serde::{Deserialize, Serialize};
 
-use crate::deadline::{Deadline, month_end};
+use planwatch_workflow::calendar::period_end;
+
+use crate::deadline::Deadline;
 use crate::model::{Project, Stage, Task};
 
 /// The thresholds of the status rules. The defaults are documented on each field and in
@@ -206,16 +208,6 @@ pub(crate) fn period_start(period: Period) -> NaiveDate {
     NaiveDate::from_ymd_opt(i32::from(year), month, 1).unwrap_or(NaiveDate::MIN)
 }
 
-/// The last day of `period`.
-pub(crate) fn period_end(period: Period) -> NaiveDate {
-    let (year, month) = match period {
-        Period::Year(year) => (year, 12),
-        Period::Quarter(year, quarter) => (year, u32::from(quarter) * 3),
-        Period::Month(year, month) => (year, u32::from(month)),
-    };
-    month_end(i32::from(year), month)
-}
-
 /// The period of `frequency` that `day` falls in.
 fn period_of(day: NaiveDate, frequency: Frequency) -> Period {
     let year = u16::try_from(day.year()).unwrap_or(u16::MAX);
@@ -295,6 +287,78 @@ fn fmt(value: f64) -> String {
     planwatch_plan::fmt_num((value * 10.0).round() / 10.0)
 }
 
+/// Why work is behind.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Behind {
+    /// Progress trails the progress time calls for by this many points.
+    Lag(f64),
+    /// Something due (a node, a planned start) passed without its result.
+    Late,
+}
+
+/// Progress against time: seriously lagging when the lag passes the serious threshold or
+/// something due is late by more than the serious days; lagging when the lag passes the
+/// lagging threshold or anything due is late.
+fn behind(
+    lag: Option<f64>,
+    late_days: Option<i64>,
+    rules: &StatusRules,
+) -> Option<(Status, Behind)> {
+    let lag = lag.filter(|lag| *lag > rules.lagging_points);
+    match (lag, late_days) {
+        (Some(lag), _) if lag > rules.serious_points => Some((Status::Serious, Behind::Lag(lag))),
+        (_, Some(days)) if days > i64::from(rules.serious_after_days) => {
+            Some((Status::Serious, Behind::Late))
+        }
+        (Some(lag), _) => Some((Status::Lagging, Behind::Lag(lag))),
+        (None, Some(_)) => Some((Status::Lagging, Behind::Late)),
+        (None, None) => None,
+    }
+}
+
+/// The period whose report is missing on `today`: the period due ([`period_due`]) when no
+/// report answers for it.
+fn missing_report(
+    start: NaiveDate,
+    end: NaiveDate,
+    today: NaiveDate,
+    rules: &StatusRules,
+    mut reported: impl Iterator<Item = Period>,
+) -> Option<Period> {
+    let period = period_due(start, end, today, rules)?;
+    (!reported.any(|r| covers(r, period))).then_some(period)
+}
+
+impl Judgement {
+    fn not_reported(mut self, period: Period) -> Judgement {
+        self.status = Status::NotReported;
+        self.missing = Some(period);
+        self.reason = Text::new(
+            format!("{}进展未报送", period.display_zh()),
+            format!("no report for {period}"),
+        );
+        self
+    }
+
+    /// The lag in words: `what` is the progress measured (进度 / 年度投资完成, progress / … of
+    /// the year's investment done).
+    fn lag_reason(&self, lag: f64, what: (&str, &str)) -> Text {
+        let reported = fmt(self.reported_percent.unwrap_or(0.0));
+        let expected = fmt(self.expected_percent.unwrap_or(0.0));
+        let lag = fmt(lag);
+        Text::new(
+            format!(
+                "{} {reported}%，落后于时序进度 {expected}%（{lag} 个百分点）",
+                what.0
+            ),
+            format!(
+                "{} {reported} %, behind the {expected} % time calls for ({lag} points)",
+                what.1
+            ),
+        )
+    }
+}
+
 /// The status of `task` on `today` from its `reports`.
 pub fn task_status(
     task: &Task,
@@ -340,18 +404,16 @@ pub fn task_status(
         return judgement;
     }
     let end = task.deadline.date().unwrap_or(task.span.last_day());
-    if let Some(period) = period_due(task.start(), end, today, rules)
-        && !known.iter().any(|r| covers(r.period, period))
-    {
-        judgement.status = Status::NotReported;
-        judgement.missing = Some(period);
-        judgement.reason = Text::new(
-            format!("{}进展未报送", period.display_zh()),
-            format!("no report for {period}"),
-        );
-        return judgement;
+    if let Some(period) = missing_report(
+        task.start(),
+        end,
+        today,
+        rules,
+        known.iter().map(|r| r.period),
+    ) {
+        return judgement.not_reported(period);
     }
-    let mut serious_node = false;
+    let mut late_days = None;
     for (index, node) in task.nodes.iter().enumerate() {
         if node.due >= today {
             continue;
@@ -362,58 +424,35 @@ pub fn task_status(
         });
         if !met {
             judgement.missed_nodes.push(index);
-            if (today - node.due).num_days() > i64::from(rules.serious_after_days) {
-                serious_node = true;
-            }
+            late_days = late_days.max(Some((today - node.due).num_days()));
         }
     }
     let lag = match (judgement.expected_percent, reported_percent) {
         (Some(expected), Some(reported)) => Some(expected - reported),
         _ => None,
     };
-    let lag_text = |lag: f64| {
-        Text::new(
-            format!(
-                "进度 {}% 落后于时序进度 {}%（{} 个百分点）",
-                fmt(reported_percent.unwrap_or(0.0)),
-                fmt(judgement.expected_percent.unwrap_or(0.0)),
-                fmt(lag)
-            ),
-            format!(
-                "progress {} % behind the {} % time calls for ({} points)",
-                fmt(reported_percent.unwrap_or(0.0)),
-                fmt(judgement.expected_percent.unwrap_or(0.0)),
-                fmt(lag)
-            ),
-        )
-    };
-    let node_text = || {
-        let node = &task.nodes[judgement.missed_nodes[0]];
-        Text::new(
-            format!("节点（{}：{}）已过，未见成果", node.due, node.expected),
-            format!(
-                "node passed without its result ({}: {})",
-                node.due, node.expected
-            ),
-        )
-    };
-    if let Some(lag) = lag.filter(|lag| *lag > rules.serious_points) {
-        judgement.status = Status::Serious;
-        judgement.reason = lag_text(lag);
-    } else if serious_node {
-        judgement.status = Status::Serious;
-        judgement.reason = node_text();
-    } else if let Some(lag) = lag.filter(|lag| *lag > rules.lagging_points) {
-        judgement.status = Status::Lagging;
-        judgement.reason = lag_text(lag);
-    } else if !judgement.missed_nodes.is_empty() {
-        judgement.status = Status::Lagging;
-        judgement.reason = node_text();
-    } else if reported_percent == Some(0.0) {
-        judgement.status = Status::NotStarted;
-        judgement.reason = Text::new("尚未启动", "not started yet");
-    } else {
-        judgement.reason = Text::new("按时序推进", "on schedule");
+    match behind(lag, late_days, rules) {
+        Some((status, cause)) => {
+            judgement.status = status;
+            judgement.reason = match cause {
+                Behind::Lag(lag) => judgement.lag_reason(lag, ("进度", "progress")),
+                Behind::Late => {
+                    let node = &task.nodes[judgement.missed_nodes[0]];
+                    Text::new(
+                        format!("节点（{}：{}）已过，未见成果", node.due, node.expected),
+                        format!(
+                            "node passed without its result ({}: {})",
+                            node.due, node.expected
+                        ),
+                    )
+                }
+            };
+        }
+        None if reported_percent == Some(0.0) => {
+            judgement.status = Status::NotStarted;
+            judgement.reason = Text::new("尚未启动", "not started yet");
+        }
+        None => judgement.reason = Text::new("按时序推进", "on schedule"),
     }
     judgement
 }
@@ -488,16 +527,10 @@ pub fn project_status(
         return judgement;
     }
     if project.active_in(year)
-        && let Some(period) = period_due(from, year_end, today, rules)
-        && !known.iter().any(|r| covers(r.period, period))
+        && let Some(period) =
+            missing_report(from, year_end, today, rules, known.iter().map(|r| r.period))
     {
-        judgement.status = Status::NotReported;
-        judgement.missing = Some(period);
-        judgement.reason = Text::new(
-            format!("{}进展未报送", period.display_zh()),
-            format!("no report for {period}"),
-        );
-        return judgement;
+        return judgement.not_reported(period);
     }
     let start_late = (!stage.started() && today > project.planned_start)
         .then(|| (today - project.planned_start).num_days());
@@ -505,49 +538,30 @@ pub fn project_status(
         (Some(expected), Some(reported)) => Some(expected - reported),
         _ => None,
     };
-    let lag_text = |lag: f64| {
-        Text::new(
-            format!(
-                "年度投资完成 {}%，落后于时序进度 {}%（{} 个百分点）",
-                fmt(reported_percent.unwrap_or(0.0)),
-                fmt(expected_percent.unwrap_or(0.0)),
-                fmt(lag)
-            ),
-            format!(
-                "{} % of the year's investment done, behind the {} % time calls for ({} points)",
-                fmt(reported_percent.unwrap_or(0.0)),
-                fmt(expected_percent.unwrap_or(0.0)),
-                fmt(lag)
-            ),
-        )
-    };
-    let start_text = || {
-        Text::new(
-            format!("计划开工时间 {} 已过，尚未开工", project.planned_start),
-            format!(
-                "planned start ({}) passed, not yet started",
-                project.planned_start
-            ),
-        )
-    };
-    if let Some(lag) = lag.filter(|lag| *lag > rules.serious_points) {
-        judgement.status = Status::Serious;
-        judgement.reason = lag_text(lag);
-    } else if start_late.is_some_and(|days| days > i64::from(rules.serious_after_days)) {
-        judgement.status = Status::Serious;
-        judgement.reason = start_text();
-    } else if let Some(lag) = lag.filter(|lag| *lag > rules.lagging_points) {
-        judgement.status = Status::Lagging;
-        judgement.reason = lag_text(lag);
-    } else if start_late.is_some() {
-        judgement.status = Status::Lagging;
-        judgement.reason = start_text();
-    } else if !stage.started() {
-        judgement.status = Status::NotStarted;
-        judgement.reason = Text::new(
-            "前期阶段，未到计划开工时间",
-            "in preparation, before its planned start",
-        );
+    match behind(lag, start_late, rules) {
+        Some((status, cause)) => {
+            judgement.status = status;
+            judgement.reason = match cause {
+                Behind::Lag(lag) => {
+                    judgement.lag_reason(lag, ("年度投资完成", "of the year's investment done"))
+                }
+                Behind::Late => Text::new(
+                    format!("计划开工时间 {} 已过，尚未开工", project.planned_start),
+                    format!(
+                        "planned start ({}) passed, not yet started",
+                        project.planned_start
+                    ),
+                ),
+            };
+        }
+        None if !stage.started() => {
+            judgement.status = Status::NotStarted;
+            judgement.reason = Text::new(
+                "前期阶段，未到计划开工时间",
+                "in preparation, before its planned start",
+            );
+        }
+        None => {}
     }
     judgement
 }

@@ -356,12 +356,10 @@ pub fn unanswered(orders: &[Order]) -> Vec<&Order> {
 
 #[cfg(test)]
 mod tests {
-    use planwatch_plan::SourceRef;
     use proptest::prelude::*;
 
     use super::*;
     use crate::deadline::Deadline;
-    use crate::model::{Expected, Span};
 
     fn q(year: u16, quarter: u8) -> Period {
         Period::Quarter(year, quarter)
@@ -443,22 +441,11 @@ mod tests {
     }
 
     fn task() -> Task {
-        Task {
-            key: "12".into(),
-            span: Span::Year(2024),
-            title: "推进春熙路商圈品质提升".into(),
-            clause: SourceRef("5.4.2".into()),
-            lead: vec![Unit::Department("commerce".into())],
-            responsible: vec![Unit::Region("510104".into())],
-            supporting: vec![],
-            deadline: Deadline::By(NaiveDate::from_ymd_opt(2024, 12, 31).unwrap()),
-            nodes: vec![],
-            expected: Expected {
-                text: String::new(),
-                quantity: None,
-            },
-            indicators: vec![],
-        }
+        crate::fixtures::task(
+            "推进春熙路商圈品质提升",
+            "5.4.2",
+            Deadline::By(crate::fixtures::day(2024, 12, 31)),
+        )
     }
 
     #[test]

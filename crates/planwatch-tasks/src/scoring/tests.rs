@@ -1,9 +1,8 @@
 use chrono::NaiveDate;
-use planwatch_plan::SourceRef;
 use proptest::prelude::*;
 
 use super::*;
-use crate::model::{Expected, Span, Stage};
+use crate::model::Stage;
 
 fn plan() -> Plan {
     planwatch_plan::chengdu::plan()
@@ -213,22 +212,15 @@ fn ties_share_a_rank_and_kinds_rank_apart() {
 }
 
 fn task(lead: Unit, responsible: Unit) -> Task {
-    Task {
-        key: "7".into(),
-        span: Span::Year(2024),
-        title: "新增首店".into(),
-        clause: SourceRef("5.4.1".into()),
-        lead: vec![lead],
-        responsible: vec![responsible],
-        supporting: vec![department("statistics")],
-        deadline: Deadline::By(NaiveDate::from_ymd_opt(2024, 6, 30).unwrap()),
-        nodes: vec![],
-        expected: Expected {
-            text: String::new(),
-            quantity: None,
-        },
-        indicators: vec![],
-    }
+    let mut task = crate::fixtures::task(
+        "新增首店",
+        "5.4.1",
+        Deadline::By(crate::fixtures::day(2024, 6, 30)),
+    );
+    task.lead = vec![lead];
+    task.responsible = vec![responsible];
+    task.supporting = vec![department("statistics")];
+    task
 }
 
 fn judgement(status: Status, done_on: Option<NaiveDate>) -> Judgement {
@@ -315,15 +307,7 @@ fn items_from_tasks_projects_reports_and_submissions() {
 }
 
 fn arb_unit() -> impl Strategy<Value = Unit> {
-    proptest::sample::select(vec![
-        region("510104"),
-        region("510105"),
-        region("510106"),
-        region("gaoxin"),
-        region("tianfu"),
-        department("commerce"),
-        department("statistics"),
-    ])
+    proptest::sample::select(all_units())
 }
 
 fn arb_items() -> impl Strategy<Value = Vec<Item>> {

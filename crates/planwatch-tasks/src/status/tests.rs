@@ -1,31 +1,16 @@
 use planwatch_access::Unit;
-use planwatch_plan::SourceRef;
 use proptest::prelude::*;
 
 use super::*;
-use crate::model::{Expected, Node, Span};
+use crate::deadline::month_end;
+use crate::model::Node;
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
+use crate::fixtures::day as d;
 
 fn task(deadline: Deadline, nodes: Vec<Node>) -> Task {
-    Task {
-        key: "1".into(),
-        span: Span::Year(2024),
-        title: "新引进品牌首店".into(),
-        clause: SourceRef("5.4.1".into()),
-        lead: vec![Unit::Department("commerce".into())],
-        responsible: vec![Unit::Region("510104".into())],
-        supporting: vec![],
-        deadline,
-        nodes,
-        expected: Expected {
-            text: "新引进首店300家".into(),
-            quantity: None,
-        },
-        indicators: vec![],
-    }
+    let mut task = crate::fixtures::task("新引进品牌首店", "5.4.1", deadline);
+    task.nodes = nodes;
+    task
 }
 
 fn report(period: Period, date: NaiveDate, progress: Progress) -> TaskReport {
