@@ -7,6 +7,8 @@ use std::fmt;
 use chrono::{Datelike, NaiveDate};
 use planwatch_plan::period::to_half_width;
 
+use crate::model::Node;
+
 /// When a piece of work is due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Deadline {
@@ -116,6 +118,89 @@ pub fn parse_deadline(text: &str, year: u16) -> Result<Deadline, BadDeadline> {
         None => (i32::from(year), s.as_str()),
     };
     date_in_year(year, rest).map(Deadline::By).ok_or_else(bad)
+}
+
+/// A node cell's problem: a piece whose deadline cannot be read, or ongoing (a node needs a day).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "节点“{0}”须以完成时限开头（如“6月底前完成方案”“三季度：完成建设”）/ the node \"{0}\" must start with its deadline (6月底前完成方案, 三季度：完成建设)"
+)]
+pub struct BadNode(pub String);
+
+/// A deadline at the start of `text` and the rest: `6月底前完成方案` → (30 June, `完成方案`),
+/// `三季度：完成建设` → (30 September, `完成建设`). The longest start that reads as a deadline and
+/// ends a word of time (前, 底, 末, 度, 年, 月, 日, 号, 旬) is taken.
+pub fn split_deadline(text: &str, year: u16) -> Option<(Deadline, &str)> {
+    let text = text.trim();
+    if let Some((head, rest)) = text.split_once(['：', ':'])
+        && let Ok(deadline) = parse_deadline(head, year)
+    {
+        return Some((deadline, rest.trim()));
+    }
+    let ends = text
+        .char_indices()
+        .filter(|(_, c)| "前底末度年月日号旬".contains(*c))
+        .map(|(i, c)| i + c.len_utf8());
+    let mut found = None;
+    for end in ends {
+        if let Ok(deadline) = parse_deadline(&text[..end], year) {
+            found = Some((deadline, &text[end..]));
+        }
+    }
+    found.map(|(deadline, rest)| {
+        (
+            deadline,
+            rest.trim_start_matches(['，', ',', '、', ' ']).trim(),
+        )
+    })
+}
+
+/// The nodes of a cell, one per piece (separated by ；; or line breaks), each starting with its
+/// deadline: `3月底前完成方案；6月底前完成50%；三季度：完成建设`. A share written in the piece
+/// (`50%`) is the node's share of the task. Every piece that does not start with a day is a
+/// problem, all reported.
+pub fn parse_nodes(cell: &str, year: u16) -> Result<Vec<Node>, Vec<BadNode>> {
+    let mut nodes = Vec::new();
+    let mut problems = Vec::new();
+    for piece in cell
+        .split(['；', ';', '\n', '\r'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        match split_deadline(piece, year) {
+            Some((Deadline::By(due), rest)) => nodes.push(Node {
+                due,
+                expected: if rest.is_empty() {
+                    piece.to_owned()
+                } else {
+                    rest.to_owned()
+                },
+                percent: percent_in(rest),
+            }),
+            _ => problems.push(BadNode(piece.to_owned())),
+        }
+    }
+    if problems.is_empty() {
+        nodes.sort_by_key(|n| n.due);
+        Ok(nodes)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The share written in a text: `完成50%` → 50.
+fn percent_in(text: &str) -> Option<f64> {
+    let text: String = text.chars().map(to_half_width).collect();
+    let end = text.find('%')?;
+    let start = text[..end]
+        .rfind(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map_or(0, |i| {
+            i + text[i..].chars().next().map_or(1, char::len_utf8)
+        });
+    text[start..end]
+        .parse::<f64>()
+        .ok()
+        .filter(|p| (0.0..=100.0).contains(p))
 }
 
 /// `2024-06-30`, `2024/6/30`, `2024.6.30`, `2024-06` (the month's last day).
@@ -311,6 +396,42 @@ mod tests {
         assert_eq!(Deadline::Ongoing.zh(), "持续推进");
         assert_eq!(day(2024, 6, 30).en(), "by 2024-06-30");
         assert_eq!(day(2024, 6, 30).to_string(), "2024-06-30");
+    }
+
+    #[test]
+    fn nodes_start_with_their_deadline() {
+        let nodes = parse_nodes(
+            "6月底前完成50%；3月底前完成方案\n三季度：完成建设；2024年11月15日前，通过验收",
+            2024,
+        )
+        .unwrap();
+        let read: Vec<(String, &str, Option<f64>)> = nodes
+            .iter()
+            .map(|n| (n.due.to_string(), n.expected.as_str(), n.percent))
+            .collect();
+        assert_eq!(
+            read,
+            vec![
+                ("2024-03-31".to_owned(), "完成方案", None),
+                ("2024-06-30".to_owned(), "完成50%", Some(50.0)),
+                ("2024-09-30".to_owned(), "完成建设", None),
+                ("2024-11-15".to_owned(), "通过验收", None),
+            ]
+        );
+        assert_eq!(
+            split_deadline("年底前完成全年目标", 2024),
+            Some((day(2024, 12, 31), "完成全年目标"))
+        );
+        assert_eq!(
+            parse_nodes("尽快完成；持续推进：加强宣传；6月底前完成", 2024),
+            Err(vec![
+                BadNode("尽快完成".into()),
+                BadNode("持续推进：加强宣传".into())
+            ])
+        );
+        assert_eq!(parse_nodes("", 2024), Ok(vec![]));
+        assert_eq!(percent_in("完成１２.５％"), Some(12.5));
+        assert_eq!(percent_in("完成120%"), None);
     }
 
     proptest! {

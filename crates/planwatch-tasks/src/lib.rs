@@ -23,7 +23,9 @@ pub mod scoring;
 pub mod status;
 pub mod supervision;
 
-pub use crate::deadline::{BadDeadline, Deadline, parse_deadline};
+pub use crate::deadline::{
+    BadDeadline, BadNode, Deadline, parse_deadline, parse_nodes, split_deadline,
+};
 pub use crate::model::{
     Clause, Coordinates, Expected, Node, Project, Quantity, Role, Span, Stage, Task, UnknownClause,
     clause,

@@ -68,6 +68,88 @@ pub struct Quantity {
     pub unit: String,
 }
 
+/// Units a quantity in an expected result is written in, longest first where one starts another.
+const QUANTITY_UNITS: [&str; 44] = [
+    "万亿元",
+    "亿美元",
+    "万美元",
+    "亿元",
+    "万元",
+    "元",
+    "万人次",
+    "人次",
+    "万人",
+    "人",
+    "万平方米",
+    "平方米",
+    "万标箱",
+    "标箱",
+    "万吨",
+    "吨",
+    "公里",
+    "千米",
+    "个",
+    "家",
+    "项",
+    "场",
+    "条",
+    "列",
+    "次",
+    "座",
+    "处",
+    "所",
+    "批",
+    "户",
+    "件",
+    "台",
+    "套",
+    "艘",
+    "架",
+    "班",
+    "辆",
+    "届",
+    "期",
+    "名",
+    "款",
+    "亿",
+    "万",
+    "%",
+];
+
+impl Quantity {
+    /// The last number in `text` with the unit after it: `新引进品牌首店300家` → 300 家,
+    /// `零售总额达到1.1万亿元` → 1.1 万亿元, `增长8%左右` → 8 %, `1,200个` → 1200 个. `None` when no
+    /// number is followed by a unit of [`QUANTITY_UNITS`].
+    pub fn parse(text: &str) -> Option<Quantity> {
+        let text: String = text
+            .chars()
+            .map(planwatch_plan::period::to_half_width)
+            .collect();
+        let mut found = None;
+        let mut rest = text.as_str();
+        let mut offset = 0;
+        while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
+            let tail = &rest[start..];
+            let len = tail
+                .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+                .unwrap_or(tail.len());
+            let number = tail[..len].trim_end_matches(['.', ',']);
+            let after = &tail[number.len()..];
+            if let Ok(value) = number.replace(',', "").parse::<f64>()
+                && let Some(unit) = QUANTITY_UNITS.iter().find(|u| after.starts_with(*u))
+            {
+                found = Some(Quantity {
+                    value,
+                    unit: (*unit).to_owned(),
+                });
+            }
+            offset += start + len.max(1);
+            rest = &text[offset..];
+        }
+        found
+    }
+}
+
 /// A piece of work the plan asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Task {
@@ -345,6 +427,22 @@ mod tests {
         for bad in ["5.9", "c99", "c16.99", "7", "x", "5.1.99"] {
             assert_eq!(r(bad), Err(UnknownClause(bad.to_owned())), "{bad}");
         }
+    }
+
+    #[test]
+    fn quantities_read_from_expected_results() {
+        let q = |text: &str| Quantity::parse(text).map(|q| (q.value, q.unit));
+        assert_eq!(q("新引进品牌首店300家"), Some((300.0, "家".to_owned())));
+        assert_eq!(
+            q("社会消费品零售总额达到1.1万亿元"),
+            Some((1.1, "万亿元".to_owned()))
+        );
+        assert_eq!(q("2024年增长8%左右"), Some((8.0, "%".to_owned())));
+        assert_eq!(q("新开工项目1,200个"), Some((1200.0, "个".to_owned())));
+        assert_eq!(q("完成投资５.２亿元"), Some((5.2, "亿元".to_owned())));
+        assert_eq!(q("办好第2届博览会"), Some((2.0, "届".to_owned())));
+        assert_eq!(q("提升服务品质"), None);
+        assert_eq!(q("2024年"), None);
     }
 
     #[test]
