@@ -46,7 +46,7 @@ impl Default for StatusRules {
     }
 }
 
-/// A task's or project's status, ordered from best to worst (the order the proptests call "worse").
+/// A task's or project's status, ordered best to worst (what the proptests call worse).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Status {
     /// 已完成
