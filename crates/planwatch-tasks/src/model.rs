@@ -194,6 +194,100 @@ impl Task {
     }
 }
 
+/// What is wrong with a task, beside its cells' own problems.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TaskProblem {
+    #[error("{0}")]
+    Clause(#[from] UnknownClause),
+    #[error("任务须有牵头单位 / a task needs a lead unit")]
+    NoLead,
+    #[error("任务须有名称 / a task needs a title")]
+    NoTitle,
+    #[error(
+        "节点 {due} 晚于完成时限 {deadline} / the node {due} comes after the deadline {deadline}"
+    )]
+    NodeAfterDeadline { due: NaiveDate, deadline: NaiveDate },
+    #[error(
+        "节点 {due} 不在任务期内（{first} 至 {last}）/ the node {due} is outside the task's span ({first} to {last})"
+    )]
+    NodeOutsideSpan {
+        due: NaiveDate,
+        first: NaiveDate,
+        last: NaiveDate,
+    },
+    #[error("节点的完成比例 {0} 须在 0 到 100 之间 / a node's share {0} must be from 0 to 100")]
+    NodeShare(f64),
+    #[error("本规划中没有指标“{0}”/ the plan has no indicator \"{0}\"")]
+    UnknownIndicator(String),
+    #[error("{unit} 既是{first_zh}又是{second_zh} / {unit} is both {first} and {second}", first_zh = first.label_zh(), second_zh = second.label_zh(), first = first.label_en(), second = second.label_en())]
+    TwoRoles {
+        unit: Unit,
+        first: Role,
+        second: Role,
+    },
+}
+
+impl Task {
+    /// Every problem of the task against `plan`: its clause, a lead unit, a title, nodes within
+    /// its span and before its deadline with shares 0–100, known indicators, a unit in one role.
+    pub fn check(&self, plan: &Plan) -> Vec<TaskProblem> {
+        let mut problems = Vec::new();
+        if let Err(unknown) = clause(plan, &self.clause) {
+            problems.push(unknown.into());
+        }
+        if self.lead.is_empty() {
+            problems.push(TaskProblem::NoLead);
+        }
+        if self.title.trim().is_empty() {
+            problems.push(TaskProblem::NoTitle);
+        }
+        let (first, last) = (self.span.first_day(), self.span.last_day());
+        for node in &self.nodes {
+            if !(first..=last).contains(&node.due) {
+                problems.push(TaskProblem::NodeOutsideSpan {
+                    due: node.due,
+                    first,
+                    last,
+                });
+            } else if let Some(deadline) = self.deadline.date()
+                && node.due > deadline
+            {
+                problems.push(TaskProblem::NodeAfterDeadline {
+                    due: node.due,
+                    deadline,
+                });
+            }
+            if let Some(share) = node.percent
+                && !(0.0..=100.0).contains(&share)
+            {
+                problems.push(TaskProblem::NodeShare(share));
+            }
+        }
+        for code in &self.indicators {
+            if !plan.indicators.iter().any(|i| &i.code == code) {
+                problems.push(TaskProblem::UnknownIndicator(code.clone()));
+            }
+        }
+        let roles = [
+            (Role::Lead, &self.lead),
+            (Role::Responsible, &self.responsible),
+            (Role::Supporting, &self.supporting),
+        ];
+        for (i, (first, units)) in roles.iter().enumerate() {
+            for (second, others) in &roles[i + 1..] {
+                for unit in units.iter().filter(|u| others.contains(u)) {
+                    problems.push(TaskProblem::TwoRoles {
+                        unit: unit.clone(),
+                        first: *first,
+                        second: *second,
+                    });
+                }
+            }
+        }
+        problems
+    }
+}
+
 /// A unit's part in a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
@@ -443,6 +537,59 @@ mod tests {
         assert_eq!(q("办好第2届博览会"), Some((2.0, "届".to_owned())));
         assert_eq!(q("提升服务品质"), None);
         assert_eq!(q("2024年"), None);
+    }
+
+    #[test]
+    fn tasks_are_checked_against_the_plan() {
+        let plan = planwatch_plan::chengdu::plan();
+        let day = crate::fixtures::day;
+        let mut task =
+            crate::fixtures::task("推进首店经济", "5.4.1", Deadline::By(day(2024, 6, 30)));
+        task.indicators = vec!["retail_sales".into()];
+        assert_eq!(task.check(&plan), vec![]);
+        task.clause = SourceRef("5.4.9".into());
+        task.lead = vec![];
+        task.title = " ".into();
+        task.nodes = vec![
+            Node {
+                due: day(2024, 9, 30),
+                expected: "完成".into(),
+                percent: Some(120.0),
+            },
+            Node {
+                due: day(2025, 3, 31),
+                expected: "验收".into(),
+                percent: None,
+            },
+        ];
+        task.indicators = vec!["nonsense".into()];
+        task.supporting = task.responsible.clone();
+        let problems = task.check(&plan);
+        assert_eq!(
+            problems,
+            vec![
+                TaskProblem::Clause(UnknownClause("5.4.9".into())),
+                TaskProblem::NoLead,
+                TaskProblem::NoTitle,
+                TaskProblem::NodeAfterDeadline {
+                    due: day(2024, 9, 30),
+                    deadline: day(2024, 6, 30)
+                },
+                TaskProblem::NodeShare(120.0),
+                TaskProblem::NodeOutsideSpan {
+                    due: day(2025, 3, 31),
+                    first: day(2024, 1, 1),
+                    last: day(2024, 12, 31)
+                },
+                TaskProblem::UnknownIndicator("nonsense".into()),
+                TaskProblem::TwoRoles {
+                    unit: Unit::Region("510104".into()),
+                    first: Role::Responsible,
+                    second: Role::Supporting
+                },
+            ]
+        );
+        assert!(problems[7].to_string().contains("既是责任单位又是配合单位"));
     }
 
     #[test]
