@@ -505,13 +505,12 @@ pub fn score(
     let mut scores: Vec<UnitScore> = units
         .into_iter()
         .map(|unit| {
-            let own: Vec<&Item> = items.iter().copied().filter(|i| &i.unit == unit).collect();
-            let adjusted: Vec<&Adjustment> = adjustments
-                .iter()
-                .copied()
-                .filter(|a| &a.unit == unit)
-                .collect();
-            unit_score(plan, scheme, unit, &own, &adjusted)
+            // Both lists are sorted by unit first: a unit's own are one run of each.
+            let own = &items[items.partition_point(|i| &i.unit < unit)
+                ..items.partition_point(|i| &i.unit <= unit)];
+            let adjusted = &adjustments[adjustments.partition_point(|a| &a.unit < unit)
+                ..adjustments.partition_point(|a| &a.unit <= unit)];
+            unit_score(plan, scheme, unit, own, adjusted)
         })
         .collect();
     rank(&mut scores);
