@@ -7,7 +7,8 @@
 //!   tool) and the anonymous public.
 //! - [`Policy::may`] — the one function every API handler, page and command asks
 //!   (`docs/security.md` has its table).
-//! - [`resolve_unit`] — a unit code checked against the plan (abbreviations refused).
+//! - [`resolve_unit`] — a unit code checked against the plan (abbreviations refused); [`UnitNames`]
+//!   — units by the names offices write (成都市商务局, 锦江区人民政府, 高新区管委会).
 //! - [`check_password`], [`hash_password`], [`verify_password`], [`generate_password`].
 //! - [`generate_token`], [`generate_session_id`] and [`hash_secret`] — secrets are stored hashed.
 
@@ -31,4 +32,4 @@ pub use crate::secret::{
     SECRET_ENTROPY_BYTES, TOKEN_PREFIX, generate_session_id, generate_token, hash_secret,
     looks_like_token,
 };
-pub use crate::units::{UnitError, check_role_units, resolve_unit};
+pub use crate::units::{UnitError, UnitNames, check_role_units, normalize_unit_name, resolve_unit};

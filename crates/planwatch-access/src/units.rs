@@ -1,6 +1,9 @@
 //! Unit codes given on the command line, checked against the plan.
 
-use planwatch_plan::Plan;
+use std::collections::HashMap;
+
+use planwatch_plan::period::to_half_width;
+use planwatch_plan::{Plan, RegionKind};
 
 use crate::actor::{Role, Unit};
 
@@ -67,32 +70,180 @@ pub fn resolve_unit(plan: &Plan, code: &str) -> Result<Unit, UnitError> {
             });
         }
     }
-    let regions = plan
-        .regions
-        .iter()
-        .map(|r| ("region", "地区", &r.name, &r.aliases, &r.code));
-    let departments = plan
-        .departments
-        .iter()
-        .map(|d| ("department", "部门", &d.name, &d.aliases, &d.code));
-    for (what, what_zh, name, aliases, code) in regions.chain(departments) {
-        let names = [Some(&name.zh), name.en.as_ref()];
-        if names
-            .into_iter()
-            .flatten()
-            .chain(aliases)
-            .any(|n| n == given)
-        {
-            return Err(UnitError::Abbreviation {
-                given: given.to_owned(),
-                what,
-                what_zh,
-                name: name.zh.clone(),
-                code: code.clone(),
-            });
-        }
+    if let Some(unit) = UnitNames::new(plan).find(given) {
+        let (what, what_zh, name) = match &unit {
+            Unit::Region(code) => ("region", "地区", region_name(plan, code)),
+            Unit::Department(code) => ("department", "部门", department_name(plan, code)),
+        };
+        return Err(UnitError::Abbreviation {
+            given: given.to_owned(),
+            what,
+            what_zh,
+            name: name.to_owned(),
+            code: unit.code().to_owned(),
+        });
     }
     Err(UnitError::Unknown(code.to_owned()))
+}
+
+fn region_name<'p>(plan: &'p Plan, code: &str) -> &'p str {
+    plan.regions
+        .iter()
+        .find(|r| r.code == code)
+        .map_or("", |r| r.name.zh.as_str())
+}
+
+fn department_name<'p>(plan: &'p Plan, code: &str) -> &'p str {
+    plan.departments
+        .iter()
+        .find(|d| d.code == code)
+        .map_or("", |d| d.name.zh.as_str())
+}
+
+/// Every name the plan's units go by — a region's or department's Chinese and English name and
+/// its aliases —, and the forms offices write them in, looked up without regard to spaces and
+/// full-width letters. Built once per plan.
+#[derive(Debug, Clone)]
+pub struct UnitNames {
+    by_name: HashMap<String, Unit>,
+    /// The plan region's names, longest first (成都市, 成都): written before a department's name.
+    city: Vec<String>,
+    kinds: HashMap<String, RegionKind>,
+}
+
+/// Suffixes of a region's government (锦江区人民政府, 锦江区政府), longest first.
+const GOVERNMENT: [&str; 2] = ["人民政府", "政府"];
+/// Suffixes of a managed area's committee (高新区管委会), longest first.
+const COMMITTEE: [&str; 2] = ["管理委员会", "管委会"];
+
+/// A name as looked up: half-width, without spaces, lower case.
+pub fn normalize_unit_name(name: &str) -> String {
+    name.chars()
+        .map(to_half_width)
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_lowercase()
+}
+
+impl UnitNames {
+    pub fn new(plan: &Plan) -> UnitNames {
+        let mut by_name = HashMap::new();
+        let mut kinds = HashMap::new();
+        // Aliases first, names last, so that a unit's own name always means that unit.
+        for region in &plan.regions {
+            kinds.insert(region.code.clone(), region.kind);
+            let unit = Unit::Region(region.code.clone());
+            for name in region.aliases.iter().chain(&region.name.en) {
+                by_name.insert(normalize_unit_name(name), unit.clone());
+            }
+        }
+        for department in &plan.departments {
+            let unit = Unit::Department(department.code.clone());
+            for name in department.aliases.iter().chain(&department.name.en) {
+                by_name.insert(normalize_unit_name(name), unit.clone());
+            }
+        }
+        for region in &plan.regions {
+            by_name.insert(
+                normalize_unit_name(&region.name.zh),
+                Unit::Region(region.code.clone()),
+            );
+        }
+        for department in &plan.departments {
+            by_name.insert(
+                normalize_unit_name(&department.name.zh),
+                Unit::Department(department.code.clone()),
+            );
+        }
+        let mut city: Vec<String> = plan
+            .regions
+            .iter()
+            .filter(|r| r.code == plan.region)
+            .flat_map(|r| std::iter::once(&r.name.zh).chain(&r.aliases))
+            .map(|name| normalize_unit_name(name))
+            .filter(|name| !name.starts_with('全'))
+            .collect();
+        city.sort_by_key(|name| std::cmp::Reverse(name.chars().count()));
+        UnitNames {
+            by_name,
+            city,
+            kinds,
+        }
+    }
+
+    /// The unit whose name or alias `name` is, exactly (spaces and full-width letters aside).
+    pub fn exact(&self, name: &str) -> Option<&Unit> {
+        self.by_name.get(&normalize_unit_name(name))
+    }
+
+    /// The unit `name` means as offices write it: its name or an alias; a department's name
+    /// with the city before it (成都市商务局 for 市商务局) or without 市 (商务局); a district's,
+    /// county's or county-level city's government (锦江区政府, 锦江区人民政府); a managed area's
+    /// committee (高新区管委会, 天府新区成都管委会).
+    pub fn find(&self, name: &str) -> Option<&Unit> {
+        let name = normalize_unit_name(name);
+        if name.is_empty() {
+            return None;
+        }
+        if let Some(unit) = self.by_name.get(&name) {
+            return Some(unit);
+        }
+        if let Some(unit) = self.department(&name) {
+            return Some(unit);
+        }
+        for suffix in GOVERNMENT {
+            if let Some(region) = name.strip_suffix(suffix)
+                && let Some(unit @ Unit::Region(code)) = self.by_name.get(region)
+                && matches!(
+                    self.kinds.get(code),
+                    Some(
+                        RegionKind::District
+                            | RegionKind::County
+                            | RegionKind::CountyCity
+                            | RegionKind::City
+                    )
+                )
+            {
+                return Some(unit);
+            }
+        }
+        for suffix in COMMITTEE {
+            let Some(area) = name.strip_suffix(suffix) else {
+                continue;
+            };
+            // 天府新区成都管委会: the managed area's name, the city's, then 管委会.
+            let candidates = std::iter::once(area).chain(
+                self.city
+                    .iter()
+                    .filter_map(|city| area.strip_suffix(city.as_str())),
+            );
+            for candidate in candidates {
+                if let Some(unit @ Unit::Region(code)) = self.by_name.get(candidate)
+                    && self.kinds.get(code) == Some(&RegionKind::ManagedArea)
+                {
+                    return Some(unit);
+                }
+            }
+        }
+        None
+    }
+
+    /// A department written with the city's name before it, or without 市.
+    fn department(&self, name: &str) -> Option<&Unit> {
+        let bare = self
+            .city
+            .iter()
+            .find_map(|city| name.strip_prefix(city.as_str()))
+            .unwrap_or(name);
+        let candidates = [bare.to_owned(), format!("市{bare}")];
+        candidates
+            .iter()
+            .filter(|candidate| candidate.as_str() != name)
+            .find_map(|candidate| match self.by_name.get(candidate) {
+                Some(unit @ Unit::Department(_)) => Some(unit),
+                _ => None,
+            })
+    }
 }
 
 /// Reporters need at least one unit; the other roles have none.
@@ -146,6 +297,46 @@ mod tests {
             resolve_unit(&plan, "nowhere"),
             Err(UnitError::Unknown("nowhere".into()))
         );
+    }
+
+    #[test]
+    fn units_are_found_by_the_names_offices_write() {
+        let plan = plan();
+        let names = UnitNames::new(&plan);
+        let department = |code: &str| Some(Unit::Department(code.to_owned()));
+        let region = |code: &str| Some(Unit::Region(code.to_owned()));
+        let cases = [
+            ("市商务局", department("commerce")),
+            ("成都市商务局", department("commerce")),
+            ("商务局", department("commerce")),
+            (" 市 商务局 ", department("commerce")),
+            ("市文广旅局", department("culture_tourism")),
+            ("成都市文化广电旅游局", department("culture_tourism")),
+            ("成都市委宣传部", department("publicity")),
+            ("成调队", department("survey_team")),
+            ("成都海关", department("customs")),
+            ("锦江区", region("510104")),
+            ("锦江区政府", region("510104")),
+            ("锦江区人民政府", region("510104")),
+            ("都江堰市人民政府", region("510181")),
+            ("金堂县政府", region("510121")),
+            ("高新区管委会", region("gaoxin")),
+            ("成都高新区管理委员会", region("gaoxin")),
+            ("天府新区成都管委会", region("tianfu")),
+            ("东部新区管委会", region("dongbu")),
+            ("Municipal Bureau of Commerce", department("commerce")),
+            // A department has no government, a district no committee.
+            ("市商务局政府", None),
+            ("锦江区管委会", None),
+            ("高新区政府", None),
+            ("市级相关部门", None),
+            ("", None),
+        ];
+        for (given, expected) in cases {
+            assert_eq!(names.find(given).cloned(), expected, "{given}");
+        }
+        assert_eq!(names.exact("锦江区政府"), None);
+        assert_eq!(names.exact("锦江"), region("510104").as_ref());
     }
 
     #[test]

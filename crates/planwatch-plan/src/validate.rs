@@ -126,6 +126,14 @@ pub enum ProblemKind {
         "a due date is either {{ days_after = N }} (N ≤ 366) or {{ months_after = N, day = D }} (N ≤ 12, D 1–31)"
     )]
     BadDueRule,
+    #[error(
+        "the name \"{name}\" is used by two units, {first} and {second}: a name or alias must mean one unit"
+    )]
+    SharedUnitName {
+        name: String,
+        first: String,
+        second: String,
+    },
     #[error("indicator \"{0}\" has more than one calendar entry")]
     DuplicateCalendarEntry(String),
     #[error(
@@ -218,6 +226,11 @@ impl ProblemKind {
             ProblemKind::LayoutGroupTwice(group) => {
                 format!("空间布局分组“{group}”出现在两个标题下")
             }
+            ProblemKind::SharedUnitName {
+                name,
+                first,
+                second,
+            } => format!("名称“{name}”同时用于 {first} 和 {second}：名称或简称只能指一个单位"),
         }
     }
 }
@@ -273,6 +286,7 @@ pub fn check(plan: &Plan) -> Vec<Problem> {
     checker.check_dimensions();
     checker.check_departments();
     checker.check_regions();
+    checker.check_unit_names();
     checker.check_indicators();
     checker.check_industries();
     checker.check_layout();
@@ -586,6 +600,51 @@ impl<'p> Checker<'p> {
                         path.at("former_codes", j).key("code"),
                         ProblemKind::BadRegionCode(former.code.clone()),
                     );
+                }
+            }
+        }
+    }
+
+    /// A unit's Chinese name and aliases name it alone: task sheets and data files find units
+    /// by them.
+    fn check_unit_names(&mut self) {
+        let plan = self.plan;
+        let regions = plan
+            .regions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ("regions", i, &r.code, &r.name.zh, &r.aliases));
+        let departments = plan
+            .departments
+            .iter()
+            .enumerate()
+            .map(|(i, d)| ("departments", i, &d.code, &d.name.zh, &d.aliases));
+        let mut owner: HashMap<String, &str> = HashMap::new();
+        for (list, i, code, name, aliases) in regions.chain(departments) {
+            let names = std::iter::once((None, name))
+                .chain(aliases.iter().enumerate().map(|(j, a)| (Some(j), a)));
+            for (j, given) in names {
+                let key: String = given.chars().filter(|c| !c.is_whitespace()).collect();
+                match owner.get(&key) {
+                    Some(first) if *first != code.as_str() => {
+                        let path = Path::default().at(list, i);
+                        let path = match j {
+                            Some(j) => path.at("aliases", j),
+                            None => path.key("name"),
+                        };
+                        self.report(
+                            path,
+                            ProblemKind::SharedUnitName {
+                                name: given.clone(),
+                                first: (*first).to_owned(),
+                                second: code.clone(),
+                            },
+                        );
+                    }
+                    Some(_) => {}
+                    None => {
+                        owner.insert(key, code);
+                    }
                 }
             }
         }

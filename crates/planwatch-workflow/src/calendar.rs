@@ -23,7 +23,7 @@ pub fn period_end(period: Period) -> NaiveDate {
 }
 
 /// The last day of `month` (1–12) of `year`.
-fn last_day(year: i32, month: u32) -> NaiveDate {
+pub fn last_day(year: i32, month: u32) -> NaiveDate {
     let (next_year, next_month) = if month == 12 {
         (year + 1, 1)
     } else {

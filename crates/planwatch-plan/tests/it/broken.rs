@@ -245,3 +245,16 @@ frequencies = []
         ],
     );
 }
+
+#[test]
+fn a_name_shared_by_two_units() {
+    check(
+        &[(
+            "name = { zh = \"市统计局\", en = \"Municipal Bureau of Statistics\" }",
+            "name = { zh = \"市统计局\", en = \"Municipal Bureau of Statistics\" }\naliases = [\"统计局\", \"市 商务局\"]",
+        )],
+        &[
+            "broken.toml:26:19: 错误：名称“市 商务局”同时用于 commerce 和 statistics：名称或简称只能指一个单位 (the name \"市 商务局\" is used by two units, commerce and statistics: a name or alias must mean one unit) [departments[1].aliases[1]]",
+        ],
+    );
+}
