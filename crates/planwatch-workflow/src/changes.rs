@@ -111,7 +111,7 @@ pub fn classify(
                 None => ChangeKind::New,
                 Some(old) if old == row.value => ChangeKind::Unchanged,
                 Some(old) => {
-                    let difference = row.value - old;
+                    let difference = as_written(row.value - old, &[row.value, old]);
                     let beyond = old != 0.0 && difference.abs() * 100.0 > bound_percent * old.abs();
                     ChangeKind::Revised {
                         old,
@@ -145,8 +145,41 @@ pub fn stale_rows<'a>(
         .collect()
 }
 
+/// The decimal places `x` is written with (its shortest representation), at most 9.
+fn decimal_places(x: f64) -> i32 {
+    let text = format!("{x}");
+    let places = text
+        .split_once('.')
+        .map_or(0, |(_, fraction)| fraction.len());
+    i32::try_from(places.min(9)).unwrap_or(9)
+}
+
+/// `x`, the result of adding or subtracting `operands`, rounded to the decimal places they are
+/// written with: the difference of 1300.5 and 1134.18 is 166.32, not binary arithmetic's
+/// 166.31999999999994.
+pub fn as_written(x: f64, operands: &[f64]) -> f64 {
+    let places = operands
+        .iter()
+        .map(|&o| decimal_places(o))
+        .max()
+        .unwrap_or(0);
+    let scale = 10f64.powi(places);
+    let rounded = (x * scale).round() / scale;
+    if rounded.is_finite() { rounded } else { x }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn differences_and_sums_are_written_as_their_operands() {
+        assert_eq!(as_written(1300.5 - 1134.18, &[1300.5, 1134.18]), 166.32);
+        assert_eq!(as_written(0.1 + 0.2, &[0.1, 0.2]), 0.3);
+        assert_eq!(as_written(3.0 - 1.0, &[3.0, 1.0]), 2.0);
+        assert_eq!(as_written(1e300 * 10.0, &[1e300]), 1e301);
+        let sum: f64 = [10.01, 20.02, 30.03].iter().sum();
+        assert_eq!(as_written(sum, &[10.01, 20.02, 30.03]), 60.06);
+    }
     use std::collections::HashMap;
 
     use super::*;

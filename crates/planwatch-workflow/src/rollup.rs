@@ -156,7 +156,9 @@ pub fn rollups(
                 .collect();
             let city = after(code, &plan.region, period);
             let (status, sum) = judge(&figures, city, tolerance_percent);
-            let difference = city.map(|c| sum - c);
+            let operands: Vec<f64> = figures.iter().flatten().copied().chain(city).collect();
+            let sum = crate::changes::as_written(sum, &operands);
+            let difference = city.map(|c| crate::changes::as_written(sum - c, &operands));
             Rollup {
                 indicator: code.clone(),
                 period,
