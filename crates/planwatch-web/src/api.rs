@@ -84,6 +84,7 @@ pub(crate) fn router(served: &Plan) -> (axum::Router<Arc<Service>>, utoipa::open
         .routes(routes!(crate::locks::unlock))
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").into();
+    crate::locks::describe_body(&mut openapi, served);
     (router, describe_parameters(openapi, served))
 }
 

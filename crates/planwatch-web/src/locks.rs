@@ -66,9 +66,9 @@ impl From<StoredPeriodLock> for LockOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LockBody {
-    /// From the plan's base year to its last year
-    #[schema(example = 2024)]
-    year: i64,
+    /// From the plan's base year to its last year (a whole number; JSON may write it 2024.0)
+    #[schema(value_type = i64, example = 2024)]
+    year: f64,
     /// An indicator's code; null or absent: every indicator
     #[schema(example = "retail_sales")]
     indicator: Option<String>,
@@ -85,16 +85,44 @@ fn years(plan: &Plan) -> std::ops::RangeInclusive<u16> {
     plan.base_year.min(plan.period.start)..=plan.period.end
 }
 
+/// The lock body's schema in the OpenAPI document, narrowed to what `plan` admits (its years,
+/// its indicators' codes), so that a client following the document is never refused, and one
+/// that strays from it is (as `api::describe_parameters` does for the query parameters).
+pub(crate) fn describe_body(openapi: &mut utoipa::openapi::OpenApi, plan: &Plan) {
+    let range = years(plan);
+    let codes: Vec<&str> = plan.indicators.iter().map(|i| i.code.as_str()).collect();
+    let schema = serde_json::json!({
+        "type": "object",
+        "description": "A year of the plan, for one indicator or (null or absent) every indicator",
+        "required": ["year"],
+        "properties": {
+            "year": { "type": "integer", "minimum": range.start(), "maximum": range.end(),
+                      "example": 2024 },
+            "indicator": { "type": ["string", "null"], "enum": codes.iter().map(|c| Some(*c))
+                               .chain([None]).collect::<Vec<_>>(),
+                           "example": "retail_sales" },
+        },
+        "additionalProperties": false,
+    });
+    if let (Some(components), Ok(schema)) =
+        (openapi.components.as_mut(), serde_json::from_value(schema))
+    {
+        components.schemas.insert("LockBody".to_owned(), schema);
+    }
+}
+
 /// `year` and `indicator` checked against `plan`: a year of the plan, an indicator it has.
 fn target(
     plan: &Plan,
-    year: i64,
+    year: f64,
     indicator: Option<&str>,
 ) -> Result<(u16, Option<String>), ApiError> {
     let range = years(plan);
-    let year = u16::try_from(year)
-        .ok()
-        .filter(|y| range.contains(y))
+    let whole = (year.fract() == 0.0).then_some(year);
+    let year = whole
+        .filter(|y| (f64::from(*range.start())..=f64::from(*range.end())).contains(y))
+        // In the plan's range, a whole number: exactly a u16.
+        .map(|y| y as u16)
         .ok_or_else(|| {
             ApiError::bad(
                 "year",
@@ -130,7 +158,7 @@ fn target(
 async fn change(
     service: &Service,
     caller: &Caller,
-    year: i64,
+    year: f64,
     indicator: Option<&str>,
     lock: bool,
 ) -> Result<bool, ApiError> {
@@ -317,7 +345,7 @@ async fn page_change(
     change(
         service,
         caller,
-        i64::from(year),
+        f64::from(year),
         form.indicator.as_deref(),
         lock,
     )
@@ -352,13 +380,14 @@ mod tests {
         let plan = planwatch_plan::chengdu::plan();
         let (first, last) = (*years(&plan).start(), *years(&plan).end());
         assert_eq!((first, last), (plan.base_year, plan.period.end));
-        assert_eq!(target(&plan, 2024, None).unwrap(), (2024, None));
+        assert_eq!(target(&plan, 2024.0, None).unwrap(), (2024, None));
         assert_eq!(
-            target(&plan, i64::from(first), Some("retail_sales")).unwrap(),
+            target(&plan, f64::from(first), Some("retail_sales")).unwrap(),
             (first, Some("retail_sales".to_owned()))
         );
-        assert_eq!(target(&plan, 2024, Some("")).unwrap(), (2024, None));
-        for year in [i64::from(first) - 1, i64::from(last) + 1, -2024, 70_000] {
+        assert_eq!(target(&plan, 2024.0, Some("")).unwrap(), (2024, None));
+        let (first, last) = (f64::from(first), f64::from(last));
+        for year in [first - 1.0, last + 1.0, 2024.5, -2024.0, 70_000.0, f64::NAN] {
             assert!(
                 matches!(
                     target(&plan, year, None),
@@ -368,11 +397,39 @@ mod tests {
             );
         }
         assert!(matches!(
-            target(&plan, 2024, Some("gdp_per_goat")),
+            target(&plan, 2024.0, Some("gdp_per_goat")),
             Err(ApiError::BadParameter {
                 field: "indicator",
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn the_document_admits_the_plans_years_and_indicators_only() {
+        let plan = planwatch_plan::chengdu::plan();
+        let (_, openapi) = crate::api::router(&plan);
+        let document = serde_json::to_value(&openapi).unwrap();
+        let body = &document["components"]["schemas"]["LockBody"];
+        assert_eq!(
+            body["properties"]["year"]["minimum"], plan.base_year,
+            "{body}"
+        );
+        assert_eq!(
+            body["properties"]["year"]["maximum"], plan.period.end,
+            "{body}"
+        );
+        let codes = body["properties"]["indicator"]["enum"].as_array().unwrap();
+        assert_eq!(codes.len(), plan.indicators.len() + 1, "{body}");
+        assert!(
+            codes.contains(&serde_json::json!("retail_sales"))
+                && codes.contains(&serde_json::Value::Null)
+        );
+        assert_eq!(body["additionalProperties"], false, "{body}");
+        let posted = &document["paths"]["/api/period-locks"]["post"]["requestBody"];
+        assert!(
+            posted.to_string().contains("#/components/schemas/LockBody"),
+            "{posted}"
+        );
     }
 }
