@@ -179,10 +179,34 @@ async fn change(
     })
 }
 
-/// `{"year", "indicator"}` from a JSON body.
-fn lock_body(body: &[u8]) -> Result<LockBody, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("{{\"year\", \"indicator\"}}: {e}")))
+/// Locks (or unlocks) what a JSON body `{"year", "indicator"}` names, as `caller`.
+async fn change_as_asked(
+    service: &Service,
+    caller: &Caller,
+    body: &[u8],
+    lock: bool,
+) -> Result<Json<Changed>, ApiError> {
+    let request: LockBody = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("{{\"year\", \"indicator\"}}: {e}")))?;
+    let indicator = request.indicator.as_deref();
+    let changed = change(service, caller, request.year, indicator, lock).await?;
+    Ok(Json(Changed { changed }))
+}
+
+/// The refusals of a lock or unlock.
+#[allow(dead_code)] // Only its description is used.
+#[derive(utoipa::IntoResponses)]
+enum LockAnswers {
+    /// A year outside the plan, an indicator it does not have (`field` names which), or not
+    /// such a body
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// Not signed in
+    #[response(status = 401)]
+    SignIn(ErrorBody),
+    /// Not the plan office
+    #[response(status = 403)]
+    Refused(ErrorBody),
 }
 
 /// The locks in force, by year (every indicator before one): a locked year's figures — its
@@ -204,29 +228,19 @@ pub(crate) async fn list(
     request_body = LockBody,
     responses((status = 201, description = "Locked", body = Changed),
               (status = 200, description = "Locked already: nothing changed", body = Changed),
-              (status = 400, description = "A year outside the plan, an indicator it does not have, or not such a body", body = ErrorBody),
-              (status = 401, description = "Not signed in", body = ErrorBody),
-              (status = 403, description = "Not the plan office", body = ErrorBody)))]
+              LockAnswers))]
 pub(crate) async fn lock(
     State(service): State<Arc<Service>>,
     caller: Caller,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let request = lock_body(&body)?;
-    let changed = change(
-        &service,
-        &caller,
-        request.year,
-        request.indicator.as_deref(),
-        true,
-    )
-    .await?;
-    let status = if changed {
+    let answer = change_as_asked(&service, &caller, &body, true).await?;
+    let status = if answer.changed {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(Changed { changed })).into_response())
+    Ok((status, answer).into_response())
 }
 
 /// Lift a lock (audited: `period.unlock`): the same year and indicator (or none) it was locked
@@ -234,24 +248,13 @@ pub(crate) async fn lock(
 #[utoipa::path(post, path = "/api/period-locks/unlock", tag = "submissions",
     request_body = LockBody,
     responses((status = 200, description = "Unlocked, or (changed: false) it was not locked", body = Changed),
-              (status = 400, description = "A year outside the plan, an indicator it does not have, or not such a body", body = ErrorBody),
-              (status = 401, description = "Not signed in", body = ErrorBody),
-              (status = 403, description = "Not the plan office", body = ErrorBody)))]
+              LockAnswers))]
 pub(crate) async fn unlock(
     State(service): State<Arc<Service>>,
     caller: Caller,
     body: Bytes,
 ) -> Result<Json<Changed>, ApiError> {
-    let request = lock_body(&body)?;
-    let changed = change(
-        &service,
-        &caller,
-        request.year,
-        request.indicator.as_deref(),
-        false,
-    )
-    .await?;
-    Ok(Json(Changed { changed }))
+    change_as_asked(&service, &caller, &body, false).await
 }
 
 /// A lock as the page shows it.

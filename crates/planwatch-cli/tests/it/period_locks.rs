@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::Server;
 use crate::submissions_api::{As, answer, row};
 use crate::webauth::{FORM, Session, chengdu_store, signed_in, token};
+use crate::workflow_pages::{page, row_of};
 
 /// A POST of `body` (JSON) by a signed-in browser, with its CSRF token.
 fn post_json(server: &Server, session: &Session, path: &str, body: &Value) -> Response {
@@ -166,18 +167,17 @@ fn period_locks(postgres: bool) {
 
     // The page: linked from 报送情况 for the plan office, not for viewers; its form locks one
     // indicator's year, listed with an unlock button, which unlocks it.
-    let page = |who: &As<'_>, path: &str| who.get(&format!("{path}?lang=en")).text().unwrap();
-    assert!(page(&planner_token, "/reporting").contains("href=\"/periods\""));
-    assert!(!page(&leader, "/reporting").contains("href=\"/periods\""));
-    assert!(page(&planner_token, "/periods").contains("No period is locked"));
-    let moved = post_form(
-        &server,
-        &planner,
-        "/periods/lock",
-        "year=2023&indicator=retail_sales",
-    );
-    assert_eq!(moved.status(), StatusCode::SEE_OTHER);
-    assert_eq!(moved.headers()[LOCATION], "/periods");
+    let text = |who: &As<'_>, path: &str| page(who, path).1;
+    assert!(text(&planner_token, "/reporting").contains("href=\"/periods\""));
+    assert!(!text(&leader, "/reporting").contains("href=\"/periods\""));
+    assert!(text(&planner_token, "/periods").contains("No period is locked"));
+    // Each form goes back to the page.
+    let form = |path: &str| {
+        let moved = post_form(&server, &planner, path, "year=2023&indicator=retail_sales");
+        assert_eq!(moved.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(moved.headers()[LOCATION], "/periods", "{path}");
+    };
+    form("/periods/lock");
     let listed = locks(&planner_token);
     assert_eq!(
         (&listed[0]["year"], &listed[0]["indicator"]),
@@ -191,31 +191,21 @@ fn period_locks(postgres: bool) {
         .unwrap()
         .text()
         .unwrap();
-    let row = &shown[shown.find("data-year=\"2023\"").expect("the lock listed")..];
-    let row = &row[..row.find("</tr>").unwrap()];
+    let row = row_of(&shown, "data-year=\"2023\"");
     assert!(
         row.contains("data-indicator=\"retail_sales\"")
             && row.contains("action=\"/periods/unlock\"")
             && row.contains(">planner<"),
         "{row}"
     );
-    let moved = post_form(
-        &server,
-        &planner,
-        "/periods/unlock",
-        "year=2023&indicator=retail_sales",
-    );
-    assert_eq!(moved.status(), StatusCode::SEE_OTHER);
+    form("/periods/unlock");
     assert_eq!(locks(&planner_token), json!([]));
     // A form without its CSRF token changes nothing.
-    let forged = Client::new()
-        .post(server.url("/periods/lock"))
-        .header(COOKIE, &planner.cookie)
-        .header(ORIGIN, &server.base)
-        .header(CONTENT_TYPE, FORM)
-        .body("year=2023")
-        .send()
-        .unwrap();
+    let forger = Session {
+        csrf: "0".repeat(64),
+        ..planner.clone()
+    };
+    let forged = post_form(&server, &forger, "/periods/lock", "year=2023");
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert_eq!(locks(&planner_token), json!([]));
 }
