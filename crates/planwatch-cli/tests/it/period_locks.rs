@@ -8,7 +8,7 @@
 
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
-use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, ORIGIN};
+use reqwest::header::{CONTENT_TYPE, COOKIE, ETAG, LOCATION, ORIGIN};
 use serde_json::{Value, json};
 
 use crate::Server;
@@ -44,8 +44,12 @@ fn post_form(server: &Server, session: &Session, path: &str, fields: &str) -> Re
         .unwrap()
 }
 
+/// The locks in force, as the API lists them (never from a cache: a lock does not move the
+/// store's version, so the answer has no ETag).
 fn locks(planner: &As<'_>) -> Value {
-    let (status, body) = answer(planner.get("/api/period-locks"));
+    let response = planner.get("/api/period-locks");
+    assert!(response.headers().get(ETAG).is_none());
+    let (status, body) = answer(response);
     assert_eq!(status, StatusCode::OK, "{body}");
     body
 }
