@@ -123,6 +123,9 @@ pub enum Object {
     /// Whether each unit reported on time (报送情况: every unit × period, on-time rates): the
     /// plan office and viewers (leaders) read it; a reporter sees its own units on 填报.
     ReportingStatus,
+    /// Period locks (a year, for every indicator or one, whose figures then change only as a
+    /// revision with a reason): read and change — lock, unlock — by the plan office.
+    PeriodLocks,
     /// Notices as a whole (the bell, the list, marking them read): any signed-in account, each
     /// sees and changes only its own — which [`Object::Notice`] checks of one notice.
     Notices,
@@ -147,6 +150,7 @@ impl Object {
             Object::AuditLog => "审计日志",
             Object::Submissions => "报送",
             Object::ReportingStatus => "报送情况",
+            Object::PeriodLocks => "期间锁定",
             Object::Notices | Object::Notice { .. } => "通知",
             Object::Settings => "系统设置",
         }
@@ -165,6 +169,7 @@ impl Object {
             Object::AuditLog => "the audit log",
             Object::Submissions => "submissions",
             Object::ReportingStatus => "the reporting status",
+            Object::PeriodLocks => "period locks",
             Object::Notices => "notices",
             Object::Notice { .. } => "a notice",
             Object::Settings => "the settings",
@@ -341,6 +346,7 @@ impl Policy {
             (Object::ReportingStatus, Action::Read) => {
                 only(&[Role::Admin, Role::Planner, Role::Viewer])
             }
+            (Object::PeriodLocks, Action::Read | Action::Change) => only(OFFICE),
             (Object::Notices, Action::Read | Action::Change) => only(&Role::ALL),
             (Object::Notice { recipient }, Action::Read | Action::Change) => {
                 match actor.account() {

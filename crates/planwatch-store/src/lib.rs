@@ -38,7 +38,8 @@ pub use crate::plans::PlanSummary;
 pub use crate::query::{Batch, ObservationFilter, StoredObservation};
 pub use crate::sessions::{NewSession, Session, SessionLimits};
 pub use crate::submissions::{
-    StoredSubmission, StoredSubmissionRow, SubmissionComment, SubmissionFilter, submission_row,
+    StoredPeriodLock, StoredSubmission, StoredSubmissionRow, SubmissionComment, SubmissionFilter,
+    submission_row,
 };
 pub use crate::targets::{RegionTarget, TargetSet};
 

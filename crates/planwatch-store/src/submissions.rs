@@ -85,6 +85,16 @@ pub struct SubmissionComment {
     pub comment: String,
 }
 
+/// A period lock as stored: what it locks, who locked it and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredPeriodLock {
+    pub lock: PeriodLock,
+    /// The actor, as the audit log names it.
+    pub locked_by: String,
+    /// `YYYY-MM-DD HH:MM:SS`, UTC.
+    pub locked_at: String,
+}
+
 /// Which submissions to list; every one when all are `None`.
 #[derive(Debug, Clone, Default)]
 pub struct SubmissionFilter {
@@ -1026,9 +1036,21 @@ impl Store {
 
     /// The locked periods of `plan`, by year.
     pub async fn period_locks(&self, plan: &Plan) -> Result<Vec<PeriodLock>> {
-        let locks: Vec<(i32, String)> = with_db!(&self.db, |pool| {
+        Ok(self
+            .stored_period_locks(plan)
+            .await?
+            .into_iter()
+            .map(|stored| stored.lock)
+            .collect())
+    }
+
+    /// The locked periods of `plan`, by year (every indicator before one), with who locked
+    /// each and when.
+    pub async fn stored_period_locks(&self, plan: &Plan) -> Result<Vec<StoredPeriodLock>> {
+        let locks: Vec<(i32, String, String, String)> = with_db!(&self.db, |pool| {
             sqlx::query_as(
-                "SELECT year, indicator FROM period_locks WHERE plan_id = $1 ORDER BY year, indicator",
+                "SELECT year, indicator, locked_by, locked_at FROM period_locks
+                 WHERE plan_id = $1 ORDER BY year, indicator",
             )
             .bind(&plan.id)
             .fetch_all(pool)
@@ -1036,9 +1058,13 @@ impl Store {
         });
         Ok(locks
             .into_iter()
-            .map(|(year, indicator)| PeriodLock {
-                year: year as u16,
-                indicator: (!indicator.is_empty()).then_some(indicator),
+            .map(|(year, indicator, locked_by, locked_at)| StoredPeriodLock {
+                lock: PeriodLock {
+                    year: year as u16,
+                    indicator: (!indicator.is_empty()).then_some(indicator),
+                },
+                locked_by,
+                locked_at,
             })
             .collect())
     }

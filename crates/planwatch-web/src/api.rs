@@ -42,7 +42,7 @@ type AppState = State<Arc<Service>>;
         (name = "evaluation", description = "评估 Where every target stands"),
         (name = "session", description = "登录 Signing in and out (session cookie; scripts use Authorization: Bearer pwt_…)"),
         (name = "audit", description = "审计日志 The audit log (planners and admins)"),
-        (name = "submissions", description = "报送与审核 Units submit figures; the plan office reviews and approves them"),
+        (name = "submissions", description = "报送与审核 Units submit figures; the plan office reviews and approves them, and locks periods"),
         (name = "notices", description = "通知 Each account's own notices: submissions moved, figures due soon or overdue"),
     )
 )]
@@ -80,8 +80,11 @@ pub(crate) fn router(served: &Plan) -> (axum::Router<Arc<Service>>, utoipa::open
         .routes(routes!(crate::notices::list))
         .routes(routes!(crate::notices::mark_one))
         .routes(routes!(crate::notices::mark_all))
+        .routes(routes!(crate::locks::list, crate::locks::lock))
+        .routes(routes!(crate::locks::unlock))
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").into();
+    crate::locks::describe_body(&mut openapi, served);
     (router, describe_parameters(openapi, served))
 }
 

@@ -100,6 +100,8 @@ fn follows_store_version(path: &str) -> bool {
         && !path.starts_with("/api/submissions/")
         // Notices are the caller's own and change with every move.
         && !path.starts_with("/api/notices")
+        // Locking a period does not move the store's version either.
+        && !path.starts_with("/api/period-locks")
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC, as the store keeps times) as an HTTP date.

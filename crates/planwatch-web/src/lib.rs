@@ -18,6 +18,8 @@
 //! - `reporting`: the 填报 pages (what a unit owes, its submissions, upload) and the grid form;
 //!   `review`: the 审核 pages (the queue, a submission's changes); `standing`: 报送情况.
 //! - `notices`: `/api/notices…` and the 通知 page: each account's own notices (the bell).
+//! - `locks`: `/api/period-locks…` and the 期间锁定 page (`/periods`): the plan office locks a
+//!   year's figures.
 //!
 //! Errors are `error::ApiError`, mapped to a status and a JSON body once, in `error::localize`.
 
@@ -31,6 +33,7 @@ mod conditional;
 mod error;
 mod headers;
 mod lang;
+mod locks;
 mod map;
 mod notices;
 mod pages;
@@ -93,6 +96,7 @@ pub fn route_paths(plan: &planwatch_plan::Plan) -> Vec<String> {
             .chain(review::PATHS)
             .chain(standing::PATHS)
             .chain(notices::PAGE_PATHS)
+            .chain(locks::PAGE_PATHS)
             .chain(assets::PATHS)
             .chain(DOCS_PATHS)
             .map(str::to_owned),
@@ -125,6 +129,7 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
         .merge(review::router())
         .merge(standing::router())
         .merge(notices::page_router())
+        .merge(locks::page_router())
         .merge(assets::router())
         .merge(docs)
         // Before every route's handler (after routing, so that it knows the route).

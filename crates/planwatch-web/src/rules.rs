@@ -27,6 +27,8 @@ const REVIEW: Rule = Rule::May(Action::Approve, Object::Submissions);
 const STANDING: Rule = Rule::May(Action::Read, Object::ReportingStatus);
 const NOTICES: Rule = Rule::May(Action::Read, Object::Notices);
 const MARK_NOTICES: Rule = Rule::May(Action::Change, Object::Notices);
+const PERIOD_LOCKS: Rule = Rule::May(Action::Read, Object::PeriodLocks);
+const LOCK_PERIODS: Rule = Rule::May(Action::Change, Object::PeriodLocks);
 
 /// Every route (as axum's `MatchedPath` names it) and its rule.
 const RULES: &[(&str, Rule)] = &[
@@ -60,6 +62,13 @@ const RULES: &[(&str, Rule)] = &[
     ("/review", REVIEW),
     ("/review/{id}", REVIEW),
     ("/reporting", STANDING),
+    // Period locks: the plan office reads and changes them (GET and POST share
+    // `/api/period-locks`, whose rule is the change: the same roles).
+    ("/api/period-locks", LOCK_PERIODS),
+    ("/api/period-locks/unlock", LOCK_PERIODS),
+    ("/periods", PERIOD_LOCKS),
+    ("/periods/lock", LOCK_PERIODS),
+    ("/periods/unlock", LOCK_PERIODS),
     // Notices: every signed-in account, its own only (the handlers ask of each notice).
     ("/api/notices", NOTICES),
     ("/api/notices/{id}/read", MARK_NOTICES),

@@ -2,7 +2,8 @@
 //! on time, late, missing, returned or not yet due, each cell the worst of its figures, with a
 //! text label beside the colour —, the counts per unit and each unit's on-time rate, for the
 //! plan office and viewers. Read from the plan's calendar and the submissions
-//! (`planwatch_app::calendar::standings`, as `planwatch submissions owed`).
+//! (`planwatch_app::calendar::standings`, as `planwatch submissions owed`). The plan office
+//! finds its 期间锁定 page (`locks`) linked here.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use axum::response::Html;
 use axum::routing::get;
 use chrono::NaiveDate;
 use minijinja::context;
-use planwatch_access::Unit;
+use planwatch_access::{Action, Object, Unit};
 use planwatch_plan::{Period, Plan};
 use planwatch_workflow::{StandingOf, Timeliness, on_time_rate, period_end};
 use serde::{Deserialize, Serialize};
@@ -202,6 +203,11 @@ async fn page(
             rows => v(&rows),
             legend => v(&legend),
             today => v(&today.to_string()),
+            // The plan office's 期间锁定 page is linked from here.
+            period_locks => service
+                .policy()
+                .may(&request.caller.actor, Action::Read, &Object::PeriodLocks)
+                .is_allowed(),
         },
     )?))
 }

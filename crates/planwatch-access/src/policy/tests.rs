@@ -270,6 +270,58 @@ fn the_plan_office_and_viewers_read_the_reporting_status() {
 }
 
 #[test]
+fn the_plan_office_reads_and_changes_period_locks() {
+    let policy = Policy::default();
+    let locks = Object::PeriodLocks;
+    let office = [
+        user("a", Role::Admin, &[]),
+        user("p", Role::Planner, &[]),
+        Actor::Cli {
+            os_user: "ops".into(),
+        },
+    ];
+    for actor in &office {
+        for action in [Action::Read, Action::Change] {
+            assert!(
+                policy.may(actor, action, &locks).is_allowed(),
+                "{actor:?} {action:?}"
+            );
+        }
+    }
+    let others = [
+        user("r", Role::Reporter, &[jinjiang()]),
+        user("v", Role::Viewer, &[]),
+    ];
+    for actor in &others {
+        for action in [Action::Read, Action::Change] {
+            assert!(
+                matches!(
+                    policy.may(actor, action, &locks),
+                    Decision::Denied(Denial::Role { .. })
+                ),
+                "{actor:?} {action:?}"
+            );
+        }
+    }
+    assert_eq!(
+        policy.may(&Actor::Anonymous, Action::Read, &locks),
+        Decision::Denied(Denial::SignInRequired)
+    );
+    assert!(matches!(
+        policy.may(&user("p", Role::Planner, &[]), Action::Approve, &locks),
+        Decision::Denied(Denial::NoSuchAction { .. })
+    ));
+    let denial = policy
+        .may(&user("v", Role::Viewer, &[]), Action::Change, &locks)
+        .into_result()
+        .unwrap_err();
+    assert_eq!(
+        denial.to_string(),
+        "角色“查阅者”不能修改期间锁定 / the role viewer may not change period locks"
+    );
+}
+
+#[test]
 fn every_account_has_notices_and_reads_only_its_own() {
     let policy = Policy::new(Visibility::Private);
     let own = |name: &str| Object::Notice {
@@ -379,6 +431,7 @@ fn any_object() -> impl Strategy<Value = Object> {
         Just(Object::AuditLog),
         Just(Object::Submissions),
         Just(Object::ReportingStatus),
+        Just(Object::PeriodLocks),
         Just(Object::Notices),
         Just(Object::Notice {
             recipient: "someone".into()

@@ -463,7 +463,7 @@ pub(crate) async fn period(
     command: &PeriodCommand,
 ) -> anyhow::Result<Outcome> {
     let actor = cli_actor();
-    if let Err(refused) = allowed(&actor, Action::Change, &Object::Observations) {
+    if let Err(refused) = allowed(&actor, Action::Change, &Object::PeriodLocks) {
         return Ok(refused);
     }
     let store = store_args.open().await?;

@@ -9,6 +9,7 @@ mod import;
 mod limits;
 mod notices;
 mod openapi;
+mod period_locks;
 mod plan;
 mod present;
 mod promises;

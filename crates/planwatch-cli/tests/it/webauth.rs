@@ -16,7 +16,7 @@ use crate::Server;
 use crate::accounts::Accounts;
 
 pub(crate) const PASSWORD: &str = "a long passphrase 4 tests";
-const FORM: &str = "application/x-www-form-urlencoded";
+pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
 
 fn client() -> Client {
     Client::builder()
@@ -27,9 +27,9 @@ fn client() -> Client {
 
 /// A signed-in browser: its session cookie (`planwatch_session=…`) and CSRF token.
 #[derive(Debug, Clone)]
-struct Session {
-    cookie: String,
-    csrf: String,
+pub(crate) struct Session {
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
 /// How a caller proves who it is.
@@ -75,7 +75,7 @@ fn session_of(response: Response) -> Session {
 }
 
 #[track_caller]
-fn signed_in(server: &Server, user: &str) -> Session {
+pub(crate) fn signed_in(server: &Server, user: &str) -> Session {
     session_of(sign_in(server, user, PASSWORD))
 }
 
@@ -159,8 +159,9 @@ enum Class {
     Submissions { ok: u16 },
     /// Reviewing submissions (POST only: GET is 405 for those let through): planners and admins.
     Review,
-    /// The 审核 pages (`ok` the answer to GET for those let through): planners and admins.
-    ReviewPage { ok: u16 },
+    /// The plan office's routes (`ok` the answer to GET for those let through): planners and
+    /// admins — the 审核 pages, period locks.
+    Office { ok: u16 },
     /// 报送情况: planners, admins and viewers, signed in whatever the deployment.
     Standing,
     /// The caller's own notices (`ok` the answer to GET for those let through): every signed-in
@@ -190,8 +191,11 @@ fn class_of(route: &str) -> Class {
         | "/api/submissions/{id}/withdraw" => Class::Submissions { ok: 405 },
         "/api/submissions/{id}/approve" | "/api/submissions/{id}/return" => Class::Review,
         "/report" | "/report/form" => Class::Submissions { ok: 200 },
-        "/review" => Class::ReviewPage { ok: 200 },
-        "/review/{id}" => Class::ReviewPage { ok: 404 },
+        "/review" | "/api/period-locks" | "/periods" => Class::Office { ok: 200 },
+        "/review/{id}" => Class::Office { ok: 404 },
+        "/api/period-locks/unlock" | "/periods/lock" | "/periods/unlock" => {
+            Class::Office { ok: 405 }
+        }
         "/reporting" => Class::Standing,
         "/api/notices" | "/notices" => Class::Notices { ok: 200 },
         "/api/notices/{id}/read" | "/api/notices/read" | "/notices/read" => {
@@ -272,7 +276,7 @@ fn expected(route: &str, class: Class, actor: &str, private: bool) -> StatusCode
         },
         Class::Published if anonymous && private => sign_in,
         Class::Published => ok,
-        Class::Submissions { .. } | Class::Review | Class::ReviewPage { .. } | Class::Standing
+        Class::Submissions { .. } | Class::Review | Class::Office { .. } | Class::Standing
             if anonymous =>
         {
             sign_in
@@ -285,7 +289,7 @@ fn expected(route: &str, class: Class, actor: &str, private: bool) -> StatusCode
             "admin" | "planner" => StatusCode::METHOD_NOT_ALLOWED,
             _ => StatusCode::FORBIDDEN,
         },
-        Class::ReviewPage { ok } => match actor {
+        Class::Office { ok } => match actor {
             "admin" | "planner" => StatusCode::from_u16(ok).unwrap(),
             _ => StatusCode::FORBIDDEN,
         },

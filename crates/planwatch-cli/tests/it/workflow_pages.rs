@@ -19,14 +19,14 @@ fn submission(unit: &str, value: f64) -> Value {
 
 /// The page at `path` as `who` sees it, in English: its status and text.
 #[track_caller]
-fn page(who: &As<'_>, path: &str) -> (StatusCode, String) {
+pub(crate) fn page(who: &As<'_>, path: &str) -> (StatusCode, String) {
     let separator = if path.contains('?') { '&' } else { '?' };
     let response = who.get(&format!("{path}{separator}lang=en"));
     (response.status(), response.text().unwrap())
 }
 
 /// The `<tr>` of `html` that holds `marker`.
-fn row_of<'h>(html: &'h str, marker: &str) -> &'h str {
+pub(crate) fn row_of<'h>(html: &'h str, marker: &str) -> &'h str {
     let at = html.find(marker).unwrap_or_else(|| panic!("no {marker}"));
     let start = html[..at].rfind("<tr").unwrap();
     let end = at + html[at..].find("</tr>").unwrap();

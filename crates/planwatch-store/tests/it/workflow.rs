@@ -386,6 +386,9 @@ async fn a_locked_period_takes_imports_and_approvals_only_as_revisions_with_a_re
             }],
             "{backend}"
         );
+        let stored = store.stored_period_locks(plan).await.unwrap();
+        assert_eq!(stored[0].locked_by, "cli:tester", "{backend}");
+        assert_eq!(stored[0].locked_at.len(), 19, "{backend}: {stored:?}");
         let refused = import(
             store,
             plan,
