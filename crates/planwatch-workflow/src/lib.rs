@@ -22,7 +22,7 @@ pub mod scope;
 pub mod submission;
 
 pub use crate::calendar::{
-    Filed, Obligation, OnTimeRate, Standing, StandingOf, Timeliness, due_date, obligations,
+    Filed, Obligation, OnTimeRate, Published, Standing, StandingOf, Timeliness, due_date, obligations,
     on_time_rate, owed_now, period_end, standings,
 };
 pub use crate::changes::{
