@@ -319,7 +319,9 @@ fn timeliness_names_each_standing_and_orders_the_worst_last() {
     assert!(Timeliness::Late > Timeliness::NotYetDue && Timeliness::Returned > Timeliness::Late);
     // Published is the mildest: a period with a figure on time beside a published one is on time.
     assert_eq!(
-        [Timeliness::Published, Timeliness::OnTime].into_iter().max(),
+        [Timeliness::Published, Timeliness::OnTime]
+            .into_iter()
+            .max(),
         Some(Timeliness::OnTime)
     );
     assert_eq!(Timeliness::Published.label_zh(), "已发布");

@@ -217,7 +217,10 @@ fn a_figure_published_without_the_unit_gets_no_notice() {
             .iter()
             .any(|n| n.obligation == first)
         };
-        assert!(told(&Published::new()), "{offset}: told while not published");
+        assert!(
+            told(&Published::new()),
+            "{offset}: told while not published"
+        );
         assert!(!told(&published), "{offset}: told although published");
     }
 }
