@@ -336,16 +336,39 @@ pub fn owed_now<'a>(
     unit: &Unit,
     today: NaiveDate,
 ) -> Vec<&'a StandingOf> {
-    let mut owed: Vec<&StandingOf> = standings
+    ended(standings, unit, today, Standing::is_owed)
+}
+
+/// What `unit` is not asked for on `today` because it is published already: the figures of
+/// periods already ended that it did not submit and that are published, earliest due first.
+pub fn published_now<'a>(
+    standings: &'a [StandingOf],
+    unit: &Unit,
+    today: NaiveDate,
+) -> Vec<&'a StandingOf> {
+    ended(standings, unit, today, |s| {
+        matches!(s, Standing::Published { .. })
+    })
+}
+
+/// `unit`'s figures of periods ended before `today` that stand as `which` asks, earliest due
+/// first.
+fn ended<'a>(
+    standings: &'a [StandingOf],
+    unit: &Unit,
+    today: NaiveDate,
+    which: impl Fn(Standing) -> bool,
+) -> Vec<&'a StandingOf> {
+    let mut found: Vec<&StandingOf> = standings
         .iter()
         .filter(|s| {
             s.obligation.unit == *unit
                 && period_end(s.obligation.period) < today
-                && s.standing.is_owed()
+                && which(s.standing)
         })
         .collect();
-    owed.sort_by_key(|s| s.obligation.due);
-    owed
+    found.sort_by_key(|s| s.obligation.due);
+    found
 }
 
 /// A unit's timeliness in a year: of the figures of that year's periods due by the day asked,

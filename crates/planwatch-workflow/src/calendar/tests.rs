@@ -263,6 +263,15 @@ fn a_published_figure_is_not_owed_unless_the_unit_submitted_it() {
         .map(|s| s.obligation.period)
         .collect();
     assert_eq!(now, [q(2), Period::Year(2024)]);
+    let not_asked: Vec<Period> = published_now(&all, &jj, today)
+        .iter()
+        .map(|s| s.obligation.period)
+        .collect();
+    assert_eq!(not_asked, [q(3), q(4)]);
+    assert!(
+        published_now(&all, &jj, day(2024, 12, 1)).len() == 1,
+        "Q4 not ended"
+    );
     // The rate leaves Q3 and Q4 out: of Q1 (late), Q2 (returned) and the year (missing), none
     // on time.
     assert_eq!(
