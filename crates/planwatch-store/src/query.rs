@@ -272,15 +272,7 @@ impl Store {
              GROUP BY i.code, r.code, o.period",
             query.conditions
         );
-        let rows: Vec<(String, String, i32, String)> = with_db!(&self.db, |pool| {
-            let mut rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(&query.plan_id)
-                .bind(&query.as_of);
-            for code in &query.codes {
-                rows = rows.bind(code);
-            }
-            rows.fetch_all(pool).await?
-        });
+        let rows: Vec<(String, String, i32, String)> = self.fetch_rows(&query, sql).await?;
         let mut published = Published::with_capacity(rows.len());
         for (indicator, region, period, first) in rows {
             let Some(period) = Period::from_key(period) else {
@@ -306,7 +298,19 @@ impl Store {
         tail: &str,
     ) -> Result<Vec<StoredObservation>> {
         let sql = format!("{select} {FROM} {}{tail}", query.conditions);
-        let rows: Vec<Row> = with_db!(&self.db, |pool| {
+        let rows: Vec<Row> = self.fetch_rows(query, sql).await?;
+        Ok(rows.into_iter().filter_map(stored).collect())
+    }
+
+    /// The rows of `sql`, a query over `query`'s conditions, with its values bound.
+    async fn fetch_rows<R>(&self, query: &LatestQuery, sql: String) -> Result<Vec<R>>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        Ok(with_db!(&self.db, |pool| {
             let mut rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(&query.plan_id)
                 .bind(&query.as_of);
@@ -314,8 +318,7 @@ impl Store {
                 rows = rows.bind(code);
             }
             rows.fetch_all(pool).await?
-        });
-        Ok(rows.into_iter().filter_map(stored).collect())
+        }))
     }
 
     /// Every revision of one observation, in the order they became known (ties: in the order

@@ -501,6 +501,21 @@ async fn an_import_revising_a_locked_period_records_why_in_the_audit_log() {
     .await;
 }
 
+/// The east district's retail sales of `years` under a calendar of district series.
+fn east_retail_owed(
+    plan: &Plan,
+    years: std::ops::RangeInclusive<u16>,
+) -> Vec<planwatch_workflow::Obligation> {
+    let calendar = planwatch_plan::ReportingCalendar {
+        reporters: vec![planwatch_plan::Reporter::Districts],
+        ..planwatch_plan::ReportingCalendar::default()
+    };
+    planwatch_workflow::obligations(plan, &calendar, years)
+        .into_iter()
+        .filter(|o| o.unit == east() && o.indicator == "retail_sales")
+        .collect()
+}
+
 #[tokio::test]
 async fn the_calendar_reads_what_was_filed() {
     on_each_backend(async |backend, store, plan| {
@@ -538,14 +553,7 @@ async fn the_calendar_reads_what_was_filed() {
         );
         // The east district owes its 2021 and 2022 retail sales under a calendar of district
         // series: reported (late: due 31 March of the next year), the draft counting as nothing.
-        let calendar = planwatch_plan::ReportingCalendar {
-            reporters: vec![planwatch_plan::Reporter::Districts],
-            ..planwatch_plan::ReportingCalendar::default()
-        };
-        let owed: Vec<_> = planwatch_workflow::obligations(plan, &calendar, 2021..=2023)
-            .into_iter()
-            .filter(|o| o.unit == east() && o.indicator == "retail_sales")
-            .collect();
+        let owed = east_retail_owed(plan, 2021..=2023);
         let standings = planwatch_workflow::standings(owed, &filed, &Published::new(), today);
         let late: Vec<bool> = standings.iter().map(|s| s.standing.is_late()).collect();
         let reported: Vec<bool> = standings.iter().map(|s| !s.standing.is_owed()).collect();
@@ -630,14 +638,7 @@ async fn the_calendar_reads_what_is_published() {
                 .is_empty(),
             "{backend}"
         );
-        let calendar = planwatch_plan::ReportingCalendar {
-            reporters: vec![planwatch_plan::Reporter::Districts],
-            ..planwatch_plan::ReportingCalendar::default()
-        };
-        let owed: Vec<_> = planwatch_workflow::obligations(plan, &calendar, 2022..=2023)
-            .into_iter()
-            .filter(|o| o.unit == east() && o.indicator == "retail_sales")
-            .collect();
+        let owed = east_retail_owed(plan, 2022..=2023);
         let standings = planwatch_workflow::standings(owed, &[], &published, day(2024, 6, 1));
         let got: Vec<Standing> = standings.iter().map(|s| s.standing).collect();
         assert_eq!(

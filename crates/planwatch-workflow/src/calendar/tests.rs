@@ -110,53 +110,60 @@ fn obligation(region: &str, period: Period, due: NaiveDate) -> Obligation {
     }
 }
 
-#[test]
-fn standings_owed_and_on_time_rate_follow_the_submissions() {
-    let jj = Unit::Region("510104".into());
+/// 锦江区's GDP of the quarters of 2024, each due 20 days after it.
+fn jinjiang_quarters() -> Vec<Obligation> {
     let q = |n| Period::Quarter(2024, n);
-    let owed = vec![
+    vec![
         obligation("510104", q(1), day(2024, 4, 20)),
         obligation("510104", q(2), day(2024, 7, 20)),
         obligation("510104", q(3), day(2024, 10, 20)),
         obligation("510104", q(4), day(2025, 1, 20)),
-        obligation("510105", q(1), day(2024, 4, 20)),
-    ];
+    ]
+}
+
+/// A submission of 锦江区's first submitted on `first` (`None`: a draft), of one row.
+fn jinjiang_filed(status: Status, first: Option<NaiveDate>, key: Key) -> Filed {
+    Filed {
+        unit: Unit::Region("510104".into()),
+        status,
+        first_submitted: first,
+        keys: vec![key],
+    }
+}
+
+#[test]
+fn standings_owed_and_on_time_rate_follow_the_submissions() {
+    let jj = Unit::Region("510104".into());
+    let q = |n| Period::Quarter(2024, n);
+    let mut owed = jinjiang_quarters();
+    owed.push(obligation("510105", q(1), day(2024, 4, 20)));
     let filed = [
         // Q1 on time, then returned and resubmitted (a new version, same submission).
-        Filed {
-            unit: jj.clone(),
-            status: Status::Approved,
-            first_submitted: Some(day(2024, 4, 18)),
-            keys: vec![key("510104", q(1))],
-        },
+        jinjiang_filed(
+            Status::Approved,
+            Some(day(2024, 4, 18)),
+            key("510104", q(1)),
+        ),
         // Q2 late.
-        Filed {
-            unit: jj.clone(),
-            status: Status::Submitted,
-            first_submitted: Some(day(2024, 7, 25)),
-            keys: vec![key("510104", q(2))],
-        },
+        jinjiang_filed(
+            Status::Submitted,
+            Some(day(2024, 7, 25)),
+            key("510104", q(2)),
+        ),
         // Q3 returned, not resubmitted.
-        Filed {
-            unit: jj.clone(),
-            status: Status::Returned,
-            first_submitted: Some(day(2024, 10, 2)),
-            keys: vec![key("510104", q(3))],
-        },
+        jinjiang_filed(
+            Status::Returned,
+            Some(day(2024, 10, 2)),
+            key("510104", q(3)),
+        ),
         // Another unit's figure for the same key does not count for 510105's obligation.
-        Filed {
-            unit: jj.clone(),
-            status: Status::Submitted,
-            first_submitted: Some(day(2024, 4, 1)),
-            keys: vec![key("510105", q(1))],
-        },
+        jinjiang_filed(
+            Status::Submitted,
+            Some(day(2024, 4, 1)),
+            key("510105", q(1)),
+        ),
         // A draft is nothing yet.
-        Filed {
-            unit: jj.clone(),
-            status: Status::Draft,
-            first_submitted: None,
-            keys: vec![key("510104", q(4))],
-        },
+        jinjiang_filed(Status::Draft, None, key("510104", q(4))),
     ];
     let today = day(2024, 12, 1);
     let all = standings(owed, &filed, &Published::new(), today);
@@ -196,13 +203,8 @@ fn standings_owed_and_on_time_rate_follow_the_submissions() {
 fn a_published_figure_is_not_owed_unless_the_unit_submitted_it() {
     let jj = Unit::Region("510104".into());
     let q = |n| Period::Quarter(2024, n);
-    let owed = vec![
-        obligation("510104", q(1), day(2024, 4, 20)),
-        obligation("510104", q(2), day(2024, 7, 20)),
-        obligation("510104", q(3), day(2024, 10, 20)),
-        obligation("510104", q(4), day(2025, 1, 20)),
-        obligation("510104", Period::Year(2024), day(2025, 3, 31)),
-    ];
+    let mut owed = jinjiang_quarters();
+    owed.push(obligation("510104", Period::Year(2024), day(2025, 3, 31)));
     // Everything but the yearly figure is published (an import), Q4 before its due date.
     let published: Published = [
         (key("510104", q(1)), day(2024, 5, 2)),
@@ -214,25 +216,22 @@ fn a_published_figure_is_not_owed_unless_the_unit_submitted_it() {
     .collect();
     let filed = [
         // The unit's own submission comes first: Q1 reported late, Q2 returned.
-        Filed {
-            unit: jj.clone(),
-            status: Status::Submitted,
-            first_submitted: Some(day(2024, 4, 25)),
-            keys: vec![key("510104", q(1))],
-        },
-        Filed {
-            unit: jj.clone(),
-            status: Status::Returned,
-            first_submitted: Some(day(2024, 7, 10)),
-            keys: vec![key("510104", q(2))],
-        },
+        jinjiang_filed(
+            Status::Submitted,
+            Some(day(2024, 4, 25)),
+            key("510104", q(1)),
+        ),
+        jinjiang_filed(
+            Status::Returned,
+            Some(day(2024, 7, 10)),
+            key("510104", q(2)),
+        ),
         // A withdrawn submission counts as nothing: Q3 stands as published.
-        Filed {
-            unit: jj.clone(),
-            status: Status::Withdrawn,
-            first_submitted: Some(day(2024, 10, 1)),
-            keys: vec![key("510104", q(3))],
-        },
+        jinjiang_filed(
+            Status::Withdrawn,
+            Some(day(2024, 10, 1)),
+            key("510104", q(3)),
+        ),
     ];
     let today = day(2025, 6, 1);
     let all = standings(owed, &filed, &published, today);
