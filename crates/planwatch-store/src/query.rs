@@ -134,8 +134,8 @@ fn stored(row: Row) -> Option<StoredObservation> {
 }
 
 /// The WHERE clause that picks the latest revision (or the one known as of a date) of each
-/// observation passing a filter, with its bind values: `$1` the plan, `$2` the as-of time, then
-/// the listed codes.
+/// observation passing a filter (`new`), or every revision known then (`known`), with its bind
+/// values: `$1` the plan, `$2` the as-of time, then the listed codes.
 struct LatestQuery {
     conditions: String,
     plan_id: String,
