@@ -1,4 +1,5 @@
-//! The deadline sweep: from the plan's reporting calendar and what units have filed, the
+//! The deadline sweep: from the plan's reporting calendar, what units have filed and what is
+//! published already (`calendar::standings_of`, as the pages read it), the
 //! `due_soon` and `overdue` notices owed on a day (`planwatch-workflow::notice`), written by the
 //! store at most once per user, unit, figure and kind. `planwatch serve` runs it at start and
 //! then every hour; `planwatch notices sweep [--date D]` on demand (cron).
@@ -24,15 +25,14 @@ pub async fn sweep(
     plan: &Plan,
     today: NaiveDate,
 ) -> Result<Swept, StoreError> {
-    let Some(calendar) = &plan.calendar else {
+    let Some(standings) =
+        crate::calendar::standings_of(store, plan, sweep_years(today), today).await?
+    else {
         return Ok(Swept {
             owed: 0,
             written: 0,
         });
     };
-    let obligations = planwatch_workflow::obligations(plan, calendar, sweep_years(today));
-    let filed = store.filed_submissions(plan).await?;
-    let standings = planwatch_workflow::standings(obligations, &filed, today);
     let notices = deadline_notices(plan, &standings, today);
     let written = store.sweep_notices(who, plan, today, &notices).await?;
     Ok(Swept {

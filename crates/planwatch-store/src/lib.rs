@@ -87,6 +87,8 @@ pub enum StoreError {
     CorruptSubmission(i64, String),
     #[error("the stored notice {0} cannot be read: {1}")]
     CorruptNotice(i64, String),
+    #[error("the stored import time \"{0}\" cannot be read")]
+    CorruptTime(String),
     #[error(
         "\"{0}\" is not a database URL or path (use a file path, sqlite://PATH or postgres://…)"
     )]

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use planwatch_plan::{ObsStatus, Period, Plan};
 
-use crate::{Result, Store, revision_in_force, status_from_code, with_db};
+use planwatch_workflow::{Key, Published};
+
+use crate::{Result, Store, StoreError, revision_in_force, status_from_code, with_db};
 
 /// Which observations to read. Empty lists mean all.
 #[derive(Debug, Clone, Default)]
@@ -132,8 +134,8 @@ fn stored(row: Row) -> Option<StoredObservation> {
 }
 
 /// The WHERE clause that picks the latest revision (or the one known as of a date) of each
-/// observation passing a filter, with its bind values: `$1` the plan, `$2` the as-of time, then
-/// the listed codes.
+/// observation passing a filter (`new`), or every revision known then (`known`), with its bind
+/// values: `$1` the plan, `$2` the as-of time, then the listed codes.
 struct LatestQuery {
     conditions: String,
     plan_id: String,
@@ -143,15 +145,24 @@ struct LatestQuery {
 
 impl LatestQuery {
     fn new(plan: &Plan, filter: &ObservationFilter) -> LatestQuery {
+        let mut query = LatestQuery::known(plan, filter);
+        query.conditions = format!(
+            "{} AND o.revision = {}",
+            query.conditions,
+            revision_in_force("o", "$2")
+        );
+        query
+    }
+
+    /// Every revision known by the filter's as-of time (not only the one in force) of the
+    /// observations that pass the filter.
+    fn known(plan: &Plan, filter: &ObservationFilter) -> LatestQuery {
         let as_of = match &filter.as_of {
             Some(d) if d.len() == 10 => format!("{d} 23:59:59"),
             Some(d) => d.clone(),
             None => "9999-12-31 23:59:59".to_owned(),
         };
-        let mut conditions = format!(
-            "WHERE i.plan_id = $1 AND b.imported_at <= $2 AND o.revision = {}",
-            revision_in_force("o", "$2")
-        );
+        let mut conditions = "WHERE i.plan_id = $1 AND b.imported_at <= $2".to_owned();
         // Ids, not codes: `o.indicator_id IN (…) AND o.region_id IN (…)` lets the database walk
         // the primary key (indicator, region, period, revision) to the rows asked for; a filter
         // on the joined codes made SQLite read every observation of the plan first.
@@ -245,6 +256,41 @@ impl Store {
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
+    /// The figures of the plan published (any revision: an import, or an approved submission)
+    /// that pass the filter — by the filter's as-of time, or ever —, each with the day it was
+    /// first published: the earliest batch holding a revision of it. What the reporting
+    /// calendar needs beside the submissions (`planwatch-workflow`'s `standings`): one query,
+    /// walking the primary key to the indicators, regions and periods asked for.
+    pub async fn published_keys(
+        &self,
+        plan: &Plan,
+        filter: &ObservationFilter,
+    ) -> Result<Published> {
+        let query = LatestQuery::known(plan, filter);
+        let sql = format!(
+            "SELECT i.code, r.code, o.period, MIN(b.imported_at) {FROM} {}
+             GROUP BY i.code, r.code, o.period",
+            query.conditions
+        );
+        let rows: Vec<(String, String, i32, String)> = self.fetch_rows(&query, sql).await?;
+        let mut published = Published::with_capacity(rows.len());
+        for (indicator, region, period, first) in rows {
+            let Some(period) = Period::from_key(period) else {
+                continue;
+            };
+            let on =
+                chrono::NaiveDate::parse_from_str(first.get(..10).unwrap_or(&first), "%Y-%m-%d")
+                    .map_err(|_| StoreError::CorruptTime(first.clone()))?;
+            let key = Key {
+                indicator,
+                region,
+                period,
+            };
+            published.insert(key, on);
+        }
+        Ok(published)
+    }
+
     async fn fetch(
         &self,
         query: &LatestQuery,
@@ -252,7 +298,19 @@ impl Store {
         tail: &str,
     ) -> Result<Vec<StoredObservation>> {
         let sql = format!("{select} {FROM} {}{tail}", query.conditions);
-        let rows: Vec<Row> = with_db!(&self.db, |pool| {
+        let rows: Vec<Row> = self.fetch_rows(query, sql).await?;
+        Ok(rows.into_iter().filter_map(stored).collect())
+    }
+
+    /// The rows of `sql`, a query over `query`'s conditions, with its values bound.
+    async fn fetch_rows<R>(&self, query: &LatestQuery, sql: String) -> Result<Vec<R>>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        Ok(with_db!(&self.db, |pool| {
             let mut rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(&query.plan_id)
                 .bind(&query.as_of);
@@ -260,8 +318,7 @@ impl Store {
                 rows = rows.bind(code);
             }
             rows.fetch_all(pool).await?
-        });
-        Ok(rows.into_iter().filter_map(stored).collect())
+        }))
     }
 
     /// Every revision of one observation, in the order they became known (ties: in the order

@@ -271,6 +271,7 @@ async fn report_page(
     let standings = standings.unwrap_or_default();
     let (units, chosen) = chosen_unit(plan, &request, &standings, query.unit.as_deref())?;
     let mut owed = Vec::new();
+    let mut published = 0;
     let mut upcoming = Vec::new();
     let mut submissions = Vec::new();
     if let Some(unit) = &chosen {
@@ -278,6 +279,7 @@ async fn report_page(
             .into_iter()
             .map(|s| owed_view(plan, s, lang))
             .collect();
+        published = planwatch_workflow::published_now(&standings, unit, today).len();
         let mut ahead: Vec<&StandingOf> = standings
             .iter()
             .filter(|s| {
@@ -323,6 +325,7 @@ async fn report_page(
             unit => v(&chosen.as_ref().map(|u| (u.code(), unit_name(plan, u, lang)))),
             owed => v(&owed),
             late => late,
+            published => published,
             upcoming => v(&upcoming),
             submissions => v(&submissions),
             returned => returned,

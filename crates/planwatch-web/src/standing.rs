@@ -1,5 +1,6 @@
 //! 报送情况: every reporting unit × period of a year (by default the year most recently due) —
-//! on time, late, missing, returned or not yet due, each cell the worst of its figures, with a
+//! on time, published without the unit, late, missing, returned or not yet due, each cell the
+//! worst of its figures, with a
 //! text label beside the colour —, the counts per unit and each unit's on-time rate, for the
 //! plan office and viewers. Read from the plan's calendar and the submissions
 //! (`planwatch_app::calendar::standings`, as `planwatch submissions owed`). The plan office

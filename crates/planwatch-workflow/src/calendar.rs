@@ -1,6 +1,7 @@
 //! The reporting calendar at work: when each period's figure is due (from the plan's
-//! [`ReportingCalendar`]), who owes which figure, and from the submissions made: what each unit
-//! owes now, what is late, what was returned and not resubmitted, and each unit's on-time rate.
+//! [`ReportingCalendar`]), who owes which figure, and from the submissions made and the figures
+//! already published: what each unit owes now, what is late, what was returned and not
+//! resubmitted, and each unit's on-time rate.
 
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
@@ -155,6 +156,12 @@ pub struct Filed {
     pub keys: Vec<Key>,
 }
 
+/// The figures already published (an import — the statistics bureau's yearbook, the sample
+/// data —, or any unit's approved submission), each with the day it was first published: the
+/// earliest import batch holding a revision of it (for a historical release, the day it became
+/// known). The store reads them (`Store::published_keys`).
+pub type Published = HashMap<Key, NaiveDate>;
+
 /// Where an obligation stands on a given day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {
@@ -162,8 +169,11 @@ pub enum Standing {
     Reported { submitted: NaiveDate, on_time: bool },
     /// Returned and not submitted again; `late` once the due date has passed.
     Returned { late: bool },
-    /// Nothing submitted (drafts and withdrawn submissions count as nothing); `late` once the
-    /// due date has passed.
+    /// Nothing submitted by the unit, but the figure is published already (first `on`): not
+    /// owed, never late, and left out of the on-time rate.
+    Published { on: NaiveDate },
+    /// Nothing submitted (drafts and withdrawn submissions count as nothing) and nothing
+    /// published; `late` once the due date has passed.
     Missing { late: bool },
 }
 
@@ -172,20 +182,24 @@ impl Standing {
         match self {
             Standing::Reported { on_time, .. } => !on_time,
             Standing::Returned { late } | Standing::Missing { late } => late,
+            Standing::Published { .. } => false,
         }
     }
 
     /// Whether the unit still has to (re)submit the figure.
     pub fn is_owed(self) -> bool {
-        !matches!(self, Standing::Reported { .. })
+        matches!(self, Standing::Returned { .. } | Standing::Missing { .. })
     }
 }
 
-/// How a figure stands for the 报送情况 table, worst last: on time, not yet due, reported late,
+/// How a figure stands for the 报送情况 table, worst last: published without the unit's
+/// submission (nothing owed: a state of its own, shown in a neutral colour, so that a figure the
+/// unit never sent is not counted as sent on time), on time, not yet due, reported late,
 /// returned (and not submitted again), missing past its due date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Timeliness {
+    Published,
     OnTime,
     NotYetDue,
     Late,
@@ -195,16 +209,18 @@ pub enum Timeliness {
 
 impl Timeliness {
     /// From the worst down, as a table's legend lists them.
-    pub const ALL: [Timeliness; 5] = [
+    pub const ALL: [Timeliness; 6] = [
         Timeliness::Missing,
         Timeliness::Returned,
         Timeliness::Late,
         Timeliness::NotYetDue,
         Timeliness::OnTime,
+        Timeliness::Published,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Timeliness::Published => "published",
             Timeliness::OnTime => "on_time",
             Timeliness::NotYetDue => "not_yet_due",
             Timeliness::Late => "late",
@@ -215,6 +231,7 @@ impl Timeliness {
 
     pub fn label_zh(self) -> &'static str {
         match self {
+            Timeliness::Published => "已发布",
             Timeliness::OnTime => "按时",
             Timeliness::NotYetDue => "未到期",
             Timeliness::Late => "逾期报送",
@@ -225,6 +242,7 @@ impl Timeliness {
 
     pub fn label_en(self) -> &'static str {
         match self {
+            Timeliness::Published => "published",
             Timeliness::OnTime => "on time",
             Timeliness::NotYetDue => "not yet due",
             Timeliness::Late => "late",
@@ -239,6 +257,7 @@ impl Standing {
     /// date has passed; a missing one is missing once its due date has passed.
     pub fn timeliness(self) -> Timeliness {
         match self {
+            Standing::Published { .. } => Timeliness::Published,
             Standing::Reported { on_time: true, .. } => Timeliness::OnTime,
             Standing::Reported { on_time: false, .. } => Timeliness::Late,
             Standing::Returned { .. } => Timeliness::Returned,
@@ -255,11 +274,15 @@ pub struct StandingOf {
     pub standing: Standing,
 }
 
-/// Where each obligation stands on `today`, from the submissions `filed`: a submission counts
-/// for the keys of its rows, for its own unit.
+/// Where each obligation stands on `today`, from the submissions `filed` and the figures
+/// `published`: a submission counts for the keys of its rows, for its own unit, and comes first
+/// (reported, or returned); without one, a published figure is not owed. What is filed and
+/// published counts whatever its day, as the store holds it now: `today` moves the due dates'
+/// clock only.
 pub fn standings(
     obligations: Vec<Obligation>,
     filed: &[Filed],
+    published: &Published,
     today: NaiveDate,
 ) -> Vec<StandingOf> {
     // Per unit and key: the earliest first submission still standing, and whether any
@@ -293,7 +316,10 @@ pub fn standings(
                     on_time: submitted <= obligation.due,
                 },
                 (None, true) => Standing::Returned { late },
-                (None, false) => Standing::Missing { late },
+                (None, false) => match published.get(&key) {
+                    Some(&on) => Standing::Published { on },
+                    None => Standing::Missing { late },
+                },
             };
             StandingOf {
                 obligation,
@@ -303,27 +329,51 @@ pub fn standings(
         .collect()
 }
 
-/// What `unit` owes on `today`: the figures of periods already ended that it has not submitted,
-/// or that were returned and not resubmitted, earliest due first.
+/// What `unit` owes on `today`: the figures of periods already ended that it has not submitted
+/// and that are not published, or that were returned and not resubmitted, earliest due first.
 pub fn owed_now<'a>(
     standings: &'a [StandingOf],
     unit: &Unit,
     today: NaiveDate,
 ) -> Vec<&'a StandingOf> {
-    let mut owed: Vec<&StandingOf> = standings
+    ended(standings, unit, today, Standing::is_owed)
+}
+
+/// What `unit` is not asked for on `today` because it is published already: the figures of
+/// periods already ended that it did not submit and that are published, earliest due first.
+pub fn published_now<'a>(
+    standings: &'a [StandingOf],
+    unit: &Unit,
+    today: NaiveDate,
+) -> Vec<&'a StandingOf> {
+    ended(standings, unit, today, |s| {
+        matches!(s, Standing::Published { .. })
+    })
+}
+
+/// `unit`'s figures of periods ended before `today` that stand as `which` asks, earliest due
+/// first.
+fn ended<'a>(
+    standings: &'a [StandingOf],
+    unit: &Unit,
+    today: NaiveDate,
+    which: impl Fn(Standing) -> bool,
+) -> Vec<&'a StandingOf> {
+    let mut found: Vec<&StandingOf> = standings
         .iter()
         .filter(|s| {
             s.obligation.unit == *unit
                 && period_end(s.obligation.period) < today
-                && s.standing.is_owed()
+                && which(s.standing)
         })
         .collect();
-    owed.sort_by_key(|s| s.obligation.due);
-    owed
+    found.sort_by_key(|s| s.obligation.due);
+    found
 }
 
 /// A unit's timeliness in a year: of the figures of that year's periods due by the day asked,
-/// how many were submitted by their due date.
+/// how many were submitted by their due date. A figure published without the unit's submission
+/// is left out (neither on time nor late): the unit was not asked for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct OnTimeRate {
     pub due: usize,
@@ -350,6 +400,7 @@ pub fn on_time_rate(
             s.obligation.unit == *unit
                 && s.obligation.period.year() == year
                 && s.obligation.due < today
+                && !matches!(s.standing, Standing::Published { .. })
         })
         .fold(OnTimeRate::default(), |rate, s| OnTimeRate {
             due: rate.due + 1,

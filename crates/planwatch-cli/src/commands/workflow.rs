@@ -46,7 +46,8 @@ pub(crate) enum SubmissionsCommand {
     },
     /// Create a submission from a file on behalf of a unit (administrators; for testing)
     Create(CreateArgs),
-    /// What units owe under the plan's reporting calendar, what is late, and on-time rates
+    /// What units owe under the plan's reporting calendar (not what is published already), what
+    /// is late, and on-time rates
     Owed {
         /// Only this unit (region or department code)
         #[arg(long)]
@@ -319,8 +320,9 @@ fn sign(value: f64) -> &'static str {
     if value > 0.0 { "+" } else { "" }
 }
 
-/// Per unit: what it owes on `today` (periods ended, not submitted or returned), late ones marked,
-/// and its on-time rate for each year of the plan with figures due.
+/// Per unit: what it owes on `today` (periods ended, not submitted nor published, or returned),
+/// late ones marked, how many it is not asked for because they are published already, and its
+/// on-time rate for each year of the plan with figures due.
 async fn owed(
     store: &Store,
     plan: &Plan,
@@ -343,6 +345,7 @@ async fn owed(
     {
         let owed = planwatch_workflow::owed_now(&standings, unit, today);
         let late = owed.iter().filter(|s| s.standing.is_late()).count();
+        let published = planwatch_workflow::published_now(&standings, unit, today).len();
         let rates: Vec<String> = years
             .clone()
             .filter_map(|year| {
@@ -352,7 +355,7 @@ async fn owed(
             })
             .collect();
         println!(
-            "{unit}: 应报 owes {}，逾期 late {late}；按时率 on time: {}",
+            "{unit}: 应报 owes {}，逾期 late {late}，已发布 published {published}；按时率 on time: {}",
             owed.len(),
             if rates.is_empty() {
                 "-".to_owned()

@@ -3,7 +3,8 @@
 //! in the API (own only, newest first, unread), in the bell of a page and in the 通知 page
 //! (mark all read) — and both mails reach a local SMTP sink (aiosmtpd) with recipient, subject
 //! and Chinese text. A relay that is down does not fail the move: the mail goes out once it is
-//! back. `planwatch notices sweep --date D` writes each deadline notice once.
+//! back. `planwatch notices sweep --date D` writes each deadline notice once, and none for a
+//! figure published already.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -481,9 +482,10 @@ fn a_relay_that_is_down_fails_no_move_and_gets_the_mail_later() {
     assert_eq!(sink.messages().len(), 1, "sent once");
 }
 
-#[test]
-fn the_sweep_writes_each_deadline_notice_once() {
-    let store: Accounts = chengdu_store(false);
+/// A sweep on 26 March 2025 tells 锦江区's reporters of its 2024 figures due on the 31st —
+/// but not of those the sample data publishes already —, once.
+fn the_sweep(postgres: bool) {
+    let store: Accounts = chengdu_store(postgres);
     add_user(&store, "jinjiang2", "reporter", &["510104"]);
     let first = store.ok(&["notices", "sweep", "--date", "2025-03-26"], None);
     let written = |out: &str| -> u64 {
@@ -503,6 +505,47 @@ fn the_sweep_writes_each_deadline_notice_once() {
         None,
     );
     assert_eq!(log.matches("notice.sweep").count(), 1, "{log}");
+
+    // What 锦江区's reporter was told of 2024's yearly figures (the server's own sweep, on the
+    // real day, is long past them).
+    let server = Server::start(&store.db, &[]);
+    let reporter = token(&store, "jinjiang2-notices", "jinjiang2");
+    let notices: Value = Client::new()
+        .get(server.url("/api/notices"))
+        .header(AUTHORIZATION, format!("Bearer {reporter}"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let mut told: Vec<(&str, &str)> = notices["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["period"] == "2024")
+        .map(|n| {
+            (
+                n["indicator"].as_str().unwrap(),
+                n["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    told.sort();
+    // GDP and tourism revenue are owed; retail sales and services value added are published.
+    assert_eq!(
+        told,
+        [("gdp", "due_soon"), ("tourism_revenue", "due_soon")],
+        "{notices}"
+    );
+}
+
+#[test]
+fn the_sweep_writes_each_deadline_notice_once_on_sqlite() {
+    the_sweep(false);
+}
+
+#[test]
+fn the_sweep_writes_each_deadline_notice_once_on_postgres() {
+    the_sweep(true);
 }
 
 /// A bad `--smtp` is a usage error that names the fault without the password.

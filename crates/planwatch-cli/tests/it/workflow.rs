@@ -228,7 +228,7 @@ fn what_units_owe_under_the_chengdu_calendar() {
     // GDP, services value added and retail sales quarterly (Q1 and Q2 ended), tourism revenue
     // yearly (2021 not ended): 2 × 3 − 1 submitted = 5 owed, all late on 1 August.
     assert!(
-        lines[0].starts_with("region:510104: 应报 owes 5，逾期 late 5；"),
+        lines[0].starts_with("region:510104: 应报 owes 5，逾期 late 5，已发布 published 0；"),
         "{owed}"
     );
     assert!(
@@ -242,4 +242,43 @@ fn what_units_owe_under_the_chengdu_calendar() {
         lines[0].ends_with("按时率 on time: 2021 0% (0/6)"),
         "{owed}"
     );
+}
+
+/// On the sample data (the statistics bureau's figures imported), 锦江区 is not asked for the
+/// yearly figures published already — its retail sales and services value added of every year,
+/// its GDP of 2022 —, and they count neither as late nor in the on-time rate.
+#[test]
+fn a_figure_published_already_is_not_owed() {
+    let store = crate::webauth::chengdu_store(false);
+    let owed = store.ok(
+        &[
+            "submissions",
+            "owed",
+            "--unit",
+            "510104",
+            "--date",
+            "2026-06-01",
+        ],
+        None,
+    );
+    let first = owed.lines().next().unwrap_or_default();
+    // 2021–2025: 4 yearly and 3 × 4 quarterly figures a year, all past due; 11 published.
+    assert!(
+        first.starts_with("region:510104: 应报 owes 69，逾期 late 69，已发布 published 11；"),
+        "{owed}"
+    );
+    // Of 2024's 16 figures, the 2 published are left out of the rate.
+    assert!(first.contains("2024 0% (0/14)"), "{owed}");
+    for published in [
+        "retail_sales 510104 2024 ",
+        "services_value_added 510104 2024 ",
+        "gdp 510104 2022 ",
+    ] {
+        assert!(!owed.contains(published), "{published} in {owed}");
+    }
+    assert!(
+        owed.contains("gdp 510104 2024 截止 due 2025-03-31 未报 missing 逾期 late"),
+        "{owed}"
+    );
+    assert!(owed.contains("retail_sales 510104 2024-Q4 "), "{owed}");
 }

@@ -1,8 +1,8 @@
 //! The workflow's pages over HTTP on SQLite and PostgreSQL: 填报 lists a unit's submission and
-//! what it still owes (and refuses another unit), 审核 queues what was submitted and tells an
+//! what it still owes — not the figures published already — (and refuses another unit), 审核 queues what was submitted and tells an
 //! administrator who submitted for a unit that another reviewer must approve it (four eyes),
-//! and 报送情况 shows each unit's periods as reported late or missing, for viewers but not for
-//! reporters. (The browser test, `browser_workflow.rs`, runs the whole cycle.)
+//! and 报送情况 shows each unit's periods as reported late, missing or published, for viewers
+//! but not for reporters. (The browser test, `browser_workflow.rs`, runs the whole cycle.)
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -11,9 +11,9 @@ use crate::Server;
 use crate::submissions_api::{As, answer};
 use crate::webauth::{chengdu_store, token};
 
-fn submission(unit: &str, value: f64) -> Value {
+fn submission(unit: &str, indicator: &str, value: f64) -> Value {
     json!({"unit": unit, "rows": [
-        {"indicator": "retail_sales", "region": unit, "period": "2025", "value": value}
+        {"indicator": indicator, "region": unit, "period": "2025", "value": value}
     ]})
 }
 
@@ -43,21 +43,48 @@ fn the_pages(postgres: bool) {
     let (jinjiang, planner, admin, leader) =
         (as_("jinjiang"), as_("planner"), as_("admin"), as_("leader"));
 
-    // 填报 before anything is submitted: every figure of 锦江区 is owed.
+    // 填报 before anything is submitted: every figure of 锦江区 of 2021–2025 (20 yearly, 60
+    // quarterly, all past due) is owed but the 11 yearly ones the sample data publishes (its
+    // retail sales and services value added of each year, its GDP of 2022).
     let (status, before) = page(&jinjiang, "/report");
     assert_eq!(status, StatusCode::OK);
     assert!(before.contains("No submissions yet"), "{before}");
-    let owed = |html: &str| html.matches("<tr class=\"late-row\">").count();
+    let owed = |html: &str| html.matches("class=\"late-row\"").count();
     let owed_before = owed(&before);
-    assert!(owed_before > 0);
+    assert_eq!(owed_before, 80 - 11, "{before}");
+    assert!(
+        before.contains("not owed, published already: 11"),
+        "{before}"
+    );
+    let listed = |html: &str, indicator: &str, period: &str| {
+        html.contains(&format!(
+            "data-indicator=\"{indicator}\" data-period=\"{period}\""
+        ))
+    };
+    for published in ["retail_sales", "services_value_added"] {
+        assert!(
+            !listed(&before, published, "2024"),
+            "{published} 2024 is published"
+        );
+    }
+    assert!(!listed(&before, "gdp", "2022"), "GDP 2022 is published");
+    assert!(listed(&before, "gdp", "2024") && listed(&before, "gdp", "2023"));
+    assert!(
+        listed(&before, "retail_sales", "2024-Q4"),
+        "quarters are not published"
+    );
 
-    // The reporter submits 2025's retail sales; an administrator submits for 青羊区.
-    let (status, created) =
-        answer(jinjiang.post("/api/submissions", Some(submission("510104", 1255.0))));
+    // The reporter submits 2025's GDP; an administrator submits 青羊区's retail sales.
+    let (status, created) = answer(jinjiang.post(
+        "/api/submissions",
+        Some(submission("510104", "gdp", 1500.0)),
+    ));
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let mine = created["id"].as_i64().unwrap();
-    let (status, created) =
-        answer(admin.post("/api/submissions", Some(submission("510105", 1100.0))));
+    let (status, created) = answer(admin.post(
+        "/api/submissions",
+        Some(submission("510105", "retail_sales", 1100.0)),
+    ));
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let admins = created["id"].as_i64().unwrap();
 
@@ -99,19 +126,30 @@ fn the_pages(postgres: bool) {
     assert_eq!(page(&planner, "/review/999").0, StatusCode::NOT_FOUND);
 
     // 报送情况 for 2025's districts: 锦江区's yearly cell counts the late report beside the
-    // missing ones; 金牛区 has nothing. Viewers read it, reporters do not.
+    // missing ones; 金牛区 has submitted nothing. The yearly retail sales and services value
+    // added of both are published: neither owed nor counted in the on-time rate (16 figures of
+    // 2025 due, 14 asked for). Viewers read it, reporters do not.
     let (status, standing) = page(&leader, "/reporting?year=2025&kind=districts");
     assert_eq!(status, StatusCode::OK);
     let jinjiang_row = row_of(&standing, "data-unit=\"510104\"");
-    assert!(jinjiang_row.contains("late 1"), "{jinjiang_row}");
     assert!(
-        jinjiang_row.contains("0.0%") && jinjiang_row.contains("(0/16)"),
+        jinjiang_row.contains("late 1") && jinjiang_row.contains("published 2"),
+        "{jinjiang_row}"
+    );
+    assert!(
+        jinjiang_row.contains("0.0%") && jinjiang_row.contains("(0/14)"),
         "{jinjiang_row}"
     );
     let jinniu_row = row_of(&standing, "data-unit=\"510106\"");
     assert!(
-        jinniu_row.contains("missing 16") && !jinniu_row.contains("late"),
+        jinniu_row.contains("missing 14")
+            && jinniu_row.contains("published 2")
+            && !jinniu_row.contains("late"),
         "{jinniu_row}"
+    );
+    assert!(
+        standing.contains("cell cell-published"),
+        "the legend shows the state"
     );
     assert!(
         !standing.contains("data-unit=\"commerce\""),

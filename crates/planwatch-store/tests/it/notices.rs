@@ -5,7 +5,7 @@
 use planwatch_access::{Role, Unit};
 use planwatch_plan::Period::Year;
 use planwatch_plan::{ObservationRow, Plan};
-use planwatch_store::{AuditFilter, ImportSettings, NewUser, Store};
+use planwatch_store::{AuditFilter, ImportSettings, NewUser, ObservationFilter, Store};
 use planwatch_workflow::notice::{NoticeKind, deadline_notices};
 
 use crate::workflow::{east, user};
@@ -258,7 +258,11 @@ async fn the_sweep_writes_each_deadline_notice_once() {
         let sweep = async |today| {
             let obligations = planwatch_workflow::obligations(plan, &calendar, 2023..=2025);
             let filed = store.filed_submissions(plan).await.unwrap();
-            let standings = planwatch_workflow::standings(obligations, &filed, today);
+            let published = store
+                .published_keys(plan, &ObservationFilter::default())
+                .await
+                .unwrap();
+            let standings = planwatch_workflow::standings(obligations, &filed, &published, today);
             let notices = deadline_notices(plan, &standings, today);
             store
                 .sweep_notices(&tester(), plan, today, &notices)

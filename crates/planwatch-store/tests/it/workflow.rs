@@ -9,9 +9,9 @@ use planwatch_store::{
     AuditFilter, ImportError, ImportSettings, ObservationFilter, Store, StoreError,
     SubmissionFilter,
 };
-use planwatch_workflow::{PeriodLock, Refusal, Status};
+use planwatch_workflow::{PeriodLock, Published, Refusal, Standing, Status};
 
-use crate::{End, import, plan, row, stores, tester, values};
+use crate::{End, import, import_known_since, plan, row, stores, tester, values};
 
 pub(crate) fn user(name: &str, role: Role, units: &[&str]) -> Actor {
     Actor::User(Account {
@@ -504,6 +504,21 @@ async fn an_import_revising_a_locked_period_records_why_in_the_audit_log() {
     .await;
 }
 
+/// The east district's retail sales of `years` under a calendar of district series.
+fn east_retail_owed(
+    plan: &Plan,
+    years: std::ops::RangeInclusive<u16>,
+) -> Vec<planwatch_workflow::Obligation> {
+    let calendar = planwatch_plan::ReportingCalendar {
+        reporters: vec![planwatch_plan::Reporter::Districts],
+        ..planwatch_plan::ReportingCalendar::default()
+    };
+    planwatch_workflow::obligations(plan, &calendar, years)
+        .into_iter()
+        .filter(|o| o.unit == east() && o.indicator == "retail_sales")
+        .collect()
+}
+
 #[tokio::test]
 async fn the_calendar_reads_what_was_filed() {
     on_each_backend(async |backend, store, plan| {
@@ -541,15 +556,8 @@ async fn the_calendar_reads_what_was_filed() {
         );
         // The east district owes its 2021 and 2022 retail sales under a calendar of district
         // series: reported (late: due 31 March of the next year), the draft counting as nothing.
-        let calendar = planwatch_plan::ReportingCalendar {
-            reporters: vec![planwatch_plan::Reporter::Districts],
-            ..planwatch_plan::ReportingCalendar::default()
-        };
-        let owed: Vec<_> = planwatch_workflow::obligations(plan, &calendar, 2021..=2023)
-            .into_iter()
-            .filter(|o| o.unit == east() && o.indicator == "retail_sales")
-            .collect();
-        let standings = planwatch_workflow::standings(owed, &filed, today);
+        let owed = east_retail_owed(plan, 2021..=2023);
+        let standings = planwatch_workflow::standings(owed, &filed, &Published::new(), today);
         let late: Vec<bool> = standings.iter().map(|s| s.standing.is_late()).collect();
         let reported: Vec<bool> = standings.iter().map(|s| !s.standing.is_owed()).collect();
         assert_eq!(reported, [true, true, false], "{backend}");
@@ -563,6 +571,89 @@ async fn the_calendar_reads_what_was_filed() {
             "{backend}"
         );
         assert!(submitted < draft);
+    })
+    .await;
+}
+
+/// The figures published, for the calendar: every key with a revision (known by the filter's
+/// as-of time), on the day of its first; a published figure the unit did not submit is not owed.
+#[tokio::test]
+async fn the_calendar_reads_what_is_published() {
+    on_each_backend(async |backend, store, plan| {
+        let city = |year, value| row(plan, 4, "retail_sales", "440100", Year(year), value);
+        for (file, rows, known_since) in [
+            (
+                "yearbook-2024.csv",
+                vec![retail(plan, 2, 2023, 5.0), city(2023, 50.0)],
+                "2024-02-01 00:00:00",
+            ),
+            // A revision later on: the figure was still first published on 1 February.
+            (
+                "revised.csv",
+                vec![retail(plan, 2, 2023, 5.5)],
+                "2024-06-01 00:00:00",
+            ),
+            (
+                "older.csv",
+                vec![retail(plan, 2, 2019, 3.0)],
+                "2020-03-01 00:00:00",
+            ),
+        ] {
+            import_known_since(store, plan, file, rows, Some(known_since))
+                .await
+                .unwrap();
+        }
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let east_2023 = planwatch_workflow::Key {
+            indicator: "retail_sales".into(),
+            region: "440103".into(),
+            period: Year(2023),
+        };
+        let filter = ObservationFilter {
+            indicators: vec!["retail_sales".into()],
+            regions: vec!["440103".into()],
+            from: Some(Year(2021)),
+            to: Some(Year(2023)),
+            ..ObservationFilter::default()
+        };
+        let published = store.published_keys(plan, &filter).await.unwrap();
+        assert_eq!(
+            published,
+            Published::from([(east_2023.clone(), day(2024, 2, 1))]),
+            "{backend}"
+        );
+        // Everything of the plan: the city's figure and 2019 too.
+        let all = store
+            .published_keys(plan, &ObservationFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 3, "{backend}");
+        // As of a day before the yearbook: nothing of 2021–2023 yet.
+        let before = ObservationFilter {
+            as_of: Some("2024-01-31".into()),
+            ..filter
+        };
+        assert!(
+            store
+                .published_keys(plan, &before)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{backend}"
+        );
+        let owed = east_retail_owed(plan, 2022..=2023);
+        let standings = planwatch_workflow::standings(owed, &[], &published, day(2024, 6, 1));
+        let got: Vec<Standing> = standings.iter().map(|s| s.standing).collect();
+        assert_eq!(
+            got,
+            [
+                Standing::Missing { late: true },
+                Standing::Published {
+                    on: day(2024, 2, 1)
+                }
+            ],
+            "{backend}"
+        );
     })
     .await;
 }

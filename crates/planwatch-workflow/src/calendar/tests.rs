@@ -110,56 +110,63 @@ fn obligation(region: &str, period: Period, due: NaiveDate) -> Obligation {
     }
 }
 
-#[test]
-fn standings_owed_and_on_time_rate_follow_the_submissions() {
-    let jj = Unit::Region("510104".into());
+/// 锦江区's GDP of the quarters of 2024, each due 20 days after it.
+fn jinjiang_quarters() -> Vec<Obligation> {
     let q = |n| Period::Quarter(2024, n);
-    let owed = vec![
+    vec![
         obligation("510104", q(1), day(2024, 4, 20)),
         obligation("510104", q(2), day(2024, 7, 20)),
         obligation("510104", q(3), day(2024, 10, 20)),
         obligation("510104", q(4), day(2025, 1, 20)),
-        obligation("510105", q(1), day(2024, 4, 20)),
-    ];
+    ]
+}
+
+/// A submission of 锦江区's first submitted on `first` (`None`: a draft), of one row.
+fn jinjiang_filed(status: Status, first: Option<NaiveDate>, key: Key) -> Filed {
+    Filed {
+        unit: Unit::Region("510104".into()),
+        status,
+        first_submitted: first,
+        keys: vec![key],
+    }
+}
+
+#[test]
+fn standings_owed_and_on_time_rate_follow_the_submissions() {
+    let jj = Unit::Region("510104".into());
+    let q = |n| Period::Quarter(2024, n);
+    let mut owed = jinjiang_quarters();
+    owed.push(obligation("510105", q(1), day(2024, 4, 20)));
     let filed = [
         // Q1 on time, then returned and resubmitted (a new version, same submission).
-        Filed {
-            unit: jj.clone(),
-            status: Status::Approved,
-            first_submitted: Some(day(2024, 4, 18)),
-            keys: vec![key("510104", q(1))],
-        },
+        jinjiang_filed(
+            Status::Approved,
+            Some(day(2024, 4, 18)),
+            key("510104", q(1)),
+        ),
         // Q2 late.
-        Filed {
-            unit: jj.clone(),
-            status: Status::Submitted,
-            first_submitted: Some(day(2024, 7, 25)),
-            keys: vec![key("510104", q(2))],
-        },
+        jinjiang_filed(
+            Status::Submitted,
+            Some(day(2024, 7, 25)),
+            key("510104", q(2)),
+        ),
         // Q3 returned, not resubmitted.
-        Filed {
-            unit: jj.clone(),
-            status: Status::Returned,
-            first_submitted: Some(day(2024, 10, 2)),
-            keys: vec![key("510104", q(3))],
-        },
+        jinjiang_filed(
+            Status::Returned,
+            Some(day(2024, 10, 2)),
+            key("510104", q(3)),
+        ),
         // Another unit's figure for the same key does not count for 510105's obligation.
-        Filed {
-            unit: jj.clone(),
-            status: Status::Submitted,
-            first_submitted: Some(day(2024, 4, 1)),
-            keys: vec![key("510105", q(1))],
-        },
+        jinjiang_filed(
+            Status::Submitted,
+            Some(day(2024, 4, 1)),
+            key("510105", q(1)),
+        ),
         // A draft is nothing yet.
-        Filed {
-            unit: jj.clone(),
-            status: Status::Draft,
-            first_submitted: None,
-            keys: vec![key("510104", q(4))],
-        },
+        jinjiang_filed(Status::Draft, None, key("510104", q(4))),
     ];
     let today = day(2024, 12, 1);
-    let all = standings(owed, &filed, today);
+    let all = standings(owed, &filed, &Published::new(), today);
     let got: Vec<Standing> = all.iter().map(|s| s.standing).collect();
     assert_eq!(
         got,
@@ -193,6 +200,100 @@ fn standings_owed_and_on_time_rate_follow_the_submissions() {
 }
 
 #[test]
+fn a_published_figure_is_not_owed_unless_the_unit_submitted_it() {
+    let jj = Unit::Region("510104".into());
+    let q = |n| Period::Quarter(2024, n);
+    let mut owed = jinjiang_quarters();
+    owed.push(obligation("510104", Period::Year(2024), day(2025, 3, 31)));
+    // Everything but the yearly figure is published (an import), Q4 before its due date.
+    let published: Published = [
+        (key("510104", q(1)), day(2024, 5, 2)),
+        (key("510104", q(2)), day(2024, 8, 1)),
+        (key("510104", q(3)), day(2024, 11, 5)),
+        (key("510104", q(4)), day(2024, 12, 20)),
+    ]
+    .into_iter()
+    .collect();
+    let filed = [
+        // The unit's own submission comes first: Q1 reported late, Q2 returned.
+        jinjiang_filed(
+            Status::Submitted,
+            Some(day(2024, 4, 25)),
+            key("510104", q(1)),
+        ),
+        jinjiang_filed(
+            Status::Returned,
+            Some(day(2024, 7, 10)),
+            key("510104", q(2)),
+        ),
+        // A withdrawn submission counts as nothing: Q3 stands as published.
+        jinjiang_filed(
+            Status::Withdrawn,
+            Some(day(2024, 10, 1)),
+            key("510104", q(3)),
+        ),
+    ];
+    let today = day(2025, 6, 1);
+    let all = standings(owed, &filed, &published, today);
+    let got: Vec<Standing> = all.iter().map(|s| s.standing).collect();
+    assert_eq!(
+        got,
+        [
+            Standing::Reported {
+                submitted: day(2024, 4, 25),
+                on_time: false
+            },
+            Standing::Returned { late: true },
+            Standing::Published {
+                on: day(2024, 11, 5)
+            },
+            Standing::Published {
+                on: day(2024, 12, 20)
+            },
+            Standing::Missing { late: true },
+        ]
+    );
+    let published_q3 = all[2].standing;
+    assert!(!published_q3.is_owed() && !published_q3.is_late());
+    assert_eq!(published_q3.timeliness(), Timeliness::Published);
+    // Owed now: the returned quarter and the yearly figure, not the published ones.
+    let now: Vec<Period> = owed_now(&all, &jj, today)
+        .iter()
+        .map(|s| s.obligation.period)
+        .collect();
+    assert_eq!(now, [q(2), Period::Year(2024)]);
+    let not_asked: Vec<Period> = published_now(&all, &jj, today)
+        .iter()
+        .map(|s| s.obligation.period)
+        .collect();
+    assert_eq!(not_asked, [q(3), q(4)]);
+    assert!(
+        published_now(&all, &jj, day(2024, 12, 1)).len() == 1,
+        "Q4 not ended"
+    );
+    // The rate leaves Q3 and Q4 out: of Q1 (late), Q2 (returned) and the year (missing), none
+    // on time.
+    assert_eq!(
+        on_time_rate(&all, &jj, 2024, today),
+        OnTimeRate { due: 3, on_time: 0 }
+    );
+    // With nothing published, the same figures are owed and counted.
+    let unpublished = standings(
+        all.iter().map(|s| s.obligation.clone()).collect(),
+        &filed,
+        &Published::new(),
+        today,
+    );
+    assert_eq!(
+        unpublished[2].standing,
+        Standing::Missing { late: true },
+        "a withdrawn submission is nothing"
+    );
+    assert_eq!(owed_now(&unpublished, &jj, today).len(), 4);
+    assert_eq!(on_time_rate(&unpublished, &jj, 2024, today).due, 5);
+}
+
+#[test]
 fn timeliness_names_each_standing_and_orders_the_worst_last() {
     let day = NaiveDate::from_ymd_opt(2025, 3, 1).unwrap();
     let cases = [
@@ -214,6 +315,7 @@ fn timeliness_names_each_standing_and_orders_the_worst_last() {
         (Standing::Returned { late: true }, Timeliness::Returned),
         (Standing::Missing { late: false }, Timeliness::NotYetDue),
         (Standing::Missing { late: true }, Timeliness::Missing),
+        (Standing::Published { on: day }, Timeliness::Published),
     ];
     for (standing, timeliness) in cases {
         assert_eq!(standing.timeliness(), timeliness, "{standing:?}");
@@ -223,6 +325,14 @@ fn timeliness_names_each_standing_and_orders_the_worst_last() {
         .max();
     assert_eq!(worst, Some(Timeliness::Missing));
     assert!(Timeliness::Late > Timeliness::NotYetDue && Timeliness::Returned > Timeliness::Late);
+    // Published is the mildest: a period with a figure on time beside a published one is on time.
+    assert_eq!(
+        [Timeliness::Published, Timeliness::OnTime]
+            .into_iter()
+            .max(),
+        Some(Timeliness::OnTime)
+    );
+    assert_eq!(Timeliness::Published.label_zh(), "已发布");
     let labels: std::collections::HashSet<&str> =
         Timeliness::ALL.iter().map(|t| t.label_zh()).collect();
     assert_eq!(labels.len(), Timeliness::ALL.len());

@@ -1,7 +1,7 @@
 use planwatch_plan::Period;
 
 use super::*;
-use crate::calendar::{Filed, obligations, standings};
+use crate::calendar::{Filed, Published, obligations, standings};
 use crate::submission::Key;
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -101,8 +101,17 @@ fn an_unknown_unit_is_named_by_its_code() {
     );
 }
 
-/// Jinjiang's standings for 2025 under the Chengdu plan's calendar.
+/// Jinjiang's standings for 2025 under the Chengdu plan's calendar, nothing published.
 fn jinjiang_standings(filed: &[Filed], today: NaiveDate) -> Vec<StandingOf> {
+    jinjiang_standings_with(filed, &Published::new(), today)
+}
+
+/// Jinjiang's standings with the figures `published`.
+fn jinjiang_standings_with(
+    filed: &[Filed],
+    published: &Published,
+    today: NaiveDate,
+) -> Vec<StandingOf> {
     let plan = planwatch_plan::chengdu::plan();
     let calendar = plan
         .calendar
@@ -113,7 +122,7 @@ fn jinjiang_standings(filed: &[Filed], today: NaiveDate) -> Vec<StandingOf> {
         .filter(|o| o.unit == jinjiang())
         .collect();
     assert!(!owed.is_empty(), "Jinjiang owes figures");
-    standings(owed, filed, today)
+    standings(owed, filed, published, today)
 }
 
 /// The first figure Jinjiang owes in the years a sweep on 1 June 2025 looks at.
@@ -188,6 +197,32 @@ fn a_figure_submitted_is_owed_no_notice_and_a_returned_one_says_so() {
         notice.text.en
     );
     assert!(notice.text.zh.contains("锦江区"));
+}
+
+#[test]
+fn a_figure_published_without_the_unit_gets_no_notice() {
+    let plan = planwatch_plan::chengdu::plan();
+    let first = first_owed();
+    let published: Published = [(first.key(), first.due - chrono::Duration::days(40))]
+        .into_iter()
+        .collect();
+    for offset in [-3i64, 0, 2, 30] {
+        let today = first.due + chrono::Duration::days(offset);
+        let told = |published: &Published| {
+            deadline_notices(
+                &plan,
+                &jinjiang_standings_with(&[], published, today),
+                today,
+            )
+            .iter()
+            .any(|n| n.obligation == first)
+        };
+        assert!(
+            told(&Published::new()),
+            "{offset}: told while not published"
+        );
+        assert!(!told(&published), "{offset}: told although published");
+    }
 }
 
 #[test]
