@@ -19,6 +19,8 @@ pub mod deadline;
 mod fixtures;
 pub mod model;
 pub mod names;
+#[cfg(test)]
+mod sample;
 pub mod scoring;
 pub mod status;
 pub mod supervision;
