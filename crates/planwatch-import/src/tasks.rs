@@ -265,6 +265,20 @@ fn is_number(text: &str) -> bool {
     !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
 
+/// The section rows of the plan's actions, as the template writes them: `一、实施通道口岸畅通行动`.
+pub fn action_sections(plan: &Plan) -> Vec<String> {
+    plan.actions
+        .iter()
+        .map(|a| {
+            let ordinal = (a.number as usize)
+                .checked_sub(1)
+                .and_then(|i| ORDINALS.get(i))
+                .map_or_else(|| a.number.to_string(), |o| (*o).to_owned());
+            format!("{ordinal}、{}", a.title.zh)
+        })
+        .collect()
+}
+
 /// Chinese ordinals as section rows number the plan's actions.
 const ORDINALS: [&str; 10] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
 

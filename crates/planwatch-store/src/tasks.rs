@@ -402,11 +402,8 @@ impl Store {
         }
         for (id, kind, code, role) in units {
             if let Some(&i) = index.get(&id) {
-                let unit = if kind == "region" {
-                    Unit::Region(code)
-                } else {
-                    Unit::Department(code)
-                };
+                let unit = Unit::from_parts(&kind, &code)
+                    .ok_or_else(|| StoreError::CorruptTask(id, format!("unit {kind}:{code}")))?;
                 let role = TaskRole::parse(&role)
                     .ok_or_else(|| StoreError::CorruptTask(id, format!("role {role}")))?;
                 tasks[i].task.units.push((unit, role));
