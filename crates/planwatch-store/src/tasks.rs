@@ -141,7 +141,7 @@ pub struct TaskFilter {
 /// quantity unit, source file, source row, content hash.
 type TaskRow = (
     i64,
-    i64,
+    i32,
     String,
     String,
     String,
@@ -151,7 +151,7 @@ type TaskRow = (
     Option<f64>,
     Option<String>,
     String,
-    i64,
+    i32,
     String,
 );
 
@@ -396,7 +396,7 @@ impl Store {
                     units: Vec::new(),
                     nodes: Vec::new(),
                     indicators: Vec::new(),
-                    row: row.11,
+                    row: i64::from(row.11),
                 },
             });
         }
