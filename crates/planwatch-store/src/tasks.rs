@@ -166,6 +166,22 @@ const SELECT_TASKS: &str = "SELECT t.id, t.year, t.seq, t.section, t.clause, t.t
             AND u.unit_kind = $3 AND u.unit_code = $4))
      ORDER BY t.year, t.source_row, t.id";
 
+/// A new task: plan, year, 序号, section, clause, title, deadline, expected, quantity, its unit,
+/// source file and row, content hash, import time; its id.
+const INSERT_TASK: &str = "INSERT INTO tasks (plan_id, year, seq, section, clause, title,
+       deadline, expected, quantity, quantity_unit, source_file, source_row, content_hash,
+       imported_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+     RETURNING id";
+
+/// A changed task, the same parameters as [`INSERT_TASK`]: the stored one of that plan, year and
+/// 序号 takes the rest; its id.
+const UPDATE_TASK: &str = "UPDATE tasks SET section = $4, clause = $5, title = $6,
+       deadline = $7, expected = $8, quantity = $9, quantity_unit = $10, source_file = $11,
+       source_row = $12, content_hash = $13, imported_at = $14
+     WHERE plan_id = $1 AND year = $2 AND seq = $3
+     RETURNING id";
+
 /// Deleting a task (`$1`): its units, nodes and indicators, then itself.
 const DELETE_TASK: [&str; 4] = [
     "DELETE FROM task_units WHERE task_id = $1",
@@ -206,7 +222,7 @@ impl Store {
             let at = now();
             for task in tasks {
                 let hash = task.content_hash();
-                let id = match known.remove(&task.key) {
+                let sql = match known.remove(&task.key) {
                     Some((_, old)) if old == hash => {
                         outcome.unchanged += 1;
                         continue;
@@ -216,55 +232,30 @@ impl Store {
                         for delete in &DELETE_TASK[..3] {
                             sqlx::query(*delete).bind(id).execute(&mut *tx).await?;
                         }
-                        sqlx::query(
-                            "UPDATE tasks SET section = $2, clause = $3, title = $4,
-                             deadline = $5, expected = $6, quantity = $7, quantity_unit = $8,
-                             source_file = $9, source_row = $10, content_hash = $11,
-                             imported_at = $12 WHERE id = $1",
-                        )
-                        .bind(id)
-                        .bind(&task.section)
-                        .bind(&task.clause)
-                        .bind(&task.title)
-                        .bind(task.deadline.map(|d| d.to_string()))
-                        .bind(&task.expected)
-                        .bind(task.quantity.as_ref().map(|q| q.0))
-                        .bind(task.quantity.as_ref().map(|q| q.1.clone()))
-                        .bind(file)
-                        .bind(task.row)
-                        .bind(&hash)
-                        .bind(&at)
-                        .execute(&mut *tx)
-                        .await?;
-                        id
+                        UPDATE_TASK
                     }
                     None => {
                         outcome.added += 1;
-                        sqlx::query_scalar(
-                            "INSERT INTO tasks (plan_id, year, seq, section, clause, title,
-                             deadline, expected, quantity, quantity_unit, source_file,
-                             source_row, content_hash, imported_at)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-                             RETURNING id",
-                        )
-                        .bind(&plan.id)
-                        .bind(i64::from(year))
-                        .bind(&task.key)
-                        .bind(&task.section)
-                        .bind(&task.clause)
-                        .bind(&task.title)
-                        .bind(task.deadline.map(|d| d.to_string()))
-                        .bind(&task.expected)
-                        .bind(task.quantity.as_ref().map(|q| q.0))
-                        .bind(task.quantity.as_ref().map(|q| q.1.clone()))
-                        .bind(file)
-                        .bind(task.row)
-                        .bind(&hash)
-                        .bind(&at)
-                        .fetch_one(&mut *tx)
-                        .await?
+                        INSERT_TASK
                     }
                 };
+                let id: i64 = sqlx::query_scalar(sql)
+                    .bind(&plan.id)
+                    .bind(i64::from(year))
+                    .bind(&task.key)
+                    .bind(&task.section)
+                    .bind(&task.clause)
+                    .bind(&task.title)
+                    .bind(task.deadline.map(|d| d.to_string()))
+                    .bind(&task.expected)
+                    .bind(task.quantity.as_ref().map(|q| q.0))
+                    .bind(task.quantity.as_ref().map(|q| q.1.clone()))
+                    .bind(file)
+                    .bind(task.row)
+                    .bind(&hash)
+                    .bind(&at)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 for (position, (unit, role)) in task.units.iter().enumerate() {
                     sqlx::query(
                         "INSERT INTO task_units (task_id, position, unit_kind, unit_code, role)

@@ -204,19 +204,7 @@ const CSV_HEADER: [&str; 9] = [
 
 /// A unit's Chinese name in the plan (its code when the plan no longer has it).
 fn unit_name(plan: &Plan, unit: &Unit) -> String {
-    let name = match unit {
-        Unit::Region(code) => plan
-            .regions
-            .iter()
-            .find(|r| &r.code == code)
-            .map(|r| &r.name),
-        Unit::Department(code) => plan
-            .departments
-            .iter()
-            .find(|d| &d.code == code)
-            .map(|d| &d.name),
-    };
-    name.map_or_else(|| unit.code().to_owned(), |n| n.zh.clone())
+    planwatch_workflow::notice::unit_name(plan, unit).0
 }
 
 fn names(plan: &Plan, task: &TaskRecord, role: TaskRole) -> String {
