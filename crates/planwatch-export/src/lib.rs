@@ -220,6 +220,36 @@ pub fn write_template(
     Ok(workbook.save_to_buffer()?)
 }
 
+/// The empty 年度任务分解表 `planwatch tasks template` writes: `title` merged across the sheet
+/// (row 1), the `header` (row 2), and each of `sections` (一、实施…行动) merged across below it,
+/// for the plan office to fill in tasks under; `planwatch tasks import` reads it back.
+pub fn write_task_template(
+    title: &str,
+    header: &[&str],
+    sections: &[String],
+) -> Result<Vec<u8>, ExportError> {
+    let mut workbook = new_workbook()?;
+    let sheet = workbook.add_worksheet().set_name("任务分解表")?;
+    let last = u16::try_from(header.len().saturating_sub(1)).unwrap_or(u16::MAX);
+    let title_format = Format::new()
+        .set_bold()
+        .set_font_size(14)
+        .set_align(rust_xlsxwriter::FormatAlign::Center);
+    sheet.merge_range(0, 0, 0, last, title, &title_format)?;
+    let bold = Format::new().set_bold().set_background_color("F2F2F2");
+    for (column, name) in header.iter().enumerate() {
+        let column = u16::try_from(column).unwrap_or(u16::MAX);
+        sheet.write_string_with_format(1, column, *name, &bold)?;
+        sheet.set_column_width(column, if column == 1 { 40 } else { 16 })?;
+    }
+    let section_format = Format::new().set_bold();
+    for (i, section) in sections.iter().enumerate() {
+        let row = u32::try_from(i + 2).unwrap_or(u32::MAX);
+        sheet.merge_range(row, 0, row, last, section, &section_format)?;
+    }
+    Ok(workbook.save_to_buffer()?)
+}
+
 fn new_workbook() -> Result<Workbook, ExportError> {
     let mut workbook = Workbook::new();
     // A fixed date keeps two exports of the same data byte-identical.

@@ -16,6 +16,7 @@ mod extent;
 mod header;
 mod resolve;
 mod table;
+pub mod tasks;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -397,7 +398,7 @@ pub fn open<'p>(
             Box::new(CsvRows::new(reader).map_err(|e| fail(0, None, Problem::Table(e)))?)
         }
         Input::Excel(bytes) => {
-            let sheet = excel_rows(bytes).map_err(|e| fail(0, None, Problem::Table(e)))?;
+            let sheet = excel_rows(bytes, false).map_err(|e| fail(0, None, Problem::Table(e)))?;
             if !sheet.not_read.is_empty() {
                 notes.push(Problem::SheetsNotRead {
                     read: sheet.name,

@@ -717,8 +717,10 @@ fn sheet_cells(
 /// The first sheet of a workbook that has data, and the names of the other sheets with data.
 ///
 /// Cells of a merged range in the data take the value of the range (what a person sees) in the
-/// rows that hold data; a merged range in the header row is an error, since it hides column names.
-pub(crate) fn excel_rows(bytes: Vec<u8>) -> Result<Sheet, TableError> {
+/// rows that hold data; a merged range in the header row is an error, since it hides column names
+/// — unless `titled`: sheets with a title row above the header (a task sheet's title merged
+/// across), where merged ranges are read anywhere.
+pub(crate) fn excel_rows(bytes: Vec<u8>, titled: bool) -> Result<Sheet, TableError> {
     if bytes.is_empty() {
         return Err(TableError::Empty);
     }
@@ -754,7 +756,7 @@ pub(crate) fn excel_rows(bytes: Vec<u8>) -> Result<Sheet, TableError> {
     for region in merged {
         let (r0, c0) = region.start;
         let (r1, c1) = region.end;
-        if r0 <= header && header <= r1 && c0 != c1 {
+        if !titled && r0 <= header && header <= r1 && c0 != c1 {
             return Err(TableError::MergedHeader(format!(
                 "{}{}:{}{}",
                 column_letter(c0),

@@ -19,6 +19,7 @@ mod query;
 mod sessions;
 mod submissions;
 mod targets;
+mod tasks;
 
 use std::str::FromStr;
 
@@ -42,6 +43,7 @@ pub use crate::submissions::{
     submission_row,
 };
 pub use crate::targets::{RegionTarget, TargetSet};
+pub use crate::tasks::{StoredTask, TaskFilter, TaskImportOutcome, TaskNode, TaskRecord, TaskRole};
 
 /// Errors of the store. Input problems found while importing are [`ImportError`]s.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +89,8 @@ pub enum StoreError {
     CorruptSubmission(i64, String),
     #[error("the stored notice {0} cannot be read: {1}")]
     CorruptNotice(i64, String),
+    #[error("the stored task {0} cannot be read: {1}")]
+    CorruptTask(i64, String),
     #[error("the stored import time \"{0}\" cannot be read")]
     CorruptTime(String),
     #[error(

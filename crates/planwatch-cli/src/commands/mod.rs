@@ -7,6 +7,7 @@ mod notices;
 mod plan;
 mod serve;
 mod synth;
+mod tasks;
 mod workflow;
 
 use clap::Subcommand;
@@ -181,6 +182,20 @@ Each notice is written once per user, unit, figure and kind: running it again wr
 `planwatch serve` sweeps at start and every hour. See docs/workflow.md (Notices)."
     )]
     Notices(notices::NoticesCommand),
+    /// Tasks: import the year's 年度任务分解表, list them, write its template (任务分解)
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  planwatch tasks template --year 2024             tasks-template-2024.xlsx, the plan's 8 actions
+  planwatch tasks import 2024年度任务分解表.xlsx --year 2024
+  planwatch tasks list --year 2024 --unit commerce --format json
+
+Every problem is reported with its row and column; a sheet with any problem stores nothing.
+The sheet replaces the year's tasks; importing the same sheet again changes nothing. See
+docs/tasks.md."
+    )]
+    Tasks(tasks::TasksCommand),
     /// The audit log: list entries, or verify its hash chain (审计日志)
     #[command(after_help = "\
 Examples:
@@ -255,6 +270,7 @@ pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome
                     Command::Submissions(command) => workflow::submissions(store, &command).await,
                     Command::Period(command) => workflow::period(store, &command).await,
                     Command::Notices(command) => notices::run(store, &command).await,
+                    Command::Tasks(command) => tasks::run(store, &command).await,
                     Command::Plan(_) | Command::Synth(_) => unreachable!("handled above"),
                 };
                 // Closed even when the command failed; its own error is the one reported.

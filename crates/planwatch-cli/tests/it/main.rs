@@ -16,6 +16,7 @@ mod promises;
 mod sdmx;
 mod submissions_api;
 mod submissions_write;
+mod tasks;
 mod web;
 mod webauth;
 mod workflow;

@@ -7,6 +7,7 @@ mod audited;
 mod known;
 mod notices;
 mod story;
+mod tasks;
 mod workflow;
 
 use planwatch_plan::{ObsStatus, ObservationRow, Period, Plan, read_plan};

@@ -1,0 +1,266 @@
+//! `planwatch tasks import | list | template`: a year's 年度任务分解表 (issue 14). The sheet is
+//! read by `planwatch_import::tasks` (every problem at once, with its row and column) and stored
+//! whole by `Store::import_tasks` (all or nothing; the same sheet again changes nothing).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Subcommand, ValueEnum};
+use planwatch_access::{Unit, resolve_unit};
+use planwatch_import::tasks::{SheetTask, action_sections, read_tasks, template_header};
+use planwatch_plan::Plan;
+use planwatch_store::{StoredTask, TaskFilter, TaskNode, TaskRecord, TaskRole, Who};
+
+use crate::Outcome;
+use crate::commands::data::StoreArgs;
+use crate::commands::plan::new_table;
+use crate::commands::{cli_actor, refuse};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TasksCommand {
+    /// Import a year's 年度任务分解表 (CSV or XLSX); it replaces that year's tasks
+    Import {
+        /// The sheet (CSV in UTF-8 or GBK, or a workbook)
+        file: PathBuf,
+        /// The year the sheet is for
+        #[arg(long)]
+        year: u16,
+    },
+    /// List the stored tasks
+    List {
+        /// Only this year's
+        #[arg(long)]
+        year: Option<u16>,
+        /// Only those of this unit (a region or department code), in any role
+        #[arg(long, value_name = "CODE")]
+        unit: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Write the empty sheet for a year: the title, the header, the plan's actions as sections
+    Template {
+        #[arg(long)]
+        year: u16,
+        /// Output file (default: tasks-template-YEAR.xlsx)
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+pub(crate) async fn run(store_args: &StoreArgs, command: &TasksCommand) -> anyhow::Result<Outcome> {
+    let store = store_args.open().await?;
+    let plan = store_args.plan(&store).await?;
+    match command {
+        TasksCommand::Import { file, year } => {
+            let bytes =
+                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file.display().to_string();
+            let sheet = match read_tasks(&name, bytes, &plan, *year) {
+                Ok(sheet) => sheet,
+                Err(problems) => {
+                    for problem in &problems {
+                        eprintln!("{problem}");
+                    }
+                    eprintln!(
+                        "错误 error: {} 个问题，未导入任何任务 / {} problems: no task was imported",
+                        problems.len(),
+                        problems.len()
+                    );
+                    return Ok(Outcome::InvalidInput);
+                }
+            };
+            let records: Vec<TaskRecord> = sheet.tasks.iter().map(record).collect();
+            let who = Who::of(&cli_actor(), None);
+            let outcome = store
+                .import_tasks(&who, &plan, *year, &records, &name)
+                .await?;
+            println!(
+                "{name}: {year} 年任务 {} 项：新增 {}，修改 {}，删除 {}，未变 {} ({} tasks for {year}: {} added, {} changed, {} removed, {} unchanged)",
+                records.len(),
+                outcome.added,
+                outcome.changed,
+                outcome.removed,
+                outcome.unchanged,
+                records.len(),
+                outcome.added,
+                outcome.changed,
+                outcome.removed,
+                outcome.unchanged,
+            );
+            Ok(Outcome::Success)
+        }
+        TasksCommand::List { year, unit, format } => {
+            let unit = match unit.as_deref().map(|code| resolve_unit(&plan, code)) {
+                Some(Err(problem)) => return Ok(refuse(problem)),
+                Some(Ok(unit)) => Some(unit),
+                None => None,
+            };
+            let filter = TaskFilter { year: *year, unit };
+            let tasks = store.tasks(&plan, &filter).await?;
+            let mut out = std::io::stdout().lock();
+            match format {
+                Format::Json => {
+                    let tasks: Vec<_> = tasks.iter().map(|t| json(&plan, t)).collect();
+                    serde_json::to_writer_pretty(&mut out, &tasks)?;
+                    writeln!(out)?;
+                }
+                Format::Csv => {
+                    let mut csv = csv::Writer::from_writer(&mut out);
+                    csv.write_record(CSV_HEADER)?;
+                    for task in &tasks {
+                        csv.write_record(row(&plan, task))?;
+                    }
+                    csv.flush()?;
+                }
+                Format::Table => {
+                    let mut table = new_table(&CSV_HEADER);
+                    for task in &tasks {
+                        table.add_row(row(&plan, task));
+                    }
+                    writeln!(out, "{table}")?;
+                    writeln!(out, "共 {} 项任务 ({} tasks)", tasks.len(), tasks.len())?;
+                }
+            }
+            Ok(Outcome::Success)
+        }
+        TasksCommand::Template { year, output } => {
+            let title = format!("{}{year}年度重点任务分解表", plan.title.zh);
+            let sections = action_sections(&plan);
+            let bytes =
+                planwatch_export::write_task_template(&title, &template_header(), &sections)?;
+            let path = output
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(format!("tasks-template-{year}.xlsx")));
+            std::fs::write(&path, bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!(
+                "{}: {year} 年度任务分解表模板，{} 个行动 (task sheet template, {} actions)",
+                path.display(),
+                sections.len(),
+                sections.len()
+            );
+            Ok(Outcome::Success)
+        }
+    }
+}
+
+/// A task read from the sheet, as the store keeps it.
+fn record(sheet: &SheetTask) -> TaskRecord {
+    let task = &sheet.task;
+    let roles = [
+        (TaskRole::Lead, &task.lead),
+        (TaskRole::Responsible, &task.responsible),
+        (TaskRole::Supporting, &task.supporting),
+    ];
+    TaskRecord {
+        key: task.key.clone(),
+        section: sheet.section.clone(),
+        clause: task.clause.0.clone(),
+        title: task.title.clone(),
+        deadline: task.deadline.date(),
+        expected: task.expected.text.clone(),
+        quantity: task
+            .expected
+            .quantity
+            .as_ref()
+            .map(|q| (q.value, q.unit.clone())),
+        units: roles
+            .iter()
+            .flat_map(|(role, units)| units.iter().map(|u| (u.clone(), *role)))
+            .collect(),
+        nodes: task
+            .nodes
+            .iter()
+            .map(|n| TaskNode {
+                due: n.due,
+                expected: n.expected.clone(),
+                share: n.percent,
+            })
+            .collect(),
+        indicators: task.indicators.clone(),
+        row: i64::try_from(sheet.row).unwrap_or(i64::MAX),
+    }
+}
+
+const CSV_HEADER: [&str; 9] = [
+    "年度 year",
+    "序号 no.",
+    "重点任务 task",
+    "规划条款 clause",
+    "牵头单位 lead",
+    "责任单位 responsible",
+    "配合单位 supporting",
+    "完成时限 deadline",
+    "年度目标 expected",
+];
+
+/// A unit's Chinese name in the plan (its code when the plan no longer has it).
+fn unit_name(plan: &Plan, unit: &Unit) -> String {
+    planwatch_workflow::notice::unit_name(plan, unit).0
+}
+
+fn names(plan: &Plan, task: &TaskRecord, role: TaskRole) -> String {
+    task.units_in(role)
+        .into_iter()
+        .map(|u| unit_name(plan, u))
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+fn deadline(task: &TaskRecord) -> String {
+    task.deadline
+        .map_or_else(|| "持续推进".to_owned(), |d| d.to_string())
+}
+
+fn row(plan: &Plan, stored: &StoredTask) -> Vec<String> {
+    let task = &stored.task;
+    vec![
+        stored.year.to_string(),
+        task.key.clone(),
+        task.title.clone(),
+        task.clause.clone(),
+        names(plan, task, TaskRole::Lead),
+        names(plan, task, TaskRole::Responsible),
+        names(plan, task, TaskRole::Supporting),
+        deadline(task),
+        task.expected.clone(),
+    ]
+}
+
+fn json(plan: &Plan, stored: &StoredTask) -> serde_json::Value {
+    let task = &stored.task;
+    let units = |role: TaskRole| -> Vec<serde_json::Value> {
+        task.units_in(role)
+            .into_iter()
+            .map(|u| serde_json::json!({"kind": u.kind(), "code": u.code(), "name": unit_name(plan, u)}))
+            .collect()
+    };
+    serde_json::json!({
+        "id": stored.id,
+        "year": stored.year,
+        "seq": task.key,
+        "section": task.section,
+        "clause": task.clause,
+        "title": task.title,
+        "lead": units(TaskRole::Lead),
+        "responsible": units(TaskRole::Responsible),
+        "supporting": units(TaskRole::Supporting),
+        "deadline": task.deadline.map(|d| d.to_string()),
+        "ongoing": task.deadline.is_none(),
+        "nodes": task.nodes.iter().map(|n| serde_json::json!({
+            "due": n.due.to_string(), "expected": n.expected, "share": n.share,
+        })).collect::<Vec<_>>(),
+        "expected": task.expected,
+        "quantity": task.quantity.as_ref().map(|(value, unit)| serde_json::json!({"value": value, "unit": unit})),
+        "indicators": task.indicators,
+        "source": {"file": stored.source_file, "row": task.row},
+    })
+}
