@@ -337,6 +337,9 @@ pub(crate) const SAMPLE_FILES: [(&str, Option<&str>); 3] = [
     ("data/chengdu-sample.csv", None),
 ];
 
+/// The sample 年度重点任务分解表 and its year.
+const SAMPLE_TASKS: (&str, u16) = ("data/chengdu-tasks-2024.csv", 2024);
+
 /// Imports the sample data set (see data/README.md) from the repository's `data/` directory
 /// and saves district targets split from it, as `actor` (the command line for `init
 /// --sample-data`, `system:first-start` for the server's first start): asked of the policy,
@@ -346,7 +349,7 @@ pub(crate) async fn load_sample_data(
     store: &Store,
     actor: &Actor,
 ) -> anyhow::Result<Outcome> {
-    for object in [Object::Observations, Object::DistrictTargets] {
+    for object in [Object::Observations, Object::DistrictTargets, Object::Plan] {
         if let Err(refused) = allowed(actor, Action::Change, &object) {
             return Ok(refused);
         }
@@ -398,6 +401,11 @@ pub(crate) async fn load_sample_data(
         println!(
             "已按基期份额分解区县目标 (district targets: the city's split by base-year share)"
         );
+        // The sample 年度重点任务分解表 (data/README.md).
+        let (file, year) = SAMPLE_TASKS;
+        outcome =
+            crate::commands::tasks::import_sheet(store, &plan, &who, &root.join(file), year, true)
+                .await?;
     }
     Ok(outcome)
 }

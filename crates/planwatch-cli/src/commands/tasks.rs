@@ -3,19 +3,19 @@
 //! whole by `Store::import_tasks` (all or nothing; the same sheet again changes nothing).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
-use planwatch_access::{Unit, resolve_unit};
+use planwatch_access::{Action, Object, Unit, resolve_unit};
 use planwatch_import::tasks::{SheetTask, action_sections, read_tasks, template_header};
 use planwatch_plan::Plan;
-use planwatch_store::{StoredTask, TaskFilter, TaskNode, TaskRecord, TaskRole, Who};
+use planwatch_store::{Store, StoredTask, TaskFilter, TaskNode, TaskRecord, TaskRole, Who};
 
 use crate::Outcome;
 use crate::commands::data::StoreArgs;
 use crate::commands::plan::new_table;
-use crate::commands::{cli_actor, refuse};
+use crate::commands::{allowed, cli_actor, refuse};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub(crate) enum Format {
@@ -55,49 +55,69 @@ pub(crate) enum TasksCommand {
     },
 }
 
+/// Reads the sheet `file` for `year` and stores its tasks as `who` (all or nothing): what
+/// `planwatch tasks import` does, and `init --sample-data` with the sample sheet, which is
+/// `built_in` (recorded by its file name alone, as the sample figures are).
+pub(crate) async fn import_sheet(
+    store: &Store,
+    plan: &Plan,
+    who: &Who,
+    file: &Path,
+    year: u16,
+    built_in: bool,
+) -> anyhow::Result<Outcome> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let name = match file.file_name() {
+        Some(name) if built_in => name.to_string_lossy().into_owned(),
+        _ => file.display().to_string(),
+    };
+    let sheet = match read_tasks(&name, bytes, plan, year) {
+        Ok(sheet) => sheet,
+        Err(problems) => {
+            for problem in &problems {
+                eprintln!("{problem}");
+            }
+            eprintln!(
+                "错误 error: {} 个问题，未导入任何任务 / {} problems: no task was imported",
+                problems.len(),
+                problems.len()
+            );
+            return Ok(Outcome::InvalidInput);
+        }
+    };
+    let records: Vec<TaskRecord> = sheet.tasks.iter().map(record).collect();
+    let outcome = store.import_tasks(who, plan, year, &records, &name).await?;
+    println!(
+        "{name}: {year} 年任务 {} 项：新增 {}，修改 {}，删除 {}，未变 {} ({} tasks for {year}: {} added, {} changed, {} removed, {} unchanged)",
+        records.len(),
+        outcome.added,
+        outcome.changed,
+        outcome.removed,
+        outcome.unchanged,
+        records.len(),
+        outcome.added,
+        outcome.changed,
+        outcome.removed,
+        outcome.unchanged,
+    );
+    Ok(Outcome::Success)
+}
+
 pub(crate) async fn run(store_args: &StoreArgs, command: &TasksCommand) -> anyhow::Result<Outcome> {
     let store = store_args.open().await?;
     let plan = store_args.plan(&store).await?;
     match command {
         TasksCommand::Import { file, year } => {
-            let bytes =
-                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-            let name = file.display().to_string();
-            let sheet = match read_tasks(&name, bytes, &plan, *year) {
-                Ok(sheet) => sheet,
-                Err(problems) => {
-                    for problem in &problems {
-                        eprintln!("{problem}");
-                    }
-                    eprintln!(
-                        "错误 error: {} 个问题，未导入任何任务 / {} problems: no task was imported",
-                        problems.len(),
-                        problems.len()
-                    );
-                    return Ok(Outcome::InvalidInput);
-                }
-            };
-            let records: Vec<TaskRecord> = sheet.tasks.iter().map(record).collect();
-            let who = Who::of(&cli_actor(), None);
-            let outcome = store
-                .import_tasks(&who, &plan, *year, &records, &name)
-                .await?;
-            println!(
-                "{name}: {year} 年任务 {} 项：新增 {}，修改 {}，删除 {}，未变 {} ({} tasks for {year}: {} added, {} changed, {} removed, {} unchanged)",
-                records.len(),
-                outcome.added,
-                outcome.changed,
-                outcome.removed,
-                outcome.unchanged,
-                records.len(),
-                outcome.added,
-                outcome.changed,
-                outcome.removed,
-                outcome.unchanged,
-            );
-            Ok(Outcome::Success)
+            let actor = cli_actor();
+            if let Err(refused) = allowed(&actor, Action::Change, &Object::Plan) {
+                return Ok(refused);
+            }
+            import_sheet(&store, &plan, &Who::of(&actor, None), file, *year, false).await
         }
         TasksCommand::List { year, unit, format } => {
+            if let Err(refused) = allowed(&cli_actor(), Action::Read, &Object::Plan) {
+                return Ok(refused);
+            }
             let unit = match unit.as_deref().map(|code| resolve_unit(&plan, code)) {
                 Some(Err(problem)) => return Ok(refuse(problem)),
                 Some(Ok(unit)) => Some(unit),

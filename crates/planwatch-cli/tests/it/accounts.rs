@@ -276,7 +276,7 @@ fn actions(log: &[serde_json::Value]) -> Vec<&str> {
 }
 
 /// The log holds the sample's load and nothing else: the plan, its three files, the district
-/// targets split from them, all by `actor` acting as an administrator.
+/// targets split from them, the year's task sheet, all by `actor` acting as an administrator.
 #[track_caller]
 fn assert_sample_load(log: &[serde_json::Value], actor: &str) {
     assert_eq!(
@@ -286,7 +286,8 @@ fn assert_sample_load(log: &[serde_json::Value], actor: &str) {
             "observations.import",
             "observations.import",
             "observations.import",
-            "targets.load"
+            "targets.load",
+            "tasks.import"
         ]
     );
     assert!(
