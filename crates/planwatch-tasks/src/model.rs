@@ -424,6 +424,21 @@ impl Stage {
         }
     }
 
+    /// `preparation`, `construction`, `completed` or `operating`: how it is stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            Stage::Preparation => "preparation",
+            Stage::Construction => "construction",
+            Stage::Completed => "completed",
+            Stage::Operating => "operating",
+        }
+    }
+
+    /// The stage of a [`Stage::code`].
+    pub fn from_code(code: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     /// Whether construction has started.
     pub fn started(self) -> bool {
         self >= Stage::Construction
@@ -599,6 +614,10 @@ mod tests {
             assert_eq!(Stage::parse(stage.label_en()), Some(stage));
         }
         assert_eq!(Stage::parse("已开工"), Some(Stage::Construction));
+        for stage in Stage::ALL {
+            assert_eq!(Stage::from_code(stage.code()), Some(stage));
+        }
+        assert_eq!(Stage::from_code("在建"), None);
         assert_eq!(Stage::parse("立项"), None);
         assert!(!Stage::Preparation.started() && Stage::Construction.started());
         assert!(!Stage::Construction.finished() && Stage::Operating.finished());
