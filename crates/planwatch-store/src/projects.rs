@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use planwatch_access::Unit;
 use planwatch_plan::Plan;
-use planwatch_tasks::{Coordinates, PlannedDate, Stage};
+use planwatch_tasks::{Coordinates, ListedProject, PlannedDate, Stage};
 use serde_json::json;
 
 use crate::audit::{Who, append_audit, lock_audit, sha256_hex};
@@ -16,56 +16,29 @@ use crate::sheets::{Known, SheetImportOutcome, Step, import_event};
 use crate::{Result, Store, StoreError, now, with_db};
 
 /// A key project as imported and stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProjectRecord {
-    /// The list's 序号, unique within the year.
-    pub key: String,
-    /// The section row above it (一、现代物流, 专栏16 …), empty when none.
-    pub section: String,
-    pub name: String,
-    /// 建设内容（及规模）
-    pub content: String,
-    /// The code of the 区（市）县 or managed area it is in.
-    pub region: String,
-    pub coordinates: Option<Coordinates>,
-    /// The 专栏 it belongs to.
-    pub column: Option<u32>,
-    /// 责任单位, in the cell's order.
-    pub units: Vec<Unit>,
-    /// 总投资, 亿元.
-    pub total_investment: f64,
-    /// 年度计划投资, 亿元: the list's year.
-    pub year_investment: Option<f64>,
-    pub planned_start: Option<PlannedDate>,
-    pub planned_completion: Option<PlannedDate>,
-    pub stage: Stage,
-    /// The list's row the project is on.
-    pub row: i64,
-}
+pub type ProjectRecord = ListedProject;
 
-impl ProjectRecord {
-    /// SHA-256 of everything but the row: equal for the same project wherever it stands.
-    fn content_hash(&self) -> String {
-        let content = json!([
-            self.key,
-            self.section,
-            self.name,
-            self.content,
-            self.region,
-            self.coordinates.map(|c| [c.longitude, c.latitude]),
-            self.column,
-            self.units
-                .iter()
-                .map(|u| [u.kind(), u.code()])
-                .collect::<Vec<_>>(),
-            self.total_investment,
-            self.year_investment,
-            self.planned_start.map(PlannedDate::key),
-            self.planned_completion.map(PlannedDate::key),
-            self.stage.code(),
-        ]);
-        sha256_hex(content.to_string().as_bytes())
-    }
+/// SHA-256 of everything but the row: equal for the same project wherever it stands.
+fn content_hash(p: &ProjectRecord) -> String {
+    let content = json!([
+        p.key,
+        p.section,
+        p.name,
+        p.content,
+        p.region,
+        p.coordinates.map(|c| [c.longitude, c.latitude]),
+        p.column,
+        p.units
+            .iter()
+            .map(|u| [u.kind(), u.code()])
+            .collect::<Vec<_>>(),
+        p.total_investment,
+        p.year_investment,
+        p.planned_start.map(PlannedDate::key),
+        p.planned_completion.map(PlannedDate::key),
+        p.stage.code(),
+    ]);
+    sha256_hex(content.to_string().as_bytes())
 }
 
 /// A stored project: the record, the list's year and the file it came from.
@@ -169,7 +142,7 @@ impl Store {
             let mut outcome = ProjectImportOutcome::default();
             let at = now();
             for project in projects {
-                let hash = project.content_hash();
+                let hash = content_hash(project);
                 let sql = match known.step(&project.key, &hash, &mut outcome) {
                     Step::Same => continue,
                     Step::Changed(id) => {
@@ -198,7 +171,7 @@ impl Store {
                     .bind(project.planned_completion.map(PlannedDate::key))
                     .bind(project.stage.code())
                     .bind(file)
-                    .bind(project.row)
+                    .bind(i64::try_from(project.row).unwrap_or(i64::MAX))
                     .bind(&hash)
                     .bind(&at)
                     .fetch_one(&mut *tx)
@@ -311,7 +284,7 @@ impl Store {
                     planned_start: date(row.planned_start)?,
                     planned_completion: date(row.planned_completion)?,
                     stage,
-                    row: i64::from(row.source_row),
+                    row: usize::try_from(row.source_row).unwrap_or(0),
                 },
             });
         }

@@ -31,8 +31,8 @@ pub use crate::deadline::{
     BadDeadline, BadNode, Deadline, parse_deadline, parse_nodes, split_deadline,
 };
 pub use crate::model::{
-    Clause, Coordinates, Expected, Node, Project, Quantity, Role, Span, Stage, Task, UnknownClause,
-    clause,
+    Clause, Coordinates, Expected, ListedProject, Node, Project, Quantity, Role, Span, Stage, Task,
+    UnknownClause, clause,
 };
 pub use crate::names::{UnitProblem, UnitResolver, split_cell};
 pub use crate::planned::PlannedDate;

@@ -77,6 +77,16 @@ impl PlannedDate {
         }
     }
 
+    /// The first day it names (a year's 1 January, a month's first day).
+    pub fn first_day(self) -> NaiveDate {
+        match self {
+            PlannedDate::Year(year) => NaiveDate::from_ymd_opt(year, 1, 1),
+            PlannedDate::Month(year, month) => NaiveDate::from_ymd_opt(year, month, 1),
+            PlannedDate::Day(day) => Some(day),
+        }
+        .unwrap_or(NaiveDate::MIN)
+    }
+
     /// The last day it names (a year's 31 December, a month's last day).
     pub fn last_day(self) -> NaiveDate {
         match self {
@@ -124,6 +134,10 @@ mod tests {
             NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()
         );
         assert_eq!(june.year(), 2024);
+        assert_eq!(
+            june.first_day(),
+            NaiveDate::from_ymd_opt(2024, 2, 1).unwrap()
+        );
         assert_eq!(
             PlannedDate::Year(2025).last_day(),
             NaiveDate::from_ymd_opt(2025, 12, 31).unwrap()
