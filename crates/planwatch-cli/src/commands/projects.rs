@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use clap::Subcommand;
 use planwatch_access::{Action, Object, Unit, resolve_unit};
 use planwatch_import::projects::{read_projects, template_header};
@@ -16,7 +15,7 @@ use planwatch_tasks::{PlannedDate, Stage};
 use crate::Outcome;
 use crate::commands::data::StoreArgs;
 use crate::commands::tasks::{
-    Format, print_import, print_list, read_file, refuse_sheet, unit_name,
+    Format, print_import, print_list, read_file, refuse_sheet, unit_name, write_template,
 };
 use crate::commands::{allowed, cli_actor, refuse};
 
@@ -158,13 +157,14 @@ pub(crate) async fn run(
         ProjectsCommand::Template { year, output } => {
             let title = format!("{}{year}年重大项目表", plan.title.zh);
             let sections = column_sections(&plan);
-            let bytes =
-                planwatch_export::write_task_template(&title, &template_header(), &sections)?;
-            let path = output
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(format!("projects-template-{year}.xlsx")));
-            std::fs::write(&path, bytes)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            let default = format!("projects-template-{year}.xlsx");
+            let path = write_template(
+                output.as_deref(),
+                &default,
+                &title,
+                &template_header(),
+                &sections,
+            )?;
             println!(
                 "{}: {year} 年重大项目表模板，{} 个专栏 (key project list template, {} columns)",
                 path.display(),

@@ -156,13 +156,14 @@ pub(crate) async fn run(store_args: &StoreArgs, command: &TasksCommand) -> anyho
         TasksCommand::Template { year, output } => {
             let title = format!("{}{year}年度重点任务分解表", plan.title.zh);
             let sections = action_sections(&plan);
-            let bytes =
-                planwatch_export::write_task_template(&title, &template_header(), &sections)?;
-            let path = output
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(format!("tasks-template-{year}.xlsx")));
-            std::fs::write(&path, bytes)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            let default = format!("tasks-template-{year}.xlsx");
+            let path = write_template(
+                output.as_deref(),
+                &default,
+                &title,
+                &template_header(),
+                &sections,
+            )?;
             println!(
                 "{}: {year} 年度任务分解表模板，{} 个行动 (task sheet template, {} actions)",
                 path.display(),
@@ -172,6 +173,21 @@ pub(crate) async fn run(store_args: &StoreArgs, command: &TasksCommand) -> anyho
             Ok(Outcome::Success)
         }
     }
+}
+
+/// Writes the empty sheet (`title` merged across, `header`, `sections`) to `output`, else to
+/// `default`; the path written.
+pub(crate) fn write_template(
+    output: Option<&Path>,
+    default: &str,
+    title: &str,
+    header: &[&str],
+    sections: &[String],
+) -> anyhow::Result<PathBuf> {
+    let bytes = planwatch_export::write_task_template(title, header, sections)?;
+    let path = output.map_or_else(|| PathBuf::from(default), Path::to_path_buf);
+    std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
 }
 
 /// A list on stdout in `format`: `rows` under `header` (a table, with the count: `("项任务",

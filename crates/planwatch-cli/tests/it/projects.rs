@@ -3,6 +3,7 @@
 //! lists as JSON and CSV with its filters; a list with problems names every one with its row and
 //! column and stores nothing; `init --sample-data` holds the sample list.
 
+use crate::tasks::sample_list;
 use crate::{fresh_postgres, planwatch, stderr, stdout};
 
 const LIST: &str = "\
@@ -147,25 +148,8 @@ fn projects_import_list_and_template_on_postgres() {
 /// recorded by the file's own name.
 #[test]
 fn the_sample_data_holds_the_2024_project_list() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("store.db");
-    let db = db.to_str().unwrap();
-    let init = planwatch(&["--db", db, "init", "--sample-data"]);
-    assert!(init.status.success(), "{}", stderr(&init));
-    let listed = planwatch(&[
-        "--db", db, "projects", "list", "--year", "2024", "--format", "json",
-    ]);
-    assert!(listed.status.success(), "{}", stderr(&listed));
-    let projects: serde_json::Value = serde_json::from_str(&stdout(&listed)).unwrap();
-    let projects = projects.as_array().unwrap();
+    let projects = sample_list("projects", "chengdu-projects-2024.csv");
     assert!(projects.len() >= 30, "{} projects", projects.len());
-    assert!(
-        projects
-            .iter()
-            .all(|p| p["source"]["file"] == "chengdu-projects-2024.csv"),
-        "{}",
-        projects[0]["source"]
-    );
     let in_columns = projects.iter().filter(|p| p["column"].is_number()).count();
     assert!(in_columns >= 30, "{in_columns} projects of a 专栏");
 }
