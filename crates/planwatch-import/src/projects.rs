@@ -423,6 +423,7 @@ mod tests {
     use rust_xlsxwriter::{Format, Workbook};
 
     use super::*;
+    use crate::sheet::testing::{count_at, gbk};
 
     const TITLE: &str = "成都市2024年服务业重大项目表";
     const HEADER: &str = "序号,项目名称,建设内容,所在区（市）县,专栏,责任单位,总投资（亿元）,年度计划投资（亿元）,计划开工,计划竣工,项目阶段,经度,纬度";
@@ -492,10 +493,7 @@ mod tests {
 
     #[test]
     fn a_gbk_list_reads_as_utf8() {
-        let text = list_csv("\n");
-        let (gbk, _, unmappable) = encoding_rs::GB18030.encode(&text);
-        assert!(!unmappable);
-        let from_gbk = read("gbk.csv", gbk.into_owned()).unwrap();
+        let from_gbk = read("gbk.csv", gbk(&list_csv("\n"))).unwrap();
         let from_utf8 = read("projects.csv", list_csv("\r\n").into_bytes()).unwrap();
         assert_eq!(from_gbk, from_utf8);
     }
@@ -510,12 +508,7 @@ mod tests {
         ]
         .join("\n");
         let problems = read("bad.csv", text.into_bytes()).unwrap_err();
-        let at = |row: usize, column: &str| {
-            problems
-                .iter()
-                .filter(|p| p.row == row && p.column.as_deref() == Some(column))
-                .count()
-        };
+        let at = |row: usize, column: &str| count_at(&problems, row, column);
         assert_eq!(at(2, "项目名称"), 1, "{problems:#?}");
         assert_eq!(at(2, "所在区（市）县"), 1);
         assert_eq!(at(2, "专栏"), 1);

@@ -286,3 +286,24 @@ pub(crate) fn is_number(text: &str) -> bool {
     let text = text.trim_end_matches(['.', '、']);
     !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
+
+/// What the readers' tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::SheetProblem;
+
+    /// `text` in GB18030, as Excel saves a CSV on a Chinese Windows.
+    pub(crate) fn gbk(text: &str) -> Vec<u8> {
+        let (gbk, _, unmappable) = encoding_rs::GB18030.encode(text);
+        assert!(!unmappable);
+        gbk.into_owned()
+    }
+
+    /// How many of `problems` stand at `row` in `column`.
+    pub(crate) fn count_at(problems: &[SheetProblem], row: usize, column: &str) -> usize {
+        problems
+            .iter()
+            .filter(|p| p.row == row && p.column.as_deref() == Some(column))
+            .count()
+    }
+}

@@ -349,6 +349,7 @@ mod tests {
     use rust_xlsxwriter::{Format, Workbook};
 
     use super::*;
+    use crate::sheet::testing::{count_at, gbk};
 
     const TITLE: &str = "成都市“十四五”服务业发展规划2024年度重点任务分解表";
     const HEADER: &str =
@@ -420,10 +421,7 @@ mod tests {
 
     #[test]
     fn gbk_and_lf_read_as_utf8_and_crlf() {
-        let text = sheet_csv("\n");
-        let (gbk, _, unmappable) = encoding_rs::GB18030.encode(&text);
-        assert!(!unmappable);
-        let from_gbk = read("gbk.csv", gbk.into_owned()).unwrap();
+        let from_gbk = read("gbk.csv", gbk(&sheet_csv("\n"))).unwrap();
         let from_utf8 = read("tasks.csv", sheet_csv("\r\n").into_bytes()).unwrap();
         assert_eq!(from_gbk, from_utf8);
     }
@@ -439,12 +437,7 @@ mod tests {
         ]
         .join("\n");
         let problems = read("bad.csv", text.into_bytes()).unwrap_err();
-        let at = |row: usize, column: &str| {
-            problems
-                .iter()
-                .filter(|p| p.row == row && p.column.as_deref() == Some(column))
-                .count()
-        };
+        let at = |row: usize, column: &str| count_at(&problems, row, column);
         assert_eq!(at(3, "重点任务"), 1, "{problems:#?}");
         assert_eq!(at(3, "规划条款"), 1);
         assert_eq!(at(3, "牵头单位"), 2, "both unknown names");
