@@ -14,7 +14,9 @@
 
 mod extent;
 mod header;
+pub mod projects;
 mod resolve;
+mod sheet;
 mod table;
 pub mod tasks;
 

@@ -6,42 +6,15 @@
 //! problem is reported at once, with the sheet's row and column; nothing is returned when there
 //! is one. Rules: `docs/tasks.md`.
 
-use std::collections::HashMap;
-use std::fmt;
-
 use planwatch_access::normalize_unit_name;
 use planwatch_plan::{Plan, SourceRef};
 use planwatch_tasks::{
     Expected, Quantity, Span, Task, UnitResolver, clause, parse_deadline, parse_nodes, split_cell,
 };
 
-use crate::table::{Cell, CsvRows, RawRow, TableError, excel_rows};
-
-/// A problem of a task sheet: where (file, the sheet's row — 0 for the file as a whole — and the
-/// column's name as the header writes it) and what, in Chinese and English.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SheetProblem {
-    pub file: String,
-    pub row: usize,
-    pub column: Option<String>,
-    /// `中文 / English`.
-    pub message: String,
-}
-
-impl fmt::Display for SheetProblem {
-    /// `tasks.csv:7: 牵头单位 “市外星局”不是本规划的… / "市外星局" is no …`
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if self.row > 0 {
-            write!(f, ":{}", self.row)?;
-        }
-        write!(f, ": ")?;
-        if let Some(column) = &self.column {
-            write!(f, "{column} ")?;
-        }
-        write!(f, "{}", self.message)
-    }
-}
+pub use crate::sheet::SheetProblem;
+use crate::sheet::{Header, Layout, Line, Problems, Sheet};
+use crate::table::RawRow;
 
 /// A task read from a sheet, with the section it stands in and its row.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,7 +36,7 @@ pub struct TaskSheet {
 
 /// The columns of a task sheet: the role, the names offices give it (first: the template's),
 /// whether it is required.
-const COLUMNS: [(Column, &[&str], bool); 10] = [
+const COLUMNS: &[(Column, &[&str], bool)] = &[
     (Column::Seq, &["序号"], true),
     (
         Column::Title,
@@ -88,9 +61,17 @@ const COLUMNS: [(Column, &[&str], bool); 10] = [
     (Column::Indicators, &["关联指标"], false),
 ];
 
+/// The task sheet's layout: its header names a 序号 and a task.
+static LAYOUT: Layout<Column> = Layout {
+    columns: COLUMNS,
+    seq: Column::Seq,
+    named: Column::Title,
+    no_header: "找不到表头（含“序号”“重点任务”的一行）/ no header row (one naming 序号 and 重点任务)",
+};
+
 /// The header of the template: each column's first name.
 pub fn template_header() -> Vec<&'static str> {
-    COLUMNS.iter().map(|(_, names, _)| names[0]).collect()
+    LAYOUT.template_header()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -107,40 +88,6 @@ enum Column {
     Indicators,
 }
 
-/// The sheet's columns: where each is, and its name as written.
-struct Header {
-    at: HashMap<Column, (usize, String)>,
-}
-
-impl Header {
-    /// The header a row is, when it names a 序号 and a task column.
-    fn read(cells: &[Cell]) -> Option<Header> {
-        let mut at = HashMap::new();
-        for (i, cell) in cells.iter().enumerate() {
-            let written = cell.text();
-            let key = normalize_unit_name(&written);
-            if let Some((column, _, _)) = COLUMNS
-                .iter()
-                .find(|(_, names, _)| names.contains(&key.as_str()))
-            {
-                at.entry(*column).or_insert((i, written.into_owned()));
-            }
-        }
-        (at.contains_key(&Column::Seq) && at.contains_key(&Column::Title)).then_some(Header { at })
-    }
-
-    fn text<'r>(&self, row: &'r RawRow, column: Column) -> std::borrow::Cow<'r, str> {
-        match self.at.get(&column).and_then(|(i, _)| row.cells.get(*i)) {
-            Some(cell) => cell.text(),
-            None => "".into(),
-        }
-    }
-
-    fn name(&self, column: Column) -> Option<String> {
-        self.at.get(&column).map(|(_, name)| name.clone())
-    }
-}
-
 /// Reads the task sheet `bytes` (a workbook or CSV, as its first bytes say) named `file`, for
 /// `year`, against `plan`: every task, or every problem.
 pub fn read_tasks(
@@ -149,75 +96,42 @@ pub fn read_tasks(
     plan: &Plan,
     year: u16,
 ) -> Result<TaskSheet, Vec<SheetProblem>> {
-    let whole = |e: TableError| {
-        vec![SheetProblem {
-            file: file.to_owned(),
-            row: e.row(),
-            column: None,
-            message: format!("{} / {e}", e.zh()),
-        }]
-    };
-    let excel = crate::is_excel(&bytes);
-    let rows: Box<dyn Iterator<Item = Result<RawRow, TableError>>> = if excel {
-        Box::new(excel_rows(bytes, true).map_err(whole)?.rows)
-    } else {
-        Box::new(CsvRows::new(std::io::Cursor::new(bytes)).map_err(whole)?)
-    };
-    let mut reader = Reader {
-        file,
+    let mut sheet = Sheet::open(file, bytes, &LAYOUT)?;
+    let excel = sheet.excel();
+    let reader = Reader {
         plan,
         year,
         units: UnitResolver::new(plan),
-        problems: Vec::new(),
     };
-    let mut title = None;
-    let mut header: Option<Header> = None;
     let mut section = String::new();
     let mut action: Option<SourceRef> = None;
     // The 牵头单位 a CSV leaves empty below a merged cell's first row.
     let mut lead_above = String::new();
     let mut tasks: Vec<SheetTask> = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for row in rows {
-        let row = row.map_err(whole)?;
-        let filled: Vec<&Cell> = row.cells.iter().filter(|c| !c.is_empty()).collect();
-        let Some(first) = filled.first() else {
-            continue;
-        };
-        let Some(header) = &header else {
-            header = Header::read(&row.cells);
-            if header.is_none() && title.is_none() {
-                title = Some(first.text().into_owned());
+    while let Some(line) = sheet.next_line()? {
+        let (header, row, problems) = match line {
+            Line::Section(text) => {
+                action = section_action(plan, &text);
+                section = text;
+                lead_above.clear();
+                continue;
             }
-            continue;
+            Line::Row(header, row, problems) => (header, row, problems),
         };
-        // A section row: one text (merged across, a workbook repeats it) that is no 序号.
-        let seq = header.text(&row, Column::Seq);
-        let one_text = filled.iter().all(|c| c.text() == first.text());
-        if one_text && (seq.is_empty() || seq == first.text()) && !is_number(&first.text()) {
-            section = first.text().into_owned();
-            action = section_action(plan, &section);
-            lead_above.clear();
-            continue;
-        }
         let mut lead_cell = header.text(&row, Column::Lead).into_owned();
         if lead_cell.is_empty() && !excel {
             lead_cell.clone_from(&lead_above);
         } else {
             lead_above.clone_from(&lead_cell);
         }
-        if !seq.is_empty()
-            && let Some(first_row) = seen.insert(seq.clone().into_owned(), row.row)
-        {
-            reader.problem(
-                row.row,
-                header.name(Column::Seq),
-                format!(
-                    "序号“{seq}”与第 {first_row} 行重复 / the 序号 \"{seq}\" repeats row {first_row}"
-                ),
-            );
-        }
-        if let Some(task) = reader.task(header, &row, &lead_cell, &section, action.as_ref()) {
+        if let Some(task) = reader.task(
+            problems,
+            header,
+            &row,
+            &lead_cell,
+            &section,
+            action.as_ref(),
+        ) {
             tasks.push(SheetTask {
                 task,
                 section: section.clone(),
@@ -225,44 +139,8 @@ pub fn read_tasks(
             });
         }
     }
-    let Some(header) = header else {
-        reader.problem(
-            0,
-            None,
-            "找不到表头（含“序号”“重点任务”的一行）/ no header row (one naming 序号 and 重点任务)"
-                .to_owned(),
-        );
-        return Err(reader.problems);
-    };
-    let missing: Vec<SheetProblem> = COLUMNS
-        .iter()
-        .filter(|(column, _, required)| *required && !header.at.contains_key(column))
-        .map(|(_, names, _)| SheetProblem {
-            file: file.to_owned(),
-            row: 0,
-            column: None,
-            message: format!(
-                "表头缺少“{}”列 / the header has no column \"{}\"",
-                names.join("”或“"),
-                names[0]
-            ),
-        })
-        .collect();
-    // Without them, every row would only repeat it.
-    if !missing.is_empty() {
-        return Err(missing);
-    }
-    if reader.problems.is_empty() {
-        Ok(TaskSheet { title, tasks })
-    } else {
-        Err(reader.problems)
-    }
-}
-
-/// Whether a cell is a 序号: digits, perhaps with a dot.
-fn is_number(text: &str) -> bool {
-    let text = text.trim_end_matches(['.', '、']);
-    !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '.')
+    let title = sheet.finish()?;
+    Ok(TaskSheet { title, tasks })
 }
 
 /// The section rows of the plan's actions, as the template writes them: `一、实施通道口岸畅通行动`.
@@ -302,56 +180,27 @@ fn section_action(plan: &Plan, section: &str) -> Option<SourceRef> {
 }
 
 struct Reader<'a> {
-    file: &'a str,
     plan: &'a Plan,
     year: u16,
     units: UnitResolver,
-    problems: Vec<SheetProblem>,
 }
 
 impl Reader<'_> {
-    fn problem(&mut self, row: usize, column: Option<String>, message: String) {
-        self.problems.push(SheetProblem {
-            file: self.file.to_owned(),
-            row,
-            column,
-            message,
-        });
-    }
-
-    /// The units of a cell; its problems noted.
-    fn units(
-        &mut self,
-        header: &Header,
-        row: usize,
-        column: Column,
-        cell: &str,
-    ) -> Vec<planwatch_access::Unit> {
-        match self.units.cell(cell) {
-            Ok(units) => units,
-            Err(problems) => {
-                for p in problems {
-                    self.problem(row, header.name(column), p.to_string());
-                }
-                Vec::new()
-            }
-        }
-    }
-
     /// The task on a row, its problems noted; `None` when it cannot be made.
     fn task(
-        &mut self,
-        header: &Header,
+        &self,
+        problems: &mut Problems,
+        header: &Header<Column>,
         row: &RawRow,
         lead: &str,
         section: &str,
         action: Option<&SourceRef>,
     ) -> Option<Task> {
         let at = row.row;
-        let before = self.problems.len();
+        let before = problems.len();
         let key = header.text(row, Column::Seq).into_owned();
         if key.is_empty() {
-            self.problem(
+            problems.push(
                 at,
                 header.name(Column::Seq),
                 "序号为空 / the 序号 is empty".to_owned(),
@@ -359,7 +208,7 @@ impl Reader<'_> {
         }
         let title = header.text(row, Column::Title).into_owned();
         if title.is_empty() {
-            self.problem(
+            problems.push(
                 at,
                 header.name(Column::Title),
                 "任务须有名称 / a task needs a title".to_owned(),
@@ -377,7 +226,7 @@ impl Reader<'_> {
                             "规划条款为空，且分节“{section}”不是本规划的行动 / no clause, and the section \"{section}\" is no action of the plan"
                         )
                     };
-                    self.problem(at, header.name(Column::Clause), message);
+                    problems.push(at, header.name(Column::Clause), message);
                     None
                 }
             }
@@ -386,34 +235,34 @@ impl Reader<'_> {
             match clause(self.plan, &reference) {
                 Ok(_) => Some(reference),
                 Err(unknown) => {
-                    self.problem(at, header.name(Column::Clause), unknown.to_string());
+                    problems.push(at, header.name(Column::Clause), unknown.to_string());
                     None
                 }
             }
         };
-        let lead_units = self.units(header, at, Column::Lead, lead);
+        let lead_units = problems.units(&self.units, at, header.name(Column::Lead), lead);
         if lead.is_empty() {
-            self.problem(
+            problems.push(
                 at,
                 header.name(Column::Lead),
                 "任务须有牵头单位 / a task needs a lead unit".to_owned(),
             );
         }
-        let responsible = self.units(
-            header,
+        let responsible = problems.units(
+            &self.units,
             at,
-            Column::Responsible,
+            header.name(Column::Responsible),
             &header.text(row, Column::Responsible),
         );
-        let supporting = self.units(
-            header,
+        let supporting = problems.units(
+            &self.units,
             at,
-            Column::Supporting,
+            header.name(Column::Supporting),
             &header.text(row, Column::Supporting),
         );
         let written = header.text(row, Column::Deadline);
         let deadline = if written.is_empty() {
-            self.problem(
+            problems.push(
                 at,
                 header.name(Column::Deadline),
                 "完成时限为空 / the deadline is empty".to_owned(),
@@ -423,7 +272,7 @@ impl Reader<'_> {
             match parse_deadline(&written, self.year) {
                 Ok(deadline) => Some(deadline),
                 Err(bad) => {
-                    self.problem(at, header.name(Column::Deadline), bad.to_string());
+                    problems.push(at, header.name(Column::Deadline), bad.to_string());
                     None
                 }
             }
@@ -432,7 +281,7 @@ impl Reader<'_> {
             Ok(nodes) => nodes,
             Err(bad) => {
                 for b in bad {
-                    self.problem(at, header.name(Column::Nodes), b.to_string());
+                    problems.push(at, header.name(Column::Nodes), b.to_string());
                 }
                 Vec::new()
             }
@@ -448,7 +297,7 @@ impl Reader<'_> {
                 .find(|i| i.code == name || normalize_unit_name(&i.name.zh) == key)
             {
                 Some(indicator) => indicators.push(indicator.code.clone()),
-                None => self.problem(
+                None => problems.push(
                     at,
                     header.name(Column::Indicators),
                     format!("本规划中没有指标“{name}”/ the plan has no indicator \"{name}\""),
@@ -484,10 +333,10 @@ impl Reader<'_> {
                     | TaskProblem::NoTitle
                     | TaskProblem::UnknownIndicator(_)
             ) {
-                self.problem(at, None, problem.to_string());
+                problems.push(at, None, problem.to_string());
             }
         }
-        (self.problems.len() == before).then_some(task)
+        (problems.len() == before).then_some(task)
     }
 }
 
@@ -500,6 +349,7 @@ mod tests {
     use rust_xlsxwriter::{Format, Workbook};
 
     use super::*;
+    use crate::sheet::testing::{count_at, gbk};
 
     const TITLE: &str = "成都市“十四五”服务业发展规划2024年度重点任务分解表";
     const HEADER: &str =
@@ -571,10 +421,7 @@ mod tests {
 
     #[test]
     fn gbk_and_lf_read_as_utf8_and_crlf() {
-        let text = sheet_csv("\n");
-        let (gbk, _, unmappable) = encoding_rs::GB18030.encode(&text);
-        assert!(!unmappable);
-        let from_gbk = read("gbk.csv", gbk.into_owned()).unwrap();
+        let from_gbk = read("gbk.csv", gbk(&sheet_csv("\n"))).unwrap();
         let from_utf8 = read("tasks.csv", sheet_csv("\r\n").into_bytes()).unwrap();
         assert_eq!(from_gbk, from_utf8);
     }
@@ -590,12 +437,7 @@ mod tests {
         ]
         .join("\n");
         let problems = read("bad.csv", text.into_bytes()).unwrap_err();
-        let at = |row: usize, column: &str| {
-            problems
-                .iter()
-                .filter(|p| p.row == row && p.column.as_deref() == Some(column))
-                .count()
-        };
+        let at = |row: usize, column: &str| count_at(&problems, row, column);
         assert_eq!(at(3, "重点任务"), 1, "{problems:#?}");
         assert_eq!(at(3, "规划条款"), 1);
         assert_eq!(at(3, "牵头单位"), 2, "both unknown names");

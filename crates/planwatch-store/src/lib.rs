@@ -15,8 +15,10 @@ mod audit;
 mod import;
 mod notices;
 mod plans;
+mod projects;
 mod query;
 mod sessions;
+mod sheets;
 mod submissions;
 mod targets;
 mod tasks;
@@ -36,8 +38,10 @@ pub use crate::import::{
 };
 pub use crate::notices::{MAIL_ATTEMPTS, MAIL_MAX_AGE_HOURS, MailItem, StoredNotice, mail_backoff};
 pub use crate::plans::PlanSummary;
+pub use crate::projects::{ProjectFilter, ProjectImportOutcome, ProjectRecord, StoredProject};
 pub use crate::query::{Batch, ObservationFilter, StoredObservation};
 pub use crate::sessions::{NewSession, Session, SessionLimits};
+pub use crate::sheets::SheetImportOutcome;
 pub use crate::submissions::{
     StoredPeriodLock, StoredSubmission, StoredSubmissionRow, SubmissionComment, SubmissionFilter,
     submission_row,
@@ -91,6 +95,8 @@ pub enum StoreError {
     CorruptNotice(i64, String),
     #[error("the stored task {0} cannot be read: {1}")]
     CorruptTask(i64, String),
+    #[error("the stored project {0} cannot be read: {1}")]
+    CorruptProject(i64, String),
     #[error("the stored import time \"{0}\" cannot be read")]
     CorruptTime(String),
     #[error(

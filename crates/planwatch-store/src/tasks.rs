@@ -12,7 +12,8 @@ use planwatch_access::Unit;
 use planwatch_plan::Plan;
 use serde_json::json;
 
-use crate::audit::{Event, Who, append_audit, lock_audit, sha256_hex};
+use crate::audit::{Who, append_audit, lock_audit, sha256_hex};
+use crate::sheets::{Known, SheetImportOutcome, Step, import_event};
 use crate::{Result, Store, StoreError, now, with_db};
 
 /// A unit's part in a task, as stored.
@@ -120,15 +121,7 @@ pub struct StoredTask {
 }
 
 /// What an import of a year's tasks did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TaskImportOutcome {
-    pub added: usize,
-    pub changed: usize,
-    pub removed: usize,
-    pub unchanged: usize,
-    /// The audit entry (none when nothing changed).
-    pub audit_id: Option<i64>,
-}
+pub type TaskImportOutcome = SheetImportOutcome;
 
 /// Which tasks to list: of a year, with a unit in any role.
 #[derive(Debug, Clone, Default)]
@@ -214,30 +207,20 @@ impl Store {
             .bind(i64::from(year))
             .fetch_all(&mut *tx)
             .await?;
-            let mut known: BTreeMap<String, (i64, String)> = known
-                .into_iter()
-                .map(|(id, seq, hash)| (seq, (id, hash)))
-                .collect();
+            let mut known = Known::new(known);
             let mut outcome = TaskImportOutcome::default();
             let at = now();
             for task in tasks {
                 let hash = task.content_hash();
-                let sql = match known.remove(&task.key) {
-                    Some((_, old)) if old == hash => {
-                        outcome.unchanged += 1;
-                        continue;
-                    }
-                    Some((id, _)) => {
-                        outcome.changed += 1;
+                let sql = match known.step(&task.key, &hash, &mut outcome) {
+                    Step::Same => continue,
+                    Step::Changed(id) => {
                         for delete in &DELETE_TASK[..3] {
                             sqlx::query(*delete).bind(id).execute(&mut *tx).await?;
                         }
                         UPDATE_TASK
                     }
-                    None => {
-                        outcome.added += 1;
-                        INSERT_TASK
-                    }
+                    Step::New => INSERT_TASK,
                 };
                 let id: i64 = sqlx::query_scalar(sql)
                     .bind(&plan.id)
@@ -294,26 +277,20 @@ impl Store {
                     .await?;
                 }
             }
-            for (id, _) in known.values() {
-                outcome.removed += 1;
+            for id in known.removed(&mut outcome) {
                 for delete in DELETE_TASK {
                     sqlx::query(delete).bind(id).execute(&mut *tx).await?;
                 }
             }
-            if outcome.added + outcome.changed + outcome.removed > 0 {
-                let event = Event::new(
+            if outcome.wrote() {
+                let event = import_event(
                     "tasks.import",
-                    format!("tasks:{}:{year}", plan.id),
-                    json!({
-                        "plan": plan.id,
-                        "year": year,
-                        "file": file,
-                        "tasks": tasks.len(),
-                        "added": outcome.added,
-                        "changed": outcome.changed,
-                        "removed": outcome.removed,
-                        "unchanged": outcome.unchanged,
-                    }),
+                    "tasks",
+                    &plan.id,
+                    year,
+                    file,
+                    tasks.len(),
+                    &outcome,
                 );
                 outcome.audit_id = Some(append_audit!(tx, who, &event));
                 crate::bump_version!(&mut *tx);

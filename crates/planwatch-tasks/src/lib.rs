@@ -7,6 +7,7 @@
 //!   `各区（市）县`), every unknown name reported.
 //! - [`model`] — [`Task`] (the plan clause it serves, lead / responsible / supporting units,
 //!   deadline, nodes, expected result, indicators) and [`Project`] (重大项目).
+//! - [`planned`] — a project's planned start or completion (`2023年`, `2023.06`, a day).
 //! - [`status`] — the status of a task or project on a day from its progress reports
 //!   (已完成, 正常推进, 进度滞后, 严重滞后, 逾期, 未启动, 未报送), by [`StatusRules`].
 //! - [`supervision`] — escalation across reporting periods: 提醒 → 警示 → 督办, with the notice's
@@ -19,6 +20,7 @@ pub mod deadline;
 mod fixtures;
 pub mod model;
 pub mod names;
+pub mod planned;
 #[cfg(test)]
 mod sample;
 pub mod scoring;
@@ -29,10 +31,11 @@ pub use crate::deadline::{
     BadDeadline, BadNode, Deadline, parse_deadline, parse_nodes, split_deadline,
 };
 pub use crate::model::{
-    Clause, Coordinates, Expected, Node, Project, Quantity, Role, Span, Stage, Task, UnknownClause,
-    clause,
+    Clause, Coordinates, Expected, ListedProject, Node, Project, Quantity, Role, Span, Stage, Task,
+    UnknownClause, clause,
 };
 pub use crate::names::{UnitProblem, UnitResolver, split_cell};
+pub use crate::planned::PlannedDate;
 pub use crate::scoring::{
     Adjustment, AdjustmentKind, Component, ComponentScore, Item, Line, Quality, Scheme,
     SchemeProblem, Source, SourceKind, Timeliness, UnitKind, UnitScore, Weight, indicator_item,

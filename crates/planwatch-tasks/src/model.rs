@@ -10,6 +10,7 @@ use planwatch_access::Unit;
 use planwatch_plan::{Plan, SourceRef, Text};
 
 use crate::deadline::{Deadline, month_end};
+use crate::planned::PlannedDate;
 
 /// The years a task is for: one year's decomposition, or the whole plan period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -424,6 +425,21 @@ impl Stage {
         }
     }
 
+    /// `preparation`, `construction`, `completed` or `operating`: how it is stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            Stage::Preparation => "preparation",
+            Stage::Construction => "construction",
+            Stage::Completed => "completed",
+            Stage::Operating => "operating",
+        }
+    }
+
+    /// The stage of a [`Stage::code`].
+    pub fn from_code(code: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     /// Whether construction has started.
     pub fn started(self) -> bool {
         self >= Stage::Construction
@@ -451,6 +467,35 @@ impl Stage {
             _ => None,
         }
     }
+}
+
+/// A key project as a year's list (重大项目表) gives it: what the list reader yields and the
+/// store keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedProject {
+    /// The list's 序号, unique within the year.
+    pub key: String,
+    /// The section row above it (一、现代物流, 专栏16 …), empty when none.
+    pub section: String,
+    pub name: String,
+    /// 建设内容（及规模）
+    pub content: String,
+    /// The code of the 区（市）县 or managed area it is in.
+    pub region: String,
+    pub coordinates: Option<Coordinates>,
+    /// The 专栏 it belongs to.
+    pub column: Option<u32>,
+    /// 责任单位, in the cell's order.
+    pub units: Vec<Unit>,
+    /// 总投资, 亿元.
+    pub total_investment: f64,
+    /// 年度计划投资, 亿元: the list's year.
+    pub year_investment: Option<f64>,
+    pub planned_start: Option<PlannedDate>,
+    pub planned_completion: Option<PlannedDate>,
+    pub stage: Stage,
+    /// The list's row the project is on.
+    pub row: usize,
 }
 
 /// A point on the map (WGS 84 degrees).
@@ -599,6 +644,10 @@ mod tests {
             assert_eq!(Stage::parse(stage.label_en()), Some(stage));
         }
         assert_eq!(Stage::parse("已开工"), Some(Stage::Construction));
+        for stage in Stage::ALL {
+            assert_eq!(Stage::from_code(stage.code()), Some(stage));
+        }
+        assert_eq!(Stage::from_code("在建"), None);
         assert_eq!(Stage::parse("立项"), None);
         assert!(!Stage::Preparation.started() && Stage::Construction.started());
         assert!(!Stage::Construction.finished() && Stage::Operating.finished());

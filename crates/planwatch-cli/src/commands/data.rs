@@ -340,6 +340,9 @@ pub(crate) const SAMPLE_FILES: [(&str, Option<&str>); 3] = [
 /// The sample 年度重点任务分解表 and its year.
 const SAMPLE_TASKS: (&str, u16) = ("data/chengdu-tasks-2024.csv", 2024);
 
+/// The sample key project list (重大项目表) and its year.
+const SAMPLE_PROJECTS: (&str, u16) = ("data/chengdu-projects-2024.csv", 2024);
+
 /// Imports the sample data set (see data/README.md) from the repository's `data/` directory
 /// and saves district targets split from it, as `actor` (the command line for `init
 /// --sample-data`, `system:first-start` for the server's first start): asked of the policy,
@@ -406,6 +409,13 @@ pub(crate) async fn load_sample_data(
         outcome =
             crate::commands::tasks::import_sheet(store, &plan, &who, &root.join(file), year, true)
                 .await?;
+        // The sample key project list, after the tasks (data/README.md).
+        if outcome == Outcome::Success {
+            let (file, year) = SAMPLE_PROJECTS;
+            let path = root.join(file);
+            outcome = crate::commands::projects::import_list(store, &plan, &who, &path, year, true)
+                .await?;
+        }
     }
     Ok(outcome)
 }

@@ -5,6 +5,7 @@ mod data;
 mod evaluate;
 mod notices;
 mod plan;
+mod projects;
 mod serve;
 mod synth;
 mod tasks;
@@ -196,6 +197,20 @@ The sheet replaces the year's tasks; importing the same sheet again changes noth
 docs/tasks.md."
     )]
     Tasks(tasks::TasksCommand),
+    /// Key projects: import the year's 重大项目表, list them, write its template (重大项目)
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  planwatch projects template --year 2024          projects-template-2024.xlsx, the plan's 专栏
+  planwatch projects import 2024年重大项目表.xlsx --year 2024
+  planwatch projects list --year 2024 --region 510104 --stage 在建 --format json
+
+Every problem is reported with its row and column; a list with any problem stores nothing.
+The list replaces the year's projects; importing the same list again changes nothing. See
+docs/tasks.md (Key projects)."
+    )]
+    Projects(projects::ProjectsCommand),
     /// The audit log: list entries, or verify its hash chain (审计日志)
     #[command(after_help = "\
 Examples:
@@ -271,6 +286,7 @@ pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome
                     Command::Period(command) => workflow::period(store, &command).await,
                     Command::Notices(command) => notices::run(store, &command).await,
                     Command::Tasks(command) => tasks::run(store, &command).await,
+                    Command::Projects(command) => projects::run(store, &command).await,
                     Command::Plan(_) | Command::Synth(_) => unreachable!("handled above"),
                 };
                 // Closed even when the command failed; its own error is the one reported.

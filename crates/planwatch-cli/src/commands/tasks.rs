@@ -8,9 +8,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use planwatch_access::{Action, Object, Unit, resolve_unit};
-use planwatch_import::tasks::{SheetTask, action_sections, read_tasks, template_header};
+use planwatch_import::tasks::{
+    SheetProblem, SheetTask, action_sections, read_tasks, template_header,
+};
 use planwatch_plan::Plan;
-use planwatch_store::{Store, StoredTask, TaskFilter, TaskNode, TaskRecord, TaskRole, Who};
+use planwatch_store::{
+    SheetImportOutcome, Store, StoredTask, TaskFilter, TaskNode, TaskRecord, TaskRole, Who,
+};
 
 use crate::Outcome;
 use crate::commands::data::StoreArgs;
@@ -66,41 +70,60 @@ pub(crate) async fn import_sheet(
     year: u16,
     built_in: bool,
 ) -> anyhow::Result<Outcome> {
+    let (name, bytes) = read_file(file, built_in)?;
+    let sheet = match read_tasks(&name, bytes, plan, year) {
+        Ok(sheet) => sheet,
+        Err(problems) => return Ok(refuse_sheet(&problems, "任务", "task")),
+    };
+    let records: Vec<TaskRecord> = sheet.tasks.iter().map(record).collect();
+    let outcome = store.import_tasks(who, plan, year, &records, &name).await?;
+    print_import(&name, year, ("任务", "tasks"), records.len(), &outcome);
+    Ok(Outcome::Success)
+}
+
+/// The name a sheet is recorded by (its file name alone when `built_in`, as the sample figures
+/// are) and its bytes.
+pub(crate) fn read_file(file: &Path, built_in: bool) -> anyhow::Result<(String, Vec<u8>)> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let name = match file.file_name() {
         Some(name) if built_in => name.to_string_lossy().into_owned(),
         _ => file.display().to_string(),
     };
-    let sheet = match read_tasks(&name, bytes, plan, year) {
-        Ok(sheet) => sheet,
-        Err(problems) => {
-            for problem in &problems {
-                eprintln!("{problem}");
-            }
-            eprintln!(
-                "错误 error: {} 个问题，未导入任何任务 / {} problems: no task was imported",
-                problems.len(),
-                problems.len()
-            );
-            return Ok(Outcome::InvalidInput);
-        }
-    };
-    let records: Vec<TaskRecord> = sheet.tasks.iter().map(record).collect();
-    let outcome = store.import_tasks(who, plan, year, &records, &name).await?;
+    Ok((name, bytes))
+}
+
+/// Every problem of a sheet on stderr, and that nothing (no `what`) was imported.
+pub(crate) fn refuse_sheet(problems: &[SheetProblem], zh: &str, en: &str) -> Outcome {
+    for problem in problems {
+        eprintln!("{problem}");
+    }
+    eprintln!(
+        "错误 error: {} 个问题，未导入任何{zh} / {} problems: no {en} was imported",
+        problems.len(),
+        problems.len()
+    );
+    Outcome::InvalidInput
+}
+
+/// What an import of `count` rows (`what`: `("任务", "tasks")`) did.
+pub(crate) fn print_import(
+    name: &str,
+    year: u16,
+    (zh, en): (&str, &str),
+    count: usize,
+    outcome: &SheetImportOutcome,
+) {
     println!(
-        "{name}: {year} 年任务 {} 项：新增 {}，修改 {}，删除 {}，未变 {} ({} tasks for {year}: {} added, {} changed, {} removed, {} unchanged)",
-        records.len(),
+        "{name}: {year} 年{zh} {count} 项：新增 {}，修改 {}，删除 {}，未变 {} ({count} {en} for {year}: {} added, {} changed, {} removed, {} unchanged)",
         outcome.added,
         outcome.changed,
         outcome.removed,
         outcome.unchanged,
-        records.len(),
         outcome.added,
         outcome.changed,
         outcome.removed,
         outcome.unchanged,
     );
-    Ok(Outcome::Success)
 }
 
 pub(crate) async fn run(store_args: &StoreArgs, command: &TasksCommand) -> anyhow::Result<Outcome> {
@@ -125,42 +148,22 @@ pub(crate) async fn run(store_args: &StoreArgs, command: &TasksCommand) -> anyho
             };
             let filter = TaskFilter { year: *year, unit };
             let tasks = store.tasks(&plan, &filter).await?;
-            let mut out = std::io::stdout().lock();
-            match format {
-                Format::Json => {
-                    let tasks: Vec<_> = tasks.iter().map(|t| json(&plan, t)).collect();
-                    serde_json::to_writer_pretty(&mut out, &tasks)?;
-                    writeln!(out)?;
-                }
-                Format::Csv => {
-                    let mut csv = csv::Writer::from_writer(&mut out);
-                    csv.write_record(CSV_HEADER)?;
-                    for task in &tasks {
-                        csv.write_record(row(&plan, task))?;
-                    }
-                    csv.flush()?;
-                }
-                Format::Table => {
-                    let mut table = new_table(&CSV_HEADER);
-                    for task in &tasks {
-                        table.add_row(row(&plan, task));
-                    }
-                    writeln!(out, "{table}")?;
-                    writeln!(out, "共 {} 项任务 ({} tasks)", tasks.len(), tasks.len())?;
-                }
-            }
+            let rows = tasks.iter().map(|t| row(&plan, t)).collect();
+            let json = tasks.iter().map(|t| json(&plan, t)).collect();
+            print_list(*format, &CSV_HEADER, rows, json, ("项任务", "tasks"))?;
             Ok(Outcome::Success)
         }
         TasksCommand::Template { year, output } => {
             let title = format!("{}{year}年度重点任务分解表", plan.title.zh);
             let sections = action_sections(&plan);
-            let bytes =
-                planwatch_export::write_task_template(&title, &template_header(), &sections)?;
-            let path = output
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(format!("tasks-template-{year}.xlsx")));
-            std::fs::write(&path, bytes)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            let default = format!("tasks-template-{year}.xlsx");
+            let path = write_template(
+                output.as_deref(),
+                &default,
+                &title,
+                &template_header(),
+                &sections,
+            )?;
             println!(
                 "{}: {year} 年度任务分解表模板，{} 个行动 (task sheet template, {} actions)",
                 path.display(),
@@ -170,6 +173,57 @@ pub(crate) async fn run(store_args: &StoreArgs, command: &TasksCommand) -> anyho
             Ok(Outcome::Success)
         }
     }
+}
+
+/// Writes the empty sheet (`title` merged across, `header`, `sections`) to `output`, else to
+/// `default`; the path written.
+pub(crate) fn write_template(
+    output: Option<&Path>,
+    default: &str,
+    title: &str,
+    header: &[&str],
+    sections: &[String],
+) -> anyhow::Result<PathBuf> {
+    let bytes = planwatch_export::write_task_template(title, header, sections)?;
+    let path = output.map_or_else(|| PathBuf::from(default), Path::to_path_buf);
+    std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+/// A list on stdout in `format`: `rows` under `header` (a table, with the count: `("项任务",
+/// "tasks")`, or CSV), or `json`.
+pub(crate) fn print_list(
+    format: Format,
+    header: &[&str],
+    rows: Vec<Vec<String>>,
+    json: Vec<serde_json::Value>,
+    (zh, en): (&str, &str),
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &json)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut csv = csv::Writer::from_writer(&mut out);
+            csv.write_record(header)?;
+            for row in &rows {
+                csv.write_record(row)?;
+            }
+            csv.flush()?;
+        }
+        Format::Table => {
+            let count = rows.len();
+            let mut table = new_table(header);
+            for row in rows {
+                table.add_row(row);
+            }
+            writeln!(out, "{table}")?;
+            writeln!(out, "共 {count} {zh} ({count} {en})")?;
+        }
+    }
+    Ok(())
 }
 
 /// A task read from the sheet, as the store keeps it.
@@ -223,7 +277,7 @@ const CSV_HEADER: [&str; 9] = [
 ];
 
 /// A unit's Chinese name in the plan (its code when the plan no longer has it).
-fn unit_name(plan: &Plan, unit: &Unit) -> String {
+pub(crate) fn unit_name(plan: &Plan, unit: &Unit) -> String {
     planwatch_workflow::notice::unit_name(plan, unit).0
 }
 

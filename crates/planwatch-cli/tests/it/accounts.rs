@@ -287,7 +287,8 @@ fn assert_sample_load(log: &[serde_json::Value], actor: &str) {
             "observations.import",
             "observations.import",
             "targets.load",
-            "tasks.import"
+            "tasks.import",
+            "projects.import"
         ]
     );
     assert!(

@@ -103,27 +103,32 @@ fn tasks_import_list_and_template_on_postgres() {
     check(&fresh_postgres("tasks"), dir.path());
 }
 
-/// `init --sample-data` imports the sample 年度重点任务分解表 (data/chengdu-tasks-2024.csv):
-/// every task of it, recorded by the file's own name as the sample figures are.
-#[test]
-fn the_sample_data_holds_the_2024_task_sheet() {
+/// What `COMMAND list --year 2024 --format json` gives after `init --sample-data`, every item
+/// recorded by the sample file's own name `file`.
+pub(crate) fn sample_list(command: &str, file: &str) -> Vec<serde_json::Value> {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store.db");
     let db = db.to_str().unwrap();
     let init = planwatch(&["--db", db, "init", "--sample-data"]);
     assert!(init.status.success(), "{}", stderr(&init));
     let listed = planwatch(&[
-        "--db", db, "tasks", "list", "--year", "2024", "--format", "json",
+        "--db", db, command, "list", "--year", "2024", "--format", "json",
     ]);
     assert!(listed.status.success(), "{}", stderr(&listed));
-    let tasks: serde_json::Value = serde_json::from_str(&stdout(&listed)).unwrap();
-    let tasks = tasks.as_array().unwrap();
-    assert!(tasks.len() >= 150, "{} tasks", tasks.len());
+    let items: serde_json::Value = serde_json::from_str(&stdout(&listed)).unwrap();
+    let items = items.as_array().unwrap().clone();
     assert!(
-        tasks
-            .iter()
-            .all(|t| t["source"]["file"] == "chengdu-tasks-2024.csv"),
+        items.iter().all(|t| t["source"]["file"] == file),
         "{}",
-        tasks[0]["source"]
+        items[0]["source"]
     );
+    items
+}
+
+/// `init --sample-data` imports the sample 年度重点任务分解表 (data/chengdu-tasks-2024.csv):
+/// every task of it, recorded by the file's own name as the sample figures are.
+#[test]
+fn the_sample_data_holds_the_2024_task_sheet() {
+    let tasks = sample_list("tasks", "chengdu-tasks-2024.csv");
+    assert!(tasks.len() >= 150, "{} tasks", tasks.len());
 }

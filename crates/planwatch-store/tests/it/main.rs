@@ -6,6 +6,7 @@ mod accounts;
 mod audited;
 mod known;
 mod notices;
+mod projects;
 mod story;
 mod tasks;
 mod workflow;
