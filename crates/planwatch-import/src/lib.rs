@@ -19,6 +19,7 @@ mod resolve;
 mod sheet;
 mod table;
 pub mod tasks;
+pub mod tasks_text;
 
 use std::collections::VecDeque;
 use std::fmt;

@@ -6,7 +6,7 @@
 //! problem is reported at once, with the sheet's row and column; nothing is returned when there
 //! is one. Rules: `docs/tasks.md`.
 
-use planwatch_access::normalize_unit_name;
+use planwatch_access::{Unit, normalize_unit_name};
 use planwatch_plan::{Plan, SourceRef};
 use planwatch_tasks::{
     Expected, Quantity, Span, Task, UnitResolver, clause, parse_deadline, parse_nodes, split_cell,
@@ -22,8 +22,11 @@ pub struct SheetTask {
     pub task: Task,
     /// The section row above it (`一、实施服务业能级提升行动`), empty when none.
     pub section: String,
-    /// The sheet's row.
+    /// The sheet's row (the text form: the line or paragraph its item starts on).
     pub row: usize,
+    /// 数据提供单位: who supplies the figures of the task's indicators that year (the
+    /// reporting calendar asks them for the city's figure instead of the lead department).
+    pub providers: Vec<Unit>,
 }
 
 /// What a task sheet holds.
@@ -59,6 +62,7 @@ const COLUMNS: &[(Column, &[&str], bool)] = &[
         false,
     ),
     (Column::Indicators, &["关联指标"], false),
+    (Column::Providers, &["数据提供单位"], false),
 ];
 
 /// The task sheet's layout: its header names a 序号 and a task.
@@ -86,6 +90,7 @@ enum Column {
     Nodes,
     Expected,
     Indicators,
+    Providers,
 }
 
 /// Reads the task sheet `bytes` (a workbook or CSV, as its first bytes say) named `file`, for
@@ -124,6 +129,12 @@ pub fn read_tasks(
         } else {
             lead_above.clone_from(&lead_cell);
         }
+        let providers = problems.units(
+            &reader.units,
+            row.row,
+            header.name(Column::Providers),
+            &header.text(&row, Column::Providers),
+        );
         if let Some(task) = reader.task(
             problems,
             header,
@@ -136,6 +147,7 @@ pub fn read_tasks(
                 task,
                 section: section.clone(),
                 row: row.row,
+                providers,
             });
         }
     }
