@@ -1,6 +1,7 @@
 //! The plan's reporting calendar against the submissions made and the figures published: where
 //! every figure each unit owes stands on a day (`planwatch submissions owed`, the 填报 and 报送情况
-//! pages, the notices sweep).
+//! pages, the notices sweep). The city's figure of an indicator is owed by the data providers
+//! (数据提供单位) the year's task file records for it, else by its lead department.
 
 use std::ops::RangeInclusive;
 
@@ -30,7 +31,8 @@ pub async fn standings_of(
     let Some(calendar) = &plan.calendar else {
         return Ok(None);
     };
-    let obligations = planwatch_workflow::obligations(plan, calendar, years);
+    let providers = store.data_providers(plan).await?;
+    let obligations = planwatch_workflow::obligations(plan, calendar, years, &providers);
     let filed = store.filed_submissions(plan).await?;
     let published = store.published_keys(plan, &owed_keys(&obligations)).await?;
     Ok(Some(planwatch_workflow::standings(

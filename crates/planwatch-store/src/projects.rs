@@ -12,7 +12,7 @@ use planwatch_tasks::{Coordinates, ListedProject, PlannedDate, Stage};
 use serde_json::json;
 
 use crate::audit::{Who, append_audit, lock_audit, sha256_hex};
-use crate::sheets::{Known, SheetImportOutcome, Step, import_event};
+use crate::sheets::{Known, SheetImportOutcome, Step, import_event, insert_units};
 use crate::{Result, Store, StoreError, now, with_db};
 
 /// A key project as imported and stored.
@@ -176,18 +176,13 @@ impl Store {
                     .bind(&at)
                     .fetch_one(&mut *tx)
                     .await?;
-                for (position, unit) in project.units.iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO project_units (project_id, position, unit_kind, unit_code)
-                         VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(id)
-                    .bind(position as i64)
-                    .bind(unit.kind())
-                    .bind(unit.code())
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                insert_units!(
+                    tx,
+                    "INSERT INTO project_units (project_id, position, unit_kind, unit_code)
+                     VALUES ($1, $2, $3, $4)",
+                    id,
+                    project.units
+                );
             }
             for id in known.removed(&mut outcome) {
                 for delete in [

@@ -98,3 +98,21 @@ pub(crate) fn import_event(
         }),
     )
 }
+
+/// Inserts `units` in their order as the rows of `sql` (`INSERT INTO … (owner, position,
+/// unit_kind, unit_code) VALUES ($1, $2, $3, $4)`) of the item `id`, inside the transaction `tx`
+/// (a task's data providers, a project's units).
+macro_rules! insert_units {
+    ($tx:expr, $sql:expr, $id:expr, $units:expr) => {
+        for (position, unit) in $units.iter().enumerate() {
+            sqlx::query($sql)
+                .bind($id)
+                .bind(position as i64)
+                .bind(unit.kind())
+                .bind(unit.code())
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+pub(crate) use insert_units;

@@ -10,10 +10,11 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use planwatch_access::Unit;
 use planwatch_plan::Plan;
+use planwatch_workflow::DataProviders;
 use serde_json::json;
 
 use crate::audit::{Who, append_audit, lock_audit, sha256_hex};
-use crate::sheets::{Known, SheetImportOutcome, Step, import_event};
+use crate::sheets::{Known, SheetImportOutcome, Step, import_event, insert_units};
 use crate::{Result, Store, StoreError, now, with_db};
 
 /// A unit's part in a task, as stored.
@@ -73,6 +74,9 @@ pub struct TaskRecord {
     pub nodes: Vec<TaskNode>,
     /// Indicator codes.
     pub indicators: Vec<String>,
+    /// 数据提供单位: who supplies the figures of `indicators` that year (the reporting calendar
+    /// asks them for the city's figure; see [`Store::data_providers`]).
+    pub providers: Vec<Unit>,
     /// The sheet's row the task is on.
     pub row: i64,
 }
@@ -89,7 +93,7 @@ impl TaskRecord {
 
     /// SHA-256 of everything but the row: equal for the same task wherever it stands.
     fn content_hash(&self) -> String {
-        let content = json!([
+        let mut content = json!([
             self.key,
             self.section,
             self.clause,
@@ -107,6 +111,17 @@ impl TaskRecord {
                 .collect::<Vec<_>>(),
             self.indicators,
         ]);
+        // Added with the data providers: tasks without one keep the hash they were stored by.
+        if !self.providers.is_empty()
+            && let Some(parts) = content.as_array_mut()
+        {
+            parts.push(json!(
+                self.providers
+                    .iter()
+                    .map(|u| [u.kind(), u.code()])
+                    .collect::<Vec<_>>()
+            ));
+        }
         sha256_hex(content.to_string().as_bytes())
     }
 }
@@ -175,11 +190,12 @@ const UPDATE_TASK: &str = "UPDATE tasks SET section = $4, clause = $5, title = $
      WHERE plan_id = $1 AND year = $2 AND seq = $3
      RETURNING id";
 
-/// Deleting a task (`$1`): its units, nodes and indicators, then itself.
-const DELETE_TASK: [&str; 4] = [
+/// Deleting a task (`$1`): its units, nodes, indicators and data providers, then itself.
+const DELETE_TASK: [&str; 5] = [
     "DELETE FROM task_units WHERE task_id = $1",
     "DELETE FROM task_nodes WHERE task_id = $1",
     "DELETE FROM task_indicators WHERE task_id = $1",
+    "DELETE FROM task_providers WHERE task_id = $1",
     "DELETE FROM tasks WHERE id = $1",
 ];
 
@@ -215,7 +231,7 @@ impl Store {
                 let sql = match known.step(&task.key, &hash, &mut outcome) {
                     Step::Same => continue,
                     Step::Changed(id) => {
-                        for delete in &DELETE_TASK[..3] {
+                        for delete in &DELETE_TASK[..4] {
                             sqlx::query(*delete).bind(id).execute(&mut *tx).await?;
                         }
                         UPDATE_TASK
@@ -276,6 +292,13 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
+                insert_units!(
+                    tx,
+                    "INSERT INTO task_providers (task_id, position, unit_kind, unit_code)
+                     VALUES ($1, $2, $3, $4)",
+                    id,
+                    task.providers
+                );
             }
             for id in known.removed(&mut outcome) {
                 for delete in DELETE_TASK {
@@ -308,7 +331,7 @@ impl Store {
             .unit
             .as_ref()
             .map_or(("", ""), |u| (u.kind(), u.code()));
-        let (rows, units, nodes, indicators) = with_db!(&self.db, |pool| {
+        let (rows, units, nodes, indicators, providers) = with_db!(&self.db, |pool| {
             let rows: Vec<TaskRow> = sqlx::query_as(SELECT_TASKS)
                 .bind(&plan.id)
                 .bind(year)
@@ -340,7 +363,15 @@ impl Store {
             .bind(&plan.id)
             .fetch_all(pool)
             .await?;
-            (rows, units, nodes, indicators)
+            let providers: Vec<(i64, String, String)> = sqlx::query_as(
+                "SELECT p.task_id, p.unit_kind, p.unit_code FROM task_providers p
+                 JOIN tasks t ON t.id = p.task_id WHERE t.plan_id = $1
+                 ORDER BY p.task_id, p.position",
+            )
+            .bind(&plan.id)
+            .fetch_all(pool)
+            .await?;
+            (rows, units, nodes, indicators, providers)
         });
         let mut tasks: Vec<StoredTask> = Vec::with_capacity(rows.len());
         let mut index = BTreeMap::new();
@@ -364,6 +395,7 @@ impl Store {
                     units: Vec::new(),
                     nodes: Vec::new(),
                     indicators: Vec::new(),
+                    providers: Vec::new(),
                     row: i64::from(row.11),
                 },
             });
@@ -391,7 +423,48 @@ impl Store {
                 tasks[i].task.indicators.push(code);
             }
         }
+        for (id, kind, code) in providers {
+            if let Some(&i) = index.get(&id) {
+                let unit = Unit::from_parts(&kind, &code).ok_or_else(|| {
+                    StoreError::CorruptTask(id, format!("data provider {kind}:{code}"))
+                })?;
+                tasks[i].task.providers.push(unit);
+            }
+        }
         Ok(tasks)
+    }
+
+    /// The data providers (数据提供单位) the plan's stored tasks record: for each indicator and
+    /// year, the units named as data provider on a task of that year naming the indicator, in
+    /// the file's order without repeats. The reporting calendar takes them as the units owing
+    /// the city's figure (`planwatch_workflow::obligations`).
+    pub async fn data_providers(&self, plan: &Plan) -> Result<DataProviders> {
+        let rows: Vec<(i64, String, i32, String, String)> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT t.id, i.indicator, t.year, p.unit_kind, p.unit_code
+                 FROM task_providers p
+                 JOIN tasks t ON t.id = p.task_id
+                 JOIN task_indicators i ON i.task_id = t.id
+                 WHERE t.plan_id = $1
+                 ORDER BY t.year, t.source_row, t.id, i.position, p.position",
+            )
+            .bind(&plan.id)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut providers = DataProviders::new();
+        for (id, indicator, year, kind, code) in rows {
+            let unit = Unit::from_parts(&kind, &code).ok_or_else(|| {
+                StoreError::CorruptTask(id, format!("data provider {kind}:{code}"))
+            })?;
+            let year = u16::try_from(year)
+                .map_err(|_| StoreError::CorruptTask(id, format!("year {year}")))?;
+            let units = providers.entry((indicator, year)).or_default();
+            if !units.contains(&unit) {
+                units.push(unit);
+            }
+        }
+        Ok(providers)
     }
 }
 

@@ -102,27 +102,37 @@ fn districts(plan: &Plan) -> impl Iterator<Item = &str> {
         .map(|region| region.code.as_str())
 }
 
+/// The data providers (数据提供单位) a year's task file records for indicators: by indicator
+/// code and year, the units that supply the figure (the store reads them:
+/// `Store::data_providers`).
+pub type DataProviders = HashMap<(String, u16), Vec<Unit>>;
+
 /// Every figure owed for the periods of `years`, by indicator (in the plan's order), then
-/// reporter, region and period. An indicator reported by its lead department but without one
-/// owes nothing (plan validation points it out).
+/// reporter, region and period. The city's figure (the lead department's part) is owed by the
+/// indicator's data providers for a year where `providers` records some, else by its lead
+/// department; an indicator reported by its lead department but without one (and without a
+/// provider) owes nothing (plan validation points it out).
 pub fn obligations(
     plan: &Plan,
     calendar: &ReportingCalendar,
     years: RangeInclusive<u16>,
+    providers: &DataProviders,
 ) -> Vec<Obligation> {
     let mut owed = Vec::new();
     for indicator in &plan.indicators {
         let code = &indicator.code;
-        let mut units: Vec<(Unit, &str)> = Vec::new();
+        let lead: Vec<Unit> = indicator
+            .lead_department
+            .iter()
+            .map(|lead| Unit::Department(lead.clone()))
+            .collect();
+        // `None`: the city's figure, owed by the year's providers or the lead department.
+        let mut units: Vec<(Option<Unit>, &str)> = Vec::new();
         for reporter in calendar.reporters_of(code) {
             match reporter {
-                Reporter::LeadDepartment => {
-                    if let Some(lead) = &indicator.lead_department {
-                        units.push((Unit::Department(lead.clone()), &plan.region));
-                    }
-                }
+                Reporter::LeadDepartment => units.push((None, &plan.region)),
                 Reporter::Districts => units.extend(
-                    districts(plan).map(|region| (Unit::Region(region.to_owned()), region)),
+                    districts(plan).map(|region| (Some(Unit::Region(region.to_owned())), region)),
                 ),
             }
         }
@@ -130,14 +140,23 @@ pub fn obligations(
             for &frequency in calendar.frequencies_of(code) {
                 let rule = calendar.rule_of(code, frequency);
                 for year in years.clone() {
-                    for period in periods(year, frequency) {
-                        owed.push(Obligation {
-                            unit: unit.clone(),
-                            indicator: code.clone(),
-                            region: region.to_owned(),
-                            period,
-                            due: due_date(rule, period),
-                        });
+                    let owing = match &unit {
+                        Some(unit) => std::slice::from_ref(unit),
+                        None => match providers.get(&(code.clone(), year)) {
+                            Some(providers) if !providers.is_empty() => providers.as_slice(),
+                            _ => lead.as_slice(),
+                        },
+                    };
+                    for unit in owing {
+                        for period in periods(year, frequency) {
+                            owed.push(Obligation {
+                                unit: unit.clone(),
+                                indicator: code.clone(),
+                                region: region.to_owned(),
+                                period,
+                                due: due_date(rule, period),
+                            });
+                        }
                     }
                 }
             }

@@ -22,8 +22,8 @@ pub mod scope;
 pub mod submission;
 
 pub use crate::calendar::{
-    Filed, Obligation, OnTimeRate, Published, Standing, StandingOf, Timeliness, due_date,
-    obligations, on_time_rate, owed_now, period_end, published_now, standings,
+    DataProviders, Filed, Obligation, OnTimeRate, Published, Standing, StandingOf, Timeliness,
+    due_date, obligations, on_time_rate, owed_now, period_end, published_now, standings,
 };
 pub use crate::changes::{
     Change, ChangeKind, ChangeSummary, PeriodLock, classify, is_locked, stale_rows,

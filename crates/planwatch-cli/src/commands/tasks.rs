@@ -1,5 +1,7 @@
-//! `planwatch tasks import | list | template`: a year's 年度任务分解表 (issue 14). The sheet is
-//! read by `planwatch_import::tasks` (every problem at once, with its row and column) and stored
+//! `planwatch tasks import | list | template`: a year's 年度任务分解表 or its text form, the
+//! 分解方案 (issue 14). The file is read by `planwatch_import::tasks` or
+//! `planwatch_import::tasks_text`, as its content says (every problem at once, with its row or
+//! line and its column or part) and stored
 //! whole by `Store::import_tasks` (all or nothing; the same sheet again changes nothing).
 
 use std::io::Write;
@@ -8,9 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use planwatch_access::{Action, Object, Unit, resolve_unit};
-use planwatch_import::tasks::{
-    SheetProblem, SheetTask, action_sections, read_tasks, template_header,
-};
+use planwatch_import::tasks::{SheetProblem, SheetTask, action_sections, template_header};
+use planwatch_import::tasks_text::read_task_file;
 use planwatch_plan::Plan;
 use planwatch_store::{
     SheetImportOutcome, Store, StoredTask, TaskFilter, TaskNode, TaskRecord, TaskRole, Who,
@@ -30,9 +31,11 @@ pub(crate) enum Format {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum TasksCommand {
-    /// Import a year's 年度任务分解表 (CSV or XLSX); it replaces that year's tasks
+    /// Import a year's 年度任务分解表 (CSV or XLSX) or 分解方案 (text or DOCX); it replaces that
+    /// year's tasks
     Import {
-        /// The sheet (CSV in UTF-8 or GBK, or a workbook)
+        /// The sheet (CSV in UTF-8 or GBK, or a workbook), or the 分解方案 as plain text (UTF-8
+        /// or GBK) or DOCX: the form is told by the content
         file: PathBuf,
         /// The year the sheet is for
         #[arg(long)]
@@ -71,7 +74,7 @@ pub(crate) async fn import_sheet(
     built_in: bool,
 ) -> anyhow::Result<Outcome> {
     let (name, bytes) = read_file(file, built_in)?;
-    let sheet = match read_tasks(&name, bytes, plan, year) {
+    let sheet = match read_task_file(&name, bytes, plan, year) {
         Ok(sheet) => sheet,
         Err(problems) => return Ok(refuse_sheet(&problems, "任务", "task")),
     };
@@ -260,6 +263,7 @@ fn record(sheet: &SheetTask) -> TaskRecord {
             })
             .collect(),
         indicators: task.indicators.clone(),
+        providers: sheet.providers.clone(),
         row: i64::try_from(sheet.row).unwrap_or(i64::MAX),
     }
 }
@@ -311,11 +315,9 @@ fn row(plan: &Plan, stored: &StoredTask) -> Vec<String> {
 
 fn json(plan: &Plan, stored: &StoredTask) -> serde_json::Value {
     let task = &stored.task;
+    let unit = |u: &Unit| serde_json::json!({"kind": u.kind(), "code": u.code(), "name": unit_name(plan, u)});
     let units = |role: TaskRole| -> Vec<serde_json::Value> {
-        task.units_in(role)
-            .into_iter()
-            .map(|u| serde_json::json!({"kind": u.kind(), "code": u.code(), "name": unit_name(plan, u)}))
-            .collect()
+        task.units_in(role).into_iter().map(unit).collect()
     };
     serde_json::json!({
         "id": stored.id,
@@ -335,6 +337,7 @@ fn json(plan: &Plan, stored: &StoredTask) -> serde_json::Value {
         "expected": task.expected,
         "quantity": task.quantity.as_ref().map(|(value, unit)| serde_json::json!({"value": value, "unit": unit})),
         "indicators": task.indicators,
+        "data_providers": task.providers.iter().map(unit).collect::<Vec<_>>(),
         "source": {"file": stored.source_file, "row": task.row},
     })
 }

@@ -18,6 +18,7 @@ mod sdmx;
 mod submissions_api;
 mod submissions_write;
 mod tasks;
+mod tasks_text;
 mod web;
 mod webauth;
 mod workflow;

@@ -183,6 +183,11 @@ fn a_docx_reads_as_its_text_with_paragraph_numbers() {
     let from_docx = read("sample.docx", &bytes).unwrap_or_else(|p| panic!("{p:#?}"));
     let from_text = read("sample.txt", SAMPLE.as_bytes()).unwrap();
     assert_eq!(from_docx, from_text);
+    // The sample's DOCX (written once from the text by Python's zipfile, as Word lays it out:
+    // spacing, fonts, runs) reads the same.
+    let fixture = include_bytes!("../../../../data/chengdu-government-report-tasks-2024.docx");
+    assert_eq!(task_form(fixture), TaskForm::Docx);
+    assert_eq!(read("sample.docx", fixture).unwrap(), from_text);
     let problems = read(
         "bad.docx",
         &docx(&["标题", "", "1. 推进A&B。（牵头单位：市外星局）"]),

@@ -256,7 +256,8 @@ async fn the_sweep_writes_each_deadline_notice_once() {
         // 2024's yearly figures are due on 31 March 2025: due soon on the 26th.
         let today = chrono::NaiveDate::from_ymd_opt(2025, 3, 26).unwrap();
         let sweep = async |today| {
-            let obligations = planwatch_workflow::obligations(plan, &calendar, 2023..=2025);
+            let obligations =
+                planwatch_workflow::obligations(plan, &calendar, 2023..=2025, &Default::default());
             let filed = store.filed_submissions(plan).await.unwrap();
             let published = store
                 .published_keys(plan, &ObservationFilter::default())

@@ -27,6 +27,7 @@ fn task(key: &str, title: &str) -> TaskRecord {
             share: Some(50.0),
         }],
         indicators: vec!["gdp".into()],
+        providers: Vec::new(),
         row: 3,
     }
 }
@@ -143,6 +144,57 @@ async fn imports_are_whole_idempotent_and_audited() {
         assert_eq!(stored.len(), 4, "{backend}: nothing of it stored");
         assert!(stored.iter().all(|t| t.task.key != "9"));
         assert_eq!(store.version().await.unwrap(), before);
+    }
+    stores.drop_databases().await;
+}
+
+#[tokio::test]
+async fn data_providers_are_stored_with_their_tasks_and_replaced_with_them() {
+    let stores = stores().await;
+    let plan = plan();
+    let statistics = Unit::Department("statistics".into());
+    let survey = Unit::Department("survey_team".into());
+    for (backend, store) in &stores.stores {
+        store.save_plan(&tester(), &plan).await.unwrap();
+        let mut first = task("1", "甲");
+        first.providers = vec![statistics.clone(), survey.clone()];
+        let mut second = task("2", "乙");
+        second.indicators = vec!["gdp".into(), "retail_sales".into()];
+        second.providers = vec![survey.clone()];
+        let sheet = vec![first, second, task("3", "丙")];
+        store
+            .import_tasks(&tester(), &plan, 2024, &sheet, "a.txt")
+            .await
+            .unwrap();
+        let stored = store.tasks(&plan, &TaskFilter::default()).await.unwrap();
+        assert_eq!(stored[0].task, sheet[0], "{backend}: read back whole");
+        let providers = store.data_providers(&plan).await.unwrap();
+        assert_eq!(providers.len(), 2, "{backend}: {providers:?}");
+        assert_eq!(
+            providers[&("gdp".to_owned(), 2024)],
+            [statistics.clone(), survey.clone()]
+        );
+        assert_eq!(
+            providers[&("retail_sales".to_owned(), 2024)],
+            std::slice::from_ref(&survey)
+        );
+        // The same again: nothing written; without providers: replaced, audited.
+        let again = store
+            .import_tasks(&tester(), &plan, 2024, &sheet, "a.txt")
+            .await
+            .unwrap();
+        assert_eq!((again.unchanged, again.audit_id), (3, None), "{backend}");
+        let plain = vec![task("1", "甲"), task("2", "乙"), task("3", "丙")];
+        let outcome = store
+            .import_tasks(&tester(), &plan, 2024, &plain, "b.txt")
+            .await
+            .unwrap();
+        assert_eq!((outcome.changed, outcome.unchanged), (2, 1), "{backend}");
+        assert!(outcome.audit_id.is_some());
+        assert!(
+            store.data_providers(&plan).await.unwrap().is_empty(),
+            "{backend}"
+        );
     }
     stores.drop_databases().await;
 }

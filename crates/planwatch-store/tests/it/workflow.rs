@@ -513,7 +513,7 @@ fn east_retail_owed(
         reporters: vec![planwatch_plan::Reporter::Districts],
         ..planwatch_plan::ReportingCalendar::default()
     };
-    planwatch_workflow::obligations(plan, &calendar, years)
+    planwatch_workflow::obligations(plan, &calendar, years, &Default::default())
         .into_iter()
         .filter(|o| o.unit == east() && o.indicator == "retail_sales")
         .collect()

@@ -57,7 +57,7 @@ fn the_lead_department_reports_the_city_and_each_district_its_own_for_district_s
         .iter()
         .find(|i| i.code == "tourism_revenue")
         .expect("the Chengdu plan has tourism_revenue");
-    let owed = obligations(&plan, &calendar(), 2024..=2024);
+    let owed = obligations(&plan, &calendar(), 2024..=2024, &DataProviders::new());
     let tourism_owed: Vec<_> = owed
         .iter()
         .filter(|o| o.indicator == tourism.code)
@@ -374,4 +374,45 @@ proptest! {
         };
         prop_assert!(due_date(rule, next) >= due);
     }
+}
+
+#[test]
+fn a_data_provider_owes_the_city_figure_of_its_year_instead_of_the_lead_department() {
+    let plan = planwatch_plan::chengdu::plan();
+    let statistics = Unit::Department("statistics".into());
+    let survey = Unit::Department("survey_team".into());
+    let culture = Unit::Department("culture_tourism".into());
+    let providers = DataProviders::from([(
+        ("tourism_revenue".to_owned(), 2024),
+        vec![statistics.clone(), survey.clone()],
+    )]);
+    let owed = obligations(&plan, &calendar(), 2023..=2024, &providers);
+    let city = |unit: &Unit, year: u16| {
+        owed.iter()
+            .filter(|o| {
+                o.indicator == "tourism_revenue"
+                    && o.region == "510100"
+                    && o.unit == *unit
+                    && o.period.year() == year
+            })
+            .count()
+    };
+    // 2024: both providers owe the year and the quarters; the lead department nothing.
+    assert_eq!((city(&statistics, 2024), city(&survey, 2024)), (5, 5));
+    assert_eq!(city(&culture, 2024), 0);
+    // 2023, with no provider recorded: the lead department, as before.
+    assert_eq!(city(&culture, 2023), 5);
+    assert_eq!(city(&statistics, 2023), 0);
+    // The districts' own series do not move.
+    let jinjiang = Unit::Region("510104".into());
+    assert!(owed.iter().any(|o| o.unit == jinjiang
+        && o.indicator == "tourism_revenue"
+        && o.period == Period::Quarter(2024, 2)));
+    // An empty list of providers is no provider.
+    let none = DataProviders::from([(("tourism_revenue".to_owned(), 2024), Vec::new())]);
+    let owed = obligations(&plan, &calendar(), 2024..=2024, &none);
+    assert!(
+        owed.iter()
+            .any(|o| o.unit == culture && o.region == "510100")
+    );
 }

@@ -117,10 +117,11 @@ fn jinjiang_standings_with(
         .calendar
         .clone()
         .expect("the Chengdu plan has a calendar");
-    let owed: Vec<Obligation> = obligations(&plan, &calendar, sweep_years(today))
-        .into_iter()
-        .filter(|o| o.unit == jinjiang())
-        .collect();
+    let owed: Vec<Obligation> =
+        obligations(&plan, &calendar, sweep_years(today), &Default::default())
+            .into_iter()
+            .filter(|o| o.unit == jinjiang())
+            .collect();
     assert!(!owed.is_empty(), "Jinjiang owes figures");
     standings(owed, filed, published, today)
 }
