@@ -484,6 +484,28 @@ mod tests {
         assert!(problems.iter().any(|p| p.message.contains("完成时限")));
     }
 
+    #[test]
+    fn the_data_provider_column_names_units() {
+        let text = [
+            format!("{HEADER},数据提供单位"),
+            "1,打造国际消费目的地,5.4,市商务局,,,年底前,,社零总额增长8%,社会消费品零售总额,市统计局、成调队".to_owned(),
+            "2,拓展国际客货通道,5.1,市口岸物流办,,,年底前,,,,".to_owned(),
+        ]
+        .join("\n");
+        let sheet = read("providers.csv", text.into_bytes()).unwrap();
+        assert_eq!(
+            sheet.tasks[0].providers,
+            vec![department("statistics"), department("survey_team")]
+        );
+        assert!(sheet.tasks[1].providers.is_empty());
+        let text = format!(
+            "{HEADER},数据提供单位\n1,打造国际消费目的地,5.4,市商务局,,,年底前,,,,市外星局\n"
+        );
+        let problems = read("bad.csv", text.into_bytes()).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert_eq!(count_at(&problems, 2, "数据提供单位"), 1);
+    }
+
     /// A workbook as offices make it: the title merged across, the section merged across, the
     /// lead merged down over two tasks; header variants (任务内容, 对应条款, 完成时间).
     fn workbook() -> Vec<u8> {
