@@ -138,7 +138,7 @@ pub(crate) async fn run(store_args: &StoreArgs, command: &TasksCommand) -> anyho
             import_sheet(&store, &plan, &Who::of(&actor, None), file, *year, false).await
         }
         TasksCommand::List { year, unit, format } => {
-            if let Err(refused) = allowed(&cli_actor(), Action::Read, &Object::Plan) {
+            if let Err(refused) = allowed(&cli_actor(), Action::Read, &Object::TasksAndProjects) {
                 return Ok(refused);
             }
             let unit = match unit.as_deref().map(|code| resolve_unit(&plan, code)) {
