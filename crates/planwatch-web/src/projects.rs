@@ -182,7 +182,7 @@ impl ProjectQuery {
 }
 
 /// Every key project of the plan, from the cache while the store has not changed.
-async fn all_projects(service: &Service) -> Result<Arc<Vec<StoredProject>>, ApiError> {
+pub(crate) async fn all_projects(service: &Service) -> Result<Arc<Vec<StoredProject>>, ApiError> {
     Ok(service
         .projects
         .get_or_compute(service.version(), async || {
@@ -266,7 +266,7 @@ struct MapDistrict {
 }
 
 /// The stages' labels in `lang`, in order.
-fn stage_label(stage: Stage, lang: Lang) -> String {
+pub(crate) fn stage_label(stage: Stage, lang: Lang) -> String {
     match lang {
         Lang::Zh => stage.label_zh().to_owned(),
         Lang::En => stage.label_en().to_owned(),

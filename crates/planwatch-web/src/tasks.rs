@@ -586,6 +586,47 @@ async fn board(
     )?))
 }
 
+/// The overview's counts beside the indicators': the latest year's tasks, and its key projects
+/// by stage, each linking to its board.
+#[derive(Debug, Serialize)]
+pub(crate) struct OverviewCounts {
+    tasks_year: Option<u16>,
+    tasks: usize,
+    projects_year: Option<u16>,
+    /// Stage code, label, count.
+    stages: Vec<(String, String, usize)>,
+}
+
+pub(crate) async fn overview_counts(
+    service: &Service,
+    lang: Lang,
+) -> Result<OverviewCounts, ApiError> {
+    let tasks = all_tasks(service).await?;
+    let tasks_year = tasks.iter().map(|t| t.year).max();
+    let projects = crate::projects::all_projects(service).await?;
+    let projects_year = projects.iter().map(|p| p.year).max();
+    let stages = planwatch_tasks::Stage::ALL
+        .into_iter()
+        .map(|stage| {
+            let count = projects
+                .iter()
+                .filter(|p| Some(p.year) == projects_year && p.project.stage == stage)
+                .count();
+            (
+                stage.code().to_owned(),
+                crate::projects::stage_label(stage, lang),
+                count,
+            )
+        })
+        .collect();
+    Ok(OverviewCounts {
+        tasks_year,
+        tasks: tasks.iter().filter(|t| Some(t.year) == tasks_year).count(),
+        projects_year,
+        stages,
+    })
+}
+
 /// A unit of a task with its role's label.
 #[derive(Debug, Serialize)]
 struct RoleUnits {
