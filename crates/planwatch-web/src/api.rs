@@ -128,6 +128,10 @@ fn describe_parameters(
         .iter()
         .map(|s| s.code())
         .collect();
+    let task_statuses: Vec<&str> = planwatch_tasks::Status::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
     let optional =
         |schema: Value| json!({ "anyOf": [{ "type": "string", "maxLength": 0 }, schema] });
     let period = json!({
@@ -184,6 +188,9 @@ fn describe_parameters(
                 "stage" => optional(json!({ "type": "string", "enum": stages })),
                 "due_before" | "due_after" => {
                     optional(json!({ "type": "string", "format": "date" }))
+                }
+                "status" if path == "/api/tasks" || path == "/api/projects" => {
+                    optional(json!({ "type": "string", "enum": task_statuses }))
                 }
                 "unread" => optional(json!({ "type": "string", "enum": ["true", "false"] })),
                 "from" | "to" => optional(period.clone()),

@@ -15,9 +15,10 @@ use axum::response::Html;
 use axum::routing::get;
 use minijinja::context;
 use planwatch_access::Unit;
+use planwatch_app::tasks::ProjectView;
 use planwatch_plan::{Plan, RegionKind};
 use planwatch_store::{ProjectFilter, StoredProject};
-use planwatch_tasks::{PlannedDate, Stage};
+use planwatch_tasks::{PlannedDate, Stage, Status};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -26,10 +27,13 @@ use crate::api::{PageParams, parse_year, present, region_codes};
 use crate::error::{ApiError, ErrorBody};
 use crate::lang::Lang;
 use crate::pages::{script_json, text, v};
-use crate::reporting::{region_name, unit_name};
+use crate::reporting::{region_name, today, unit_name};
 use crate::service::Service;
 use crate::submissions::parse_id;
-use crate::tasks::{Source, UnitRef, parse_column, parse_unit, unit_choices};
+use crate::tasks::{
+    Source, StatusView, UnitRef, light_code, parse_column, parse_status, parse_unit, status_counts,
+    unit_choices,
+};
 
 type AppState = State<Arc<Service>>;
 
@@ -77,10 +81,17 @@ pub(crate) struct ProjectItem {
     /// 前期, 在建, 竣工 or 投运
     stage_zh: String,
     source: Source,
+    /// Today's status from the approved progress reports (as a task's)
+    status: &'static str,
+    status_zh: &'static str,
+    /// green, grey, yellow or red
+    light: &'static str,
 }
 
 impl ProjectItem {
-    fn new(plan: &Plan, stored: &StoredProject, lang: Lang) -> ProjectItem {
+    fn new(plan: &Plan, view: &ProjectView, lang: Lang) -> ProjectItem {
+        let stored = &view.project;
+        let status = view.judgement.status;
         let p = &stored.project;
         ProjectItem {
             id: stored.id,
@@ -107,6 +118,9 @@ impl ProjectItem {
             stage: p.stage.code().to_owned(),
             stage_zh: p.stage.label_zh().to_owned(),
             source: Source::new(&stored.source_file, i64::try_from(p.row).unwrap_or(0)),
+            status: status.as_str(),
+            status_zh: status.label_zh(),
+            light: light_code(status.light()),
         }
     }
 }
@@ -134,6 +148,8 @@ pub(crate) struct ProjectParams {
     stage: Option<String>,
     /// A 专栏 by number
     column: Option<String>,
+    /// Today's status: done, on_schedule, not_started, lagging, not_reported, serious, overdue
+    status: Option<String>,
 }
 
 /// [`ProjectParams`] parsed.
@@ -144,6 +160,7 @@ struct ProjectQuery {
     unit: Option<Unit>,
     stage: Option<Stage>,
     column: Option<u32>,
+    status: Option<Status>,
 }
 
 impl ProjectParams {
@@ -166,12 +183,18 @@ impl ProjectParams {
             unit: parse_unit(plan, self.unit.as_deref())?,
             stage,
             column: parse_column(plan, self.column.as_deref())?,
+            status: parse_status(self.status.as_deref())?,
         })
     }
 }
 
 impl ProjectQuery {
-    fn admits(&self, stored: &StoredProject) -> bool {
+    fn admits(&self, view: &ProjectView) -> bool {
+        self.status.is_none_or(|s| view.judgement.status == s) && self.admits_project(&view.project)
+    }
+
+    /// Whether the filters but the status admit the project.
+    fn admits_project(&self, stored: &StoredProject) -> bool {
         let p = &stored.project;
         self.year.is_none_or(|y| stored.year == y)
             && (self.regions.is_empty() || self.regions.contains(&p.region))
@@ -181,18 +204,26 @@ impl ProjectQuery {
     }
 }
 
-/// Every key project of the plan, from the cache while the store has not changed.
-pub(crate) async fn all_projects(service: &Service) -> Result<Arc<Vec<StoredProject>>, ApiError> {
+/// Every key project of the plan with its status today, from the cache while the store, the
+/// audit log (approved progress reports) and the day have not changed.
+pub(crate) async fn all_projects(service: &Service) -> Result<Arc<Vec<ProjectView>>, ApiError> {
+    let today = today();
     Ok(service
         .projects
-        .get_or_compute(service.version(), async || {
-            let projects = service
-                .store
-                .projects(&service.plan, &ProjectFilter::default())
+        .get_or_compute(
+            (service.version(), service.callers.seq(), today),
+            async || {
+                let projects = planwatch_app::tasks::project_views(
+                    &service.store,
+                    &service.plan,
+                    &ProjectFilter::default(),
+                    today,
+                )
                 .await?;
-            let weight = projects.len();
-            Ok::<_, planwatch_store::StoreError>((projects, weight))
-        })
+                let weight = projects.len();
+                Ok::<_, planwatch_store::StoreError>((projects, weight))
+            },
+        )
         .await?)
 }
 
@@ -213,7 +244,7 @@ pub(crate) async fn list(
     let query = params.parse(&service)?;
     let (page, per_page) = page.parse()?;
     let projects = all_projects(&service).await?;
-    let admitted: Vec<&StoredProject> = projects.iter().filter(|p| query.admits(p)).collect();
+    let admitted: Vec<&ProjectView> = projects.iter().filter(|p| query.admits(p)).collect();
     let items = admitted
         .iter()
         .skip((page - 1).saturating_mul(per_page))
@@ -242,7 +273,7 @@ pub(crate) async fn show(
     let projects = all_projects(&service).await?;
     let project = projects
         .iter()
-        .find(|p| p.id == id)
+        .find(|p| p.project.id == id)
         .ok_or_else(|| no_project(id))?;
     Ok(Json(ProjectItem::new(&service.plan, project, Lang::Zh)))
 }
@@ -337,6 +368,7 @@ struct ListRow {
     year_investment: Option<f64>,
     stage: String,
     located: bool,
+    status: StatusView,
 }
 
 /// Rows on a page of the list.
@@ -354,7 +386,7 @@ async fn list_page(
     let lang = request.lang();
     let mut query = params.parse(&service)?;
     let projects = all_projects(&service).await?;
-    let mut years: Vec<u16> = projects.iter().map(|p| p.year).collect();
+    let mut years: Vec<u16> = projects.iter().map(|p| p.project.year).collect();
     years.sort_unstable_by(|a, b| b.cmp(a));
     years.dedup();
     if query.year.is_none() {
@@ -366,13 +398,14 @@ async fn list_page(
     }
     .parse()?
     .0;
-    let admitted: Vec<&StoredProject> = projects.iter().filter(|p| query.admits(p)).collect();
+    let admitted: Vec<&ProjectView> = projects.iter().filter(|p| query.admits(p)).collect();
     let pages = admitted.len().div_ceil(PER_PAGE).max(1);
     let rows: Vec<ListRow> = admitted
         .iter()
         .skip((page - 1).saturating_mul(PER_PAGE))
         .take(PER_PAGE)
-        .map(|stored| {
+        .map(|view| {
+            let stored = &view.project;
             let p = &stored.project;
             ListRow {
                 id: stored.id,
@@ -385,6 +418,7 @@ async fn list_page(
                 year_investment: p.year_investment,
                 stage: stage_label(p.stage, lang),
                 located: p.coordinates.is_some(),
+                status: StatusView::new(view.judgement.status),
             }
         })
         .collect();
@@ -394,11 +428,16 @@ async fn list_page(
             (
                 s.code().to_owned(),
                 stage_label(s, lang),
-                admitted.iter().filter(|p| p.project.stage == s).count(),
+                admitted
+                    .iter()
+                    .filter(|p| p.project.project.stage == s)
+                    .count(),
             )
         })
         .collect();
-    let (points, districts, managed) = map_data(plan, &admitted, lang);
+    let counts = status_counts(admitted.iter().map(|p| &p.judgement));
+    let listed: Vec<&StoredProject> = admitted.iter().map(|p| &p.project).collect();
+    let (points, districts, managed) = map_data(plan, &listed, lang);
     let map = serde_json::json!({
         "points": points,
         "districts": districts,
@@ -425,6 +464,9 @@ async fn list_page(
             departments => v(&departments),
             columns => v(&columns),
             stages => v(&stages),
+            status => v(&query.status.map(Status::as_str)),
+            counts => v(&counts),
+            statuses => v(&Status::ALL.map(StatusView::new)),
             rows => v(&rows),
             total => v(&admitted.len()),
             page => v(&page),
@@ -445,11 +487,12 @@ async fn page(
     let lang = request.lang();
     let id = parse_id(&id)?;
     let projects = all_projects(&service).await?;
-    let stored = projects
+    let view = projects
         .iter()
-        .find(|p| p.id == id)
+        .find(|p| p.project.id == id)
         .ok_or_else(|| no_project(id))?;
-    let item = ProjectItem::new(plan, stored, lang);
+    let stored = &view.project;
+    let item = ProjectItem::new(plan, view, lang);
     let column = stored
         .project
         .column
@@ -463,6 +506,8 @@ async fn page(
         context! {
             project => v(&item),
             stage => v(&stage_label(stored.project.stage, lang)),
+            status => v(&StatusView::new(view.judgement.status)),
+            reason => v(&text(lang, &view.judgement.reason)),
             column => v(&column),
         },
     )?))
@@ -530,7 +575,7 @@ mod tests {
         };
         let ids: Vec<i64> = projects
             .iter()
-            .filter(|p| query.admits(p))
+            .filter(|p| query.admits_project(p))
             .map(|p| p.id)
             .collect();
         assert_eq!(ids, [1, 3]);

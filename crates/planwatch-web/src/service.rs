@@ -138,10 +138,11 @@ pub struct Service {
     default_years: Cache<i64, u16>,
     counts: Cache<(i64, String), u64>,
     pub(crate) pages: Cache<(i64, String), crate::pages::Rendered>,
-    /// Every task and every key project of the plan, by store version (the boards filter them
-    /// in memory).
-    pub(crate) tasks: Cache<i64, Vec<planwatch_store::StoredTask>>,
-    pub(crate) projects: Cache<i64, Vec<planwatch_store::StoredProject>>,
+    /// Every task and every key project of the plan with its status, by store version, audit
+    /// log (an approved progress report moves it) and day (the boards filter them in memory).
+    pub(crate) tasks: Cache<(i64, i64, chrono::NaiveDate), Vec<planwatch_app::tasks::TaskView>>,
+    pub(crate) projects:
+        Cache<(i64, i64, chrono::NaiveDate), Vec<planwatch_app::tasks::ProjectView>>,
     /// The administrator's official district map, replacing the schematic one.
     pub(crate) official_map: Option<OfficialMap>,
     /// The schematic map as GeoJSON text (or why it cannot be had), decoded on first request.

@@ -15,9 +15,10 @@ use axum::routing::get;
 use chrono::{Datelike, NaiveDate};
 use minijinja::context;
 use planwatch_access::{Unit, resolve_unit};
+use planwatch_app::tasks::TaskView;
 use planwatch_plan::{Plan, RegionKind, SourceRef};
 use planwatch_store::{StoredTask, TaskFilter, TaskRole};
-use planwatch_tasks::Clause;
+use planwatch_tasks::{Clause, Judgement, Light, Progress, Status};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -26,7 +27,7 @@ use crate::api::{PageParams, parse_date, parse_year, present};
 use crate::error::{ApiError, ErrorBody};
 use crate::lang::Lang;
 use crate::pages::{text, v};
-use crate::reporting::unit_name;
+use crate::reporting::{period_label, today, unit_name};
 use crate::service::Service;
 use crate::submissions::parse_id;
 
@@ -117,10 +118,65 @@ pub(crate) struct TaskItem {
     /// Indicator codes
     indicators: Vec<String>,
     source: Source,
+    /// done, on_schedule, not_started, lagging, not_reported, serious or overdue: today, from
+    /// the approved progress reports
+    status: &'static str,
+    /// 已完成, 正常推进, 未启动, 进度滞后, 未报送, 严重滞后 or 逾期
+    status_zh: &'static str,
+    /// green, grey, yellow or red
+    light: &'static str,
+}
+
+/// A light's name in the API and the pages' classes.
+pub(crate) fn light_code(light: Light) -> &'static str {
+    match light {
+        Light::Green => "green",
+        Light::Grey => "grey",
+        Light::Yellow => "yellow",
+        Light::Red => "red",
+    }
+}
+
+/// A status for a page: code, light and words in both languages.
+#[derive(Debug, Serialize)]
+pub(crate) struct StatusView {
+    code: &'static str,
+    light: &'static str,
+    zh: &'static str,
+    en: &'static str,
+}
+
+impl StatusView {
+    pub(crate) fn new(status: Status) -> StatusView {
+        StatusView {
+            code: status.as_str(),
+            light: light_code(status.light()),
+            zh: status.label_zh(),
+            en: status.label_en(),
+        }
+    }
+}
+
+/// A `status` parameter: a status code or its Chinese words.
+pub(crate) fn parse_status(text: Option<&str>) -> Result<Option<Status>, ApiError> {
+    present(text)
+        .map(|t| {
+            Status::parse(t).ok_or_else(|| {
+                let codes: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+                ApiError::bad(
+                    "status",
+                    format!("应为 {}，而不是 \"{t}\"", codes.join("、")),
+                    format!("must be one of {}, not \"{t}\"", codes.join(", ")),
+                )
+            })
+        })
+        .transpose()
 }
 
 impl TaskItem {
-    fn new(plan: &Plan, stored: &StoredTask, lang: Lang) -> TaskItem {
+    fn new(plan: &Plan, view: &TaskView, lang: Lang) -> TaskItem {
+        let stored = &view.task;
+        let status = view.judgement.status;
         let task = &stored.task;
         let units = |role: TaskRole| {
             task.units_in(role)
@@ -156,6 +212,9 @@ impl TaskItem {
             }),
             indicators: task.indicators.clone(),
             source: Source::new(&stored.source_file, task.row),
+            status: status.as_str(),
+            status_zh: status.label_zh(),
+            light: light_code(status.light()),
         }
     }
 }
@@ -177,6 +236,8 @@ pub(crate) struct TaskParams {
     year: Option<String>,
     /// A unit (region or department code) in any role
     unit: Option<String>,
+    /// Today's status: done, on_schedule, not_started, lagging, not_reported, serious, overdue
+    status: Option<String>,
     /// A plan clause: an action (5.1) with its items, an item (5.1.2), a 专栏 (c16) with its
     /// items, an item of one (c16.1) or a measure (6.2)
     clause: Option<String>,
@@ -193,6 +254,7 @@ pub(crate) struct TaskParams {
 pub(crate) struct TaskQuery {
     pub(crate) year: Option<u16>,
     pub(crate) unit: Option<Unit>,
+    pub(crate) status: Option<Status>,
     /// Refs a task's clause must be or fall under.
     pub(crate) clauses: Vec<String>,
     pub(crate) due_before: Option<NaiveDate>,
@@ -270,6 +332,7 @@ impl TaskParams {
         Ok(TaskQuery {
             year: parse_year("year", self.year.as_deref())?,
             unit: parse_unit(plan, self.unit.as_deref())?,
+            status: parse_status(self.status.as_deref())?,
             clauses,
             due_before: day("due_before", self.due_before.as_deref())?,
             due_after: day("due_after", self.due_after.as_deref())?,
@@ -285,7 +348,12 @@ fn under(clause: &str, reference: &str) -> bool {
 }
 
 impl TaskQuery {
-    pub(crate) fn admits(&self, stored: &StoredTask) -> bool {
+    pub(crate) fn admits(&self, view: &TaskView) -> bool {
+        self.status.is_none_or(|s| view.judgement.status == s) && self.admits_task(&view.task)
+    }
+
+    /// Whether the filters but the status admit the task.
+    fn admits_task(&self, stored: &StoredTask) -> bool {
         let task = &stored.task;
         self.year.is_none_or(|y| stored.year == y)
             && self
@@ -302,18 +370,26 @@ impl TaskQuery {
     }
 }
 
-/// Every task of the plan, from the cache while the store has not changed.
-pub(crate) async fn all_tasks(service: &Service) -> Result<Arc<Vec<StoredTask>>, ApiError> {
+/// Every task of the plan with its status today, from the cache while the store, the audit log
+/// (approved progress reports) and the day have not changed.
+pub(crate) async fn all_tasks(service: &Service) -> Result<Arc<Vec<TaskView>>, ApiError> {
+    let today = today();
     Ok(service
         .tasks
-        .get_or_compute(service.version(), async || {
-            let tasks = service
-                .store
-                .tasks(&service.plan, &TaskFilter::default())
+        .get_or_compute(
+            (service.version(), service.callers.seq(), today),
+            async || {
+                let tasks = planwatch_app::tasks::task_views(
+                    &service.store,
+                    &service.plan,
+                    &TaskFilter::default(),
+                    today,
+                )
                 .await?;
-            let weight = tasks.len();
-            Ok::<_, planwatch_store::StoreError>((tasks, weight))
-        })
+                let weight = tasks.len();
+                Ok::<_, planwatch_store::StoreError>((tasks, weight))
+            },
+        )
         .await?)
 }
 
@@ -336,7 +412,7 @@ pub(crate) async fn list(
     let query = params.parse(plan)?;
     let (page, per_page) = page.parse()?;
     let tasks = all_tasks(&service).await?;
-    let admitted: Vec<&StoredTask> = tasks.iter().filter(|t| query.admits(t)).collect();
+    let admitted: Vec<&TaskView> = tasks.iter().filter(|t| query.admits(t)).collect();
     let items = admitted
         .iter()
         .skip((page - 1).saturating_mul(per_page))
@@ -365,7 +441,7 @@ pub(crate) async fn show(
     let tasks = all_tasks(&service).await?;
     let task = tasks
         .iter()
-        .find(|t| t.id == id)
+        .find(|t| t.task.id == id)
         .ok_or_else(|| no_task(id))?;
     Ok(Json(TaskItem::new(&service.plan, task, Lang::Zh)))
 }
@@ -454,6 +530,7 @@ struct BoardRow {
     lead: Vec<String>,
     deadline: Option<String>,
     expected: String,
+    status: StatusView,
 }
 
 /// The title of the clause `reference` in `lang`, empty when the plan has none.
@@ -468,6 +545,7 @@ fn filter_query(params: &TaskParams, month: Option<&str>) -> String {
     let pairs = [
         ("year", params.year.as_deref()),
         ("unit", params.unit.as_deref()),
+        ("status", params.status.as_deref()),
         ("clause", params.clause.as_deref()),
         ("column", params.column.as_deref()),
         ("due_before", params.due_before.as_deref()),
@@ -496,8 +574,8 @@ fn urlencode(text: &str) -> String {
 const BOARD_TITLE: (&str, &str) = ("任务", "Tasks");
 
 /// The years tasks are stored for, latest first.
-fn task_years(tasks: &[StoredTask]) -> Vec<u16> {
-    let mut years: Vec<u16> = tasks.iter().map(|t| t.year).collect();
+fn task_years(tasks: &[TaskView]) -> Vec<u16> {
+    let mut years: Vec<u16> = tasks.iter().map(|t| t.task.year).collect();
     years.sort_unstable_by(|a, b| b.cmp(a));
     years.dedup();
     years
@@ -536,13 +614,21 @@ async fn board(
     }
     .parse()?
     .0;
-    let admitted: Vec<&StoredTask> = tasks.iter().filter(|t| query.admits(t)).collect();
+    // The counts by status are of the tasks the other filters admit: each chip filters by its
+    // status.
+    let unfiltered: Vec<&TaskView> = tasks
+        .iter()
+        .filter(|t| query.admits_task(&t.task))
+        .collect();
+    let counts = status_counts(unfiltered.iter().map(|t| &t.judgement));
+    let admitted: Vec<&TaskView> = unfiltered.into_iter().filter(|t| query.admits(t)).collect();
     let pages = admitted.len().div_ceil(PER_PAGE).max(1);
     let rows: Vec<BoardRow> = admitted
         .iter()
         .skip((page - 1).saturating_mul(PER_PAGE))
         .take(PER_PAGE)
-        .map(|stored| {
+        .map(|view| {
+            let stored = &view.task;
             let task = &stored.task;
             BoardRow {
                 id: stored.id,
@@ -558,6 +644,7 @@ async fn board(
                     .collect(),
                 deadline: task.deadline.map(|d| d.to_string()),
                 expected: task.expected.clone(),
+                status: StatusView::new(view.judgement.status),
             }
         })
         .collect();
@@ -571,6 +658,9 @@ async fn board(
             year => v(&query.year),
             years => v(&years),
             unit => v(&query.unit.as_ref().map(Unit::code)),
+            status => v(&query.status.map(Status::as_str)),
+            counts => v(&counts),
+            statuses => v(&Status::ALL.map(StatusView::new)),
             clause => v(&query.clauses.first()),
             month => v(&month),
             districts => v(&districts),
@@ -582,8 +672,28 @@ async fn board(
             page => v(&page),
             pages => v(&pages),
             filters => v(&filter_query(&params, month)),
+            // The chips' links: the filters but the status.
+            chip_filters => v(&filter_query(&TaskParams { status: None, ..params }, month)),
         },
     )?))
+}
+
+/// How many of the judgements stand at each status (those with any), worst last.
+pub(crate) fn status_counts<'a>(
+    judgements: impl Iterator<Item = &'a Judgement>,
+) -> Vec<(StatusView, usize)> {
+    let mut counts = [0usize; Status::ALL.len()];
+    for judgement in judgements {
+        if let Some(i) = Status::ALL.iter().position(|s| *s == judgement.status) {
+            counts[i] += 1;
+        }
+    }
+    Status::ALL
+        .into_iter()
+        .zip(counts)
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| (StatusView::new(s), n))
+        .collect()
 }
 
 /// The overview's counts beside the indicators': the latest year's tasks, and its key projects
@@ -592,6 +702,8 @@ async fn board(
 pub(crate) struct OverviewCounts {
     tasks_year: Option<u16>,
     tasks: usize,
+    /// The year's tasks by status.
+    task_statuses: Vec<(StatusView, usize)>,
     projects_year: Option<u16>,
     /// Stage code, label, count.
     stages: Vec<(String, String, usize)>,
@@ -602,15 +714,21 @@ pub(crate) async fn overview_counts(
     lang: Lang,
 ) -> Result<OverviewCounts, ApiError> {
     let tasks = all_tasks(service).await?;
-    let tasks_year = tasks.iter().map(|t| t.year).max();
+    let tasks_year = tasks.iter().map(|t| t.task.year).max();
+    let of_year: Vec<&TaskView> = tasks
+        .iter()
+        .filter(|t| Some(t.task.year) == tasks_year)
+        .collect();
     let projects = crate::projects::all_projects(service).await?;
-    let projects_year = projects.iter().map(|p| p.year).max();
+    let projects_year = projects.iter().map(|p| p.project.year).max();
     let stages = planwatch_tasks::Stage::ALL
         .into_iter()
         .map(|stage| {
             let count = projects
                 .iter()
-                .filter(|p| Some(p.year) == projects_year && p.project.stage == stage)
+                .filter(|p| {
+                    Some(p.project.year) == projects_year && p.project.project.stage == stage
+                })
                 .count();
             (
                 stage.code().to_owned(),
@@ -621,7 +739,8 @@ pub(crate) async fn overview_counts(
         .collect();
     Ok(OverviewCounts {
         tasks_year,
-        tasks: tasks.iter().filter(|t| Some(t.year) == tasks_year).count(),
+        tasks: of_year.len(),
+        task_statuses: status_counts(of_year.iter().map(|t| &t.judgement)),
         projects_year,
         stages,
     })
@@ -632,6 +751,30 @@ pub(crate) async fn overview_counts(
 struct RoleUnits {
     role: String,
     units: Vec<UnitRef>,
+}
+
+/// An approved progress report on a task's page.
+#[derive(Debug, Serialize)]
+struct ReportRow {
+    period: String,
+    date: String,
+    progress: String,
+    text: String,
+    /// The nodes it says are met, by their expected result.
+    nodes_met: Vec<String>,
+}
+
+/// A report's progress in words.
+fn progress_text(progress: Progress, lang: Lang) -> String {
+    match (progress, lang) {
+        (Progress::Percent(p), _) => format!("{p}%"),
+        (Progress::NotStarted, Lang::Zh) => "未启动".into(),
+        (Progress::NotStarted, Lang::En) => "not started".into(),
+        (Progress::UnderWay, Lang::Zh) => "推进中".into(),
+        (Progress::UnderWay, Lang::En) => "under way".into(),
+        (Progress::Done, Lang::Zh) => "已完成".into(),
+        (Progress::Done, Lang::En) => "done".into(),
+    }
 }
 
 /// An indicator a task serves: code and name.
@@ -665,10 +808,11 @@ async fn page(
     let lang = request.lang();
     let id = parse_id(&id)?;
     let tasks = all_tasks(&service).await?;
-    let stored = tasks
+    let view = tasks
         .iter()
-        .find(|t| t.id == id)
+        .find(|t| t.task.id == id)
         .ok_or_else(|| no_task(id))?;
+    let stored = &view.task;
     let task = &stored.task;
     let clause = planwatch_tasks::clause(plan, &SourceRef(task.clause.clone())).ok();
     let roles: Vec<RoleUnits> = [
@@ -699,7 +843,29 @@ async fn page(
             name: crate::reporting::indicator_name(plan, code, lang),
         })
         .collect();
-    let item = TaskItem::new(plan, stored, lang);
+    let item = TaskItem::new(plan, view, lang);
+    let today = today();
+    let history: Vec<ReportRow> = service
+        .store
+        .approved_task_reports(plan, stored.year)
+        .await?
+        .remove(&id)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.date <= today)
+        .map(|r| ReportRow {
+            period: period_label(r.period, lang),
+            date: r.date.to_string(),
+            progress: progress_text(r.progress, lang),
+            text: r.text,
+            nodes_met: r
+                .nodes_met
+                .iter()
+                .filter_map(|i| task.nodes.get(*i))
+                .map(|n| n.expected.clone())
+                .collect(),
+        })
+        .collect();
     let title = format!("{} {}", task.key, task.title);
     Ok(Html(request.render(
         &service,
@@ -711,6 +877,9 @@ async fn page(
             clause_text => v(&clause.as_ref().map(|c| clause_text(c, lang))),
             roles => v(&roles),
             indicators => v(&indicators),
+            status => v(&StatusView::new(view.judgement.status)),
+            reason => v(&text(lang, &view.judgement.reason)),
+            history => v(&history),
             deadline_month => v(&task.deadline.map(|d| format!("{:04}-{:02}", d.year(), d.month()))),
         },
     )?))
@@ -787,7 +956,7 @@ mod tests {
         let ids = |q: &TaskQuery| -> Vec<i64> {
             [&a, &b, &c]
                 .into_iter()
-                .filter(|t| q.admits(t))
+                .filter(|t| q.admits_task(t))
                 .map(|t| t.id)
                 .collect()
         };
@@ -831,7 +1000,7 @@ mod tests {
         );
         assert_eq!(month_days("2024-13"), None);
         assert!(clause_refs(&plan).contains(&"c16.1".to_owned()));
-        assert_eq!(TaskItem::new(&plan, &a, Lang::Zh).source.file, "tasks.xlsx");
+        assert_eq!(Source::new(&a.source_file, 3).file, "tasks.xlsx");
     }
 
     #[test]

@@ -92,6 +92,26 @@ fn checks(db: &str) {
             "{c} under {action}"
         );
     }
+    // By status (today's, from the approved progress reports): each a light and words.
+    let status = first["status"].as_str().unwrap();
+    let light = first["light"].as_str().unwrap();
+    assert!(
+        ["green", "grey", "yellow", "red"].contains(&light),
+        "{light}"
+    );
+    assert!(!first["status_zh"].as_str().unwrap().is_empty());
+    let at_status = json(
+        &server,
+        &format!("/api/tasks?status={status}&per_page=1000"),
+    );
+    assert_eq!(
+        at_status["total"],
+        tasks.iter().filter(|t| t["status"] == status).count()
+    );
+    assert_eq!(
+        refused(&server, "/api/tasks?status=fine", StatusCode::BAD_REQUEST)["field"],
+        "status"
+    );
     // By deadline.
     let due = json(&server, "/api/tasks?due_before=2024-06-30&per_page=1000");
     for task in items(&due) {
@@ -194,6 +214,22 @@ fn checks(db: &str) {
     assert!(filtered.contains(&format!("value=\"{unit}\" selected")));
     let by_action = page(&server, &format!("/tasks?clause={action}"));
     assert!(by_action.contains(&format!("共 {} 项任务", in_action["total"])));
+    // Counts by status as chips, a light and words, each linking to the board at its status.
+    let chips = board
+        .split("id=\"task-statuses\"")
+        .nth(1)
+        .unwrap()
+        .split("</ul>")
+        .next()
+        .unwrap();
+    assert!(chips.contains(&format!("status={status}\"")), "{chips}");
+    assert!(
+        chips.contains(first["status_zh"].as_str().unwrap()),
+        "words, not colour alone"
+    );
+    assert!(chips.contains(&format!("<strong>{}</strong>", at_status["total"])));
+    let by_status = page(&server, &format!("/tasks?status={status}"));
+    assert!(by_status.contains(&format!("共 {} 项任务", at_status["total"])));
     let english = page(&server, "/tasks?lang=en");
     assert!(english.contains("205 tasks") && english.contains("Deadline"));
     assert_eq!(
@@ -205,6 +241,18 @@ fn checks(db: &str) {
     let task = page(&server, &format!("/tasks/{}", first["id"]));
     assert!(task.contains(first["title"].as_str().unwrap()));
     assert!(task.contains("牵头单位"));
+    let shown = task
+        .split("id=\"task-status\"")
+        .nth(1)
+        .unwrap()
+        .split("</p>")
+        .next()
+        .unwrap();
+    assert!(
+        shown.contains(first["status_zh"].as_str().unwrap()),
+        "{shown}"
+    );
+    assert!(task.contains("id=\"task-history\""));
     assert!(task.contains(&format!(">{clause}</a>")));
     if let Some(code) = tasks
         .iter()
@@ -260,5 +308,6 @@ fn checks(db: &str) {
         .expect("the counts");
     assert!(counts.contains("href=\"/tasks?year=2024\""));
     assert!(counts.contains("<strong>205</strong>"));
+    assert!(counts.contains(&format!("href=\"/tasks?year=2024&status={status}\"")));
     assert!(counts.contains("href=\"/projects?year=2024&stage="));
 }
