@@ -311,3 +311,55 @@ fn checks(db: &str) {
     assert!(counts.contains(&format!("href=\"/tasks?year=2024&status={status}\"")));
     assert!(counts.contains("href=\"/projects?year=2024&stage="));
 }
+
+/// In a browser at 1366×768: the board opens, filters by a unit through its form, opens a task;
+/// the 项目 map is drawn; nothing comes from another origin and nothing scrolls sideways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_boards_work_in_a_headless_browser() {
+    use crate::browser::{Browser, assert_same_origin, browser_available, serve};
+    if !browser_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path().join("store.db")).await;
+    let browser = Browser::start_sized(1366, 768).await;
+    browser.goto(&server.url("/tasks")).await;
+    assert!(browser.text_of("#task-total").await.contains("205"));
+    let wide = browser
+        .execute("return document.documentElement.scrollWidth;")
+        .await;
+    assert!(
+        wide.as_u64().unwrap() <= 1366,
+        "the board fits 1366 px: {wide}"
+    );
+    // Filter by a department through the form.
+    browser
+        .execute(
+            "document.getElementById('filter-unit').value = 'commerce';
+             document.getElementById('task-filters').submit(); return null;",
+        )
+        .await;
+    browser
+        .wait_for("#filter-unit option[value='commerce'][selected]")
+        .await;
+    let total = browser.text_of("#task-total").await;
+    assert!(!total.contains("205"), "{total}");
+    assert!(
+        browser
+            .execute("return location.search;")
+            .await
+            .as_str()
+            .unwrap()
+            .contains("unit=commerce")
+    );
+    assert_same_origin(&browser, &server.base).await;
+    // Open the first task.
+    browser.click("#tasks tbody tr td a").await;
+    let status = browser.text_of("#task-status").await;
+    assert!(!status.trim().is_empty());
+    browser.wait_for("#task-clause").await;
+    // The projects' map is drawn.
+    browser.goto(&server.url("/projects")).await;
+    browser.wait_for("#project-map[data-drawn='true']").await;
+    assert_same_origin(&browser, &server.base).await;
+}
