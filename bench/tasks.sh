@@ -47,19 +47,21 @@ db=$dir/planwatch.db
 rm -f "$db" "$db"-wal "$db"-shm
 
 # The sheet: its title, notes and header rows, then its task rows (not the section rows) over
-# and over, numbered 1…TASKS. A blank lead cell takes the task above's, which repetition keeps.
+# and over, numbered 1…TASKS (read as CSV: a cell may hold several lines). A blank lead cell
+# takes the task above's, which repetition keeps.
 sheet=$dir/tasks-$year.csv
-awk -v n="$tasks" '
-  NR <= 3 { print; next }
-  /^[一二三四五六七八九十]+、/ { next }
-  { rows[++m] = $0 }
-  END {
-    for (k = 1; k <= n; k++) {
-      row = rows[(k - 1) % m + 1]
-      sub(/^[^,]*/, k, row)
-      print row
-    }
-  }' data/chengdu-tasks-2024.csv >"$sheet"
+python3 - "$tasks" data/chengdu-tasks-2024.csv "$sheet" <<'PY'
+import csv, re, sys
+n, source, target = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+with open(source, newline="", encoding="utf-8") as f:
+    rows = list(csv.reader(f))
+head, body = rows[:3], [r for r in rows[3:] if not re.match(r"^[一二三四五六七八九十]+、", r[0])]
+with open(target, "w", newline="", encoding="utf-8") as f:
+    out = csv.writer(f, lineterminator="\r\n")
+    out.writerows(head)
+    for k in range(n):
+        out.writerow([str(k + 1)] + body[k % len(body)][1:])
+PY
 echo "== $tasks tasks for $year in $dir"
 "$planwatch" --db "$db" init >/dev/null
 start=$(date +%s.%N)
