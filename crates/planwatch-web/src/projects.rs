@@ -27,7 +27,7 @@ use crate::api::{PageParams, parse_year, present, region_codes};
 use crate::error::{ApiError, ErrorBody};
 use crate::lang::Lang;
 use crate::pages::{script_json, text, v};
-use crate::reporting::{region_name, today, unit_name};
+use crate::reporting::{region_name, unit_name};
 use crate::service::Service;
 use crate::submissions::parse_id;
 use crate::tasks::{
@@ -204,27 +204,13 @@ impl ProjectQuery {
     }
 }
 
-/// Every key project of the plan with its status today, from the cache while the store, the
-/// audit log (approved progress reports) and the day have not changed.
+/// Every key project of the plan with its status today.
 pub(crate) async fn all_projects(service: &Service) -> Result<Arc<Vec<ProjectView>>, ApiError> {
-    let today = today();
-    Ok(service
-        .projects
-        .get_or_compute(
-            (service.version(), service.callers.seq(), today),
-            async || {
-                let projects = planwatch_app::tasks::project_views(
-                    &service.store,
-                    &service.plan,
-                    &ProjectFilter::default(),
-                    today,
-                )
-                .await?;
-                let weight = projects.len();
-                Ok::<_, planwatch_store::StoreError>((projects, weight))
-            },
-        )
-        .await?)
+    crate::tasks::for_today(service, &service.projects, async |today| {
+        let (store, plan) = (&service.store, &service.plan);
+        planwatch_app::tasks::project_views(store, plan, &ProjectFilter::default(), today).await
+    })
+    .await
 }
 
 fn no_project(id: i64) -> ApiError {

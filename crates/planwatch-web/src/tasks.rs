@@ -370,27 +370,31 @@ impl TaskQuery {
     }
 }
 
-/// Every task of the plan with its status today, from the cache while the store, the audit log
-/// (approved progress reports) and the day have not changed.
-pub(crate) async fn all_tasks(service: &Service) -> Result<Arc<Vec<TaskView>>, ApiError> {
+/// The list in `cache` for today, loaded by `load` when the store, the audit log (an approved
+/// progress report moves it) or the day has moved.
+pub(crate) async fn for_today<V>(
+    service: &Service,
+    cache: &crate::service::Cache<(i64, i64, NaiveDate), Vec<V>>,
+    load: impl AsyncFnOnce(NaiveDate) -> Result<Vec<V>, planwatch_store::StoreError>,
+) -> Result<Arc<Vec<V>>, ApiError> {
     let today = today();
-    Ok(service
-        .tasks
-        .get_or_compute(
-            (service.version(), service.callers.seq(), today),
-            async || {
-                let tasks = planwatch_app::tasks::task_views(
-                    &service.store,
-                    &service.plan,
-                    &TaskFilter::default(),
-                    today,
-                )
-                .await?;
-                let weight = tasks.len();
-                Ok::<_, planwatch_store::StoreError>((tasks, weight))
-            },
-        )
+    let key = (service.version(), service.callers.seq(), today);
+    Ok(cache
+        .get_or_compute(key, async || {
+            let views = load(today).await?;
+            let weight = views.len();
+            Ok::<_, planwatch_store::StoreError>((views, weight))
+        })
         .await?)
+}
+
+/// Every task of the plan with its status today.
+pub(crate) async fn all_tasks(service: &Service) -> Result<Arc<Vec<TaskView>>, ApiError> {
+    for_today(service, &service.tasks, async |today| {
+        let (store, plan) = (&service.store, &service.plan);
+        planwatch_app::tasks::task_views(store, plan, &TaskFilter::default(), today).await
+    })
+    .await
 }
 
 fn no_task(id: i64) -> ApiError {
