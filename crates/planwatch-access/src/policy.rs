@@ -111,6 +111,10 @@ pub enum Object {
     Assessments,
     /// Evaluations and every unit's status.
     Evaluation,
+    /// The year's tasks (任务) and key projects (重大项目), with their status from approved
+    /// progress reports: read like published data (the 任务 board, the 项目 list and map, their
+    /// pages and `/api/tasks…`, `/api/projects…`).
+    TasksAndProjects,
     /// A user account.
     User { name: String },
     /// The API tokens of a user.
@@ -145,6 +149,7 @@ impl Object {
             Object::DistrictTargets => "区（市）县目标",
             Object::Assessments => "定性评估",
             Object::Evaluation => "评估结果",
+            Object::TasksAndProjects => "任务与项目",
             Object::User { .. } => "用户账户",
             Object::Tokens { .. } => "API 令牌",
             Object::AuditLog => "审计日志",
@@ -164,6 +169,7 @@ impl Object {
             Object::DistrictTargets => "district targets",
             Object::Assessments => "assessments",
             Object::Evaluation => "the evaluation",
+            Object::TasksAndProjects => "tasks and projects",
             Object::User { .. } => "a user account",
             Object::Tokens { .. } => "API tokens",
             Object::AuditLog => "the audit log",
@@ -321,7 +327,8 @@ impl Policy {
                 | Object::Observations
                 | Object::DistrictTargets
                 | Object::Assessments
-                | Object::Evaluation,
+                | Object::Evaluation
+                | Object::TasksAndProjects,
                 Action::Read,
             ) => self.published(role),
             (

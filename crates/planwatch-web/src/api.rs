@@ -44,6 +44,7 @@ type AppState = State<Arc<Service>>;
         (name = "audit", description = "审计日志 The audit log (planners and admins)"),
         (name = "submissions", description = "报送与审核 Units submit figures; the plan office reviews and approves them, and locks periods"),
         (name = "notices", description = "通知 Each account's own notices: submissions moved, figures due soon or overdue"),
+        (name = "tasks", description = "任务与项目 The year's tasks (年度任务分解表) and key projects (重大项目)"),
     )
 )]
 struct ApiDoc;
@@ -82,6 +83,10 @@ pub(crate) fn router(served: &Plan) -> (axum::Router<Arc<Service>>, utoipa::open
         .routes(routes!(crate::notices::mark_all))
         .routes(routes!(crate::locks::list, crate::locks::lock))
         .routes(routes!(crate::locks::unlock))
+        .routes(routes!(crate::tasks::list))
+        .routes(routes!(crate::tasks::show))
+        .routes(routes!(crate::projects::list))
+        .routes(routes!(crate::projects::show))
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").into();
     crate::locks::describe_body(&mut openapi, served);
@@ -116,6 +121,16 @@ fn describe_parameters(
         .iter()
         .cloned()
         .chain(plan.departments.iter().map(|d| d.code.clone()))
+        .collect();
+    let clauses = crate::tasks::clause_refs(plan);
+    let columns: Vec<String> = plan.columns.iter().map(|c| c.number.to_string()).collect();
+    let stages: Vec<&str> = planwatch_tasks::Stage::ALL
+        .iter()
+        .map(|s| s.code())
+        .collect();
+    let task_statuses: Vec<&str> = planwatch_tasks::Status::ALL
+        .iter()
+        .map(|s| s.as_str())
         .collect();
     let optional =
         |schema: Value| json!({ "anyOf": [{ "type": "string", "maxLength": 0 }, schema] });
@@ -158,10 +173,25 @@ fn describe_parameters(
                     "type": "string",
                     "enum": ["draft", "submitted", "approved", "returned", "withdrawn"],
                 })),
-                "unit" if path == "/api/submissions" => optional(json!({
-                    "type": "string",
-                    "enum": units,
-                })),
+                "unit"
+                    if path == "/api/submissions"
+                        || path == "/api/tasks"
+                        || path == "/api/projects" =>
+                {
+                    optional(json!({
+                        "type": "string",
+                        "enum": units,
+                    }))
+                }
+                "clause" => optional(json!({ "type": "string", "enum": clauses })),
+                "column" => optional(json!({ "type": "string", "enum": columns })),
+                "stage" => optional(json!({ "type": "string", "enum": stages })),
+                "due_before" | "due_after" => {
+                    optional(json!({ "type": "string", "format": "date" }))
+                }
+                "status" if path == "/api/tasks" || path == "/api/projects" => {
+                    optional(json!({ "type": "string", "enum": task_statuses }))
+                }
                 "unread" => optional(json!({ "type": "string", "enum": ["true", "false"] })),
                 "from" | "to" => optional(period.clone()),
                 "as_of" | "since" => optional(json!({ "type": "string", "format": "date" })),
@@ -429,7 +459,7 @@ impl ObservationRow {
 /// The file's own name, without the directories an administrator typed on the command line
 /// (`/srv/uploads/abs.csv` → `abs.csv`, and `\` as on Windows): public answers name a
 /// batch's file, never where it lay on the server's machine. The store keeps what was typed.
-fn public_file_name(typed: &str) -> &str {
+pub(crate) fn public_file_name(typed: &str) -> &str {
     typed.rsplit(['/', '\\']).next().unwrap_or(typed)
 }
 

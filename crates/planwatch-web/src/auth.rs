@@ -100,6 +100,11 @@ impl CallerCache {
     }
 
     /// Takes in the audit log's last id; forgets every caller if it moved.
+    /// The audit log's latest entry as last observed: it moves with every audited change.
+    pub(crate) fn seq(&self) -> i64 {
+        self.seq.load(Ordering::Acquire)
+    }
+
     pub(crate) fn observe(&self, seq: i64) {
         if self.seq.swap(seq, Ordering::AcqRel) != seq {
             self.forget_all();

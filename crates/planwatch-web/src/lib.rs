@@ -20,6 +20,8 @@
 //! - `notices`: `/api/notices…` and the 通知 page: each account's own notices (the bell).
 //! - `locks`: `/api/period-locks…` and the 期间锁定 page (`/periods`): the plan office locks a
 //!   year's figures.
+//! - `tasks`: `/api/tasks…`, the 任务 board (`/tasks`) and a task's page; `projects`:
+//!   `/api/projects…`, the 项目 list with its map (`/projects`) and a project's page.
 //!
 //! Errors are `error::ApiError`, mapped to a status and a JSON body once, in `error::localize`.
 
@@ -37,6 +39,7 @@ mod locks;
 mod map;
 mod notices;
 mod pages;
+mod projects;
 mod reporting;
 mod review;
 mod rules;
@@ -45,6 +48,7 @@ mod service;
 mod session;
 mod standing;
 mod submissions;
+mod tasks;
 mod throttle;
 
 use std::sync::Arc;
@@ -97,6 +101,8 @@ pub fn route_paths(plan: &planwatch_plan::Plan) -> Vec<String> {
             .chain(standing::PATHS)
             .chain(notices::PAGE_PATHS)
             .chain(locks::PAGE_PATHS)
+            .chain(tasks::PAGE_PATHS)
+            .chain(projects::PAGE_PATHS)
             .chain(assets::PATHS)
             .chain(DOCS_PATHS)
             .map(str::to_owned),
@@ -130,6 +136,8 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
         .merge(standing::router())
         .merge(notices::page_router())
         .merge(locks::page_router())
+        .merge(tasks::page_router())
+        .merge(projects::page_router())
         .merge(assets::router())
         .merge(docs)
         // Before every route's handler (after routing, so that it knows the route).

@@ -504,6 +504,7 @@ async fn overview(
                 dimension => v(&dimension),
                 industry => v(&industry),
                 wall => v(&params.wall.is_some_and(|w| w == "1")),
+                work => v(&crate::tasks::overview_counts(&service, lang).await?),
             },
         )
     })

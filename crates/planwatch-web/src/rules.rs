@@ -29,6 +29,7 @@ const NOTICES: Rule = Rule::May(Action::Read, Object::Notices);
 const MARK_NOTICES: Rule = Rule::May(Action::Change, Object::Notices);
 const PERIOD_LOCKS: Rule = Rule::May(Action::Read, Object::PeriodLocks);
 const LOCK_PERIODS: Rule = Rule::May(Action::Change, Object::PeriodLocks);
+const TASKS: Rule = Rule::May(Action::Read, Object::TasksAndProjects);
 
 /// Every route (as axum's `MatchedPath` names it) and its rule.
 const RULES: &[(&str, Rule)] = &[
@@ -89,6 +90,11 @@ const RULES: &[(&str, Rule)] = &[
     ("/api/sdmx/structure", DATA),
     ("/api/evaluation", EVALUATION),
     ("/api/milestones", EVALUATION),
+    // Tasks and key projects: read like published data.
+    ("/api/tasks", TASKS),
+    ("/api/tasks/{id}", TASKS),
+    ("/api/projects", TASKS),
+    ("/api/projects/{id}", TASKS),
     // The pages.
     ("/", EVALUATION),
     ("/indicators/{code}", EVALUATION),
@@ -98,6 +104,10 @@ const RULES: &[(&str, Rule)] = &[
     ("/plan", PLAN),
     ("/data", DATA),
     ("/methodology", PLAN),
+    ("/tasks", TASKS),
+    ("/tasks/{id}", TASKS),
+    ("/projects", TASKS),
+    ("/projects/{id}", TASKS),
 ];
 
 /// The rule of the route `path` (its pattern, as matched); `None` for a route the table does

@@ -138,6 +138,11 @@ pub struct Service {
     default_years: Cache<i64, u16>,
     counts: Cache<(i64, String), u64>,
     pub(crate) pages: Cache<(i64, String), crate::pages::Rendered>,
+    /// Every task and every key project of the plan with its status, by store version, audit
+    /// log (an approved progress report moves it) and day (the boards filter them in memory).
+    pub(crate) tasks: Cache<(i64, i64, chrono::NaiveDate), Vec<planwatch_app::tasks::TaskView>>,
+    pub(crate) projects:
+        Cache<(i64, i64, chrono::NaiveDate), Vec<planwatch_app::tasks::ProjectView>>,
     /// The administrator's official district map, replacing the schematic one.
     pub(crate) official_map: Option<OfficialMap>,
     /// The schematic map as GeoJSON text (or why it cannot be had), decoded on first request.
@@ -178,6 +183,9 @@ impl Service {
             default_years: Cache::new(CACHE_ENTRIES),
             counts: Cache::new(CACHE_ENTRIES),
             pages: Cache::new(256 * 1024),
+            // Budgets: tasks, projects (a version's whole list is one entry).
+            tasks: Cache::new(1_000_000),
+            projects: Cache::new(1_000_000),
             official_map,
             schematic_map: OnceLock::new(),
             access,
@@ -225,6 +233,8 @@ impl Service {
             self.default_years.clear();
             self.counts.clear();
             self.pages.clear();
+            self.tasks.clear();
+            self.projects.clear();
         }
     }
 

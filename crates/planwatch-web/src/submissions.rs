@@ -272,7 +272,7 @@ fn unknown(id: i64) -> ApiError {
     ApiError::not_found(format!("报送 {id}"), format!("submission {id}"))
 }
 
-fn parse_id(text: &str) -> Result<i64, ApiError> {
+pub(crate) fn parse_id(text: &str) -> Result<i64, ApiError> {
     text.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
         ApiError::bad(
             "id",

@@ -88,6 +88,36 @@
     });
   }
 
+  // 项目: key projects with coordinates as points; the others counted on their district.
+  function projectMap() {
+    var el = document.getElementById("project-map");
+    var d = data("project-map-data");
+    if (!el || !d || !window.echarts) return;
+    fetch("/api/map/chengdu.geojson").then(function (r) { return r.json(); }).then(function (geo) {
+      echarts.registerMap("chengdu", geo);
+      var chart = echarts.init(el);
+      var counts = d.districts.map(function (r) { return r.value; });
+      chart.setOption({
+        animation: false,
+        tooltip: { formatter: function (p) {
+          if (p.seriesType === "scatter") return p.data.name + "<br>" + p.data.stage;
+          return (p.data ? p.data.label + "<br>" + d.labels.count + " " + p.data.value : p.name);
+        } },
+        geo: { map: "chengdu", roam: true, label: { show: true, fontSize: 10 } },
+        visualMap: { min: 0, max: Math.max.apply(null, counts.concat([1])), seriesIndex: 0, calculable: true,
+          text: [d.labels.count, ""], left: 10, bottom: 10, inRange: { color: ["#eef2f7", "#6d9bd1"] } },
+        series: [
+          { type: "map", geoIndex: 0, data: d.districts },
+          { name: d.labels.located, type: "scatter", coordinateSystem: "geo", data: d.points,
+            symbolSize: 9, itemStyle: { color: "#b3261e" } }
+        ]
+      });
+      chart.on("click", function (p) { if (p.seriesType === "scatter") location.href = "/projects/" + p.data.id; });
+      el.setAttribute("data-drawn", "true");
+      window.addEventListener("resize", function () { chart.resize(); });
+    });
+  }
+
   // The wall display shows as many cards as its grid has cells (--wall-columns × --wall-rows
   // in app.css: 5 × 4) and, when there are more, turns to the next screenful every 15 s (or
   // `?every=SECONDS`) instead of scrolling.
@@ -118,7 +148,7 @@
     setInterval(function () { page = (page + 1) % pages; show(); }, seconds * 1000);
   }
 
-  function start() { indicatorChart(); districtMap(); wallPages(); }
+  function start() { indicatorChart(); districtMap(); projectMap(); wallPages(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

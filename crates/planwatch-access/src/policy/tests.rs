@@ -127,6 +127,7 @@ fn published_data_is_public_or_for_signed_in_users() {
         &Object::Evaluation,
         &Object::Plan,
         &Object::Observations,
+        &Object::TasksAndProjects,
     ] {
         assert!(
             Policy::new(Visibility::Public)
@@ -142,6 +143,30 @@ fn published_data_is_public_or_for_signed_in_users() {
             private
                 .may(&user("v", Role::Viewer, &[]), Action::Read, object)
                 .is_allowed()
+        );
+    }
+}
+
+#[test]
+fn tasks_and_projects_are_read_like_published_data_and_changed_by_nobody_here() {
+    let policy = Policy::new(Visibility::Private);
+    let reporter = user("r", Role::Reporter, &[jinjiang()]);
+    assert!(
+        policy
+            .may(&reporter, Action::Read, &Object::TasksAndProjects)
+            .is_allowed()
+    );
+    for action in [Action::Change, Action::Submit, Action::Approve] {
+        assert!(
+            matches!(
+                policy.may(
+                    &user("a", Role::Admin, &[]),
+                    action,
+                    &Object::TasksAndProjects
+                ),
+                Decision::Denied(Denial::NoSuchAction { .. })
+            ),
+            "{action:?}"
         );
     }
 }
@@ -422,6 +447,7 @@ fn any_object() -> impl Strategy<Value = Object> {
         Just(Object::DistrictTargets),
         Just(Object::Assessments),
         Just(Object::Evaluation),
+        Just(Object::TasksAndProjects),
         Just(Object::User {
             name: "someone".into()
         }),

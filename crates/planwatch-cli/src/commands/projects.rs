@@ -117,7 +117,7 @@ pub(crate) async fn run(
             date,
             format,
         } => {
-            if let Err(refused) = allowed(&cli_actor(), Action::Read, &Object::Plan) {
+            if let Err(refused) = allowed(&cli_actor(), Action::Read, &Object::TasksAndProjects) {
                 return Ok(refused);
             }
             let unit = match unit.as_deref().map(|code| resolve_unit(&plan, code)) {

@@ -154,7 +154,7 @@ pub(crate) async fn run(store_args: &StoreArgs, command: &TasksCommand) -> anyho
             date,
             format,
         } => {
-            if let Err(refused) = allowed(&cli_actor(), Action::Read, &Object::Plan) {
+            if let Err(refused) = allowed(&cli_actor(), Action::Read, &Object::TasksAndProjects) {
                 return Ok(refused);
             }
             let unit = match unit.as_deref().map(|code| resolve_unit(&plan, code)) {

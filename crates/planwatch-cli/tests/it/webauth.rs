@@ -221,7 +221,15 @@ fn class_of(route: &str) -> Class {
         | "/map"
         | "/plan"
         | "/data"
-        | "/methodology" => Class::Published,
+        | "/methodology"
+        | "/api/tasks"
+        | "/api/tasks/{id}"
+        | "/api/projects"
+        | "/api/projects/{id}"
+        | "/tasks"
+        | "/tasks/{id}"
+        | "/projects"
+        | "/projects/{id}" => Class::Published,
         other => panic!("the route {other} has no row in the authorization matrix: add one"),
     }
 }
@@ -239,6 +247,9 @@ fn concrete(route: &str) -> String {
             .replace("/submissions/{id}", "/submissions/1")
             .replace("/review/{id}", "/review/1")
             .replace("/notices/{id}", "/notices/1")
+            // The sample data's first task and project.
+            .replace("/tasks/{id}", "/tasks/1")
+            .replace("/projects/{id}", "/projects/1")
             .replace("/indicators/{code}", "/indicators/retail_sales")
             .replace("/regions/{code}", "/regions/510104")
             .replace("{*path}", "app.css")
