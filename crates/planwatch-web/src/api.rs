@@ -44,6 +44,7 @@ type AppState = State<Arc<Service>>;
         (name = "audit", description = "审计日志 The audit log (planners and admins)"),
         (name = "submissions", description = "报送与审核 Units submit figures; the plan office reviews and approves them, and locks periods"),
         (name = "notices", description = "通知 Each account's own notices: submissions moved, figures due soon or overdue"),
+        (name = "supervision", description = "督查督办 Tasks behind schedule escalate (提醒, 警示, 督办) to their lead unit; the unit answers a 督办单"),
     )
 )]
 struct ApiDoc;
@@ -82,6 +83,9 @@ pub(crate) fn router(served: &Plan) -> (axum::Router<Arc<Service>>, utoipa::open
         .routes(routes!(crate::notices::mark_all))
         .routes(routes!(crate::locks::list, crate::locks::lock))
         .routes(routes!(crate::locks::unlock))
+        .routes(routes!(crate::supervision::list))
+        .routes(routes!(crate::supervision::show))
+        .routes(routes!(crate::supervision::answer))
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").into();
     crate::locks::describe_body(&mut openapi, served);
@@ -158,11 +162,17 @@ fn describe_parameters(
                     "type": "string",
                     "enum": ["draft", "submitted", "approved", "returned", "withdrawn"],
                 })),
-                "unit" if path == "/api/submissions" => optional(json!({
+                "unit" if path == "/api/submissions" || path == "/api/supervision" => optional(json!({
                     "type": "string",
                     "enum": units,
                 })),
-                "unread" => optional(json!({ "type": "string", "enum": ["true", "false"] })),
+                "unread" | "unanswered" => {
+                    optional(json!({ "type": "string", "enum": ["true", "false"] }))
+                }
+                "level" => optional(json!({
+                    "type": "string",
+                    "enum": ["reminder", "warning", "order"],
+                })),
                 "from" | "to" => optional(period.clone()),
                 "as_of" | "since" => optional(json!({ "type": "string", "format": "date" })),
                 // No control characters (PostgreSQL refuses NUL in text; no name holds one).

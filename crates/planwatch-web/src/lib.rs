@@ -20,6 +20,8 @@
 //! - `notices`: `/api/notices…` and the 通知 page: each account's own notices (the bell).
 //! - `locks`: `/api/period-locks…` and the 期间锁定 page (`/periods`): the plan office locks a
 //!   year's figures.
+//! - `supervision`: `/api/supervision…` and the 督查督办 pages: escalation records of tasks, the
+//!   督办单, their answers and print view.
 //!
 //! Errors are `error::ApiError`, mapped to a status and a JSON body once, in `error::localize`.
 
@@ -45,6 +47,7 @@ mod service;
 mod session;
 mod standing;
 mod submissions;
+mod supervision;
 mod throttle;
 
 use std::sync::Arc;
@@ -97,6 +100,7 @@ pub fn route_paths(plan: &planwatch_plan::Plan) -> Vec<String> {
             .chain(standing::PATHS)
             .chain(notices::PAGE_PATHS)
             .chain(locks::PAGE_PATHS)
+            .chain(supervision::PAGE_PATHS)
             .chain(assets::PATHS)
             .chain(DOCS_PATHS)
             .map(str::to_owned),
@@ -130,6 +134,7 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
         .merge(standing::router())
         .merge(notices::page_router())
         .merge(locks::page_router())
+        .merge(supervision::page_router())
         .merge(assets::router())
         .merge(docs)
         // Before every route's handler (after routing, so that it knows the route).
