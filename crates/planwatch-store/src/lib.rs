@@ -49,6 +49,7 @@ pub use crate::submissions::{
 };
 pub use crate::supervision::{
     NewSupervision, StoredAnswer, StoredOrder, SupervisionFilter, SupervisionRecord,
+    unanswered_orders,
 };
 pub use crate::targets::{RegionTarget, TargetSet};
 pub use crate::tasks::{StoredTask, TaskFilter, TaskImportOutcome, TaskNode, TaskRecord, TaskRole};

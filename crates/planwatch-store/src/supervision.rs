@@ -94,6 +94,23 @@ impl SupervisionRecord {
     }
 }
 
+/// The unanswered 督办单 of `records`, the longest overdue first (then by issue): what
+/// `planwatch-tasks`' `unanswered` says of their orders.
+pub fn unanswered_orders(records: &[SupervisionRecord]) -> Vec<&SupervisionRecord> {
+    let with_orders: Vec<(&SupervisionRecord, Order)> = records
+        .iter()
+        .filter_map(|r| r.as_order().map(|o| (r, o)))
+        .collect();
+    let orders: Vec<Order> = with_orders.iter().map(|(_, o)| o.clone()).collect();
+    planwatch_tasks::unanswered(&orders)
+        .into_iter()
+        .filter_map(|open| {
+            let at = orders.iter().position(|o| std::ptr::eq(o, open))?;
+            Some(with_orders[at].0)
+        })
+        .collect()
+}
+
 /// Which records to list. Empty fields do not filter.
 #[derive(Debug, Clone, Default)]
 pub struct SupervisionFilter {
@@ -488,5 +505,21 @@ mod tests {
         assert!(!warnings.admits(&reminder));
         assert_eq!(answered.as_order().unwrap().answer.unwrap().text, "已整改");
         assert_eq!(reminder.as_order(), None);
+    }
+
+    #[test]
+    fn unanswered_orders_come_longest_overdue_first() {
+        let mut later = stored(Level::Order, false);
+        later.id = 2;
+        if let Some(order) = later.order.as_mut() {
+            order.answer_by = NaiveDate::from_ymd_opt(2024, 11, 30).unwrap();
+        }
+        let earlier = stored(Level::Order, false);
+        let answered = stored(Level::Order, true);
+        let reminder = stored(Level::Reminder, false);
+        let records = [later, reminder, answered, earlier];
+        let open: Vec<i64> = unanswered_orders(&records).iter().map(|r| r.id).collect();
+        assert_eq!(open, vec![1, 2]);
+        assert_eq!(unanswered_orders(&records)[0].order, records[3].order);
     }
 }

@@ -162,10 +162,12 @@ fn describe_parameters(
                     "type": "string",
                     "enum": ["draft", "submitted", "approved", "returned", "withdrawn"],
                 })),
-                "unit" if path == "/api/submissions" || path == "/api/supervision" => optional(json!({
-                    "type": "string",
-                    "enum": units,
-                })),
+                "unit" if path == "/api/submissions" || path == "/api/supervision" => {
+                    optional(json!({
+                        "type": "string",
+                        "enum": units,
+                    }))
+                }
                 "unread" | "unanswered" => {
                     optional(json!({ "type": "string", "enum": ["true", "false"] }))
                 }

@@ -18,8 +18,8 @@ use axum::{Form, Json, Router};
 use chrono::NaiveDate;
 use minijinja::context;
 use planwatch_access::{Action, Actor, Object, Role, Unit, resolve_unit};
-use planwatch_store::{StoreError, SupervisionFilter, SupervisionRecord, Who};
-use planwatch_tasks::{AnswerRefusal, Level, unanswered};
+use planwatch_store::{StoreError, SupervisionFilter, SupervisionRecord, Who, unanswered_orders};
+use planwatch_tasks::{AnswerRefusal, Level};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -43,7 +43,12 @@ pub(crate) const PAGE_PATHS: [&str; 4] = [
 pub(crate) fn page_router() -> Router<Arc<Service>> {
     crate::routes(
         PAGE_PATHS,
-        [get(page), get(order_page), get(print_page), post(page_answer)],
+        [
+            get(page),
+            get(order_page),
+            get(print_page),
+            post(page_answer),
+        ],
     )
 }
 
@@ -144,17 +149,21 @@ impl RecordOut {
             title_en: record.title_en.clone(),
             text_zh: record.text_zh.clone(),
             text_en: record.text_en.clone(),
-            order: record.order.as_ref().zip(order).map(|(stored, order)| OrderOut {
-                answer_by: stored.answer_by.to_string(),
-                overdue: order.overdue(today),
-                answered_late: order.answered_late(),
-                answer: stored.answer.as_ref().map(|a| AnswerOut {
-                    text: a.text.clone(),
-                    date: a.date.to_string(),
-                    by: a.by.clone(),
-                    at: a.at.clone(),
+            order: record
+                .order
+                .as_ref()
+                .zip(order)
+                .map(|(stored, order)| OrderOut {
+                    answer_by: stored.answer_by.to_string(),
+                    overdue: order.overdue(today),
+                    answered_late: order.answered_late(),
+                    answer: stored.answer.as_ref().map(|a| AnswerOut {
+                        text: a.text.clone(),
+                        date: a.date.to_string(),
+                        by: a.by.clone(),
+                        at: a.at.clone(),
+                    }),
                 }),
-            }),
         }
     }
 }
@@ -230,23 +239,6 @@ fn filter_of(
     })
 }
 
-/// The unanswered 督办单 of `records`, the longest overdue first (`planwatch-tasks`'
-/// `unanswered`).
-fn open_orders(records: &[SupervisionRecord]) -> Vec<&SupervisionRecord> {
-    let with_orders: Vec<(&SupervisionRecord, planwatch_tasks::Order)> = records
-        .iter()
-        .filter_map(|r| r.as_order().map(|o| (r, o)))
-        .collect();
-    let orders: Vec<planwatch_tasks::Order> = with_orders.iter().map(|(_, o)| o.clone()).collect();
-    unanswered(&orders)
-        .into_iter()
-        .filter_map(|open| {
-            let at = orders.iter().position(|o| std::ptr::eq(o, open))?;
-            Some(with_orders[at].0)
-        })
-        .collect()
-}
-
 async fn records_of(
     service: &Service,
     caller: &Caller,
@@ -255,7 +247,7 @@ async fn records_of(
     let filter = filter_of(service, caller, params)?;
     let records = service.store.supervision(&service.plan, &filter).await?;
     Ok(if filter.unanswered {
-        open_orders(&records).into_iter().cloned().collect()
+        unanswered_orders(&records).into_iter().cloned().collect()
     } else {
         records
     })
@@ -413,7 +405,14 @@ pub(crate) async fn answer(
 ) -> Result<Json<RecordOut>, ApiError> {
     let request: AnswerBody = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("{{\"text\", \"date\"}}: {e}")))?;
-    let record = answer_as(&service, &caller, &id, &request.text, request.date.as_deref()).await?;
+    let record = answer_as(
+        &service,
+        &caller,
+        &id,
+        &request.text,
+        request.date.as_deref(),
+    )
+    .await?;
     Ok(Json(RecordOut::of(&service, &record, today())))
 }
 
@@ -468,7 +467,7 @@ async fn page(
     let filter = filter_of(&service, &request.caller, &params)?;
     let records = service.store.supervision(&service.plan, &filter).await?;
     let today = today();
-    let open: Vec<Row> = open_orders(&records)
+    let open: Vec<Row> = unanswered_orders(&records)
         .into_iter()
         .map(|r| row(&service, r, lang, today))
         .collect();

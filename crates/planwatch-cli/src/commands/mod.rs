@@ -7,6 +7,7 @@ mod notices;
 mod plan;
 mod projects;
 mod serve;
+mod supervision;
 mod synth;
 mod tasks;
 mod workflow;
@@ -211,6 +212,19 @@ The list replaces the year's projects; importing the same list again changes not
 docs/tasks.md (Key projects)."
     )]
     Projects(projects::ProjectsCommand),
+    /// Supervision: escalation records of tasks, 督办单 and their answers (督查督办)
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  planwatch supervision list --unanswered          the open 督办单, the longest overdue first
+  planwatch supervision list --unit commerce --level order --format json
+  planwatch supervision answer 12 --text \"已制定整改方案……\" --date 2024-10-20
+
+A task yellow or red over consecutive reporting periods escalates: 提醒 → 警示 → 督办, each
+recorded once and noticed to its lead unit's reporters. See docs/tasks.md (督查督办)."
+    )]
+    Supervision(supervision::SupervisionCommand),
     /// The audit log: list entries, or verify its hash chain (审计日志)
     #[command(after_help = "\
 Examples:
@@ -287,6 +301,7 @@ pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome
                     Command::Notices(command) => notices::run(store, &command).await,
                     Command::Tasks(command) => tasks::run(store, &command).await,
                     Command::Projects(command) => projects::run(store, &command).await,
+                    Command::Supervision(command) => supervision::run(store, &command).await,
                     Command::Plan(_) | Command::Synth(_) => unreachable!("handled above"),
                 };
                 // Closed even when the command failed; its own error is the one reported.
