@@ -2,12 +2,81 @@
 //! periods (`planwatch-tasks::supervision::notices_due`) call for notices — 提醒, 警示, 督办 —
 //! to its first lead unit, worded by `notice`; the store writes each once per task, period and
 //! level, with its notices to the unit's reporters and its audit entry, so that a second sweep
-//! writes nothing.
+//! writes nothing. `planwatch serve` runs it with the deadline sweep (at start, then hourly),
+//! `planwatch supervision sweep [--date D]` on demand.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use planwatch_plan::{Period, Plan};
-use planwatch_store::NewSupervision;
-use planwatch_tasks::{EscalationRules, Status, Task, escalation, notice, notices_due};
+use planwatch_store::{NewSupervision, Store, StoreError, TaskFilter, Who};
+use planwatch_tasks::{
+    EscalationRules, Status, StatusRules, Task, escalation, notice, notices_due, status_history,
+};
+
+use crate::tasks::task_of;
+
+/// What a sweep did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SupervisionSwept {
+    /// Tasks looked at (of the years in force).
+    pub tasks: usize,
+    /// Records the histories call for (each period and level), written before or now.
+    pub due: usize,
+    /// Records written now.
+    pub written: u64,
+}
+
+/// The years whose tasks a sweep on `today` looks at: the year, and the year before while its
+/// last reports may still come in (January).
+pub fn years_in_force(today: NaiveDate) -> Vec<u16> {
+    let year = u16::try_from(today.year()).unwrap_or(0);
+    if today.month() == 1 {
+        vec![year.saturating_sub(1), year]
+    } else {
+        vec![year]
+    }
+}
+
+/// Sweeps `plan` on `today`, as `who`: each task of the years in force, its status history from
+/// its approved progress reports (the plan's status rules), the records it calls for (the
+/// plan's escalation rules), issued `today`; written once each.
+pub async fn sweep(
+    store: &Store,
+    who: &Who,
+    plan: &Plan,
+    today: NaiveDate,
+) -> Result<SupervisionSwept, StoreError> {
+    let status_rules = StatusRules::from_plan(plan);
+    let rules = EscalationRules::from_plan(plan);
+    let mut swept = SupervisionSwept {
+        tasks: 0,
+        due: 0,
+        written: 0,
+    };
+    let mut due = Vec::new();
+    for year in years_in_force(today) {
+        let filter = TaskFilter {
+            year: Some(year),
+            unit: None,
+        };
+        let tasks = store.tasks(plan, &filter).await?;
+        if tasks.is_empty() {
+            continue;
+        }
+        let reports = store.approved_task_reports(plan, year).await?;
+        for stored in &tasks {
+            let task = task_of(stored);
+            let own = reports.get(&stored.id).map_or(&[][..], Vec::as_slice);
+            let history = status_history(&task, own, year, today, &status_rules);
+            due.extend(records_due(plan, stored.id, &task, &history, today, &rules));
+        }
+        swept.tasks += tasks.len();
+    }
+    swept.due = due.len();
+    if !due.is_empty() {
+        swept.written = store.record_supervision(who, plan, &due).await?;
+    }
+    Ok(swept)
+}
 
 /// The records `history` (the task's status at each reporting period's end, in order) calls
 /// for, issued on `issued`: one per period and level the escalation reached. None for a task
@@ -69,6 +138,13 @@ mod tests {
             },
             indicators: vec![],
         }
+    }
+
+    #[test]
+    fn january_still_sweeps_the_year_before() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(years_in_force(day(2025, 1, 20)), vec![2024, 2025]);
+        assert_eq!(years_in_force(day(2024, 10, 15)), vec![2024]);
     }
 
     #[test]

@@ -217,12 +217,14 @@ docs/tasks.md (Key projects)."
         subcommand,
         after_help = "\
 Examples:
+  planwatch supervision sweep --date 2024-10-15    the records owed on a day (each once)
   planwatch supervision list --unanswered          the open 督办单, the longest overdue first
   planwatch supervision list --unit commerce --level order --format json
   planwatch supervision answer 12 --text \"已制定整改方案……\" --date 2024-10-20
 
 A task yellow or red over consecutive reporting periods escalates: 提醒 → 警示 → 督办, each
-recorded once and noticed to its lead unit's reporters. See docs/tasks.md (督查督办)."
+recorded once and noticed to its lead unit's reporters. `planwatch serve` sweeps at start and
+every hour. See docs/tasks.md (督查督办)."
     )]
     Supervision(supervision::SupervisionCommand),
     /// The audit log: list entries, or verify its hash chain (审计日志)

@@ -1,4 +1,6 @@
-//! `planwatch supervision list | answer`: 督查督办 (issue 14). `list` shows the escalation
+//! `planwatch supervision sweep | list | answer`: 督查督办 (issue 14). `sweep` writes the records
+//! the tasks' status histories call for on a day (each once: what `serve` does at start and
+//! every hour, after the deadline sweep); `list` shows the escalation
 //! records (提醒, 警示, 督办; the unanswered 督办单 only, the longest overdue first, with
 //! `--unanswered`); `answer` records a unit's written answer to a 督办单 as the administrator
 //! (audited `supervision.answer`, by `Order::answer`'s rules).
@@ -18,6 +20,13 @@ use crate::commands::{allowed, cli_actor, refuse};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum SupervisionCommand {
+    /// Write the escalation records (提醒, 警示, 督办) owed on a day (default: today, UTC); each
+    /// once, with its notices to the lead unit's reporters
+    Sweep {
+        /// The day to sweep for (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE", value_parser = parse_day)]
+        date: Option<NaiveDate>,
+    },
     /// List the supervision records (the latest issued first)
     List {
         /// Only the 督办单 not yet answered, the longest overdue first
@@ -65,6 +74,22 @@ pub(crate) async fn run(
     let store = store_args.open().await?;
     let plan = store_args.plan(&store).await?;
     match command {
+        SupervisionCommand::Sweep { date } => {
+            if let Err(refused) =
+                allowed(&actor, Action::Change, &Object::Supervision { unit: None })
+            {
+                return Ok(refused);
+            }
+            let today = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let swept =
+                planwatch_app::supervision::sweep(&store, &Who::of(&actor, None), &plan, today)
+                    .await?;
+            println!(
+                "{today}: 任务 {} 项，应有督查督办记录 {} 条，新写入 {} 条 ({} tasks, {} records due, {} written)",
+                swept.tasks, swept.due, swept.written, swept.tasks, swept.due, swept.written
+            );
+            Ok(Outcome::Success)
+        }
         SupervisionCommand::List {
             unanswered,
             unit,

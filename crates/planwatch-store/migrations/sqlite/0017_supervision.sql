@@ -34,7 +34,8 @@ CREATE TABLE supervision_orders (
     CHECK ((answer_text IS NULL) = (answered_on IS NULL))
 );
 -- The notices table gains the kind `supervision` and the record it is about: SQLite cannot
--- change a CHECK, so the table is built anew with the same rows and indexes.
+-- change a CHECK, so the table is built anew with the same columns (0012, 0015's progress_id),
+-- rows and indexes.
 CREATE TABLE notices_new (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -58,14 +59,15 @@ CREATE TABLE notices_new (
     mail_attempts INTEGER NOT NULL DEFAULT 0,
     mail_next_at TEXT,
     mail_error TEXT,
+    progress_id INTEGER REFERENCES progress_reports (id) ON DELETE CASCADE,
     supervision_id INTEGER REFERENCES supervision_records (id) ON DELETE CASCADE
 );
 INSERT INTO notices_new (id, user_id, plan_id, kind, submission_id, unit_kind, unit_code,
     indicator, region, period, due, subject_zh, subject_en, text_zh, text_en, created_at,
-    read_at, mailed_at, mail_attempts, mail_next_at, mail_error)
+    read_at, mailed_at, mail_attempts, mail_next_at, mail_error, progress_id)
 SELECT id, user_id, plan_id, kind, submission_id, unit_kind, unit_code, indicator, region,
     period, due, subject_zh, subject_en, text_zh, text_en, created_at, read_at, mailed_at,
-    mail_attempts, mail_next_at, mail_error
+    mail_attempts, mail_next_at, mail_error, progress_id
 FROM notices;
 DROP TABLE notices;
 ALTER TABLE notices_new RENAME TO notices;
