@@ -17,6 +17,7 @@ mod promises;
 mod sdmx;
 mod submissions_api;
 mod submissions_write;
+mod supervision;
 mod tasks;
 mod web;
 mod webauth;
