@@ -229,8 +229,16 @@ fn filter_of(
             })
         })
         .transpose()?;
+    let year = parse_year(params.year.as_deref())?;
+    if year.is_some_and(|y| !(1900..=2100).contains(&y)) {
+        return Err(ApiError::bad(
+            "year",
+            "年份应在 1900 至 2100 之间",
+            "a year from 1900 to 2100",
+        ));
+    }
     Ok(SupervisionFilter {
-        year: parse_year(params.year.as_deref())?,
+        year,
         unit,
         units: scope(&caller.actor),
         level: level(params.level.as_deref())?,
