@@ -136,6 +136,12 @@ pub enum Object {
     /// One notice, by its recipient: only the recipient reads it or marks it read (not even an
     /// administrator reads another's).
     Notice { recipient: String },
+    /// Supervision records (督查督办: 提醒, 警示, 督办单) of tasks, to `unit` (the task's lead
+    /// unit; `None`: the records as a whole, each then asked of with its unit). Read: the plan
+    /// office and viewers all, a reporter its units' only; submit (answer a 督办单): the unit's
+    /// reporters, and the administrator (the command line); change (issue): the plan office
+    /// (the sweep runs as the system).
+    Supervision { unit: Option<Unit> },
     /// Server settings.
     Settings,
 }
@@ -157,6 +163,7 @@ impl Object {
             Object::ReportingStatus => "报送情况",
             Object::PeriodLocks => "期间锁定",
             Object::Notices | Object::Notice { .. } => "通知",
+            Object::Supervision { .. } => "督查督办",
             Object::Settings => "系统设置",
         }
     }
@@ -178,6 +185,7 @@ impl Object {
             Object::PeriodLocks => "period locks",
             Object::Notices => "notices",
             Object::Notice { .. } => "a notice",
+            Object::Supervision { .. } => "supervision records",
             Object::Settings => "the settings",
         }
     }
@@ -362,6 +370,21 @@ impl Policy {
                     Some(_) => Err(Denial::NotYourNotice),
                 }
             }
+            (Object::Supervision { unit }, Action::Read) => match (role, actor.account()) {
+                (Some(Role::Reporter), Some(account)) => match unit {
+                    Some(unit) if !account.units.contains(unit) => Err(Denial::OutOfScope),
+                    _ => Ok(()),
+                },
+                _ => only(&[Role::Admin, Role::Planner, Role::Viewer]),
+            },
+            (Object::Supervision { unit }, Action::Submit) => match (role, actor.account()) {
+                (Some(Role::Reporter), Some(account)) => match unit {
+                    Some(unit) if !account.units.contains(unit) => Err(Denial::OutOfScope),
+                    _ => Ok(()),
+                },
+                _ => only(&[Role::Admin, Role::Reporter]),
+            },
+            (Object::Supervision { .. }, Action::Change) => only(OFFICE),
             (Object::Settings, Action::Read | Action::Change) => only(&[Role::Admin]),
             _ => Err(no_such_action()),
         }

@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod notices;
 pub mod submissions;
+pub mod supervision;
 pub mod tasks;
 
 use std::collections::HashMap;

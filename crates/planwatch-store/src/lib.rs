@@ -21,6 +21,7 @@ mod query;
 mod sessions;
 mod sheets;
 mod submissions;
+mod supervision;
 mod targets;
 mod tasks;
 
@@ -51,6 +52,10 @@ pub use crate::sheets::SheetImportOutcome;
 pub use crate::submissions::{
     StoredPeriodLock, StoredSubmission, StoredSubmissionRow, SubmissionComment, SubmissionFilter,
     submission_row,
+};
+pub use crate::supervision::{
+    NewSupervision, StoredAnswer, StoredOrder, SupervisionFilter, SupervisionRecord,
+    unanswered_orders,
 };
 pub use crate::targets::{RegionTarget, TargetSet};
 pub use crate::tasks::{StoredTask, TaskFilter, TaskImportOutcome, TaskNode, TaskRecord, TaskRole};
@@ -99,6 +104,12 @@ pub enum StoreError {
     CorruptSubmission(i64, String),
     #[error("the stored notice {0} cannot be read: {1}")]
     CorruptNotice(i64, String),
+    #[error("没有编号为 {0} 的督办单 / there is no supervision order {0}")]
+    UnknownOrder(i64),
+    #[error(transparent)]
+    AnswerRefused(#[from] planwatch_tasks::AnswerRefusal),
+    #[error("the stored supervision record {0} cannot be read: {1}")]
+    CorruptSupervision(i64, String),
     #[error("the stored task {0} cannot be read: {1}")]
     CorruptTask(i64, String),
     #[error("没有编号为 {0} 的进展报告 / there is no progress report {0}")]

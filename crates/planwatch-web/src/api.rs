@@ -45,6 +45,7 @@ type AppState = State<Arc<Service>>;
         (name = "submissions", description = "报送与审核 Units submit figures; the plan office reviews and approves them, and locks periods"),
         (name = "notices", description = "通知 Each account's own notices: submissions moved, figures due soon or overdue"),
         (name = "tasks", description = "任务与项目 The year's tasks (年度任务分解表) and key projects (重大项目)"),
+        (name = "supervision", description = "督查督办 Tasks behind schedule escalate (提醒, 警示, 督办) to their lead unit; the unit answers a 督办单"),
     )
 )]
 struct ApiDoc;
@@ -87,6 +88,9 @@ pub(crate) fn router(served: &Plan) -> (axum::Router<Arc<Service>>, utoipa::open
         .routes(routes!(crate::tasks::show))
         .routes(routes!(crate::projects::list))
         .routes(routes!(crate::projects::show))
+        .routes(routes!(crate::supervision::list))
+        .routes(routes!(crate::supervision::show))
+        .routes(routes!(crate::supervision::answer))
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").into();
     crate::locks::describe_body(&mut openapi, served);
@@ -176,7 +180,8 @@ fn describe_parameters(
                 "unit"
                     if path == "/api/submissions"
                         || path == "/api/tasks"
-                        || path == "/api/projects" =>
+                        || path == "/api/projects"
+                        || path == "/api/supervision" =>
                 {
                     optional(json!({
                         "type": "string",
@@ -192,7 +197,13 @@ fn describe_parameters(
                 "status" if path == "/api/tasks" || path == "/api/projects" => {
                     optional(json!({ "type": "string", "enum": task_statuses }))
                 }
-                "unread" => optional(json!({ "type": "string", "enum": ["true", "false"] })),
+                "unread" | "unanswered" => {
+                    optional(json!({ "type": "string", "enum": ["true", "false"] }))
+                }
+                "level" => optional(json!({
+                    "type": "string",
+                    "enum": ["reminder", "warning", "order"],
+                })),
                 "from" | "to" => optional(period.clone()),
                 "as_of" | "since" => optional(json!({ "type": "string", "format": "date" })),
                 // No control characters (PostgreSQL refuses NUL in text; no name holds one).

@@ -22,6 +22,8 @@
 //!   year's figures.
 //! - `tasks`: `/api/tasks…`, the 任务 board (`/tasks`) and a task's page; `projects`:
 //!   `/api/projects…`, the 项目 list with its map (`/projects`) and a project's page.
+//! - `supervision`: `/api/supervision…` and the 督查督办 pages: escalation records of tasks, the
+//!   督办单, their answers and print view.
 //!
 //! Errors are `error::ApiError`, mapped to a status and a JSON body once, in `error::localize`.
 
@@ -49,6 +51,7 @@ mod session;
 mod standing;
 mod submissions;
 mod tasks;
+mod supervision;
 mod throttle;
 
 use std::sync::Arc;
@@ -103,6 +106,7 @@ pub fn route_paths(plan: &planwatch_plan::Plan) -> Vec<String> {
             .chain(locks::PAGE_PATHS)
             .chain(tasks::PAGE_PATHS)
             .chain(projects::PAGE_PATHS)
+            .chain(supervision::PAGE_PATHS)
             .chain(assets::PATHS)
             .chain(DOCS_PATHS)
             .map(str::to_owned),
@@ -138,6 +142,7 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
         .merge(locks::page_router())
         .merge(tasks::page_router())
         .merge(projects::page_router())
+        .merge(supervision::page_router())
         .merge(assets::router())
         .merge(docs)
         // Before every route's handler (after routing, so that it knows the route).

@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use minijinja::context;
 use planwatch_access::{Action, Denial, Object, Role};
 use planwatch_store::{StoredNotice, Who};
+use planwatch_workflow::notice::NoticeKind;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -49,7 +50,7 @@ pub(crate) struct NoticeParams {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct NoticeOut {
     id: i64,
-    /// submitted, withdrawn, returned, approved, due_soon or overdue
+    /// submitted, withdrawn, returned, approved, due_soon, overdue or supervision
     kind: &'static str,
     /// The submission it is about (submitted, withdrawn, returned, approved)
     submission: Option<i64>,
@@ -86,8 +87,12 @@ pub(crate) struct Marked {
     marked: u64,
 }
 
-/// Where a notice's reader acts on it: planners review the submission, reporters go to 填报.
+/// Where a notice's reader acts on it: planners review the submission, reporters go to 填报;
+/// a supervision notice's reader to 督查督办.
 fn href(notice: &StoredNotice, role: Role) -> Option<String> {
+    if notice.kind == NoticeKind::Supervision {
+        return Some("/supervision".to_owned());
+    }
     match role {
         Role::Planner | Role::Admin => notice.submission_id.map(|id| format!("/review/{id}")),
         Role::Reporter => Some("/report".to_owned()),

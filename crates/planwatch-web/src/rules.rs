@@ -27,6 +27,8 @@ const REVIEW: Rule = Rule::May(Action::Approve, Object::Submissions);
 const STANDING: Rule = Rule::May(Action::Read, Object::ReportingStatus);
 const NOTICES: Rule = Rule::May(Action::Read, Object::Notices);
 const MARK_NOTICES: Rule = Rule::May(Action::Change, Object::Notices);
+const SUPERVISION: Rule = Rule::May(Action::Read, Object::Supervision { unit: None });
+const ANSWER_ORDERS: Rule = Rule::May(Action::Submit, Object::Supervision { unit: None });
 const PERIOD_LOCKS: Rule = Rule::May(Action::Read, Object::PeriodLocks);
 const LOCK_PERIODS: Rule = Rule::May(Action::Change, Object::PeriodLocks);
 const TASKS: Rule = Rule::May(Action::Read, Object::TasksAndProjects);
@@ -76,6 +78,15 @@ const RULES: &[(&str, Rule)] = &[
     ("/api/notices/read", MARK_NOTICES),
     ("/notices", NOTICES),
     ("/notices/read", MARK_NOTICES),
+    // Supervision: the plan office, viewers and reporters (the handlers ask of each record with
+    // its unit: a reporter sees and answers its units' only).
+    ("/api/supervision", SUPERVISION),
+    ("/api/supervision/orders/{id}", SUPERVISION),
+    ("/api/supervision/orders/{id}/answer", ANSWER_ORDERS),
+    ("/supervision", SUPERVISION),
+    ("/supervision/orders/{id}", SUPERVISION),
+    ("/supervision/orders/{id}/print", SUPERVISION),
+    ("/supervision/orders/{id}/answer", ANSWER_ORDERS),
     // The API: published data. The OpenAPI document lists the plan's codes, so it is the plan.
     ("/api/openapi.json", PLAN),
     ("/api/docs", PLAN),

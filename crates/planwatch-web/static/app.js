@@ -148,7 +148,14 @@
     setInterval(function () { page = (page + 1) % pages; show(); }, seconds * 1000);
   }
 
-  function start() { indicatorChart(); districtMap(); projectMap(); wallPages(); }
+  // The 打印 buttons (the printable 督办单): no inline script, so they are wired here.
+  function printButtons() {
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  function start() { indicatorChart(); districtMap(); projectMap(); wallPages(); printButtons(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

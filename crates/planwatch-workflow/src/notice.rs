@@ -37,16 +37,20 @@ pub enum NoticeKind {
     DueSoon,
     /// A figure the unit owes is past its due date: to the unit.
     Overdue,
+    /// A task the unit leads escalated (提醒, 警示, 督办): to the unit (planwatch-tasks'
+    /// `supervision` words it).
+    Supervision,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 6] = [
+    pub const ALL: [NoticeKind; 7] = [
         NoticeKind::Submitted,
         NoticeKind::Withdrawn,
         NoticeKind::Returned,
         NoticeKind::Approved,
         NoticeKind::DueSoon,
         NoticeKind::Overdue,
+        NoticeKind::Supervision,
     ];
 
     /// As stored and in the API.
@@ -58,6 +62,7 @@ impl NoticeKind {
             NoticeKind::Approved => "approved",
             NoticeKind::DueSoon => "due_soon",
             NoticeKind::Overdue => "overdue",
+            NoticeKind::Supervision => "supervision",
         }
     }
 
@@ -70,6 +75,7 @@ impl NoticeKind {
             NoticeKind::Approved => ("已通过", "approved"),
             NoticeKind::DueSoon => ("即将到期", "due soon"),
             NoticeKind::Overdue => ("已逾期", "overdue"),
+            NoticeKind::Supervision => ("督查督办", "supervision"),
         }
     }
 }

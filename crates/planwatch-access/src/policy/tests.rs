@@ -378,6 +378,77 @@ fn every_account_has_notices_and_reads_only_its_own() {
 }
 
 #[test]
+fn supervision_is_read_by_the_office_and_viewers_and_answered_by_the_unit() {
+    let policy = Policy::default();
+    let commerce = Unit::Department("commerce".into());
+    let of = |unit: &Unit| Object::Supervision {
+        unit: Some(unit.clone()),
+    };
+    let own = user("com", Role::Reporter, std::slice::from_ref(&commerce));
+    let other = user("jj", Role::Reporter, &[jinjiang()]);
+    let planner = user("p", Role::Planner, &[]);
+    let viewer = user("v", Role::Viewer, &[]);
+    let cli = Actor::Cli {
+        os_user: "ops".into(),
+    };
+    let all = Object::Supervision { unit: None };
+    for actor in [&own, &other, &planner, &viewer, &cli] {
+        assert!(
+            policy.may(actor, Action::Read, &all).is_allowed(),
+            "{actor:?}"
+        );
+    }
+    for actor in [&own, &planner, &viewer, &cli] {
+        assert!(
+            policy.may(actor, Action::Read, &of(&commerce)).is_allowed(),
+            "{actor:?}"
+        );
+    }
+    assert_eq!(
+        policy.may(&other, Action::Read, &of(&commerce)),
+        Decision::Denied(Denial::OutOfScope)
+    );
+    assert!(
+        policy
+            .may(&own, Action::Submit, &of(&commerce))
+            .is_allowed()
+    );
+    assert!(
+        policy
+            .may(&cli, Action::Submit, &of(&commerce))
+            .is_allowed()
+    );
+    assert_eq!(
+        policy.may(&other, Action::Submit, &of(&commerce)),
+        Decision::Denied(Denial::OutOfScope)
+    );
+    for actor in [&planner, &viewer, &Actor::Anonymous] {
+        assert!(
+            !policy
+                .may(actor, Action::Submit, &of(&commerce))
+                .is_allowed(),
+            "{actor:?}"
+        );
+    }
+    assert!(
+        !policy
+            .may(&Actor::Anonymous, Action::Read, &all)
+            .is_allowed()
+    );
+    let system = Actor::System {
+        task: "supervision-sweep".into(),
+    };
+    assert!(policy.may(&system, Action::Change, &all).is_allowed());
+    assert!(policy.may(&planner, Action::Change, &all).is_allowed());
+    for actor in [&own, &viewer] {
+        assert!(
+            !policy.may(actor, Action::Change, &all).is_allowed(),
+            "{actor:?}"
+        );
+    }
+}
+
+#[test]
 fn denials_are_in_chinese_and_english() {
     let denial = Policy::default()
         .may(
@@ -462,6 +533,8 @@ fn any_object() -> impl Strategy<Value = Object> {
         Just(Object::Notice {
             recipient: "someone".into()
         }),
+        Just(Object::Supervision { unit: None }),
+        any_unit().prop_map(|unit| Object::Supervision { unit: Some(unit) }),
         Just(Object::Settings),
     ]
 }

@@ -8,6 +8,7 @@ mod plan;
 mod progress;
 mod projects;
 mod serve;
+mod supervision;
 mod synth;
 mod tasks;
 mod workflow;
@@ -231,6 +232,21 @@ Only approved reports count for the status of tasks and projects. See docs/tasks
 (Progress reports)."
     )]
     Progress(progress::ProgressCommand),
+    /// Supervision: escalation records of tasks, 督办单 and their answers (督查督办)
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  planwatch supervision sweep --date 2024-10-15    the records owed on a day (each once)
+  planwatch supervision list --unanswered          the open 督办单, the longest overdue first
+  planwatch supervision list --unit commerce --level order --format json
+  planwatch supervision answer 12 --text \"已制定整改方案……\" --date 2024-10-20
+
+A task yellow or red over consecutive reporting periods escalates: 提醒 → 警示 → 督办, each
+recorded once and noticed to its lead unit's reporters. `planwatch serve` sweeps at start and
+every hour. See docs/tasks.md (督查督办)."
+    )]
+    Supervision(supervision::SupervisionCommand),
     /// The audit log: list entries, or verify its hash chain (审计日志)
     #[command(after_help = "\
 Examples:
@@ -308,6 +324,7 @@ pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome
                     Command::Tasks(command) => tasks::run(store, &command).await,
                     Command::Projects(command) => projects::run(store, &command).await,
                     Command::Progress(command) => progress::run(store, &command).await,
+                    Command::Supervision(command) => supervision::run(store, &command).await,
                     Command::Plan(_) | Command::Synth(_) => unreachable!("handled above"),
                 };
                 // Closed even when the command failed; its own error is the one reported.

@@ -50,7 +50,8 @@ pub(crate) async fn run(
     }
 }
 
-/// The server's sweep: at start, then every hour, as `system:notices`.
+/// The server's sweep: at start, then every hour, as `system:notices` — the deadline notices,
+/// then supervision (督查督办: `planwatch_app::supervision::sweep`).
 pub(crate) async fn sweep_hourly(store: Store, plan: Plan) {
     let actor = Actor::System {
         task: "notices".to_owned(),
@@ -70,6 +71,17 @@ pub(crate) async fn sweep_hourly(store: Store, plan: Plan) {
             ),
             Ok(_) => {}
             Err(error) => eprintln!("deadline sweep: {error}"),
+        }
+        if allowed(&actor, Action::Change, &Object::Supervision { unit: None }).is_err() {
+            continue;
+        }
+        match planwatch_app::supervision::sweep(&store, &who, &plan, today).await {
+            Ok(swept) if swept.written > 0 => eprintln!(
+                "督查督办：新写入记录 {} 条 (supervision sweep: {} records written)",
+                swept.written, swept.written
+            ),
+            Ok(_) => {}
+            Err(error) => eprintln!("supervision sweep: {error}"),
         }
     }
 }

@@ -19,6 +19,7 @@ mod promises;
 mod sdmx;
 mod submissions_api;
 mod submissions_write;
+mod supervision;
 mod tasks;
 mod tasks_text;
 mod web;

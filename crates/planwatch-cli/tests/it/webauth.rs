@@ -167,6 +167,11 @@ enum Class {
     /// The caller's own notices (`ok` the answer to GET for those let through): every signed-in
     /// account.
     Notices { ok: u16 },
+    /// Supervision records (`ok` the answer to GET for those let through): planners, admins,
+    /// viewers and reporters (each then sees its units' only).
+    Supervision { ok: u16 },
+    /// Answering a 督办单 (POST only: GET is 405 for those let through): reporters and admins.
+    AnswerOrder,
 }
 
 /// Every route the router serves must have a row here: a new route fails the matrix until its
@@ -200,6 +205,14 @@ fn class_of(route: &str) -> Class {
         "/api/notices" | "/notices" => Class::Notices { ok: 200 },
         "/api/notices/{id}/read" | "/api/notices/read" | "/notices/read" => {
             Class::Notices { ok: 405 }
+        }
+        "/api/supervision" | "/supervision" => Class::Supervision { ok: 200 },
+        // No order 1 in the matrix's store.
+        "/api/supervision/orders/{id}"
+        | "/supervision/orders/{id}"
+        | "/supervision/orders/{id}/print" => Class::Supervision { ok: 404 },
+        "/api/supervision/orders/{id}/answer" | "/supervision/orders/{id}/answer" => {
+            Class::AnswerOrder
         }
         "/api/openapi.json"
         | "/api/docs"
@@ -250,6 +263,7 @@ fn concrete(route: &str) -> String {
             // The sample data's first task and project.
             .replace("/tasks/{id}", "/tasks/1")
             .replace("/projects/{id}", "/projects/1")
+            .replace("/orders/{id}", "/orders/1")
             .replace("/indicators/{code}", "/indicators/retail_sales")
             .replace("/regions/{code}", "/regions/510104")
             .replace("{*path}", "app.css")
@@ -310,6 +324,14 @@ fn expected(route: &str, class: Class, actor: &str, private: bool) -> StatusCode
         },
         Class::Notices { .. } if anonymous => sign_in,
         Class::Notices { ok } => StatusCode::from_u16(ok).unwrap(),
+        Class::Supervision { .. } | Class::AnswerOrder if anonymous => sign_in,
+        Class::Supervision { ok } => StatusCode::from_u16(ok).unwrap(),
+        Class::AnswerOrder => match actor {
+            "admin" | "reporter of 510104" | "reporter of another unit (token)" => {
+                StatusCode::METHOD_NOT_ALLOWED
+            }
+            _ => StatusCode::FORBIDDEN,
+        },
     }
 }
 

@@ -8,6 +8,7 @@ mod known;
 mod notices;
 mod projects;
 mod story;
+mod supervision;
 mod tasks;
 mod workflow;
 
