@@ -132,6 +132,12 @@ pub enum Object {
     /// One notice, by its recipient: only the recipient reads it or marks it read (not even an
     /// administrator reads another's).
     Notice { recipient: String },
+    /// The yearly assessment (年度考核) of every unit (`unit: None`: the ranking) or of one unit:
+    /// read by the plan office and viewers, a reporter reads its own units' score; change —
+    /// bonus and deduction items, freezing a year — by the plan office.
+    Scores { unit: Option<Unit> },
+    /// A frozen year's assessment: only an administrator unfreezes it (change).
+    FrozenScores,
     /// Server settings.
     Settings,
 }
@@ -152,6 +158,8 @@ impl Object {
             Object::ReportingStatus => "报送情况",
             Object::PeriodLocks => "期间锁定",
             Object::Notices | Object::Notice { .. } => "通知",
+            Object::Scores { .. } => "年度考核",
+            Object::FrozenScores => "已冻结的考核结果",
             Object::Settings => "系统设置",
         }
     }
@@ -172,6 +180,8 @@ impl Object {
             Object::PeriodLocks => "period locks",
             Object::Notices => "notices",
             Object::Notice { .. } => "a notice",
+            Object::Scores { .. } => "the yearly assessment",
+            Object::FrozenScores => "a frozen assessment",
             Object::Settings => "the settings",
         }
     }
@@ -355,6 +365,17 @@ impl Policy {
                     Some(_) => Err(Denial::NotYourNotice),
                 }
             }
+            (Object::Scores { unit }, Action::Read) => match (role, actor.account(), unit) {
+                (Some(Role::Reporter), Some(account), Some(unit))
+                    if account.units.contains(unit) =>
+                {
+                    Ok(())
+                }
+                (Some(Role::Reporter), Some(_), Some(_)) => Err(Denial::OutOfScope),
+                _ => only(&[Role::Admin, Role::Planner, Role::Viewer]),
+            },
+            (Object::Scores { .. }, Action::Change) => only(OFFICE),
+            (Object::FrozenScores, Action::Change) => only(&[Role::Admin]),
             (Object::Settings, Action::Read | Action::Change) => only(&[Role::Admin]),
             _ => Err(no_such_action()),
         }
