@@ -14,6 +14,7 @@ mod plan;
 mod present;
 mod projects;
 mod promises;
+mod score;
 mod sdmx;
 mod submissions_api;
 mod submissions_write;
