@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod notices;
 pub mod scoring;
 pub mod submissions;
+pub mod tasks;
 
 use std::collections::HashMap;
 

@@ -1,5 +1,7 @@
 //! The yearly assessment (年度考核) on the store's data: every unit's items gathered — its
-//! indicator targets from the evaluation, figures owed from the reporting calendar, its
+//! indicator targets from the evaluation, the tasks it leads or is responsible for and its key
+//! projects (their status from the approved progress reports), figures owed from the reporting
+//! calendar, its
 //! submissions' data quality, the planners' bonus and deduction items — and scored by the pure
 //! rules of `planwatch-tasks::scoring` (`planwatch score`, the 考核 page, `/api/scores`). A
 //! frozen year returns the result stored when it was frozen. Rules: `docs/tasks.md`.
@@ -8,15 +10,17 @@ use chrono::NaiveDate;
 use planwatch_access::Unit;
 use planwatch_eval::{DEFAULT_ROLLUP_TOLERANCE, Status as EvalStatus};
 use planwatch_plan::Plan;
-use planwatch_store::{NewAdjustment, Store, StoreError, Who};
+use planwatch_store::{NewAdjustment, ProjectFilter, Store, StoreError, TaskFilter, Who};
 use planwatch_tasks::scoring::{
     Adjustment, AdjustmentKind, Item, Quality, Scheme, SchemeProblem, Source, SourceKind,
-    Timeliness, UnitKind, UnitScore, indicator_item, plan_units, quality_item, report_item, score,
+    Timeliness, UnitKind, UnitScore, indicator_item, plan_units, project_item, quality_item,
+    report_item, score, task_item,
 };
 use planwatch_workflow::Standing;
 use planwatch_workflow::notice::unit_name;
 use serde::{Deserialize, Serialize};
 
+use crate::tasks::{project_of, project_views, task_of, task_views};
 use crate::{EvaluationRequest, evaluate, stored_region_targets};
 
 /// Why a year cannot be scored, or an adjustment not recorded.
@@ -178,9 +182,9 @@ impl UnitResult {
     }
 }
 
-/// The scheme the plan scores with.
-pub fn scheme(_plan: &Plan) -> Scheme {
-    Scheme::default()
+/// The scheme the plan scores with (its `[tasks.scoring]`, else the default).
+pub fn scheme(plan: &Plan) -> Scheme {
+    Scheme::from_plan(plan)
 }
 
 /// The year's scores on `today`'s data — or, when the year is frozen, the result stored then.
@@ -219,6 +223,8 @@ pub async fn live_scores(
 ) -> Result<YearScores, ScoreError> {
     let scheme = scheme(plan);
     let mut items = indicator_items(store, plan, year).await?;
+    items.extend(task_items(store, plan, year, today, &scheme).await?);
+    items.extend(project_items(store, plan, year, today).await?);
     items.extend(reporting_items(store, plan, year, today, &scheme).await?);
     items.extend(quality_items(store, plan, year, &scheme).await?);
     let adjustments: Vec<Adjustment> = store
@@ -246,6 +252,70 @@ pub async fn live_scores(
         frozen: None,
         units: scores.iter().map(|s| UnitResult::of(plan, s)).collect(),
     })
+}
+
+/// The year's tasks, for each unit leading or responsible for one, judged on `today` from the
+/// approved progress reports; the source is the stored task (its id, 序号 and title).
+async fn task_items(
+    store: &Store,
+    plan: &Plan,
+    year: u16,
+    today: NaiveDate,
+    scheme: &Scheme,
+) -> Result<Vec<Item>, StoreError> {
+    let filter = TaskFilter {
+        year: Some(year),
+        unit: None,
+    };
+    let mut items = Vec::new();
+    for view in task_views(store, plan, &filter, today).await? {
+        let task = task_of(&view.task);
+        let units = task.lead.iter().chain(&task.responsible);
+        for unit in units {
+            if let Some(mut item) = task_item(&task, unit, &view.judgement, scheme) {
+                item.source.id = view.task.id.to_string();
+                item.source.label = format!(
+                    "{year}年任务{} {}（{}）",
+                    task.key,
+                    task.title,
+                    view.judgement.status.label_zh()
+                );
+                items.push(item);
+            }
+        }
+    }
+    Ok(items)
+}
+
+/// The year's key projects with a planned investment: the year's investment completed (the
+/// latest approved report by `today`) against the plan, for the project's responsible unit.
+async fn project_items(
+    store: &Store,
+    plan: &Plan,
+    year: u16,
+    today: NaiveDate,
+) -> Result<Vec<Item>, StoreError> {
+    let filter = ProjectFilter {
+        year: Some(year),
+        ..ProjectFilter::default()
+    };
+    Ok(project_views(store, plan, &filter, today)
+        .await?
+        .into_iter()
+        .filter_map(|view| {
+            let project = project_of(plan, &view.project);
+            let invested = view.latest.as_ref().map_or(0.0, |r| r.invested_year);
+            let mut item = project_item(&project, year, invested)?;
+            item.source.id = view.project.id.to_string();
+            item.source.label = format!(
+                "{year}年重大项目{} {}（完成投资 {} 亿元）",
+                project.key,
+                project.name,
+                planwatch_plan::fmt_num(invested)
+            );
+            Some(item)
+        })
+        .collect())
 }
 
 /// Met: achieved, or on track to the target; a target without data or not assessable gives

@@ -14,6 +14,7 @@ pub mod model;
 pub mod observation;
 pub mod period;
 pub mod rollup;
+pub mod task_rules;
 pub mod unit;
 pub mod validate;
 
@@ -22,6 +23,9 @@ pub use model::*;
 pub use observation::{ObsStatus, Observation, ObservationRow};
 pub use period::Period;
 pub use rollup::ROLLUP_TOLERANCE_PERCENT;
+pub use task_rules::{
+    ComponentWeight, EscalationSettings, ScoringSettings, StatusSettings, TaskRules,
+};
 
 /// The JSON Schema of plan files (and of the plan's JSON form), as published in
 /// `schema/plan.schema.json`.

@@ -132,6 +132,17 @@ pub struct Plan {
     /// deadlines are tracked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calendar: Option<ReportingCalendar>,
+    /// The rules of tasks and key projects (issue 14): status thresholds, escalation, the
+    /// assessment's scheme. Absent: the defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<crate::task_rules::TaskRules>,
+}
+
+impl Plan {
+    /// The rules of tasks and key projects: the plan's `[tasks]` section, or the defaults.
+    pub fn task_rules(&self) -> crate::task_rules::TaskRules {
+        self.tasks.clone().unwrap_or_default()
+    }
 }
 
 /// The plan period, both years inclusive.

@@ -122,6 +122,8 @@ pub enum ProblemKind {
         "status thresholds must satisfy 0 ≤ acceleration ({acceleration}) < on_track ({on_track})"
     )]
     BadThresholds { on_track: f64, acceleration: f64 },
+    #[error("task rules: {0}")]
+    BadTaskRules(String),
     #[error(
         "a due date is either {{ days_after = N }} (N ≤ 366) or {{ months_after = N, day = D }} (N ≤ 12, D 1–31)"
     )]
@@ -185,6 +187,9 @@ impl ProblemKind {
             ProblemKind::NoLeadDepartment(code) => format!(
                 "指标“{code}”应由牵头部门报送，但没有牵头部门：请写 lead_department，或在 [[calendar.indicators]] 中指定 reporters 或 frequencies = []"
             ),
+            ProblemKind::BadTaskRules(problem) => {
+                format!("任务规则（[tasks]）有误：{problem}")
+            }
             ProblemKind::BadThresholds {
                 on_track,
                 acceleration,
@@ -478,6 +483,14 @@ impl<'p> Checker<'p> {
                         on_track: t.on_track,
                         acceleration: t.acceleration,
                     },
+                );
+            }
+        }
+        if let Some(rules) = &plan.tasks {
+            for (field, problem) in rules.problems() {
+                self.report(
+                    root.key("tasks").key(field),
+                    ProblemKind::BadTaskRules(problem),
                 );
             }
         }

@@ -15,6 +15,7 @@ mod audit;
 mod import;
 mod notices;
 mod plans;
+mod progress;
 mod projects;
 mod query;
 mod scores;
@@ -39,6 +40,11 @@ pub use crate::import::{
 };
 pub use crate::notices::{MAIL_ATTEMPTS, MAIL_MAX_AGE_HOURS, MailItem, StoredNotice, mail_backoff};
 pub use crate::plans::PlanSummary;
+pub use crate::progress::{
+    EVIDENCE_MAX_BYTES, EVIDENCE_MAX_FILES, Evidence, EvidenceMeta, LoadedProgress,
+    PROGRESS_TEXT_MAX_CHARS, ProgressContent, ProgressDetail, ProgressFigures, ProgressFilter,
+    ProgressSubject, StoredProgress,
+};
 pub use crate::projects::{ProjectFilter, ProjectImportOutcome, ProjectRecord, StoredProject};
 pub use crate::query::{Batch, ObservationFilter, StoredObservation};
 pub use crate::scores::{
@@ -99,6 +105,34 @@ pub enum StoreError {
     CorruptNotice(i64, String),
     #[error("the stored task {0} cannot be read: {1}")]
     CorruptTask(i64, String),
+    #[error("没有编号为 {0} 的进展报告 / there is no progress report {0}")]
+    UnknownProgress(i64),
+    #[error(
+        "进展报告 {0} 已被他人改变，请刷新后重试 / progress report {0} changed meanwhile: reload and try again"
+    )]
+    ProgressChanged(i64),
+    #[error("the stored progress report {0} cannot be read: {1}")]
+    CorruptProgress(i64, String),
+    #[error(
+        "本规划中没有 {0}（任务或重大项目）/ there is no {0} (task or key project) in the plan"
+    )]
+    UnknownProgressSubject(String),
+    #[error(
+        "{unit}不是“{subject}”的牵头单位或责任单位，不能报送其进展 / {unit} is not a lead or responsible unit of \"{subject}\" and cannot report its progress"
+    )]
+    NotSubjectUnit { unit: String, subject: String },
+    #[error("{0}")]
+    BadProgress(String),
+    #[error(
+        "证明材料“{name}”大小 {size} 字节，须在 1 字节到 10 MiB 之间 / the evidence file \"{name}\" has {size} bytes; it must have 1 byte to 10 MiB"
+    )]
+    EvidenceSize { name: String, size: usize },
+    #[error(
+        "每份进展报告最多 {0} 个证明材料 / a progress report carries at most {0} evidence files"
+    )]
+    TooManyEvidence(usize),
+    #[error("没有编号为 {0} 的证明材料 / there is no evidence file {0}")]
+    UnknownEvidence(i64),
     #[error("the stored project {0} cannot be read: {1}")]
     CorruptProject(i64, String),
     #[error(

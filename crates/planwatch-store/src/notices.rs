@@ -85,15 +85,26 @@ pub(crate) fn audience_binds(audience: &Audience) -> (&'static str, Option<&str>
 }
 
 /// Inside the transaction `$tx`, writes `$notice` (a `planwatch_workflow::notice::Notice`) of
-/// submission `$id` of `$unit` for every user of its audience.
+/// submission `$id` of `$unit` for every user of its audience; with `progress` first, of the
+/// progress report `$id` (issue 14).
 macro_rules! insert_notices {
-    ($tx:expr, $plan:expr, $id:expr, $unit:expr, $notice:expr) => {{
+    ($tx:expr, $plan:expr, $id:expr, $unit:expr, $notice:expr) => {
+        $crate::notices::insert_notices!(@column "submission_id", $tx, $plan, $id, $unit, $notice)
+    };
+    (progress, $tx:expr, $plan:expr, $id:expr, $unit:expr, $notice:expr) => {
+        $crate::notices::insert_notices!(@column "progress_id", $tx, $plan, $id, $unit, $notice)
+    };
+    (@column $column:literal, $tx:expr, $plan:expr, $id:expr, $unit:expr, $notice:expr) => {{
         let notice: &planwatch_workflow::notice::Notice = $notice;
         let (role, kind, code) = $crate::notices::audience_binds(&notice.audience);
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO notices (user_id, plan_id, kind, submission_id, unit_kind, unit_code,
+            concat!(
+                "INSERT INTO notices (user_id, plan_id, kind, ",
+                $column,
+                ", unit_kind, unit_code,
                subject_zh, subject_en, text_zh, text_en, created_at)
-             SELECT u.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 {}",
+             SELECT u.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 {}"
+            ),
             $crate::notices::audience_sql()
         )))
         .bind(role)

@@ -43,7 +43,7 @@ pub use crate::scoring::{
 };
 pub use crate::status::{
     Judgement, Light, Progress, ProjectReport, Status, StatusRules, TaskReport, expected_percent,
-    period_due, project_status, task_status,
+    period_due, project_status, status_history, task_status,
 };
 pub use crate::supervision::{
     Answer, AnswerRefusal, Escalation, EscalationRules, Level, Notice, Order, escalation,

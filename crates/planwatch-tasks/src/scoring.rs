@@ -128,6 +128,35 @@ impl Default for Scheme {
     }
 }
 
+impl Scheme {
+    /// The scheme `plan` sets in its `[tasks.scoring]` section (the defaults where it sets
+    /// none). A component code the plan file's validation let through unknown is left out.
+    pub fn from_plan(plan: &planwatch_plan::Plan) -> Scheme {
+        let c = plan.task_rules().scoring;
+        Scheme {
+            weights: c
+                .weights
+                .iter()
+                .filter_map(|w| {
+                    let component = Component::ALL
+                        .into_iter()
+                        .find(|c| c.as_str() == w.component)?;
+                    Some(Weight {
+                        component,
+                        weight: w.weight,
+                    })
+                })
+                .collect(),
+            bonus_cap: c.bonus_cap,
+            deduction_cap: c.deduction_cap,
+            late_credit: c.late_credit,
+            returned_credit: c.returned_credit,
+            lead_weight: c.lead_weight,
+            responsible_weight: c.responsible_weight,
+        }
+    }
+}
+
 /// What is wrong with a scheme or the adjustments scored with it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SchemeProblem {

@@ -46,6 +46,21 @@ impl Default for StatusRules {
     }
 }
 
+impl StatusRules {
+    /// The thresholds `plan` sets in its `[tasks.status]` section (the defaults where it sets
+    /// none).
+    pub fn from_plan(plan: &planwatch_plan::Plan) -> StatusRules {
+        let s = plan.task_rules().status;
+        StatusRules {
+            lagging_points: s.lagging_points,
+            serious_points: s.serious_points,
+            serious_after_days: s.serious_after_days,
+            frequency: s.report_frequency,
+            report_due_days: s.report_due_days,
+        }
+    }
+}
+
 /// A task's or project's status, ordered best to worst (what the proptests call worse).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Status {
@@ -455,6 +470,30 @@ pub fn task_status(
         None => judgement.reason = Text::new("按时序推进", "on schedule"),
     }
     judgement
+}
+
+/// The status of `task` in each reporting period of `year` (the rules' frequency) that has
+/// ended by `today`, each judged on the day its period's report is due (the period's end plus
+/// [`StatusRules::report_due_days`]) or `today` when that is earlier — what supervision counts
+/// its runs of yellow and red over.
+pub fn status_history(
+    task: &Task,
+    reports: &[TaskReport],
+    year: u16,
+    today: NaiveDate,
+    rules: &StatusRules,
+) -> Vec<(Period, Status)> {
+    let mut history = Vec::new();
+    let mut period = period_of(crate::model::Span::Year(year).first_day(), rules.frequency);
+    while period.year() == year && period_end(period) <= today {
+        let due = period_end(period) + chrono::Days::new(u64::from(rules.report_due_days));
+        history.push((
+            period,
+            task_status(task, reports, due.min(today), rules).status,
+        ));
+        period = crate::supervision::next_period(period);
+    }
+    history
 }
 
 /// A unit's progress report on a key project.

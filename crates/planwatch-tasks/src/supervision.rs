@@ -42,6 +42,20 @@ impl Default for EscalationRules {
     }
 }
 
+impl EscalationRules {
+    /// The escalation `plan` sets in its `[tasks.escalation]` section (the defaults where it
+    /// sets none).
+    pub fn from_plan(plan: &planwatch_plan::Plan) -> EscalationRules {
+        let e = plan.task_rules().escalation;
+        EscalationRules {
+            red_points: e.red_points,
+            warning_at: e.warning_at,
+            order_at: e.order_at,
+            answer_days: e.answer_days,
+        }
+    }
+}
+
 /// A level of escalation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Level {

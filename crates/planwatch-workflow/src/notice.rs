@@ -134,6 +134,45 @@ pub fn unit_name(plan: &Plan, unit: &Unit) -> (String, String) {
     }
 }
 
+/// What a move's notice is about: a submission of figures, or a progress report on a task or a
+/// key project (issue 14), named by its title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject<'a> {
+    Submission(i64),
+    Progress { id: i64, title: &'a str },
+}
+
+impl Subject<'_> {
+    /// Short names: (Chinese, English capitalised, English) — `第 5 号报送`, `Submission 5`.
+    fn short(self) -> (String, String, String) {
+        match self {
+            Subject::Submission(id) => (
+                format!("第 {id} 号报送"),
+                format!("Submission {id}"),
+                format!("submission {id}"),
+            ),
+            Subject::Progress { id, .. } => (
+                format!("第 {id} 号进展报告"),
+                format!("Progress report {id}"),
+                format!("progress report {id}"),
+            ),
+        }
+    }
+
+    /// Names in a sentence: the short ones, with a progress report's title.
+    fn long(self) -> (String, String, String) {
+        let (zh, cap, en) = self.short();
+        match self {
+            Subject::Submission(_) => (zh, cap, en),
+            Subject::Progress { title, .. } => (
+                format!("{zh}（{title}）"),
+                format!("{cap} ({title})"),
+                format!("{en} ({title})"),
+            ),
+        }
+    }
+}
+
 /// The notice of submission `id` of `unit` moving from `before` to `after` (its version after
 /// the move; the reviewer's comment of a return), or `None` when nobody needs telling: a draft
 /// saved, a draft withdrawn.
@@ -146,44 +185,76 @@ pub fn of_move(
     version: u32,
     comment: Option<&str>,
 ) -> Option<Notice> {
+    of_subject_move(
+        plan,
+        Subject::Submission(id),
+        unit,
+        before,
+        after,
+        version,
+        comment,
+    )
+}
+
+/// The notice of `subject` (a submission or a progress report) of `unit` moving from `before`
+/// to `after`, by the rules of [`of_move`].
+pub fn of_subject_move(
+    plan: &Plan,
+    subject: Subject<'_>,
+    unit: &Unit,
+    before: Status,
+    after: Status,
+    version: u32,
+    comment: Option<&str>,
+) -> Option<Notice> {
     let (name_zh, name_en) = unit_name(plan, unit);
+    let (what_zh, what_cap, what_en) = subject.long();
     let (kind, audience, zh, en) = match after {
         Status::Submitted => (
             NoticeKind::Submitted,
             Audience::PlanOffice,
-            format!("{name_zh}提交了第 {id} 号报送（第 {version} 版），请审核。"),
-            format!("{name_en} submitted submission {id} (version {version}) for review."),
+            format!("{name_zh}提交了{what_zh}（第 {version} 版），请审核。"),
+            format!("{name_en} submitted {what_en} (version {version}) for review."),
         ),
         Status::Withdrawn if before == Status::Submitted => (
             NoticeKind::Withdrawn,
             Audience::PlanOffice,
-            format!("{name_zh}撤回了待审核的第 {id} 号报送。"),
-            format!("{name_en} withdrew submission {id}, which was waiting for review."),
+            format!("{name_zh}撤回了待审核的{what_zh}。"),
+            format!("{name_en} withdrew {what_en}, which was waiting for review."),
         ),
         Status::Returned => {
             let comment = comment.unwrap_or("").trim();
             (
                 NoticeKind::Returned,
                 Audience::Reporters(unit.clone()),
-                format!("第 {id} 号报送（第 {version} 版）被退回：{comment}"),
-                format!("Submission {id} (version {version}) was returned: {comment}"),
+                format!("{what_zh}（第 {version} 版）被退回：{comment}"),
+                format!("{what_cap} (version {version}) was returned: {comment}"),
             )
         }
         Status::Approved => (
             NoticeKind::Approved,
             Audience::Reporters(unit.clone()),
-            format!("第 {id} 号报送（第 {version} 版）已审核通过并发布。"),
-            format!("Submission {id} (version {version}) was approved and published."),
+            match subject {
+                Subject::Submission(_) => format!("{what_zh}（第 {version} 版）已审核通过并发布。"),
+                Subject::Progress { .. } => format!("{what_zh}（第 {version} 版）已审核通过。"),
+            },
+            match subject {
+                Subject::Submission(_) => {
+                    format!("{what_cap} (version {version}) was approved and published.")
+                }
+                Subject::Progress { .. } => format!("{what_cap} (version {version}) was approved."),
+            },
         ),
         Status::Withdrawn | Status::Draft => return None,
     };
     let (label_zh, label_en) = kind.label();
+    let (short_zh, short_cap, _) = subject.short();
     Some(Notice {
         kind,
         audience,
         text: NoticeText {
-            subject_zh: format!("【规划监测】第 {id} 号报送{label_zh}"),
-            subject_en: format!("[Planwatch] Submission {id} {label_en}"),
+            subject_zh: format!("【规划监测】{short_zh}{label_zh}"),
+            subject_en: format!("[Planwatch] {short_cap} {label_en}"),
             zh,
             en,
         },

@@ -340,6 +340,9 @@ pub(crate) const SAMPLE_FILES: [(&str, Option<&str>); 3] = [
 /// The sample 年度重点任务分解表 and its year.
 const SAMPLE_TASKS: (&str, u16) = ("data/chengdu-tasks-2024.csv", 2024);
 
+/// The sample progress reports on the sample tasks and projects (approved, Q1–Q3 2024).
+const SAMPLE_PROGRESS: &str = "data/chengdu-progress-2024.csv";
+
 /// The sample key project list (重大项目表) and its year.
 const SAMPLE_PROJECTS: (&str, u16) = ("data/chengdu-projects-2024.csv", 2024);
 
@@ -415,6 +418,12 @@ pub(crate) async fn load_sample_data(
             let path = root.join(file);
             outcome = crate::commands::projects::import_list(store, &plan, &who, &path, year, true)
                 .await?;
+        }
+        // Approved progress reports on them, so that every status appears (data/README.md).
+        if outcome == Outcome::Success {
+            let path = root.join(SAMPLE_PROGRESS);
+            outcome =
+                crate::commands::progress::load_sample_progress(store, &plan, &who, &path).await?;
         }
     }
     Ok(outcome)

@@ -5,6 +5,7 @@ mod data;
 mod evaluate;
 mod notices;
 mod plan;
+mod progress;
 mod projects;
 mod score;
 mod serve;
@@ -192,6 +193,7 @@ Examples:
   planwatch tasks template --year 2024             tasks-template-2024.xlsx, the plan's 8 actions
   planwatch tasks import 2024年度任务分解表.xlsx --year 2024
   planwatch tasks list --year 2024 --unit commerce --format json
+  planwatch tasks list --status 进度滞后 --date 2024-11-15   Lagging tasks as of a day
 
 Every problem is reported with its row and column; a sheet with any problem stores nothing.
 The sheet replaces the year's tasks; importing the same sheet again changes nothing. See
@@ -228,6 +230,24 @@ Examples:
 Bonus at most 5 and deductions at most 10 a year per unit (the scheme's caps). See docs/tasks.md
 (年度考核).")]
     Score(score::ScoreArgs),
+    /// Progress reports on tasks and key projects: submit, review, list (进展报告)
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  planwatch progress submit --task 12 --period 2024Q3 --unit commerce --progress 60% --text 完成方案
+  planwatch progress submit --project 3 --period 2024Q3 --unit 510113 --stage 在建 \\
+      --invested-year 3.2 --invested-total 20.1 --evidence 现场照片.jpg
+  planwatch progress list --status submitted       The review queue, oldest first
+  planwatch progress show 5                        Every version, comments, evidence files
+  planwatch progress approve 5 --comment 同意       By a planner other than the submitter
+  planwatch progress return 5 --comment \"请补充节点完成情况\"
+  planwatch progress withdraw 5
+
+Only approved reports count for the status of tasks and projects. See docs/tasks.md
+(Progress reports)."
+    )]
+    Progress(progress::ProgressCommand),
     /// The audit log: list entries, or verify its hash chain (审计日志)
     #[command(after_help = "\
 Examples:
@@ -305,6 +325,7 @@ pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome
                     Command::Tasks(command) => tasks::run(store, &command).await,
                     Command::Projects(command) => projects::run(store, &command).await,
                     Command::Score(args) => score::run(store, &args).await,
+                    Command::Progress(command) => progress::run(store, &command).await,
                     Command::Plan(_) | Command::Synth(_) => unreachable!("handled above"),
                 };
                 // Closed even when the command failed; its own error is the one reported.

@@ -7,15 +7,17 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use planwatch_access::{Action, Object, Unit, resolve_unit};
+use planwatch_app::tasks::{ProjectView, project_views};
 use planwatch_import::projects::{read_projects, template_header};
 use planwatch_plan::{ColumnKind, Plan};
-use planwatch_store::{ProjectFilter, Store, StoredProject, Who};
+use planwatch_store::{ProjectFilter, Store, Who};
 use planwatch_tasks::{PlannedDate, Stage};
 
 use crate::Outcome;
 use crate::commands::data::StoreArgs;
 use crate::commands::tasks::{
-    Format, print_import, print_list, read_file, refuse_sheet, unit_name, write_template,
+    Format, parse_status, print_import, print_list, read_file, refuse_sheet, status_cells,
+    status_json, unit_name, write_template,
 };
 use crate::commands::{allowed, cli_actor, refuse};
 
@@ -44,6 +46,12 @@ pub(crate) enum ProjectsCommand {
         /// completed, operating)
         #[arg(long)]
         stage: Option<String>,
+        /// Only those with this status (已完成, 正常推进, 进度滞后 … or its code)
+        #[arg(long, value_parser = parse_status)]
+        status: Option<planwatch_tasks::Status>,
+        /// The day the status is judged on (YYYY-MM-DD; default today)
+        #[arg(long, value_parser = crate::commands::workflow::parse_day)]
+        date: Option<chrono::NaiveDate>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -105,6 +113,8 @@ pub(crate) async fn run(
             region,
             unit,
             stage,
+            status,
+            date,
             format,
         } => {
             if let Err(refused) = allowed(&cli_actor(), Action::Read, &Object::Plan) {
@@ -142,9 +152,14 @@ pub(crate) async fn run(
                 unit,
                 stage,
             };
-            let projects = store.projects(&plan, &filter).await?;
-            let rows = projects.iter().map(|p| row(&plan, p)).collect();
-            let json = projects.iter().map(|p| json(&plan, p)).collect();
+            let today = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let views: Vec<ProjectView> = project_views(&store, &plan, &filter, today)
+                .await?
+                .into_iter()
+                .filter(|v| status.is_none_or(|s| v.judgement.status == s))
+                .collect();
+            let rows = views.iter().map(|v| row(&plan, v)).collect();
+            let json = views.iter().map(|v| json(&plan, v)).collect();
             print_list(
                 *format,
                 &CSV_HEADER,
@@ -186,7 +201,7 @@ fn column_sections(plan: &Plan) -> Vec<String> {
         .collect()
 }
 
-const CSV_HEADER: [&str; 12] = [
+const CSV_HEADER: [&str; 14] = [
     "年度 year",
     "序号 no.",
     "项目名称 project",
@@ -199,14 +214,18 @@ const CSV_HEADER: [&str; 12] = [
     "计划竣工 completion",
     "项目阶段 stage",
     "建设内容 content",
+    "状态 status",
+    "依据 reason",
 ];
 
 fn date(date: Option<PlannedDate>) -> String {
     date.map(PlannedDate::key).unwrap_or_default()
 }
 
-fn row(plan: &Plan, stored: &StoredProject) -> Vec<String> {
+fn row(plan: &Plan, view: &ProjectView) -> Vec<String> {
+    let stored = &view.project;
     let p = &stored.project;
+    let [status, reason] = status_cells(&view.judgement);
     vec![
         stored.year.to_string(),
         p.key.clone(),
@@ -224,13 +243,16 @@ fn row(plan: &Plan, stored: &StoredProject) -> Vec<String> {
         date(p.planned_completion),
         p.stage.label_zh().to_owned(),
         p.content.clone(),
+        status,
+        reason,
     ]
 }
 
-fn json(plan: &Plan, stored: &StoredProject) -> serde_json::Value {
+fn json(plan: &Plan, view: &ProjectView) -> serde_json::Value {
+    let stored = &view.project;
     let p = &stored.project;
     let unit = |u: &Unit| serde_json::json!({"kind": u.kind(), "code": u.code(), "name": unit_name(plan, u)});
-    serde_json::json!({
+    let mut value = serde_json::json!({
         "id": stored.id,
         "year": stored.year,
         "seq": p.key,
@@ -248,5 +270,13 @@ fn json(plan: &Plan, stored: &StoredProject) -> serde_json::Value {
         "stage": p.stage.code(),
         "stage_zh": p.stage.label_zh(),
         "source": {"file": stored.source_file, "row": p.row},
-    })
+    });
+    value["status"] = status_json(&view.judgement);
+    value["latest"] = view.latest.as_ref().map_or(serde_json::Value::Null, |r| {
+        serde_json::json!({
+            "period": r.period.to_string(), "date": r.date.to_string(), "stage": r.stage.code(),
+            "invested_year": r.invested_year, "invested_total": r.invested_total,
+        })
+    });
+    value
 }

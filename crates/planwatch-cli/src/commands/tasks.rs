@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use planwatch_access::{Action, Object, Unit, resolve_unit};
+use planwatch_app::tasks::{TaskView, task_views};
 use planwatch_import::tasks::{
     SheetProblem, SheetTask, action_sections, read_tasks, template_header,
 };
 use planwatch_plan::Plan;
-use planwatch_store::{
-    SheetImportOutcome, Store, StoredTask, TaskFilter, TaskNode, TaskRecord, TaskRole, Who,
-};
+use planwatch_store::{SheetImportOutcome, Store, TaskFilter, TaskNode, TaskRecord, TaskRole, Who};
+use planwatch_tasks::{Judgement, Status};
 
 use crate::Outcome;
 use crate::commands::data::StoreArgs;
@@ -46,6 +46,13 @@ pub(crate) enum TasksCommand {
         /// Only those of this unit (a region or department code), in any role
         #[arg(long, value_name = "CODE")]
         unit: Option<String>,
+        /// Only those with this status: 已完成, 正常推进, 未启动, 进度滞后, 未报送, 严重滞后, 逾期
+        /// (or done, on_schedule, not_started, lagging, not_reported, serious, overdue)
+        #[arg(long, value_parser = parse_status)]
+        status: Option<Status>,
+        /// The day the status is judged on (YYYY-MM-DD; default today)
+        #[arg(long, value_parser = crate::commands::workflow::parse_day)]
+        date: Option<chrono::NaiveDate>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -137,7 +144,13 @@ pub(crate) async fn run(store_args: &StoreArgs, command: &TasksCommand) -> anyho
             }
             import_sheet(&store, &plan, &Who::of(&actor, None), file, *year, false).await
         }
-        TasksCommand::List { year, unit, format } => {
+        TasksCommand::List {
+            year,
+            unit,
+            status,
+            date,
+            format,
+        } => {
             if let Err(refused) = allowed(&cli_actor(), Action::Read, &Object::Plan) {
                 return Ok(refused);
             }
@@ -147,9 +160,14 @@ pub(crate) async fn run(store_args: &StoreArgs, command: &TasksCommand) -> anyho
                 None => None,
             };
             let filter = TaskFilter { year: *year, unit };
-            let tasks = store.tasks(&plan, &filter).await?;
-            let rows = tasks.iter().map(|t| row(&plan, t)).collect();
-            let json = tasks.iter().map(|t| json(&plan, t)).collect();
+            let today = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let views: Vec<TaskView> = task_views(&store, &plan, &filter, today)
+                .await?
+                .into_iter()
+                .filter(|v| status.is_none_or(|s| v.judgement.status == s))
+                .collect();
+            let rows = views.iter().map(|v| row(&plan, v)).collect();
+            let json = views.iter().map(|v| json(&plan, v)).collect();
             print_list(*format, &CSV_HEADER, rows, json, ("项任务", "tasks"))?;
             Ok(Outcome::Success)
         }
@@ -264,7 +282,36 @@ fn record(sheet: &SheetTask) -> TaskRecord {
     }
 }
 
-const CSV_HEADER: [&str; 9] = [
+/// A status as the command line takes it: its Chinese name or its code.
+pub(crate) fn parse_status(text: &str) -> Result<Status, String> {
+    Status::parse(text.trim()).ok_or_else(|| {
+        format!(
+            "“{text}”不是状态（已完成、正常推进、未启动、进度滞后、未报送、严重滞后、逾期）/ \"{text}\" is no status (done, on_schedule, not_started, lagging, not_reported, serious, overdue)"
+        )
+    })
+}
+
+/// The status columns of a list: status and why.
+pub(crate) fn status_cells(judgement: &Judgement) -> [String; 2] {
+    [
+        judgement.status.label_zh().to_owned(),
+        judgement.reason.zh.clone(),
+    ]
+}
+
+/// The status fields of a list's JSON.
+pub(crate) fn status_json(judgement: &Judgement) -> serde_json::Value {
+    serde_json::json!({
+        "status": judgement.status.as_str(),
+        "status_zh": judgement.status.label_zh(),
+        "reason": {"zh": judgement.reason.zh, "en": judgement.reason.en},
+        "expected_percent": judgement.expected_percent,
+        "reported_percent": judgement.reported_percent,
+        "missing": judgement.missing.map(|p| p.to_string()),
+    })
+}
+
+const CSV_HEADER: [&str; 11] = [
     "年度 year",
     "序号 no.",
     "重点任务 task",
@@ -274,6 +321,8 @@ const CSV_HEADER: [&str; 9] = [
     "配合单位 supporting",
     "完成时限 deadline",
     "年度目标 expected",
+    "状态 status",
+    "依据 reason",
 ];
 
 /// A unit's Chinese name in the plan (its code when the plan no longer has it).
@@ -294,8 +343,10 @@ fn deadline(task: &TaskRecord) -> String {
         .map_or_else(|| "持续推进".to_owned(), |d| d.to_string())
 }
 
-fn row(plan: &Plan, stored: &StoredTask) -> Vec<String> {
+fn row(plan: &Plan, view: &TaskView) -> Vec<String> {
+    let stored = &view.task;
     let task = &stored.task;
+    let [status, reason] = status_cells(&view.judgement);
     vec![
         stored.year.to_string(),
         task.key.clone(),
@@ -306,10 +357,13 @@ fn row(plan: &Plan, stored: &StoredTask) -> Vec<String> {
         names(plan, task, TaskRole::Supporting),
         deadline(task),
         task.expected.clone(),
+        status,
+        reason,
     ]
 }
 
-fn json(plan: &Plan, stored: &StoredTask) -> serde_json::Value {
+fn json(plan: &Plan, view: &TaskView) -> serde_json::Value {
+    let stored = &view.task;
     let task = &stored.task;
     let units = |role: TaskRole| -> Vec<serde_json::Value> {
         task.units_in(role)
@@ -317,7 +371,7 @@ fn json(plan: &Plan, stored: &StoredTask) -> serde_json::Value {
             .map(|u| serde_json::json!({"kind": u.kind(), "code": u.code(), "name": unit_name(plan, u)}))
             .collect()
     };
-    serde_json::json!({
+    let mut value = serde_json::json!({
         "id": stored.id,
         "year": stored.year,
         "seq": task.key,
@@ -336,5 +390,7 @@ fn json(plan: &Plan, stored: &StoredTask) -> serde_json::Value {
         "quantity": task.quantity.as_ref().map(|(value, unit)| serde_json::json!({"value": value, "unit": unit})),
         "indicators": task.indicators,
         "source": {"file": stored.source_file, "row": task.row},
-    })
+    });
+    value["status"] = status_json(&view.judgement);
+    value
 }

@@ -92,7 +92,7 @@ pub(crate) struct LockArgs {
     indicator: Option<String>,
 }
 
-fn parse_status(text: &str) -> Result<Status, String> {
+pub(crate) fn parse_status(text: &str) -> Result<Status, String> {
     text.parse()
         .map_err(|e: planwatch_workflow::submission::UnknownStatus| e.to_string())
 }
@@ -102,7 +102,7 @@ pub(crate) fn parse_day(text: &str) -> Result<chrono::NaiveDate, String> {
         .map_err(|_| format!("“{text}”不是日期 YYYY-MM-DD / \"{text}\" is not a date YYYY-MM-DD"))
 }
 
-fn parse_period(text: &str) -> Result<Period, String> {
+pub(crate) fn parse_period(text: &str) -> Result<Period, String> {
     text.parse()
         .map_err(|e: planwatch_plan::period::BadPeriod| e.to_string())
 }

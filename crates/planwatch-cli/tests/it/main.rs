@@ -12,6 +12,7 @@ mod openapi;
 mod period_locks;
 mod plan;
 mod present;
+mod progress;
 mod projects;
 mod promises;
 mod score;

@@ -418,3 +418,62 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn rules_from_a_plan_without_a_tasks_section_are_the_defaults() {
+    let mut plan = planwatch_plan::chengdu::plan();
+    plan.tasks = None;
+    assert_eq!(StatusRules::from_plan(&plan), StatusRules::default());
+    assert_eq!(
+        crate::EscalationRules::from_plan(&plan),
+        crate::EscalationRules::default()
+    );
+    assert_eq!(crate::Scheme::from_plan(&plan), crate::Scheme::default());
+    // The Chengdu plan writes its section with the defaults.
+    let written = planwatch_plan::chengdu::plan();
+    assert!(written.tasks.is_some());
+    assert_eq!(StatusRules::from_plan(&written), StatusRules::default());
+    assert_eq!(
+        crate::EscalationRules::from_plan(&written),
+        crate::EscalationRules::default()
+    );
+    assert_eq!(crate::Scheme::from_plan(&written), crate::Scheme::default());
+    // A plan's own thresholds are used.
+    let mut own = plan.clone();
+    let mut rules = planwatch_plan::TaskRules::default();
+    rules.status.lagging_points = 5.0;
+    rules.escalation.order_at = 4;
+    rules.scoring.late_credit = 0.25;
+    own.tasks = Some(rules);
+    assert_eq!(StatusRules::from_plan(&own).lagging_points, 5.0);
+    assert_eq!(crate::EscalationRules::from_plan(&own).order_at, 4);
+    assert_eq!(crate::Scheme::from_plan(&own).late_credit, 0.25);
+}
+
+#[test]
+fn history_judges_each_ended_period_on_its_due_day() {
+    let rules = StatusRules::default();
+    let task = crate::fixtures::task("推进首店经济", "5.4.1", Deadline::By(d(2024, 12, 31)));
+    let report = |period, date, percent| TaskReport {
+        period,
+        date,
+        progress: Progress::Percent(percent),
+        text: String::new(),
+        nodes_met: vec![],
+    };
+    let reports = vec![
+        report(Period::Quarter(2024, 1), d(2024, 4, 5), 25.0),
+        report(Period::Quarter(2024, 2), d(2024, 7, 8), 30.0),
+    ];
+    let history = status_history(&task, &reports, 2024, d(2024, 11, 15), &rules);
+    assert_eq!(
+        history,
+        vec![
+            (Period::Quarter(2024, 1), Status::OnSchedule),
+            (Period::Quarter(2024, 2), Status::Lagging),
+            (Period::Quarter(2024, 3), Status::Serious),
+        ]
+    );
+    // Nothing for a period that has not ended.
+    assert!(status_history(&task, &reports, 2024, d(2024, 3, 30), &rules).is_empty());
+}
