@@ -353,7 +353,7 @@ fn print_scores(scores: &YearScores, unit: Option<&Unit>, format: Format) -> any
     )
 }
 
-const RANKING_HEADER: [&str; 11] = [
+const RANKING_HEADER: [&str; 13] = [
     "类别 kind",
     "排名 rank",
     "单位 unit",
@@ -363,6 +363,8 @@ const RANKING_HEADER: [&str; 11] = [
     "加分 bonus",
     "扣分 deduction",
     "指标 indicators",
+    "任务 tasks",
+    "项目 projects",
     "报送 reporting",
     "数据质量 data quality",
 ];
@@ -385,6 +387,8 @@ fn ranking_row(u: &UnitResult) -> Vec<String> {
         num(u.bonus),
         num(u.deduction),
         component("indicators"),
+        component("tasks"),
+        component("projects"),
         component("reporting"),
         component("data_quality"),
     ]
