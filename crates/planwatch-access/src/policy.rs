@@ -142,6 +142,12 @@ pub enum Object {
     /// reporters, and the administrator (the command line); change (issue): the plan office
     /// (the sweep runs as the system).
     Supervision { unit: Option<Unit> },
+    /// The yearly assessment (年度考核) of every unit (`unit: None`: the ranking) or of one unit:
+    /// read by the plan office and viewers, a reporter reads its own units' score; change —
+    /// bonus and deduction items, freezing a year — by the plan office.
+    Scores { unit: Option<Unit> },
+    /// A frozen year's assessment: only an administrator unfreezes it (change).
+    FrozenScores,
     /// Server settings.
     Settings,
 }
@@ -164,6 +170,8 @@ impl Object {
             Object::PeriodLocks => "期间锁定",
             Object::Notices | Object::Notice { .. } => "通知",
             Object::Supervision { .. } => "督查督办",
+            Object::Scores { .. } => "年度考核",
+            Object::FrozenScores => "已冻结的考核结果",
             Object::Settings => "系统设置",
         }
     }
@@ -186,6 +194,8 @@ impl Object {
             Object::Notices => "notices",
             Object::Notice { .. } => "a notice",
             Object::Supervision { .. } => "supervision records",
+            Object::Scores { .. } => "the yearly assessment",
+            Object::FrozenScores => "a frozen assessment",
             Object::Settings => "the settings",
         }
     }
@@ -385,6 +395,17 @@ impl Policy {
                 _ => only(&[Role::Admin, Role::Reporter]),
             },
             (Object::Supervision { .. }, Action::Change) => only(OFFICE),
+            (Object::Scores { unit }, Action::Read) => match (role, actor.account(), unit) {
+                (Some(Role::Reporter), Some(account), Some(unit))
+                    if account.units.contains(unit) =>
+                {
+                    Ok(())
+                }
+                (Some(Role::Reporter), Some(_), Some(_)) => Err(Denial::OutOfScope),
+                _ => only(&[Role::Admin, Role::Planner, Role::Viewer]),
+            },
+            (Object::Scores { .. }, Action::Change) => only(OFFICE),
+            (Object::FrozenScores, Action::Change) => only(&[Role::Admin]),
             (Object::Settings, Action::Read | Action::Change) => only(&[Role::Admin]),
             _ => Err(no_such_action()),
         }

@@ -18,6 +18,7 @@ mod plans;
 mod progress;
 mod projects;
 mod query;
+mod scores;
 mod sessions;
 mod sheets;
 mod submissions;
@@ -47,6 +48,9 @@ pub use crate::progress::{
 };
 pub use crate::projects::{ProjectFilter, ProjectImportOutcome, ProjectRecord, StoredProject};
 pub use crate::query::{Batch, ObservationFilter, StoredObservation};
+pub use crate::scores::{
+    FrozenYear, NewAdjustment, StoredAdjustment, SubmissionQuality, adjustment_kind_str,
+};
 pub use crate::sessions::{NewSession, Session, SessionLimits};
 pub use crate::sheets::SheetImportOutcome;
 pub use crate::submissions::{
@@ -142,6 +146,26 @@ pub enum StoreError {
     UnknownEvidence(i64),
     #[error("the stored project {0} cannot be read: {1}")]
     CorruptProject(i64, String),
+    #[error(
+        "{year} 年的考核结果已冻结，不能再改动；请管理员先解冻 / the assessment of {year} is frozen: an administrator unfreezes it first",
+        year = .0
+    )]
+    ScoresFrozen(u16),
+    #[error(
+        "{unit} 的加减分 {points} 分超出上限：本年上限 {cap} 分，尚余 {left} 分 / {points} points for {unit} exceed the cap: {cap} a year, {left} left"
+    )]
+    OverCap {
+        unit: String,
+        points: f64,
+        cap: f64,
+        left: f64,
+    },
+    #[error("没有编号为 {0} 的加减分项 / there is no adjustment {0}")]
+    UnknownAdjustment(i64),
+    #[error("the stored adjustment {0} cannot be read: {1}")]
+    CorruptAdjustment(i64, String),
+    #[error("the frozen assessment of {0} cannot be read: {1}")]
+    CorruptFrozenScores(u16, String),
     #[error("the stored import time \"{0}\" cannot be read")]
     CorruptTime(String),
     #[error(

@@ -594,3 +594,71 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_assessment_is_read_by_the_office_viewers_and_a_reporter_for_its_own_units() {
+    let policy = Policy::default();
+    let ranking = Object::Scores { unit: None };
+    let own = Object::Scores {
+        unit: Some(jinjiang()),
+    };
+    let other = Object::Scores {
+        unit: Some(Unit::Region("510105".into())),
+    };
+    let reporter = user("jj", Role::Reporter, &[jinjiang()]);
+    for actor in [
+        user("a", Role::Admin, &[]),
+        user("p", Role::Planner, &[]),
+        user("v", Role::Viewer, &[]),
+    ] {
+        for object in [&ranking, &own, &other] {
+            assert!(policy.may(&actor, Action::Read, object).is_allowed());
+        }
+    }
+    assert!(policy.may(&reporter, Action::Read, &own).is_allowed());
+    assert_eq!(
+        policy.may(&reporter, Action::Read, &other),
+        Decision::Denied(Denial::OutOfScope)
+    );
+    assert!(!policy.may(&reporter, Action::Read, &ranking).is_allowed());
+    assert_eq!(
+        policy.may(&Actor::Anonymous, Action::Read, &own),
+        Decision::Denied(Denial::SignInRequired)
+    );
+}
+
+#[test]
+fn planners_adjust_and_freeze_the_assessment_and_only_administrators_unfreeze_it() {
+    let policy = Policy::default();
+    let scores = Object::Scores { unit: None };
+    let planner = user("p", Role::Planner, &[]);
+    let admin = user("a", Role::Admin, &[]);
+    let cli = Actor::Cli {
+        os_user: "root".into(),
+    };
+    for actor in [&planner, &admin, &cli] {
+        assert!(policy.may(actor, Action::Change, &scores).is_allowed());
+    }
+    for actor in [
+        user("v", Role::Viewer, &[]),
+        user("jj", Role::Reporter, &[jinjiang()]),
+    ] {
+        assert!(!policy.may(&actor, Action::Change, &scores).is_allowed());
+    }
+    assert!(
+        policy
+            .may(&admin, Action::Change, &Object::FrozenScores)
+            .is_allowed()
+    );
+    assert!(
+        policy
+            .may(&cli, Action::Change, &Object::FrozenScores)
+            .is_allowed()
+    );
+    assert!(
+        !policy
+            .may(&planner, Action::Change, &Object::FrozenScores)
+            .is_allowed()
+    );
+    assert!(!policy.may(&admin, Action::Approve, &scores).is_allowed());
+}

@@ -7,6 +7,7 @@ mod notices;
 mod plan;
 mod progress;
 mod projects;
+mod score;
 mod serve;
 mod supervision;
 mod synth;
@@ -214,6 +215,22 @@ The list replaces the year's projects; importing the same list again changes not
 docs/tasks.md (Key projects)."
     )]
     Projects(projects::ProjectsCommand),
+    /// The yearly assessment: scores, ranks and breakdowns, bonus and deduction items, freezing (年度考核)
+    #[command(after_help = "\
+Examples:
+  planwatch score --year 2024                      Every unit's score and rank among its kind
+  planwatch score --year 2024 --unit 510104        Its breakdown, every point to its source
+  planwatch score --year 2024 --date 2025-03-31 --format json
+  planwatch score adjust --year 2024 --unit commerce --bonus 2 --reason \"获国务院督查表扬\"
+  planwatch score adjust --year 2024 --unit 510104 --deduction 3 --reason \"督办单逾期未回复\"
+  planwatch score adjustments --year 2024          The year's items, with their ids
+  planwatch score remove 7                         Remove an item
+  planwatch score freeze --year 2024               Later data no longer moves the result
+  planwatch score unfreeze --year 2024             Administrators only
+
+Bonus at most 5 and deductions at most 10 a year per unit (the scheme's caps). See docs/tasks.md
+(年度考核).")]
+    Score(score::ScoreArgs),
     /// Progress reports on tasks and key projects: submit, review, list (进展报告)
     #[command(
         subcommand,
@@ -323,6 +340,7 @@ pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome
                     Command::Notices(command) => notices::run(store, &command).await,
                     Command::Tasks(command) => tasks::run(store, &command).await,
                     Command::Projects(command) => projects::run(store, &command).await,
+                    Command::Score(args) => score::run(store, &args).await,
                     Command::Progress(command) => progress::run(store, &command).await,
                     Command::Supervision(command) => supervision::run(store, &command).await,
                     Command::Plan(_) | Command::Synth(_) => unreachable!("handled above"),

@@ -16,6 +16,7 @@ mod present;
 mod progress;
 mod projects;
 mod promises;
+mod score;
 mod sdmx;
 mod submissions_api;
 mod submissions_write;
