@@ -2,6 +2,7 @@
 
 mod accounts;
 mod browser;
+mod browser_progress;
 mod browser_workflow;
 mod confidentiality;
 mod evaluate;
@@ -13,6 +14,7 @@ mod period_locks;
 mod plan;
 mod present;
 mod progress;
+mod progress_api;
 mod projects;
 mod promises;
 mod sdmx;
