@@ -1222,26 +1222,28 @@ impl Store {
         plan: &Plan,
         year: u16,
     ) -> Result<HashMap<i64, Vec<TaskReport>>> {
-        let mut map: HashMap<i64, Vec<TaskReport>> = HashMap::new();
-        for report in self.approved(plan, year).await? {
-            if let (
-                ProgressSubject::Task(task),
-                ProgressFigures::Task {
-                    progress,
-                    nodes_met,
-                },
-            ) = (report.subject, &report.content.figures)
-            {
-                map.entry(task).or_default().push(TaskReport {
-                    period: report.period,
-                    date: approved_day(&report)?,
-                    progress: *progress,
-                    text: report.content.text.clone(),
-                    nodes_met: nodes_met.clone(),
-                });
+        self.approved(plan, year, |report, date| {
+            match (report.subject, &report.content.figures) {
+                (
+                    ProgressSubject::Task(task),
+                    ProgressFigures::Task {
+                        progress,
+                        nodes_met,
+                    },
+                ) => Some((
+                    task,
+                    TaskReport {
+                        period: report.period,
+                        date,
+                        progress: *progress,
+                        text: report.content.text.clone(),
+                        nodes_met: nodes_met.clone(),
+                    },
+                )),
+                _ => None,
             }
-        }
-        Ok(map)
+        })
+        .await
     }
 
     /// The approved reports on the key projects of `plan` in `year`, by project id; each dated
@@ -1251,40 +1253,52 @@ impl Store {
         plan: &Plan,
         year: u16,
     ) -> Result<HashMap<i64, Vec<ProjectReport>>> {
-        let mut map: HashMap<i64, Vec<ProjectReport>> = HashMap::new();
-        for report in self.approved(plan, year).await? {
-            if let (
-                ProgressSubject::Project(project),
-                ProgressFigures::Project {
-                    stage,
-                    invested_year,
-                    invested_total,
-                },
-            ) = (report.subject, &report.content.figures)
-            {
-                map.entry(project).or_default().push(ProjectReport {
-                    period: report.period,
-                    date: approved_day(&report)?,
-                    invested_year: *invested_year,
-                    invested_total: *invested_total,
-                    stage: *stage,
-                    text: report.content.text.clone(),
-                });
+        self.approved(plan, year, |report, date| {
+            match (report.subject, &report.content.figures) {
+                (
+                    ProgressSubject::Project(project),
+                    ProgressFigures::Project {
+                        stage,
+                        invested_year,
+                        invested_total,
+                    },
+                ) => Some((
+                    project,
+                    ProjectReport {
+                        period: report.period,
+                        date,
+                        invested_year: *invested_year,
+                        invested_total: *invested_total,
+                        stage: *stage,
+                        text: report.content.text.clone(),
+                    },
+                )),
+                _ => None,
+            }
+        })
+        .await
+    }
+
+    /// The approved reports of `year`, each that `keep` turns (with the day it counts from)
+    /// into a subject's id and the rules' report, by that id.
+    async fn approved<R>(
+        &self,
+        plan: &Plan,
+        year: u16,
+        keep: impl Fn(&StoredProgress, NaiveDate) -> Option<(i64, R)>,
+    ) -> Result<HashMap<i64, Vec<R>>> {
+        let filter = ProgressFilter {
+            year: Some(year),
+            status: Some(Status::Approved),
+            ..ProgressFilter::default()
+        };
+        let mut map: HashMap<i64, Vec<R>> = HashMap::new();
+        for report in self.progress_reports(plan, &filter).await? {
+            if let Some((id, kept)) = keep(&report, approved_day(&report)?) {
+                map.entry(id).or_default().push(kept);
             }
         }
         Ok(map)
-    }
-
-    async fn approved(&self, plan: &Plan, year: u16) -> Result<Vec<StoredProgress>> {
-        self.progress_reports(
-            plan,
-            &ProgressFilter {
-                year: Some(year),
-                status: Some(Status::Approved),
-                ..ProgressFilter::default()
-            },
-        )
-        .await
     }
 }
 

@@ -16,8 +16,8 @@ use planwatch_tasks::{PlannedDate, Stage};
 use crate::Outcome;
 use crate::commands::data::StoreArgs;
 use crate::commands::tasks::{
-    Format, parse_status, print_import, print_list, read_file, refuse_sheet, status_cells,
-    status_json, unit_name, write_template,
+    Format, as_of, parse_status, print_import, print_list, read_file, refuse_sheet, status_cells,
+    status_json, unit_name, with_status, write_template,
 };
 use crate::commands::{allowed, cli_actor, refuse};
 
@@ -152,12 +152,8 @@ pub(crate) async fn run(
                 unit,
                 stage,
             };
-            let today = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
-            let views: Vec<ProjectView> = project_views(&store, &plan, &filter, today)
-                .await?
-                .into_iter()
-                .filter(|v| status.is_none_or(|s| v.judgement.status == s))
-                .collect();
+            let views = project_views(&store, &plan, &filter, as_of(*date)).await?;
+            let views = with_status(views, *status, |v: &ProjectView| &v.judgement);
             let rows = views.iter().map(|v| row(&plan, v)).collect();
             let json = views.iter().map(|v| json(&plan, v)).collect();
             print_list(

@@ -160,12 +160,8 @@ pub(crate) async fn run(store_args: &StoreArgs, command: &TasksCommand) -> anyho
                 None => None,
             };
             let filter = TaskFilter { year: *year, unit };
-            let today = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
-            let views: Vec<TaskView> = task_views(&store, &plan, &filter, today)
-                .await?
-                .into_iter()
-                .filter(|v| status.is_none_or(|s| v.judgement.status == s))
-                .collect();
+            let views = task_views(&store, &plan, &filter, as_of(*date)).await?;
+            let views = with_status(views, *status, |v: &TaskView| &v.judgement);
             let rows = views.iter().map(|v| row(&plan, v)).collect();
             let json = views.iter().map(|v| json(&plan, v)).collect();
             print_list(*format, &CSV_HEADER, rows, json, ("项任务", "tasks"))?;
@@ -289,6 +285,23 @@ pub(crate) fn parse_status(text: &str) -> Result<Status, String> {
             "“{text}”不是状态（已完成、正常推进、未启动、进度滞后、未报送、严重滞后、逾期）/ \"{text}\" is no status (done, on_schedule, not_started, lagging, not_reported, serious, overdue)"
         )
     })
+}
+
+/// The day a list judges the status on: `date`, else today.
+pub(crate) fn as_of(date: Option<chrono::NaiveDate>) -> chrono::NaiveDate {
+    date.unwrap_or_else(|| chrono::Utc::now().date_naive())
+}
+
+/// The items of `views` with `status` (all when `None`).
+pub(crate) fn with_status<V>(
+    views: Vec<V>,
+    status: Option<Status>,
+    judgement: impl Fn(&V) -> &Judgement,
+) -> Vec<V> {
+    views
+        .into_iter()
+        .filter(|v| status.is_none_or(|s| judgement(v).status == s))
+        .collect()
 }
 
 /// The status columns of a list: status and why.

@@ -288,7 +288,8 @@ fn assert_sample_load(log: &[serde_json::Value], actor: &str) {
             "observations.import",
             "targets.load",
             "tasks.import",
-            "projects.import"
+            "projects.import",
+            "progress.import"
         ]
     );
     assert!(

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::process::Output;
 
+use crate::workflow::ok;
 use crate::{fresh_postgres, planwatch, repo_root, stderr, stdout};
 
 /// `planwatch --db DB ARGS` as the OS user `user`.
@@ -17,16 +18,6 @@ fn run(db: &str, user: &str, args: &[&str]) -> Output {
         .env("USER", user)
         .output()
         .expect("the planwatch binary runs")
-}
-
-fn ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "stdout: {}\nstderr: {}",
-        stdout(output),
-        stderr(output)
-    );
-    stdout(output)
 }
 
 fn json(output: &Output) -> serde_json::Value {

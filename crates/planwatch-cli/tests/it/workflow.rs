@@ -40,7 +40,7 @@ impl Store {
     }
 }
 
-fn ok(output: &Output) -> String {
+pub(crate) fn ok(output: &Output) -> String {
     assert!(
         output.status.success(),
         "stdout: {}\nstderr: {}",
