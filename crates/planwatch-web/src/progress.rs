@@ -23,7 +23,6 @@ use planwatch_store::{
     ProgressFigures, ProgressFilter, ProgressSubject, StoreError, StoredProgress,
 };
 use planwatch_tasks::{Progress, Stage};
-use planwatch_workflow::Status;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -33,7 +32,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::service::Service;
 use crate::submissions::{
     ApproveBody, CommentOut, ReturnBody, approve_comment, file_name, flag, is_multipart, may_see,
-    parse_id, parse_unit, refused, return_comment, unit_of, unreadable,
+    parse_id, parse_status, parse_unit, refused, return_comment, unit_of, unreadable,
 };
 
 type AppState = State<Arc<Service>>;
@@ -765,21 +764,7 @@ pub(crate) async fn list(
     Query(params): Query<ListParams>,
 ) -> Result<Json<Vec<ProgressSummary>>, ApiError> {
     let plan = &service.plan;
-    let status = present(params.status.as_deref())
-        .map(|t| {
-            t.parse::<Status>().map_err(|_| {
-                ApiError::bad(
-                    "status",
-                    format!(
-                        "\"{t}\" 不是报送状态（draft、submitted、approved、returned、withdrawn）"
-                    ),
-                    format!(
-                        "\"{t}\" is not a status (draft, submitted, approved, returned, withdrawn)"
-                    ),
-                )
-            })
-        })
-        .transpose()?;
+    let status = parse_status(params.status.as_deref())?;
     let id = |field: &'static str, text: Option<&str>| {
         present(text)
             .map(|t| {

@@ -727,20 +727,10 @@ pub(crate) fn parse_unit(plan: &Plan, code: Option<&str>) -> Result<Option<Unit>
         .transpose()
 }
 
-/// Submissions, oldest first: a reporter's units' only, and drafts only to their unit.
-#[utoipa::path(get, path = "/api/submissions", tag = "submissions",
-    params(ListParams),
-    responses((status = 200, description = "The submissions", body = Vec<SubmissionSummary>),
-              (status = 400, description = "A bad filter", body = ErrorBody),
-              (status = 401, description = "Not signed in", body = ErrorBody),
-              (status = 403, description = "Not a reporter, planner or admin", body = ErrorBody)))]
-pub(crate) async fn list(
-    State(service): AppState,
-    caller: Caller,
-    Query(params): Query<ListParams>,
-) -> Result<Json<Vec<SubmissionSummary>>, ApiError> {
-    let plan = &service.plan;
-    let status = present(params.status.as_deref())
+/// A `status` parameter of the workflow (draft, submitted, approved, returned, withdrawn), if
+/// present.
+pub(crate) fn parse_status(text: Option<&str>) -> Result<Option<Status>, ApiError> {
+    present(text)
         .map(|t| {
             t.parse::<Status>().map_err(|_| {
                 ApiError::bad(
@@ -754,7 +744,23 @@ pub(crate) async fn list(
                 )
             })
         })
-        .transpose()?;
+        .transpose()
+}
+
+/// Submissions, oldest first: a reporter's units' only, and drafts only to their unit.
+#[utoipa::path(get, path = "/api/submissions", tag = "submissions",
+    params(ListParams),
+    responses((status = 200, description = "The submissions", body = Vec<SubmissionSummary>),
+              (status = 400, description = "A bad filter", body = ErrorBody),
+              (status = 401, description = "Not signed in", body = ErrorBody),
+              (status = 403, description = "Not a reporter, planner or admin", body = ErrorBody)))]
+pub(crate) async fn list(
+    State(service): AppState,
+    caller: Caller,
+    Query(params): Query<ListParams>,
+) -> Result<Json<Vec<SubmissionSummary>>, ApiError> {
+    let plan = &service.plan;
+    let status = parse_status(params.status.as_deref())?;
     let unit = parse_unit(plan, params.unit.as_deref())?;
     let filter = SubmissionFilter {
         status,
