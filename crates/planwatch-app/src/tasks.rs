@@ -10,7 +10,8 @@ use chrono::NaiveDate;
 use planwatch_access::Unit;
 use planwatch_plan::{Plan, SourceRef};
 use planwatch_store::{
-    ProjectFilter, Store, StoreError, StoredProject, StoredTask, TaskFilter, TaskRole,
+    ProgressFigures, ProgressSubject, ProjectFilter, Store, StoreError, StoredProgress,
+    StoredProject, StoredTask, TaskFilter, TaskRole,
 };
 pub use planwatch_tasks::status_history;
 use planwatch_tasks::{
@@ -161,4 +162,105 @@ pub async fn project_views(
             }
         })
         .collect())
+}
+
+/// The status on `today` of the task or key project `report` is on — as it stands (its
+/// approved reports), and as it would be once `report` is approved too (dated the day it was
+/// submitted, as approved reports are; the same when it is approved already): what a reviewer
+/// sees before deciding. `None` when its task or project is no longer stored.
+pub async fn status_on_approval(
+    store: &Store,
+    plan: &Plan,
+    report: &StoredProgress,
+    today: NaiveDate,
+) -> Result<Option<(Judgement, Judgement)>, StoreError> {
+    let rules = StatusRules::from_plan(plan);
+    let date = report
+        .submitted_at
+        .as_deref()
+        .and_then(|at| at.get(..10))
+        .and_then(|day| NaiveDate::parse_from_str(day, "%Y-%m-%d").ok())
+        .unwrap_or(today);
+    let counted = report.status == planwatch_workflow::Status::Approved;
+    let content = &report.content;
+    match (report.subject, &content.figures) {
+        (
+            ProgressSubject::Task(id),
+            ProgressFigures::Task {
+                progress,
+                nodes_met,
+            },
+        ) => {
+            let filter = TaskFilter {
+                year: Some(report.year),
+                unit: None,
+            };
+            let Some(stored) = store
+                .tasks(plan, &filter)
+                .await?
+                .into_iter()
+                .find(|t| t.id == id)
+            else {
+                return Ok(None);
+            };
+            let task = task_of(&stored);
+            let mut reports = store
+                .approved_task_reports(plan, report.year)
+                .await?
+                .remove(&id)
+                .unwrap_or_default();
+            let before = task_status(&task, &reports, today, &rules);
+            if !counted {
+                reports.push(TaskReport {
+                    period: report.period,
+                    date,
+                    progress: *progress,
+                    text: content.text.clone(),
+                    nodes_met: nodes_met.clone(),
+                });
+            }
+            Ok(Some((before, task_status(&task, &reports, today, &rules))))
+        }
+        (
+            ProgressSubject::Project(id),
+            ProgressFigures::Project {
+                stage,
+                invested_year,
+                invested_total,
+            },
+        ) => {
+            let filter = ProjectFilter {
+                year: Some(report.year),
+                ..ProjectFilter::default()
+            };
+            let Some(stored) = store
+                .projects(plan, &filter)
+                .await?
+                .into_iter()
+                .find(|p| p.id == id)
+            else {
+                return Ok(None);
+            };
+            let project = project_of(plan, &stored);
+            let mut reports = store
+                .approved_project_reports(plan, report.year)
+                .await?
+                .remove(&id)
+                .unwrap_or_default();
+            let before = project_status(&project, &reports, stored.year, today, &rules);
+            if !counted {
+                reports.push(ProjectReport {
+                    period: report.period,
+                    date,
+                    invested_year: *invested_year,
+                    invested_total: *invested_total,
+                    stage: *stage,
+                    text: content.text.clone(),
+                });
+            }
+            let after = project_status(&project, &reports, stored.year, today, &rules);
+            Ok(Some((before, after)))
+        }
+        _ => Ok(None),
+    }
 }

@@ -167,6 +167,24 @@ pub enum Progress {
 }
 
 impl Progress {
+    /// A progress as written: a share (`60`, `60%`; 0–100 is the caller's check), or
+    /// `not_started`, `under_way`, `done` (未启动, 推进中, 已完成).
+    pub fn parse(text: &str) -> Option<Progress> {
+        let text = text.trim();
+        match text {
+            "未启动" | "not_started" => Some(Progress::NotStarted),
+            "推进中" | "under_way" => Some(Progress::UnderWay),
+            "已完成" | "done" => Some(Progress::Done),
+            _ => text
+                .trim_end_matches(['%', '％'])
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|p| p.is_finite())
+                .map(Progress::Percent),
+        }
+    }
+
     /// The share done, where the report gives one.
     fn percent(self) -> Option<f64> {
         match self {

@@ -43,6 +43,7 @@ type AppState = State<Arc<Service>>;
         (name = "session", description = "登录 Signing in and out (session cookie; scripts use Authorization: Bearer pwt_…)"),
         (name = "audit", description = "审计日志 The audit log (planners and admins)"),
         (name = "submissions", description = "报送与审核 Units submit figures; the plan office reviews and approves them, and locks periods"),
+        (name = "progress", description = "任务与项目进展 Units report progress on their tasks and key projects, with evidence files; the plan office reviews it"),
         (name = "notices", description = "通知 Each account's own notices: submissions moved, figures due soon or overdue"),
         (name = "tasks", description = "任务与项目 The year's tasks (年度任务分解表) and key projects (重大项目)"),
         (name = "supervision", description = "督查督办 Tasks behind schedule escalate (提醒, 警示, 督办) to their lead unit; the unit answers a 督办单"),
@@ -79,6 +80,17 @@ pub(crate) fn router(served: &Plan) -> (axum::Router<Arc<Service>>, utoipa::open
         .routes(routes!(crate::submissions::withdraw))
         .routes(routes!(crate::submissions::approve))
         .routes(routes!(crate::submissions::return_))
+        .routes(routes!(crate::progress::create, crate::progress::list))
+        .routes(routes!(crate::progress::show, crate::progress::edit))
+        .routes(routes!(crate::progress::add_evidence))
+        .routes(routes!(
+            crate::progress::download,
+            crate::progress::remove_evidence
+        ))
+        .routes(routes!(crate::progress::submit))
+        .routes(routes!(crate::progress::withdraw))
+        .routes(routes!(crate::progress::approve))
+        .routes(routes!(crate::progress::return_))
         .routes(routes!(crate::notices::list))
         .routes(routes!(crate::notices::mark_one))
         .routes(routes!(crate::notices::mark_all))
@@ -146,6 +158,8 @@ fn describe_parameters(
         let Some(parameters) = item.get.as_mut().and_then(|get| get.parameters.as_mut()) else {
             continue;
         };
+        // The lists of the reporting workflow: submissions and progress reports.
+        let workflow_list = matches!(path.as_str(), "/api/submissions" | "/api/progress");
         for parameter in parameters {
             let RefOr::T(parameter) = parameter else {
                 continue;
@@ -173,12 +187,12 @@ fn describe_parameters(
                 }
                 "period" if path == "/api/submissions" => optional(period.clone()),
                 "period" => period.clone(),
-                "status" if path == "/api/submissions" => optional(json!({
+                "status" if workflow_list => optional(json!({
                     "type": "string",
                     "enum": ["draft", "submitted", "approved", "returned", "withdrawn"],
                 })),
                 "unit"
-                    if path == "/api/submissions"
+                    if workflow_list
                         || path == "/api/tasks"
                         || path == "/api/projects"
                         || path == "/api/supervision" =>
@@ -203,6 +217,11 @@ fn describe_parameters(
                 "level" => optional(json!({
                     "type": "string",
                     "enum": ["reminder", "warning", "order"],
+                })),
+                "task" | "project" => optional(json!({
+                    "type": "integer",
+                    "minimum": i64::MIN,
+                    "maximum": i64::MAX,
                 })),
                 "from" | "to" => optional(period.clone()),
                 "as_of" | "since" => optional(json!({ "type": "string", "format": "date" })),

@@ -77,6 +77,14 @@ pub enum ApiError {
         zh: String,
         en: String,
     },
+    /// Content the store refuses (a progress report's figures, an evidence file over its
+    /// limit): 422, naming the field at fault.
+    #[error("unprocessable: {en}")]
+    Unprocessable {
+        field: &'static str,
+        zh: String,
+        en: String,
+    },
     /// A new password the policy refuses.
     #[error("password: {0}")]
     BadPassword(planwatch_access::PasswordProblem),
@@ -130,6 +138,16 @@ impl ApiError {
         }
     }
 
+    /// Content refused (422) for `field`, written `中文 / English`.
+    pub(crate) fn unprocessable(field: &'static str, text: &str) -> Self {
+        let (zh, en) = halves(text);
+        ApiError::Unprocessable {
+            field,
+            zh: zh.to_owned(),
+            en: en.to_owned(),
+        }
+    }
+
     /// A conflict written `中文 / English`.
     pub(crate) fn conflict(code: &'static str, text: &str) -> Self {
         let (zh, en) = halves(text);
@@ -160,6 +178,7 @@ impl ApiError {
             ApiError::BadPassword(_) => StatusCode::BAD_REQUEST,
             ApiError::Refused { .. } => StatusCode::FORBIDDEN,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -298,6 +317,11 @@ impl ApiError {
                 zh,
                 en: english,
             } => (*code, pick(en, zh, english), None),
+            ApiError::Unprocessable {
+                field,
+                zh,
+                en: english,
+            } => ("unprocessable", pick(en, zh, english), Some(*field)),
         };
         ErrorBody {
             error: ErrorDetail {

@@ -15,6 +15,9 @@
 //! - `account`: the 登录 page, signing out, 我的账户 (change the password).
 //! - `audit`: `/api/audit` and the 审计日志 page.
 //! - `submissions`: `/api/submissions…`, units' submissions and their review (issue 13).
+//! - `progress`: `/api/progress…`, units' progress reports on tasks and key projects, with
+//!   evidence files, and their review (issue 14); `progress_pages`: their section of 填报, their
+//!   table on 审核 and `/review/progress/{id}`.
 //! - `reporting`: the 填报 pages (what a unit owes, its submissions, upload) and the grid form;
 //!   `review`: the 审核 pages (the queue, a submission's changes); `standing`: 报送情况.
 //! - `notices`: `/api/notices…` and the 通知 page: each account's own notices (the bell).
@@ -41,6 +44,8 @@ mod locks;
 mod map;
 mod notices;
 mod pages;
+mod progress;
+mod progress_pages;
 mod projects;
 mod reporting;
 mod review;
@@ -50,8 +55,8 @@ mod service;
 mod session;
 mod standing;
 mod submissions;
-mod tasks;
 mod supervision;
+mod tasks;
 mod throttle;
 
 use std::sync::Arc;
@@ -101,6 +106,7 @@ pub fn route_paths(plan: &planwatch_plan::Plan) -> Vec<String> {
             .chain(audit::PAGE_PATHS)
             .chain(reporting::PATHS)
             .chain(review::PATHS)
+            .chain(progress_pages::PATHS)
             .chain(standing::PATHS)
             .chain(notices::PAGE_PATHS)
             .chain(locks::PAGE_PATHS)
@@ -137,6 +143,7 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
         // Per reader and per submission, which do not move the store's version: no ETag.
         .merge(reporting::router())
         .merge(review::router())
+        .merge(progress_pages::router())
         .merge(standing::router())
         .merge(notices::page_router())
         .merge(locks::page_router())

@@ -305,6 +305,13 @@ async fn report_page(
             submissions.push(submission_view(&service, s, lang).await?);
         }
     }
+    let progress = match &chosen {
+        Some(unit) => Some(
+            crate::progress_pages::report_section(&service, &request.caller.actor, unit, lang)
+                .await?,
+        ),
+        None => None,
+    };
     let late = owed.iter().filter(|o| o.late).count();
     let returned = submissions
         .iter()
@@ -331,6 +338,7 @@ async fn report_page(
             returned => returned,
             office => office,
             today => v(&today.to_string()),
+            progress => progress,
         },
     )?))
 }

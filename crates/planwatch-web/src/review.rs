@@ -89,7 +89,10 @@ async fn queue_page(
         &service,
         "review_queue.html",
         QUEUE_TITLE,
-        context! { waiting => v(&waiting) },
+        context! {
+            waiting => v(&waiting),
+            progress => v(&crate::progress_pages::waiting(&service, &request.caller.actor, lang).await?),
+        },
     )?))
 }
 

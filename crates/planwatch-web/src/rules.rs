@@ -58,12 +58,24 @@ const RULES: &[(&str, Rule)] = &[
     ("/api/submissions/{id}/withdraw", SUBMIT),
     ("/api/submissions/{id}/approve", REVIEW),
     ("/api/submissions/{id}/return", REVIEW),
+    // Progress reports on tasks and key projects: as submissions (evidence downloads and
+    // removals share a path, whose rule is the submission's: the same roles; the store checks
+    // the unit of a removal).
+    ("/api/progress", SUBMIT),
+    ("/api/progress/{id}", SUBMIT),
+    ("/api/progress/{id}/evidence", SUBMIT),
+    ("/api/progress/{id}/evidence/{evidence}", SUBMIT),
+    ("/api/progress/{id}/submit", SUBMIT),
+    ("/api/progress/{id}/withdraw", SUBMIT),
+    ("/api/progress/{id}/approve", REVIEW),
+    ("/api/progress/{id}/return", REVIEW),
     // The workflow's pages: 填报 (the unit's; the handlers pick the caller's units), 审核 and
     // 报送情况.
     ("/report", SUBMIT),
     ("/report/form", SUBMIT),
     ("/review", REVIEW),
     ("/review/{id}", REVIEW),
+    ("/review/progress/{id}", REVIEW),
     ("/reporting", STANDING),
     // Period locks: the plan office reads and changes them (GET and POST share
     // `/api/period-locks`, whose rule is the change: the same roles).

@@ -36,7 +36,8 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// A request body longer than this gets `413` (sign-in and the account forms are small).
     pub max_body_bytes: usize,
-    /// The same for a unit's submission (`/api/submissions…`): a sheet, or a form's rows.
+    /// The same for a unit's submission (`/api/submissions…`: a sheet, or a form's rows) and
+    /// its progress reports (`/api/progress…`: evidence files).
     pub max_submission_bytes: usize,
     /// Connections served at once; one more gets `503` (`busy`) and is closed.
     pub max_connections: usize,
@@ -157,7 +158,7 @@ async fn retry_after(request: Request, next: Next) -> Response {
 }
 
 /// Middleware: a request body longer than its limit gets `413` — `max_submission_bytes` under
-/// `/api/submissions`, `max_body_bytes` everywhere else (tower-http's limit, chosen per request).
+/// `/api/submissions` and `/api/progress` (evidence files), `max_body_bytes` everywhere else (tower-http's limit, chosen per request).
 pub(crate) async fn body_limit(
     axum::extract::State((everywhere, submissions)): axum::extract::State<(usize, usize)>,
     request: Request,
@@ -165,11 +166,11 @@ pub(crate) async fn body_limit(
 ) -> Response {
     use tower::Service;
     let path = request.uri().path();
-    let limit = if path == "/api/submissions" || path.starts_with("/api/submissions/") {
-        submissions
-    } else {
-        everywhere
-    };
+    let larger = ["/api/submissions", "/api/progress"].iter().any(|root| {
+        path.strip_prefix(root)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    });
+    let limit = if larger { submissions } else { everywhere };
     let mut limited = tower_http::limit::RequestBodyLimit::new(Rest(next), limit);
     let answer = async {
         std::future::poll_fn(|cx| Service::<Request>::poll_ready(&mut limited, cx)).await?;

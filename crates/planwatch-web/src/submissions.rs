@@ -33,7 +33,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::lang::Lang;
 use crate::service::Service;
-pub(crate) use sent::{NewSubmission, Upload};
+pub(crate) use sent::{NewSubmission, Upload, file_name, flag, is_multipart, unreadable};
 use sent::{Rows, Sent};
 
 type AppState = State<Arc<Service>>;
@@ -255,15 +255,27 @@ impl From<SubmissionComment> for CommentOut {
 }
 
 /// The language of an answer the handler writes itself.
-fn lang_of(uri: &Uri, headers: &HeaderMap) -> Lang {
+pub(crate) fn lang_of(uri: &Uri, headers: &HeaderMap) -> Lang {
     Lang::for_path(uri.path(), headers, uri.query())
 }
 
 /// Whether `actor` may see `submission`: a reporter its units' only; a draft only its unit.
 pub(crate) fn visible(actor: &Actor, submission: &StoredSubmission) -> bool {
+    may_see(
+        actor,
+        &submission.unit,
+        submission.status,
+        &submission.created_by,
+    )
+}
+
+/// Whether `actor` may see a unit's submission or progress report of `unit`, now `status`,
+/// created by `created_by`: a reporter its units' only; a draft only its unit (and whoever
+/// created it).
+pub(crate) fn may_see(actor: &Actor, unit: &Unit, status: Status, created_by: &str) -> bool {
     match actor.account() {
-        Some(account) if account.role == Role::Reporter => account.units.contains(&submission.unit),
-        Some(_) => submission.status != Status::Draft || submission.created_by == actor.label(),
+        Some(account) if account.role == Role::Reporter => account.units.contains(unit),
+        Some(_) => status != Status::Draft || created_by == actor.label(),
         None => false,
     }
 }
@@ -298,7 +310,7 @@ async fn visible_submission(
 
 /// A refusal of the workflow or the store as an answer: who may not is 403, a move the
 /// submission's state does not allow (or one someone else made first, or a stale base) 409.
-fn refused(error: StoreError) -> ApiError {
+pub(crate) fn refused(error: StoreError) -> ApiError {
     let text = error.to_string();
     match error {
         StoreError::Refused(refusal) => match refusal {
@@ -393,7 +405,7 @@ fn unprocessable(problems: Vec<ProblemOut>) -> Response {
 }
 
 /// The unit a request names, or else the caller's only one.
-fn unit_of(plan: &Plan, actor: &Actor, named: Option<&str>) -> Result<Unit, String> {
+pub(crate) fn unit_of(plan: &Plan, actor: &Actor, named: Option<&str>) -> Result<Unit, String> {
     match named {
         Some(code) => resolve_unit(plan, code).map_err(|e| e.to_string()),
         None => match actor.account().map(|a| a.units.as_slice()) {
@@ -715,20 +727,10 @@ pub(crate) fn parse_unit(plan: &Plan, code: Option<&str>) -> Result<Option<Unit>
         .transpose()
 }
 
-/// Submissions, oldest first: a reporter's units' only, and drafts only to their unit.
-#[utoipa::path(get, path = "/api/submissions", tag = "submissions",
-    params(ListParams),
-    responses((status = 200, description = "The submissions", body = Vec<SubmissionSummary>),
-              (status = 400, description = "A bad filter", body = ErrorBody),
-              (status = 401, description = "Not signed in", body = ErrorBody),
-              (status = 403, description = "Not a reporter, planner or admin", body = ErrorBody)))]
-pub(crate) async fn list(
-    State(service): AppState,
-    caller: Caller,
-    Query(params): Query<ListParams>,
-) -> Result<Json<Vec<SubmissionSummary>>, ApiError> {
-    let plan = &service.plan;
-    let status = present(params.status.as_deref())
+/// A `status` parameter of the workflow (draft, submitted, approved, returned, withdrawn), if
+/// present.
+pub(crate) fn parse_status(text: Option<&str>) -> Result<Option<Status>, ApiError> {
+    present(text)
         .map(|t| {
             t.parse::<Status>().map_err(|_| {
                 ApiError::bad(
@@ -742,7 +744,23 @@ pub(crate) async fn list(
                 )
             })
         })
-        .transpose()?;
+        .transpose()
+}
+
+/// Submissions, oldest first: a reporter's units' only, and drafts only to their unit.
+#[utoipa::path(get, path = "/api/submissions", tag = "submissions",
+    params(ListParams),
+    responses((status = 200, description = "The submissions", body = Vec<SubmissionSummary>),
+              (status = 400, description = "A bad filter", body = ErrorBody),
+              (status = 401, description = "Not signed in", body = ErrorBody),
+              (status = 403, description = "Not a reporter, planner or admin", body = ErrorBody)))]
+pub(crate) async fn list(
+    State(service): AppState,
+    caller: Caller,
+    Query(params): Query<ListParams>,
+) -> Result<Json<Vec<SubmissionSummary>>, ApiError> {
+    let plan = &service.plan;
+    let status = parse_status(params.status.as_deref())?;
     let unit = parse_unit(plan, params.unit.as_deref())?;
     let filter = SubmissionFilter {
         status,
@@ -928,15 +946,7 @@ pub(crate) async fn approve(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Moved>, ApiError> {
-    let comment = if body.is_empty() {
-        None
-    } else {
-        let request: Option<ApproveBody> = serde_json::from_slice(&body)
-            .map_err(|e| ApiError::BadRequest(format!("{{\"comment\"}}: {e}")))?;
-        request
-            .and_then(|r| r.comment)
-            .filter(|c| !c.trim().is_empty())
-    };
+    let comment = approve_comment(&body)?;
     step(&service, &caller, &id, async |id| {
         let (store, plan) = (&service.store, &service.plan);
         let settings = ImportSettings::default();
@@ -954,6 +964,25 @@ pub(crate) async fn approve(
     .await
 }
 
+/// An approval's optional comment (`{"comment"}`, or an empty body); a blank one is none.
+pub(crate) fn approve_comment(body: &[u8]) -> Result<Option<String>, ApiError> {
+    if body.is_empty() {
+        return Ok(None);
+    }
+    let request: Option<ApproveBody> = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("{{\"comment\"}}: {e}")))?;
+    Ok(request
+        .and_then(|r| r.comment)
+        .filter(|c| !c.trim().is_empty()))
+}
+
+/// A return's comment (`{"comment"}`).
+pub(crate) fn return_comment(body: &[u8]) -> Result<String, ApiError> {
+    let request: ReturnBody = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("{{\"comment\"}}: {e}")))?;
+    Ok(request.comment)
+}
+
 /// Return a submission to its unit with a comment.
 #[utoipa::path(post, path = "/api/submissions/{id}/return", tag = "submissions",
     params(("id" = i64, Path, minimum = 1, description = "The submission")),
@@ -965,13 +994,12 @@ pub(crate) async fn return_(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Moved>, ApiError> {
-    let request: ReturnBody = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("{{\"comment\"}}: {e}")))?;
+    let comment = return_comment(&body)?;
     step(&service, &caller, &id, async |id| {
         let (store, plan) = (&service.store, &service.plan);
         let client = caller.client.clone();
         store
-            .return_submission(&caller.actor, client, plan, id, &request.comment)
+            .return_submission(&caller.actor, client, plan, id, &comment)
             .await
             .map_err(refused)
     })

@@ -278,6 +278,7 @@
     if (!form) return;
     var result = document.getElementById("review-result");
     var id = form.dataset.id;
+    var base = form.dataset.api || "/api/submissions";
     form.addEventListener("submit", function (event) { event.preventDefault(); });
     form.querySelectorAll("button[data-step]").forEach(function (button) {
       button.addEventListener("click", function () {
@@ -286,9 +287,9 @@
         var body = step === "return" || comment ? { comment: comment } : undefined;
         result.className = "status-line";
         result.textContent = t("正在提交……", "Sending…");
-        api("POST", "/api/submissions/" + id + "/" + step, body).then(function (answer) {
+        api("POST", base + "/" + id + "/" + step, body).then(function (answer) {
           if (answer.status === 200) {
-            result.textContent = step === "approve" ? t("已审核通过并发布", "Approved and published") : t("已退回", "Returned");
+            result.textContent = step === "approve" ? t("已审核通过", "Approved") : t("已退回", "Returned");
             location.reload();
           } else {
             result.className = "status-line error-message";
@@ -299,7 +300,87 @@
     });
   }
 
-  function start() { uploadForm(); gridForm(); reviewForm(); }
+  // ---- 填报: progress on tasks and projects ----
+  // A new report goes as a form (with its evidence files) to POST /api/progress; an open one
+  // (a draft or returned) is edited (PUT), gets the files added, and is submitted when asked.
+  // A refusal is shown beside the field the API names.
+  function progressForms() {
+    document.querySelectorAll("form.progress-form").forEach(function (form) {
+      var status = form.querySelector(".status-line");
+      function clear() {
+        form.querySelectorAll(".refusal[data-field]").forEach(function (p) { p.hidden = true; p.textContent = ""; });
+        status.className = "status-line";
+        status.textContent = "";
+      }
+      function refuse(answer) {
+        var field = answer.body && answer.body.error && answer.body.error.field;
+        var place = field && form.querySelector(".refusal[data-field=" + field + "]");
+        if (place) {
+          place.textContent = errorText(answer);
+          place.hidden = false;
+          status.textContent = "";
+        } else {
+          status.className = "status-line error-message";
+          status.textContent = errorText(answer);
+        }
+      }
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var draft = event.submitter && event.submitter.value === "true";
+        var data = new FormData(form);
+        var word = data.get("progress_word");
+        var percent = data.get("progress_percent");
+        data.delete("progress_word");
+        data.delete("progress_percent");
+        if (form.dataset.kind === "task") data.set("progress", word || percent || "");
+        var files = data.getAll("evidence").filter(function (f) { return f && f.name; });
+        data.delete("evidence");
+        clear();
+        status.textContent = t("正在提交……", "Sending…");
+        var done = function (answer) {
+          if (answer.status === 200 || answer.status === 201) { location.reload(); return; }
+          refuse(answer);
+        };
+        var report = form.dataset.report;
+        if (!report) {
+          files.forEach(function (f) { data.append("evidence", f, f.name); });
+          data.set("draft", draft ? "true" : "false");
+          api("POST", "/api/progress", data, true).then(done);
+          return;
+        }
+        var content = { text: data.get("text") || "", problems: data.get("problems") || "" };
+        if (form.dataset.kind === "task") {
+          content.progress = /^\s*[0-9.]+\s*$/.test(data.get("progress")) ? Number(data.get("progress")) : data.get("progress");
+          content.nodes_met = data.getAll("nodes_met").map(Number);
+        } else {
+          content.stage = data.get("stage");
+          ["invested_year", "invested_total"].forEach(function (k) { if (data.get(k)) content[k] = Number(data.get(k)); });
+        }
+        api("PUT", "/api/progress/" + report, content).then(function (answer) {
+          if (answer.status !== 200) return answer;
+          if (!files.length) return answer;
+          var upload = new FormData();
+          files.forEach(function (f) { upload.append("evidence", f, f.name); });
+          return api("POST", "/api/progress/" + report + "/evidence", upload, true);
+        }).then(function (answer) {
+          if (answer.status !== 200 || draft) return answer;
+          return api("POST", "/api/progress/" + report + "/submit");
+        }).then(done);
+      });
+    });
+    var result = document.getElementById("progress-steps-result");
+    document.querySelectorAll("button[data-progress]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        api("POST", "/api/progress/" + button.dataset.progress + "/" + button.dataset.step).then(function (answer) {
+          if (answer.status === 200) { location.reload(); return; }
+          result.className = "status-line error-message";
+          result.textContent = errorText(answer);
+        });
+      });
+    });
+  }
+
+  function start() { uploadForm(); gridForm(); reviewForm(); progressForms(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

@@ -123,19 +123,7 @@ pub(crate) struct SubmitArgs {
 
 /// A task's progress as written: `60%`, `60`, `未启动`, `推进中`, `已完成`.
 pub(crate) fn parse_progress(text: &str) -> Option<Progress> {
-    let text = text.trim();
-    match text {
-        "未启动" | "not_started" => Some(Progress::NotStarted),
-        "推进中" | "under_way" => Some(Progress::UnderWay),
-        "已完成" | "done" => Some(Progress::Done),
-        _ => text
-            .trim_end_matches(['%', '％'])
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|p| p.is_finite())
-            .map(Progress::Percent),
-    }
+    Progress::parse(text)
 }
 
 fn progress_text(progress: Progress) -> String {

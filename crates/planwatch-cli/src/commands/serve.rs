@@ -49,7 +49,7 @@ pub(crate) struct ServeArgs {
           value_parser = clap::value_parser!(u32).range(1..=1024 * 1024))]
     max_body_kib: u32,
     /// Refuse (413) a submission to /api/submissions (a file uploaded, or the rows of the form)
-    /// over this many KiB
+    /// or a progress report to /api/progress (with its evidence files) over this many KiB
     #[arg(long, default_value_t = (Limits::default().max_submission_bytes / 1024) as u32, value_name = "KIB",
           value_parser = clap::value_parser!(u32).range(1..=1024 * 1024))]
     max_submission_kib: u32,

@@ -19,7 +19,7 @@ use crate::webauth::{PASSWORD, add_user};
 const CORRECTED: &str = "1260.5";
 
 /// Signs `user` in through the 登录 page and waits for the page it was going to.
-async fn sign_in(browser: &Browser, server: &Server, user: &str, next: &str) {
+pub(crate) async fn sign_in(browser: &Browser, server: &Server, user: &str, next: &str) {
     browser
         .goto(&server.url(&format!("/login?next={next}")))
         .await;
@@ -33,13 +33,13 @@ async fn sign_in(browser: &Browser, server: &Server, user: &str, next: &str) {
     assert!(who.contains(user), "{who}");
 }
 
-async fn sign_out(browser: &Browser) {
+pub(crate) async fn sign_out(browser: &Browser) {
     browser.click("#sign-out").await;
     browser.wait_for("#sign-in").await;
 }
 
 /// Waits until `script` (an expression) is true in the page, failing after 15 s with `what`.
-async fn until(browser: &Browser, script: &str, what: &str) {
+pub(crate) async fn until(browser: &Browser, script: &str, what: &str) {
     let start = std::time::Instant::now();
     loop {
         if browser.execute(&format!("return !!({script});")).await == serde_json::json!(true) {

@@ -3,6 +3,7 @@
 mod accounts;
 mod boards;
 mod browser;
+mod browser_progress;
 mod browser_workflow;
 mod confidentiality;
 mod evaluate;
@@ -14,6 +15,7 @@ mod period_locks;
 mod plan;
 mod present;
 mod progress;
+mod progress_api;
 mod projects;
 mod promises;
 mod score;

@@ -195,9 +195,18 @@ fn class_of(route: &str) -> Class {
         | "/api/submissions/{id}/submit"
         | "/api/submissions/{id}/withdraw" => Class::Submissions { ok: 405 },
         "/api/submissions/{id}/approve" | "/api/submissions/{id}/return" => Class::Review,
+        "/api/progress" => Class::Submissions { ok: 200 },
+        // No progress report 999999 in the matrix's store.
+        "/api/progress/{id}" | "/api/progress/{id}/evidence/{evidence}" => {
+            Class::Submissions { ok: 404 }
+        }
+        "/api/progress/{id}/evidence"
+        | "/api/progress/{id}/submit"
+        | "/api/progress/{id}/withdraw" => Class::Submissions { ok: 405 },
+        "/api/progress/{id}/approve" | "/api/progress/{id}/return" => Class::Review,
         "/report" | "/report/form" => Class::Submissions { ok: 200 },
         "/review" | "/api/period-locks" | "/periods" => Class::Office { ok: 200 },
-        "/review/{id}" => Class::Office { ok: 404 },
+        "/review/{id}" | "/review/progress/{id}" => Class::Office { ok: 404 },
         "/api/period-locks/unlock" | "/periods/lock" | "/periods/unlock" => {
             Class::Office { ok: 405 }
         }
@@ -258,6 +267,9 @@ fn concrete(route: &str) -> String {
         _ => route
             .replace("{section}", "indicators")
             .replace("/submissions/{id}", "/submissions/1")
+            // The sample data holds approved progress reports: one that is not.
+            .replace("/progress/{id}", "/progress/999999")
+            .replace("/evidence/{evidence}", "/evidence/1")
             .replace("/review/{id}", "/review/1")
             .replace("/notices/{id}", "/notices/1")
             // The sample data's first task and project.

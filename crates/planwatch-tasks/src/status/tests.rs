@@ -477,3 +477,14 @@ fn history_judges_each_ended_period_on_its_due_day() {
     // Nothing for a period that has not ended.
     assert!(status_history(&task, &reports, 2024, d(2024, 3, 30), &rules).is_empty());
 }
+
+#[test]
+fn progress_is_read_as_a_share_or_a_word() {
+    assert_eq!(Progress::parse(" 60% "), Some(Progress::Percent(60.0)));
+    assert_eq!(Progress::parse("12.5"), Some(Progress::Percent(12.5)));
+    assert_eq!(Progress::parse("未启动"), Some(Progress::NotStarted));
+    assert_eq!(Progress::parse("under_way"), Some(Progress::UnderWay));
+    assert_eq!(Progress::parse("已完成"), Some(Progress::Done));
+    assert_eq!(Progress::parse("half"), None);
+    assert_eq!(Progress::parse("NaN"), None);
+}

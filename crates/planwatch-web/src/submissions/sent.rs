@@ -88,16 +88,7 @@ impl<S: Send + Sync> FromRequest<S> for Sent {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Sent, Response> {
-        let multipart = request
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| {
-                t.trim_start()
-                    .to_ascii_lowercase()
-                    .starts_with("multipart/form-data")
-            });
-        if multipart {
+        if is_multipart(request.headers()) {
             let form = Multipart::from_request(request, state)
                 .await
                 .map_err(IntoResponse::into_response)?;
@@ -122,6 +113,18 @@ impl<S: Send + Sync> FromRequest<S> for Sent {
     }
 }
 
+/// Whether a request's body is `multipart/form-data`.
+pub(crate) fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            t.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
+}
+
 /// A form's parts: `file` (required), `unit`, `draft`, `revise`, `reason`.
 async fn read_upload(mut form: Multipart) -> Result<Sent, ApiError> {
     let mut file = None;
@@ -135,20 +138,13 @@ async fn read_upload(mut form: Multipart) -> Result<Sent, ApiError> {
     while let Some(field) = form.next_field().await.map_err(unreadable)? {
         let part = field.name().unwrap_or_default().to_owned();
         if part == "file" {
-            // Browsers may send a path (C:\fakepath\…): the name is its last part.
-            let name = field
-                .file_name()
-                .and_then(|n| n.rsplit(['/', '\\']).next())
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(str::to_owned)
-                .ok_or_else(|| {
-                    ApiError::bad(
-                        "file",
-                        "应为带文件名的文件",
-                        "must be a file, sent with its name",
-                    )
-                })?;
+            let name = file_name(&field).ok_or_else(|| {
+                ApiError::bad(
+                    "file",
+                    "应为带文件名的文件",
+                    "must be a file, sent with its name",
+                )
+            })?;
             let bytes = field.bytes().await.map_err(unreadable)?.to_vec();
             if file.replace((name, bytes)).is_some() {
                 return Err(ApiError::bad(
@@ -183,7 +179,18 @@ async fn read_upload(mut form: Multipart) -> Result<Sent, ApiError> {
     Ok(sent)
 }
 
-fn flag(field: &'static str, text: &str) -> Result<bool, ApiError> {
+/// The name of an uploaded file part, without any folder: browsers may send a path
+/// (C:\\fakepath\\…), whose last part is the name. `None` when it has none.
+pub(crate) fn file_name(field: &axum::extract::multipart::Field<'_>) -> Option<String> {
+    field
+        .file_name()
+        .and_then(|n| n.rsplit(['/', '\\']).next())
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+}
+
+pub(crate) fn flag(field: &'static str, text: &str) -> Result<bool, ApiError> {
     match text.trim() {
         "true" => Ok(true),
         "false" | "" => Ok(false),
@@ -196,7 +203,7 @@ fn flag(field: &'static str, text: &str) -> Result<bool, ApiError> {
 }
 
 /// A form that could not be read: over the server's body limit (413), or not a form.
-fn unreadable(error: MultipartError) -> ApiError {
+pub(crate) fn unreadable(error: MultipartError) -> ApiError {
     if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::TooLarge
     } else {
