@@ -2,8 +2,9 @@
 //! store (SQLite): a district reporter opens 填报, finds a 2024 task it answers for that is
 //! behind (not green: its deadline passed without a report of it done), reports it done with
 //! its node met and an evidence file, and submits; a planner opens it from 审核, sees the
-//! status now and as it would be after approval (已完成) and the file listed, and approves; the task's light turns green (已完成) on the review page and on the
-//! reporter's 填报.
+//! status now and as it would be after approval (已完成) and the file listed, and approves; the
+//! task's light turns green (已完成) on the review page and on the reporter's 填报, and the
+//! unit's score moves by the documented amount.
 
 use crate::Server;
 use crate::browser::{Browser, browser_available};
@@ -30,6 +31,11 @@ async fn progress_on_a_lagging_task_in_a_browser() {
     let proof = files.path().join("平台上线公告.txt");
     std::fs::write(&proof, "跨境供应链金融服务平台已上线").unwrap();
     let browser = Browser::start_sized(1366, 768).await;
+    let db = store.db.clone();
+    let score_before = tokio::task::spawn_blocking(move || jinjiang_score(&db))
+        .await
+        .unwrap();
+    let (line_before, possible) = task_line(&score_before, task);
 
     // The reporter: the task is behind on 填报.
     sign_in(&browser, &server, "jinjiang", "/report").await;
@@ -107,8 +113,23 @@ async fn progress_on_a_lagging_task_in_a_browser() {
         .await
         .unwrap();
     assert_eq!(light.as_deref(), Some("light light-green"));
-    // The unit's score after approval (the assessment, issue 14) is checked here once it is
-    // served.
+    // The unit's score moves by the documented amount (docs/tasks.md, 年度考核): the task, which
+    // 锦江区 leads, was overdue (0) and is now done after its deadline — `late_credit`, 0.5 of
+    // the line's possible points — and nothing else of the unit changed.
+    let db = store.db.clone();
+    let score_after = tokio::task::spawn_blocking(move || jinjiang_score(&db))
+        .await
+        .unwrap();
+    let (line_after, possible_after) = task_line(&score_after, task);
+    assert_eq!(possible_after, possible);
+    assert_eq!(line_before["achieved"].as_f64(), Some(0.0), "{line_before}");
+    assert_eq!(line_after["achieved"].as_f64(), Some(0.5), "{line_after}");
+    let moved = score_after["total"].as_f64().unwrap() - score_before["total"].as_f64().unwrap();
+    assert!(moved > 0.0, "the score moved up: {moved}");
+    assert!(
+        (moved - 0.5 * possible).abs() < 1e-9,
+        "the total moved by {moved}, the task's half of {possible}"
+    );
     sign_out(&browser).await;
 
     // The reporter sees the light green on 填报, the report approved.
@@ -120,4 +141,28 @@ async fn progress_on_a_lagging_task_in_a_browser() {
     );
     browser.wait_for("#my-progress tr.progress-approved").await;
     drop(store);
+}
+
+/// 锦江区's 2024 assessment today, as `planwatch score` gives it.
+fn jinjiang_score(db: &str) -> serde_json::Value {
+    let out = crate::planwatch(&[
+        "--db", db, "score", "--year", "2024", "--unit", "510104", "--format", "json",
+    ]);
+    assert!(out.status.success(), "{}", crate::stderr(&out));
+    let unit: serde_json::Value = serde_json::from_str(&crate::stdout(&out)).unwrap();
+    assert_eq!(unit["code"], "510104", "{unit}");
+    unit
+}
+
+/// The unit's line for the task, and its possible points.
+fn task_line(unit: &serde_json::Value, task: i64) -> (serde_json::Value, f64) {
+    let line = unit["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["source"] == "task" && l["source_id"] == task.to_string())
+        .unwrap_or_else(|| panic!("a line for task {task}: {unit}"))
+        .clone();
+    let possible = line["possible"].as_f64().unwrap();
+    (line, possible)
 }
