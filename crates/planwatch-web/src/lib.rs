@@ -30,6 +30,7 @@
 mod account;
 mod api;
 mod argon;
+mod assessment;
 mod assets;
 mod audit;
 mod auth;
@@ -50,8 +51,8 @@ mod service;
 mod session;
 mod standing;
 mod submissions;
-mod tasks;
 mod supervision;
+mod tasks;
 mod throttle;
 
 use std::sync::Arc;
@@ -107,6 +108,7 @@ pub fn route_paths(plan: &planwatch_plan::Plan) -> Vec<String> {
             .chain(tasks::PAGE_PATHS)
             .chain(projects::PAGE_PATHS)
             .chain(supervision::PAGE_PATHS)
+            .chain(assessment::PAGE_PATHS)
             .chain(assets::PATHS)
             .chain(DOCS_PATHS)
             .map(str::to_owned),
@@ -143,6 +145,7 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
         .merge(tasks::page_router())
         .merge(projects::page_router())
         .merge(supervision::page_router())
+        .merge(assessment::page_router())
         .merge(assets::router())
         .merge(docs)
         // Before every route's handler (after routing, so that it knows the route).
