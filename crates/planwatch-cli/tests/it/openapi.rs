@@ -65,7 +65,7 @@ fn schemathesis_checks(store: &Accounts) {
     // twice), which a schema cannot say: rows the document admits may be refused with 422 (the
     // other answers are schemathesis's defaults), and most generated rows are (a warning). The
     // submission ids it makes up are mostly of none (404: another warning), and so are the
-    // notice ids. The assessment's bonus, deduction and freeze are refused by its rules (over
+    // notice and 督办单 ids. The assessment's bonus, deduction and freeze are refused by its rules (over
     // the cap, a blank reason: 400; a frozen year: 409) where the schema cannot say.
     std::fs::write(
         work.path().join("schemathesis.toml"),
@@ -74,7 +74,8 @@ fn schemathesis_checks(store: &Accounts) {
          [\"2xx\", \"3xx\", 401, 403, 404, 409, 422, 429, \"5xx\"]\n\
          [[operations]]\ninclude-path-regex = \"^/api/submissions/\"\nwarnings = false\n\
          [[operations]]\ninclude-path-regex = \"^/api/notices/.+/read$\"\nwarnings = false\n\
-         [[operations]]\ninclude-path-regex = \"^/api/scores/(adjustments|freeze)$\"\n\
+         [[operations]]\ninclude-path-regex = \"^/api/supervision/orders/\"\nwarnings = false\n\
+         [[operations]]\ninclude-path-regex = \"^/api/scores/(adjustments|freeze)$\"\nwarnings = false\n\
          checks.positive_data_acceptance.expected-statuses = [\"2xx\", 400, 401, 403, 409]\n",
     )
     .unwrap();
