@@ -47,6 +47,7 @@ type AppState = State<Arc<Service>>;
         (name = "notices", description = "通知 Each account's own notices: submissions moved, figures due soon or overdue"),
         (name = "tasks", description = "任务与项目 The year's tasks (年度任务分解表) and key projects (重大项目)"),
         (name = "supervision", description = "督查督办 Tasks behind schedule escalate (提醒, 警示, 督办) to their lead unit; the unit answers a 督办单"),
+        (name = "assessment", description = "年度考核 Every unit's score and rank among its kind, its breakdown, the plan office's bonus and deduction items and freezing a year"),
     )
 )]
 struct ApiDoc;
@@ -103,9 +104,15 @@ pub(crate) fn router(served: &Plan) -> (axum::Router<Arc<Service>>, utoipa::open
         .routes(routes!(crate::supervision::list))
         .routes(routes!(crate::supervision::show))
         .routes(routes!(crate::supervision::answer))
+        .routes(routes!(crate::assessment::list))
+        .routes(routes!(crate::assessment::export))
+        .routes(routes!(crate::assessment::show))
+        .routes(routes!(crate::assessment::adjust))
+        .routes(routes!(crate::assessment::freeze))
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").into();
     crate::locks::describe_body(&mut openapi, served);
+    crate::assessment::describe_bodies(&mut openapi, served);
     (router, describe_parameters(openapi, served))
 }
 
@@ -164,6 +171,15 @@ fn describe_parameters(
             let RefOr::T(parameter) = parameter else {
                 continue;
             };
+            if parameter.parameter_in == ParameterIn::Path
+                && parameter.name == "unit"
+                && let Ok(schema) = serde_json::from_value(json!({
+                    "type": "string",
+                    "enum": crate::assessment::assessed_codes(plan),
+                }))
+            {
+                parameter.schema = Some(schema);
+            }
             if parameter.parameter_in != ParameterIn::Query {
                 continue;
             }
@@ -224,7 +240,9 @@ fn describe_parameters(
                     "maximum": i64::MAX,
                 })),
                 "from" | "to" => optional(period.clone()),
-                "as_of" | "since" => optional(json!({ "type": "string", "format": "date" })),
+                "as_of" | "since" | "date" => {
+                    optional(json!({ "type": "string", "format": "date" }))
+                }
                 // No control characters (PostgreSQL refuses NUL in text; no name holds one).
                 "actor" | "action" => json!({
                     "type": "string",
@@ -241,6 +259,8 @@ fn describe_parameters(
                 "format" => {
                     let formats: &[&str] = if path == "/api/export" {
                         &["csv", "xlsx", "sdmx-csv"]
+                    } else if path == "/api/scores/export" {
+                        &["csv"]
                     } else {
                         &["json", "csv"]
                     };

@@ -102,6 +102,8 @@ fn follows_store_version(path: &str) -> bool {
         && !path.starts_with("/api/notices")
         // Locking a period does not move the store's version either.
         && !path.starts_with("/api/period-locks")
+        // Scores move with adjustments and the day, and are per reader.
+        && !path.starts_with("/api/scores")
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC, as the store keeps times) as an HTTP date.

@@ -33,6 +33,7 @@
 mod account;
 mod api;
 mod argon;
+mod assessment;
 mod assets;
 mod audit;
 mod auth;
@@ -113,6 +114,7 @@ pub fn route_paths(plan: &planwatch_plan::Plan) -> Vec<String> {
             .chain(tasks::PAGE_PATHS)
             .chain(projects::PAGE_PATHS)
             .chain(supervision::PAGE_PATHS)
+            .chain(assessment::PAGE_PATHS)
             .chain(assets::PATHS)
             .chain(DOCS_PATHS)
             .map(str::to_owned),
@@ -150,6 +152,7 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
         .merge(tasks::page_router())
         .merge(projects::page_router())
         .merge(supervision::page_router())
+        .merge(assessment::page_router())
         .merge(assets::router())
         .merge(docs)
         // Before every route's handler (after routing, so that it knows the route).

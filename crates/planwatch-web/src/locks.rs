@@ -81,7 +81,7 @@ pub(crate) struct Changed {
 }
 
 /// The years a lock may name: the plan's base year to its last.
-fn years(plan: &Plan) -> std::ops::RangeInclusive<u16> {
+pub(crate) fn years(plan: &Plan) -> std::ops::RangeInclusive<u16> {
     plan.base_year.min(plan.period.start)..=plan.period.end
 }
 

@@ -31,6 +31,10 @@ const SUPERVISION: Rule = Rule::May(Action::Read, Object::Supervision { unit: No
 const ANSWER_ORDERS: Rule = Rule::May(Action::Submit, Object::Supervision { unit: None });
 const PERIOD_LOCKS: Rule = Rule::May(Action::Read, Object::PeriodLocks);
 const LOCK_PERIODS: Rule = Rule::May(Action::Change, Object::PeriodLocks);
+// Every signed-in account (the scores' handlers then ask `Object::Scores { unit }` of each
+// unit, so that a reporter reads its own units' only).
+const SIGNED_IN: Rule = Rule::May(Action::Read, Object::Notices);
+const CHANGE_SCORES: Rule = Rule::May(Action::Change, Object::Scores { unit: None });
 const TASKS: Rule = Rule::May(Action::Read, Object::TasksAndProjects);
 
 /// Every route (as axum's `MatchedPath` names it) and its rule.
@@ -99,6 +103,17 @@ const RULES: &[(&str, Rule)] = &[
     ("/supervision/orders/{id}", SUPERVISION),
     ("/supervision/orders/{id}/print", SUPERVISION),
     ("/supervision/orders/{id}/answer", ANSWER_ORDERS),
+    // 年度考核: every signed-in account reads (the handlers ask of each unit); the plan office
+    // records bonus and deduction items and freezes a year.
+    ("/api/scores", SIGNED_IN),
+    ("/api/scores/export", SIGNED_IN),
+    ("/api/scores/{unit}", SIGNED_IN),
+    ("/api/scores/adjustments", CHANGE_SCORES),
+    ("/api/scores/freeze", CHANGE_SCORES),
+    ("/assessment", SIGNED_IN),
+    ("/assessment/{unit}", SIGNED_IN),
+    ("/assessment/freeze", CHANGE_SCORES),
+    ("/assessment/{unit}/adjust", CHANGE_SCORES),
     // The API: published data. The OpenAPI document lists the plan's codes, so it is the plan.
     ("/api/openapi.json", PLAN),
     ("/api/docs", PLAN),

@@ -155,7 +155,16 @@
     });
   }
 
-  function start() { indicatorChart(); districtMap(); projectMap(); wallPages(); printButtons(); }
+  // Forms that ask before they are sent (冻结 a year's assessment).
+  function confirmForms() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+      });
+    });
+  }
+
+  function start() { indicatorChart(); districtMap(); projectMap(); wallPages(); printButtons(); confirmForms(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `planwatch` binary: each runs the real executable.
 
 mod accounts;
+mod assessment_web;
 mod boards;
 mod browser;
 mod browser_progress;

@@ -172,6 +172,10 @@ enum Class {
     Supervision { ok: u16 },
     /// Answering a 督办单 (POST only: GET is 405 for those let through): reporters and admins.
     AnswerOrder,
+    /// The assessment's ranking: every signed-in account (a reporter gets its own units').
+    Scores,
+    /// One unit's score (510104's): the plan office, viewers and that unit's reporters.
+    UnitScore,
 }
 
 /// Every route the router serves must have a row here: a new route fails the matrix until its
@@ -223,6 +227,12 @@ fn class_of(route: &str) -> Class {
         "/api/supervision/orders/{id}/answer" | "/supervision/orders/{id}/answer" => {
             Class::AnswerOrder
         }
+        "/api/scores" | "/api/scores/export" | "/assessment" => Class::Scores,
+        "/api/scores/{unit}" | "/assessment/{unit}" => Class::UnitScore,
+        "/api/scores/adjustments"
+        | "/api/scores/freeze"
+        | "/assessment/freeze"
+        | "/assessment/{unit}/adjust" => Class::Office { ok: 405 },
         "/api/openapi.json"
         | "/api/docs"
         | "/api/docs/"
@@ -278,6 +288,7 @@ fn concrete(route: &str) -> String {
             .replace("/orders/{id}", "/orders/1")
             .replace("/indicators/{code}", "/indicators/retail_sales")
             .replace("/regions/{code}", "/regions/510104")
+            .replace("{unit}", "510104")
             .replace("{*path}", "app.css")
             .replace("{*rest}", "swagger-ui.css"),
     }
@@ -338,6 +349,12 @@ fn expected(route: &str, class: Class, actor: &str, private: bool) -> StatusCode
         Class::Notices { ok } => StatusCode::from_u16(ok).unwrap(),
         Class::Supervision { .. } | Class::AnswerOrder if anonymous => sign_in,
         Class::Supervision { ok } => StatusCode::from_u16(ok).unwrap(),
+        Class::Scores | Class::UnitScore if anonymous => sign_in,
+        Class::Scores => ok,
+        Class::UnitScore => match actor {
+            "reporter of another unit (token)" => StatusCode::FORBIDDEN,
+            _ => ok,
+        },
         Class::AnswerOrder => match actor {
             "admin" | "reporter of 510104" | "reporter of another unit (token)" => {
                 StatusCode::METHOD_NOT_ALLOWED
