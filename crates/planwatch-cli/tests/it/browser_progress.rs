@@ -156,11 +156,12 @@ fn jinjiang_score(db: &str) -> serde_json::Value {
 
 /// The unit's line for the task, and its possible points.
 fn task_line(unit: &serde_json::Value, task: i64) -> (serde_json::Value, f64) {
+    let id = task.to_string();
     let line = unit["lines"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|l| l["source"] == "task" && l["source_id"] == task.to_string())
+        .find(|l| l["source"] == "task" && l["source_id"] == id.as_str())
         .unwrap_or_else(|| panic!("a line for task {task}: {unit}"))
         .clone();
     let possible = line["possible"].as_f64().unwrap();
