@@ -1,0 +1,14 @@
+//! The evaluation report (issue 15), before any format.
+//!
+//! A [`Report`] is what the annual evaluation, the mid-term evaluation (中期评估) and the final
+//! evaluation (总结评估) say: its [`Facts`] (the numbers and judgements, for tests and the API)
+//! and its [`Section`]s of [`Block`]s (headings, paragraphs, lists, tables, charts), which every
+//! writer — DOCX, PDF, HTML — lays out and nothing else. Writers never compute a figure or a
+//! sentence: what a report says is decided here, once.
+
+mod model;
+
+pub use crate::model::{
+    Block, CategoryCount, Chart, ChartPoint, Facts, IndicatorLine, Lang, Report, ReportKind,
+    Section, Table, TextVersion, fixture,
+};
