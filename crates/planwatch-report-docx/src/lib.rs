@@ -17,16 +17,17 @@ mod styles;
 use chrono::Datelike as _;
 use docx_rs::{
     AbstractNumbering, AlignmentType, Docx, Footer, IndentLevel, Level, LevelJc, LevelOverride,
-    LevelText, NumberFormat, Numbering, NumberingId, PageMargin, PageNum, Paragraph, Pic, Run,
-    SpecialIndentType, Start, Table as DocxTable, TableCell, TableLayoutType, TableRow, WidthType,
+    LevelSuffixType, LevelText, NumberFormat, Numbering, NumberingId, PageMargin, PageNum,
+    Paragraph, Pic, Run, SpecialIndentType, Start, Table as DocxTable, TableAlignmentType,
+    TableCell, TableCellMargins, TableLayoutType, TableRow, WidthType,
 };
 use planwatch_report::{Block, CHART_HEIGHT, CHART_WIDTH, Chart, Lang, Report, Section, Table};
 
-use crate::package::{Patches, repack};
+use crate::package::{Patch, repack};
 use crate::picture::chart_png;
 use crate::styles::{
     CAPTION, FIGURE, HEADING1, HEADING2, LIST, NOTE, SUBTITLE, TABLE_HEADER, TABLE_TEXT, TITLE,
-    font_table_xml, styles,
+    TWO_CHARS, font_table_xml, styles,
 };
 
 /// Why a report could not be written as DOCX.
@@ -42,6 +43,8 @@ pub enum DocxError {
     Pack(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("文档重新打包失败 (the document could not be re-packed): {0}")]
     Zip(#[from] zip::result::ZipError),
+    #[error("docx-rs 的输出与预期不同 (docx-rs's output changed): {part} lacks {from}")]
+    Unpatched { part: String, from: &'static str },
     #[error("文档部件不是 UTF-8 (a document part is not UTF-8): {0}")]
     NotUtf8(String),
     #[error("读写失败 (I/O): {0}")]
@@ -59,12 +62,16 @@ const MARGIN_RIGHT: i32 = 1_474; // 26 mm
 const FOOTER_DISTANCE: i32 = 1_304; // 23 mm, plus the number's own line
 /// The text block's width, which tables fill and charts are scaled to.
 const TEXT_WIDTH: u32 = A4_WIDTH - (MARGIN_LEFT + MARGIN_RIGHT) as u32;
+/// A table cell's left and right padding: 1 mm.
+const CELL_PADDING: usize = 57;
 /// EMU (English metric units) per twentieth of a point.
 const EMU_PER_TWIP: u32 = 635;
 
-/// Numbering definitions: ordered lists (1. 2. …) and dashed lists.
-const ORDERED: usize = 1;
-const DASHED: usize = 2;
+/// Numbering definitions: ordered lists (1. 2. …) and dashed lists. docx-rs writes a default
+/// definition and instance with id 1 of its own: ours come after it.
+const ORDERED: usize = 2;
+const DASHED: usize = 3;
+const FIRST_LIST: usize = 2;
 
 /// The report as a DOCX package.
 pub fn write_docx(report: &Report) -> Result<Vec<u8>, DocxError> {
@@ -124,14 +131,47 @@ pub fn write_docx(report: &Report) -> Result<Vec<u8>, DocxError> {
     repack(
         &packed,
         stamp,
-        &Patches {
-            font_table: font_table_xml(),
-            header_row: (
-                "<w:trPr><w:cantSplit /></w:trPr>",
-                "<w:trPr><w:cantSplit /><w:tblHeader /></w:trPr>",
+        &[("word/fontTable.xml", font_table_xml())],
+        &patches(report),
+    )
+}
+
+/// What docx-rs's output needs besides the font table.
+fn patches(report: &Report) -> Vec<Patch> {
+    let (lang, east_asia) = match report.lang {
+        Lang::Zh => ("zh-CN", "zh-CN"),
+        Lang::En => ("en-US", "zh-CN"),
+    };
+    let mut patches = vec![
+        // docx-rs writes an empty Normal style of its own before ours: Word would take it.
+        Patch {
+            part: "word/styles.xml",
+            from: r#"<w:style w:type="paragraph" w:styleId="Normal"><w:name w:val="Normal" /><w:rPr /><w:pPr><w:rPr /></w:pPr><w:qFormat /></w:style>"#,
+            to: String::new(),
+        },
+        // The text's language, so that spelling, line breaking and the CJK glyph variant follow it.
+        Patch {
+            part: "word/styles.xml",
+            from: "<w:rPrDefault><w:rPr /></w:rPrDefault>",
+            to: format!(
+                r#"<w:rPrDefault><w:rPr><w:lang w:val="{lang}" w:eastAsia="{east_asia}" w:bidi="ar-SA" /></w:rPr></w:rPrDefault>"#
             ),
         },
-    )
+    ];
+    let has_table = report
+        .sections
+        .iter()
+        .flat_map(|s| &s.blocks)
+        .any(|b| matches!(b, Block::Table(_)));
+    if has_table {
+        // Only header rows can't split (see `Writer::table`): they also repeat on every page.
+        patches.push(Patch {
+            part: "word/document.xml",
+            from: "<w:trPr><w:cantSplit /></w:trPr>",
+            to: "<w:trPr><w:cantSplit /><w:tblHeader /></w:trPr>".into(),
+        });
+    }
+    patches
 }
 
 /// Lays out sections into the document, numbering lists and pictures as it goes.
@@ -183,8 +223,8 @@ impl Writer {
     }
 
     fn list(&mut self, ordered: bool, items: &[String]) {
+        let id = FIRST_LIST + self.lists;
         self.lists += 1;
-        let id = self.lists;
         let definition = if ordered { ORDERED } else { DASHED };
         let docx = std::mem::take(&mut self.docx);
         self.docx = docx.add_numbering(
@@ -219,6 +259,8 @@ impl Writer {
             DocxTable::new(rows)
                 .set_grid(grid.clone())
                 .width(grid.iter().sum(), WidthType::Dxa)
+                .align(TableAlignmentType::Center)
+                .margins(TableCellMargins::new().margin(0, CELL_PADDING, 0, CELL_PADDING))
                 .layout(TableLayoutType::Fixed),
         );
     }
@@ -236,12 +278,14 @@ impl Writer {
         )
         .id(format!("rIdImage{}", self.pictures))
         .size(width, height);
-        self.push(styled(CAPTION, &chart.caption).keep_next(true));
+        // A figure's caption goes under it (a table's above it).
         self.push(
             Paragraph::new()
                 .style(FIGURE)
+                .keep_next(true)
                 .add_run(Run::new().add_image(pic)),
         );
+        self.push(styled(CAPTION, &chart.caption));
         Ok(())
     }
 }
@@ -266,7 +310,8 @@ fn page_number_footer() -> Footer {
     )
 }
 
-/// A one-level list: the number or dash hangs two characters in front of the text.
+/// A one-level list laid out like a paragraph: the number or dash where the first line's indent
+/// would start, the text after a space, further lines at the margin.
 fn list_definition(id: usize, format: &str, text: &str) -> AbstractNumbering {
     AbstractNumbering::new(id).add_level(
         Level::new(
@@ -276,7 +321,13 @@ fn list_definition(id: usize, format: &str, text: &str) -> AbstractNumbering {
             LevelText::new(text),
             LevelJc::new("left"),
         )
-        .indent(Some(640), Some(SpecialIndentType::Hanging(640)), None, None),
+        .indent(
+            Some(0),
+            Some(SpecialIndentType::FirstLine(TWO_CHARS)),
+            None,
+            None,
+        )
+        .suffix(LevelSuffixType::Space),
     )
 }
 

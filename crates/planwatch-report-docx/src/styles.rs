@@ -84,16 +84,16 @@ pub(crate) const FACES: [Face; 6] = [
     LATIN_SANS,
 ];
 
-// Sizes in half-points: 二号 22 pt, 三号 16 pt, 四号 14 pt, 小四 12 pt.
+// Sizes in half-points: 二号 22 pt, 三号 16 pt, 四号 14 pt, 五号 10.5 pt.
 const ERHAO: usize = 44;
 const SANHAO: usize = 32;
 const SIHAO: usize = 28;
-const XIAOSI: usize = 24;
+const WUHAO: usize = 21;
 
 /// Fixed line pitch of the body, twentieths of a point: 28 pt.
 pub(crate) const BODY_LINE: i32 = 560;
 /// Two characters of 三号 (16 pt), in twentieths of a point, for the first-line indent.
-const TWO_CHARS: i32 = 640;
+pub(crate) const TWO_CHARS: i32 = 640;
 
 /// The fonts of a style: the CJK face for East Asian text; for Latin letters and digits the same
 /// face in Chinese, a Latin face in English.
@@ -123,12 +123,16 @@ fn no_indent(style: Style) -> Style {
         .first_line_chars(0)
 }
 
+/// A style of ours, upright and regular: GB/T 9704 sets headings apart by face, not weight, and
+/// LibreOffice would otherwise keep its own built-in heading's bold and caption's italic.
 fn paragraph_style(id: &str, name: &str) -> Style {
-    Style::new(id, StyleType::Paragraph)
+    let mut style = Style::new(id, StyleType::Paragraph)
         .name(name)
         .based_on("Normal")
         .next("Normal")
-        .q_format(true)
+        .q_format(true);
+    style.run_property = style.run_property.disable_bold().disable_italic();
+    style
 }
 
 /// The styles, in the order Word lists them.
@@ -176,8 +180,8 @@ pub(crate) fn styles(lang: Lang) -> Vec<Style> {
     let list = paragraph_style(LIST, "List Paragraph");
     let table_text = no_indent(paragraph_style(TABLE_TEXT, "Table Text"))
         .next(TABLE_TEXT)
-        .size(XIAOSI)
-        .line_spacing(exact(360))
+        .size(WUHAO)
+        .line_spacing(exact(300))
         .align(AlignmentType::Center);
     let table_header = paragraph_style(TABLE_HEADER, "Table Header")
         .based_on(TABLE_TEXT)
@@ -238,6 +242,18 @@ pub(crate) fn font_table_xml() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fontconfig_aliases_follow_the_faces() {
+        let conf = include_str!("../fontconfig/65-planwatch-gb-faces.conf");
+        for face in [XIAOBIAOSONG, HEITI, KAITI, FANGSONG] {
+            let alias = format!(
+                "<family>{}</family>\n    <accept><family>{}</family><family>{}</family></accept>",
+                face.name, face.alt, face.open
+            );
+            assert!(conf.contains(&alias), "{alias}");
+        }
+    }
 
     #[test]
     fn font_table_names_every_face_once_with_its_other_name() {

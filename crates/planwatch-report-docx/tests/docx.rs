@@ -2,6 +2,7 @@
 //! DOCX library), and LibreOffice converting it to PDF as an office's Word would open it.
 
 use std::io::{Cursor, Read as _};
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context as _, Result, ensure};
@@ -243,7 +244,7 @@ fn tools_available() -> bool {
         std::env::var_os("PATH")
             .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
     };
-    let missing: Vec<&str> = ["soffice", "pdftotext", "pdftoppm"]
+    let missing: Vec<&str> = ["soffice", "pdftotext", "pdftoppm", "pdffonts"]
         .into_iter()
         .filter(|tool| !on_path(tool))
         .collect();
@@ -315,7 +316,19 @@ fn libreoffice_opens_and_converts_it() -> Result<()> {
         "-env:UserInstallation=file://{}",
         dir.path().join("profile").display()
     );
+    // The system's fonts plus the crate's aliases: the GB faces fall back to Noto Serif/Sans CJK.
+    let fonts_conf = dir.path().join("fonts.conf");
+    let aliases =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fontconfig/65-planwatch-gb-faces.conf");
+    std::fs::write(
+        &fonts_conf,
+        format!(
+            r#"<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd"><fontconfig><include ignore_missing="yes">/etc/fonts/fonts.conf</include><include>{}</include></fontconfig>"#,
+            aliases.display()
+        ),
+    )?;
     run(Command::new("soffice")
+        .env("FONTCONFIG_FILE", &fonts_conf)
         .arg(&profile)
         .args(["--headless", "--convert-to", "pdf", "--outdir"])
         .arg(dir.path())
@@ -329,7 +342,9 @@ fn libreoffice_opens_and_converts_it() -> Result<()> {
         "《成都市“十四五”服务业发展规划》实施中期评估报告",
         "一、总体进展",
         "（一）发展能级",
-        "14756.6（2023年）",
+        // Cells of both tables (a cell that wraps in its narrow column would not read as one).
+        "11729.1",
+        "完成有难度",
         "青羊区",
         "—1—",
     ] {
@@ -338,6 +353,13 @@ fn libreoffice_opens_and_converts_it() -> Result<()> {
             "{expected} not in the PDF's text:\n{text}"
         );
     }
+
+    // Without the office faces, the aliases give 仿宋/小标宋/楷体 the serif and 黑体 the sans CJK face.
+    let fonts = run(Command::new("pdffonts").arg(&pdf))?;
+    assert!(
+        fonts.contains("NotoSerifCJK") && fonts.contains("NotoSansCJK"),
+        "{fonts}"
+    );
 
     run(Command::new("pdftoppm")
         .args(["-gray", "-r", "30", "-f", "1", "-l", "1", "-singlefile"])
