@@ -26,8 +26,8 @@ use planwatch_report::{Block, CHART_HEIGHT, CHART_WIDTH, Chart, Lang, Report, Se
 use crate::package::{Patch, repack};
 use crate::picture::chart_png;
 use crate::styles::{
-    CAPTION, FIGURE, HEADING1, HEADING2, LIST, NOTE, SUBTITLE, TABLE_HEADER, TABLE_TEXT, TITLE,
-    TWO_CHARS, font_table_xml, styles,
+    CAPTION, FIGURE, FOOTER, HEADING1, HEADING2, LIST, NOTE, SUBTITLE, TABLE_HEADER, TABLE_TEXT,
+    TITLE, TWO_CHARS, font_table_xml, styles,
 };
 
 /// Why a report could not be written as DOCX.
@@ -88,7 +88,8 @@ pub fn write_docx(report: &Report) -> Result<Vec<u8>, DocxError> {
                 .footer(FOOTER_DISTANCE)
                 .gutter(0),
         )
-        .footer(page_number_footer())
+        .footer(page_number_footer(Side::Odd))
+        .even_footer(page_number_footer(Side::Even))
         .add_abstract_numbering(list_definition(ORDERED, "decimal", "%1."))
         .add_abstract_numbering(list_definition(DASHED, "bullet", "—"))
         .created_at(&date)
@@ -296,14 +297,32 @@ fn styled(style: &str, text: &str) -> Paragraph {
         .add_run(Run::new().add_text(text))
 }
 
-/// “— 1 —”: the page number between em dashes, centred under the text block.
-fn page_number_footer() -> Footer {
+/// Where a page number goes (GB/T 9704 7.5): odd pages at the right, even pages at the left,
+/// one character in from the edge of the text block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Odd,
+    Even,
+}
+
+/// “— 1 —”: the page number between em dashes, 7 mm under the text block.
+fn page_number_footer(side: Side) -> Footer {
+    const ONE_CHAR: i32 = 280; // 四号, 14 pt
+    let paragraph = Paragraph::new().style(FOOTER);
+    let paragraph = match side {
+        Side::Odd => {
+            paragraph
+                .align(AlignmentType::Right)
+                .indent(Some(0), None, Some(ONE_CHAR), None)
+        }
+        Side::Even => {
+            paragraph
+                .align(AlignmentType::Left)
+                .indent(Some(ONE_CHAR), None, Some(0), None)
+        }
+    };
     Footer::new().add_paragraph(
-        Paragraph::new()
-            .style(NOTE)
-            .align(AlignmentType::Center)
-            .indent(Some(0), Some(SpecialIndentType::FirstLine(0)), None, None)
-            .first_line_chars(0)
+        paragraph
             .add_run(Run::new().add_text("— "))
             .add_page_num(PageNum::new())
             .add_run(Run::new().add_text(" —")),

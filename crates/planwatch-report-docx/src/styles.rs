@@ -22,6 +22,7 @@ pub(crate) const LIST: &str = "ListParagraph";
 pub(crate) const TABLE_TEXT: &str = "TableText";
 pub(crate) const TABLE_HEADER: &str = "TableHeader";
 pub(crate) const FIGURE: &str = "Figure";
+pub(crate) const FOOTER: &str = "Footer";
 
 /// A typeface as an office names it, the names it goes by elsewhere, and the open face that
 /// stands in on Linux (Debian's fonts-noto-cjk).
@@ -57,6 +58,13 @@ pub(crate) const KAITI: Face = Face {
 pub(crate) const FANGSONG: Face = Face {
     name: "仿宋_GB2312",
     alt: "仿宋",
+    open: "Noto Serif CJK SC",
+    family: "roman",
+};
+/// The page numbers' face.
+pub(crate) const SONGTI: Face = Face {
+    name: "宋体",
+    alt: "SimSun",
     open: "Noto Serif CJK SC",
     family: "roman",
 };
@@ -195,6 +203,11 @@ pub(crate) fn styles(lang: Lang) -> Vec<Style> {
                 .line(240),
         )
         .align(AlignmentType::Center);
+    // The page number: 四号 宋体 (GB/T 9704 7.5).
+    let footer = no_indent(paragraph_style(FOOTER, "footer"))
+        .fonts(fonts(SONGTI, LATIN_SERIF, lang))
+        .size(SIHAO)
+        .line_spacing(exact(BODY_LINE));
     vec![
         normal,
         title,
@@ -207,6 +220,7 @@ pub(crate) fn styles(lang: Lang) -> Vec<Style> {
         table_text,
         table_header,
         figure,
+        footer,
     ]
 }
 
@@ -246,7 +260,7 @@ mod tests {
     #[test]
     fn fontconfig_aliases_follow_the_faces() {
         let conf = include_str!("../fontconfig/65-planwatch-gb-faces.conf");
-        for face in [XIAOBIAOSONG, HEITI, KAITI, FANGSONG] {
+        for face in [XIAOBIAOSONG, HEITI, KAITI, FANGSONG, SONGTI] {
             let alias = format!(
                 "<family>{}</family>\n    <accept><family>{}</family><family>{}</family></accept>",
                 face.name, face.alt, face.open

@@ -198,9 +198,22 @@ fn page_is_gb_9704_a4_with_dashed_page_numbers() -> Result<()> {
     ] {
         assert!(document.contains(margin), "{margin}");
     }
-    let footer = part(&docx, "word/footer1.xml")?;
-    assert!(footer.contains("— "), "{footer}");
-    assert!(footer.contains("PAGE"), "{footer}");
+    // Odd pages' numbers at the right, even pages' at the left.
+    let settings = part(&docx, "word/settings.xml")?;
+    assert!(settings.contains("<w:evenAndOddHeaders />"), "{settings}");
+    for (footer, kind, side) in [
+        ("word/footer1.xml", "default", "right"),
+        ("word/footer2.xml", "even", "left"),
+    ] {
+        let xml = part(&docx, footer)?;
+        assert!(xml.contains("— ") && xml.contains(" —"), "{xml}");
+        assert!(xml.contains("PAGE"), "{xml}");
+        assert!(
+            xml.contains(&format!(r#"<w:jc w:val="{side}" />"#)),
+            "{xml}"
+        );
+        assert!(document.contains(&format!(r#"<w:footerReference w:type="{kind}""#)));
+    }
     let core = part(&docx, "docProps/core.xml")?;
     assert!(
         core.contains(">2024-06-30T00:00:00Z</dcterms:created>"),
