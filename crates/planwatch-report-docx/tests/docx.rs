@@ -340,12 +340,24 @@ fn libreoffice_opens_and_converts_it() -> Result<()> {
             aliases.display()
         ),
     )?;
-    run(Command::new("soffice")
-        .env("FONTCONFIG_FILE", &fonts_conf)
-        .arg(&profile)
-        .args(["--headless", "--convert-to", "pdf", "--outdir"])
-        .arg(dir.path())
-        .arg(&docx))?;
+    let convert = |format: &str| {
+        run(Command::new("soffice")
+            .env("FONTCONFIG_FILE", &fonts_conf)
+            .arg(&profile)
+            .args(["--headless", "--convert-to", format, "--outdir"])
+            .arg(dir.path())
+            .arg(&docx))
+    };
+
+    // LibreOffice takes the headings for headings (outline levels: what the navigator and a
+    // table of contents list) and the header rows for repeating ones (<thead>).
+    convert("html")?;
+    let html = std::fs::read_to_string(dir.path().join("report.html"))?;
+    assert_eq!(html.matches("<h1").count(), 6, "{html}");
+    assert_eq!(html.matches("<h2").count(), 1, "{html}");
+    assert_eq!(html.matches("<thead").count(), 2, "{html}");
+
+    convert("pdf")?;
     let pdf = dir.path().join("report.pdf");
     ensure!(pdf.is_file(), "LibreOffice wrote no PDF");
 
