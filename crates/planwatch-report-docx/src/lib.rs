@@ -150,6 +150,12 @@ fn patches(report: &Report) -> Vec<Patch> {
             from: r#"<w:style w:type="paragraph" w:styleId="Normal"><w:name w:val="Normal" /><w:rPr /><w:pPr><w:rPr /></w:pPr><w:qFormat /></w:style>"#,
             to: String::new(),
         },
+        // Paragraphs without a style are Normal ones: docx-rs cannot mark a style the default.
+        Patch {
+            part: "word/styles.xml",
+            from: r#"<w:style w:type="paragraph" w:styleId="Normal">"#,
+            to: r#"<w:style w:type="paragraph" w:default="1" w:styleId="Normal">"#.into(),
+        },
         // The text's language, so that spelling, line breaking and the CJK glyph variant follow it.
         Patch {
             part: "word/styles.xml",
