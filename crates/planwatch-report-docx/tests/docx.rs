@@ -135,7 +135,11 @@ fn headings_are_word_headings_in_order() -> Result<()> {
     );
 
     let styles = part(&docx, "word/styles.xml")?;
-    assert_eq!(styles.matches(r#"w:styleId="Normal""#).count(), 1, "one Normal style");
+    assert_eq!(
+        styles.matches(r#"w:styleId="Normal""#).count(),
+        1,
+        "one Normal style"
+    );
     assert!(styles.contains(r#"<w:style w:type="paragraph" w:default="1" w:styleId="Normal">"#));
     assert!(styles.contains(r#"<w:lang w:val="zh-CN" w:eastAsia="zh-CN""#));
     for (id, name, level) in [("Heading1", "heading 1", 0), ("Heading2", "heading 2", 1)] {
