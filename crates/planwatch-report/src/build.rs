@@ -711,7 +711,10 @@ fn districts(inputs: &ReportInputs<'_>, tables: &mut usize) -> Vec<Block> {
                     } else {
                         "—".into()
                     },
-                    r.region_name.clone(),
+                    plan.regions
+                        .iter()
+                        .find(|x| x.code == r.region)
+                        .map_or_else(|| r.region_name.clone(), |x| text(lang, &x.name)),
                     e.latest_value.map_or_else(|| "—".into(), fmt_num),
                     e.completion.map_or_else(|| "—".into(), percent),
                     category(e, assessment).label(lang).into(),
@@ -1107,7 +1110,10 @@ fn draft_blocks(
                     ),
                     _ => inputs.pick(format!("{name}进展滞后。"), format!("{name} is behind.")),
                 };
-                s += &wording::needed_growth(lang, j.row).unwrap_or_default();
+                if let Some(needed) = wording::needed_growth(lang, j.row) {
+                    s += inputs.pick("", " ");
+                    s += &needed;
+                }
                 items.push(s);
             }
             if !late.is_empty() {
