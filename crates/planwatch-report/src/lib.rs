@@ -9,24 +9,18 @@
 //! sentences shared with the web's indicator page in [`wording`]; the planner texts' markup in
 //! [`markup`]. See `docs/reports.md`.
 
-<<<<<<< HEAD
-mod chart;
-=======
 mod build;
+mod chart;
 pub mod markup;
->>>>>>> h/r1
 mod model;
 pub mod rules;
 pub mod wording;
 
-<<<<<<< HEAD
 pub use crate::chart::{CHART_FONT_FAMILY, CHART_HEIGHT, CHART_WIDTH, chart_svg};
 
-=======
 pub use crate::build::{
     ProjectLine, ReportInputs, SavedText, TaskLine, TextSection, build, draft_text,
 };
->>>>>>> h/r1
 pub use crate::model::{
     Block, CategoryCount, Chart, ChartPoint, Facts, IndicatorLine, Lang, Report, ReportKind,
     Section, Table, TextVersion, fixture,
