@@ -5,6 +5,7 @@
 
 pub mod calendar;
 pub mod notices;
+pub mod scores_xlsx;
 pub mod scoring;
 pub mod submissions;
 pub mod supervision;
