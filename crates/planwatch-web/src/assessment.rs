@@ -171,7 +171,7 @@ pub(crate) fn assessed_codes(plan: &Plan) -> Vec<String> {
 /// The longest reason taken, in characters.
 const MAX_REASON_CHARS: usize = 500;
 
-fn year_in_range(year: u16) -> Result<u16, ApiError> {
+pub(crate) fn year_in_range(year: u16) -> Result<u16, ApiError> {
     if (1900..=2100).contains(&year) {
         Ok(year)
     } else {

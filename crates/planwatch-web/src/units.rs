@@ -168,19 +168,7 @@ fn kind_zh(plan: &Plan, unit: &Unit) -> &'static str {
 /// The year asked for, or the latest year with tasks, or the store's latest year.
 async fn year_of(service: &Service, params: &UnitParams) -> Result<u16, ApiError> {
     if let Some(year) = parse_year(params.year.as_deref())? {
-        let years = crate::locks::years(&service.plan);
-        if !years.contains(&year) {
-            return Err(ApiError::bad(
-                "year",
-                format!("应为规划的年份（{}–{}）", years.start(), years.end()),
-                format!(
-                    "must be a year of the plan ({}–{})",
-                    years.start(),
-                    years.end()
-                ),
-            ));
-        }
-        return Ok(year);
+        return crate::assessment::year_in_range(year);
     }
     let tasks = crate::tasks::all_tasks(service).await?;
     match tasks.iter().map(|t| t.task.year).max() {

@@ -233,7 +233,7 @@ fn checks(store: &Accounts) {
         .iter()
         .find(|u| u["code"] == "510104")
         .unwrap();
-    let book = xlsx_of(
+    let mut book = xlsx_of(
         &server,
         &planner,
         "/api/scores/export?year=2024&format=xlsx",
@@ -259,7 +259,7 @@ fn checks(store: &Accounts) {
         .map(|u| u["lines"].as_array().unwrap().len())
         .sum();
     assert_eq!(lines_sheet.height(), lines_in_api + 1);
-    let own_book = xlsx_of(
+    let mut own_book = xlsx_of(
         &server,
         &jinjiang,
         "/api/scores/export?year=2024&format=xlsx",
