@@ -11,30 +11,18 @@ use rust_xlsxwriter::{Format, Worksheet};
 
 use crate::scoring::YearScores;
 
-/// The ranking's first columns (the components' follow, as the scheme names them).
-const RANKING: [(&str, &str); 8] = [
-    ("类别", "Kind"),
-    ("排名", "Rank"),
-    ("单位代码", "Code"),
-    ("单位", "Unit"),
-    ("总分", "Total"),
-    ("基本分", "Base"),
-    ("加分", "Bonus"),
-    ("扣分", "Deduction"),
-];
-
 /// The breakdown's columns.
-const BREAKDOWN: [(&str, &str); 10] = [
-    ("单位代码", "Code"),
-    ("单位", "Unit"),
-    ("分项", "Component"),
-    ("来源", "Source"),
-    ("来源编号", "Source id"),
-    ("事项", "Item"),
-    ("得分", "Points"),
-    ("满分", "Possible"),
-    ("完成度", "Achieved"),
-    ("说明", "Explanation"),
+const BREAKDOWN: [&str; 10] = [
+    "单位代码 Code",
+    "单位 Unit",
+    "分项 Component",
+    "来源 Source",
+    "来源编号 Source id",
+    "事项 Item",
+    "得分 Points",
+    "满分 Possible",
+    "完成度 Achieved",
+    "说明 Explanation",
 ];
 
 fn column(n: usize) -> u16 {
@@ -46,22 +34,19 @@ fn row(n: usize) -> u32 {
 }
 
 /// The header in row 1, bold, frozen, with a filter over `rows` data rows.
-fn header(sheet: &mut Worksheet, names: &[String], rows: usize) -> Result<(), ExportError> {
+fn header(
+    sheet: &mut Worksheet,
+    names: &[impl AsRef<str>],
+    rows: usize,
+) -> Result<(), ExportError> {
     let bold = Format::new().set_bold().set_background_color("F2F2F2");
     for (i, name) in names.iter().enumerate() {
-        sheet.write_string_with_format(0, column(i), name, &bold)?;
+        sheet.write_string_with_format(0, column(i), name.as_ref(), &bold)?;
         sheet.set_column_width(column(i), 14)?;
     }
     sheet.set_freeze_panes(1, 0)?;
     sheet.autofilter(0, 0, row(rows), column(names.len().saturating_sub(1)))?;
     Ok(())
-}
-
-fn names(columns: &[(&str, &str)]) -> Vec<String> {
-    columns
-        .iter()
-        .map(|(zh, en)| format!("{zh} {en}"))
-        .collect()
 }
 
 /// The workbook of `scores` (the units it holds: the caller filters them first).
@@ -70,20 +55,8 @@ pub fn write_xlsx(scores: &YearScores) -> Result<Vec<u8>, ExportError> {
     let share = Format::new().set_num_format("0.0%");
     let mut workbook = new_workbook()?;
 
-    let components: Vec<(String, String)> = scores
-        .units
-        .first()
-        .map(|u| {
-            u.components
-                .iter()
-                .map(|c| (c.label_zh.clone(), c.label_en.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
     let ranking = workbook.add_worksheet().set_name("排名 Ranking")?;
-    let mut titles = names(&RANKING);
-    titles.extend(components.iter().map(|(zh, en)| format!("{zh} {en}")));
-    header(ranking, &titles, scores.units.len())?;
+    header(ranking, &scores.ranking_header(), scores.units.len())?;
     ranking.set_column_width(3, 28)?;
     for (i, unit) in scores.units.iter().enumerate() {
         let r = row(i + 1);
@@ -105,7 +78,7 @@ pub fn write_xlsx(scores: &YearScores) -> Result<Vec<u8>, ExportError> {
 
     let breakdown = workbook.add_worksheet().set_name("明细 Breakdown")?;
     let lines = scores.units.iter().map(|u| u.lines.len()).sum();
-    header(breakdown, &names(&BREAKDOWN), lines)?;
+    header(breakdown, &BREAKDOWN, lines)?;
     breakdown.set_column_width(1, 28)?;
     breakdown.set_column_width(5, 40)?;
     breakdown.set_column_width(9, 60)?;

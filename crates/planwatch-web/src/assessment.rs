@@ -391,31 +391,8 @@ pub(crate) async fn readable_result(
 
 /// The ranking as a table: a row per unit the caller may read, its components' points.
 fn csv_of(scores: &YearScores) -> Result<Vec<u8>, ApiError> {
-    let components: Vec<(String, String)> = scores
-        .units
-        .first()
-        .map(|u| {
-            u.components
-                .iter()
-                .map(|c| (c.label_zh.clone(), c.label_en.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = [
-        ("类别", "Kind"),
-        ("排名", "Rank"),
-        ("单位代码", "Code"),
-        ("单位", "Unit"),
-        ("总分", "Total"),
-        ("基本分", "Base"),
-        ("加分", "Bonus"),
-        ("扣分", "Deduction"),
-    ]
-    .iter()
-    .map(|(zh, en)| format!("{zh} {en}"))
-    .collect();
-    header.extend(components.iter().map(|(zh, en)| format!("{zh} {en}")));
+    let header = scores.ranking_header();
     let csv_error = |e: csv::Error| ApiError::BadRequest(e.to_string());
     writer.write_record(&header).map_err(csv_error)?;
     for unit in &scores.units {
