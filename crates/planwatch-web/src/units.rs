@@ -32,7 +32,7 @@ use crate::pages::{text, v};
 use crate::reporting::{parse_year, today};
 use crate::service::Service;
 use crate::supervision::RecordOut;
-use crate::tasks::{UnitRef, light_code};
+use crate::tasks::{StatusView, UnitRef, light_code};
 
 /// The page (the access rules must cover it: `rules`).
 pub(crate) const PAGE_PATHS: [&str; 1] = ["/units/{code}"];
@@ -437,6 +437,8 @@ async fn page(
             roles => v(&roles),
             task_counts => v(&task_counts),
             years => v(&years),
+            // A line's light and words in both languages, by its status code.
+            statuses => v(&planwatch_tasks::Status::ALL.map(StatusView::new)),
         },
     )?))
 }
