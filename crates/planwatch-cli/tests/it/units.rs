@@ -5,7 +5,8 @@
 //! (the open 督办单 first) and score (the same as `/api/scores/{unit}`); the answer's shape as
 //! an insta snapshot; the records and the score left out for the anonymous public and for a
 //! reporter of another unit; an unknown code a 404 with the JSON error; the page, its links
-//! from the task page and the 考核 ranking, and a reporter's 我的单位.
+//! from the task page and the 考核 ranking, and a reporter's 我的单位; in a headless browser, from a
+//! task page to its lead unit's page and its year select.
 
 use std::collections::BTreeSet;
 
@@ -242,4 +243,48 @@ fn checks(store: &Accounts) {
     );
     let (_, ranking) = get(&server, planner, "/assessment?year=2024");
     assert!(ranking.contains("href=\"/units/510104?year=2024\""));
+}
+
+/// In a browser at 1366×768: a task page's lead unit opens its unit page, which fits the width
+/// and loads nothing from another origin; its year select moves to another year.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_unit_page_works_in_a_headless_browser() {
+    use crate::browser::{Browser, assert_same_origin, browser_available, serve};
+    if !browser_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path().join("store.db")).await;
+    let browser = Browser::start_sized(1366, 768).await;
+    browser.goto(&server.url("/tasks/1")).await;
+    browser.click("a.unit-link").await;
+    browser.wait_for("#unit-tasks").await;
+    let path = browser.execute("return location.pathname;").await;
+    assert!(path.as_str().unwrap().starts_with("/units/"), "{path}");
+    let lead = browser
+        .execute("return document.querySelectorAll('#tasks-lead tbody tr').length;")
+        .await;
+    assert!(lead.as_u64().unwrap() > 0, "task 1's lead unit leads it");
+    let wide = browser
+        .execute("return document.documentElement.scrollWidth;")
+        .await;
+    assert!(
+        wide.as_u64().unwrap() <= 1366,
+        "the unit page fits 1366 px: {wide}"
+    );
+    assert_same_origin(&browser, &server.base).await;
+    browser
+        .execute(
+            "const form = document.getElementById('year-form');
+             form.querySelector('select[name=year]').value = '2025';
+             form.submit(); return null;",
+        )
+        .await;
+    browser
+        .wait_for("#year-form option[value='2025'][selected]")
+        .await;
+    let none = browser
+        .execute("return document.querySelectorAll('#tasks-lead').length;")
+        .await;
+    assert_eq!(none.as_u64(), Some(0), "no tasks in 2025");
 }
