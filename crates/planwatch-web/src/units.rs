@@ -132,8 +132,10 @@ pub(crate) struct ScoreLine {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct UnitOverview {
     unit: UnitRef,
-    /// 区（市）县, 管委会 (managed area) or 部门 (department)
+    /// 市辖区, 县级市, 管委会 … (the region's kind) or 部门
     kind_zh: &'static str,
+    /// The same in English
+    kind_en: &'static str,
     year: u16,
     tasks: UnitTasks,
     projects: Vec<ProjectLine>,
@@ -154,14 +156,17 @@ fn unit_of(plan: &Plan, code: &str) -> Result<Unit, ApiError> {
     resolve_unit(plan, code).map_err(|_| no_unit(code))
 }
 
-fn kind_zh(plan: &Plan, unit: &Unit) -> &'static str {
+/// The unit's kind in Chinese and English.
+fn kind_of(plan: &Plan, unit: &Unit) -> (&'static str, &'static str) {
     match unit {
         Unit::Region(code) => plan
             .regions
             .iter()
             .find(|r| &r.code == code)
-            .map_or("地区", |r| r.kind.label_zh()),
-        Unit::Department(_) => "部门",
+            .map_or(("地区", "region"), |r| {
+                (r.kind.label_zh(), r.kind.label_en())
+            }),
+        Unit::Department(_) => ("部门", "department"),
     }
 }
 
@@ -369,9 +374,11 @@ async fn overview(
     let score = crate::assessment::readable_result(service, caller, unit.code(), year)
         .await?
         .map(|(scores, result)| score_line(&result, scores.frozen.is_some()));
+    let (kind_zh, kind_en) = kind_of(plan, &unit);
     Ok(UnitOverview {
         unit: UnitRef::new(plan, &unit, lang),
-        kind_zh: kind_zh(plan, &unit),
+        kind_zh,
+        kind_en,
         year,
         tasks: unit_tasks(service, &unit, year).await?,
         projects: unit_projects(service, &unit, year, lang).await?,
