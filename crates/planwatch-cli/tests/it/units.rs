@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, RequestBuilder};
-use reqwest::header::AUTHORIZATION;
+use reqwest::header::{AUTHORIZATION, ETAG};
 use serde_json::{Value, json};
 
 use crate::Server;
@@ -199,6 +199,14 @@ fn checks(store: &Accounts) {
     assert_eq!(own["supervision"], district["supervision"]);
     let other = json_of(&server, Some(&jinjiang), "/api/units/510105?year=2024");
     assert!(other["supervision"].is_null() && other["score"].is_null());
+
+    // Per reader and moving with adjustments: no ETag.
+    let response = Client::new()
+        .get(server.url("/api/units/510104?year=2024"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get(ETAG).is_none());
 
     // Unknown units and bad years.
     let (status, text) = get(&server, None, "/api/units/nowhere");
