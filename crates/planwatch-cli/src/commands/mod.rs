@@ -221,6 +221,7 @@ Examples:
   planwatch score --year 2024                      Every unit's score and rank among its kind
   planwatch score --year 2024 --unit 510104        Its breakdown, every point to its source
   planwatch score --year 2024 --date 2025-03-31 --format json
+  planwatch score --year 2024 --format xlsx -o 考核2024.xlsx   The ranking and every line
   planwatch score adjust --year 2024 --unit commerce --bonus 2 --reason \"获国务院督查表扬\"
   planwatch score adjust --year 2024 --unit 510104 --deduction 3 --reason \"督办单逾期未回复\"
   planwatch score adjustments --year 2024          The year's items, with their ids

@@ -27,6 +27,7 @@ mod submissions_write;
 mod supervision;
 mod tasks;
 mod tasks_text;
+mod units;
 mod web;
 mod webauth;
 mod workflow;
