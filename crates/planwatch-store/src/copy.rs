@@ -117,9 +117,9 @@ fn typed(value: Value, table: &str, column: &Column) -> Result<Typed> {
         (Kind::Text, Value::Null) => Typed::Text(None),
         (Kind::Bytes, Value::Null) => Typed::Bytes(None),
         (Kind::I64, Value::Int(v)) => Typed::I64(Some(v)),
-        (Kind::I32, Value::Int(v)) => {
-            Typed::I32(Some(i32::try_from(v).map_err(|_| mismatch(&Value::Int(v)))?))
-        }
+        (Kind::I32, Value::Int(v)) => Typed::I32(Some(
+            i32::try_from(v).map_err(|_| mismatch(&Value::Int(v)))?,
+        )),
         (Kind::Bool, Value::Int(v)) => Typed::Bool(Some(v != 0)),
         (Kind::F64, Value::Real(v)) => Typed::F64(Some(v)),
         (Kind::Text, Value::Text(v)) => Typed::Text(Some(v)),
@@ -361,7 +361,12 @@ impl Tx {
     }
 
     /// Inserts `rows` (values in the order of `columns`) into `table` in one statement.
-    async fn insert(&mut self, table: &str, columns: &[Column], rows: Vec<Vec<Value>>) -> Result<()> {
+    async fn insert(
+        &mut self,
+        table: &str,
+        columns: &[Column],
+        rows: Vec<Vec<Value>>,
+    ) -> Result<()> {
         let names = columns
             .iter()
             .map(|c| quoted(&c.name))
@@ -452,18 +457,19 @@ impl Tx {
         Ok(())
     }
 
-    /// On PostgreSQL, moves each table's id sequence past the highest id copied, so that the
-    /// next row gets a new id. (SQLite takes the next id from the table itself.)
-    async fn reset_sequences(&mut self) -> Result<()> {
-        if let Tx::Postgres(_) = self {
-            for table in TABLES.iter().filter(|t| t.key == ["id"] && !t.singleton) {
-                self.execute(format!(
-                    "SELECT setval(pg_get_serial_sequence('{name}', 'id'),
-                                   COALESCE((SELECT MAX(id) FROM {name}), 0) + 1, false)",
-                    name = table.name
-                ))
-                .await?;
-            }
+    /// On PostgreSQL, moves the id sequence of `table` (with its `columns`) past the highest id
+    /// copied, so that the next row gets a new id. (SQLite takes the next id from the table.)
+    async fn reset_sequence(&mut self, table: &Table, columns: &[Column]) -> Result<()> {
+        let integer_id = columns
+            .iter()
+            .any(|c| c.name == "id" && matches!(c.kind, Kind::I64 | Kind::I32));
+        if matches!(self, Tx::Postgres(_)) && integer_id && !table.singleton {
+            self.execute(format!(
+                "SELECT setval(pg_get_serial_sequence('{name}', 'id'),
+                               COALESCE((SELECT MAX(id) FROM {name}), 0) + 1, false)",
+                name = table.name
+            ))
+            .await?;
         }
         Ok(())
     }
@@ -590,13 +596,16 @@ impl Store {
     /// The row count and content digest of every table of [`TABLES`] present in the store,
     /// read in one snapshot.
     pub async fn digests(&self) -> Result<Vec<TableDigest>> {
-        let mut read = Tx::read(&self.db).await?;
-        let mut digests = Vec::new();
+        let mut schema = Vec::with_capacity(TABLES.len());
         for table in TABLES {
             let columns = columns(&self.db, table.name).await?;
-            if columns.is_empty() {
-                continue;
+            if !columns.is_empty() {
+                schema.push((table, columns));
             }
+        }
+        let mut read = Tx::read(&self.db).await?;
+        let mut digests = Vec::new();
+        for (table, columns) in schema {
             let mut sink = Sink::new(table.name, &columns, None, None);
             read.read_table(table, &columns, &mut sink).await?;
             digests.push(sink.digester.finish());
@@ -664,8 +673,8 @@ impl Store {
             );
             read.read_table(table, source_columns, &mut sink).await?;
             source.push(sink.digester.finish());
+            write.reset_sequence(table, target_columns).await?;
         }
-        write.reset_sequences().await?;
         write.commit().await?;
         drop(read);
         let target = target.digests().await?;

@@ -37,9 +37,9 @@ use sqlx::sqlite::{
 };
 
 pub use crate::accounts::{NewUser, TokenInfo, User};
+pub use crate::audit::{AuditFilter, AuditProblem, AuditRecord, AuditVerification, Event, Who};
 pub use crate::backup::{BACKUP_FORMAT, BackupInfo, BackupVerification, verify_backup};
 pub use crate::copy::{CopyProgress, CopyReport, OnProgress, TableDigest};
-pub use crate::audit::{AuditFilter, AuditProblem, AuditRecord, AuditVerification, Event, Who};
 pub use crate::import::{
     BatchInfo, Conflict, Feed, ImportError, ImportOutcome, ImportSettings, StoreWarning,
     WarningKind,
