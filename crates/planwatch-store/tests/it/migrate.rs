@@ -462,7 +462,7 @@ async fn write(store: &Store, plan: &Plan, w: u16) {
         )
         .await
         .unwrap();
-        if w % 2 == 0 {
+        if w.is_multiple_of(2) {
             let reporter = user("east", Role::Reporter, &["440103"]);
             let id = store
                 .create_submission(
