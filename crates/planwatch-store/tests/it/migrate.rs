@@ -109,31 +109,7 @@ async fn populate(store: &Store, plan: &Plan) -> String {
         .create_token(&tester(), "etl", "alice", "hash-of-etl", None, Utc::now())
         .await
         .unwrap();
-    let reporter = user("east", Role::Reporter, &["440103"]);
-    let id = store
-        .create_submission(
-            &reporter,
-            None,
-            plan,
-            Unit::Region("440103".into()),
-            &[retail(plan, 2, "440103", 2023, 120.0)],
-            false,
-            Some("east.xlsx"),
-            None,
-        )
-        .await
-        .unwrap();
-    store
-        .approve_submission(
-            &user("alice", Role::Planner, &[]),
-            None,
-            plan,
-            id,
-            Some("同意"),
-            ImportSettings::default(),
-        )
-        .await
-        .unwrap();
+    publish_through_a_submission(store, plan, 2023, 120.0).await;
     store
         .lock_period(&tester(), plan, 2021, None)
         .await
@@ -463,31 +439,37 @@ async fn write(store: &Store, plan: &Plan, w: u16) {
         .await
         .unwrap();
         if w.is_multiple_of(2) {
-            let reporter = user("east", Role::Reporter, &["440103"]);
-            let id = store
-                .create_submission(
-                    &reporter,
-                    None,
-                    plan,
-                    Unit::Region("440103".into()),
-                    &[retail(plan, 2, "440103", 2000 + w, value)],
-                    false,
-                    None,
-                    None,
-                )
-                .await
-                .unwrap();
-            store
-                .approve_submission(
-                    &user("alice", Role::Planner, &[]),
-                    None,
-                    plan,
-                    id,
-                    None,
-                    ImportSettings::default(),
-                )
-                .await
-                .unwrap();
+            publish_through_a_submission(store, plan, 2000 + w, value).await;
         }
     }
+}
+
+/// The east district's retail sales of `year` submitted by its reporter and approved by a
+/// planner.
+async fn publish_through_a_submission(store: &Store, plan: &Plan, year: u16, value: f64) {
+    let reporter = user("east", Role::Reporter, &["440103"]);
+    let id = store
+        .create_submission(
+            &reporter,
+            None,
+            plan,
+            Unit::Region("440103".into()),
+            &[retail(plan, 2, "440103", year, value)],
+            false,
+            Some("east.xlsx"),
+            None,
+        )
+        .await
+        .unwrap();
+    store
+        .approve_submission(
+            &user("alice", Role::Planner, &[]),
+            None,
+            plan,
+            id,
+            Some("同意"),
+            ImportSettings::default(),
+        )
+        .await
+        .unwrap();
 }
