@@ -372,13 +372,23 @@ impl Tx {
             .map(|c| quoted(&c.name))
             .collect::<Vec<_>>()
             .join(", ");
+        // SQLite: positional `?` (with `$N` each bind is looked up by name, quadratic in the
+        // statement's parameters); PostgreSQL knows only `$N`.
+        let postgres = matches!(self, Tx::Postgres(_));
         let mut placeholders = String::new();
         let mut n = 0;
         for i in 0..rows.len() {
-            placeholders.push_str(if i == 0 { "(" } else { ", (" });
+            placeholders.push_str(if i == 0 { "(" } else { ",(" });
             for j in 0..columns.len() {
                 n += 1;
-                placeholders.push_str(&format!("{}${n}", if j == 0 { "" } else { ", " }));
+                if j > 0 {
+                    placeholders.push(',');
+                }
+                if postgres {
+                    placeholders.push_str(&format!("${n}"));
+                } else {
+                    placeholders.push('?');
+                }
             }
             placeholders.push(')');
         }
