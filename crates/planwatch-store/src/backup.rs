@@ -143,14 +143,14 @@ impl Store {
         })
         .await?;
         backup.close().await?;
-        // One file on its own, without a write-ahead log beside it.
-        let mut connection = SqliteConnectOptions::new()
+        // One file on its own, without a write-ahead log beside it (set as it connects).
+        SqliteConnectOptions::new()
             .filename(path)
             .journal_mode(SqliteJournalMode::Delete)
             .connect()
+            .await?
+            .close()
             .await?;
-        sqlx::query("VACUUM").execute(&mut connection).await?;
-        connection.close().await?;
         Ok(info)
     }
 
