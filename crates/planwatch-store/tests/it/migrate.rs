@@ -63,16 +63,7 @@ async fn populate(store: &Store, plan: &Plan) -> String {
         .await
         .unwrap();
     let rows = vec![retail(plan, 2, "440103", 2022, 115.0)];
-    import(
-        store,
-        plan,
-        "revised.csv",
-        rows,
-        crate::End::Finish,
-        ImportSettings::default(),
-    )
-    .await
-    .unwrap();
+    imported(store, plan, "revised.csv", rows).await;
     store
         .add_user(
             &tester(),
@@ -221,16 +212,7 @@ async fn round_trip_through_postgres() {
     );
     // Ids go on after the highest copied: the next import on PostgreSQL is a new batch.
     let rows = vec![retail(&plan, 2, "440103", 2024, 130.0)];
-    import(
-        postgres,
-        &plan,
-        "next.csv",
-        rows,
-        crate::End::Finish,
-        ImportSettings::default(),
-    )
-    .await
-    .unwrap();
+    imported(postgres, &plan, "next.csv", rows).await;
     assert_eq!(postgres.verify_audit().await.unwrap().problem, None);
     // A target with data is refused, and left as it was; forced, it is replaced.
     let before = back.digests().await.unwrap();
@@ -286,16 +268,7 @@ async fn round_trip(plan: &Plan, postgres: &Store, files: Vec<RandomFile>) {
                 row(plan, line + 2, indicators[i], regions[r], Year(year), value)
             })
             .collect();
-        import(
-            &source,
-            plan,
-            &format!("file{n}.csv"),
-            rows,
-            crate::End::Finish,
-            ImportSettings::default(),
-        )
-        .await
-        .unwrap();
+        imported(&source, plan, &format!("file{n}.csv"), rows).await;
     }
     copy(&source, postgres, true).await.unwrap();
     let back = sqlite_store(&dir, "back.db").await;
@@ -428,16 +401,7 @@ async fn write(store: &Store, plan: &Plan, w: u16) {
             Year(2000 + w),
             value,
         )];
-        import(
-            store,
-            plan,
-            &format!("writer{w}-{round}.csv"),
-            rows,
-            crate::End::Finish,
-            ImportSettings::default(),
-        )
-        .await
-        .unwrap();
+        imported(store, plan, &format!("writer{w}-{round}.csv"), rows).await;
         if w.is_multiple_of(2) {
             publish_through_a_submission(store, plan, 2000 + w, value).await;
         }
@@ -472,4 +436,18 @@ async fn publish_through_a_submission(store: &Store, plan: &Plan, year: u16, val
         )
         .await
         .unwrap();
+}
+
+/// Imports `rows` as the file `file`, with the default settings; it must succeed.
+async fn imported(store: &Store, plan: &Plan, file: &str, rows: Vec<ObservationRow>) {
+    import(
+        store,
+        plan,
+        file,
+        rows,
+        crate::End::Finish,
+        ImportSettings::default(),
+    )
+    .await
+    .unwrap();
 }
