@@ -9,6 +9,7 @@ mod browser_workflow;
 mod confidentiality;
 mod evaluate;
 mod import;
+mod keep;
 mod limits;
 mod notices;
 mod openapi;
