@@ -78,6 +78,7 @@ pub const TABLES: &[Table] = &[
     table("score_adjustments", ID),
     table("score_freezes", &["plan_id", "year"]),
     table("frozen_scores", &["plan_id", "year", "position"]),
+    table("report_texts", ID),
 ];
 
 /// Tables of the store that are not copied: sign-in sessions (a moved or restored store starts
