@@ -6,7 +6,10 @@
 //! writer — DOCX, PDF, HTML — lays out and nothing else. Writers never compute a figure or a
 //! sentence: what a report says is decided here, once.
 
+mod chart;
 mod model;
+
+pub use crate::chart::{CHART_FONT_FAMILY, CHART_HEIGHT, CHART_WIDTH, chart_svg};
 
 pub use crate::model::{
     Block, CategoryCount, Chart, ChartPoint, Facts, IndicatorLine, Lang, Report, ReportKind,
