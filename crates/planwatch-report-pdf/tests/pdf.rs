@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail, ensure};
-use planwatch_report::{Lang, Report, fixture};
+use planwatch_report::{Block, Lang, Report, fixture};
 use planwatch_report_pdf::{PdfError, PdfOptions, write_pdf};
 
 /// The report's PDF, or `None` (after saying so) when no CJK font is installed outside CI.
@@ -150,8 +150,8 @@ fn pdffonts_lists_the_cjk_fonts_embedded() -> Result<()> {
     Ok(())
 }
 
-/// The dark pixels of a binary PGM (P5, 8-bit), and the number of pixels.
-fn dark_pixels(pgm: &[u8]) -> Result<(usize, usize)> {
+/// The pixels of a binary PGM (P5, 8-bit) darker than `below`, and the number of pixels.
+fn pixels_darker(pgm: &[u8], below: u8) -> Result<(usize, usize)> {
     // Header: "P5", width, height, maxval, separated by white space, then one byte a pixel.
     let mut fields = Vec::new();
     let mut at = 0;
@@ -175,7 +175,7 @@ fn dark_pixels(pgm: &[u8]) -> Result<(usize, usize)> {
         "{} pixels for {width}×{height}",
         pixels.len()
     );
-    Ok((pixels.iter().filter(|&&p| p < 128).count(), pixels.len()))
+    Ok((pixels.iter().filter(|&&p| p < below).count(), pixels.len()))
 }
 
 #[test]
@@ -192,7 +192,7 @@ fn first_page_is_drawn() -> Result<()> {
         "pdftoppm",
         &["-r", "40", "-gray", "-f", "1", "-l", "1", pdf],
     )?;
-    let (dark, all) = dark_pixels(&pgm)?;
+    let (dark, all) = pixels_darker(&pgm, 128)?;
     // A4 at 40 dpi is 331×468; a page of text inks a few percent of it.
     assert_eq!(all, 331 * 468);
     assert!(
@@ -269,6 +269,73 @@ fn english_edition_puts_latin_fonts_first() -> Result<()> {
     assert!(
         listing.contains("LibertinusSerif"),
         "Latin serif not used:\n{listing}"
+    );
+    Ok(())
+}
+
+/// Pixels with any ink (not white) on page 1 of `report`, at 40 dpi: thin lines count too.
+fn ink(report: &Report, name: &str) -> Result<Option<usize>> {
+    let Some(bytes) = pdf(report)? else {
+        return Ok(None);
+    };
+    let path = scratch(name, &bytes)?;
+    let pgm = run(
+        "pdftoppm",
+        &[
+            "-r",
+            "40",
+            "-gray",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            path.to_str().context("path")?,
+        ],
+    )?;
+    Ok(Some(pixels_darker(&pgm, 240)?.0))
+}
+
+#[test]
+fn chart_is_drawn_from_the_shared_svg() -> Result<()> {
+    if !have("pdftoppm") || !have("pdftotext") {
+        return Ok(());
+    }
+    // One section holding only the fixture's chart, against the same with its caption as text.
+    let mut report = fixture();
+    let chart = report.sections[1]
+        .blocks
+        .iter()
+        .find(|b| matches!(b, Block::Chart(_)))
+        .cloned()
+        .context("the fixture has a chart")?;
+    let Block::Chart(ref c) = chart else {
+        bail!("not a chart")
+    };
+    let (caption, legend) = (c.caption.clone(), c.legend.clone());
+    report.sections.truncate(1);
+    report.sections[0].blocks = vec![chart];
+    let Some(with_chart) = ink(&report, "report-chart.pdf")? else {
+        return Ok(());
+    };
+    let text = text_of(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-chart.pdf"))?;
+    // The SVG's labels stay text in the PDF: the legend, the unit and the years.
+    for label in legend
+        .iter()
+        .map(String::as_str)
+        .chain(["亿元", "2020", "2025"])
+    {
+        assert!(
+            text.contains(&squeeze(label)),
+            "chart label {label} missing from {text}"
+        );
+    }
+
+    report.sections[0].blocks = vec![Block::Note { text: caption }];
+    let without = ink(&report, "report-no-chart.pdf")?.context("fonts were found a moment ago")?;
+    assert!(
+        // The picture (about 230×130 pixels at 40 dpi) inks its grid, axes, lines and labels.
+        with_chart > without + 1000,
+        "the chart adds {with_chart} - {without} inked pixels only"
     );
     Ok(())
 }
