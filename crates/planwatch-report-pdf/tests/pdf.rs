@@ -46,6 +46,18 @@ fn scratch(name: &str, bytes: &[u8]) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// `report` written to `name` in the scratch directory, or `None` (after saying so) when the tests
+/// are to be skipped: a poppler `tool` or the CJK fonts missing outside CI.
+fn written(report: &Report, name: &str, tools: &[&str]) -> Result<Option<PathBuf>> {
+    if !tools.iter().all(|tool| have(tool)) {
+        return Ok(None);
+    }
+    let Some(bytes) = pdf(report)? else {
+        return Ok(None);
+    };
+    scratch(name, &bytes).map(Some)
+}
+
 fn run(tool: &str, args: &[&str]) -> Result<Vec<u8>> {
     let out = Command::new(tool)
         .args(args)
@@ -75,13 +87,9 @@ fn squeeze(s: &str) -> String {
 #[test]
 fn pdftotext_finds_title_headings_and_every_latest_value() -> Result<()> {
     let report = fixture();
-    let Some(bytes) = pdf(&report)? else {
+    let Some(path) = written(&report, "report-fixture.pdf", &["pdftotext"])? else {
         return Ok(());
     };
-    if !have("pdftotext") {
-        return Ok(());
-    }
-    let path = scratch("report-fixture.pdf", &bytes)?;
     let text = text_of(&path)?;
 
     assert!(
@@ -121,13 +129,9 @@ fn pdftotext_finds_title_headings_and_every_latest_value() -> Result<()> {
 
 #[test]
 fn pdffonts_lists_the_cjk_fonts_embedded() -> Result<()> {
-    let Some(bytes) = pdf(&fixture())? else {
+    let Some(path) = written(&fixture(), "report-fonts.pdf", &["pdffonts"])? else {
         return Ok(());
     };
-    if !have("pdffonts") {
-        return Ok(());
-    }
-    let path = scratch("report-fonts.pdf", &bytes)?;
     let listing = String::from_utf8(run("pdffonts", &[path.to_str().context("path")?])?)?;
     // name type encoding emb sub uni object ID; the first two lines are the header.
     let cjk: Vec<(&str, &str)> = listing
@@ -178,20 +182,22 @@ fn pixels_darker(pgm: &[u8], below: u8) -> Result<(usize, usize)> {
     Ok((pixels.iter().filter(|&&p| p < below).count(), pixels.len()))
 }
 
-#[test]
-fn first_page_is_drawn() -> Result<()> {
-    let Some(bytes) = pdf(&fixture())? else {
-        return Ok(());
-    };
-    if !have("pdftoppm") {
-        return Ok(());
-    }
-    let path = scratch("report-page.pdf", &bytes)?;
+/// Page 1 of the PDF at `path` as an 8-bit PGM at 40 dpi.
+fn page_one(path: &Path) -> Result<Vec<u8>> {
     let pdf = path.to_str().context("path")?;
-    let pgm = run(
+    run(
         "pdftoppm",
         &["-r", "40", "-gray", "-f", "1", "-l", "1", pdf],
-    )?;
+    )
+}
+
+#[test]
+fn first_page_is_drawn() -> Result<()> {
+    let Some(path) = written(&fixture(), "report-page.pdf", &["pdftoppm"])? else {
+        return Ok(());
+    };
+    let pdf = path.to_str().context("path")?;
+    let pgm = page_one(&path)?;
     let (dark, all) = pixels_darker(&pgm, 128)?;
     // A4 at 40 dpi is 331×468; a page of text inks a few percent of it.
     assert_eq!(all, 331 * 468);
@@ -249,13 +255,9 @@ fn english_edition_puts_latin_fonts_first() -> Result<()> {
     report.lang = Lang::En;
     report.title = "Mid-term evaluation of the 14th Five-Year Plan for services in Chengdu".into();
     report.sections[0].heading = "Overall progress".into();
-    let Some(bytes) = pdf(&report)? else {
+    let Some(path) = written(&report, "report-en.pdf", &["pdftotext", "pdffonts"])? else {
         return Ok(());
     };
-    if !have("pdftotext") || !have("pdffonts") {
-        return Ok(());
-    }
-    let path = scratch("report-en.pdf", &bytes)?;
     let text = text_of(&path)?;
     assert!(
         text.contains("1.Overallprogress"),
@@ -275,29 +277,15 @@ fn english_edition_puts_latin_fonts_first() -> Result<()> {
 
 /// Pixels with any ink (not white) on page 1 of `report`, at 40 dpi: thin lines count too.
 fn ink(report: &Report, name: &str) -> Result<Option<usize>> {
-    let Some(bytes) = pdf(report)? else {
+    let Some(path) = written(report, name, &["pdftoppm"])? else {
         return Ok(None);
     };
-    let path = scratch(name, &bytes)?;
-    let pgm = run(
-        "pdftoppm",
-        &[
-            "-r",
-            "40",
-            "-gray",
-            "-f",
-            "1",
-            "-l",
-            "1",
-            path.to_str().context("path")?,
-        ],
-    )?;
-    Ok(Some(pixels_darker(&pgm, 240)?.0))
+    Ok(Some(pixels_darker(&page_one(&path)?, 240)?.0))
 }
 
 #[test]
 fn chart_is_drawn_from_the_shared_svg() -> Result<()> {
-    if !have("pdftoppm") || !have("pdftotext") {
+    if !have("pdftotext") {
         return Ok(());
     }
     // One section holding only the fixture's chart, against the same with its caption as text.
@@ -305,21 +293,20 @@ fn chart_is_drawn_from_the_shared_svg() -> Result<()> {
     let chart = report.sections[1]
         .blocks
         .iter()
-        .find(|b| matches!(b, Block::Chart(_)))
-        .cloned()
+        .find_map(|b| match b {
+            Block::Chart(c) => Some(c.clone()),
+            _ => None,
+        })
         .context("the fixture has a chart")?;
-    let Block::Chart(ref c) = chart else {
-        bail!("not a chart")
-    };
-    let (caption, legend) = (c.caption.clone(), c.legend.clone());
     report.sections.truncate(1);
-    report.sections[0].blocks = vec![chart];
+    report.sections[0].blocks = vec![Block::Chart(chart.clone())];
     let Some(with_chart) = ink(&report, "report-chart.pdf")? else {
         return Ok(());
     };
     let text = text_of(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-chart.pdf"))?;
     // The SVG's labels stay text in the PDF: the legend, the unit and the years.
-    for label in legend
+    for label in chart
+        .legend
         .iter()
         .map(String::as_str)
         .chain(["亿元", "2020", "2025"])
@@ -330,7 +317,9 @@ fn chart_is_drawn_from_the_shared_svg() -> Result<()> {
         );
     }
 
-    report.sections[0].blocks = vec![Block::Note { text: caption }];
+    report.sections[0].blocks = vec![Block::Note {
+        text: chart.caption,
+    }];
     let without = ink(&report, "report-no-chart.pdf")?.context("fonts were found a moment ago")?;
     assert!(
         // The picture (about 230×130 pixels at 40 dpi) inks its grid, axes, lines and labels.
