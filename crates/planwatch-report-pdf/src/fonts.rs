@@ -196,4 +196,35 @@ mod tests {
         let book = FontBook::from_infos([info("Libertinus Serif", false)]);
         assert!(Roles::choose(&book).is_none());
     }
+
+    /// A directory given with `--font-dir` is scanned before the system's (its families win),
+    /// and a second call with the same directories reuses the first scan.
+    #[test]
+    fn font_dirs_come_first_and_the_scan_is_cached() {
+        let noto = Path::new("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc");
+        if !noto.exists() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{} is missing under CI: run scripts/setup-report-tools",
+                noto.display()
+            );
+            eprintln!("skipped: fonts-noto-cjk not installed (scripts/setup-report-tools)");
+            return;
+        }
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::copy(noto, dir.path().join("office.ttc")).expect("a copy of the font");
+        let dirs = vec![dir.path().to_path_buf()];
+
+        let first = fonts(&dirs).expect("CJK fonts in the directory");
+        let source: &dyn std::any::Any = first.store.source(0).expect("a font");
+        let path = source
+            .downcast_ref::<fonts::FontPath>()
+            .expect("a font file");
+        assert!(
+            path.path.starts_with(dir.path()),
+            "{path:?} is not from the font dir"
+        );
+        assert!(Arc::ptr_eq(&first, &fonts(&dirs).expect("cached")));
+        assert!(!Arc::ptr_eq(&first, &fonts(&[]).expect("system fonts")));
+    }
 }
