@@ -268,10 +268,14 @@ fn english_edition_puts_latin_fonts_first() -> Result<()> {
         "English subsection number missing from {text}"
     );
     let listing = String::from_utf8(run("pdffonts", &[path.to_str().context("path")?])?)?;
-    assert!(
-        listing.contains("LibertinusSerif"),
-        "Latin serif not used:\n{listing}"
-    );
+    // A Latin face besides the CJK ones (Libertinus Serif, embedded in typst, where no Times
+    // New Roman or Liberation Serif is installed).
+    let latin = listing
+        .lines()
+        .skip(2)
+        .filter(|line| !line.contains("CJK") && !line.contains("Fandol"))
+        .count();
+    assert!(latin > 0, "no Latin face used:\n{listing}");
     Ok(())
 }
 
