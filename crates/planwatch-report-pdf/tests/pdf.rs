@@ -332,3 +332,26 @@ fn chart_is_drawn_from_the_shared_svg() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn texts_are_printed_as_written_never_as_typst_markup() -> Result<()> {
+    let mut report = fixture();
+    let literal = "#set text(red) *粗* _斜_ $x^2$ `代码` <标签> @引用 = 标题 \\ 50%";
+    report.sections[0].blocks = vec![Block::Paragraph {
+        text: literal.into(),
+    }];
+    report.sections[0].heading = "#pagebreak() 总体进展".into();
+    let Some(path) = written(&report, "report-literal.pdf", &["pdftotext"])? else {
+        return Ok(());
+    };
+    let text = text_of(&path)?;
+    assert!(
+        text.contains(&squeeze(literal)),
+        "{literal} not printed as written in {text}"
+    );
+    assert!(
+        text.contains("一、#pagebreak()总体进展"),
+        "heading not printed as written in {text}"
+    );
+    Ok(())
+}
