@@ -155,31 +155,17 @@ fn pdffonts_lists_the_cjk_fonts_embedded() -> Result<()> {
 }
 
 /// The pixels of a binary PGM (P5, 8-bit) darker than `below`, and the number of pixels.
+/// pdftoppm writes the header as `P5\n<width> <height>\n255\n`: four fields, one separator each.
 fn pixels_darker(pgm: &[u8], below: u8) -> Result<(usize, usize)> {
-    // Header: "P5", width, height, maxval, separated by white space, then one byte a pixel.
-    let mut fields = Vec::new();
-    let mut at = 0;
-    while fields.len() < 4 {
-        while pgm.get(at).context("short PGM")?.is_ascii_whitespace() {
-            at += 1;
-        }
-        let start = at;
-        while !pgm.get(at).context("short PGM")?.is_ascii_whitespace() {
-            at += 1;
-        }
-        fields.push(std::str::from_utf8(&pgm[start..at])?);
-    }
-    if fields[0] != "P5" || fields[3] != "255" {
-        bail!("not an 8-bit binary PGM: {fields:?}");
-    }
-    let (width, height): (usize, usize) = (fields[1].parse()?, fields[2].parse()?);
-    let pixels = &pgm[at + 1..];
-    ensure!(
-        pixels.len() == width * height,
-        "{} pixels for {width}×{height}",
-        pixels.len()
-    );
-    Ok((pixels.iter().filter(|&&p| p < below).count(), pixels.len()))
+    let parts: Vec<&[u8]> = pgm.splitn(5, u8::is_ascii_whitespace).collect();
+    let [magic, width, height, depth, pixels] = parts[..] else {
+        bail!("short PGM");
+    };
+    let number = |field: &[u8]| -> Result<usize> { Ok(std::str::from_utf8(field)?.parse()?) };
+    ensure!(magic == b"P5" && depth == b"255", "not an 8-bit binary PGM");
+    let all = number(width)? * number(height)?;
+    ensure!(pixels.len() == all, "{} pixels for {all}", pixels.len());
+    Ok((pixels.iter().filter(|&&p| p < below).count(), all))
 }
 
 /// Page 1 of the PDF at `path` as an 8-bit PGM at 40 dpi.
