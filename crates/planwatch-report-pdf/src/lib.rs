@@ -4,8 +4,9 @@
 //!
 //! The template `templates/report.typ` is compiled in; the report goes to it as a virtual
 //! `data.json` together with the font families chosen for each role, and each chart as a virtual
-//! SVG file drawn by `planwatch_report::chart_svg`, the picture every writer shares. CJK fonts are found at run
-//! time (see [`PdfOptions`]); the same report gives the same bytes, dated from its as-of date.
+//! SVG file drawn by `planwatch_report::chart_svg`, the picture every writer shares. CJK fonts are
+//! found at run time (see [`PdfOptions`]); the same report gives the same bytes, dated from its
+//! as-of date.
 
 mod fonts;
 mod world;

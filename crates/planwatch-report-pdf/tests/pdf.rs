@@ -1,10 +1,10 @@
 //! The fixture report written as a PDF and read back with real clients (poppler-utils):
 //! `pdftotext` finds the title, the headings and every indicator's latest value, `pdffonts` shows
-//! the CJK fonts embedded, `pdftoppm` draws a first page that is not blank.
+//! the CJK fonts embedded, `pdftoppm` draws a first page that is not blank and the chart on it.
 //!
-//! Without poppler-utils or a CJK font the tests are skipped with a message, except under CI (`CI`
-//! set), where they fail instead: `scripts/setup-report-tools` installs both. The PDFs and pages are
-//! left in Cargo's test scratch directory (`target/tmp`) to look at.
+//! Without poppler-utils or a CJK font the tests are skipped with a message, except under CI
+//! (`CI` set), where they fail instead: `scripts/setup-report-tools` installs both. The PDFs and
+//! pages are left in Cargo's test scratch directory (`target/tmp`) to look at.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
