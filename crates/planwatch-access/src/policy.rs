@@ -150,6 +150,10 @@ pub enum Object {
     FrozenScores,
     /// Server settings.
     Settings,
+    /// The whole store at once (issue 16): read = back it up or copy it out (`backup`, the
+    /// source of `migrate`), change = replace its contents (`restore`, the target of
+    /// `migrate`). Administrators only: a backup holds every unpublished figure and account.
+    WholeStore,
 }
 
 impl Object {
@@ -173,6 +177,7 @@ impl Object {
             Object::Scores { .. } => "年度考核",
             Object::FrozenScores => "已冻结的考核结果",
             Object::Settings => "系统设置",
+            Object::WholeStore => "整个数据库",
         }
     }
 
@@ -197,6 +202,7 @@ impl Object {
             Object::Scores { .. } => "the yearly assessment",
             Object::FrozenScores => "a frozen assessment",
             Object::Settings => "the settings",
+            Object::WholeStore => "the whole store",
         }
     }
 }
@@ -406,7 +412,9 @@ impl Policy {
             },
             (Object::Scores { .. }, Action::Change) => only(OFFICE),
             (Object::FrozenScores, Action::Change) => only(&[Role::Admin]),
-            (Object::Settings, Action::Read | Action::Change) => only(&[Role::Admin]),
+            (Object::Settings | Object::WholeStore, Action::Read | Action::Change) => {
+                only(&[Role::Admin])
+            }
             _ => Err(no_such_action()),
         }
     }

@@ -54,6 +54,8 @@ pub(crate) struct AccountView {
     reviews: bool,
     standing: bool,
     csrf_token: Option<String>,
+    /// A reporter's own unit (its first), for 我的单位.
+    my_unit: Option<String>,
     /// Unread notices, for the bell (signed in with a session).
     unread: Option<i64>,
 }
@@ -87,6 +89,9 @@ impl AccountView {
             reviews: may(Action::Approve, Object::Submissions),
             standing: may(Action::Read, Object::ReportingStatus),
             csrf_token: caller.session.as_ref().map(|s| s.csrf_token.clone()),
+            my_unit: (user.role == Role::Reporter)
+                .then(|| user.units.first().map(|u| u.code().to_owned()))
+                .flatten(),
             unread: caller.unread_notices,
         })
     }

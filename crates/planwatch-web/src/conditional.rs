@@ -104,6 +104,8 @@ fn follows_store_version(path: &str) -> bool {
         && !path.starts_with("/api/period-locks")
         // Scores move with adjustments and the day, and are per reader.
         && !path.starts_with("/api/scores")
+        // A unit's page holds its score and supervision records: the same.
+        && !path.starts_with("/api/units/")
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC, as the store keeps times) as an HTTP date.

@@ -27,6 +27,9 @@
 //!   `/api/projects…`, the 项目 list with its map (`/projects`) and a project's page.
 //! - `supervision`: `/api/supervision…` and the 督查督办 pages: escalation records of tasks, the
 //!   督办单, their answers and print view.
+//! - `assessment`: `/api/scores…` (the ranking, a unit's breakdown, the CSV and XLSX export)
+//!   and the 考核 pages; `units`: `/api/units/{code}` and a unit's page (`/units/{code}`: its
+//!   tasks, key projects, indicators, supervision records and score).
 //!
 //! Errors are `error::ApiError`, mapped to a status and a JSON body once, in `error::localize`.
 
@@ -59,6 +62,7 @@ mod submissions;
 mod supervision;
 mod tasks;
 mod throttle;
+mod units;
 
 use std::sync::Arc;
 
@@ -115,6 +119,7 @@ pub fn route_paths(plan: &planwatch_plan::Plan) -> Vec<String> {
             .chain(projects::PAGE_PATHS)
             .chain(supervision::PAGE_PATHS)
             .chain(assessment::PAGE_PATHS)
+            .chain(units::PAGE_PATHS)
             .chain(assets::PATHS)
             .chain(DOCS_PATHS)
             .map(str::to_owned),
@@ -153,6 +158,7 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
         .merge(projects::page_router())
         .merge(supervision::page_router())
         .merge(assessment::page_router())
+        .merge(units::page_router())
         .merge(assets::router())
         .merge(docs)
         // Before every route's handler (after routing, so that it knows the route).
