@@ -341,3 +341,38 @@ fn texts_are_printed_as_written_never_as_typst_markup() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn a_long_table_repeats_its_header_row_on_every_page() -> Result<()> {
+    let mut report = fixture();
+    let rows: Vec<Vec<String>> = (1..=80)
+        .map(|n| {
+            vec![
+                n.to_string(),
+                format!("第{n}区"),
+                format!("{n}.5"),
+                "80.0%".into(),
+            ]
+        })
+        .collect();
+    report.sections.truncate(1);
+    report.sections[0].blocks = vec![Block::Table(planwatch_report::Table {
+        caption: "表9　长表".into(),
+        columns: ["排名", "区（市）县", "最新值", "完成度"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+        widths: vec![1, 3, 2, 2],
+    })];
+    let Some(path) = written(&report, "report-long-table.pdf", &["pdftotext"])? else {
+        return Ok(());
+    };
+    let text = text_of(&path)?;
+    // Page numbers “— n —”.
+    let pages = (1..10).filter(|n| text.contains(&format!("—{n}—"))).count();
+    assert!(pages >= 3, "80 rows on {pages} pages");
+    let headers = text.matches("排名区（市）县最新值完成度").count();
+    assert_eq!(headers, pages, "header rows on {pages} pages: {text}");
+    assert!(text.contains("第80区80.5"), "last row missing from {text}");
+    Ok(())
+}
