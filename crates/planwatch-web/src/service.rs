@@ -138,6 +138,9 @@ pub struct Service {
     default_years: Cache<i64, u16>,
     counts: Cache<(i64, String), u64>,
     pub(crate) pages: Cache<(i64, String), crate::pages::Rendered>,
+    /// JSON answers that are the same for every reader (published tasks), serialised once, by
+    /// store version and a key naming what else they depend on, weighed in kilobytes.
+    pub(crate) answers: Cache<(i64, String), axum::body::Bytes>,
     /// Every task and every key project of the plan with its status, by store version, audit
     /// log (an approved progress report moves it) and day (the boards filter them in memory).
     pub(crate) tasks: Cache<(i64, i64, chrono::NaiveDate), Vec<planwatch_app::tasks::TaskView>>,
@@ -183,6 +186,7 @@ impl Service {
             default_years: Cache::new(CACHE_ENTRIES),
             counts: Cache::new(CACHE_ENTRIES),
             pages: Cache::new(256 * 1024),
+            answers: Cache::new(256 * 1024),
             // Budgets: tasks, projects (a version's whole list is one entry).
             tasks: Cache::new(1_000_000),
             projects: Cache::new(1_000_000),
