@@ -28,6 +28,10 @@
 //! - `supervision`: `/api/supervision…` and the 督查督办 pages: escalation records of tasks, the
 //!   督办单, their answers and print view.
 //!
+//! - `reports`: 报告, the evaluation reports (issue 15): the HTML writer of a report (page,
+//!   print view, standalone file), every format's writer that the CLI shares, the 报告 page and
+//!   `/api/reports/{kind}`.
+//!
 //! Errors are `error::ApiError`, mapped to a status and a JSON body once, in `error::localize`.
 
 mod account;
@@ -49,6 +53,7 @@ mod progress;
 mod progress_pages;
 mod projects;
 mod reporting;
+pub mod reports;
 mod review;
 mod rules;
 mod server;
@@ -115,6 +120,7 @@ pub fn route_paths(plan: &planwatch_plan::Plan) -> Vec<String> {
             .chain(projects::PAGE_PATHS)
             .chain(supervision::PAGE_PATHS)
             .chain(assessment::PAGE_PATHS)
+            .chain(reports::PAGE_PATHS)
             .chain(assets::PATHS)
             .chain(DOCS_PATHS)
             .map(str::to_owned),
@@ -153,6 +159,7 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
         .merge(projects::page_router())
         .merge(supervision::page_router())
         .merge(assessment::page_router())
+        .merge(reports::page_router())
         .merge(assets::router())
         .merge(docs)
         // Before every route's handler (after routing, so that it knows the route).

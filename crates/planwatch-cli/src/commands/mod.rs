@@ -7,6 +7,7 @@ mod notices;
 mod plan;
 mod progress;
 mod projects;
+mod report;
 mod score;
 mod serve;
 mod supervision;
@@ -231,6 +232,18 @@ Examples:
 Bonus at most 5 and deductions at most 10 a year per unit (the scheme's caps). See docs/tasks.md
 (年度考核).")]
     Score(score::ScoreArgs),
+    /// The evaluation reports: annual, mid-term, final, as DOCX, PDF or HTML (评估报告)
+    #[command(after_help = "\
+Examples:
+  planwatch report midterm --year 2023 --format html
+      chengdu-services-2021-2025-midterm-2023.html in the current directory
+  planwatch report annual --year 2024 --region 510104 --format html -o 锦江区2024年度评估.html
+  planwatch report final --year 2025 --lang en --format json -o -   The model, for analysts
+
+The figures are the store's as known on --as-of (default today); the planner's texts (存在问题,
+对策建议) are the latest saved versions, else generated drafts; the report says which. See
+docs/reports.md.")]
+    Report(report::ReportArgs),
     /// Progress reports on tasks and key projects: submit, review, list (进展报告)
     #[command(
         subcommand,
@@ -342,6 +355,7 @@ pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome
                     Command::Projects(command) => projects::run(store, &command).await,
                     Command::Score(args) => score::run(store, &args).await,
                     Command::Progress(command) => progress::run(store, &command).await,
+                    Command::Report(args) => report::run(store, &args).await,
                     Command::Supervision(command) => supervision::run(store, &command).await,
                     Command::Plan(_) | Command::Synth(_) => unreachable!("handled above"),
                 };

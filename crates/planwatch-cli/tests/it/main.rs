@@ -19,6 +19,7 @@ mod progress;
 mod progress_api;
 mod projects;
 mod promises;
+mod report;
 mod score;
 mod sdmx;
 mod submissions_api;
