@@ -89,6 +89,16 @@ impl Lang {
     }
 }
 
+/// The report's and the shared wording's language (`planwatch_report::wording`).
+impl From<Lang> for planwatch_report::Lang {
+    fn from(lang: Lang) -> Self {
+        match lang {
+            Lang::Zh => planwatch_report::Lang::Zh,
+            Lang::En => planwatch_report::Lang::En,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use axum::http::HeaderValue;

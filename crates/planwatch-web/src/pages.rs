@@ -18,6 +18,7 @@ use axum::routing::get;
 use minijinja::{Environment, Value, context};
 use planwatch_eval::{Assessment, Status};
 use planwatch_plan::{Plan, RegionKind, Text, fmt_num};
+use planwatch_report::wording;
 use planwatch_store::ObservationFilter;
 use rust_embed::RustEmbed;
 use serde::Serialize;
@@ -253,10 +254,7 @@ pub(crate) fn v<T: Serialize + ?Sized>(value: &T) -> Value {
 }
 
 pub(crate) fn text(lang: Lang, text: &Text) -> String {
-    match (lang, &text.en) {
-        (Lang::En, Some(en)) => en.clone(),
-        _ => text.zh.clone(),
-    }
+    wording::text(lang.into(), text)
 }
 
 /// A status for people: symbol and words in both languages, and the CSS class for its colour —
@@ -351,10 +349,7 @@ fn spark(series: Option<&planwatch_eval::Series>) -> Option<Spark> {
 
 /// The row's unit in the page's language.
 fn unit_of(lang: Lang, row: &Assessment) -> &str {
-    match lang {
-        Lang::Zh => &row.unit,
-        Lang::En => &row.unit_en,
-    }
+    wording::unit_of(lang.into(), row)
 }
 
 /// The row's target in the page's language.
@@ -380,10 +375,7 @@ fn latest_text(lang: Lang, row: &Assessment) -> String {
 }
 
 fn reason(lang: Lang, row: &Assessment) -> String {
-    match lang {
-        Lang::Zh => row.evaluation.reason_zh.clone(),
-        Lang::En => row.evaluation.reason_en.clone(),
-    }
+    wording::reason(lang.into(), row)
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -546,198 +538,6 @@ fn region_index(service: &Service, code: &str) -> Result<usize, ApiError> {
     })
 }
 
-/// The readings of one target in plain sentences.
-fn sentences(lang: Lang, plan: &Plan, row: &Assessment) -> Vec<String> {
-    let e = &row.evaluation;
-    let unit = unit_of(lang, row).trim();
-    let points = row.unit.trim() == "%" && e.kind != "average_growth";
-    let rate = |v: f64| {
-        if points {
-            format!("{v:+.2} 个百分点")
-        } else {
-            format!("{:.1}%", v * 100.0)
-        }
-    };
-    let rate_en = |v: f64| {
-        if points {
-            format!("{v:+.2} percentage points")
-        } else {
-            format!("{:.1}%", v * 100.0)
-        }
-    };
-    let mut out = Vec::new();
-    let en = lang == Lang::En;
-    // A growth-rate indicator headlines its average growth against the target rate; its levels
-    // follow in their own unit.
-    let rate_figure = e.kind == "average_growth" && row.unit.trim() == "%";
-    if rate_figure {
-        if let (Some(a), Some(y), Some(g)) = (e.actual_growth, e.latest_year, e.target_value) {
-            let from = e.baseline_year.unwrap_or(plan.base_year);
-            out.push(if en {
-                format!(
-                    "Average growth {from}–{y}: {:.1} % a year, against the target of {} % a year.",
-                    a * 100.0,
-                    fmt_num(g)
-                )
-            } else {
-                format!(
-                    "{from}—{y}年年均增长 {:.1}%，目标为年均增长 {}%。",
-                    a * 100.0,
-                    fmt_num(g)
-                )
-            });
-        }
-        out.extend(level_sentences(lang, plan, row));
-    } else if let (Some(v), Some(y)) = (e.latest_value, e.latest_year) {
-        out.push(if en {
-            format!("Latest value: {} {unit} ({y}).", fmt_num(v))
-        } else {
-            format!("最新值 {} {unit}（{y}年）。", fmt_num(v))
-        });
-    }
-    if let Some(c) = e.completion {
-        out.push(if en {
-            format!("Completion of the target: {:.1}%.", c * 100.0)
-        } else {
-            format!("目标完成度 {:.1}%。", c * 100.0)
-        });
-    }
-    if let Some(a) = e.actual_growth.filter(|_| !rate_figure) {
-        out.push(if en {
-            format!("Average growth so far: {} a year.", rate_en(a))
-        } else {
-            format!("以来年均增长 {}。", rate(a))
-        });
-    }
-    if let Some(r) = e.required_growth_remaining {
-        out.push(if en {
-            format!(
-                "Needs {} a year from now on to reach the target in {}.",
-                rate_en(r),
-                e.target_year
-            )
-        } else {
-            format!(
-                "需年均增长 {} 才能实现目标（{}年）。",
-                rate(r),
-                e.target_year
-            )
-        });
-    }
-    if let Some(p) = e.projection.map(round2) {
-        let meets = e.projection_meets_target;
-        out.push(match (en, meets) {
-            (true, Some(true)) => format!(
-                "At the current pace: {} {unit} in {}, meeting the target.",
-                fmt_num(p),
-                e.target_year
-            ),
-            (true, _) => format!(
-                "At the current pace: {} {unit} in {}, short of the target.",
-                fmt_num(p),
-                e.target_year
-            ),
-            (false, Some(true)) => format!(
-                "按当前速度，{}年预计达到 {} {unit}，可以实现目标。",
-                e.target_year,
-                fmt_num(p)
-            ),
-            (false, _) => format!(
-                "按当前速度，{}年预计达到 {} {unit}，难以实现目标。",
-                e.target_year,
-                fmt_num(p)
-            ),
-        });
-    }
-    if let Some(met) = e.time_rule_met {
-        out.push(match (en, met) {
-            (true, true) => {
-                "Half the time, half the task: on schedule (时间过半、任务过半).".into()
-            }
-            (true, false) => "Half the time, half the task: behind schedule.".into(),
-            (false, true) => "时间过半、任务过半：符合进度要求。".into(),
-            (false, false) => "时间过半、任务过半：进度滞后。".into(),
-        });
-    }
-    out.push(reason(lang, row));
-    out.extend(break_sentences(lang, plan, &row.indicator));
-    out
-}
-
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
-
-/// The level series behind a growth-rate row: the latest level and where it leads, in the
-/// level's unit.
-fn level_sentences(lang: Lang, plan: &Plan, row: &Assessment) -> Option<String> {
-    let levels = row.evaluation.levels.as_ref()?;
-    let level = plan
-        .indicators
-        .iter()
-        .find(|i| Some(&i.code) == row.level_indicator.as_ref())?;
-    let (v, y) = (levels.latest_value?, row.evaluation.latest_year?);
-    let name = text(lang, &level.name);
-    let unit = text(lang, &level.unit_text());
-    let t1 = row.evaluation.target_year;
-    let pace = levels.projection.map(round2);
-    let needed = levels.milestones.get(&t1).copied().map(round2);
-    let (mut s, phrases, end) = match lang {
-        Lang::Zh => (
-            format!("{name} {} {unit}（{y}年）", fmt_num(v)),
-            [format!("，按此增速{t1}年为"), "，按目标增速应达".to_owned()],
-            "。",
-        ),
-        Lang::En => (
-            format!("{name}: {} {unit} ({y})", fmt_num(v)),
-            [
-                format!("; at this pace in {t1}"),
-                ", at the target rate".to_owned(),
-            ],
-            ".",
-        ),
-    };
-    for (phrase, value) in phrases.iter().zip([pace, needed]) {
-        if let Some(x) = value {
-            s += &format!("{phrase} {} {unit}", fmt_num(x));
-        }
-    }
-    Some(s + end)
-}
-
-/// The breaks in the definition of an indicator's series and of the level series it is
-/// measured through, in the text of the page.
-fn series_breaks<'p>(plan: &'p Plan, code: &str) -> Vec<&'p planwatch_plan::SeriesBreak> {
-    let Some(ind) = plan.indicators.iter().find(|i| i.code == code) else {
-        return Vec::new();
-    };
-    let level = ind
-        .level_indicator
-        .as_ref()
-        .and_then(|l| plan.indicators.iter().find(|i| &i.code == l));
-    ind.breaks
-        .iter()
-        .chain(level.into_iter().flat_map(|l| l.breaks.iter()))
-        .collect()
-}
-
-fn break_sentences(lang: Lang, plan: &Plan, code: &str) -> Vec<String> {
-    series_breaks(plan, code)
-        .into_iter()
-        .map(|b| match lang {
-            Lang::Zh => format!(
-                "口径变化：{}（{}年前后数据不可直接比较）。",
-                b.note.zh, b.year
-            ),
-            Lang::En => format!(
-                "Break in the series: {} (figures before and from {} are not directly comparable).",
-                b.note.en_or_zh(),
-                b.year
-            ),
-        })
-        .collect()
-}
-
 /// One target of the indicator page, with its readings.
 #[derive(Debug, Serialize)]
 struct TargetView {
@@ -848,7 +648,7 @@ async fn indicator(
             .map(|r| TargetView {
                 text: target_text(lang, r),
                 status: StatusView::new(r.evaluation.status),
-                sentences: sentences(lang, plan, r),
+                sentences: wording::readings(lang.into(), plan, r),
                 completion: r.evaluation.completion,
                 bar: r.evaluation.completion.map_or(0.0, |c| (c * 100.0).clamp(0.0, 100.0)),
             })
@@ -974,7 +774,7 @@ fn chart_data(
             },
         ),
     ]);
-    let breaks = series_breaks(plan, &ind.code)
+    let breaks = wording::series_breaks(plan, &ind.code)
         .into_iter()
         .map(|b| (b.year.to_string(), text(lang, &b.note)))
         .collect();
@@ -998,7 +798,7 @@ fn chart_data(
                 .latest_year
                 .zip(l.latest_value)
                 .zip(l.projection)
-                .map(|((y, v), p)| vec![(y.to_string(), v), (t1.to_string(), round2(p))])
+                .map(|((y, v), p)| vec![(y.to_string(), v), (t1.to_string(), wording::round2(p))])
                 .unwrap_or_default(),
             breaks,
         };
