@@ -5,6 +5,7 @@
 
 pub mod calendar;
 pub mod notices;
+pub mod reports;
 pub mod scoring;
 pub mod submissions;
 pub mod supervision;

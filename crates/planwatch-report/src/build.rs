@@ -360,7 +360,7 @@ fn overall(inputs: &ReportInputs<'_>, verdict: &Verdict, judged: &[Judged<'_>]) 
     let text = if inputs.zh() {
         let half = half.map(|h| format!("{h}，")).unwrap_or_default();
         format!(
-            "规划实施以来（{}—{}年），{}时间进度为{pct}。{half}{}：规划设定目标的{}项指标中，{}项进展符合或好于预期，{behind}项滞后，{no_data}项暂无数据。",
+            "规划实施以来（{}—{}年），时间进度为{pct}。{}{half}{}：规划设定目标的{}项指标中，{}项进展符合或好于预期，{behind}项滞后，{no_data}项暂无数据。",
             plan.base_year + 1,
             inputs.year,
             where_.unwrap_or_default(),
@@ -369,15 +369,15 @@ fn overall(inputs: &ReportInputs<'_>, verdict: &Verdict, judged: &[Judged<'_>]) 
             verdict.on_pace,
         )
     } else {
-        let half = half
-            .map(|h| format!("{}; ", capitalise(h)))
-            .unwrap_or_default();
+        let said = match half {
+            Some(h) => format!("{}; {}", capitalise(h), verdict.phrase(inputs.lang)),
+            None => capitalise(verdict.phrase(inputs.lang)),
+        };
         format!(
-            "Since the plan began ({}–{}){}, {pct} of its period has passed. {half}{}: of the {} indicators with a target, {} are on pace or better, {behind} behind, {no_data} without data.",
+            "Since the plan began ({}–{}){}, {pct} of its period has passed. {said}: of the {} indicators with a target, {} are on pace or better, {behind} behind, {no_data} without data.",
             plan.base_year + 1,
             inputs.year,
             where_.map(|n| format!(" in {n}")).unwrap_or_default(),
-            capitalise(verdict.phrase(inputs.lang)),
             judged.len(),
             verdict.on_pace,
         )
@@ -434,7 +434,11 @@ fn indicators(
             .iter()
             .map(|j| {
                 let name = text(lang, &j.indicator.name);
-                let readings = wording::readings(lang, plan, j.row).join(inputs.pick("", " "));
+                let readings = wording::readings(lang, plan, j.row)
+                    .iter()
+                    .map(|r| wording::as_sentence(lang, r))
+                    .collect::<Vec<_>>()
+                    .join(inputs.pick("", " "));
                 inputs.pick(format!("{name}：{readings}"), format!("{name}: {readings}"))
             })
             .collect();
@@ -488,6 +492,11 @@ fn percent(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
+/// A unit not worth printing: none, or a dash.
+fn no_unit(unit: &str) -> bool {
+    matches!(unit.trim(), "" | "—" | "-")
+}
+
 fn unit(inputs: &ReportInputs<'_>, indicator: &Indicator) -> String {
     text(inputs.lang, &indicator.unit_text())
 }
@@ -495,7 +504,7 @@ fn unit(inputs: &ReportInputs<'_>, indicator: &Indicator) -> String {
 /// The table's target cell: the value when there is one, else the target in words.
 fn target_cell(inputs: &ReportInputs<'_>, row: &Assessment) -> String {
     match row.evaluation.target_value {
-        Some(v) => fmt_num(v),
+        Some(v) => wording::figure(row, v),
         None => match inputs.lang {
             Lang::Zh => row.target_text.clone(),
             Lang::En => row.target_text_en.clone(),
@@ -562,22 +571,23 @@ fn indicator_table(inputs: &ReportInputs<'_>, judged: &[Judged<'_>], number: usi
         .map(|j| {
             let l = line(inputs, j);
             let e = &j.row.evaluation;
+            let figure = |v| wording::figure(j.row, v);
             let baseline = match (l.baseline, e.baseline_year) {
                 (Some(v), Some(y)) if y != base => inputs.pick(
-                    format!("{}（{y}年）", fmt_num(v)),
-                    format!("{} ({y})", fmt_num(v)),
+                    format!("{}（{y}年）", figure(v)),
+                    format!("{} ({y})", figure(v)),
                 ),
-                (Some(v), _) => fmt_num(v),
+                (Some(v), _) => figure(v),
                 (None, _) => "—".into(),
             };
             let latest = match (l.latest, l.latest_year) {
                 (Some(v), Some(y)) => inputs.pick(
-                    format!("{}（{y}年）", fmt_num(v)),
-                    format!("{} ({y})", fmt_num(v)),
+                    format!("{}（{y}年）", figure(v)),
+                    format!("{} ({y})", figure(v)),
                 ),
                 _ => "—".into(),
             };
-            let name = if l.unit.trim().is_empty() {
+            let name = if no_unit(&l.unit) {
                 l.name.clone()
             } else {
                 inputs.pick(
@@ -613,23 +623,16 @@ fn indicator_table(inputs: &ReportInputs<'_>, judged: &[Judged<'_>], number: usi
 fn chart(inputs: &ReportInputs<'_>, j: &Judged<'_>, number: usize) -> Option<Chart> {
     let e = &j.row.evaluation;
     let plan = inputs.plan;
-    let (code, milestones, target_value, unit) = match (&e.levels, &j.row.level_indicator) {
-        (Some(levels), Some(level)) => {
-            let level_indicator = plan.indicators.iter().find(|i| &i.code == level)?;
-            (
-                level.as_str(),
-                &levels.milestones,
-                levels.milestones.get(&e.target_year).copied(),
-                unit(inputs, level_indicator),
-            )
-        }
-        _ => (
-            j.indicator.code.as_str(),
-            &e.milestones,
-            e.target_value,
-            unit(inputs, j.indicator),
+    // A growth-rate target is drawn on its level series.
+    let (shown, milestones, target_value) = match (&e.levels, &j.row.level_indicator) {
+        (Some(levels), Some(level)) => (
+            plan.indicators.iter().find(|i| &i.code == level)?,
+            &levels.milestones,
+            levels.milestones.get(&e.target_year).copied(),
         ),
+        _ => (j.indicator, &e.milestones, e.target_value),
     };
+    let (code, unit) = (shown.code.as_str(), unit(inputs, shown));
     let first = e.baseline_year.unwrap_or(plan.base_year);
     let points = |m: &BTreeMap<u16, f64>, last: u16| -> Vec<ChartPoint> {
         m.range(first..=last.max(first))
@@ -644,10 +647,10 @@ fn chart(inputs: &ReportInputs<'_>, j: &Judged<'_>, number: usize) -> Option<Cha
     if series.is_empty() && milestones.is_empty() {
         return None;
     }
-    let name = text(inputs.lang, &j.indicator.name);
+    let name = text(inputs.lang, &shown.name);
     let t1 = e.target_year;
     Some(Chart {
-        caption: if unit.trim().is_empty() {
+        caption: if no_unit(&unit) {
             inputs.pick(
                 format!("图{number}　{name}"),
                 format!("Figure {number}. {name}"),
@@ -658,7 +661,7 @@ fn chart(inputs: &ReportInputs<'_>, j: &Judged<'_>, number: usize) -> Option<Cha
                 format!("Figure {number}. {name} ({unit})"),
             )
         },
-        indicator: j.indicator.code.clone(),
+        indicator: code.to_owned(),
         unit,
         series,
         milestones: points(milestones, t1),
@@ -708,7 +711,10 @@ fn districts(inputs: &ReportInputs<'_>, tables: &mut usize) -> Vec<Block> {
                     } else {
                         "—".into()
                     },
-                    r.region_name.clone(),
+                    plan.regions
+                        .iter()
+                        .find(|x| x.code == r.region)
+                        .map_or_else(|| r.region_name.clone(), |x| text(lang, &x.name)),
                     e.latest_value.map_or_else(|| "—".into(), fmt_num),
                     e.completion.map_or_else(|| "—".into(), percent),
                     category(e, assessment).label(lang).into(),
@@ -1059,6 +1065,9 @@ pub fn draft_text(inputs: &ReportInputs<'_>, section: TextSection) -> String {
     markup::write(&draft_blocks(inputs, &judged(inputs), section))
 }
 
+/// The drafts name at most this many lagging tasks (section 4 lists them all).
+const DRAFT_NAMED: usize = 10;
+
 fn draft_blocks(
     inputs: &ReportInputs<'_>,
     judged: &[Judged<'_>],
@@ -1088,35 +1097,45 @@ fn draft_blocks(
                     (Some(v), Some(y), Some(c)) => inputs.pick(
                         format!(
                             "{name}进展滞后：{y}年为{} {}，目标完成度{}。",
-                            fmt_num(v),
+                            wording::figure(j.row, v),
                             unit(inputs, j.indicator),
                             percent(c)
                         ),
                         format!(
                             "{name} is behind: {} {} in {y}, {} of the target.",
-                            fmt_num(v),
+                            wording::figure(j.row, v),
                             unit(inputs, j.indicator),
                             percent(c)
                         ),
                     ),
                     _ => inputs.pick(format!("{name}进展滞后。"), format!("{name} is behind.")),
                 };
-                s += &wording::needed_growth(lang, j.row).unwrap_or_default();
+                if let Some(needed) = wording::needed_growth(lang, j.row) {
+                    s += inputs.pick("", " ");
+                    s += &needed;
+                }
                 items.push(s);
             }
             if !late.is_empty() {
-                let titles: Vec<String> = late.iter().map(|t| t.title.clone()).collect();
+                let titles: Vec<String> = late
+                    .iter()
+                    .take(DRAFT_NAMED)
+                    .map(|t| t.title.clone())
+                    .collect();
+                let more = late.len() > DRAFT_NAMED;
                 items.push(inputs.pick(
                     format!(
-                        "{}项重点任务进度滞后：{}（牵头单位：{}）。",
+                        "{}项重点任务进度滞后：{}{}（牵头单位：{}）。",
                         late.len(),
                         titles.join("；"),
+                        if more { "等" } else { "" },
                         join_names(inputs, &leads)
                     ),
                     format!(
-                        "{} key tasks are behind: {} (lead: {}).",
+                        "{} key tasks are behind: {}{} (lead: {}).",
                         late.len(),
                         titles.join("; "),
+                        if more { " and others" } else { "" },
                         join_names(inputs, &leads)
                     ),
                 ));

@@ -58,6 +58,22 @@ pub enum Lang {
     En,
 }
 
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::Zh, Lang::En];
+
+    /// `zh`, `en`: the CLI's `--lang`, the store's key of a planner text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+}
+
 /// A whole report: what it is about, its facts and its sections in order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {

@@ -391,7 +391,11 @@ fn the_page_and_the_report_say_the_same_sentences() {
         .iter()
         .find(|r| r.indicator == "services_value_added" && r.target == Some(0))
         .unwrap();
-    let readings = crate::wording::readings(Lang::Zh, &plan, row).join("");
+    let readings: String = crate::wording::readings(Lang::Zh, &plan, row)
+        .iter()
+        .map(|r| crate::wording::as_sentence(Lang::Zh, r))
+        .collect();
+    assert!(readings.starts_with("最新值 "), "{readings}");
     let text = report.sections[1]
         .blocks
         .iter()
@@ -401,6 +405,15 @@ fn the_page_and_the_report_say_the_same_sentences() {
         })
         .collect::<String>();
     assert!(text.contains(&readings), "{readings}");
+}
+
+#[test]
+fn readings_end_as_sentences() {
+    use crate::wording::as_sentence;
+    assert_eq!(as_sentence(Lang::Zh, "进度滞后"), "进度滞后。");
+    assert_eq!(as_sentence(Lang::Zh, "进度滞后。"), "进度滞后。");
+    assert_eq!(as_sentence(Lang::En, "Behind"), "Behind.");
+    assert_eq!(as_sentence(Lang::En, ""), "");
 }
 
 #[test]

@@ -30,6 +30,36 @@ pub fn reason(lang: Lang, row: &Assessment) -> String {
     }
 }
 
+/// Whether the row's figure is a growth rate (the average growth of a growth-rate indicator),
+/// shown to one decimal as the plan states its rates.
+pub fn is_rate(row: &Assessment) -> bool {
+    row.unit.trim() == "%" && matches!(row.evaluation.kind, "average_growth" | "growth_range")
+}
+
+/// A value of the row as printed: a rate to one decimal, anything else as written.
+pub fn figure(row: &Assessment, v: f64) -> String {
+    if is_rate(row) {
+        format!("{v:.1}")
+    } else {
+        fmt_num(v)
+    }
+}
+
+/// `text` ending as a sentence does (。！？ in Chinese, . ! ? in English): what joins readings
+/// into running text.
+pub fn as_sentence(lang: Lang, text: &str) -> String {
+    let ends = match lang {
+        Lang::Zh => ['。', '！', '？'],
+        Lang::En => ['.', '!', '?'],
+    };
+    let text = text.trim_end();
+    if text.is_empty() || text.ends_with(ends) {
+        text.to_owned()
+    } else {
+        format!("{text}{}", if lang == Lang::Zh { "。" } else { "." })
+    }
+}
+
 /// The readings of one target in plain sentences: latest value, completion, growth so far, the
 /// growth still needed, the projection, 时间过半、任务过半, the reason and the series breaks.
 pub fn readings(lang: Lang, plan: &Plan, row: &Assessment) -> Vec<String> {

@@ -18,6 +18,7 @@ mod plans;
 mod progress;
 mod projects;
 mod query;
+mod report_texts;
 mod scores;
 mod sessions;
 mod sheets;
@@ -48,6 +49,7 @@ pub use crate::progress::{
 };
 pub use crate::projects::{ProjectFilter, ProjectImportOutcome, ProjectRecord, StoredProject};
 pub use crate::query::{Batch, ObservationFilter, StoredObservation};
+pub use crate::report_texts::{ReportTextKey, StoredReportText};
 pub use crate::scores::{
     FrozenYear, NewAdjustment, StoredAdjustment, SubmissionQuality, adjustment_kind_str,
 };

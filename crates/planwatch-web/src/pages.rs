@@ -360,15 +360,9 @@ fn target_text(lang: Lang, row: &Assessment) -> Option<String> {
     }
 }
 
-/// Whether the row's figure is a growth rate (the average growth of a growth-rate indicator),
-/// shown to one decimal as the plan states its rates.
-fn is_rate(row: &Assessment) -> bool {
-    row.unit.trim() == "%" && matches!(row.evaluation.kind, "average_growth" | "growth_range")
-}
-
 fn latest_text(lang: Lang, row: &Assessment) -> String {
     match row.evaluation.latest_value {
-        Some(v) if is_rate(row) => format!("{v:.1} %"),
+        Some(v) if wording::is_rate(row) => format!("{v:.1} %"),
         Some(v) => format!("{} {}", fmt_num(v), unit_of(lang, row)),
         None => "—".into(),
     }

@@ -20,6 +20,7 @@ mod progress_api;
 mod projects;
 mod promises;
 mod report;
+mod report_model;
 mod score;
 mod sdmx;
 mod submissions_api;

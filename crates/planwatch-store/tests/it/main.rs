@@ -7,6 +7,7 @@ mod audited;
 mod known;
 mod notices;
 mod projects;
+mod report_texts;
 mod story;
 mod supervision;
 mod tasks;
