@@ -53,6 +53,8 @@ pub(crate) struct AccountView {
     reports: bool,
     reviews: bool,
     standing: bool,
+    /// 报告: the evaluation reports (the plan office and viewers).
+    evaluation_reports: bool,
     csrf_token: Option<String>,
     /// Unread notices, for the bell (signed in with a session).
     unread: Option<i64>,
@@ -86,6 +88,7 @@ impl AccountView {
             reports: matches!(user.role, Role::Admin | Role::Reporter),
             reviews: may(Action::Approve, Object::Submissions),
             standing: may(Action::Read, Object::ReportingStatus),
+            evaluation_reports: may(Action::Read, Object::Reports),
             csrf_token: caller.session.as_ref().map(|s| s.csrf_token.clone()),
             unread: caller.unread_notices,
         })

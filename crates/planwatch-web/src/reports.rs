@@ -11,17 +11,22 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::Redirect;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Form, Json, Router};
 use chrono::NaiveDate;
 use minijinja::{Value, context};
-use planwatch_report::{Block, Report, ReportKind};
+use planwatch_access::{Action, Object};
+use planwatch_app::reports::{ReportError, ReportRequest};
+use planwatch_report::{Block, Report, ReportKind, TextSection};
+use planwatch_store::Who;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::account::PageRequest;
 use crate::api::present;
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::lang::Lang;
 use crate::pages::v;
@@ -29,10 +34,13 @@ use crate::reporting::parse_year;
 use crate::service::Service;
 
 /// The pages (the access rules must cover each: `rules`).
-pub(crate) const PAGE_PATHS: [&str; 2] = ["/reports", "/reports/{kind}"];
+pub(crate) const PAGE_PATHS: [&str; 3] = ["/reports", "/reports/{kind}", "/reports/texts/{text}"];
 
 pub(crate) fn page_router() -> Router<Arc<Service>> {
-    crate::routes(PAGE_PATHS, [get(page), get(print_view)])
+    crate::routes(
+        PAGE_PATHS,
+        [get(page), get(print_view), get(text_page).post(save_text)],
+    )
 }
 
 /// The stylesheet of a report, served as `/static/reports.css` and inlined in the standalone file.
@@ -41,6 +49,10 @@ const CSS: &str = include_str!("../static/reports.css");
 /// A report's format: what `planwatch report --format` and `/api/reports/{kind}?format=` write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Word, editable (`planwatch-report-docx`).
+    Docx,
+    /// Typeset with typst (`planwatch-report-pdf`).
+    Pdf,
     /// The standalone page: one file, the stylesheet inlined, nothing loaded from elsewhere.
     Html,
     /// The model itself ([`Report`] as JSON), for analysts.
@@ -48,10 +60,12 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 2] = [Format::Html, Format::Json];
+    pub const ALL: [Format; 4] = [Format::Docx, Format::Pdf, Format::Html, Format::Json];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Format::Docx => "docx",
+            Format::Pdf => "pdf",
             Format::Html => "html",
             Format::Json => "json",
         }
@@ -63,6 +77,10 @@ impl Format {
 
     pub fn content_type(self) -> &'static str {
         match self {
+            Format::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
+            Format::Pdf => "application/pdf",
             Format::Html => "text/html; charset=utf-8",
             Format::Json => "application/json",
         }
@@ -72,15 +90,31 @@ impl Format {
 /// Why a report could not be written in a format.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
+    #[error("DOCX：{0}")]
+    Docx(#[from] planwatch_report_docx::DocxError),
+    #[error("{0}")]
+    Pdf(#[from] planwatch_report_pdf::PdfError),
     #[error("HTML：{0}")]
     Html(#[from] minijinja::Error),
     #[error("JSON：{0}")]
     Json(#[from] serde_json::Error),
 }
 
-/// The report in `format`, as the file's bytes.
-pub fn write(report: &Report, format: Format) -> Result<Vec<u8>, WriteError> {
+/// The report in `format`, as the file's bytes; a PDF's fonts are looked for in `font_dirs`
+/// before the system's.
+pub fn write(
+    report: &Report,
+    format: Format,
+    font_dirs: &[std::path::PathBuf],
+) -> Result<Vec<u8>, WriteError> {
     Ok(match format {
+        Format::Docx => planwatch_report_docx::write_docx(report)?,
+        Format::Pdf => planwatch_report_pdf::write_pdf(
+            report,
+            &planwatch_report_pdf::PdfOptions {
+                font_dirs: font_dirs.to_vec(),
+            },
+        )?,
         Format::Html => standalone_html(report)?.into_bytes(),
         Format::Json => serde_json::to_vec_pretty(report)?,
     })
@@ -202,7 +236,7 @@ fn zh_number(n: u8) -> String {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct DownloadParams {
-    /// html or json (the default: json, the model)
+    /// docx (Word), pdf, html (one self-contained page) or json (the default: the model)
     format: Option<String>,
     /// The year evaluated (default: the plan's latest year with data)
     year: Option<String>,
@@ -249,93 +283,79 @@ fn parse_format(text: Option<&str>) -> Result<Format, ApiError> {
     }
 }
 
-/// Which report: what `planwatch report` and the web ask for.
-#[derive(Debug, Clone)]
-pub struct Wanted {
-    pub kind: ReportKind,
-    /// The year evaluated; `None`: the plan's latest year with data.
-    pub year: Option<u16>,
-    /// A district's own report (a region code); `None`: the plan's whole region.
-    pub region: Option<String>,
-    /// The data as known at the end of that day; `None`: today.
-    pub as_of: Option<NaiveDate>,
-    pub lang: planwatch_report::Lang,
-}
-
-impl Wanted {
-    fn of(
-        service: &Service,
-        kind: ReportKind,
-        (year, region, as_of): (Option<&str>, Option<&str>, Option<&str>),
-        lang: Lang,
-    ) -> Result<Wanted, ApiError> {
-        let region = match present(region) {
-            None => None,
-            Some(text) => {
-                let code = crate::api::region_codes(service, Some(text))?;
-                match code.as_slice() {
-                    [code] if *code == service.plan.region => None,
-                    [code] => Some(code.clone()),
-                    _ => {
-                        return Err(ApiError::bad(
-                            "region",
-                            "只能给出一个地区",
-                            "takes one region",
-                        ));
-                    }
+/// The report the request's fields ask for.
+fn requested(
+    service: &Service,
+    kind: ReportKind,
+    (year, region, as_of): (Option<&str>, Option<&str>, Option<&str>),
+    lang: Lang,
+) -> Result<ReportRequest, ApiError> {
+    let region = match present(region) {
+        None => None,
+        Some(text) => {
+            let code = crate::api::region_codes(service, Some(text))?;
+            match code.as_slice() {
+                [code] if *code == service.plan.region => None,
+                [code] => Some(code.clone()),
+                _ => {
+                    return Err(ApiError::bad(
+                        "region",
+                        "只能给出一个地区",
+                        "takes one region",
+                    ));
                 }
             }
-        };
-        let as_of = crate::api::parse_date("as_of", as_of)?
-            .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
-        Ok(Wanted {
-            kind,
-            year: parse_year(year)?,
-            region,
-            as_of,
-            lang: match lang {
-                Lang::Zh => planwatch_report::Lang::Zh,
-                Lang::En => planwatch_report::Lang::En,
-            },
-        })
-    }
+        }
+    };
+    let as_of = crate::api::parse_date("as_of", as_of)?
+        .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+    Ok(ReportRequest {
+        kind,
+        year: parse_year(year)?,
+        region,
+        as_of,
+        lang: match lang {
+            Lang::Zh => planwatch_report::Lang::Zh,
+            Lang::En => planwatch_report::Lang::En,
+        },
+    })
 }
 
 fn write_error(error: WriteError) -> ApiError {
     match error {
         WriteError::Html(e) => ApiError::Template(e),
-        WriteError::Json(_) => ApiError::Internal,
+        e => ApiError::Report(e.to_string()),
     }
 }
 
 /// The report from the store.
-pub async fn build(
-    _store: &planwatch_store::Store,
-    _plan: &planwatch_plan::Plan,
-    wanted: &Wanted,
-) -> Result<Report, ApiError> {
-    // Until `planwatch_app::reports::report` lands: the model's fixture, as asked for.
-    let mut report = planwatch_report::fixture();
-    report.kind = wanted.kind;
-    report.lang = wanted.lang;
-    if let Some(year) = wanted.year {
-        report.year = year;
-    }
-    if let Some(as_of) = wanted.as_of {
-        report.as_of = as_of;
-    }
-    report.region = wanted.region.clone().map(|code| (code.clone(), code));
-    Ok(report)
+async fn build(service: &Service, request: &ReportRequest) -> Result<Report, ApiError> {
+    planwatch_app::reports::report(&service.store, &service.plan, request)
+        .await
+        .map_err(report_error)
 }
 
-/// A report of the plan: its model (JSON, the default) or a file to download (`format=html`:
-/// one self-contained page), with a file name in Content-Disposition. The plan office and
-/// viewers only.
+fn report_error(error: ReportError) -> ApiError {
+    match error {
+        ReportError::Store(e) => e.into(),
+        e @ ReportError::UnknownRegion(_) => {
+            let text = e.to_string();
+            let (zh, en) = text.split_once(" / ").unwrap_or((&text, &text));
+            ApiError::bad("region", zh, en)
+        }
+    }
+}
+
+/// A report of the plan: its model (JSON, the default) or a file to download (`format=docx`,
+/// `pdf`, or `html`: one self-contained page), with a file name in Content-Disposition. The
+/// plan office and viewers only.
 #[utoipa::path(get, path = "/api/reports/{kind}", tag = "reports",
     params(("kind" = String, Path, description = "annual (年度评估), midterm (中期评估) or final (总结评估)"),
            DownloadParams),
     responses((status = 200, description = "The report: its model as JSON, or the file",
-               content((Object = "application/json"), (String = "text/html"))),
+               content((Object = "application/json"), (String = "text/html"),
+                       ([u8] = "application/pdf"),
+                       ([u8] = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))),
               (status = 400, description = "A bad parameter", body = ErrorBody),
               (status = 401, description = "Not signed in", body = ErrorBody),
               (status = 403, description = "Not allowed", body = ErrorBody)))]
@@ -365,12 +385,19 @@ pub(crate) async fn download(
         params.region.as_deref(),
         params.as_of.as_deref(),
     );
-    let wanted = Wanted::of(&service, kind, asked, lang)?;
-    let report = build(&service.store, &service.plan, &wanted).await?;
+    let wanted = requested(&service, kind, asked, lang)?;
+    let report = build(&service, &wanted).await?;
     if format == Format::Json {
         return Ok(Json(report).into_response());
     }
-    let body = write(&report, format).map_err(write_error)?;
+    // Typesetting a PDF takes a while: not on the runtime's threads.
+    let (report, body) = tokio::task::spawn_blocking(move || {
+        let body = write(&report, format, &[]);
+        (report, body)
+    })
+    .await
+    .map_err(|_| ApiError::Internal)?;
+    let body = body.map_err(write_error)?;
     Ok((
         [
             (CONTENT_TYPE, format.content_type().to_owned()),
@@ -394,8 +421,8 @@ async fn page(
         Some(text) => parse_kind(text)?,
         None => ReportKind::Midterm,
     };
-    let wanted = Wanted::of(&service, kind, params.asked(), request.lang())?;
-    let report = build(&service.store, &service.plan, &wanted).await?;
+    let wanted = requested(&service, kind, params.asked(), request.lang())?;
+    let report = build(&service, &wanted).await?;
     render_page(&service, &request, "reports.html", &report).await
 }
 
@@ -407,8 +434,8 @@ async fn print_view(
     Query(params): Query<PageParams>,
 ) -> Result<Html<String>, ApiError> {
     let kind = parse_kind(&kind)?;
-    let wanted = Wanted::of(&service, kind, params.asked(), request.lang())?;
-    let report = build(&service.store, &service.plan, &wanted).await?;
+    let wanted = requested(&service, kind, params.asked(), request.lang())?;
+    let report = build(&service, &wanted).await?;
     render_page(&service, &request, "reports_print.html", &report).await
 }
 
@@ -460,9 +487,217 @@ async fn render_page(
             regions => v(&regions),
             query => v(&query),
             downloads => v(&downloads),
+            may_change => may_edit(service, &request.caller),
             ..document(report)
         },
     )?))
+}
+
+/// The editor's query: which text of which report, and a saved version to show.
+#[derive(Debug, Default, Deserialize)]
+struct TextQuery {
+    kind: Option<String>,
+    year: Option<String>,
+    region: Option<String>,
+    as_of: Option<String>,
+    version: Option<String>,
+}
+
+/// The editor's form: which report, and the text.
+#[derive(Debug, Default, Deserialize)]
+struct TextForm {
+    kind: Option<String>,
+    year: Option<String>,
+    region: Option<String>,
+    as_of: Option<String>,
+    body: Option<String>,
+}
+
+/// The longest text taken, in characters.
+const MAX_TEXT_CHARS: usize = 20_000;
+
+fn parse_section(text: &str) -> Result<TextSection, ApiError> {
+    TextSection::parse(text).ok_or_else(|| {
+        ApiError::not_found(
+            format!("报告文本 {text}（应为 problems 或 suggestions）"),
+            format!("report text {text} (problems or suggestions)"),
+        )
+    })
+}
+
+/// The request of the text's report, with its year resolved (the report's when not given).
+async fn text_request(
+    service: &Service,
+    kind: Option<&str>,
+    asked: (Option<&str>, Option<&str>, Option<&str>),
+    lang: Lang,
+) -> Result<(ReportRequest, u16), ApiError> {
+    let kind = match present(kind) {
+        Some(text) => parse_kind(text)?,
+        None => ReportKind::Midterm,
+    };
+    let request = requested(service, kind, asked, lang)?;
+    let year = match request.year {
+        Some(year) => year,
+        None => build(service, &request).await?.year,
+    };
+    Ok((request, year))
+}
+
+/// The editor of a planner text (存在问题, 对策建议): the form prefilled with the latest saved
+/// version, or the one asked for (`?version=`), or the generated draft; every saved version
+/// with its author and time.
+async fn text_page(
+    State(service): State<Arc<Service>>,
+    request: PageRequest,
+    Path(text): Path<String>,
+    Query(query): Query<TextQuery>,
+) -> Result<Html<String>, ApiError> {
+    let section = parse_section(&text)?;
+    let asked = (
+        query.year.as_deref(),
+        query.region.as_deref(),
+        query.as_of.as_deref(),
+    );
+    let (report_request, year) =
+        text_request(&service, query.kind.as_deref(), asked, request.lang()).await?;
+    let key = planwatch_app::reports::text_key(&report_request, year, section);
+    let versions = service
+        .store
+        .report_text_versions(&service.plan, &key)
+        .await?;
+    let version = match present(query.version.as_deref()) {
+        None => None,
+        Some(text) => Some(text.parse::<u32>().map_err(|_| {
+            ApiError::bad(
+                "version",
+                format!("应为版本号，而不是 \"{text}\""),
+                format!("must be a version number, not \"{text}\""),
+            )
+        })?),
+    };
+    let shown = match version {
+        Some(v) => Some(
+            versions
+                .iter()
+                .find(|t| t.version == v)
+                .ok_or_else(|| ApiError::not_found(format!("第{v}版"), format!("version {v}")))?,
+        ),
+        None => versions.last(),
+    };
+    let body = match shown {
+        Some(text) => text.body.clone(),
+        None => planwatch_app::reports::draft_text(
+            &service.store,
+            &service.plan,
+            &report_request,
+            section,
+        )
+        .await
+        .map_err(report_error)?,
+    };
+    let listed: Vec<serde_json::Value> = versions
+        .iter()
+        .rev()
+        .map(|t| {
+            serde_json::json!({
+                "version": t.version, "author": t.author, "saved_at": t.saved_at,
+            })
+        })
+        .collect();
+    let mut query_text = format!("kind={}&year={year}", report_request.kind.as_str());
+    if let Some(region) = &report_request.region {
+        query_text.push_str("&region=");
+        query_text.push_str(region);
+    }
+    if let Some(as_of) = report_request.as_of {
+        query_text.push_str(&format!("&as_of={as_of}"));
+    }
+    let lang = report_request.lang;
+    Ok(Html(request.render(
+        &service,
+        "reports_text.html",
+        (section.heading(lang), section.heading(lang)),
+        context! {
+            section => section.as_str(),
+            kind => report_request.kind.as_str(),
+            kind_zh => report_request.kind.label_zh(),
+            kind_en => report_request.kind.label_en(),
+            year => year,
+            region => v(&report_request.region),
+            as_of => v(&report_request.as_of.map(|d| d.to_string())),
+            query => query_text,
+            body => body,
+            shown => shown.map(|t| t.version),
+            latest => versions.last().map(|t| t.version),
+            versions => v(&listed),
+            may_change => may_edit(&service, &request.caller),
+        },
+    )?))
+}
+
+fn may_edit(service: &Service, caller: &Caller) -> bool {
+    service
+        .policy()
+        .may(&caller.actor, Action::Change, &Object::Reports)
+        .is_allowed()
+}
+
+/// Saves the editor's text as a new version (audited `report_text.save`) and goes back to the
+/// report, where it now shows. The plan office only.
+async fn save_text(
+    State(service): State<Arc<Service>>,
+    request: PageRequest,
+    Path(text): Path<String>,
+    Form(form): Form<TextForm>,
+) -> Result<Response, ApiError> {
+    let section = parse_section(&text)?;
+    service
+        .policy()
+        .may(&request.caller.actor, Action::Change, &Object::Reports)
+        .into_result()
+        .map_err(ApiError::Denied)?;
+    let body = form.body.as_deref().unwrap_or_default().trim();
+    if body.is_empty() {
+        return Err(ApiError::bad("body", "文本不能为空", "the text is empty"));
+    }
+    if body.chars().count() > MAX_TEXT_CHARS || body.contains('\0') {
+        return Err(ApiError::bad(
+            "body",
+            format!("文本至多 {MAX_TEXT_CHARS} 字，且不含控制字符"),
+            format!("a text has at most {MAX_TEXT_CHARS} characters and no NUL"),
+        ));
+    }
+    let asked = (
+        form.year.as_deref(),
+        form.region.as_deref(),
+        form.as_of.as_deref(),
+    );
+    let (report_request, year) =
+        text_request(&service, form.kind.as_deref(), asked, request.lang()).await?;
+    let key = planwatch_app::reports::text_key(&report_request, year, section);
+    let author = match request.caller.user.as_ref() {
+        Some(user) => user
+            .display_name
+            .clone()
+            .unwrap_or_else(|| user.name.clone()),
+        None => request.caller.actor.label(),
+    };
+    let who = Who::of(&request.caller.actor, request.caller.client.clone());
+    service
+        .store
+        .save_report_text(&who, &service.plan, &key, body, &author)
+        .await?;
+    let mut back = format!("/reports?kind={}&year={year}", report_request.kind.as_str());
+    if let Some(region) = &report_request.region {
+        back.push_str("&region=");
+        back.push_str(region);
+    }
+    if let Some(as_of) = report_request.as_of {
+        back.push_str(&format!("&as_of={as_of}"));
+    }
+    back.push_str("#report-texts");
+    Ok(Redirect::to(&back).into_response())
 }
 
 /// The query that asks for `report` again (year, region, as-of date, edition).

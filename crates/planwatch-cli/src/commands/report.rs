@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use planwatch_access::{Action, Object};
+use planwatch_app::reports::ReportRequest;
 use planwatch_report::ReportKind;
-use planwatch_web::reports::{Format, Wanted};
+use planwatch_web::reports::Format;
 
 use crate::Outcome;
 use crate::commands::data::StoreArgs;
@@ -37,6 +38,10 @@ pub(crate) struct ReportArgs {
     /// and edition, e.g. chengdu-services-2021-2025-midterm-2024.docx)
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// A directory of fonts for the PDF, looked in before the system's (repeatable): a 仿宋 or
+    /// 楷体 the office has, or CJK fonts where no package is installed
+    #[arg(long = "font-dir", value_name = "DIR")]
+    font_dirs: Vec<PathBuf>,
     /// The edition: zh (default) or en, with the same figures
     #[arg(long, value_enum, default_value_t = LangArg::Zh)]
     lang: LangArg,
@@ -61,6 +66,10 @@ impl From<Kind> for ReportKind {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FormatArg {
+    /// Word, editable: real headings, tables, charts as pictures, GB/T 9704 styles
+    Docx,
+    /// Typeset with typst, CJK fonts embedded
+    Pdf,
     /// One self-contained page (stylesheet inlined, charts as SVG), printable
     Html,
     /// The report's model as JSON (the numbers and sentences before any format)
@@ -70,6 +79,8 @@ enum FormatArg {
 impl From<FormatArg> for Format {
     fn from(format: FormatArg) -> Format {
         match format {
+            FormatArg::Docx => Format::Docx,
+            FormatArg::Pdf => Format::Pdf,
             FormatArg::Html => Format::Html,
             FormatArg::Json => Format::Json,
         }
@@ -112,7 +123,7 @@ pub(crate) async fn run(store_args: &StoreArgs, args: &ReportArgs) -> anyhow::Re
             plan.base_year, plan.target_year, plan.base_year, plan.target_year
         )));
     }
-    let wanted = Wanted {
+    let request = ReportRequest {
         kind: args.kind.into(),
         year: args.year,
         region,
@@ -122,9 +133,10 @@ pub(crate) async fn run(store_args: &StoreArgs, args: &ReportArgs) -> anyhow::Re
             LangArg::En => planwatch_report::Lang::En,
         },
     };
-    let report = planwatch_web::reports::build(&store, &plan, &wanted).await?;
+    let report = planwatch_app::reports::report(&store, &plan, &request).await?;
     let format = Format::from(args.format);
-    let bytes = planwatch_web::reports::write(&report, format)?;
+    // A PDF without a CJK font fails here (exit 3), naming the package to install.
+    let bytes = planwatch_web::reports::write(&report, format, &args.font_dirs)?;
     let path = args
         .output
         .clone()
