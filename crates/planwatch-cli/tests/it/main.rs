@@ -21,6 +21,7 @@ mod projects;
 mod promises;
 mod report;
 mod report_model;
+mod reports_web;
 mod score;
 mod sdmx;
 mod submissions_api;
