@@ -201,6 +201,9 @@ fn describe_parameters(
             }
             let schema = match parameter.name.as_str() {
                 "region" if reports => optional(json!({ "type": "string", "enum": regions })),
+                "year" if reports => optional(json!({
+                    "type": "integer", "minimum": plan.base_year, "maximum": plan.target_year,
+                })),
                 "lang" if reports => optional(json!({ "type": "string", "enum": ["zh", "en"] })),
                 name @ ("indicator" | "region") => {
                     let codes = if name == "indicator" {

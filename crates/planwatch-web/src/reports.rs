@@ -309,9 +309,26 @@ fn requested(
     };
     let as_of = crate::api::parse_date("as_of", as_of)?
         .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+    let year = parse_year(year)?;
+    let plan = &service.plan;
+    if let Some(year) = year
+        && !(plan.base_year..=plan.target_year).contains(&year)
+    {
+        return Err(ApiError::bad(
+            "year",
+            format!(
+                "应为规划期内的年份（{}–{}），而不是 {year}",
+                plan.base_year, plan.target_year
+            ),
+            format!(
+                "must be a year of the plan ({}–{}), not {year}",
+                plan.base_year, plan.target_year
+            ),
+        ));
+    }
     Ok(ReportRequest {
         kind,
-        year: parse_year(year)?,
+        year,
         region,
         as_of,
         lang: match lang {
@@ -605,14 +622,12 @@ async fn text_page(
             })
         })
         .collect();
-    let mut query_text = format!("kind={}&year={year}", report_request.kind.as_str());
-    if let Some(region) = &report_request.region {
-        query_text.push_str("&region=");
-        query_text.push_str(region);
-    }
-    if let Some(as_of) = report_request.as_of {
-        query_text.push_str(&format!("&as_of={as_of}"));
-    }
+    let query_text = query_for(
+        report_request.kind,
+        year,
+        report_request.region.as_deref(),
+        report_request.as_of,
+    );
     let lang = report_request.lang;
     Ok(Html(request.render(
         &service,
@@ -688,34 +703,44 @@ async fn save_text(
         .store
         .save_report_text(&who, &service.plan, &key, body, &author)
         .await?;
-    let mut back = format!("/reports?kind={}&year={year}", report_request.kind.as_str());
-    if let Some(region) = &report_request.region {
-        back.push_str("&region=");
-        back.push_str(region);
-    }
-    if let Some(as_of) = report_request.as_of {
-        back.push_str(&format!("&as_of={as_of}"));
-    }
-    back.push_str("#report-texts");
-    Ok(Redirect::to(&back).into_response())
+    let back = query_for(
+        report_request.kind,
+        year,
+        report_request.region.as_deref(),
+        report_request.as_of,
+    );
+    Ok(Redirect::to(&format!("/reports?{back}#report-texts")).into_response())
 }
 
-/// The query that asks for `report` again (year, region, as-of date, edition).
-fn query_of(report: &Report) -> String {
-    let mut query = format!(
-        "year={}&as_of={}&lang={}",
-        report.year,
-        report.as_of,
-        match report.lang {
-            planwatch_report::Lang::Zh => "zh",
-            planwatch_report::Lang::En => "en",
-        }
-    );
-    if let Some((code, _)) = &report.region {
+/// The query that asks for a report: its kind, year, district and as-of date.
+fn query_for(
+    kind: ReportKind,
+    year: u16,
+    region: Option<&str>,
+    as_of: Option<NaiveDate>,
+) -> String {
+    let mut query = format!("kind={}&year={year}", kind.as_str());
+    if let Some(region) = region {
         query.push_str("&region=");
-        query.push_str(code);
+        query.push_str(region);
+    }
+    if let Some(as_of) = as_of {
+        query.push_str(&format!("&as_of={as_of}"));
     }
     query
+}
+
+/// The query that asks for `report` again, in its edition.
+fn query_of(report: &Report) -> String {
+    let region = report.region.as_ref().map(|(code, _)| code.as_str());
+    let lang = match report.lang {
+        planwatch_report::Lang::Zh => "zh",
+        planwatch_report::Lang::En => "en",
+    };
+    format!(
+        "{}&lang={lang}",
+        query_for(report.kind, report.year, region, Some(report.as_of))
+    )
 }
 
 #[cfg(test)]

@@ -97,6 +97,7 @@ fn the_reports_api_gives_the_model_and_every_file() {
         ("/api/reports/annual?format=odt", "format"),
         ("/api/reports/annual?region=nowhere", "region"),
         ("/api/reports/annual?lang=fr", "lang"),
+        ("/api/reports/annual?year=1899", "year"),
     ] {
         let response = get(&server, Some(&planner), path);
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
