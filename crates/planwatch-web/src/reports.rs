@@ -371,8 +371,8 @@ fn report_error(error: ReportError) -> ApiError {
            DownloadParams),
     responses((status = 200, description = "The report: its model as JSON, or the file",
                content((Object = "application/json"), (String = "text/html"),
-                       ([u8] = "application/pdf"),
-                       ([u8] = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))),
+                       ("application/pdf"),
+                       ("application/vnd.openxmlformats-officedocument.wordprocessingml.document"))),
               (status = 400, description = "A bad parameter", body = ErrorBody),
               (status = 401, description = "Not signed in", body = ErrorBody),
               (status = 403, description = "Not allowed", body = ErrorBody)))]
