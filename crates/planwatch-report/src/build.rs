@@ -866,30 +866,15 @@ fn tasks(inputs: &ReportInputs<'_>, tables: &mut usize) -> Vec<Block> {
             ),
         });
         blocks.push(Block::Table(task_table(inputs, tables)));
-        let late: Vec<String> = inputs
-            .tasks
-            .iter()
-            .filter(|t| lagging(t.status))
-            .map(|t| {
-                let status = task_status_label(inputs, t.status);
-                let lead = join_names(inputs, &t.lead);
-                inputs.pick(
-                    format!("{}（牵头单位：{lead}）：{status}。", t.title),
-                    format!("{} (lead: {lead}): {}.", t.title, status.to_lowercase()),
-                )
-            })
-            .collect();
-        if !late.is_empty() {
-            blocks.push(Block::Paragraph {
-                text: inputs
-                    .pick("以下任务进度滞后：", "These tasks are behind:")
-                    .into(),
-            });
-            blocks.push(Block::List {
-                ordered: false,
-                items: late,
-            });
-        }
+        blocks.extend(named_lagging(
+            inputs,
+            inputs
+                .tasks
+                .iter()
+                .map(|t| (t.title.as_str(), t.lead.as_slice(), t.status)),
+            ("牵头单位", "lead"),
+            ("以下任务进度滞后：", "These tasks are behind:"),
+        ));
     }
     blocks.extend(projects(inputs));
     blocks
@@ -986,35 +971,49 @@ fn projects(inputs: &ReportInputs<'_>) -> Vec<Block> {
     }
     text += inputs.pick("。", ".");
     let mut blocks = vec![Block::Paragraph { text }];
-    let late: Vec<String> = inputs
-        .projects
-        .iter()
-        .filter(|p| lagging(p.status))
-        .map(|p| {
-            let status = task_status_label(inputs, p.status);
-            let units = join_names(inputs, &p.units);
+    blocks.extend(named_lagging(
+        inputs,
+        inputs
+            .projects
+            .iter()
+            .map(|p| (p.name.as_str(), p.units.as_slice(), p.status)),
+        ("责任单位", "responsible"),
+        ("以下重大项目进度滞后：", "These key projects are behind:"),
+    ));
+    blocks
+}
+
+/// The lagging ones of `items` (title, units, status), each named with its units (`role`:
+/// 牵头单位, 责任单位) and status, as a list under a lead-in; nothing when none lags.
+fn named_lagging<'a>(
+    inputs: &ReportInputs<'_>,
+    items: impl Iterator<Item = (&'a str, &'a [String], TaskStatus)>,
+    role: (&str, &str),
+    lead_in: (&str, &str),
+) -> Vec<Block> {
+    let late: Vec<String> = items
+        .filter(|(_, _, status)| lagging(*status))
+        .map(|(title, units, status)| {
+            let label = task_status_label(inputs, status);
+            let units = join_names(inputs, units);
             inputs.pick(
-                format!("{}（责任单位：{units}）：{status}。", p.name),
-                format!(
-                    "{} (responsible: {units}): {}.",
-                    p.name,
-                    status.to_lowercase()
-                ),
+                format!("{title}（{}：{units}）：{label}。", role.0),
+                format!("{title} ({}: {units}): {}.", role.1, label.to_lowercase()),
             )
         })
         .collect();
-    if !late.is_empty() {
-        blocks.push(Block::Paragraph {
-            text: inputs
-                .pick("以下重大项目进度滞后：", "These key projects are behind:")
-                .into(),
-        });
-        blocks.push(Block::List {
+    if late.is_empty() {
+        return Vec::new();
+    }
+    vec![
+        Block::Paragraph {
+            text: inputs.pick(lead_in.0, lead_in.1).into(),
+        },
+        Block::List {
             ordered: false,
             items: late,
-        });
-    }
-    blocks
+        },
+    ]
 }
 
 fn round1(x: f64) -> f64 {

@@ -42,6 +42,19 @@ pub struct StoredReportText {
 
 type TextRow = (i32, String, String, String);
 
+/// Binds `$1`–`$6` of a query on one text: the plan's id and the key's fields.
+macro_rules! bind_key {
+    ($query:expr, $plan:expr, $key:expr) => {
+        $query
+            .bind(&$plan.id)
+            .bind(&$key.kind)
+            .bind(i32::from($key.year))
+            .bind(&$key.region)
+            .bind(&$key.lang)
+            .bind(&$key.section)
+    };
+}
+
 fn stored((version, body, author, saved_at): TextRow) -> StoredReportText {
     StoredReportText {
         version: u32::try_from(version).unwrap_or_default(),
@@ -70,31 +83,27 @@ impl Store {
             let mut tx = pool.begin().await?;
             // The audit lock serialises writers: the next version number cannot be taken twice.
             lock_audit!(tx);
-            let before: Option<i32> = sqlx::query_scalar(
-                "SELECT MAX(version) FROM report_texts
-                 WHERE plan_id = $1 AND kind = $2 AND year = $3 AND region = $4 AND lang = $5
-                   AND section = $6",
+            let before: Option<i32> = bind_key!(
+                sqlx::query_scalar(
+                    "SELECT MAX(version) FROM report_texts
+                     WHERE plan_id = $1 AND kind = $2 AND year = $3 AND region = $4
+                       AND lang = $5 AND section = $6",
+                ),
+                plan,
+                key
             )
-            .bind(&plan.id)
-            .bind(&key.kind)
-            .bind(i32::from(key.year))
-            .bind(&key.region)
-            .bind(&key.lang)
-            .bind(&key.section)
             .fetch_one(&mut *tx)
             .await?;
             let version = before.unwrap_or(0) + 1;
-            sqlx::query(
-                "INSERT INTO report_texts
-                   (plan_id, kind, year, region, lang, section, version, body, author, saved_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            bind_key!(
+                sqlx::query(
+                    "INSERT INTO report_texts
+                       (plan_id, kind, year, region, lang, section, version, body, author, saved_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                ),
+                plan,
+                key
             )
-            .bind(&plan.id)
-            .bind(&key.kind)
-            .bind(i32::from(key.year))
-            .bind(&key.region)
-            .bind(&key.lang)
-            .bind(&key.section)
             .bind(version)
             .bind(body)
             .bind(author)
@@ -134,13 +143,7 @@ impl Store {
         let sql =
             format!("{SELECT_TEXTS} AND ($7 < 0 OR version = $7) ORDER BY version DESC LIMIT 1");
         let row: Option<TextRow> = with_db!(&self.db, |pool| {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(&plan.id)
-                .bind(&key.kind)
-                .bind(i32::from(key.year))
-                .bind(&key.region)
-                .bind(&key.lang)
-                .bind(&key.section)
+            bind_key!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), plan, key)
                 .bind(wanted)
                 .fetch_optional(pool)
                 .await?
@@ -156,13 +159,7 @@ impl Store {
     ) -> Result<Vec<StoredReportText>> {
         let sql = format!("{SELECT_TEXTS} ORDER BY version");
         let rows: Vec<TextRow> = with_db!(&self.db, |pool| {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(&plan.id)
-                .bind(&key.kind)
-                .bind(i32::from(key.year))
-                .bind(&key.region)
-                .bind(&key.lang)
-                .bind(&key.section)
+            bind_key!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), plan, key)
                 .fetch_all(pool)
                 .await?
         });
