@@ -4,6 +4,8 @@
 start_server() {
   local log=$1
   shift
+  # Created here, not only by the child's redirection, which may come after the first read.
+  : >"$log"
   "$planwatch" "$@" serve --addr 127.0.0.1:0 >"$log" 2>&1 &
   server=$!
   base=

@@ -156,6 +156,10 @@ pub enum Object {
     Reports,
     /// Server settings.
     Settings,
+    /// The whole store at once (issue 16): read = back it up or copy it out (`backup`, the
+    /// source of `migrate`), change = replace its contents (`restore`, the target of
+    /// `migrate`). Administrators only: a backup holds every unpublished figure and account.
+    WholeStore,
 }
 
 impl Object {
@@ -180,6 +184,7 @@ impl Object {
             Object::FrozenScores => "已冻结的考核结果",
             Object::Reports => "评估报告",
             Object::Settings => "系统设置",
+            Object::WholeStore => "整个数据库",
         }
     }
 
@@ -205,6 +210,7 @@ impl Object {
             Object::FrozenScores => "a frozen assessment",
             Object::Reports => "the evaluation reports",
             Object::Settings => "the settings",
+            Object::WholeStore => "the whole store",
         }
     }
 }
@@ -416,7 +422,9 @@ impl Policy {
             (Object::FrozenScores, Action::Change) => only(&[Role::Admin]),
             (Object::Reports, Action::Read) => only(&[Role::Admin, Role::Planner, Role::Viewer]),
             (Object::Reports, Action::Change) => only(OFFICE),
-            (Object::Settings, Action::Read | Action::Change) => only(&[Role::Admin]),
+            (Object::Settings | Object::WholeStore, Action::Read | Action::Change) => {
+                only(&[Role::Admin])
+            }
             _ => Err(no_such_action()),
         }
     }

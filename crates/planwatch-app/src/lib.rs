@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod notices;
 pub mod reports;
+pub mod scores_xlsx;
 pub mod scoring;
 pub mod submissions;
 pub mod supervision;

@@ -64,6 +64,29 @@ impl YearScores {
     pub fn unit(&self, unit: &str) -> Option<&UnitResult> {
         self.units.iter().find(|u| u.unit == unit || u.code == unit)
     }
+
+    /// The ranking's header, Chinese with English beside: 类别 Kind, 排名 Rank, 单位代码 Code,
+    /// 单位 Unit, 总分 Total, 基本分 Base, 加分 Bonus, 扣分 Deduction, then each component (as
+    /// the scheme names them) — the columns of the CSV and XLSX exports.
+    pub fn ranking_header(&self) -> Vec<String> {
+        let fixed = [
+            ("类别", "Kind"),
+            ("排名", "Rank"),
+            ("单位代码", "Code"),
+            ("单位", "Unit"),
+            ("总分", "Total"),
+            ("基本分", "Base"),
+            ("加分", "Bonus"),
+            ("扣分", "Deduction"),
+        ]
+        .map(|(zh, en)| format!("{zh} {en}"));
+        let components = self.units.first().into_iter().flat_map(|u| {
+            u.components
+                .iter()
+                .map(|c| format!("{} {}", c.label_zh, c.label_en))
+        });
+        fixed.into_iter().chain(components).collect()
+    }
 }
 
 /// One unit's score, its rank and the breakdown.

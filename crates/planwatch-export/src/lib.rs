@@ -250,7 +250,9 @@ pub fn write_task_template(
     Ok(workbook.save_to_buffer()?)
 }
 
-fn new_workbook() -> Result<Workbook, ExportError> {
+/// A workbook with fixed properties (author Planwatch, created 2021-01-01), so that two exports
+/// of the same data are byte-identical.
+pub fn new_workbook() -> Result<Workbook, ExportError> {
     let mut workbook = Workbook::new();
     // A fixed date keeps two exports of the same data byte-identical.
     let created = ExcelDateTime::from_ymd(2021, 1, 1)?;

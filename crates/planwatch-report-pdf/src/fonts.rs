@@ -16,8 +16,13 @@ use crate::PdfError;
 /// directories: FandolFang and FandolKai are the open 仿宋 and 楷体.
 const FANDOL_DIR: &str = "/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol";
 
-/// The Latin serif typst embeds, put first in the English edition.
-const LATIN_SERIF: &str = "Libertinus Serif";
+/// The English edition's Latin faces, put before the CJK ones: the first of these found. The
+/// Word writer's Times New Roman and Arial, their metric twins, and the serif typst embeds.
+const LATIN_SERIF: &[&str] = &["Times New Roman", "Liberation Serif", "Libertinus Serif"];
+const LATIN_SANS: &[&str] = &["Arial", "Liberation Sans"];
+
+/// The title's 小标宋, as in the Word writer; it is bold by design, so set in its regular weight.
+const XIAOBIAOSONG: &str = "FZXiaoBiaoSong-B05S";
 
 /// Each role's families, most preferred first. Any other CJK family found comes after these.
 const SONG: &[&str] = &[
@@ -48,7 +53,11 @@ pub(crate) struct Fonts {
 /// the store has, so typst never warns of an unknown family.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Roles {
-    /// 宋体: the title.
+    /// 小标宋 where present, else 宋体: the title.
+    pub(crate) title: Vec<String>,
+    /// `regular` for 小标宋, `bold` for a 宋体 standing in.
+    pub(crate) title_weight: &'static str,
+    /// 宋体: page numbers.
     pub(crate) song: Vec<String>,
     /// 仿宋: the body.
     pub(crate) fang: Vec<String>,
@@ -56,8 +65,10 @@ pub(crate) struct Roles {
     pub(crate) kai: Vec<String>,
     /// 黑体: first-level headings, captions, table headers.
     pub(crate) hei: Vec<String>,
-    /// The Latin serif the English edition puts before the CJK families.
-    pub(crate) latin: String,
+    /// The Latin serif and sans the English edition puts before the CJK families (each one family
+    /// or none).
+    pub(crate) latin: Vec<String>,
+    pub(crate) latin_sans: Vec<String>,
 }
 
 type Cache = Mutex<HashMap<Vec<PathBuf>, Arc<Fonts>>>;
@@ -127,13 +138,28 @@ impl Roles {
             }
             families
         };
+        let first_of = |families: &[&str]| -> Vec<String> {
+            families
+                .iter()
+                .find(|family| book.contains_family(&family.to_lowercase()))
+                .map(|family| vec![(*family).to_owned()])
+                .unwrap_or_default()
+        };
+        let title = role(&[XIAOBIAOSONG], SONG);
         Some(Self {
+            title_weight: if title[0] == XIAOBIAOSONG {
+                "regular"
+            } else {
+                "bold"
+            },
+            title,
             song: role(SONG, &[]),
             // Without a 仿宋 or 楷体, the serif (宋体) stands in.
             fang: role(FANG, SONG),
             kai: role(KAI, SONG),
             hei: role(HEI, &[]),
-            latin: LATIN_SERIF.to_owned(),
+            latin: first_of(LATIN_SERIF),
+            latin_sans: first_of(LATIN_SANS),
         })
     }
 }
@@ -180,6 +206,31 @@ mod tests {
         assert_eq!(roles.song[0], "Noto Serif CJK SC");
         assert_eq!(roles.hei[0], "Noto Sans CJK SC");
         assert!(!roles.song.iter().any(|f| f == "Libertinus Serif"));
+        assert_eq!(
+            (roles.title[0].as_str(), roles.title_weight),
+            ("Noto Serif CJK SC", "bold")
+        );
+        assert_eq!(roles.latin, ["Libertinus Serif"]);
+        assert!(roles.latin_sans.is_empty());
+    }
+
+    #[test]
+    fn the_word_writers_faces_win_where_installed() {
+        let book = FontBook::from_infos([
+            info("Noto Serif CJK SC", true),
+            info("FZXiaoBiaoSong-B05S", true),
+            info("Liberation Serif", false),
+            info("Libertinus Serif", false),
+            info("Arial", false),
+        ]);
+        let roles = Roles::choose(&book).expect("CJK fonts");
+        assert_eq!(
+            (roles.title[0].as_str(), roles.title_weight),
+            (XIAOBIAOSONG, "regular")
+        );
+        assert_eq!(roles.song[0], "Noto Serif CJK SC");
+        assert_eq!(roles.latin, ["Liberation Serif"]);
+        assert_eq!(roles.latin_sans, ["Arial"]);
     }
 
     #[test]
@@ -195,5 +246,36 @@ mod tests {
     fn no_cjk_font_is_none() {
         let book = FontBook::from_infos([info("Libertinus Serif", false)]);
         assert!(Roles::choose(&book).is_none());
+    }
+
+    /// A directory given with `--font-dir` is scanned before the system's (its families win),
+    /// and a second call with the same directories reuses the first scan.
+    #[test]
+    fn font_dirs_come_first_and_the_scan_is_cached() {
+        let noto = Path::new("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc");
+        if !noto.exists() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{} is missing under CI: run scripts/setup-report-tools",
+                noto.display()
+            );
+            eprintln!("skipped: fonts-noto-cjk not installed (scripts/setup-report-tools)");
+            return;
+        }
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::copy(noto, dir.path().join("office.ttc")).expect("a copy of the font");
+        let dirs = vec![dir.path().to_path_buf()];
+
+        let first = fonts(&dirs).expect("CJK fonts in the directory");
+        let source: &dyn std::any::Any = first.store.source(0).expect("a font");
+        let path = source
+            .downcast_ref::<fonts::FontPath>()
+            .expect("a font file");
+        assert!(
+            path.path.starts_with(dir.path()),
+            "{path:?} is not from the font dir"
+        );
+        assert!(Arc::ptr_eq(&first, &fonts(&dirs).expect("cached")));
+        assert!(!Arc::ptr_eq(&first, &fonts(&[]).expect("system fonts")));
     }
 }

@@ -3,15 +3,17 @@
 //! headings, page numbers “— 1 —”.
 //!
 //! The template `templates/report.typ` is compiled in; the report goes to it as a virtual
-//! `data.json` together with the font families chosen for each role. CJK fonts are found at run
-//! time (see [`PdfOptions`]); the same report gives the same bytes, dated from its as-of date.
+//! `data.json` together with the font families chosen for each role, and each chart as a virtual
+//! SVG file drawn by `planwatch_report::chart_svg`, the picture every writer shares. CJK fonts are
+//! found at run time (see [`PdfOptions`]); the same report gives the same bytes, dated from its
+//! as-of date.
 
 mod fonts;
 mod world;
 
 use std::path::PathBuf;
 
-use planwatch_report::Report;
+use planwatch_report::{Block, Report, chart_svg};
 use serde::Serialize;
 use typst::diag::SourceDiagnostic;
 use typst::foundations::{Datetime, Smart};
@@ -67,8 +69,20 @@ pub fn write_pdf(report: &Report, options: &PdfOptions) -> Result<Vec<u8>, PdfEr
         fonts: &fonts.roles,
     })
     .map_err(|e| PdfError::Typeset(e.to_string()))?;
+    // The n-th chart block of the report, in reading order, is /chart-n.svg.
+    let charts = report
+        .sections
+        .iter()
+        .flat_map(|section| &section.blocks)
+        .filter_map(|block| match block {
+            Block::Chart(chart) => Some(chart_svg(chart).into_bytes()),
+            _ => None,
+        })
+        .zip(1..)
+        .map(|(svg, n)| (format!("/chart-{n}.svg"), svg));
     let date = as_of(report)?;
-    let world = ReportWorld::new(&fonts.store, data, date);
+    let files = std::iter::once(("/data.json".to_owned(), data)).chain(charts);
+    let world = ReportWorld::new(&fonts.store, files, date);
     let document = typst::compile::<PagedDocument>(&world)
         .output
         .map_err(|errors| PdfError::Typeset(messages(&errors)))?;

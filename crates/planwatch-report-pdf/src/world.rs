@@ -1,5 +1,6 @@
-//! The typst `World` of one report: the embedded template as the main source, the report as a
-//! virtual `/data.json`, fonts from the shared store, and the as-of date as "today".
+//! The typst `World` of one report: the embedded template as the main source, virtual files (the
+//! report as `/data.json`, its charts as SVG), fonts from the shared store, and the as-of date as
+//! "today".
 
 use std::path::PathBuf;
 use std::sync::LazyLock;
@@ -24,18 +25,24 @@ fn file_id(path: &str) -> FileId {
 pub(crate) struct ReportWorld<'a> {
     fonts: &'a FontStore,
     main: Source,
-    data_id: FileId,
-    data: Bytes,
+    files: Vec<(FileId, Bytes)>,
     today: Datetime,
 }
 
 impl<'a> ReportWorld<'a> {
-    pub(crate) fn new(fonts: &'a FontStore, data: Vec<u8>, today: Datetime) -> Self {
+    /// `files` are (absolute virtual path, contents), as the template reads them.
+    pub(crate) fn new(
+        fonts: &'a FontStore,
+        files: impl IntoIterator<Item = (String, Vec<u8>)>,
+        today: Datetime,
+    ) -> Self {
         Self {
             fonts,
             main: Source::new(file_id("/report.typ"), TEMPLATE.to_owned()),
-            data_id: file_id("/data.json"),
-            data: Bytes::new(data),
+            files: files
+                .into_iter()
+                .map(|(path, bytes)| (file_id(&path), Bytes::new(bytes)))
+                .collect(),
             today,
         }
     }
@@ -67,13 +74,14 @@ impl World for ReportWorld<'_> {
     }
 
     fn file(&self, id: FileId) -> FileResult<Bytes> {
-        if id == self.data_id {
-            Ok(self.data.clone())
-        } else if id == self.main.id() {
-            Ok(Bytes::from_string(self.main.clone()))
-        } else {
-            Err(not_found(id))
+        if id == self.main.id() {
+            return Ok(Bytes::from_string(self.main.clone()));
         }
+        self.files
+            .iter()
+            .find(|(file, _)| *file == id)
+            .map(|(_, bytes)| bytes.clone())
+            .ok_or_else(|| not_found(id))
     }
 
     fn font(&self, index: usize) -> Option<Font> {

@@ -1,16 +1,16 @@
 //! The fixture report written as a PDF and read back with real clients (poppler-utils):
 //! `pdftotext` finds the title, the headings and every indicator's latest value, `pdffonts` shows
-//! the CJK fonts embedded, `pdftoppm` draws a first page that is not blank.
+//! the CJK fonts embedded, `pdftoppm` draws a first page that is not blank and the chart on it.
 //!
-//! Without poppler-utils or a CJK font the tests are skipped with a message, except under CI (`CI`
-//! set), where they fail instead: `scripts/setup-report-tools` installs both. The PDFs and pages are
-//! left in Cargo's test scratch directory (`target/tmp`) to look at.
+//! Without poppler-utils or a CJK font the tests are skipped with a message, except under CI
+//! (`CI` set), where they fail instead: `scripts/setup-report-tools` installs both. The PDFs and
+//! pages are left in Cargo's test scratch directory (`target/tmp`) to look at.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail, ensure};
-use planwatch_report::{Lang, Report, fixture};
+use planwatch_report::{Block, Lang, Report, fixture};
 use planwatch_report_pdf::{PdfError, PdfOptions, write_pdf};
 
 /// The report's PDF, or `None` (after saying so) when no CJK font is installed outside CI.
@@ -46,6 +46,18 @@ fn scratch(name: &str, bytes: &[u8]) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// `report` written to `name` in the scratch directory, or `None` (after saying so) when the tests
+/// are to be skipped: a poppler `tool` or the CJK fonts missing outside CI.
+fn written(report: &Report, name: &str, tools: &[&str]) -> Result<Option<PathBuf>> {
+    if !tools.iter().all(|tool| have(tool)) {
+        return Ok(None);
+    }
+    let Some(bytes) = pdf(report)? else {
+        return Ok(None);
+    };
+    scratch(name, &bytes).map(Some)
+}
+
 fn run(tool: &str, args: &[&str]) -> Result<Vec<u8>> {
     let out = Command::new(tool)
         .args(args)
@@ -75,13 +87,9 @@ fn squeeze(s: &str) -> String {
 #[test]
 fn pdftotext_finds_title_headings_and_every_latest_value() -> Result<()> {
     let report = fixture();
-    let Some(bytes) = pdf(&report)? else {
+    let Some(path) = written(&report, "report-fixture.pdf", &["pdftotext"])? else {
         return Ok(());
     };
-    if !have("pdftotext") {
-        return Ok(());
-    }
-    let path = scratch("report-fixture.pdf", &bytes)?;
     let text = text_of(&path)?;
 
     assert!(
@@ -121,13 +129,9 @@ fn pdftotext_finds_title_headings_and_every_latest_value() -> Result<()> {
 
 #[test]
 fn pdffonts_lists_the_cjk_fonts_embedded() -> Result<()> {
-    let Some(bytes) = pdf(&fixture())? else {
+    let Some(path) = written(&fixture(), "report-fonts.pdf", &["pdffonts"])? else {
         return Ok(());
     };
-    if !have("pdffonts") {
-        return Ok(());
-    }
-    let path = scratch("report-fonts.pdf", &bytes)?;
     let listing = String::from_utf8(run("pdffonts", &[path.to_str().context("path")?])?)?;
     // name type encoding emb sub uni object ID; the first two lines are the header.
     let cjk: Vec<(&str, &str)> = listing
@@ -150,49 +154,37 @@ fn pdffonts_lists_the_cjk_fonts_embedded() -> Result<()> {
     Ok(())
 }
 
-/// The dark pixels of a binary PGM (P5, 8-bit), and the number of pixels.
-fn dark_pixels(pgm: &[u8]) -> Result<(usize, usize)> {
-    // Header: "P5", width, height, maxval, separated by white space, then one byte a pixel.
-    let mut fields = Vec::new();
-    let mut at = 0;
-    while fields.len() < 4 {
-        while pgm.get(at).context("short PGM")?.is_ascii_whitespace() {
-            at += 1;
-        }
-        let start = at;
-        while !pgm.get(at).context("short PGM")?.is_ascii_whitespace() {
-            at += 1;
-        }
-        fields.push(std::str::from_utf8(&pgm[start..at])?);
-    }
-    if fields[0] != "P5" || fields[3] != "255" {
-        bail!("not an 8-bit binary PGM: {fields:?}");
-    }
-    let (width, height): (usize, usize) = (fields[1].parse()?, fields[2].parse()?);
-    let pixels = &pgm[at + 1..];
-    ensure!(
-        pixels.len() == width * height,
-        "{} pixels for {width}×{height}",
-        pixels.len()
-    );
-    Ok((pixels.iter().filter(|&&p| p < 128).count(), pixels.len()))
+/// The pixels of a binary PGM (P5, 8-bit) darker than `below`, and the number of pixels.
+/// pdftoppm writes the header as `P5\n<width> <height>\n255\n`: four fields, one separator each.
+fn pixels_darker(pgm: &[u8], below: u8) -> Result<(usize, usize)> {
+    let parts: Vec<&[u8]> = pgm.splitn(5, u8::is_ascii_whitespace).collect();
+    let [magic, width, height, depth, pixels] = parts[..] else {
+        bail!("short PGM");
+    };
+    let number = |field: &[u8]| -> Result<usize> { Ok(std::str::from_utf8(field)?.parse()?) };
+    ensure!(magic == b"P5" && depth == b"255", "not an 8-bit binary PGM");
+    let all = number(width)? * number(height)?;
+    ensure!(pixels.len() == all, "{} pixels for {all}", pixels.len());
+    Ok((pixels.iter().filter(|&&p| p < below).count(), all))
+}
+
+/// Page 1 of the PDF at `path` as an 8-bit PGM at 40 dpi.
+fn page_one(path: &Path) -> Result<Vec<u8>> {
+    let pdf = path.to_str().context("path")?;
+    run(
+        "pdftoppm",
+        &["-r", "40", "-gray", "-f", "1", "-l", "1", pdf],
+    )
 }
 
 #[test]
 fn first_page_is_drawn() -> Result<()> {
-    let Some(bytes) = pdf(&fixture())? else {
+    let Some(path) = written(&fixture(), "report-page.pdf", &["pdftoppm"])? else {
         return Ok(());
     };
-    if !have("pdftoppm") {
-        return Ok(());
-    }
-    let path = scratch("report-page.pdf", &bytes)?;
     let pdf = path.to_str().context("path")?;
-    let pgm = run(
-        "pdftoppm",
-        &["-r", "40", "-gray", "-f", "1", "-l", "1", pdf],
-    )?;
-    let (dark, all) = dark_pixels(&pgm)?;
+    let pgm = page_one(&path)?;
+    let (dark, all) = pixels_darker(&pgm, 128)?;
     // A4 at 40 dpi is 331×468; a page of text inks a few percent of it.
     assert_eq!(all, 331 * 468);
     assert!(
@@ -249,13 +241,9 @@ fn english_edition_puts_latin_fonts_first() -> Result<()> {
     report.lang = Lang::En;
     report.title = "Mid-term evaluation of the 14th Five-Year Plan for services in Chengdu".into();
     report.sections[0].heading = "Overall progress".into();
-    let Some(bytes) = pdf(&report)? else {
+    let Some(path) = written(&report, "report-en.pdf", &["pdftotext", "pdffonts"])? else {
         return Ok(());
     };
-    if !have("pdftotext") || !have("pdffonts") {
-        return Ok(());
-    }
-    let path = scratch("report-en.pdf", &bytes)?;
     let text = text_of(&path)?;
     assert!(
         text.contains("1.Overallprogress"),
@@ -266,9 +254,125 @@ fn english_edition_puts_latin_fonts_first() -> Result<()> {
         "English subsection number missing from {text}"
     );
     let listing = String::from_utf8(run("pdffonts", &[path.to_str().context("path")?])?)?;
+    // A Latin face besides the CJK ones (Libertinus Serif, embedded in typst, where no Times
+    // New Roman or Liberation Serif is installed).
+    let latin = listing
+        .lines()
+        .skip(2)
+        .filter(|line| !line.contains("CJK") && !line.contains("Fandol"))
+        .count();
+    assert!(latin > 0, "no Latin face used:\n{listing}");
+    Ok(())
+}
+
+/// Pixels with any ink (not white) on page 1 of `report`, at 40 dpi: thin lines count too.
+fn ink(report: &Report, name: &str) -> Result<Option<usize>> {
+    let Some(path) = written(report, name, &["pdftoppm"])? else {
+        return Ok(None);
+    };
+    Ok(Some(pixels_darker(&page_one(&path)?, 240)?.0))
+}
+
+#[test]
+fn chart_is_drawn_from_the_shared_svg() -> Result<()> {
+    if !have("pdftotext") {
+        return Ok(());
+    }
+    // One section holding only the fixture's chart, against the same with its caption as text.
+    let mut report = fixture();
+    let chart = report.sections[1]
+        .blocks
+        .iter()
+        .find_map(|b| match b {
+            Block::Chart(c) => Some(c.clone()),
+            _ => None,
+        })
+        .context("the fixture has a chart")?;
+    report.sections.truncate(1);
+    report.sections[0].blocks = vec![Block::Chart(chart.clone())];
+    let Some(with_chart) = ink(&report, "report-chart.pdf")? else {
+        return Ok(());
+    };
+    let text = text_of(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-chart.pdf"))?;
+    // The SVG's labels stay text in the PDF: the legend, the unit and the years.
+    for label in chart
+        .legend
+        .iter()
+        .map(String::as_str)
+        .chain(["亿元", "2020", "2025"])
+    {
+        assert!(
+            text.contains(&squeeze(label)),
+            "chart label {label} missing from {text}"
+        );
+    }
+
+    report.sections[0].blocks = vec![Block::Note {
+        text: chart.caption,
+    }];
+    let without = ink(&report, "report-no-chart.pdf")?.context("fonts were found a moment ago")?;
     assert!(
-        listing.contains("LibertinusSerif"),
-        "Latin serif not used:\n{listing}"
+        // The picture (about 230×130 pixels at 40 dpi) inks its grid, axes, lines and labels.
+        with_chart > without + 1000,
+        "the chart adds {with_chart} - {without} inked pixels only"
     );
+    Ok(())
+}
+
+#[test]
+fn texts_are_printed_as_written_never_as_typst_markup() -> Result<()> {
+    let mut report = fixture();
+    let literal = "#set text(red) *粗* _斜_ $x^2$ `代码` <标签> @引用 = 标题 \\ 50%";
+    report.sections[0].blocks = vec![Block::Paragraph {
+        text: literal.into(),
+    }];
+    report.sections[0].heading = "#pagebreak() 总体进展".into();
+    let Some(path) = written(&report, "report-literal.pdf", &["pdftotext"])? else {
+        return Ok(());
+    };
+    let text = text_of(&path)?;
+    assert!(
+        text.contains(&squeeze(literal)),
+        "{literal} not printed as written in {text}"
+    );
+    assert!(
+        text.contains("一、#pagebreak()总体进展"),
+        "heading not printed as written in {text}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_long_table_repeats_its_header_row_on_every_page() -> Result<()> {
+    let mut report = fixture();
+    let rows: Vec<Vec<String>> = (1..=80)
+        .map(|n| {
+            vec![
+                n.to_string(),
+                format!("第{n}区"),
+                format!("{n}.5"),
+                "80.0%".into(),
+            ]
+        })
+        .collect();
+    report.sections.truncate(1);
+    report.sections[0].blocks = vec![Block::Table(planwatch_report::Table {
+        caption: "表9　长表".into(),
+        columns: ["排名", "区（市）县", "最新值", "完成度"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+        widths: vec![1, 3, 2, 2],
+    })];
+    let Some(path) = written(&report, "report-long-table.pdf", &["pdftotext"])? else {
+        return Ok(());
+    };
+    let text = text_of(&path)?;
+    // Page numbers “— n —”.
+    let pages = (1..10).filter(|n| text.contains(&format!("—{n}—"))).count();
+    assert!(pages >= 3, "80 rows on {pages} pages");
+    let headers = text.matches("排名区（市）县最新值完成度").count();
+    assert_eq!(headers, pages, "header rows on {pages} pages: {text}");
+    assert!(text.contains("第80区80.5"), "last row missing from {text}");
     Ok(())
 }

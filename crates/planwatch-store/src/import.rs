@@ -272,9 +272,14 @@ const IMPORT_COLUMNS: &str =
 
 impl BulkLoad for SqliteConnection {
     async fn lock_imports(&mut self, _plan_id: &str) -> sqlx::Result<()> {
-        // SQLite has one writer at a time: the batch row written next takes the write lock
-        // (another import waits for it, up to the busy timeout, or fails; it never interleaves).
-        Ok(())
+        // SQLite has one writer at a time: take the write lock at once, before the import reads
+        // anything (another import waits for it, up to the busy timeout; it never interleaves).
+        // A transaction that has read and then writes cannot wait: when another writer has
+        // committed since its read, SQLite refuses it at once ("database is locked").
+        sqlx::query("UPDATE store_version SET version = version WHERE id = 1")
+            .execute(&mut *self)
+            .await
+            .map(drop)
     }
 
     async fn create_import_table(&mut self) -> sqlx::Result<()> {

@@ -12,6 +12,8 @@
 mod accounts;
 mod assessments;
 mod audit;
+mod backup;
+mod copy;
 mod import;
 mod notices;
 mod plans;
@@ -24,6 +26,7 @@ mod sessions;
 mod sheets;
 mod submissions;
 mod supervision;
+pub mod tables;
 mod targets;
 mod tasks;
 
@@ -36,6 +39,8 @@ use sqlx::sqlite::{
 
 pub use crate::accounts::{NewUser, TokenInfo, User};
 pub use crate::audit::{AuditFilter, AuditProblem, AuditRecord, AuditVerification, Event, Who};
+pub use crate::backup::{BACKUP_FORMAT, BackupInfo, BackupVerification, verify_backup};
+pub use crate::copy::{CopyProgress, CopyReport, OnProgress, TableDigest};
 pub use crate::import::{
     BatchInfo, Conflict, Feed, ImportError, ImportOutcome, ImportSettings, StoreWarning,
     WarningKind,
@@ -170,6 +175,18 @@ pub enum StoreError {
     CorruptFrozenScores(u16, String),
     #[error("the stored import time \"{0}\" cannot be read")]
     CorruptTime(String),
+    #[error(
+        "目标库已有数据（{table} 表有 {rows} 行）；确需覆盖请加 --force / the target is not empty ({table} has {rows} rows): add --force to replace its contents"
+    )]
+    TargetNotEmpty { table: String, rows: u64 },
+    #[error("the stores' tables differ at {table}: {detail}")]
+    SchemaMismatch { table: String, detail: String },
+    #[error("副本与源库在表 {0} 处不符 / the copy differs from its source at the table {0}")]
+    CopyDiffers(String),
+    #[error("备份文件 {0} 已存在 / the backup file {0} exists already")]
+    BackupExists(String),
+    #[error("{path} 不是 planwatch 备份 / {path} is not a planwatch backup: {reason}")]
+    NotABackup { path: String, reason: String },
     #[error(
         "\"{0}\" is not a database URL or path (use a file path, sqlite://PATH or postgres://…)"
     )]

@@ -56,6 +56,8 @@ pub(crate) struct AccountView {
     /// 报告: the evaluation reports (the plan office and viewers).
     evaluation_reports: bool,
     csrf_token: Option<String>,
+    /// A reporter's own unit (its first), for 我的单位.
+    my_unit: Option<String>,
     /// Unread notices, for the bell (signed in with a session).
     unread: Option<i64>,
 }
@@ -90,6 +92,9 @@ impl AccountView {
             standing: may(Action::Read, Object::ReportingStatus),
             evaluation_reports: may(Action::Read, Object::Reports),
             csrf_token: caller.session.as_ref().map(|s| s.csrf_token.clone()),
+            my_unit: (user.role == Role::Reporter)
+                .then(|| user.units.first().map(|u| u.code().to_owned()))
+                .flatten(),
             unread: caller.unread_notices,
         })
     }

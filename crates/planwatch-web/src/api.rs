@@ -111,6 +111,7 @@ pub(crate) fn router(served: &Plan) -> (axum::Router<Arc<Service>>, utoipa::open
         .routes(routes!(crate::assessment::adjust))
         .routes(routes!(crate::assessment::freeze))
         .routes(routes!(crate::reports::download))
+        .routes(routes!(crate::units::show))
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").into();
     crate::locks::describe_body(&mut openapi, served);
@@ -183,6 +184,16 @@ fn describe_parameters(
                 && let Ok(schema) = serde_json::from_value(json!({
                     "type": "string",
                     "enum": planwatch_report::ReportKind::ALL.map(|k| k.as_str()),
+                }))
+            {
+                parameter.schema = Some(schema);
+            }
+            if parameter.parameter_in == ParameterIn::Path
+                && parameter.name == "code"
+                && path == "/api/units/{code}"
+                && let Ok(schema) = serde_json::from_value(json!({
+                    "type": "string",
+                    "enum": units,
                 }))
             {
                 parameter.schema = Some(schema);
@@ -281,7 +292,7 @@ fn describe_parameters(
                     let formats: &[&str] = if path == "/api/export" {
                         &["csv", "xlsx", "sdmx-csv"]
                     } else if path == "/api/scores/export" {
-                        &["csv"]
+                        &["csv", "xlsx"]
                     } else if reports {
                         &report_formats
                     } else {
@@ -885,7 +896,7 @@ async fn export(
     Ok(match format.as_str() {
         "xlsx" => download(
             planwatch_export::write_xlsx(plan, &observations)?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            XLSX,
             &format!("{name}.xlsx"),
         ),
         "sdmx-csv" => {
@@ -922,8 +933,11 @@ async fn sdmx_structure(State(service): AppState) -> Result<Response, ApiError> 
     ))
 }
 
-/// A file download response.
-fn download(bytes: Vec<u8>, content_type: &str, file_name: &str) -> Response {
+/// The media type of an XLSX workbook.
+pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A file download response: `bytes` as an attachment named `file_name`.
+pub(crate) fn download(bytes: Vec<u8>, content_type: &str, file_name: &str) -> Response {
     (
         [
             (CONTENT_TYPE, content_type.to_owned()),

@@ -13,7 +13,6 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
@@ -30,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::account::PageRequest;
-use crate::api::present;
+use crate::api::{XLSX, download, present};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::pages::v;
@@ -73,7 +72,7 @@ pub(crate) struct ScoresParams {
 pub(crate) struct ExportParams {
     /// The year assessed (default: the plan's latest year with data)
     year: Option<String>,
-    /// csv (the default)
+    /// csv (the default) or xlsx
     format: Option<String>,
 }
 
@@ -172,7 +171,7 @@ pub(crate) fn assessed_codes(plan: &Plan) -> Vec<String> {
 /// The longest reason taken, in characters.
 const MAX_REASON_CHARS: usize = 500;
 
-fn year_in_range(year: u16) -> Result<u16, ApiError> {
+pub(crate) fn year_in_range(year: u16) -> Result<u16, ApiError> {
     if (1900..=2100).contains(&year) {
         Ok(year)
     } else {
@@ -371,33 +370,29 @@ async fn unit_result(
     Ok((scores, result))
 }
 
+/// `code`'s result of `year` with the year's scores, if the plan assesses the unit and the
+/// caller may read its score (the unit page's section).
+pub(crate) async fn readable_result(
+    service: &Service,
+    caller: &Caller,
+    code: &str,
+    year: u16,
+) -> Result<Option<(YearScores, UnitResult)>, ApiError> {
+    let params = ScoresParams {
+        year: Some(year.to_string()),
+        date: None,
+    };
+    match unit_result(service, caller, code, &params).await {
+        Ok(found) => Ok(Some(found)),
+        Err(ApiError::Denied(_) | ApiError::NotFound { .. }) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
 /// The ranking as a table: a row per unit the caller may read, its components' points.
 fn csv_of(scores: &YearScores) -> Result<Vec<u8>, ApiError> {
-    let components: Vec<(String, String)> = scores
-        .units
-        .first()
-        .map(|u| {
-            u.components
-                .iter()
-                .map(|c| (c.label_zh.clone(), c.label_en.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = [
-        ("类别", "Kind"),
-        ("排名", "Rank"),
-        ("单位代码", "Code"),
-        ("单位", "Unit"),
-        ("总分", "Total"),
-        ("基本分", "Base"),
-        ("加分", "Bonus"),
-        ("扣分", "Deduction"),
-    ]
-    .iter()
-    .map(|(zh, en)| format!("{zh} {en}"))
-    .collect();
-    header.extend(components.iter().map(|(zh, en)| format!("{zh} {en}")));
+    let header = scores.ranking_header();
     let csv_error = |e: csv::Error| ApiError::BadRequest(e.to_string());
     writer.write_record(&header).map_err(csv_error)?;
     for unit in &scores.units {
@@ -420,10 +415,13 @@ fn csv_of(scores: &YearScores) -> Result<Vec<u8>, ApiError> {
 }
 
 /// The ranking with every component's points, as CSV (UTF-8, Chinese headers with English
-/// beside); the units the caller may read.
+/// beside) or XLSX (the ranking, and every line of the breakdown on a second sheet); the units
+/// the caller may read.
 #[utoipa::path(get, path = "/api/scores/export", tag = "assessment",
     params(ExportParams),
-    responses((status = 200, description = "The ranking", content_type = "text/csv", body = String),
+    responses((status = 200, description = "The ranking", content(
+                  ("text/csv"),
+                  ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 400, description = "A bad parameter", body = ErrorBody),
               (status = 401, description = "Not signed in", body = ErrorBody),
               (status = 403, description = "Not allowed", body = ErrorBody)))]
@@ -432,29 +430,32 @@ pub(crate) async fn export(
     caller: Caller,
     Query(params): Query<ExportParams>,
 ) -> Result<Response, ApiError> {
-    match present(params.format.as_deref()) {
-        None | Some("csv") => {}
+    let xlsx = match present(params.format.as_deref()) {
+        None | Some("csv") => false,
+        Some("xlsx") => true,
         Some(other) => {
             return Err(ApiError::bad(
                 "format",
-                format!("应为 csv，而不是 \"{other}\""),
-                format!("must be csv, not \"{other}\""),
+                format!("应为 csv 或 xlsx，而不是 \"{other}\""),
+                format!("must be csv or xlsx, not \"{other}\""),
             ));
         }
-    }
+    };
     let scores = scores_for(&service, &caller, params.year.as_deref(), None).await?;
-    let body = csv_of(&scores)?;
-    Ok((
-        [
-            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                CONTENT_DISPOSITION,
-                format!("attachment; filename=\"scores-{}.csv\"", scores.year),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    let name = format!("scores-{}", scores.year);
+    Ok(if xlsx {
+        download(
+            planwatch_app::scores_xlsx::write_xlsx(&scores)?,
+            XLSX,
+            &format!("{name}.xlsx"),
+        )
+    } else {
+        download(
+            csv_of(&scores)?,
+            "text/csv; charset=utf-8",
+            &format!("{name}.csv"),
+        )
+    })
 }
 
 fn kind_of(text: &str) -> Result<AdjustmentKind, ApiError> {

@@ -27,6 +27,9 @@
 //!   `/api/projects…`, the 项目 list with its map (`/projects`) and a project's page.
 //! - `supervision`: `/api/supervision…` and the 督查督办 pages: escalation records of tasks, the
 //!   督办单, their answers and print view.
+//! - `assessment`: `/api/scores…` (the ranking, a unit's breakdown, the CSV and XLSX export)
+//!   and the 考核 pages; `units`: `/api/units/{code}` and a unit's page (`/units/{code}`: its
+//!   tasks, key projects, indicators, supervision records and score).
 //!
 //! - `reports`: 报告, the evaluation reports (issue 15): the HTML writer of a report (page,
 //!   print view, standalone file), every format's writer that the CLI shares, the 报告 page and
@@ -64,6 +67,7 @@ mod submissions;
 mod supervision;
 mod tasks;
 mod throttle;
+mod units;
 
 use std::sync::Arc;
 
@@ -121,6 +125,7 @@ pub fn route_paths(plan: &planwatch_plan::Plan) -> Vec<String> {
             .chain(supervision::PAGE_PATHS)
             .chain(assessment::PAGE_PATHS)
             .chain(reports::PAGE_PATHS)
+            .chain(units::PAGE_PATHS)
             .chain(assets::PATHS)
             .chain(DOCS_PATHS)
             .map(str::to_owned),
@@ -160,6 +165,7 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
         .merge(supervision::page_router())
         .merge(assessment::page_router())
         .merge(reports::page_router())
+        .merge(units::page_router())
         .merge(assets::router())
         .merge(docs)
         // Before every route's handler (after routing, so that it knows the route).

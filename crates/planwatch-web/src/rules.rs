@@ -142,6 +142,9 @@ const RULES: &[(&str, Rule)] = &[
     ("/api/tasks/{id}", TASKS),
     ("/api/projects", TASKS),
     ("/api/projects/{id}", TASKS),
+    // A unit's page: its tasks, projects and indicators are published; its supervision records
+    // and score are asked of with the unit by the handler (left out for a caller who may not).
+    ("/api/units/{code}", TASKS),
     // The pages.
     ("/", EVALUATION),
     ("/indicators/{code}", EVALUATION),
@@ -155,6 +158,7 @@ const RULES: &[(&str, Rule)] = &[
     ("/tasks/{id}", TASKS),
     ("/projects", TASKS),
     ("/projects/{id}", TASKS),
+    ("/units/{code}", TASKS),
 ];
 
 /// The rule of the route `path` (its pattern, as matched); `None` for a route the table does

@@ -128,7 +128,7 @@ pub(crate) struct RecordOut {
 }
 
 impl RecordOut {
-    fn of(service: &Service, record: &SupervisionRecord, today: NaiveDate) -> RecordOut {
+    pub(crate) fn of(service: &Service, record: &SupervisionRecord, today: NaiveDate) -> RecordOut {
         let order = record.as_order();
         RecordOut {
             id: record.id,

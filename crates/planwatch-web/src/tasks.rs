@@ -59,6 +59,10 @@ impl UnitRef {
             name: unit_name(plan, unit, lang),
         }
     }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 /// Where an entry came from: the file (its name alone) and the row.

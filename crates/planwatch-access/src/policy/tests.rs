@@ -537,6 +537,7 @@ fn any_object() -> impl Strategy<Value = Object> {
         any_unit().prop_map(|unit| Object::Supervision { unit: Some(unit) }),
         Just(Object::Reports),
         Just(Object::Settings),
+        Just(Object::WholeStore),
     ]
 }
 
@@ -582,6 +583,10 @@ proptest! {
         let admin = Actor::User(Account { name: "root".into(), role: Role::Admin, units: vec![], active: true });
         if decision.is_allowed() && !matches!(object, Object::Notice { .. }) {
             prop_assert!(policy.may(&admin, action, &object).is_allowed());
+        }
+        // The whole store is the administrator's alone (a backup holds every account).
+        if object == Object::WholeStore && decision.is_allowed() {
+            prop_assert_eq!(actor.role(), Some(Role::Admin));
         }
         // A notice is its recipient's alone.
         if let Object::Notice { recipient } = &object && decision.is_allowed() {

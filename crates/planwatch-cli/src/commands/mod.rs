@@ -3,6 +3,7 @@
 mod accounts;
 mod data;
 mod evaluate;
+mod keep;
 mod notices;
 mod plan;
 mod progress;
@@ -222,6 +223,7 @@ Examples:
   planwatch score --year 2024                      Every unit's score and rank among its kind
   planwatch score --year 2024 --unit 510104        Its breakdown, every point to its source
   planwatch score --year 2024 --date 2025-03-31 --format json
+  planwatch score --year 2024 --format xlsx -o 考核2024.xlsx   The ranking and every line
   planwatch score adjust --year 2024 --unit commerce --bonus 2 --reason \"获国务院督查表扬\"
   planwatch score adjust --year 2024 --unit 510104 --deduction 3 --reason \"督办单逾期未回复\"
   planwatch score adjustments --year 2024          The year's items, with their ids
@@ -284,6 +286,35 @@ Examples:
   planwatch audit --action user.add --format csv
   planwatch audit verify                           Exit 1 naming the first altered or removed entry")]
     Audit(accounts::AuditArgs),
+    /// Copy the whole store into another, SQLite or PostgreSQL, and verify it (迁移)
+    #[command(after_help = "\
+Examples:
+  planwatch migrate --from sqlite:./planwatch.db --to postgres://localhost/planwatch
+  planwatch migrate --from postgres://localhost/planwatch --to sqlite:./copy.db
+  planwatch migrate --from planwatch.db --to postgres://db/planwatch --force   Replace its data
+
+Every table but the sessions, ids kept, in one transaction of the target; a target with data is
+refused unless --force. At the end each table's row count and content digest (SHA-256) are
+compared on both sides and printed. See docs/scaling.md.")]
+    Migrate(keep::MigrateArgs),
+    /// Back up the store into one file, or check a backup (备份)
+    #[command(after_help = "\
+Examples:
+  planwatch backup planwatch-2025-03-31.backup     While the server runs
+  planwatch --db postgres://localhost/planwatch backup pg.backup
+  planwatch backup --verify planwatch-2025-03-31.backup
+
+A backup is one SQLite file with a manifest (each table's rows and digest), whatever the
+backend; `planwatch restore` loads it into either. Sessions are not kept. See docs/scaling.md.")]
+    Backup(keep::BackupArgs),
+    /// Restore a backup into the store, verified (恢复)
+    #[command(after_help = "\
+Examples:
+  planwatch --db new.db restore planwatch-2025-03-31.backup
+  planwatch --db postgres://localhost/planwatch restore pg.backup --force   Replace its data
+
+The backup is checked against its manifest first; a store with data is refused unless --force.")]
+    Restore(keep::RestoreArgs),
     /// Generate a synthetic national-scale plan and data set for benchmarks (合成数据)
     #[command(after_help = "\
 Examples:
@@ -357,6 +388,9 @@ pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome
                     Command::Progress(command) => progress::run(store, &command).await,
                     Command::Report(args) => report::run(store, &args).await,
                     Command::Supervision(command) => supervision::run(store, &command).await,
+                    Command::Migrate(args) => keep::migrate(&args).await,
+                    Command::Backup(args) => keep::backup(store, &args).await,
+                    Command::Restore(args) => keep::restore(store, &args).await,
                     Command::Plan(_) | Command::Synth(_) => unreachable!("handled above"),
                 };
                 // Closed even when the command failed; its own error is the one reported.

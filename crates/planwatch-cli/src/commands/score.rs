@@ -4,9 +4,10 @@
 //! `planwatch_app::scoring`; rules in `docs/tasks.md`.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use planwatch_access::{Action, Object, Unit};
 use planwatch_app::scoring::{AdjustRequest, ScoreError, UnitResult, YearScores, assessed_unit};
 use planwatch_store::{StoreError, Who};
@@ -37,8 +38,20 @@ struct ShowArgs {
     /// The day the data is scored on (default: today, UTC); a frozen year ignores it
     #[arg(long, value_name = "YYYY-MM-DD")]
     date: Option<NaiveDate>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    /// xlsx: the ranking and the breakdown's lines as a workbook, written to `--output`
+    #[arg(long, value_enum, default_value_t = ScoreFormat::Table)]
+    format: ScoreFormat,
+    /// The file the xlsx workbook is written to
+    #[arg(short, long, value_name = "FILE", required_if_eq("format", "xlsx"))]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ScoreFormat {
+    Table,
+    Json,
+    Csv,
+    Xlsx,
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,8 +138,28 @@ pub(crate) async fn run(store_args: &StoreArgs, args: &ScoreArgs) -> anyhow::Res
             };
             let day = show.date.unwrap_or_else(today);
             match planwatch_app::scoring::score_year(&store, &plan, year, day).await {
-                Ok(scores) => {
-                    print_scores(&scores, unit.as_ref(), show.format)?;
+                Ok(mut scores) => {
+                    let format = match (show.format, &show.output) {
+                        (ScoreFormat::Xlsx, Some(path)) => {
+                            if let Some(unit) = &unit {
+                                let unit = unit.to_string();
+                                scores.units.retain(|u| u.unit == unit);
+                            }
+                            let bytes = planwatch_app::scores_xlsx::write_xlsx(&scores)?;
+                            std::fs::write(path, bytes)?;
+                            eprintln!(
+                                "{} 个单位已写入 {} ({} units written)",
+                                scores.units.len(),
+                                path.display(),
+                                scores.units.len()
+                            );
+                            return Ok(Outcome::Success);
+                        }
+                        (ScoreFormat::Json, _) => Format::Json,
+                        (ScoreFormat::Csv, _) => Format::Csv,
+                        _ => Format::Table,
+                    };
+                    print_scores(&scores, unit.as_ref(), format)?;
                     return Ok(Outcome::Success);
                 }
                 Err(e) => Err(e),

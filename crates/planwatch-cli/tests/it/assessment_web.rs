@@ -2,9 +2,12 @@
 //! data: the 2024 ranking over the API and on the 考核 page, one unit's breakdown (an insta
 //! snapshot on a fixed day, shared by both backends), a planner's bonus moving the unit's total
 //! by exactly its points, one over the cap refused with the message, the CSV export with a row
-//! per assessed unit, freezing the year (the page's banner), a reporter seeing its own unit only
+//! per assessed unit, the XLSX export read back (a unit's total and rank, every line), freezing the year (the page's banner), a reporter seeing its own unit only
 //! and refused another's breakdown, anonymous refused.
 
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -33,6 +36,24 @@ fn json_of(server: &Server, token: &str, path: &str) -> Value {
     let (status, text) = get(server, Some(token), path);
     assert_eq!(status, StatusCode::OK, "GET {path}: {text}");
     serde_json::from_str(&text).unwrap()
+}
+
+/// The workbook `path` answers.
+fn xlsx_of(server: &Server, token: &str, path: &str) -> Xlsx<Cursor<Vec<u8>>> {
+    let response = Client::new()
+        .get(server.url(path))
+        .header(AUTHORIZATION, format!("Bearer {token}"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+    assert!(
+        response.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml"),
+    );
+    let bytes = response.bytes().unwrap().to_vec();
+    calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap()
 }
 
 fn post(server: &Server, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
@@ -125,6 +146,7 @@ fn checks(store: &Accounts) {
         "href=\"/assessment/510104?year=2024\"",
         "id=\"freeze-form\"",
         "/api/scores/export?year=2024&amp;format=csv",
+        "/api/scores/export?year=2024&amp;format=xlsx",
         "href=\"/assessment\"",
     ] {
         assert!(page.contains(needle), "{needle} not on the page");
@@ -202,6 +224,50 @@ fn checks(store: &Accounts) {
     );
     assert_eq!(lines.count(), units.len());
     assert!(csv.contains(",510104,"));
+    // The XLSX export: the ranking (a unit's total and rank as the API gives them) and the
+    // breakdown's lines on a second sheet; a reporter's holds its own unit only.
+    let today = json_of(&server, &planner, "/api/scores?year=2024");
+    let jinjiang_today = today["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["code"] == "510104")
+        .unwrap();
+    let mut book = xlsx_of(
+        &server,
+        &planner,
+        "/api/scores/export?year=2024&format=xlsx",
+    );
+    let ranking_sheet = book.worksheet_range("排名 Ranking").unwrap();
+    assert_eq!(ranking_sheet.height(), units.len() + 1);
+    let row = (1..ranking_sheet.height())
+        .find(|r| ranking_sheet.get((*r, 2)) == Some(&Data::String("510104".into())))
+        .expect("510104 in the ranking");
+    assert_eq!(
+        ranking_sheet.get((row, 1)),
+        Some(&Data::Float(jinjiang_today["rank"].as_f64().unwrap()))
+    );
+    let Some(Data::Float(total)) = ranking_sheet.get((row, 4)) else {
+        panic!("no total for 510104");
+    };
+    assert!((total - jinjiang_today["total"].as_f64().unwrap()).abs() < 1e-9);
+    let lines_sheet = book.worksheet_range("明细 Breakdown").unwrap();
+    let lines_in_api: usize = today["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["lines"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(lines_sheet.height(), lines_in_api + 1);
+    let mut own_book = xlsx_of(
+        &server,
+        &jinjiang,
+        "/api/scores/export?year=2024&format=xlsx",
+    );
+    assert_eq!(
+        own_book.worksheet_range("排名 Ranking").unwrap().height(),
+        2
+    );
     let (status, _) = get(
         &server,
         Some(&planner),

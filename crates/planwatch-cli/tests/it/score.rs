@@ -1,6 +1,6 @@
 //! `planwatch score` on the sample store, on both backends: the 2024 ranking on a fixed day
 //! (snapshot), every unit's lines adding up to its total, a bonus within the cap moving the total
-//! by exactly its points, one over the cap refused, a frozen year unchanged by new data until it
+//! by exactly its points, one over the cap refused, the XLSX workbook (`-o`) with the same total and rank, a frozen year unchanged by new data until it
 //! is unfrozen, and every change audited.
 
 use crate::{fresh_postgres, planwatch, stderr, stdout};
@@ -95,6 +95,38 @@ fn check(db: &str, dir: &std::path::Path) {
     );
     let csv = run(&["score", "--year", "2024", "--date", DAY, "--format", "csv"]);
     assert!(stdout(&csv).starts_with("类别 kind,排名 rank,单位 unit"));
+    // The workbook: the same total and rank as the JSON.
+    let file = dir.join("scores.xlsx");
+    let file_arg = file.to_str().unwrap();
+    let xlsx = run(&[
+        "score", "--year", "2024", "--date", DAY, "--format", "xlsx", "-o", file_arg,
+    ]);
+    assert!(xlsx.status.success(), "{}", stderr(&xlsx));
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&file).unwrap();
+    let sheet = calamine::Reader::worksheet_range(&mut book, "排名 Ranking").unwrap();
+    let jinjiang_json = before["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["code"] == "510104")
+        .unwrap();
+    let row = (1..sheet.height())
+        .find(|r| sheet.get((*r, 2)) == Some(&calamine::Data::String("510104".into())))
+        .unwrap();
+    assert_eq!(
+        sheet.get((row, 1)),
+        Some(&calamine::Data::Float(
+            jinjiang_json["rank"].as_f64().unwrap()
+        ))
+    );
+    assert_eq!(
+        sheet.get((row, 4)),
+        Some(&calamine::Data::Float(
+            jinjiang_json["total"].as_f64().unwrap()
+        ))
+    );
+    let no_file = run(&["score", "--year", "2024", "--format", "xlsx"]);
+    assert!(!no_file.status.success(), "xlsx needs -o");
 
     // A bonus within the cap moves the total by exactly its points.
     let jinjiang = total_of(&before, "510104");

@@ -263,7 +263,11 @@ fn class_of(route: &str) -> Class {
         | "/tasks"
         | "/tasks/{id}"
         | "/projects"
-        | "/projects/{id}" => Class::Published,
+        | "/projects/{id}"
+        // A unit's page: published; its supervision records and score are left out for those
+        // who may not read them (checked in units.rs).
+        | "/api/units/{code}"
+        | "/units/{code}" => Class::Published,
         other => panic!("the route {other} has no row in the authorization matrix: add one"),
     }
 }
@@ -290,6 +294,7 @@ fn concrete(route: &str) -> String {
             .replace("/orders/{id}", "/orders/1")
             .replace("/indicators/{code}", "/indicators/retail_sales")
             .replace("/regions/{code}", "/regions/510104")
+            .replace("/units/{code}", "/units/510104")
             .replace("{unit}", "510104")
             .replace("{kind}", "midterm")
             .replace("{text}", "problems")

@@ -5,6 +5,7 @@
 mod accounts;
 mod audited;
 mod known;
+mod migrate;
 mod notices;
 mod projects;
 mod report_texts;
@@ -109,6 +110,15 @@ impl TestStores {
         answer
     }
 
+    /// The URL of `backend`'s store, for a second process's view of it.
+    pub(crate) fn url(&self, backend: &str) -> String {
+        if backend == "sqlite" {
+            format!("sqlite://{}", self._dir.path().join("test.db").display())
+        } else {
+            self.pg_url()
+        }
+    }
+
     /// The URL of the PostgreSQL store's database.
     fn pg_url(&self) -> String {
         match self.pg_admin.rfind('/') {
@@ -133,6 +143,62 @@ impl TestStores {
             pool.close().await;
             result.map(drop)
         }
+    }
+
+    /// The tables of `backend`'s database, sorted, as the database itself lists them.
+    pub(crate) async fn table_names(&self, backend: &str) -> Vec<String> {
+        let mut names: Vec<String> = if backend == "sqlite" {
+            let url = format!("sqlite://{}", self._dir.path().join("test.db").display());
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            let names = sqlx::query_scalar(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            pool.close().await;
+            names
+        } else {
+            let pool = sqlx::PgPool::connect(&self.pg_url()).await.unwrap();
+            let names = sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            pool.close().await;
+            names
+        };
+        names.retain(|name| name != "_sqlx_migrations");
+        names.sort();
+        names
+    }
+
+    /// `(table, columns of its primary key in order, tables its foreign keys name)` of every
+    /// table of the SQLite store.
+    pub(crate) async fn sqlite_keys(&self) -> Vec<(String, Vec<String>, Vec<String>)> {
+        let url = format!("sqlite://{}", self._dir.path().join("test.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let mut keys = Vec::new();
+        for table in self.table_names("sqlite").await {
+            let key = sqlx::query_scalar(
+                "SELECT name FROM pragma_table_info($1) WHERE pk > 0 ORDER BY pk",
+            )
+            .bind(&table)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            let parents =
+                sqlx::query_scalar("SELECT DISTINCT \"table\" FROM pragma_foreign_key_list($1)")
+                    .bind(&table)
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            keys.push((table, key, parents));
+        }
+        pool.close().await;
+        keys
     }
 
     pub(crate) async fn drop_databases(self) {
