@@ -148,6 +148,27 @@ impl PageRequest {
         Lang::for_path(self.uri.path(), &self.headers, self.uri.query())
     }
 
+    /// The page `build` renders, cached for the anonymous public under `salt` (see
+    /// [`crate::pages::cached_with`]); `None` for a signed-in caller, whose page carries their
+    /// account (the nav's links as well as the account bar) and is rendered afresh.
+    pub(crate) async fn cached_public<F>(
+        &self,
+        service: &Service,
+        salt: &str,
+        build: F,
+    ) -> Option<Result<Response, ApiError>>
+    where
+        F: AsyncFnOnce(Lang) -> Result<String, ApiError>,
+    {
+        if self.caller.user.is_some() {
+            return None;
+        }
+        Some(
+            crate::pages::cached_with(service, &self.caller, &self.headers, &self.uri, salt, build)
+                .await,
+        )
+    }
+
     /// `template` with the title (Chinese, English), the caller's account and `extra`.
     pub(crate) fn render(
         &self,

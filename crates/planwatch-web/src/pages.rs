@@ -186,8 +186,24 @@ async fn cached<F>(
 where
     F: AsyncFnOnce(Lang) -> Result<String, ApiError>,
 {
+    cached_with(service, caller, headers, uri, "", build).await
+}
+
+/// [`cached`], for a page that depends on more than the store's version: `salt` (e.g. the day
+/// and the audit log's sequence, which move a task's status) goes into the cache's key.
+pub(crate) async fn cached_with<F>(
+    service: &Service,
+    caller: &Caller,
+    headers: &HeaderMap,
+    uri: &Uri,
+    salt: &str,
+    build: F,
+) -> Result<Response, ApiError>
+where
+    F: AsyncFnOnce(Lang) -> Result<String, ApiError>,
+{
     let lang = Lang::for_path(uri.path(), headers, uri.query());
-    let key = (service.version(), format!("{}{}", lang.as_str(), uri));
+    let key = (service.version(), format!("{salt}{}{}", lang.as_str(), uri));
     let html = service
         .pages
         .get_or_compute(key, async || {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::response::Html;
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::{Datelike, NaiveDate};
 use minijinja::context;
@@ -240,7 +240,7 @@ pub(crate) struct TaskPage {
 }
 
 /// Which tasks: every filter given must hold.
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct TaskParams {
     /// The sheet's year
@@ -601,11 +601,32 @@ async fn board(
     request: PageRequest,
     Query(params): Query<TaskParams>,
     Query(extra): Query<BoardParams>,
-) -> Result<Html<String>, ApiError> {
+) -> Result<Response, ApiError> {
+    // The public's board is rendered once per store version, progress move and day (what a
+    // task's status depends on); `bench/tasks.sh` measures it under load.
+    let salt = format!("tasks:{}:{}:", service.callers.seq(), today());
+    let public = request
+        .cached_public(&service, &salt, async |_| {
+            board_page(&service, &request, params.clone(), &extra).await
+        })
+        .await;
+    match public {
+        Some(page) => page,
+        None => Ok(Html(board_page(&service, &request, params, &extra).await?).into_response()),
+    }
+}
+
+/// The board's page for `request`'s caller.
+async fn board_page(
+    service: &Service,
+    request: &PageRequest,
+    params: TaskParams,
+    extra: &BoardParams,
+) -> Result<String, ApiError> {
     let plan = &service.plan;
     let lang = request.lang();
     let mut query = params.parse(plan)?;
-    let tasks = all_tasks(&service).await?;
+    let tasks = all_tasks(service).await?;
     let years = task_years(&tasks);
     // The latest year stored, unless one is asked for.
     if query.year.is_none() {
@@ -665,8 +686,8 @@ async fn board(
         .collect();
     let (districts, departments) = unit_choices(plan, lang);
     let (actions, columns) = clause_choices(plan, lang);
-    Ok(Html(request.render(
-        &service,
+    request.render(
+        service,
         "tasks.html",
         BOARD_TITLE,
         context! {
@@ -690,7 +711,7 @@ async fn board(
             // The chips' links: the filters but the status.
             chip_filters => v(&filter_query(&TaskParams { status: None, ..params }, month)),
         },
-    )?))
+    )
 }
 
 /// How many of the judgements stand at each status (those with any), worst last.

@@ -37,7 +37,7 @@ fn migrate_there_and_back_backup_and_restore() {
         "--to",
         &postgres,
     ]);
-    assert!(said.contains("verified: 35 tables"), "{said}");
+    assert!(said.contains("verified: 36 tables"), "{said}");
     assert!(said.contains("│ observations"), "{said}");
     assert!(!said.contains("differs"), "{said}");
     ok(&[
