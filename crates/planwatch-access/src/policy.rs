@@ -148,6 +148,12 @@ pub enum Object {
     Scores { unit: Option<Unit> },
     /// A frozen year's assessment: only an administrator unfreezes it (change).
     FrozenScores,
+    /// The evaluation reports (年度评估、中期评估、总结评估: the 报告 page, their downloads, the
+    /// `report` command) and the planner texts in them (存在问题, 对策建议): read by the plan
+    /// office and viewers (leaders) — a report holds the plan office's draft analysis before it
+    /// is circulated, so neither the public nor the units' reporters read it; change (save a new
+    /// version of a text) by the plan office.
+    Reports,
     /// Server settings.
     Settings,
     /// The whole store at once (issue 16): read = back it up or copy it out (`backup`, the
@@ -176,6 +182,7 @@ impl Object {
             Object::Supervision { .. } => "督查督办",
             Object::Scores { .. } => "年度考核",
             Object::FrozenScores => "已冻结的考核结果",
+            Object::Reports => "评估报告",
             Object::Settings => "系统设置",
             Object::WholeStore => "整个数据库",
         }
@@ -201,6 +208,7 @@ impl Object {
             Object::Supervision { .. } => "supervision records",
             Object::Scores { .. } => "the yearly assessment",
             Object::FrozenScores => "a frozen assessment",
+            Object::Reports => "the evaluation reports",
             Object::Settings => "the settings",
             Object::WholeStore => "the whole store",
         }
@@ -412,6 +420,8 @@ impl Policy {
             },
             (Object::Scores { .. }, Action::Change) => only(OFFICE),
             (Object::FrozenScores, Action::Change) => only(&[Role::Admin]),
+            (Object::Reports, Action::Read) => only(&[Role::Admin, Role::Planner, Role::Viewer]),
+            (Object::Reports, Action::Change) => only(OFFICE),
             (Object::Settings | Object::WholeStore, Action::Read | Action::Change) => {
                 only(&[Role::Admin])
             }

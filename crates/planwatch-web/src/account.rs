@@ -53,6 +53,8 @@ pub(crate) struct AccountView {
     reports: bool,
     reviews: bool,
     standing: bool,
+    /// 报告: the evaluation reports (the plan office and viewers).
+    evaluation_reports: bool,
     csrf_token: Option<String>,
     /// A reporter's own unit (its first), for 我的单位.
     my_unit: Option<String>,
@@ -88,6 +90,7 @@ impl AccountView {
             reports: matches!(user.role, Role::Admin | Role::Reporter),
             reviews: may(Action::Approve, Object::Submissions),
             standing: may(Action::Read, Object::ReportingStatus),
+            evaluation_reports: may(Action::Read, Object::Reports),
             csrf_token: caller.session.as_ref().map(|s| s.csrf_token.clone()),
             my_unit: (user.role == Role::Reporter)
                 .then(|| user.units.first().map(|u| u.code().to_owned()))

@@ -47,6 +47,7 @@ type AppState = State<Arc<Service>>;
         (name = "notices", description = "通知 Each account's own notices: submissions moved, figures due soon or overdue"),
         (name = "tasks", description = "任务与项目 The year's tasks (年度任务分解表) and key projects (重大项目)"),
         (name = "supervision", description = "督查督办 Tasks behind schedule escalate (提醒, 警示, 督办) to their lead unit; the unit answers a 督办单"),
+        (name = "reports", description = "报告 The evaluation reports (年度评估、中期评估、总结评估): the model as JSON, or a file to download (the plan office and viewers)"),
         (name = "assessment", description = "年度考核 Every unit's score and rank among its kind, its breakdown, the plan office's bonus and deduction items and freezing a year"),
     )
 )]
@@ -109,6 +110,7 @@ pub(crate) fn router(served: &Plan) -> (axum::Router<Arc<Service>>, utoipa::open
         .routes(routes!(crate::assessment::show))
         .routes(routes!(crate::assessment::adjust))
         .routes(routes!(crate::assessment::freeze))
+        .routes(routes!(crate::reports::download))
         .routes(routes!(crate::units::show))
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").into();
@@ -156,6 +158,10 @@ fn describe_parameters(
         .iter()
         .map(|s| s.as_str())
         .collect();
+    let report_formats: Vec<&str> = crate::reports::Format::ALL
+        .iter()
+        .map(|f| f.as_str())
+        .collect();
     let optional =
         |schema: Value| json!({ "anyOf": [{ "type": "string", "maxLength": 0 }, schema] });
     let period = json!({
@@ -168,10 +174,20 @@ fn describe_parameters(
         };
         // The lists of the reporting workflow: submissions and progress reports.
         let workflow_list = matches!(path.as_str(), "/api/submissions" | "/api/progress");
+        let reports = path.starts_with("/api/reports/");
         for parameter in parameters {
             let RefOr::T(parameter) = parameter else {
                 continue;
             };
+            if parameter.parameter_in == ParameterIn::Path
+                && parameter.name == "kind"
+                && let Ok(schema) = serde_json::from_value(json!({
+                    "type": "string",
+                    "enum": planwatch_report::ReportKind::ALL.map(|k| k.as_str()),
+                }))
+            {
+                parameter.schema = Some(schema);
+            }
             if parameter.parameter_in == ParameterIn::Path
                 && parameter.name == "code"
                 && path == "/api/units/{code}"
@@ -195,6 +211,11 @@ fn describe_parameters(
                 continue;
             }
             let schema = match parameter.name.as_str() {
+                "region" if reports => optional(json!({ "type": "string", "enum": regions })),
+                "year" if reports => optional(json!({
+                    "type": "integer", "minimum": plan.base_year, "maximum": plan.target_year,
+                })),
+                "lang" if reports => optional(json!({ "type": "string", "enum": ["zh", "en"] })),
                 name @ ("indicator" | "region") => {
                     let codes = if name == "indicator" {
                         &indicators
@@ -272,6 +293,8 @@ fn describe_parameters(
                         &["csv", "xlsx", "sdmx-csv"]
                     } else if path == "/api/scores/export" {
                         &["csv", "xlsx"]
+                    } else if reports {
+                        &report_formats
                     } else {
                         &["json", "csv"]
                     };

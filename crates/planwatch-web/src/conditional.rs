@@ -104,6 +104,8 @@ fn follows_store_version(path: &str) -> bool {
         && !path.starts_with("/api/period-locks")
         // Scores move with adjustments and the day, and are per reader.
         && !path.starts_with("/api/scores")
+        // Reports move with the planner texts (which do not move it) and the day (as-of).
+        && !path.starts_with("/api/reports")
         // A unit's page holds its score and supervision records: the same.
         && !path.starts_with("/api/units/")
 }

@@ -49,6 +49,10 @@ pub enum ApiError {
     /// A panic, or a failure without more to say.
     #[error("internal error")]
     Internal,
+    /// A report that could not be written in the format asked for (no CJK font for a PDF, a
+    /// chart that would not draw): 500, saying why (written `中文 / English`).
+    #[error("report: {0}")]
+    Report(String),
     /// The access policy said no (401 when signing in could change that, 403 otherwise).
     #[error("denied: {0}")]
     Denied(planwatch_access::Denial),
@@ -168,9 +172,10 @@ impl ApiError {
             ApiError::Store(_) | ApiError::Busy | ApiError::Timeout { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            ApiError::Export(_) | ApiError::Template(_) | ApiError::Internal => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            ApiError::Export(_)
+            | ApiError::Template(_)
+            | ApiError::Internal
+            | ApiError::Report(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Denied(denial) if denial.needs_sign_in() => StatusCode::UNAUTHORIZED,
             ApiError::Denied(_) | ApiError::Csrf => StatusCode::FORBIDDEN,
             ApiError::BadToken | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
@@ -259,6 +264,10 @@ impl ApiError {
                 },
                 None,
             ),
+            ApiError::Report(text) => {
+                let (zh, english) = halves(text);
+                ("report_failed", pick(en, zh, english), None)
+            }
             ApiError::Internal => (
                 "internal",
                 pick(en, "服务器内部错误", "internal error"),
@@ -384,7 +393,10 @@ pub(crate) async fn localize(request: Request, next: Next) -> Response {
         Some(error) => {
             if matches!(
                 *error,
-                ApiError::Store(_) | ApiError::Export(_) | ApiError::Template(_)
+                ApiError::Store(_)
+                    | ApiError::Export(_)
+                    | ApiError::Template(_)
+                    | ApiError::Report(_)
             ) {
                 eprintln!("planwatch serve: {error}");
             }

@@ -31,6 +31,10 @@
 //!   and the 考核 pages; `units`: `/api/units/{code}` and a unit's page (`/units/{code}`: its
 //!   tasks, key projects, indicators, supervision records and score).
 //!
+//! - `reports`: 报告, the evaluation reports (issue 15): the HTML writer of a report (page,
+//!   print view, standalone file), every format's writer that the CLI shares, the 报告 page and
+//!   `/api/reports/{kind}`.
+//!
 //! Errors are `error::ApiError`, mapped to a status and a JSON body once, in `error::localize`.
 
 mod account;
@@ -52,6 +56,7 @@ mod progress;
 mod progress_pages;
 mod projects;
 mod reporting;
+pub mod reports;
 mod review;
 mod rules;
 mod server;
@@ -119,6 +124,7 @@ pub fn route_paths(plan: &planwatch_plan::Plan) -> Vec<String> {
             .chain(projects::PAGE_PATHS)
             .chain(supervision::PAGE_PATHS)
             .chain(assessment::PAGE_PATHS)
+            .chain(reports::PAGE_PATHS)
             .chain(units::PAGE_PATHS)
             .chain(assets::PATHS)
             .chain(DOCS_PATHS)
@@ -158,6 +164,7 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
         .merge(projects::page_router())
         .merge(supervision::page_router())
         .merge(assessment::page_router())
+        .merge(reports::page_router())
         .merge(units::page_router())
         .merge(assets::router())
         .merge(docs)

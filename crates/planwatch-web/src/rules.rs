@@ -36,6 +36,8 @@ const LOCK_PERIODS: Rule = Rule::May(Action::Change, Object::PeriodLocks);
 const SIGNED_IN: Rule = Rule::May(Action::Read, Object::Notices);
 const CHANGE_SCORES: Rule = Rule::May(Action::Change, Object::Scores { unit: None });
 const TASKS: Rule = Rule::May(Action::Read, Object::TasksAndProjects);
+const REPORTS: Rule = Rule::May(Action::Read, Object::Reports);
+const EDIT_REPORTS: Rule = Rule::May(Action::Change, Object::Reports);
 
 /// Every route (as axum's `MatchedPath` names it) and its rule.
 const RULES: &[(&str, Rule)] = &[
@@ -114,6 +116,13 @@ const RULES: &[(&str, Rule)] = &[
     ("/assessment/{unit}", SIGNED_IN),
     ("/assessment/freeze", CHANGE_SCORES),
     ("/assessment/{unit}/adjust", CHANGE_SCORES),
+    // 报告: the evaluation reports, the plan office and viewers (not published data: they hold
+    // the office's own analysis); the planner texts' editor saves as the office.
+    ("/api/reports/{kind}", REPORTS),
+    ("/reports", REPORTS),
+    ("/reports/{kind}", REPORTS),
+    // The planner texts' editor (GET and POST share the path, whose rule is the change).
+    ("/reports/texts/{text}", EDIT_REPORTS),
     // The API: published data. The OpenAPI document lists the plan's codes, so it is the plan.
     ("/api/openapi.json", PLAN),
     ("/api/docs", PLAN),

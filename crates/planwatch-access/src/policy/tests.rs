@@ -535,6 +535,7 @@ fn any_object() -> impl Strategy<Value = Object> {
         }),
         Just(Object::Supervision { unit: None }),
         any_unit().prop_map(|unit| Object::Supervision { unit: Some(unit) }),
+        Just(Object::Reports),
         Just(Object::Settings),
         Just(Object::WholeStore),
     ]
@@ -666,4 +667,50 @@ fn planners_adjust_and_freeze_the_assessment_and_only_administrators_unfreeze_it
             .is_allowed()
     );
     assert!(!policy.may(&admin, Action::Approve, &scores).is_allowed());
+}
+
+#[test]
+fn the_office_and_viewers_read_the_reports_and_the_office_edits_their_texts() {
+    let policy = Policy::default();
+    let planner = user("p", Role::Planner, &[]);
+    let admin = user("a", Role::Admin, &[]);
+    let viewer = user("v", Role::Viewer, &[]);
+    let reporter = user("jj", Role::Reporter, &[jinjiang()]);
+    let cli = Actor::Cli {
+        os_user: "root".into(),
+    };
+    for actor in [&planner, &admin, &viewer, &cli] {
+        assert!(
+            policy
+                .may(actor, Action::Read, &Object::Reports)
+                .is_allowed()
+        );
+    }
+    for actor in [&planner, &admin, &cli] {
+        assert!(
+            policy
+                .may(actor, Action::Change, &Object::Reports)
+                .is_allowed()
+        );
+    }
+    assert!(
+        !policy
+            .may(&viewer, Action::Change, &Object::Reports)
+            .is_allowed()
+    );
+    assert!(
+        !policy
+            .may(&reporter, Action::Read, &Object::Reports)
+            .is_allowed()
+    );
+    // Not published data: the public does not read them, even on a public deployment.
+    assert_eq!(
+        policy.may(&Actor::Anonymous, Action::Read, &Object::Reports),
+        Decision::Denied(Denial::SignInRequired)
+    );
+    assert!(
+        !policy
+            .may(&planner, Action::Approve, &Object::Reports)
+            .is_allowed()
+    );
 }

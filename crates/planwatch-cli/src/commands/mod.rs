@@ -8,6 +8,7 @@ mod notices;
 mod plan;
 mod progress;
 mod projects;
+mod report;
 mod score;
 mod serve;
 mod supervision;
@@ -233,6 +234,20 @@ Examples:
 Bonus at most 5 and deductions at most 10 a year per unit (the scheme's caps). See docs/tasks.md
 (年度考核).")]
     Score(score::ScoreArgs),
+    /// The evaluation reports: annual, mid-term, final, as DOCX, PDF, HTML or JSON (评估报告)
+    #[command(after_help = "\
+Examples:
+  planwatch report midterm --year 2024 --format docx
+      chengdu-services-2021-2025-midterm-2024.docx in the current directory
+  planwatch report annual --year 2024 --region 510104 --format pdf -o 锦江区2024年度评估.pdf
+  planwatch report midterm --year 2024 --format pdf --font-dir /srv/fonts   An office's 仿宋, 楷体
+  planwatch report final --year 2025 --lang en --format html   One page, printable
+  planwatch report midterm --year 2024 --format json -o -   The model, for analysts
+
+The figures are the store's as known on --as-of (default today); the planner's texts (存在问题,
+对策建议) are the latest saved versions, else generated drafts; the report says which. See
+docs/reports.md.")]
+    Report(report::ReportArgs),
     /// Progress reports on tasks and key projects: submit, review, list (进展报告)
     #[command(
         subcommand,
@@ -373,6 +388,7 @@ pub(crate) fn run(command: Command, store: &StoreArgs) -> anyhow::Result<Outcome
                     Command::Projects(command) => projects::run(store, &command).await,
                     Command::Score(args) => score::run(store, &args).await,
                     Command::Progress(command) => progress::run(store, &command).await,
+                    Command::Report(args) => report::run(store, &args).await,
                     Command::Supervision(command) => supervision::run(store, &command).await,
                     Command::Migrate(args) => keep::migrate(&args).await,
                     Command::Backup(args) => keep::backup(store, &args).await,

@@ -214,7 +214,9 @@ fn class_of(route: &str) -> Class {
         "/api/period-locks/unlock" | "/periods/lock" | "/periods/unlock" => {
             Class::Office { ok: 405 }
         }
-        "/reporting" => Class::Standing,
+        // 报告: the same readers as 报送情况; the texts' editor is the plan office's.
+        "/reporting" | "/reports" | "/reports/{kind}" | "/api/reports/{kind}" => Class::Standing,
+        "/reports/texts/{text}" => Class::Office { ok: 200 },
         "/api/notices" | "/notices" => Class::Notices { ok: 200 },
         "/api/notices/{id}/read" | "/api/notices/read" | "/notices/read" => {
             Class::Notices { ok: 405 }
@@ -294,6 +296,8 @@ fn concrete(route: &str) -> String {
             .replace("/regions/{code}", "/regions/510104")
             .replace("/units/{code}", "/units/510104")
             .replace("{unit}", "510104")
+            .replace("{kind}", "midterm")
+            .replace("{text}", "problems")
             .replace("{*path}", "app.css")
             .replace("{*rest}", "swagger-ui.css"),
     }
