@@ -22,7 +22,7 @@ use crate::{EvaluationRequest, evaluate, load_panel, stored_region_targets};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportRequest {
     pub kind: ReportKind,
-    /// The evaluated year; by default the latest year with data on the as-of date.
+    /// The evaluated year; by default [`default_year`].
     pub year: Option<u16>,
     /// The data as-of date; by default today.
     pub as_of: Option<NaiveDate>,
@@ -37,6 +37,20 @@ pub enum ReportError {
     Store(#[from] StoreError),
     #[error("地区“{0}”不在规划中 / region \"{0}\" is not in the plan")]
     UnknownRegion(String),
+}
+
+/// The year a report evaluates unless asked: the mid-term evaluation the data of the plan's middle
+/// year (2023 for 2021–2025: written after two and a half years), the final evaluation the target
+/// year; `None` — the latest year with data on the as-of date — for the annual one. A year the
+/// data has not reached is evaluated on the data there is.
+pub fn default_year(plan: &Plan, kind: ReportKind) -> Option<u16> {
+    match kind {
+        ReportKind::Annual => None,
+        ReportKind::Midterm => {
+            Some(plan.base_year + (plan.target_year - plan.base_year).div_ceil(2))
+        }
+        ReportKind::Final => Some(plan.target_year),
+    }
 }
 
 /// The store key of a planner text of the report `request` asks for, in `year`.
@@ -161,7 +175,7 @@ async fn gather(
         .collect();
     let as_of_text = as_of.format("%Y-%m-%d").to_string();
     let evaluation_request = EvaluationRequest {
-        year: request.year,
+        year: request.year.or_else(|| default_year(plan, request.kind)),
         indicators: None,
         regions: Some(
             std::iter::once(index)
@@ -279,4 +293,18 @@ async fn gather(
         projects,
         texts,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_midterm_evaluates_the_middle_year_and_the_final_the_target_year() {
+        let plan = planwatch_plan::chengdu::plan();
+        assert_eq!((plan.base_year, plan.target_year), (2020, 2025));
+        assert_eq!(default_year(&plan, ReportKind::Annual), None);
+        assert_eq!(default_year(&plan, ReportKind::Midterm), Some(2023));
+        assert_eq!(default_year(&plan, ReportKind::Final), Some(2025));
+    }
 }
