@@ -143,3 +143,102 @@ fn the_report_command_writes_every_format_of_the_sample_store() {
     let format = run(&["report", "annual", "--format", "odt"]);
     assert_eq!(format.status.code(), Some(2));
 }
+
+/// The Chengdu sample's mid-term report as real clients read it: `pdftotext` of Planwatch's PDF
+/// holds every indicator's latest value as the indicator table prints it, and LibreOffice opens
+/// Planwatch's DOCX of the same report and converts it to a PDF whose text holds the title and
+/// every indicator's name. The tools are Debian's (poppler-utils, libreoffice-writer-nogui);
+/// without them the test says so and passes, except under CI, where `.ci/run` installs them.
+#[test]
+fn real_clients_read_the_sample_reports_every_indicator() {
+    let tools = ["pdftotext", "soffice"];
+    let missing: Vec<&str> = tools
+        .into_iter()
+        .filter(|tool| Command::new(tool).arg("--version").output().is_err())
+        .collect();
+    if !missing.is_empty() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs {missing:?} (scripts/setup-report-tools)"
+        );
+        eprintln!("skipping: {missing:?} not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("pw.db").display());
+    let run = |args: &[&str]| run_in(dir.path(), &db, args);
+    let init = run(&["init", "--sample-data"]);
+    assert!(init.status.success(), "{}", stderr(&init));
+    let report = ["report", "midterm", "--year", "2023"];
+    let json = run(&[&report[..], &["--format", "json", "-o", "-"]].concat());
+    assert!(json.status.success(), "{}", stderr(&json));
+    let model: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let table = model["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["blocks"].as_array().unwrap())
+        .find(|b| b["type"] == "table")
+        .expect("the indicator table");
+    let columns: Vec<&str> = table["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let latest = columns.iter().position(|c| *c == "最新值").unwrap();
+    let rows = table["rows"].as_array().unwrap();
+    assert_eq!(
+        rows.len(),
+        model["facts"]["indicators"].as_array().unwrap().len()
+    );
+
+    let squeeze = |s: &str| s.split_whitespace().collect::<String>();
+    let text_of = |pdf: &std::path::Path| {
+        let out = Command::new("pdftotext")
+            .arg(pdf)
+            .arg("-")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "pdftotext {}", pdf.display());
+        squeeze(&String::from_utf8_lossy(&out.stdout))
+    };
+
+    let pdf = run(&[&report[..], &["--format", "pdf", "-o", "mid.pdf"]].concat());
+    assert!(pdf.status.success(), "{}", stderr(&pdf));
+    let text = text_of(&dir.path().join("mid.pdf"));
+    for row in rows {
+        // The figure without its year in brackets (a narrow cell may break the line there).
+        let cell = row[latest].as_str().unwrap();
+        let figure = cell.split('（').next().unwrap();
+        assert!(
+            text.contains(&squeeze(figure)),
+            "the PDF lacks {} {cell}",
+            row[0]
+        );
+    }
+
+    let docx = run(&[&report[..], &["--format", "docx", "-o", "mid.docx"]].concat());
+    assert!(docx.status.success(), "{}", stderr(&docx));
+    let converted = dir.path().join("converted");
+    let office = Command::new("soffice")
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(&converted)
+        .arg(dir.path().join("mid.docx"))
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(office.status.success(), "{}", stderr(&office));
+    let text = text_of(&converted.join("mid.pdf"));
+    assert!(
+        text.contains(&squeeze(model["title"].as_str().unwrap())),
+        "LibreOffice's PDF lacks the title"
+    );
+    for indicator in model["facts"]["indicators"].as_array().unwrap() {
+        let name = indicator["name"].as_str().unwrap();
+        assert!(
+            text.contains(&squeeze(name)),
+            "LibreOffice's PDF lacks {name}"
+        );
+    }
+}
