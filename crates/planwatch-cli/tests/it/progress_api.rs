@@ -290,6 +290,20 @@ fn cycle(postgres: bool) {
     );
     let late = post_form(&jinjiang, &format!("/api/progress/{id}/evidence"), form);
     assert_eq!(late.status(), StatusCode::CONFLICT);
+    // The public's task answer and board, cached before the approval, follow it within a poll.
+    let public_task = format!("/api/tasks/{task}");
+    let done_board = "/tasks?unit=510104&status=done";
+    let task_link = format!("href=\"/tasks/{task}\"");
+    let (status, before) = answer(anonymous.get(&public_task));
+    assert_eq!(status, StatusCode::OK, "{before}");
+    assert_ne!(before["status"], "done", "{before}");
+    assert!(
+        !anonymous
+            .get(done_board)
+            .text()
+            .unwrap()
+            .contains(&task_link)
+    );
     let approve = format!("/api/progress/{id}/approve");
     assert_eq!(
         jinjiang.post(&approve, None).status(),
@@ -300,6 +314,23 @@ fn cycle(postgres: bool) {
     assert_eq!(moved["status"], "approved", "{moved}");
     let (_, detail) = answer(jinjiang.get(&format!("/api/progress/{id}")));
     assert_eq!(detail["content"]["progress"], "done", "{detail}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, after) = answer(anonymous.get(&public_task));
+        let on_board = anonymous
+            .get(done_board)
+            .text()
+            .unwrap()
+            .contains(&task_link);
+        if after["status"] == "done" && on_board {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the public still sees {after} (on the done board: {on_board})"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let actions: Vec<&str> = detail["comments"]
         .as_array()
         .unwrap()
