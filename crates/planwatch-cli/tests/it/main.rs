@@ -7,6 +7,7 @@ mod browser;
 mod browser_progress;
 mod browser_workflow;
 mod confidentiality;
+mod crash;
 mod evaluate;
 mod import;
 mod keep;
@@ -105,6 +106,13 @@ impl Server {
 
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Kills the server with SIGKILL, as the kernel's OOM killer or a power cut would stop
+    /// it, and waits for it to be gone.
+    pub(crate) fn kill(mut self) {
+        self.child.kill().expect("SIGKILL is sent");
+        self.child.wait().expect("the server is gone");
     }
 
     /// Stops the server as a service manager does (SIGTERM) and waits for it to exit.
