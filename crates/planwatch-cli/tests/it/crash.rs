@@ -40,7 +40,7 @@ const MONTHS: usize = 2500;
 
 /// When the server is killed, as a fraction of the measured approval time after the request
 /// was sent (0: before the server has read it); then once more after the answer came.
-const SWEEP: [f64; 9] = [0.0, 0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 1.0, 1.15];
+const SWEEP: [f64; 11] = [0.0, 0.1, 0.25, 0.4, 0.55, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25];
 
 /// The rows of submission round `round`: every key of [`INDICATORS`] × [`MONTHS`] months from
 /// January 1900, each value new (so that every row is a revision).
@@ -84,11 +84,10 @@ impl Probe {
                     .expect("the PostgreSQL store opens");
                 Db::Postgres(pool)
             } else {
-                let options = sqlx::sqlite::SqliteConnectOptions::from_str(&format!(
-                    "sqlite://{url}"
-                ))
-                .unwrap()
-                .busy_timeout(Duration::ZERO);
+                let options =
+                    sqlx::sqlite::SqliteConnectOptions::from_str(&format!("sqlite://{url}"))
+                        .unwrap()
+                        .busy_timeout(Duration::ZERO);
                 let pool = sqlx::sqlite::SqlitePoolOptions::new()
                     .max_connections(1)
                     .connect_with(options)
@@ -290,7 +289,10 @@ fn whole_or_nothing(store: &Accounts, id: i64, rows: i64, before: Counts) -> Out
                   WHERE o.batch_id = {batch}"
             ));
             assert_eq!(submitted.len() as i64, rows);
-            assert!(submitted == published, "submission {id}'s rows in batch {batch}");
+            assert!(
+                submitted == published,
+                "submission {id}'s rows in batch {batch}"
+            );
             assert_eq!(approvals, 1, "submission {id}'s approval audited once");
             assert_eq!(
                 of_batch(
