@@ -11,6 +11,9 @@
 //! the approval's audit entries present — or still awaiting review with no batch, no new
 //! observation and no new audit entry; `planwatch audit verify` passes either way. A
 //! submission left waiting is approved by the next round, the last without a kill.
+//!
+//! The same for `planwatch import` of a 20 000-row file killed at a sweep of moments (there is
+//! no import route in the API: an approval is its import): the batch is whole or absent.
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -473,6 +476,151 @@ fn sweep(postgres: bool) {
         assert_eq!(whole_or_nothing(&store, id, rows, before), Outcome::Whole);
     }
     server.terminate();
+}
+
+/// Writes round `round`'s rows ([`rows`]) as a CSV in `dir`; returns its path and the
+/// (indicator, region, period key, value) the import must store, in order.
+fn csv(
+    dir: &std::path::Path,
+    round: usize,
+) -> (std::path::PathBuf, Vec<(String, String, i32, f64)>) {
+    let mut text = String::from("indicator,region,period,value\n");
+    let mut expected = Vec::new();
+    for row in rows(round) {
+        let (indicator, region) = (row["indicator"].as_str().unwrap(), "510104");
+        let (period, value) = (
+            row["period"].as_str().unwrap(),
+            row["value"].as_f64().unwrap(),
+        );
+        text += &format!("{indicator},{region},{period},{value}\n");
+        let key = planwatch_plan::Period::from_str(period).unwrap().key();
+        expected.push((indicator.to_owned(), region.to_owned(), key, value));
+    }
+    expected.sort_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
+    let path = dir.join(format!("round-{round}.csv"));
+    std::fs::write(&path, text).unwrap();
+    (path, expected)
+}
+
+/// Checks that an import of `expected` either stored its batch whole (every row a revision,
+/// its audit entry) or nothing at all, given what the store held before (`before`).
+fn import_whole_or_nothing(
+    store: &Accounts,
+    expected: &[(String, String, i32, f64)],
+    before: Counts,
+) -> Outcome {
+    let probe = Probe::open(&store.db);
+    let after = counts(&probe);
+    let rows = expected.len() as i64;
+    let outcome = if after == before {
+        Outcome::Nothing
+    } else {
+        let batch = probe.count("SELECT MAX(id) FROM batches");
+        assert_eq!(
+            probe.count(&format!("SELECT rows_read FROM batches WHERE id = {batch}")),
+            rows
+        );
+        let published = probe.keys(&format!(
+            "SELECT i.code, g.code, o.period, o.value FROM observations o
+               JOIN indicators i ON i.id = o.indicator_id
+               JOIN regions g ON g.id = o.region_id
+              WHERE o.batch_id = {batch}"
+        ));
+        assert!(published == expected, "batch {batch} is not the file");
+        assert_eq!(
+            probe.count(&format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'observations.import'
+                 AND object = 'batch:{batch}'"
+            )),
+            1
+        );
+        assert_eq!(
+            after,
+            Counts {
+                batches: before.batches + 1,
+                observations: before.observations + rows,
+                audit: before.audit + 1,
+            }
+        );
+        Outcome::Whole
+    };
+    probe.close();
+    let verified = store.ok(&["audit", "verify"], None);
+    assert!(verified.contains("the audit log is intact"), "{verified}");
+    outcome
+}
+
+/// `planwatch import` of a 20 000-row file killed with SIGKILL at a sweep of moments: the
+/// batch is whole or absent.
+fn import_sweep(postgres: bool) {
+    let store = chengdu_store(postgres);
+    let dir = tempfile::tempdir().unwrap();
+    let import = |path: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_planwatch"))
+            .args(["--db", store.db.as_str(), "import"])
+            .arg(path)
+            .env("USER", "importer")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("planwatch import starts")
+    };
+    // Two imports without a kill: new keys, then revisions of them, which gives the time.
+    let mut took = Duration::ZERO;
+    let mut round = 0;
+    for _ in 0..2 {
+        round += 1;
+        let (path, expected) = csv(dir.path(), round);
+        let before = counts_of(&store);
+        let start = Instant::now();
+        let status = import(&path).wait().unwrap();
+        took = start.elapsed();
+        assert!(status.success());
+        let outcome = import_whole_or_nothing(&store, &expected, before);
+        assert_eq!(outcome, Outcome::Whole);
+        eprintln!("import of {} rows without a kill: {took:?}", expected.len());
+    }
+    let mut seen = Vec::new();
+    for fraction in [0.0, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0] {
+        round += 1;
+        let (path, expected) = csv(dir.path(), round);
+        let probe = Probe::open(&store.db);
+        let before = counts(&probe);
+        let mut child = import(&path);
+        std::thread::sleep(took.mul_f64(fraction));
+        let writing = probe.writer_open();
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        probe.close();
+        after_kill(&store);
+        let outcome = import_whole_or_nothing(&store, &expected, before);
+        eprintln!(
+            "import killed at {fraction} × {took:?}: {status}, a writer open: {writing}, \
+             {outcome:?}"
+        );
+        seen.push((fraction, writing, outcome));
+    }
+    assert_eq!(seen[0].2, Outcome::Nothing, "{seen:?}");
+    assert!(
+        seen.iter().any(|(_, writing, _)| *writing),
+        "no kill landed during a transaction: {seen:?}"
+    );
+    // And the next import, not killed, is stored whole.
+    let (path, expected) = csv(dir.path(), round + 1);
+    let before = counts_of(&store);
+    assert!(import(&path).wait().unwrap().success());
+    let outcome = import_whole_or_nothing(&store, &expected, before);
+    assert_eq!(outcome, Outcome::Whole);
+}
+
+#[test]
+fn a_killed_import_is_whole_or_nothing_on_sqlite() {
+    import_sweep(false);
+}
+
+#[test]
+fn a_killed_import_is_whole_or_nothing_on_postgres() {
+    import_sweep(true);
 }
 
 #[test]
