@@ -38,8 +38,8 @@ const INDICATORS: [&str; 8] = [
     "software_it_revenue",
 ];
 
-/// Months per indicator (from January 1900): 8 × 2 500 = 20 000 rows a submission.
-const MONTHS: usize = 2500;
+/// Months per indicator (from January 1900): 8 × 1 250 = 10 000 rows a submission.
+const MONTHS: usize = 1250;
 
 /// When the server is killed, as a fraction of the measured approval time after the request
 /// was sent (0: before the server has read it); then once more after the answer came.
