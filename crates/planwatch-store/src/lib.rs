@@ -24,6 +24,7 @@ mod report_texts;
 mod scores;
 mod sessions;
 mod sheets;
+mod strikes;
 mod submissions;
 mod supervision;
 pub mod tables;
@@ -45,7 +46,10 @@ pub use crate::import::{
     BatchInfo, Conflict, Feed, ImportError, ImportOutcome, ImportSettings, StoreWarning,
     WarningKind,
 };
-pub use crate::notices::{MAIL_ATTEMPTS, MAIL_MAX_AGE_HOURS, MailItem, StoredNotice, mail_backoff};
+pub use crate::notices::{
+    MAIL_ATTEMPTS, MAIL_LEASE_SECS, MAIL_MAX_AGE_HOURS, MAIL_SEND_LIMIT_SECS, MailItem,
+    StoredNotice, mail_backoff,
+};
 pub use crate::plans::PlanSummary;
 pub use crate::progress::{
     EVIDENCE_MAX_BYTES, EVIDENCE_MAX_FILES, Evidence, EvidenceMeta, LoadedProgress,
@@ -60,6 +64,7 @@ pub use crate::scores::{
 };
 pub use crate::sessions::{NewSession, Session, SessionLimits};
 pub use crate::sheets::SheetImportOutcome;
+pub use crate::strikes::{STRIKES_KEPT_MS, Strikes, strike_name};
 pub use crate::submissions::{
     StoredPeriodLock, StoredSubmission, StoredSubmissionRow, SubmissionComment, SubmissionFilter,
     submission_row,
