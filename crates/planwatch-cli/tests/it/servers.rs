@@ -155,7 +155,7 @@ fn two_servers(postgres: bool) {
     let failed = store.audit_json(&["--action", "session.sign_in_failed"]);
     assert_eq!(failed.len(), 5, "{failed:?}");
     assert!(
-        failed.iter().all(|f| f["target"] == "user:leader"),
+        failed.iter().all(|f| f["object"] == "user:leader"),
         "{failed:?}"
     );
     // Other names are not held back; after the delay the right password goes through on B,
