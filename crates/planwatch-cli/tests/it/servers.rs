@@ -3,7 +3,8 @@
 //! works on the other, CSRF token and all (a reporter signs in on A and submits on B); a figure
 //! published through A is in B's evaluation within one poll; signing out on A is refused on B
 //! within one poll; failed sign-ins for one name spread over A and B meet the limit of one
-//! server; two deadline sweeps at once write each notice once.
+//! server; two deadline sweeps at once write each notice once; two servers started together on
+//! an empty database set it up once.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -283,4 +284,31 @@ fn two_sweeps_at_once_write_each_notice_once_on_postgres() {
 #[test]
 fn two_sweeps_at_once_write_each_notice_once_on_sqlite() {
     sweeps_at_once(false);
+}
+
+/// Two servers started together on an empty PostgreSQL database: one loads the Chengdu plan and
+/// its sample data, the other waits for it and finds them there — each batch once.
+#[test]
+fn two_servers_started_together_on_an_empty_database_set_it_up_once() {
+    let db = crate::fresh_postgres("servers");
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| Server::start(&db, &[]));
+        let b = scope.spawn(|| Server::start(&db, &[]));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    for server in [&a, &b] {
+        let plan: Value = client()
+            .get(server.url("/api/plan"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert!(plan.to_string().contains("成都"), "{}", server.base);
+    }
+    let batches = crate::planwatch(&["--db", &db, "data", "batches"]);
+    assert!(batches.status.success(), "{}", crate::stderr(&batches));
+    let batches = stdout(&batches);
+    for file in ["chengdu-sample.csv", "chengdu-revisions.csv"] {
+        assert_eq!(batches.matches(file).count(), 1, "{batches}");
+    }
 }
