@@ -311,4 +311,21 @@ fn two_servers_started_together_on_an_empty_database_set_it_up_once() {
     for file in ["chengdu-sample.csv", "chengdu-revisions.csv"] {
         assert_eq!(batches.matches(file).count(), 1, "{batches}");
     }
+    // One first start: the plan and the district targets loaded once (the imports of the sample
+    // data would find their batches there and add none).
+    let log = crate::planwatch(&["--db", &db, "audit", "--format", "json"]);
+    assert!(log.status.success(), "{}", crate::stderr(&log));
+    let log: Vec<Value> = serde_json::from_str(&stdout(&log)).unwrap();
+    let by_first_start: Vec<&str> = log
+        .iter()
+        .filter(|e| e["actor"] == "system:first-start")
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in ["plan.load", "targets.load"] {
+        assert_eq!(
+            by_first_start.iter().filter(|a| **a == action).count(),
+            1,
+            "{action}: {by_first_start:?}"
+        );
+    }
 }
