@@ -11,7 +11,7 @@ use lettre::message::{Body, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use planwatch_store::{MailItem, Store};
+use planwatch_store::{MAIL_SEND_LIMIT_SECS, MailItem, Store};
 
 /// How the connection to the relay is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,12 +207,16 @@ pub(crate) async fn deliver(
     loop {
         match store.claim_mail(retry).await {
             Ok(Some(item)) => {
+                // Bounded, and well within the claim's lease: no other server takes the
+                // notice while this one may still be sending it.
                 let outcome = match message(&from, &item) {
-                    Ok(message) => transport
-                        .send(message)
-                        .await
-                        .map(drop)
-                        .map_err(|e| e.to_string()),
+                    Ok(message) => tokio::time::timeout(
+                        Duration::from_secs(MAIL_SEND_LIMIT_SECS),
+                        transport.send(message),
+                    )
+                    .await
+                    .map_err(|_| format!("no answer within {MAIL_SEND_LIMIT_SECS} s"))
+                    .and_then(|sent| sent.map(drop).map_err(|e| e.to_string())),
                     Err(error) => Err(error),
                 };
                 let recorded = match &outcome {
@@ -222,7 +226,7 @@ pub(crate) async fn deliver(
                             "通知 {} 的邮件第 {} 次发送失败 mail of notice {} to {} failed (try {}): {error}",
                             item.id, item.attempt, item.id, item.recipient, item.attempt
                         );
-                        store.mail_failed(item.id, error).await
+                        store.mail_failed(&item, error).await
                     }
                 };
                 if let Err(error) = recorded {
@@ -290,6 +294,7 @@ mod tests {
             subject_en: "[Planwatch] Submission 7 returned".into(),
             text_zh: "第 7 号报送（第 1 版）被退回：请核实".into(),
             text_en: "Submission 7 (version 1) was returned: 请核实".into(),
+            retry_at: "2025-01-01 00:00:30".into(),
         };
         let from: Mailbox = "规划监测 <planwatch@example.org>".parse().unwrap();
         let raw = String::from_utf8(message(&from, &item).unwrap().formatted()).unwrap();

@@ -81,7 +81,11 @@ impl Store {
                     .await?;
                 let backup = Store::open(text).await?;
                 with_sqlite(&backup, |pool| async move {
-                    sqlx::query("DELETE FROM sessions").execute(&pool).await?;
+                    for name in crate::tables::NOT_COPIED {
+                        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {name}")))
+                            .execute(&pool)
+                            .await?;
+                    }
                     Ok(())
                 })
                 .await?;

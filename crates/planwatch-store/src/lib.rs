@@ -24,6 +24,7 @@ mod report_texts;
 mod scores;
 mod sessions;
 mod sheets;
+mod strikes;
 mod submissions;
 mod supervision;
 pub mod tables;
@@ -45,7 +46,10 @@ pub use crate::import::{
     BatchInfo, Conflict, Feed, ImportError, ImportOutcome, ImportSettings, StoreWarning,
     WarningKind,
 };
-pub use crate::notices::{MAIL_ATTEMPTS, MAIL_MAX_AGE_HOURS, MailItem, StoredNotice, mail_backoff};
+pub use crate::notices::{
+    MAIL_ATTEMPTS, MAIL_LEASE_SECS, MAIL_MAX_AGE_HOURS, MAIL_SEND_LIMIT_SECS, MailItem,
+    StoredNotice, mail_backoff,
+};
 pub use crate::plans::PlanSummary;
 pub use crate::progress::{
     EVIDENCE_MAX_BYTES, EVIDENCE_MAX_FILES, Evidence, EvidenceMeta, LoadedProgress,
@@ -60,6 +64,7 @@ pub use crate::scores::{
 };
 pub use crate::sessions::{NewSession, Session, SessionLimits};
 pub use crate::sheets::SheetImportOutcome;
+pub use crate::strikes::{STRIKES_KEPT_MS, Strikes, strike_name};
 pub use crate::submissions::{
     StoredPeriodLock, StoredSubmission, StoredSubmissionRow, SubmissionComment, SubmissionFilter,
     submission_row,
@@ -213,6 +218,28 @@ macro_rules! with_db {
 }
 pub(crate) use with_db;
 
+/// Held while a server sets a new store up (its first start: the plan and the sample data), so
+/// that of several servers started together on an empty PostgreSQL database one sets it up and
+/// the others wait, then find it done. On PostgreSQL a session advisory lock on a connection of
+/// its own, released by [`StartLock::release`] or, if the guard is dropped, by closing that
+/// connection; on SQLite nothing.
+#[derive(Debug)]
+pub struct StartLock(Option<sqlx::pool::PoolConnection<sqlx::Postgres>>);
+
+/// The advisory lock's key ("planwatc" in ASCII).
+const FIRST_START_LOCK: i64 = 0x706c_616e_7761_7463;
+
+impl StartLock {
+    /// Lets the next server in.
+    pub async fn release(self) -> Result<()> {
+        if let Some(connection) = self.0 {
+            // Closing the connection ends the session, and with it the lock.
+            connection.close().await?;
+        }
+        Ok(())
+    }
+}
+
 /// A store of plans and observations.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -257,6 +284,22 @@ impl Store {
             Db::Sqlite(pool)
         };
         Ok(Store { db })
+    }
+
+    /// Waits for, and takes, the lock of a first start ([`StartLock`]).
+    pub async fn lock_first_start(&self) -> Result<StartLock> {
+        match &self.db {
+            Db::Postgres(pool) => {
+                let mut connection = pool.acquire().await?;
+                connection.close_on_drop();
+                sqlx::query("SELECT pg_advisory_lock($1)")
+                    .bind(FIRST_START_LOCK)
+                    .execute(&mut *connection)
+                    .await?;
+                Ok(StartLock(Some(connection)))
+            }
+            Db::Sqlite(_) => Ok(StartLock(None)),
+        }
     }
 
     /// `sqlite` or `postgres`.

@@ -51,7 +51,19 @@ pub struct MailItem {
     pub subject_en: String,
     pub text_zh: String,
     pub text_en: String,
+    /// When the mail is to be tried again if this try fails (`YYYY-MM-DD HH:MM:SS`, UTC).
+    pub retry_at: String,
 }
+
+/// How long a claimed mail is left to the server that claimed it (ten minutes), whatever its
+/// backoff: longer than a send may take (a delivery gives up after [`MAIL_SEND_LIMIT_SECS`]),
+/// so that another server on the store does not send it too while the first is still at it.
+/// A failed try makes it due at its backoff again ([`Store::mail_failed`]); a server that stops
+/// mid-try leaves it to be tried after the lease.
+pub const MAIL_LEASE_SECS: i64 = 600;
+
+/// The longest a delivery task may spend on one mail before giving the try up as failed.
+pub const MAIL_SEND_LIMIT_SECS: u64 = 300;
 
 /// How many times a notice's mail is tried before it is given up (its error kept).
 pub const MAIL_ATTEMPTS: i32 = 8;
@@ -335,9 +347,11 @@ impl Store {
 
     /// The next notice to mail now, claimed for this try: one not mailed, younger than
     /// [`MAIL_MAX_AGE_HOURS`], whose user has an address, with tries left and due for one. The
-    /// claim counts the try and puts the next after [`mail_backoff`] (from `retry`), so that a
-    /// server that stops mid-try leaves it to be tried again, and two servers do not send it
-    /// both.
+    /// claim (a conditional UPDATE: of several servers at once, one wins) counts the try and
+    /// leases the notice for [`MAIL_LEASE_SECS`] or its [`mail_backoff`] (from `retry`),
+    /// whichever is longer, so that a server that stops mid-try leaves it to be tried again,
+    /// and two servers do not send it both — not even when a send takes longer than the
+    /// backoff.
     pub async fn claim_mail(&self, retry: chrono::Duration) -> Result<Option<MailItem>> {
         let now_at = chrono::Utc::now();
         let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
@@ -366,13 +380,15 @@ impl Store {
             else {
                 return Ok(None);
             };
-            let retry_at = stamp(now_at + mail_backoff(attempts, retry));
+            let backoff = mail_backoff(attempts, retry);
+            let retry_at = stamp(now_at + backoff);
+            let leased_to = stamp(now_at + backoff.max(chrono::Duration::seconds(MAIL_LEASE_SECS)));
             let claimed = with_db!(&self.db, |pool| {
                 sqlx::query(
                     "UPDATE notices SET mail_attempts = mail_attempts + 1, mail_next_at = $1
                      WHERE id = $2 AND mail_attempts = $3 AND mailed_at IS NULL",
                 )
-                .bind(&retry_at)
+                .bind(&leased_to)
                 .bind(id)
                 .bind(attempts)
                 .execute(pool)
@@ -389,6 +405,7 @@ impl Store {
                     subject_en,
                     text_zh,
                     text_en,
+                    retry_at,
                 }));
             }
             // Another server claimed it first: look for the next.
@@ -407,14 +424,20 @@ impl Store {
         Ok(())
     }
 
-    /// The mail of notice `id` failed with `error`; it is tried again after its backoff.
-    pub async fn mail_failed(&self, id: i64, error: &str) -> Result<()> {
+    /// The mail `item` failed with `error`; it is tried again after its backoff (its
+    /// `retry_at`) rather than after the claim's lease.
+    pub async fn mail_failed(&self, item: &MailItem, error: &str) -> Result<()> {
         with_db!(&self.db, |pool| {
-            sqlx::query("UPDATE notices SET mail_error = $1 WHERE id = $2")
-                .bind(error)
-                .bind(id)
-                .execute(pool)
-                .await?;
+            sqlx::query(
+                "UPDATE notices SET mail_error = $1, mail_next_at = $2
+                 WHERE id = $3 AND mail_attempts = $4 AND mailed_at IS NULL",
+            )
+            .bind(error)
+            .bind(&item.retry_at)
+            .bind(item.id)
+            .bind(item.attempt)
+            .execute(pool)
+            .await?;
         });
         Ok(())
     }

@@ -83,5 +83,6 @@ pub const TABLES: &[Table] = &[
 
 /// Tables of the store that are not copied: sign-in sessions (a moved or restored store starts
 /// with everyone signed out; a session is a secret of the browser that holds it, bound to the
-/// server that issued it).
-pub const NOT_COPIED: &[&str] = &["sessions"];
+/// server that issued it) and the failed sign-ins counted by user name (a short-lived guard of
+/// the servers on that store, not data: the audit log keeps every failure).
+pub const NOT_COPIED: &[&str] = &["sessions", "sign_in_strikes"];

@@ -156,7 +156,7 @@ pub struct Service {
     pub(crate) callers: CallerCache,
     /// The threads that verify and hash passwords.
     pub(crate) argon: Argon,
-    /// Failed sign-ins, by user name and by address (in memory: per server).
+    /// Failed sign-ins by address (in memory: per server; by user name they are in the store).
     throttle: Mutex<Throttle>,
     /// An Argon2 hash to verify a sign-in against when the user does not exist (made at start,
     /// so that no request pays for it).

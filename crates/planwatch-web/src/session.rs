@@ -4,7 +4,8 @@
 //! Wrong credentials get the same 401 whether or not the user exists, in about the same time: a
 //! user that does not exist (or is disabled) is verified against a dummy Argon2 hash. Every
 //! failure is audited (`session.sign_in_failed`) with the client's address and counted by the
-//! `throttle` (429 with `Retry-After` beyond it). A sign-in always gets a new session id, and
+//! `throttle` (429 with `Retry-After` beyond it): by name in the store, with the audit entry,
+//! so that every server on the store counts them together; by address in this process. A sign-in always gets a new session id, and
 //! ends the session the request came with, if any.
 
 use std::sync::Arc;
@@ -17,13 +18,19 @@ use axum::http::StatusCode;
 use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Response};
 use planwatch_access::{Denial, check_name, verify_password};
-use planwatch_store::{Event, NewSession, User, Who};
+use planwatch_store::{NewSession, User, Who};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Caller, session_cookie};
 use crate::error::{ApiError, ErrorBody};
 use crate::service::Service;
+use crate::throttle;
+
+/// The time as the store counts failed sign-ins: Unix milliseconds.
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
 
 /// A sign-in.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -70,7 +77,12 @@ pub(crate) async fn sign_in(
     password: &str,
 ) -> Result<NewSession, ApiError> {
     let address = caller.client.clone().unwrap_or_default();
-    if let Err(wait) = service.throttle().check(username, &address, Instant::now()) {
+    // The name's failures are counted in the store (shared by every server on it), the
+    // address's in this process.
+    let strikes = service.store.sign_in_strikes(username).await?;
+    let by_name = throttle::name_wait(strikes, now_ms());
+    let by_address = service.throttle().check(&address, Instant::now()).err();
+    if let Some(wait) = by_name.max(by_address) {
         return Err(ApiError::TooManyTries {
             // Rounded up: a client that waits as told is let through.
             seconds: (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1),
@@ -94,28 +106,22 @@ pub(crate) async fn sign_in(
         .await?;
     let user = found.map(|(user, _)| user).filter(|user| user.active);
     let Some(user) = user.filter(|_| matches) else {
-        service
-            .throttle()
-            .failed(username, &address, Instant::now());
+        service.throttle().failed(&address, Instant::now());
         let who = Who {
             actor: "anonymous".into(),
             role: "anonymous".into(),
             client: caller.client.clone(),
         };
-        let name: String = username
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(64)
-            .collect();
-        let event = Event::new(
-            "session.sign_in_failed",
-            format!("user:{name}"),
-            serde_json::json!({}),
-        );
-        service.store.audit(&who, &event).await?;
+        // Counted and audited (`session.sign_in_failed`) in one transaction.
+        service
+            .store
+            .failed_sign_in(&who, username, now_ms())
+            .await?;
         return Err(ApiError::BadCredentials);
     };
-    service.throttle().succeeded(username);
+    if strikes.is_some() {
+        service.store.clear_sign_in_strikes(username).await?;
+    }
     if let Some(old) = &caller.session {
         service
             .store

@@ -151,6 +151,8 @@ pub(crate) async fn serve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::R
         None => None,
     };
     let store = store_args.open().await?;
+    // Servers started together on an empty database: one sets it up, the others wait for it.
+    let start_lock = store.lock_first_start().await?;
     if store.plans().await?.is_empty() {
         let plan = chengdu::plan();
         eprintln!(
@@ -175,6 +177,7 @@ pub(crate) async fn serve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::R
         // Into the database file now, not when the server stops (which may be never, cleanly).
         store.checkpoint().await?;
     }
+    start_lock.release().await?;
     let plan = store_args.plan(&store).await?;
     let official_map = match (&official_map_text, &args.official_map) {
         (Some(text), Some(path)) => {

@@ -26,6 +26,7 @@ mod report_model;
 mod reports_web;
 mod score;
 mod sdmx;
+mod servers;
 mod submissions_api;
 mod submissions_write;
 mod supervision;

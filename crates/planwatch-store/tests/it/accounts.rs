@@ -501,3 +501,69 @@ async fn concurrent_appends_keep_one_chain() {
     }
     stores.drop_databases().await;
 }
+
+/// Failed sign-ins by user name (issue 16): counted in the store, so that every server on it
+/// counts them together, each with its `session.sign_in_failed` entry; failures at once all
+/// count; the name as the audit log names it; a success clears it; a day idle, deleted.
+#[tokio::test]
+async fn failed_sign_ins_are_counted_by_name_with_their_audit_entry() {
+    use planwatch_store::{STRIKES_KEPT_MS, Strikes};
+    let stores = stores().await;
+    for (backend, store) in &stores.stores {
+        let who = Who {
+            actor: "anonymous".into(),
+            role: "anonymous".into(),
+            client: Some("10.0.0.1".into()),
+        };
+        assert_eq!(store.sign_in_strikes("admin").await.unwrap(), None);
+        let first = store.failed_sign_in(&who, "admin", 1_000).await.unwrap();
+        let strikes = |failures, last_ms| Strikes { failures, last_ms };
+        assert_eq!(first, strikes(1, 1_000), "{backend}");
+        // Two servers at once, one clock a little behind: both count, the later time is kept.
+        let (a, b) = tokio::join!(
+            store.failed_sign_in(&who, "admin", 3_000),
+            store.failed_sign_in(&who, "admin", 2_000)
+        );
+        a.unwrap();
+        b.unwrap();
+        assert_eq!(
+            store.sign_in_strikes("admin").await.unwrap(),
+            Some(strikes(3, 3_000)),
+            "{backend}"
+        );
+        // A name with a control character (PostgreSQL refuses NUL in text) counts as the audit
+        // log names it.
+        store.failed_sign_in(&who, "ad\0min", 3_500).await.unwrap();
+        assert_eq!(
+            store.sign_in_strikes("ad\u{1}min").await.unwrap(),
+            Some(strikes(4, 3_500)),
+            "{backend}"
+        );
+        let log = store
+            .audit_log(&AuditFilter {
+                action: Some("session.sign_in_failed".into()),
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 4, "{backend}");
+        assert!(log.iter().all(|e| e.object == "user:admin"), "{log:?}");
+        assert_eq!(log[0].client.as_deref(), Some("10.0.0.1"));
+        // A success clears the name; a day later, another name's failure deletes what idled.
+        store.failed_sign_in(&who, "bob", 4_000).await.unwrap();
+        store.clear_sign_in_strikes("admin").await.unwrap();
+        assert_eq!(store.sign_in_strikes("admin").await.unwrap(), None);
+        store
+            .failed_sign_in(&who, "carol", 4_001 + STRIKES_KEPT_MS)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.sign_in_strikes("bob").await.unwrap(),
+            None,
+            "{backend}"
+        );
+        assert!(store.sign_in_strikes("carol").await.unwrap().is_some());
+        assert_eq!(store.verify_audit().await.unwrap().problem, None);
+    }
+    stores.drop_databases().await;
+}

@@ -355,7 +355,7 @@ async fn the_outbox_hands_each_mail_once_and_tries_a_failure_again_later() {
             "{backend}"
         );
         store
-            .mail_failed(mail.id, "connection refused")
+            .mail_failed(&mail, "connection refused")
             .await
             .unwrap();
         assert_eq!(
@@ -387,6 +387,57 @@ async fn the_outbox_hands_each_mail_once_and_tries_a_failure_again_later() {
                 .unwrap(),
             None
         );
+    })
+    .await;
+}
+
+/// Two servers on one store (issue 16): a claimed mail is not handed to the other server while
+/// the first may still be sending it, even when its backoff (here one second) has passed; two
+/// claims at once get it once; a failure makes it due again at its backoff, not its lease.
+#[tokio::test]
+async fn a_claimed_mail_stays_with_its_server_while_it_may_be_sending() {
+    on_each_backend(async |backend, store, plan| {
+        let reporter = user("east", Role::Reporter, &["440103"]);
+        store
+            .create_submission(
+                &reporter,
+                None,
+                plan,
+                east(),
+                &[retail(plan, 2, 2021, 1.0)],
+                false,
+                None,
+                None,
+            )
+            .await
+            .unwrap();
+        let second = chrono::Duration::seconds(1);
+        let (a, b) = tokio::join!(store.claim_mail(second), store.claim_mail(second));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(
+            u8::from(a.is_some()) + u8::from(b.is_some()),
+            1,
+            "{backend}: claimed by one of two at once"
+        );
+        let mail = a.or(b).unwrap();
+        assert_eq!((mail.recipient.as_str(), mail.attempt), ("p1", 1));
+        // A slow relay: the first server is still sending after the backoff.
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        assert_eq!(
+            store.claim_mail(second).await.unwrap(),
+            None,
+            "{backend}: handed to a second server while the first may be sending it"
+        );
+        // The try failed: due again at its backoff (a second after the claim, passed).
+        store.mail_failed(&mail, "timed out").await.unwrap();
+        let again = store
+            .claim_mail(second)
+            .await
+            .unwrap()
+            .expect("tried again after the failure");
+        assert_eq!((again.id, again.attempt), (mail.id, 2), "{backend}");
+        store.mail_sent(again.id).await.unwrap();
+        assert_eq!(store.claim_mail(second).await.unwrap(), None, "{backend}");
     })
     .await;
 }
