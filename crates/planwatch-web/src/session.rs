@@ -79,7 +79,7 @@ pub(crate) async fn sign_in(
     // A name no account can have (control characters, which PostgreSQL refuses in text, say)
     // is looked up nowhere, and verified against the dummy hash like any unknown name.
     let found = match check_name("user", username) {
-        Ok(()) => service.store.credentials(username).await?,
+        Ok(()) => service.store().credentials(username).await?,
         Err(_) => None,
     };
     let hash = match &found {
@@ -112,19 +112,19 @@ pub(crate) async fn sign_in(
             format!("user:{name}"),
             serde_json::json!({}),
         );
-        service.store.audit(&who, &event).await?;
+        service.primary().audit(&who, &event).await?;
         return Err(ApiError::BadCredentials);
     };
     service.throttle().succeeded(username);
     if let Some(old) = &caller.session {
         service
-            .store
+            .primary()
             .end_session(&old.id, caller.client.as_deref())
             .await?;
         service.callers.forget_all();
     }
     Ok(service
-        .store
+        .primary()
         .create_session(&user.name, caller.client.as_deref(), chrono::Utc::now())
         .await?)
 }
@@ -221,7 +221,7 @@ pub(crate) async fn sign_out(
     session: &crate::auth::SessionCredential,
 ) -> Result<(), ApiError> {
     service
-        .store
+        .primary()
         .end_session(&session.id, caller.client.as_deref())
         .await?;
     service.callers.forget_all();
