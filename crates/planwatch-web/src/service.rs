@@ -490,7 +490,6 @@ impl Service {
     pub(crate) fn health_report(&self) -> serde_json::Value {
         let health = self.health();
         let mut report = serde_json::json!({
-            "status": if health.primary_up { "ok" } else { "read_only" },
             "read_only": !health.primary_up,
             "primary": {
                 "up": health.primary_up,
@@ -508,6 +507,8 @@ impl Service {
                 "serving": state.up && (!health.primary_up || state.lag <= replica.max_lag),
             });
         }
+        // Last, whatever the map's order: a probe may read just the end.
+        report["status"] = serde_json::json!(if health.primary_up { "ok" } else { "read_only" });
         report
     }
 
