@@ -687,3 +687,38 @@ fn the_primary_stopped_and_started_again() {
     drop(alone);
     drop(pair);
 }
+
+/// A "replica" without the binary's migrations is refused at start, saying why (PostgreSQL
+/// databases of the primary's server stand in for replicas here: the check is the same).
+#[test]
+fn a_replica_of_another_schema_is_refused() {
+    let primary = crate::fresh_postgres("replica_schema");
+    let empty = crate::fresh_postgres("replica_empty");
+    let behind = crate::fresh_postgres("replica_behind");
+    run(&behind, &["user", "list"], "");
+    psql(
+        &behind,
+        "DELETE FROM _sqlx_migrations WHERE version = (SELECT max(version) FROM _sqlx_migrations)",
+    )
+    .expect("the migration row is removed");
+    for (replica, says) in [
+        (&empty, "it has no planwatch store"),
+        (&behind, "migrations applied there"),
+    ] {
+        let output = planwatch(&[
+            "--db",
+            &primary,
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--read-db",
+            replica,
+        ]);
+        assert!(!output.status.success());
+        let text = stderr(&output);
+        assert!(
+            text.contains("the read replica's schema differs") && text.contains(says),
+            "{text}"
+        );
+    }
+}
