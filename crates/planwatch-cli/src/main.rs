@@ -52,7 +52,7 @@ pub(crate) enum Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(problem) = cli.command.usage_problem() {
+    if let Some(problem) = cli.command.usage_problem(&cli.store) {
         Cli::command()
             .error(clap::error::ErrorKind::ArgumentConflict, problem)
             .exit();

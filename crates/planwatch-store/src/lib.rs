@@ -196,6 +196,45 @@ pub enum StoreError {
         "\"{0}\" is not a database URL or path (use a file path, sqlite://PATH or postgres://…)"
     )]
     BadUrl(String),
+    #[error(
+        "只读副本须为 PostgreSQL / a read replica must be PostgreSQL (postgres://…), not \"{0}\""
+    )]
+    ReplicaNotPostgres(String),
+    #[error(
+        "只读副本的数据库结构与本程序不符 / the read replica's schema differs from this planwatch's: {0}"
+    )]
+    ReplicaSchema(String),
+}
+
+impl StoreError {
+    /// Whether the database could not be reached (refused or lost connection, a pool that
+    /// found no connection in time, a server shutting down or starting up) — as opposed to a
+    /// statement it refused. The web server answers these 503 and, for the primary, goes
+    /// read-only.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(e) => sqlx_unavailable(e),
+            StoreError::Migration(sqlx::migrate::MigrateError::Execute(e)) => sqlx_unavailable(e),
+            _ => false,
+        }
+    }
+}
+
+/// See [`StoreError::is_unavailable`].
+fn sqlx_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // Class 08 (connection exception); 57P01–57P03 (admin or crash shutdown, cannot
+        // connect now); 25006 (a read-only transaction: a server that became a standby).
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "25006")
+        }),
+        _ => false,
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -246,17 +285,38 @@ pub struct Store {
     pub(crate) db: Db,
 }
 
+/// The PostgreSQL migrations this binary carries.
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a request waits for a connection of a PostgreSQL pool by default (sqlx's).
+const DEFAULT_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 impl Store {
     /// Opens (creating if needed) the store at `url` and applies migrations. `url` is a
     /// PostgreSQL URL (`postgres://…`), an SQLite URL (`sqlite://PATH`) or a file path.
     pub async fn open(url: &str) -> Result<Store> {
-        let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Store::open_with_timeout(url, DEFAULT_ACQUIRE_TIMEOUT).await
+    }
+
+    /// [`Store::open`], with a PostgreSQL pool that waits at most `acquire_timeout` for a
+    /// connection (a server with a read replica bounds it, so that a dead primary fails a
+    /// request in seconds instead of holding it).
+    pub async fn open_with_timeout(
+        url: &str,
+        acquire_timeout: std::time::Duration,
+    ) -> Result<Store> {
+        let db = if is_postgres_url(url) {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
+                .acquire_timeout(acquire_timeout)
                 .after_connect(|connection, _| Box::pin(check_for_the_client(connection)))
                 .connect(url)
                 .await?;
-            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            POSTGRES_MIGRATIONS.run(&pool).await?;
             Db::Postgres(pool)
         } else {
             let path = url
@@ -300,6 +360,78 @@ impl Store {
             }
             Db::Sqlite(_) => Ok(StartLock(None)),
         }
+    }
+
+    /// Opens a read replica (a PostgreSQL hot standby) of a store: no migrations are run (a
+    /// standby takes no writes), and one whose applied migrations differ from this binary's is
+    /// refused. Its pool waits at most `acquire_timeout` for a connection, so that a replica
+    /// that went away never holds a request for long.
+    pub async fn open_replica(url: &str, acquire_timeout: std::time::Duration) -> Result<Store> {
+        if !is_postgres_url(url) {
+            return Err(StoreError::ReplicaNotPostgres(url.to_owned()));
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(acquire_timeout)
+            .connect(url)
+            .await?;
+        let applied: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT version, checksum FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&pool)
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(d) if d.code().as_deref() == Some("42P01") => {
+                StoreError::ReplicaSchema("it has no planwatch store (no migrations)".into())
+            }
+            other => StoreError::Database(other),
+        })?;
+        let ours: Vec<(i64, Vec<u8>)> = POSTGRES_MIGRATIONS
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .map(|m| (m.version, m.checksum.to_vec()))
+            .collect();
+        if applied != ours {
+            let name = |list: &[(i64, Vec<u8>)]| list.last().map_or(0, |(v, _)| *v);
+            return Err(StoreError::ReplicaSchema(format!(
+                "{} migrations applied there (the last {}), {} here (the last {}){}",
+                applied.len(),
+                name(&applied),
+                ours.len(),
+                name(&ours),
+                if applied.len() == ours.len() {
+                    ", with different contents"
+                } else {
+                    ""
+                }
+            )));
+        }
+        Ok(Store {
+            db: Db::Postgres(pool),
+        })
+    }
+
+    /// Where the store stands, read in one statement: the version (see [`Store::version`]) and
+    /// the audit log's last id. Every write is audited in its own transaction, so the audit id
+    /// covers every write (sessions too): a replica whose `audit_seq` has reached a primary's
+    /// has every change the primary had then.
+    pub async fn position(&self) -> Result<Position> {
+        let (version, changed_at, audit_seq): (i64, Option<String>, i64) =
+            with_db!(&self.db, |pool| {
+                sqlx::query_as(
+                    "SELECT v.version, v.changed_at, h.seq FROM store_version v, audit_head h
+                     WHERE v.id = 1 AND h.id = 1",
+                )
+                .fetch_one(pool)
+                .await?
+            });
+        Ok(Position {
+            change: LastChange {
+                version,
+                changed_at,
+            },
+            audit_seq,
+        })
     }
 
     /// `sqlite` or `postgres`.
@@ -374,6 +506,14 @@ pub struct LastChange {
     pub version: i64,
     /// `YYYY-MM-DD HH:MM:SS` (UTC) of the latest of them.
     pub changed_at: Option<String>,
+}
+
+/// See [`Store::position`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub change: LastChange,
+    /// The audit log's last id.
+    pub audit_seq: i64,
 }
 
 /// Raises the store's version inside the transaction that makes a change, so that the new

@@ -106,6 +106,27 @@ impl Store {
         limits: SessionLimits,
         now: DateTime<Utc>,
     ) -> Result<Option<Session>> {
+        self.find_session(id, limits, now, true).await
+    }
+
+    /// [`Store::session`] without writing anything (the session is neither marked used nor, if
+    /// expired, deleted): for a read replica, which takes no writes, while the primary is away.
+    pub async fn peek_session(
+        &self,
+        id: &str,
+        limits: SessionLimits,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Session>> {
+        self.find_session(id, limits, now, false).await
+    }
+
+    async fn find_session(
+        &self,
+        id: &str,
+        limits: SessionLimits,
+        now: DateTime<Utc>,
+        write: bool,
+    ) -> Result<Option<Session>> {
         let id_hash = hash_secret(id);
         let now = now.timestamp();
         let row: Option<(String, String, i64, i64)> = with_db!(&self.db, |pool| {
@@ -127,13 +148,15 @@ impl Store {
         } else {
             "UPDATE sessions SET last_seen = $2 WHERE id_hash = $1"
         };
-        with_db!(&self.db, |pool| {
-            sqlx::query(sql)
-                .bind(&id_hash)
-                .bind(now)
-                .execute(pool)
-                .await?;
-        });
+        if write {
+            with_db!(&self.db, |pool| {
+                sqlx::query(sql)
+                    .bind(&id_hash)
+                    .bind(now)
+                    .execute(pool)
+                    .await?;
+            });
+        }
         if expired {
             return Ok(None);
         }

@@ -352,10 +352,13 @@ async fn change_password(
         .run(move || hash_password(&new_password, &salt))
         .await?;
     let who = Who::of(&caller.actor, caller.client.clone());
-    service.store.set_password(&who, &user.name, &hash).await?;
+    service
+        .primary()
+        .set_password(&who, &user.name, &hash)
+        .await?;
     service.callers.forget_all();
     let session = service
-        .store
+        .primary()
         .create_session(&user.name, caller.client.as_deref(), chrono::Utc::now())
         .await?;
     Ok((
@@ -373,7 +376,7 @@ async fn old_password_matches(
     user: &User,
     old: String,
 ) -> Result<bool, ApiError> {
-    let Some((_, hash)) = service.store.credentials(&user.name).await? else {
+    let Some((_, hash)) = service.store().credentials(&user.name).await? else {
         return Ok(false);
     };
     service

@@ -573,7 +573,7 @@ async fn observations(
     let total = service.count(&filter).await?;
     let offset = (page as u64 - 1).saturating_mul(per_page as u64);
     let items = service
-        .store
+        .store()
         .observations_page(plan, &filter, offset, per_page as u64)
         .await?
         .into_iter()
@@ -619,7 +619,7 @@ async fn history(
     let period = parse_period("period", params.period.as_deref())?
         .ok_or_else(|| ApiError::bad("period", "必须给出", "is required"))?;
     let rows = service
-        .store
+        .store()
         .history(plan, &indicator, &region, period)
         .await?;
     Ok(Json(
@@ -881,7 +881,7 @@ async fn export(
     }
     let words = present(export.q.as_deref());
     let observations: Vec<Observation> = service
-        .store
+        .store()
         .observations(plan, &filter)
         .await?
         .into_iter()

@@ -253,10 +253,10 @@ async fn scores_for(
 ) -> Result<YearScores, ApiError> {
     let year = match parse_year(year)? {
         Some(year) => year_in_range(year)?,
-        None => planwatch_app::default_year(&service.store, &service.plan).await?,
+        None => planwatch_app::default_year(service.store(), &service.plan).await?,
     };
     let day = day(date)?;
-    let mut scores = planwatch_app::scoring::score_year(&service.store, &service.plan, year, day)
+    let mut scores = planwatch_app::scoring::score_year(service.store(), &service.plan, year, day)
         .await
         .map_err(score_error)?;
     let policy = service.policy();
@@ -498,7 +498,7 @@ async fn adjust_as(
     let unit = assessed_unit(&service.plan, code).map_err(score_error)?;
     let who = Who::of(&caller.actor, caller.client.clone());
     planwatch_app::scoring::adjust(
-        &service.store,
+        service.store(),
         &who,
         &service.plan,
         &AdjustRequest {
@@ -557,7 +557,7 @@ async fn freeze_as(
     let year = plan_year(&service.plan, year)?;
     let day = day(date)?;
     let who = Who::of(&caller.actor, caller.client.clone());
-    planwatch_app::scoring::freeze(&service.store, &who, &service.plan, year, day)
+    planwatch_app::scoring::freeze(service.primary(), &who, &service.plan, year, day)
         .await
         .map_err(score_error)
 }

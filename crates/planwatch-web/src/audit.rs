@@ -132,7 +132,7 @@ fn plain_text(field: &'static str, text: Option<&str>) -> Result<Option<String>,
 
 async fn entries(service: &Service, params: &AuditParams) -> Result<AuditPage, ApiError> {
     let (filter, per_page) = params.filter()?;
-    let mut records = service.store.audit_log(&filter).await?;
+    let mut records = service.store().audit_log(&filter).await?;
     let more = records.len() > per_page;
     records.truncate(per_page);
     let next_after = more.then(|| records.last().map(|r| r.id)).flatten();

@@ -100,11 +100,6 @@ impl CallerCache {
     }
 
     /// Takes in the audit log's last id; forgets every caller if it moved.
-    /// The audit log's latest entry as last observed: it moves with every audited change.
-    pub(crate) fn seq(&self) -> i64 {
-        self.seq.load(Ordering::Acquire)
-    }
-
     pub(crate) fn observe(&self, seq: i64) {
         if self.seq.swap(seq, Ordering::AcqRel) != seq {
             self.forget_all();
@@ -331,13 +326,17 @@ async fn identify(
     // read now is forgotten at the next poll.
     let seq = service.callers.seq.load(Ordering::Acquire);
     let now = chrono::Utc::now();
+    // Sessions and tokens are read from the primary (a session is marked used there); while
+    // it is away, from the replica the request reads, without writing.
+    let read_only = service.read_only();
+    let store = if read_only {
+        service.store()
+    } else {
+        service.primary()
+    };
     let caller = match bearer {
         Some(Some(token)) => {
-            let Some((info, user)) = service
-                .store
-                .token_by_hash(&hash_secret(token), now)
-                .await?
-            else {
+            let Some((info, user)) = store.token_by_hash(&hash_secret(token), now).await? else {
                 service.callers.forget(&key);
                 return Err(ApiError::BadToken);
             };
@@ -354,16 +353,17 @@ async fn identify(
         }
         _ => {
             let id = cookie(headers, SESSION_COOKIE).unwrap_or_default();
-            let Some(session) = service
-                .store
-                .session(id, service.access.session_limits, now)
-                .await?
-            else {
+            let limits = service.access.session_limits;
+            let found = if read_only {
+                store.peek_session(id, limits, now).await?
+            } else {
+                store.session(id, limits, now).await?
+            };
+            let Some(session) = found else {
                 service.callers.forget(&key);
                 return Ok((Caller::anonymous(client), true));
             };
-            let unread = service
-                .store
+            let unread = store
                 .unread_notices(&service.plan, &session.user.name)
                 .await?;
             Caller {

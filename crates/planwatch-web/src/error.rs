@@ -92,7 +92,13 @@ pub enum ApiError {
     /// A new password the policy refuses.
     #[error("password: {0}")]
     BadPassword(planwatch_access::PasswordProblem),
+    /// A write while the primary database cannot be reached (reads go on from the replica).
+    #[error("read-only: the primary database is unavailable")]
+    ReadOnly,
 }
+
+/// How long a client is asked to wait before it tries a write again while read-only.
+const READ_ONLY_RETRY_SECS: u32 = 5;
 
 /// The Chinese and English halves of a message written `中文 / English`.
 fn halves(text: &str) -> (&str, &str) {
@@ -108,7 +114,7 @@ pub(crate) struct ErrorBody {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ErrorDetail {
     /// Stable, for programs: `bad_parameter`, `bad_request`, `not_found`, `method_not_allowed`,
-    /// `store_unavailable`, `internal`.
+    /// `store_unavailable`, `read_only`, `internal`.
     pub(crate) code: &'static str,
     /// For people, in the request's language (Accept-Language: zh or en).
     pub(crate) message: String,
@@ -169,7 +175,7 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Store(_) | ApiError::Busy | ApiError::Timeout { .. } => {
+            ApiError::Store(_) | ApiError::Busy | ApiError::Timeout { .. } | ApiError::ReadOnly => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::Export(_)
@@ -331,6 +337,15 @@ impl ApiError {
                 zh,
                 en: english,
             } => ("unprocessable", pick(en, zh, english), Some(*field)),
+            ApiError::ReadOnly => (
+                "read_only",
+                pick(
+                    en,
+                    "系统暂为只读：主数据库暂不可用，可以查看，暂不能填报或修改",
+                    "read-only: the primary database is unavailable; reading works, writing does not",
+                ),
+                None,
+            ),
         };
         ErrorBody {
             error: ErrorDetail {
@@ -352,6 +367,11 @@ impl IntoResponse for ApiError {
                 response
                     .headers_mut()
                     .insert(RETRY_AFTER, HeaderValue::from(*seconds));
+            }
+            ApiError::ReadOnly => {
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(READ_ONLY_RETRY_SECS));
             }
             ApiError::BadToken => {
                 response.headers_mut().insert(

@@ -35,6 +35,9 @@
 //!   print view, standalone file), every format's writer that the CLI shares, the 报告 page and
 //!   `/api/reports/{kind}`.
 //!
+//! - `replica`: where a request reads (the primary or a read replica, `serve --read-db`) and
+//!   read-only mode, decided by a pure function; `service::reads` applies it per request.
+//!
 //! Errors are `error::ApiError`, mapped to a status and a JSON body once, in `error::localize`.
 
 mod account;
@@ -55,6 +58,7 @@ mod pages;
 mod progress;
 mod progress_pages;
 mod projects;
+mod replica;
 mod reporting;
 pub mod reports;
 mod review;
@@ -78,7 +82,7 @@ pub use crate::auth::AccessSettings;
 pub use crate::error::ApiError;
 pub use crate::map::{MapError, OfficialMap};
 pub use crate::server::{Limits, serve};
-pub use crate::service::Service;
+pub use crate::service::{DEFAULT_REPLICA_MAX_LAG, Service};
 
 /// A router of `paths`, each with its handler: the lists of paths that [`route_paths`] reads are
 /// the ones the routers are built from.
@@ -144,7 +148,14 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
                 .validator_url("none"),
         );
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/healthz",
+            get(
+                |axum::extract::State(service): axum::extract::State<Arc<Service>>| async move {
+                    axum::Json(service.health_report())
+                },
+            ),
+        )
         .merge(api)
         .merge(pages::router())
         .merge(audit::page_router())
@@ -172,6 +183,11 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             service.clone(),
             auth::guard,
+        ))
+        // Around the guard, which reads sessions: where the request reads, read-only mode.
+        .layer(axum::middleware::from_fn_with_state(
+            service.clone(),
+            service::reads,
         ))
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -168,12 +168,12 @@ async fn change(
     let indicator = indicator.as_deref();
     Ok(if lock {
         service
-            .store
+            .primary()
             .lock_period(&who, plan, year, indicator)
             .await?
     } else {
         service
-            .store
+            .primary()
             .unlock_period(&who, plan, year, indicator)
             .await?
     })
@@ -218,7 +218,7 @@ enum LockAnswers {
 pub(crate) async fn list(
     State(service): State<Arc<Service>>,
 ) -> Result<Json<Vec<LockOut>>, ApiError> {
-    let locks = service.store.stored_period_locks(&service.plan).await?;
+    let locks = service.store().stored_period_locks(&service.plan).await?;
     Ok(Json(locks.into_iter().map(LockOut::from).collect()))
 }
 
@@ -289,7 +289,7 @@ async fn page(
         Lang::En => "every indicator",
     };
     let locks: Vec<LockRow> = service
-        .store
+        .store()
         .stored_period_locks(plan)
         .await?
         .into_iter()

@@ -146,11 +146,11 @@ async fn list_of(service: &Service, caller: &Caller, unread: bool) -> Result<Not
     let (user, role) = recipient(caller)?;
     let plan = &service.plan;
     let notices = service
-        .store
+        .store()
         .notices(plan, user, unread, LIST_LIMIT)
         .await?;
     Ok(NoticeList {
-        unread: service.store.unread_notices(plan, user).await?,
+        unread: service.store().unread_notices(plan, user).await?,
         items: notices
             .into_iter()
             .map(|n| NoticeOut::of(n, role))
@@ -194,7 +194,7 @@ pub(crate) async fn mark_one(
             format!("a notice id is a whole number from 1, not \"{id}\""),
         )
     })?;
-    let Some(notice) = service.store.notice(&service.plan, id).await? else {
+    let Some(notice) = service.store().notice(&service.plan, id).await? else {
         return Err(ApiError::not_found(
             format!("通知 {id}"),
             format!("notice {id}"),
@@ -213,7 +213,7 @@ pub(crate) async fn mark_one(
         .map_err(ApiError::Denied)?;
     let who = Who::of(&caller.actor, caller.client.clone());
     let marked = service
-        .store
+        .primary()
         .mark_notices_read(&who, &service.plan, user, Some(id))
         .await?;
     Ok(Json(Marked { marked }))
@@ -223,7 +223,7 @@ async fn mark_all_of(service: &Service, caller: &Caller) -> Result<u64, ApiError
     let (user, _) = recipient(caller)?;
     let who = Who::of(&caller.actor, caller.client.clone());
     Ok(service
-        .store
+        .primary()
         .mark_notices_read(&who, &service.plan, user, None)
         .await?)
 }

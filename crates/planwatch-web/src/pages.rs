@@ -664,7 +664,7 @@ async fn indicator(
             })
             .collect();
         let observations = service
-            .store
+            .store()
             .observations(
                 plan,
                 &ObservationFilter {
@@ -864,7 +864,7 @@ async fn history_fragment(
         .ok_or_else(|| ApiError::bad("period", "必须给出", "is required"))?;
     cached(&service, &caller, &headers, &uri, async |lang| {
         let rows: Vec<ObservationRow> = service
-            .store
+            .store()
             .history(plan, &plan.indicators[i].code, &region, period)
             .await?
             .into_iter()
@@ -1240,7 +1240,7 @@ async fn data(
         let (total, rows) = match q {
             Some(q) if !too_large => {
                 let found: Vec<ObservationRow> = service
-                    .store
+                    .store()
                     .observations(plan, &filter)
                     .await?
                     .into_iter()
@@ -1257,7 +1257,7 @@ async fn data(
             _ => {
                 let offset = (page as u64 - 1).saturating_mul(DATA_PAGE_ROWS as u64);
                 let rows: Vec<ObservationRow> = service
-                    .store
+                    .store()
                     .observations_page(plan, &filter, offset, DATA_PAGE_ROWS as u64)
                     .await?
                     .into_iter()

@@ -601,7 +601,7 @@ async fn visible_report(
     id: &str,
 ) -> Result<StoredProgress, ApiError> {
     let id = parse_id(id)?;
-    match service.store.progress(&service.plan, id).await {
+    match service.store().progress(&service.plan, id).await {
         Ok(r) if visible(&caller.actor, &r) => Ok(r),
         Ok(_) | Err(StoreError::UnknownProgress(_)) => Err(unknown(id)),
         Err(e) => Err(rejected(e)),
@@ -692,7 +692,7 @@ pub(crate) async fn create(
     let period = period_of(&new.period)?;
     let content = new.content.content(subject)?;
     check_evidence(&evidence, 0)?;
-    let store = &service.store;
+    let store = service.primary();
     let client = || caller.client.clone();
     // With evidence, the report is a draft until its files are in (a submitted report takes
     // no files), then submitted as asked.
@@ -728,7 +728,7 @@ pub(crate) async fn create(
 
 async fn detail(service: &Service, id: i64) -> Result<ProgressDetailOut, ApiError> {
     let detail = service
-        .store
+        .store()
         .progress_detail(&service.plan, id)
         .await
         .map_err(rejected)?;
@@ -795,7 +795,7 @@ pub(crate) async fn list(
         subject,
     };
     let found = service
-        .store
+        .store()
         .progress_reports(plan, &filter)
         .await
         .map_err(rejected)?;
@@ -849,7 +849,7 @@ pub(crate) async fn edit(
         .map_err(|e| rejected(e.into()))?;
     let content = request.content(report.subject)?;
     service
-        .store
+        .primary()
         .edit_progress(
             &caller.actor,
             caller.client.clone(),
@@ -901,7 +901,7 @@ pub(crate) async fn add_evidence(
         ));
     }
     let held = service
-        .store
+        .store()
         .progress_detail(&service.plan, report.id)
         .await
         .map_err(rejected)?
@@ -910,7 +910,7 @@ pub(crate) async fn add_evidence(
     check_evidence(&evidence, held)?;
     for file in &evidence {
         service
-            .store
+            .primary()
             .add_progress_evidence(
                 &caller.actor,
                 caller.client.clone(),
@@ -948,7 +948,7 @@ pub(crate) async fn download(
     let report = visible_report(&service, &caller, &path.id).await?;
     let evidence = parse_id(&path.evidence)?;
     let (meta, bytes) = service
-        .store
+        .store()
         .progress_evidence(&service.plan, report.id, evidence)
         .await
         .map_err(rejected)?;
@@ -1006,7 +1006,7 @@ pub(crate) async fn remove_evidence(
     let report = visible_report(&service, &caller, &path.id).await?;
     let evidence = parse_id(&path.evidence)?;
     service
-        .store
+        .primary()
         .remove_progress_evidence(
             &caller.actor,
             caller.client.clone(),
@@ -1054,7 +1054,7 @@ async fn step(
     let id = visible_report(service, caller, id).await?.id;
     act(id).await.map_err(rejected)?;
     let r = service
-        .store
+        .store()
         .progress(&service.plan, id)
         .await
         .map_err(rejected)?;
@@ -1078,7 +1078,7 @@ pub(crate) async fn submit(
     step(&service, &caller, &id, async |id| {
         let client = caller.client.clone();
         service
-            .store
+            .primary()
             .submit_progress(&caller.actor, client, &service.plan, id)
             .await
             .map(drop)
@@ -1098,7 +1098,7 @@ pub(crate) async fn withdraw(
     step(&service, &caller, &id, async |id| {
         let client = caller.client.clone();
         service
-            .store
+            .primary()
             .withdraw_progress(&caller.actor, client, &service.plan, id)
             .await
     })
@@ -1121,7 +1121,7 @@ pub(crate) async fn approve(
     step(&service, &caller, &id, async |id| {
         let client = caller.client.clone();
         service
-            .store
+            .primary()
             .approve_progress(&caller.actor, client, &service.plan, id, comment.as_deref())
             .await
     })
@@ -1143,7 +1143,7 @@ pub(crate) async fn return_(
     step(&service, &caller, &id, async |id| {
         let client = caller.client.clone();
         service
-            .store
+            .primary()
             .return_progress(&caller.actor, client, &service.plan, id, &comment)
             .await
     })

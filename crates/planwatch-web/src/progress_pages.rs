@@ -288,7 +288,7 @@ pub(crate) async fn report_section(
     lang: Lang,
 ) -> Result<minijinja::Value, ApiError> {
     let plan = &service.plan;
-    let store = &service.store;
+    let store = service.store();
     let today = today();
     let rules = StatusRules::from_plan(plan);
     let mut reports = store
@@ -404,7 +404,7 @@ pub(crate) async fn waiting(
         status: Some(Status::Submitted),
         ..ProgressFilter::default()
     };
-    let mut found = service.store.progress_reports(plan, &filter).await?;
+    let mut found = service.store().progress_reports(plan, &filter).await?;
     found.retain(|r| may_see(actor, &r.unit, r.status, &r.created_by));
     found.sort_by(|a, b| (&a.submitted_at, a.id).cmp(&(&b.submitted_at, b.id)));
     Ok(found
@@ -444,8 +444,8 @@ async fn review_page(
     .await?;
     let detail = serde_json::to_value(&answer.0).map_err(|_| ApiError::Internal)?;
     let id: i64 = id.parse().map_err(|_| ApiError::Internal)?;
-    let report = service.store.progress(plan, id).await?;
-    let (now, after) = match status_on_approval(&service.store, plan, &report, today()).await? {
+    let report = service.store().progress(plan, id).await?;
+    let (now, after) = match status_on_approval(service.store(), plan, &report, today()).await? {
         Some((now, after)) => (
             Some(StatusView::of(&now, lang)),
             Some(StatusView::of(&after, lang)),

@@ -207,7 +207,7 @@ impl ProjectQuery {
 /// Every key project of the plan with its status today.
 pub(crate) async fn all_projects(service: &Service) -> Result<Arc<Vec<ProjectView>>, ApiError> {
     crate::tasks::for_today(service, &service.projects, async |today| {
-        let (store, plan) = (&service.store, &service.plan);
+        let (store, plan) = (service.store(), &service.plan);
         planwatch_app::tasks::project_views(store, plan, &ProjectFilter::default(), today).await
     })
     .await

@@ -231,7 +231,7 @@ async fn submission_view(
     lang: Lang,
 ) -> Result<SubmissionView, ApiError> {
     let comments = service
-        .store
+        .store()
         .submission_comments(s.id)
         .await?
         .into_iter()
@@ -298,7 +298,7 @@ async fn report_page(
             unit: Some(unit.clone()),
             ..SubmissionFilter::default()
         };
-        let mut found = service.store.submissions(plan, &filter).await?;
+        let mut found = service.store().submissions(plan, &filter).await?;
         found.retain(|s| visible(&request.caller.actor, s));
         found.reverse();
         for s in &found {
@@ -423,7 +423,7 @@ pub(crate) async fn standings_today(
 ) -> Result<(NaiveDate, Option<Vec<StandingOf>>), ApiError> {
     let today = today();
     let standings =
-        planwatch_app::calendar::standings(&service.store, &service.plan, today).await?;
+        planwatch_app::calendar::standings(service.store(), &service.plan, today).await?;
     Ok((today, standings))
 }
 
@@ -526,7 +526,7 @@ async fn form_page(
         (units, unit)
     };
     let plain: Vec<Key> = keys.iter().map(|(k, _)| k.clone()).collect();
-    let published = planwatch_app::submissions::published(&service.store, plan, plain).await?;
+    let published = planwatch_app::submissions::published(service.store(), plan, plain).await?;
     let rows: Vec<FormRow> = keys
         .iter()
         .zip(values)
@@ -544,7 +544,7 @@ async fn form_page(
     let actor = &request.caller.actor;
     let refusal = match (submission, &unit) {
         (Some(id), _) => service
-            .store
+            .store()
             .submission(plan, id)
             .await?
             .workflow()

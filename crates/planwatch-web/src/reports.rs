@@ -347,7 +347,7 @@ fn write_error(error: WriteError) -> ApiError {
 
 /// The report from the store.
 async fn build(service: &Service, request: &ReportRequest) -> Result<Report, ApiError> {
-    planwatch_app::reports::report(&service.store, &service.plan, request)
+    planwatch_app::reports::report(service.store(), &service.plan, request)
         .await
         .map_err(report_error)
 }
@@ -580,7 +580,7 @@ async fn text_page(
         text_request(&service, query.kind.as_deref(), asked, request.lang()).await?;
     let key = planwatch_app::reports::text_key(&report_request, year, section);
     let versions = service
-        .store
+        .store()
         .report_text_versions(&service.plan, &key)
         .await?;
     let version = match present(query.version.as_deref()) {
@@ -605,7 +605,7 @@ async fn text_page(
     let body = match shown {
         Some(text) => text.body.clone(),
         None => planwatch_app::reports::draft_text(
-            &service.store,
+            service.store(),
             &service.plan,
             &report_request,
             section,
@@ -700,7 +700,7 @@ async fn save_text(
     };
     let who = Who::of(&request.caller.actor, request.caller.client.clone());
     service
-        .store
+        .primary()
         .save_report_text(&who, &service.plan, &key, body, &author)
         .await?;
     let back = query_for(

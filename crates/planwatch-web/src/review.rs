@@ -66,7 +66,7 @@ async fn queue_page(
         status: Some(Status::Submitted),
         ..SubmissionFilter::default()
     };
-    let mut found = service.store.submissions(plan, &filter).await?;
+    let mut found = service.store().submissions(plan, &filter).await?;
     found.retain(|s| crate::submissions::visible(&request.caller.actor, s));
     // Oldest first: by when it was (last) submitted, not when it was created.
     found.sort_by(|a, b| (&a.submitted_at, a.id).cmp(&(&b.submitted_at, b.id)));
@@ -226,7 +226,7 @@ async fn detail_page(
         .and_then(serde_json::from_value)
         .map_err(|_| ApiError::Internal)?;
     let id: i64 = id.parse().map_err(|_| ApiError::Internal)?;
-    let stored = service.store.submission(plan, id).await?;
+    let stored = service.store().submission(plan, id).await?;
     let (changed, unchanged) = change_rows(plan, &detail, lang);
     let summary = planwatch_workflow::ChangeSummary::of(&detail.changes);
     // Whether this reader may approve or return it now: the workflow's answer.
@@ -242,7 +242,7 @@ async fn detail_page(
         .map(|r| half(&r.to_string(), lang));
     let mut versions = Vec::new();
     for version in (1..=detail.version).rev() {
-        let rows = service.store.submission_rows(id, version).await?.len();
+        let rows = service.store().submission_rows(id, version).await?.len();
         let comments = detail
             .comments
             .iter()

@@ -6,32 +6,67 @@
 //! costs no query. An import — by this server or by `planwatch import` in another process —
 //! raises the version; within one poll every cache key that held the old version is unreachable
 //! and the caches are emptied.
+//!
+//! With a read replica (`serve --read-db`), the service holds both stores; the `reads`
+//! middleware decides per request where reads go (`replica::route`) and handlers read through
+//! `store()`, write through `primary()`. A watcher of each database keeps its position; cache
+//! keys use the version of the database that serves the read.
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
+
+use axum::extract::{Request, State};
+use axum::http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
 use planwatch_app::{
     EvaluationReport, EvaluationRequest, default_year, evaluate, load_panel, stored_region_targets,
 };
 use planwatch_eval::Panel;
 use planwatch_plan::Plan;
-use planwatch_store::{LastChange, ObservationFilter, Store, StoreError};
+use planwatch_store::{LastChange, ObservationFilter, Position, Store, StoreError};
 
 use planwatch_access::{Policy, hash_password};
 
 use crate::argon::Argon;
 use crate::auth::{AccessSettings, CallerCache};
 use crate::conditional::http_date;
+use crate::error::ApiError;
 use crate::map::OfficialMap;
+use crate::replica::{Health, LagTracker, ReplicaHealth, Route, Source, route};
 use crate::throttle::Throttle;
 
 /// How often the store's version is read.
 pub(crate) const VERSION_POLL: Duration = Duration::from_millis(200);
+
+/// A poll that has not answered within this finds its database down.
+const POLL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The default bound on a read replica's lag (`serve --replica-max-lag`).
+pub const DEFAULT_REPLICA_MAX_LAG: Duration = Duration::from_secs(2);
+
+/// The read-your-writes cookie: the primary's position after the browser's last write.
+pub(crate) const POSITION_COOKIE: &str = "pw_pos";
+/// The position an answer read at (after a write: the primary's after it).
+pub(crate) const POSITION_HEADER: &str = "planwatch-position";
+/// The position an API client asks its reads to have reached.
+pub(crate) const MIN_POSITION_HEADER: &str = "planwatch-min-position";
+/// Where the answer read: `primary` or `replica`.
+pub(crate) const READ_FROM_HEADER: &str = "planwatch-read-from";
+/// `1` on every answer while the server is read-only.
+pub(crate) const READ_ONLY_HEADER: &str = "planwatch-read-only";
+
+tokio::task_local! {
+    /// Where the reads of the request being served go (set by the `reads` middleware).
+    static READS: Source;
+}
 
 /// Entries a cache keeps before it is emptied (a crude bound; keys are few in practice).
 const CACHE_ENTRIES: usize = 512;
@@ -120,19 +155,81 @@ fn search_names(plan: &Plan) -> HashMap<String, String> {
         .collect()
 }
 
+/// What the watcher of one database last read of it.
+#[derive(Debug)]
+struct Watched {
+    version: AtomicI64,
+    audit_seq: AtomicI64,
+    /// When the store last changed, as an HTTP date (Last-Modified), formatted once per change
+    /// rather than on every request.
+    last_modified: RwLock<Option<String>>,
+}
+
+impl Watched {
+    fn new(position: &Position) -> Watched {
+        Watched {
+            version: AtomicI64::new(position.change.version),
+            audit_seq: AtomicI64::new(position.audit_seq),
+            last_modified: RwLock::new(position.change.changed_at.as_deref().and_then(http_date)),
+        }
+    }
+
+    /// Takes in a new position; true when the version moved.
+    fn observe(&self, position: &Position) -> bool {
+        self.audit_seq.store(position.audit_seq, Ordering::Release);
+        let last = &position.change;
+        if self.version.swap(last.version, Ordering::AcqRel) != last.version {
+            *self
+                .last_modified
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                last.changed_at.as_deref().and_then(http_date);
+            return true;
+        }
+        false
+    }
+}
+
+/// The read replica and what the watchers know of it.
+#[derive(Debug)]
+pub(crate) struct Replica {
+    store: Store,
+    watched: Watched,
+    max_lag: Duration,
+    state: Mutex<ReplicaState>,
+}
+
+#[derive(Debug)]
+struct ReplicaState {
+    up: bool,
+    /// Since when the replica lacks a position the primary had (see `LagTracker`).
+    behind_since: Option<Instant>,
+    lag: LagTracker,
+}
+
+impl Replica {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ReplicaState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// The store, the plan it serves, and the caches keyed on the store's version.
 #[derive(Debug)]
 pub struct Service {
-    pub(crate) store: Store,
+    /// The primary database: every write, and reads when there is no replica to use.
+    primary: Store,
+    replica: Option<Replica>,
+    /// The primary's last poll failed, or a write could not reach it, since its last good poll.
+    primary_down: AtomicBool,
     pub(crate) plan: Arc<Plan>,
     /// The plan's look-up tables (codes, 序号, names), built once.
     pub(crate) names: planwatch_import::Names,
     /// Indicator and region code → their names in both languages, for searches by words.
     pub(crate) search_names: HashMap<String, String>,
-    version: AtomicI64,
-    /// When the store last changed, as an HTTP date (Last-Modified), formatted once per change
-    /// rather than on every request.
-    last_modified: RwLock<Option<String>>,
+    /// The primary's position (its audit id is also the callers' cache's).
+    watched: Watched,
     evaluations: Cache<(i64, EvaluationRequest), EvaluationReport>,
     panels: Cache<(i64, Vec<String>, Option<String>), Panel>,
     default_years: Cache<i64, u16>,
@@ -171,15 +268,51 @@ impl Service {
         official_map: Option<OfficialMap>,
         access: AccessSettings,
     ) -> Result<Arc<Service>, StoreError> {
-        let last = store.last_change().await?;
-        let audit_seq = store.audit_seq().await?;
+        Service::with_replica(store, None, plan, official_map, access).await
+    }
+
+    /// [`Service::new`] with a read replica and the bound on its lag (`serve --read-db`,
+    /// `--replica-max-lag`). A replica that cannot be read now is taken as down; the watcher
+    /// finds it when it answers.
+    pub async fn with_replica(
+        store: Store,
+        replica: Option<(Store, Duration)>,
+        plan: Plan,
+        official_map: Option<OfficialMap>,
+        access: AccessSettings,
+    ) -> Result<Arc<Service>, StoreError> {
+        let position = store.position().await?;
+        let audit_seq = position.audit_seq;
+        let replica = match replica {
+            None => None,
+            Some((replica, max_lag)) => {
+                let found = replica.position().await.ok();
+                Some(Replica {
+                    watched: Watched::new(found.as_ref().unwrap_or(&Position {
+                        change: LastChange {
+                            version: -1,
+                            changed_at: None,
+                        },
+                        audit_seq: -1,
+                    })),
+                    store: replica,
+                    max_lag,
+                    state: Mutex::new(ReplicaState {
+                        up: found.is_some(),
+                        behind_since: None,
+                        lag: LagTracker::default(),
+                    }),
+                })
+            }
+        };
         let service = Arc::new(Service {
-            store,
+            primary: store,
+            replica,
+            primary_down: AtomicBool::new(false),
             names: planwatch_import::Names::new(&plan),
             search_names: search_names(&plan),
             plan: Arc::new(plan),
-            version: AtomicI64::new(last.version),
-            last_modified: RwLock::new(last.changed_at.as_deref().and_then(http_date)),
+            watched: Watched::new(&position),
             // Budgets: result rows, series, kilobytes of HTML.
             evaluations: Cache::new(2_000_000),
             panels: Cache::new(2_000_000),
@@ -202,8 +335,9 @@ impl Service {
         Ok(service)
     }
 
-    /// Polls the store's version every `VERSION_POLL` and empties the caches when it changes.
-    /// Runs until the service is dropped.
+    /// Polls the store's position every `VERSION_POLL` (and the replica's, in a watcher of
+    /// its own) and empties the caches when a version changes. Runs until the service is
+    /// dropped.
     pub fn watch(self: &Arc<Service>) {
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
@@ -214,32 +348,168 @@ impl Service {
                 let Some(service) = weak.upgrade() else {
                     return;
                 };
-                if let Ok(last) = service.store.last_change().await {
-                    service.observe(last);
+                let store = service.primary.clone();
+                match tokio::time::timeout(POLL_TIMEOUT, store.position()).await {
+                    Ok(Ok(position)) => service.observe_primary(&position, Instant::now()),
+                    _ => service.primary_down.store(true, Ordering::Release),
                 }
-                if let Ok(seq) = service.store.audit_seq().await {
-                    service.callers.observe(seq);
+            }
+        });
+        if self.replica.is_none() {
+            return;
+        }
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(VERSION_POLL);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                let Some(service) = weak.upgrade() else {
+                    return;
+                };
+                let Some(replica) = &service.replica else {
+                    return;
+                };
+                let store = replica.store.clone();
+                match tokio::time::timeout(POLL_TIMEOUT, store.position()).await {
+                    Ok(Ok(position)) => service.observe_replica(&position),
+                    _ => replica.lock().up = false,
                 }
             }
         });
     }
 
-    /// Takes in the store's latest change; empties the caches if it is new.
-    pub(crate) fn observe(&self, last: LastChange) {
-        if self.version.swap(last.version, Ordering::AcqRel) != last.version {
-            *self
-                .last_modified
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                last.changed_at.as_deref().and_then(http_date);
-            self.evaluations.clear();
-            self.panels.clear();
-            self.default_years.clear();
-            self.counts.clear();
-            self.pages.clear();
-            self.tasks.clear();
-            self.projects.clear();
+    /// Takes in the primary's position: it is up; the caches are emptied if its version moved.
+    pub(crate) fn observe_primary(&self, position: &Position, now: Instant) {
+        if let Some(replica) = &self.replica {
+            replica.lock().lag.primary_at(position.audit_seq, now);
         }
+        self.primary_down.store(false, Ordering::Release);
+        self.callers.observe(position.audit_seq);
+        if self.watched.observe(position) {
+            self.clear_caches();
+        }
+    }
+
+    /// Takes in the replica's position: it is up, and behind since when it lacks a position.
+    fn observe_replica(&self, position: &Position) {
+        let Some(replica) = &self.replica else {
+            return;
+        };
+        {
+            let mut state = replica.lock();
+            state.up = true;
+            state.behind_since = state.lag.replica_at(position.audit_seq);
+        }
+        if replica.watched.observe(position) {
+            self.clear_caches();
+        }
+    }
+
+    /// Takes in the store's latest change (from a test): empties the caches if it is new.
+    pub(crate) fn observe(&self, last: LastChange) {
+        let position = Position {
+            change: last,
+            audit_seq: self.watched.audit_seq.load(Ordering::Acquire),
+        };
+        if self.watched.observe(&position) {
+            self.clear_caches();
+        }
+    }
+
+    fn clear_caches(&self) {
+        self.evaluations.clear();
+        self.panels.clear();
+        self.default_years.clear();
+        self.counts.clear();
+        self.pages.clear();
+        self.tasks.clear();
+        self.projects.clear();
+    }
+
+    /// The databases as last found.
+    pub(crate) fn health(&self) -> Health {
+        Health {
+            primary_up: !self.primary_down.load(Ordering::Acquire),
+            replica: self.replica.as_ref().map(|replica| {
+                let state = replica.lock();
+                ReplicaHealth {
+                    up: state.up,
+                    position: replica.watched.audit_seq.load(Ordering::Acquire),
+                    lag: state.behind_since.map_or(Duration::ZERO, |at| at.elapsed()),
+                }
+            }),
+        }
+    }
+
+    /// Where a request that must see `min_position` reads, and whether writes are refused.
+    pub(crate) fn route(&self, min_position: Option<i64>) -> Route {
+        let max_lag = self.replica.as_ref().map_or(Duration::ZERO, |r| r.max_lag);
+        route(&self.health(), max_lag, min_position)
+    }
+
+    /// Whether writes are refused now (the primary cannot be reached).
+    pub(crate) fn read_only(&self) -> bool {
+        self.primary_down.load(Ordering::Acquire)
+    }
+
+    /// Where the reads of the current request go (the primary outside a request).
+    pub(crate) fn reads(&self) -> Source {
+        match READS.try_with(|source| *source) {
+            Ok(Source::Replica) if self.replica.is_some() => Source::Replica,
+            _ => Source::Primary,
+        }
+    }
+
+    /// The store the current request reads from: the primary or the replica (see `reads`).
+    pub(crate) fn store(&self) -> &Store {
+        match (self.reads(), &self.replica) {
+            (Source::Replica, Some(replica)) => &replica.store,
+            _ => &self.primary,
+        }
+    }
+
+    /// The primary store: every write goes to it.
+    pub(crate) fn primary(&self) -> &Store {
+        &self.primary
+    }
+
+    fn watched(&self) -> &Watched {
+        match (self.reads(), &self.replica) {
+            (Source::Replica, Some(replica)) => &replica.watched,
+            _ => &self.watched,
+        }
+    }
+
+    /// The audit log's last id, as last read from the database the current request reads.
+    pub(crate) fn audit_seq(&self) -> i64 {
+        self.watched().audit_seq.load(Ordering::Acquire)
+    }
+
+    /// `/healthz`: the mode and both databases' states, as JSON.
+    pub(crate) fn health_report(&self) -> serde_json::Value {
+        let health = self.health();
+        let mut report = serde_json::json!({
+            "read_only": !health.primary_up,
+            "primary": {
+                "up": health.primary_up,
+                "position": self.watched.audit_seq.load(Ordering::Acquire),
+                "version": self.watched.version.load(Ordering::Acquire),
+            },
+        });
+        if let (Some(replica), Some(state)) = (&self.replica, health.replica) {
+            report["replica"] = serde_json::json!({
+                "up": state.up,
+                "position": state.position,
+                "version": replica.watched.version.load(Ordering::Acquire),
+                "lag_seconds": state.lag.as_secs_f64(),
+                "max_lag_seconds": replica.max_lag.as_secs_f64(),
+                "serving": state.up && (!health.primary_up || state.lag <= replica.max_lag),
+            });
+        }
+        // Last, whatever the map's order: a probe may read just the end.
+        report["status"] = serde_json::json!(if health.primary_up { "ok" } else { "read_only" });
+        report
     }
 
     pub fn plan(&self) -> &Plan {
@@ -262,13 +532,15 @@ impl Service {
         &self.dummy_hash
     }
 
+    /// The store's version, as last read from the database the current request reads.
     pub(crate) fn version(&self) -> i64 {
-        self.version.load(Ordering::Acquire)
+        self.watched().version.load(Ordering::Acquire)
     }
 
     /// When the store last changed, as an HTTP date.
     pub(crate) fn last_modified(&self) -> Option<String> {
-        self.last_modified
+        self.watched()
+            .last_modified
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
@@ -296,12 +568,12 @@ impl Service {
             .get_or_compute(key, async || {
                 // In a task of its own, so that the work is kept when the client that started
                 // it goes away: others are waiting for it, or will ask again.
-                let service = self.clone();
+                let (store, plan) = (self.store().clone(), self.plan.clone());
                 let task = tokio::spawn(async move {
-                    let targets = stored_region_targets(&service.store, &service.plan).await?;
+                    let targets = stored_region_targets(&store, &plan).await?;
                     evaluate(
-                        &service.store,
-                        &service.plan,
+                        &store,
+                        &plan,
                         &request,
                         &targets,
                         planwatch_eval::DEFAULT_ROLLUP_TOLERANCE,
@@ -320,7 +592,7 @@ impl Service {
         let year = self
             .default_years
             .get_or_compute(self.version(), async || {
-                Ok::<_, StoreError>((default_year(&self.store, &self.plan).await?, 1))
+                Ok::<_, StoreError>((default_year(self.store(), &self.plan).await?, 1))
             })
             .await?;
         Ok(*year)
@@ -332,7 +604,7 @@ impl Service {
         let count = self
             .counts
             .get_or_compute(key, async || {
-                let count = self.store.count_observations(&self.plan, filter).await?;
+                let count = self.store().count_observations(&self.plan, filter).await?;
                 Ok::<_, StoreError>((count, 1))
             })
             .await?;
@@ -348,12 +620,155 @@ impl Service {
         let key = (self.version(), regions.clone(), as_of.clone());
         self.panels
             .get_or_compute(key, async || {
-                let panel = load_panel(&self.store, &self.plan, &regions, as_of).await?;
+                let panel = load_panel(self.store(), &self.plan, &regions, as_of).await?;
                 let weight = panel.series_count();
                 Ok::<_, StoreError>((panel, weight))
             })
             .await
     }
+}
+
+/// The position a request asks to see: the larger of its read-your-writes cookie and its
+/// `Planwatch-Min-Position` header.
+fn min_position(headers: &HeaderMap) -> Option<i64> {
+    let cookie = crate::auth::cookie(headers, POSITION_COOKIE).and_then(|v| v.parse().ok());
+    let header = headers
+        .get(MIN_POSITION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    cookie.max(header)
+}
+
+/// Whether an answer failed because a database could not be reached.
+fn unreachable(response: &Response) -> bool {
+    response
+        .extensions()
+        .get::<Arc<ApiError>>()
+        .is_some_and(|e| matches!(&**e, ApiError::Store(e) if e.is_unavailable()))
+}
+
+/// The read-only banner, put at the top of every page while the primary is away.
+const BANNER: &str = "<div class=\"read-only-banner\" role=\"alert\" id=\"read-only-banner\">\
+系统暂为只读：主数据库暂不可用，可以查看，暂不能填报或修改。\
+<span lang=\"en\">Read-only: the primary database is unavailable; reading works, writing does not.</span></div>";
+
+/// Middleware on every route: decides where the request reads (`replica::route`) and runs it
+/// with that (the task-local `READS`); refuses writes while read-only (503 `read_only`); sets
+/// the read-your-writes cookie and header after a write; says where every answer read
+/// (`Planwatch-Read-From`), at which position (`Planwatch-Position`) and whether the server is
+/// read-only (`Planwatch-Read-Only`, and the banner on pages).
+pub(crate) async fn reads(
+    State(service): State<Arc<Service>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let route = service.route(min_position(request.headers()));
+    if route.read_only && !safe {
+        return with_mode(
+            ApiError::ReadOnly.into_response(),
+            Source::Primary,
+            None,
+            true,
+        );
+    }
+    let source = if safe { route.reads } else { Source::Primary };
+    if route.read_only {
+        // The banner goes into the page's text: have it uncompressed (the compression layer
+        // outside compresses the answer for the client).
+        request.headers_mut().remove(ACCEPT_ENCODING);
+        request
+            .headers_mut()
+            .remove(axum::http::header::IF_NONE_MATCH);
+        request
+            .headers_mut()
+            .remove(axum::http::header::IF_MODIFIED_SINCE);
+    }
+    let mut response = READS.scope(source, next.run(request)).await;
+    if unreachable(&response) {
+        match source {
+            Source::Primary => service.primary_down.store(true, Ordering::Release),
+            Source::Replica => {
+                if let Some(replica) = &service.replica {
+                    replica.lock().up = false;
+                }
+            }
+        }
+        if !safe {
+            response = ApiError::ReadOnly.into_response();
+        }
+    }
+    let mut position = READS.sync_scope(source, || service.audit_seq());
+    if !safe && (response.status().is_success() || response.status().is_redirection()) {
+        // Read-your-writes: the primary's position after this write, for the next reads.
+        if let Ok(after) = service.primary.audit_seq().await {
+            position = after;
+            let secure = if service.access.behind_https {
+                "; Secure"
+            } else {
+                ""
+            };
+            if let Ok(cookie) = HeaderValue::from_str(&format!(
+                "{POSITION_COOKIE}={after}; Path=/; HttpOnly; SameSite=Lax; Max-Age=86400{secure}"
+            )) {
+                response.headers_mut().append(SET_COOKIE, cookie);
+            }
+        }
+    }
+    let read_only = route.read_only || service.read_only();
+    let response = with_mode(response, source, Some(position), read_only);
+    if read_only {
+        with_banner(response).await
+    } else {
+        response
+    }
+}
+
+/// The answer with the headers that say where it read and whether the server is read-only.
+fn with_mode(
+    mut response: Response,
+    source: Source,
+    position: Option<i64>,
+    read_only: bool,
+) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(READ_FROM_HEADER, HeaderValue::from_static(source.as_str()));
+    if let Some(position) = position {
+        headers.insert(POSITION_HEADER, HeaderValue::from(position));
+    }
+    if read_only {
+        headers.insert(READ_ONLY_HEADER, HeaderValue::from_static("1"));
+    }
+    response
+}
+
+/// A page with the read-only banner at the top of its body (`<!--banner-->` in `base.html`).
+async fn with_banner(response: Response) -> Response {
+    const MARK: &str = "<!--banner-->";
+    let is_page = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+        && !response.headers().contains_key(CONTENT_ENCODING);
+    if !is_page {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024 * 1024).await else {
+        return ApiError::Internal.into_response();
+    };
+    let html = String::from_utf8_lossy(&bytes);
+    let Some(at) = html.find(MARK) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    let changed = format!("{}{BANNER}{}", &html[..at], &html[at + MARK.len()..]);
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    parts.headers.remove(axum::http::header::ETAG);
+    Response::from_parts(parts, axum::body::Body::from(changed))
 }
 
 #[cfg(test)]

@@ -79,7 +79,7 @@ pub(crate) async fn sign_in(
     let address = caller.client.clone().unwrap_or_default();
     // The name's failures are counted in the store (shared by every server on it), the
     // address's in this process.
-    let strikes = service.store.sign_in_strikes(username).await?;
+    let strikes = service.primary().sign_in_strikes(username).await?;
     let by_name = throttle::name_wait(strikes, now_ms());
     let by_address = service.throttle().check(&address, Instant::now()).err();
     if let Some(wait) = by_name.max(by_address) {
@@ -91,7 +91,7 @@ pub(crate) async fn sign_in(
     // A name no account can have (control characters, which PostgreSQL refuses in text, say)
     // is looked up nowhere, and verified against the dummy hash like any unknown name.
     let found = match check_name("user", username) {
-        Ok(()) => service.store.credentials(username).await?,
+        Ok(()) => service.store().credentials(username).await?,
         Err(_) => None,
     };
     let hash = match &found {
@@ -114,23 +114,23 @@ pub(crate) async fn sign_in(
         };
         // Counted and audited (`session.sign_in_failed`) in one transaction.
         service
-            .store
+            .primary()
             .failed_sign_in(&who, username, now_ms())
             .await?;
         return Err(ApiError::BadCredentials);
     };
     if strikes.is_some() {
-        service.store.clear_sign_in_strikes(username).await?;
+        service.primary().clear_sign_in_strikes(username).await?;
     }
     if let Some(old) = &caller.session {
         service
-            .store
+            .primary()
             .end_session(&old.id, caller.client.as_deref())
             .await?;
         service.callers.forget_all();
     }
     Ok(service
-        .store
+        .primary()
         .create_session(&user.name, caller.client.as_deref(), chrono::Utc::now())
         .await?)
 }
@@ -227,7 +227,7 @@ pub(crate) async fn sign_out(
     session: &crate::auth::SessionCredential,
 ) -> Result<(), ApiError> {
     service
-        .store
+        .primary()
         .end_session(&session.id, caller.client.as_deref())
         .await?;
     service.callers.forget_all();

@@ -301,7 +301,7 @@ async fn visible_submission(
     id: &str,
 ) -> Result<StoredSubmission, ApiError> {
     let id = parse_id(id)?;
-    match service.store.submission(&service.plan, id).await {
+    match service.store().submission(&service.plan, id).await {
         Ok(s) if visible(&caller.actor, &s) => Ok(s),
         Ok(_) | Err(StoreError::UnknownSubmission(_)) => Err(unknown(id)),
         Err(e) => Err(refused(e)),
@@ -469,7 +469,7 @@ async fn check_rows(
         revise,
     };
     let plan = &service.plan;
-    match stage(&service.store, plan, submitted).await? {
+    match stage(service.store(), plan, submitted).await? {
         Ok(Staged { rows, warnings }) if problems.is_empty() => Ok(Ok(Checked {
             coded: coded_rows(plan, &rows),
             rows,
@@ -500,8 +500,8 @@ async fn stored_answer(
     status: Status,
     checked: Checked,
 ) -> Result<Created, ApiError> {
-    let changes = changes(&service.store, &service.plan, &checked.coded).await?;
-    let rollups = rollups(&service.store, &service.plan, &checked.coded).await?;
+    let changes = changes(service.store(), &service.plan, &checked.coded).await?;
+    let rollups = rollups(service.store(), &service.plan, &checked.coded).await?;
     Ok(Created {
         id,
         status: status.as_str().to_owned(),
@@ -588,7 +588,7 @@ pub(crate) async fn create(
         Err(problems) => return Ok(unprocessable(problems)),
     };
     let id = service
-        .store
+        .primary()
         .create_submission(
             &caller.actor,
             caller.client.clone(),
@@ -630,7 +630,7 @@ pub(crate) async fn check(
     let answer = match read_sent(&service, &caller, lang, sent).await? {
         Ok((_, _, checked)) => CheckOut {
             problems: Vec::new(),
-            changes: changes(&service.store, &service.plan, &checked.coded).await?,
+            changes: changes(service.store(), &service.plan, &checked.coded).await?,
             warnings: checked.warnings,
         },
         Err(problems) => CheckOut {
@@ -700,7 +700,7 @@ pub(crate) async fn edit(
         Err(problems) => return Ok(unprocessable(problems)),
     };
     service
-        .store
+        .primary()
         .edit_submission(
             &caller.actor,
             caller.client.clone(),
@@ -767,7 +767,7 @@ pub(crate) async fn list(
         unit,
         period: parse_period("period", params.period.as_deref())?,
     };
-    let found = service.store.submissions(plan, &filter).await?;
+    let found = service.store().submissions(plan, &filter).await?;
     Ok(Json(
         found
             .iter()
@@ -791,7 +791,7 @@ pub(crate) async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<SubmissionDetail>, ApiError> {
     let submission = visible_submission(&service, &caller, &id).await?;
-    let store = &service.store;
+    let store = service.store();
     let rows: Vec<SubmissionRow> = store
         .submission_rows(submission.id, submission.version)
         .await?
@@ -857,7 +857,7 @@ async fn step(
     let id = visible_submission(service, caller, id).await?.id;
     act(id).await?;
     let s = service
-        .store
+        .store()
         .submission(&service.plan, id)
         .await
         .map_err(refused)?;
@@ -900,7 +900,7 @@ pub(crate) async fn submit(
         }
     }
     step(&service, &caller, &id, async |id| {
-        let (store, plan) = (&service.store, &service.plan);
+        let (store, plan) = (service.primary(), &service.plan);
         let client = caller.client.clone();
         store
             .submit_submission(&caller.actor, client, plan, id, rows.as_deref())
@@ -922,7 +922,7 @@ pub(crate) async fn withdraw(
     Path(id): Path<String>,
 ) -> Result<Json<Moved>, ApiError> {
     step(&service, &caller, &id, async |id| {
-        let (store, plan) = (&service.store, &service.plan);
+        let (store, plan) = (service.primary(), &service.plan);
         let client = caller.client.clone();
         store
             .withdraw_submission(&caller.actor, client, plan, id)
@@ -948,7 +948,7 @@ pub(crate) async fn approve(
 ) -> Result<Json<Moved>, ApiError> {
     let comment = approve_comment(&body)?;
     step(&service, &caller, &id, async |id| {
-        let (store, plan) = (&service.store, &service.plan);
+        let (store, plan) = (service.primary(), &service.plan);
         let settings = ImportSettings::default();
         let client = caller.client.clone();
         let comment = comment.as_deref();
@@ -996,7 +996,7 @@ pub(crate) async fn return_(
 ) -> Result<Json<Moved>, ApiError> {
     let comment = return_comment(&body)?;
     step(&service, &caller, &id, async |id| {
-        let (store, plan) = (&service.store, &service.plan);
+        let (store, plan) = (service.primary(), &service.plan);
         let client = caller.client.clone();
         store
             .return_submission(&caller.actor, client, plan, id, &comment)

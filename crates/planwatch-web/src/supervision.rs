@@ -253,7 +253,7 @@ async fn records_of(
     params: &SupervisionParams,
 ) -> Result<Vec<SupervisionRecord>, ApiError> {
     let filter = filter_of(service, caller, params)?;
-    let records = service.store.supervision(&service.plan, &filter).await?;
+    let records = service.store().supervision(&service.plan, &filter).await?;
     Ok(if filter.unanswered {
         unanswered_orders(&records).into_iter().cloned().collect()
     } else {
@@ -307,7 +307,7 @@ async fn order_for(
 ) -> Result<SupervisionRecord, ApiError> {
     let id = order_id(id)?;
     let record = service
-        .store
+        .store()
         .supervision_record(&service.plan, id)
         .await?
         .filter(|r| r.order.is_some())
@@ -371,7 +371,7 @@ async fn answer_as(
     };
     let who = Who::of(&caller.actor, caller.client.clone());
     service
-        .store
+        .primary()
         .answer_order(&who, &service.plan, record.id, date, text)
         .await
         .map_err(|error| match error {
@@ -473,7 +473,7 @@ async fn page(
 ) -> Result<Html<String>, ApiError> {
     let lang = request.lang();
     let filter = filter_of(&service, &request.caller, &params)?;
-    let records = service.store.supervision(&service.plan, &filter).await?;
+    let records = service.store().supervision(&service.plan, &filter).await?;
     let today = today();
     let open: Vec<Row> = unanswered_orders(&records)
         .into_iter()

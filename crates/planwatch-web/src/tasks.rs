@@ -392,7 +392,7 @@ pub(crate) async fn for_today<V>(
     load: impl AsyncFnOnce(NaiveDate) -> Result<Vec<V>, planwatch_store::StoreError>,
 ) -> Result<Arc<Vec<V>>, ApiError> {
     let today = today();
-    let key = (service.version(), service.callers.seq(), today);
+    let key = (service.version(), service.audit_seq(), today);
     Ok(cache
         .get_or_compute(key, async || {
             let views = load(today).await?;
@@ -405,7 +405,7 @@ pub(crate) async fn for_today<V>(
 /// Every task of the plan with its status today.
 pub(crate) async fn all_tasks(service: &Service) -> Result<Arc<Vec<TaskView>>, ApiError> {
     for_today(service, &service.tasks, async |today| {
-        let (store, plan) = (&service.store, &service.plan);
+        let (store, plan) = (service.store(), &service.plan);
         planwatch_app::tasks::task_views(store, plan, &TaskFilter::default(), today).await
     })
     .await
@@ -433,7 +433,7 @@ pub(crate) async fn list(
     // The same for every reader: serialised once per store version, progress move, day and query.
     let key = (
         service.version(),
-        format!("tasks:{}:{}:{uri}", service.callers.seq(), today()),
+        format!("tasks:{}:{}:{uri}", service.audit_seq(), today()),
     );
     let body = service
         .answers
@@ -626,7 +626,7 @@ async fn board(
 ) -> Result<Response, ApiError> {
     // The public's board is rendered once per store version, progress move and day (what a
     // task's status depends on); `bench/tasks.sh` measures it under load.
-    let salt = format!("tasks:{}:{}:", service.callers.seq(), today());
+    let salt = format!("tasks:{}:{}:", service.audit_seq(), today());
     let public = request
         .cached_public(&service, &salt, async |_| {
             board_page(&service, &request, params.clone(), &extra).await
@@ -904,7 +904,7 @@ async fn page(
     let item = TaskItem::new(plan, view, lang);
     let today = today();
     let history: Vec<ReportRow> = service
-        .store
+        .store()
         .approved_task_reports(plan, stored.year)
         .await?
         .remove(&id)

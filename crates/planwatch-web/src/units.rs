@@ -178,7 +178,7 @@ async fn year_of(service: &Service, params: &UnitParams) -> Result<u16, ApiError
     let tasks = crate::tasks::all_tasks(service).await?;
     match tasks.iter().map(|t| t.task.year).max() {
         Some(year) => Ok(year),
-        None => Ok(planwatch_app::default_year(&service.store, &service.plan).await?),
+        None => Ok(planwatch_app::default_year(service.store(), &service.plan).await?),
     }
 }
 
@@ -333,7 +333,7 @@ async fn unit_supervision(
         unit: Some(unit.clone()),
         ..SupervisionFilter::default()
     };
-    let records = service.store.supervision(&service.plan, &filter).await?;
+    let records = service.store().supervision(&service.plan, &filter).await?;
     let open = unanswered_orders(&records);
     let today = today();
     let rest = records

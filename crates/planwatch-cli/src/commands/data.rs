@@ -3,6 +3,7 @@
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
@@ -39,9 +40,21 @@ pub(crate) struct StoreArgs {
 
 impl StoreArgs {
     pub(crate) async fn open(&self) -> anyhow::Result<Store> {
-        let store = Store::open(&self.db)
-            .await
-            .with_context(|| format!("cannot open the store {}", redact(&self.db)))?;
+        self.open_with_timeout(None).await
+    }
+
+    /// [`StoreArgs::open`], a PostgreSQL pool waiting at most `acquire_timeout` for a
+    /// connection when given.
+    pub(crate) async fn open_with_timeout(
+        &self,
+        acquire_timeout: Option<Duration>,
+    ) -> anyhow::Result<Store> {
+        let opened = match acquire_timeout {
+            Some(timeout) => Store::open_with_timeout(&self.db, timeout).await,
+            None => Store::open(&self.db).await,
+        };
+        let store =
+            opened.with_context(|| format!("cannot open the store {}", redact(&self.db)))?;
         lock(&self.opened).push(store.clone());
         Ok(store)
     }

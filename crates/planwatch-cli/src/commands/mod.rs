@@ -327,10 +327,10 @@ Examples:
 
 impl Command {
     /// What is wrong with arguments that each parse but do not go together, for a usage error.
-    pub(crate) fn usage_problem(&self) -> Option<String> {
+    pub(crate) fn usage_problem(&self, store: &StoreArgs) -> Option<String> {
         match self {
             Command::Export(args) => args.usage_problem(),
-            Command::Serve(args) => args.usage_problem(),
+            Command::Serve(args) => args.usage_problem(&store.db),
             _ => None,
         }
     }

@@ -79,7 +79,20 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 30, hide = true,
           value_parser = clap::value_parser!(u32).range(1..=3600))]
     smtp_retry: u32,
+    /// A streaming replica of the --db PostgreSQL (postgres://…): reads go to it, writes to
+    /// --db; while --db is away the server stays up read-only (docs/scaling.md)
+    #[arg(long, value_name = "URL")]
+    read_db: Option<String>,
+    /// Read from the replica only while it is at most this many seconds behind the primary
+    #[arg(long, default_value_t = planwatch_web::DEFAULT_REPLICA_MAX_LAG.as_secs_f64(),
+          value_name = "SECONDS", value_parser = positive_seconds)]
+    replica_max_lag: f64,
 }
+
+/// How long a request waits for a database connection when the server has a read replica: a
+/// dead database then fails a request within seconds (and the other serves) instead of holding
+/// it for sqlx's 30 s.
+const ACQUIRE_TIMEOUT_WITH_REPLICA: Duration = Duration::from_secs(3);
 
 /// `--smtp` as read: the relay, or why not. Not refused by clap, whose message would repeat the
 /// URL with its password: [`ServeArgs::usage_problem`] says what is wrong, the password hidden.
@@ -108,7 +121,22 @@ const OTHER_FILES: u64 = 64;
 
 impl ServeArgs {
     /// What is wrong with `--smtp` (its password as `***`), for a usage error.
-    pub(crate) fn usage_problem(&self) -> Option<String> {
+    pub(crate) fn usage_problem(&self, db: &str) -> Option<String> {
+        let postgres =
+            |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+        if let Some(read_db) = &self.read_db {
+            if !postgres(db) {
+                return Some(
+                    "--read-db 须配合 PostgreSQL 的 --db 使用 / --read-db needs a PostgreSQL --db (postgres://…), not SQLite".to_owned(),
+                );
+            }
+            if !postgres(read_db) {
+                return Some(format!(
+                    "--read-db 须为 PostgreSQL 地址 / --read-db must be a postgres:// URL, not {}",
+                    redact(read_db)
+                ));
+            }
+        }
         self.smtp
             .as_ref()
             .and_then(|arg| arg.0.as_ref().err().cloned())
@@ -150,7 +178,17 @@ pub(crate) async fn serve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::R
         ),
         None => None,
     };
-    let store = store_args.open().await?;
+    let timeout = args.read_db.as_ref().map(|_| ACQUIRE_TIMEOUT_WITH_REPLICA);
+    let store = store_args.open_with_timeout(timeout).await?;
+    let replica = match &args.read_db {
+        Some(url) => Some((
+            planwatch_store::Store::open_replica(url, ACQUIRE_TIMEOUT_WITH_REPLICA)
+                .await
+                .with_context(|| format!("cannot open the read replica {}", redact(url)))?,
+            Duration::from_secs_f64(args.replica_max_lag),
+        )),
+        None => None,
+    };
     // Servers started together on an empty database: one sets it up, the others wait for it.
     let start_lock = store.lock_first_start().await?;
     if store.plans().await?.is_empty() {
@@ -226,7 +264,16 @@ pub(crate) async fn serve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::R
             chrono::Duration::seconds(i64::from(args.smtp_retry)),
         )));
     }
-    let service = planwatch_web::Service::new(store, plan, official_map, access).await?;
+    if let (Some(url), Some((_, max_lag))) = (&args.read_db, &replica) {
+        eprintln!(
+            "读取经只读副本 {} (reads from the replica {} while it is at most {} s behind)",
+            redact(url),
+            redact(url),
+            max_lag.as_secs_f64()
+        );
+    }
+    let service =
+        planwatch_web::Service::with_replica(store, replica, plan, official_map, access).await?;
     // The address line is what scripts and tests wait for: keep its shape.
     println!("listening on http://{address}/");
     println!(

@@ -21,6 +21,7 @@ mod progress;
 mod progress_api;
 mod projects;
 mod promises;
+mod replica;
 mod report;
 mod report_model;
 mod reports_web;

@@ -48,7 +48,16 @@ fn api_on_postgres() {
 
 fn api_checks(db: &str) {
     let server = Server::start(db, &[]);
-    assert_eq!(get(&server, "/healthz").text().unwrap(), "ok");
+    let health: serde_json::Value = get(&server, "/healthz").json().unwrap();
+    assert_eq!(
+        (
+            &health["status"],
+            &health["primary"]["up"],
+            &health["replica"]
+        ),
+        (&serde_json::json!("ok"), &Value::Bool(true), &Value::Null),
+        "{health}"
+    );
 
     // The plan and its parts.
     let indicators = json(&server, "/api/plan/indicators");
