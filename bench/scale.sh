@@ -19,10 +19,9 @@
 #           nation, assessments) and the evaluation computed.
 #   mixed   HOT_PERCENT (80) % of requests drawn from HOT_KEYS (64) fixed keys (popular pages),
 #           the rest as in `miss`. Hot keys are hits until a run of misses fills the 512 entries.
-# The share of hits is measured, not assumed: the database's committed transactions in the run
-# (pg_stat_database of DB on the primary and the replica), less those of the servers' store
-# watchers, divided by the transactions of one miss (counted before each case with sequential
-# requests).
+# The share of hits is measured, not assumed: every miss reads the plan's region targets (one
+# scan of target_sets, which nothing else here reads), so hits = 1 - scans in the run (on the
+# primary and the replica, pg_stat_user_tables) / requests answered.
 #
 # CPU: the servers' and their PostgreSQL backends' CPU time over the run (from /proc), wrk's,
 # and the whole machine's busy time (/proc/stat), in cores. wrk, PostgreSQL (and its replica)
@@ -33,7 +32,8 @@
 #   PG=postgres://postgres@127.0.0.1:5432         the primary (server URL, no database)
 #   REPLICA=postgres://postgres@127.0.0.1:5433    the replica (scripts/setup-postgres-replica)
 #   DB=planwatch_scale                            the database
-#   DURATION=30s WARMUP=5s CONNECTIONS=64 THREADS=2   wrk per case and mix
+#   DURATION=30s WARMUP=5s CONNECTIONS=64 THREADS=2 TIMEOUT=30s   wrk per case and mix (a
+#                          request is given TIMEOUT, so that slow answers count in the percentiles)
 #   MIXES="miss mixed" HOT_PERCENT=80 HOT_KEYS=64 CASES="a b c"
 #   PLANWATCH_BENCH_DIR   CSVs and logs (default target/bench-scale); the CSVs are deleted after loading
 # Needs wrk (installed when missing and run as root), curl, psql.
@@ -46,6 +46,7 @@ pg=${PG:-postgres://postgres@127.0.0.1:5432}
 replica=${REPLICA:-postgres://postgres@127.0.0.1:5433}
 db=${DB:-planwatch_scale}
 duration=${DURATION:-30s}
+timeout=${TIMEOUT:-30s}
 warmup=${WARMUP:-5s}
 connections=${CONNECTIONS:-64}
 threads=${THREADS:-2}
@@ -103,7 +104,10 @@ if [ "$(psql "$pg/postgres" -XAtqc "SELECT 1 FROM pg_database WHERE datname = '$
   fi
 fi
 
-if [ -z "$reuse" ]; then
+if [ -z "$reuse" ] && [ "$(cat "$dir/generated" 2>/dev/null)" = "$shape $expected rows" ]; then
+  echo "== reusing the CSVs in $dir ($expected rows)"
+elif [ -z "$reuse" ]; then
+  rm -f "$dir/generated"
   echo "== generating $counties counties × $indicators indicators × $months months in $dir"
   figures=$($measure "$planwatch" synth --regions "$counties" --indicators "$indicators" \
     --months "$months" --out "$dir" 2>&1 >/dev/null | tail -n1)
@@ -127,6 +131,9 @@ if [ -z "$reuse" ]; then
     echo "scale.sh: expected $expected rows, synth and awk made $((monthly + yearly))" >&2
     exit 1
   fi
+  echo "$shape $expected rows" >"$dir/generated"
+fi
+if [ -z "$reuse" ]; then
   echo "== loading into PostgreSQL ($url)"
   psql "$pg/postgres" -Xqc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
   "$planwatch" --db "$url" init --plan "$dir/plan.toml" >/dev/null
@@ -141,7 +148,7 @@ if [ -z "$reuse" ]; then
   psql_scale -c "VACUUM (ANALYZE)" -c CHECKPOINT
   printf '   vacuum, analyse and checkpoint %.1f s\n' "$(echo "$(date +%s.%N) - $start" | bc)"
   psql "$pg/postgres" -Xqc "COMMENT ON DATABASE $db IS '$shape $expected rows'"
-  rm -f "$dir/observations.csv" "$dir/yearly.csv"
+  rm -f "$dir/observations.csv" "$dir/yearly.csv" "$dir/generated"
 fi
 printf '   %s: %s observations; database %s, observations table %s with its key\n' "$db" \
   "$expected" "$(psql_scale -c "SELECT pg_size_pretty(pg_database_size('$db'))")" \
@@ -229,30 +236,27 @@ backends() {
     psql "$server/postgres" -XAtqc "SELECT pid FROM pg_stat_activity WHERE datname = '$db' AND pid <> pg_backend_pid()"
   done
 }
-commits() { # committed transactions of the database on the primary (+ replica)
+# Misses: every evaluation computed (not from the cache) reads the plan's latest set of region
+# targets, one scan of `target_sets`, which nothing else the benchmark does reads (the store
+# watchers read `store_version` and `audit_head`). Scans of the table on the primary (+ replica).
+scans() {
   local server total=0 n
   for server in "${databases[@]}"; do
-    n=$(psql "$server/postgres" -XAtqc "SELECT xact_commit FROM pg_stat_database WHERE datname = '$db'")
+    n=$(psql "$server/$db" -XAtqc "SELECT COALESCE(seq_scan, 0) + COALESCE(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'target_sets'")
     total=$((total + n))
   done
   echo "$total"
 }
-# PostgreSQL's statistics reach pg_stat_database when a backend goes idle, at most once a
+# PostgreSQL's statistics reach pg_stat_user_tables when a backend goes idle, at most once a
 # second: wait that out before reading them.
 settle() { sleep 1.5; }
 
-# Transactions a second of the servers' watchers alone, and of one miss (sequential requests
-# with keys no mix asks for: year 2026).
+# Scans of target_sets a miss makes, and a miss's time alone: sequential requests with keys no
+# mix asks for (year 2026).
 calibrate() {
   settle
-  local before after i
-  before=$(commits)
-  sleep 4
-  settle
-  after=$(commits)
-  idle_rate=$(echo "($after - $before) / 5.5" | bc -l)
-  before=$(commits)
-  local t0 t1
+  local before after i t0 t1
+  before=$(scans)
   t0=$(date +%s.%N)
   for i in $(seq 20); do
     curl -sf -o /dev/null "${bases[0]}api/evaluation?region=$(echo "$codes" | cut -d, -f$((i * 13 % counties + 1)))&year=2026&indicator=ind_01" ||
@@ -260,13 +264,14 @@ calibrate() {
   done
   t1=$(date +%s.%N)
   settle
-  after=$(commits)
-  local elapsed
-  elapsed=$(echo "$(date +%s.%N) - $t0" | bc -l)
-  per_miss=$(echo "($after - $before - $idle_rate * $elapsed) / 20" | bc -l)
+  after=$(scans)
+  per_miss=$(echo "($after - $before) / 20" | bc -l)
   miss_ms=$(echo "($t1 - $t0) * 1000 / 20" | bc -l)
-  printf '   calibration: %.1f transactions a second idle (watchers), %.2f per miss; a miss alone %.1f ms\n' \
-    "$idle_rate" "$per_miss" "$miss_ms"
+  printf '   calibration: %.2f scans of target_sets a miss; a miss alone %.1f ms\n' "$per_miss" "$miss_ms"
+  if [ "$(echo "$per_miss < 0.5" | bc -l)" = 1 ]; then
+    echo "scale.sh: a miss does not read target_sets: the hit rate cannot be measured" >&2
+    exit 1
+  fi
 }
 
 # Merged latency histograms (value µs, count) → "p50 p99" in ms.
@@ -288,22 +293,22 @@ run_case() { # label mix
   # are as they would be in the middle of a long run.
   for i in $(seq 0 $((n - 1))); do
     lua "$mix" "$hot" "$dir/warmup-$i.hist" >"$dir/warmup-$i.lua"
-    wrk -t"$per_threads" -c"$per" -d"$warmup" -s "$dir/warmup-$i.lua" "${bases[$i]}" >/dev/null &
+    wrk -t"$per_threads" -c"$per" -d"$warmup" --timeout "$timeout" -s "$dir/warmup-$i.lua" "${bases[$i]}" >/dev/null &
   done
   wait_wrk
   settle
-  local pids=("${servers[@]}") before_server before_pg before_machine before_commits
+  local pids=("${servers[@]}") before_server before_pg before_machine before_scans
   mapfile -t pg_pids < <(backends)
   before_server=$(ticks "${pids[@]}")
   before_pg=$(ticks "${pg_pids[@]}")
-  before_commits=$(commits)
+  before_scans=$(scans)
   before_machine=$(machine_busy)
   local t0
   t0=$(date +%s.%N)
   for i in $(seq 0 $((n - 1))); do
     lua "$mix" "$hot" "$dir/run-$i.hist" >"$dir/run-$i.lua"
     /usr/bin/time -f '%U %S' -o "$dir/wrk-$i.time" \
-      wrk -t"$per_threads" -c"$per" -d"$duration" -s "$dir/run-$i.lua" "${bases[$i]}" >"$dir/wrk-$i.out" &
+      wrk -t"$per_threads" -c"$per" -d"$duration" --timeout "$timeout" -s "$dir/run-$i.lua" "${bases[$i]}" >"$dir/wrk-$i.out" &
   done
   wait_wrk
   local elapsed
@@ -316,8 +321,8 @@ run_case() { # label mix
   mapfile -t pg_now < <(backends)
   after_pg=$(ticks "${pg_now[@]}")
   settle
-  local after_commits
-  after_commits=$(commits)
+  local after_scans
+  after_scans=$(scans)
   local rps=0 requests=0 errors=0 out
   for i in $(seq 0 $((n - 1))); do
     out=$dir/wrk-$i.out
@@ -338,9 +343,10 @@ run_case() { # label mix
   pg_cores=$(cores "$((after_pg - before_pg))")
   wrk_cores=$(cores "$wrk_ticks")
   machine_cores=$(cores "$((after_machine - before_machine))")
-  # Misses: the run's transactions less the watchers', over one miss's.
+  # Misses: the run's scans of target_sets over one miss's. (Requests wrk gave up on after 2 s
+  # are still answered by the server and counted by wrk when the answer comes.)
   local misses hits
-  misses=$(echo "($after_commits - $before_commits - $idle_rate * ($elapsed + 1.5)) / $per_miss" | bc -l)
+  misses=$(echo "($after_scans - $before_scans) / $per_miss" | bc -l)
   hits=$(echo "h = 100 * (1 - $misses / $requests); if (h < 0) h = 0; h" | bc -l)
   results+=("$(printf '%-44s %-6s %9.0f %8.2f %8.2f %6.0f %%  srv %.2f + pg %.2f + wrk %.2f; machine %.2f of %d' \
     "$label" "$mix" "$rps" "$p50" "$p99" "$hits" "$server_cores" "$pg_cores" "$wrk_cores" \
