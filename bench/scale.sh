@@ -200,7 +200,6 @@ end
 LUA
 }
 
-. bench/server.sh
 servers=()
 stop_servers() {
   local pid
@@ -210,11 +209,23 @@ stop_servers() {
 }
 trap stop_servers EXIT
 bases=()
-# Starts a server with the arguments given (after the global ones) and adds it to the lists.
+# Starts `planwatch serve` on the store with the serve options given (as bench/server.sh's
+# start_server does, which takes global options only), waits until it listens and adds it to
+# the lists.
 serve() {
-  local n=${#servers[@]}
-  start_server "$dir/serve-$n.log" --db "$url" --plan-id "$plan_id" "$@"
+  local log=$dir/serve-${#servers[@]}.log
+  : >"$log"
+  "$planwatch" --db "$url" --plan-id "$plan_id" serve --addr 127.0.0.1:0 "$@" >"$log" 2>&1 &
+  local server=$!
   servers+=("$server")
+  local base=
+  for _ in $(seq 600); do
+    base=$(sed -n 's|^listening on \(http://[^ ]*/\)$|\1|p' "$log")
+    [ -n "$base" ] && break
+    kill -0 "$server" 2>/dev/null || { cat "$log" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$base" ] || { echo "scale.sh: the server did not start" >&2; exit 1; }
   bases+=("$base")
 }
 
