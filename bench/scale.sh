@@ -58,15 +58,8 @@ dir=${PLANWATCH_BENCH_DIR:-target/bench-scale}
 measure="python3 bench/measure.py"
 export PGOPTIONS="-c client_min_messages=warning"
 
-if ! command -v wrk >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "== installing wrk"
-    apt-get -o DPkg::Lock::Timeout=900 install -y -q wrk >/dev/null
-  else
-    echo "scale.sh: needs wrk (apt-get install wrk)" >&2
-    exit 1
-  fi
-fi
+. bench/server.sh
+need_wrk
 
 echo "== building (release)"
 cargo build --release --locked -q -p planwatch-cli
@@ -108,25 +101,7 @@ if [ -z "$reuse" ] && [ "$(cat "$dir/generated" 2>/dev/null)" = "$shape $expecte
   echo "== reusing the CSVs in $dir ($expected rows)"
 elif [ -z "$reuse" ]; then
   rm -f "$dir/generated"
-  echo "== generating $counties counties × $indicators indicators × $months months in $dir"
-  figures=$($measure "$planwatch" synth --regions "$counties" --indicators "$indicators" \
-    --months "$months" --out "$dir" 2>&1 >/dev/null | tail -n1)
-  echo "   synth ${figures% *} s"
-  # One yearly row per complete year of each series: the sum of its 12 months (the evaluation
-  # reads yearly rows only; synth writes each series' months in order).
-  start=$(date +%s.%N)
-  awk -F, -v OFS=, '
-    function flush() { if (n == 12) print key, sprintf("%.3f", sum), unit, "final", "synthetic", "" }
-    NR == 1 { print; next }
-    { k = $1 OFS $2 OFS substr($3, 1, 4) }
-    k != key { flush(); key = k; sum = 0; n = 0; unit = $5 }
-    { sum += $4; n++ }
-    END { flush() }' "$dir/observations.csv" >"$dir/yearly.csv"
-  monthly=$(($(wc -l <"$dir/observations.csv") - 1))
-  yearly=$(($(wc -l <"$dir/yearly.csv") - 1))
-  printf '   yearly sums %.1f s; %d monthly + %d yearly = %d rows, %d MiB of CSV\n' \
-    "$(echo "$(date +%s.%N) - $start" | bc)" "$monthly" "$yearly" $((monthly + yearly)) \
-    "$(du -cm "$dir/observations.csv" "$dir/yearly.csv" | tail -n1 | cut -f1)"
+  synth_with_yearly_sums "$dir" "$counties" "$indicators" "$months"
   if [ $((monthly + yearly)) != "$expected" ]; then
     echo "scale.sh: expected $expected rows, synth and awk made $((monthly + yearly))" >&2
     exit 1
@@ -209,23 +184,10 @@ stop_servers() {
 }
 trap stop_servers EXIT
 bases=()
-# Starts `planwatch serve` on the store with the serve options given (as bench/server.sh's
-# start_server does, which takes global options only), waits until it listens and adds it to
-# the lists.
+# Starts `planwatch serve` on the store with the serve options given and adds it to the lists.
 serve() {
-  local log=$dir/serve-${#servers[@]}.log
-  : >"$log"
-  "$planwatch" --db "$url" --plan-id "$plan_id" serve --addr 127.0.0.1:0 "$@" >"$log" 2>&1 &
-  local server=$!
+  start_server "$dir/serve-${#servers[@]}.log" --db "$url" --plan-id "$plan_id" -- "$@"
   servers+=("$server")
-  local base=
-  for _ in $(seq 600); do
-    base=$(sed -n 's|^listening on \(http://[^ ]*/\)$|\1|p' "$log")
-    [ -n "$base" ] && break
-    kill -0 "$server" 2>/dev/null || { cat "$log" >&2; exit 1; }
-    sleep 0.1
-  done
-  [ -n "$base" ] || { echo "scale.sh: the server did not start" >&2; exit 1; }
   bases+=("$base")
 }
 

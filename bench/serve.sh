@@ -37,16 +37,8 @@ year=${YEAR:-$((last_year < 2025 ? last_year : 2025))}
 dir=${PLANWATCH_BENCH_DIR:-target/bench-serve/$regions-$indicators-$months}
 measure="python3 bench/measure.py"
 
-if ! command -v wrk >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "== installing wrk"
-    # Another apt-get may hold the lock: wait for it rather than fail.
-    apt-get -o DPkg::Lock::Timeout=900 install -y -q wrk >/dev/null
-  else
-    echo "serve.sh: needs wrk (apt-get install wrk)" >&2
-    exit 1
-  fi
-fi
+. bench/server.sh
+need_wrk
 
 cargo build --release --locked -q -p planwatch-cli
 planwatch=$PWD/target/release/planwatch
@@ -58,25 +50,7 @@ if [ -e "$dir/complete" ]; then
   echo "== reusing the store in $dir ($(cat "$dir/complete"))"
 else
   rm -f "$dir"/complete "$dir"/planwatch.db*
-  echo "== generating $regions counties × $indicators indicators × $months months in $dir"
-  figures=$($measure "$planwatch" synth --regions "$regions" --indicators "$indicators" \
-    --months "$months" --out "$dir" 2>&1 >/dev/null | tail -n1)
-  echo "   synth ${figures% *} s"
-  # One yearly row per complete year of each series: the sum of its 12 months (synth writes
-  # each series' months in order, so consecutive rows share a key).
-  start=$(date +%s.%N)
-  awk -F, -v OFS=, '
-    function flush() { if (n == 12) print key, sprintf("%.3f", sum), unit, "final", "synthetic", "" }
-    NR == 1 { print; next }
-    { k = $1 OFS $2 OFS substr($3, 1, 4) }
-    k != key { flush(); key = k; sum = 0; n = 0; unit = $5 }
-    { sum += $4; n++ }
-    END { flush() }' "$dir/observations.csv" >"$dir/yearly.csv"
-  monthly=$(($(wc -l <"$dir/observations.csv") - 1))
-  yearly=$(($(wc -l <"$dir/yearly.csv") - 1))
-  printf '   yearly sums %.1f s; %d monthly + %d yearly = %d rows, %d MiB of CSV\n' \
-    "$(echo "$(date +%s.%N) - $start" | bc)" "$monthly" "$yearly" $((monthly + yearly)) \
-    "$(du -cm "$dir/observations.csv" "$dir/yearly.csv" | tail -n1 | cut -f1)"
+  synth_with_yearly_sums "$dir" "$regions" "$indicators" "$months"
   echo "== importing into SQLite ($db)"
   "$planwatch" --db "$db" init --plan "$dir/plan.toml" >/dev/null
   # The import's report (and warnings, if any) goes to import.log.
@@ -93,7 +67,6 @@ fi
 
 echo "== serving"
 plan_id=$(sed -n 's/^id = "\(.*\)"$/\1/p' "$dir/plan.toml" | head -n1)
-. bench/server.sh
 trap 'kill "${server:-}" 2>/dev/null || true' EXIT
 start_server "$dir/serve.log" --db "$db" --plan-id "$plan_id"
 echo "   $base (pid $server, $(ps -o rss= -p "$server" | awk '{printf "%.0f", $1 / 1024}') MiB after start)"

@@ -26,15 +26,8 @@ connections=${CONNECTIONS:-64}
 threads=${THREADS:-2}
 dir=${PLANWATCH_BENCH_DIR:-target/bench-tasks/$tasks}
 
-if ! command -v wrk >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "== installing wrk"
-    apt-get -o DPkg::Lock::Timeout=900 install -y -q wrk >/dev/null
-  else
-    echo "tasks.sh: needs wrk (apt-get install wrk)" >&2
-    exit 1
-  fi
-fi
+. bench/server.sh
+need_wrk
 
 if [ -z "${PLANWATCH:-}" ]; then
   cargo build --release --locked -q -p planwatch-cli
@@ -69,7 +62,6 @@ start=$(date +%s.%N)
 printf '   import %.1f s\n' "$(echo "$(date +%s.%N) - $start" | bc)"
 
 echo "== serving"
-. bench/server.sh
 trap 'kill "${server:-}" 2>/dev/null || true' EXIT
 start_server "$dir/serve.log" --db "$db"
 echo "   $base (pid $server)"
