@@ -339,6 +339,14 @@ impl Service {
     /// its own) and empties the caches when a version changes. Runs until the service is
     /// dropped.
     pub fn watch(self: &Arc<Service>) {
+        self.spawn_watcher(Source::Primary);
+        if self.replica.is_some() {
+            self.spawn_watcher(Source::Replica);
+        }
+    }
+
+    /// Polls one database's position every `VERSION_POLL` until the service is dropped.
+    fn spawn_watcher(self: &Arc<Service>, source: Source) {
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(VERSION_POLL);
@@ -348,35 +356,29 @@ impl Service {
                 let Some(service) = weak.upgrade() else {
                     return;
                 };
-                let store = service.primary.clone();
-                match tokio::time::timeout(POLL_TIMEOUT, store.position()).await {
-                    Ok(Ok(position)) => service.observe_primary(&position, Instant::now()),
-                    _ => service.primary_down.store(true, Ordering::Release),
-                }
+                service.poll(source).await;
             }
         });
-        if self.replica.is_none() {
-            return;
-        }
-        let weak = Arc::downgrade(self);
-        tokio::spawn(async move {
-            let mut interval = tokio::time::interval(VERSION_POLL);
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                interval.tick().await;
-                let Some(service) = weak.upgrade() else {
-                    return;
-                };
-                let Some(replica) = &service.replica else {
-                    return;
-                };
-                let store = replica.store.clone();
-                match tokio::time::timeout(POLL_TIMEOUT, store.position()).await {
-                    Ok(Ok(position)) => service.observe_replica(&position),
+    }
+
+    /// Reads one database's position and takes it in; a database that does not answer within
+    /// `POLL_TIMEOUT` is down (the primary: read-only) until a later poll answers.
+    async fn poll(&self, source: Source) {
+        match (source, &self.replica) {
+            (Source::Primary, _) => {
+                match tokio::time::timeout(POLL_TIMEOUT, self.primary.position()).await {
+                    Ok(Ok(position)) => self.observe_primary(&position, Instant::now()),
+                    _ => self.primary_down.store(true, Ordering::Release),
+                }
+            }
+            (Source::Replica, Some(replica)) => {
+                match tokio::time::timeout(POLL_TIMEOUT, replica.store.position()).await {
+                    Ok(Ok(position)) => self.observe_replica(&position),
                     _ => replica.lock().up = false,
                 }
             }
-        });
+            (Source::Replica, None) => {}
+        }
     }
 
     /// Takes in the primary's position: it is up; the caches are emptied if its version moved.

@@ -163,14 +163,7 @@ pub(crate) fn fresh_postgres(prefix: &str) -> String {
     let admin = std::env::var("PLANWATCH_TEST_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     drop_databases_of_ended_tests(&admin);
-    let name = format!(
-        "planwatch_{prefix}_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
+    let name = test_database_name(prefix);
     let status = Command::new("psql")
         .args([admin.as_str(), "-qc", &format!("CREATE DATABASE {name}")])
         .status()
@@ -180,6 +173,19 @@ pub(crate) fn fresh_postgres(prefix: &str) -> String {
         "cannot create a PostgreSQL database at {admin}"
     );
     format!("{}/{name}", &admin[..admin.rfind('/').unwrap()])
+}
+
+/// `planwatch_PREFIX_PID_NANOSECONDS`: a database name of this test process, dropped by a later
+/// run once the process has ended (see `fresh_postgres`).
+pub(crate) fn test_database_name(prefix: &str) -> String {
+    format!(
+        "planwatch_{prefix}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
 }
 
 /// Drops the databases `fresh_postgres` made for test processes that are no longer running.

@@ -134,11 +134,22 @@ fn chengdu_with_planner(db: &str) {
     );
 }
 
+/// A client that gives up after 30 s (a database that went away must not hang a test).
 fn client() -> Client {
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
         .build()
+        .unwrap()
+}
+
+/// The server's `/healthz` answer (its mode and both databases' states).
+fn health(server: &Server) -> Value {
+    client()
+        .get(server.url("/healthz"))
+        .send()
+        .unwrap()
+        .json()
         .unwrap()
 }
 
@@ -278,14 +289,9 @@ fn reads_go_to_the_replica_and_a_writer_reads_its_writes() {
         &primary,
         &["--read-db", &replica, "--replica-max-lag", &max_lag],
     );
-    let health: Value = client()
-        .get(server.url("/healthz"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    assert_eq!(health["read_only"], false, "{health}");
-    assert_eq!(health["replica"]["up"], true, "{health}");
+    let answer = health(&server);
+    assert_eq!(answer["read_only"], false, "{answer}");
+    assert_eq!(answer["replica"]["up"], true, "{answer}");
 
     // Reads are served by the replica: the answer says so, and the replica's own statistics
     // count the reads of the table (the primary's do not move).
@@ -403,15 +409,10 @@ fn reads_go_to_the_replica_and_a_writer_reads_its_writes() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(stale_seen > 0, "the paused replica never served");
-    let health: Value = client()
-        .get(server.url("/healthz"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let answer = health(&server);
     assert!(
-        health["replica"]["lag_seconds"].as_f64().unwrap() > MAX_LAG.as_secs_f64(),
-        "{health}"
+        answer["replica"]["lag_seconds"].as_f64().unwrap() > MAX_LAG.as_secs_f64(),
+        "{answer}"
     );
 
     // Replay resumed: the replica catches up and serves again, the lock with it.
@@ -603,15 +604,7 @@ fn the_primary_stopped_and_started_again() {
         Pair::stop(&pair.primary_dir, "fast"),
         "pg_ctl stop of the private primary"
     );
-    let read_only = |server: &Server| {
-        let health: Value = client()
-            .get(server.url("/healthz"))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        health["read_only"] == true
-    };
+    let read_only = |server: &Server| health(server)["read_only"] == true;
     eventually(Duration::from_secs(10), "read-only mode", || {
         read_only(&with_replica) && read_only(&alone)
     });

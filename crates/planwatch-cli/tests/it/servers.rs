@@ -10,33 +10,19 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use reqwest::blocking::{Client, Response};
 use reqwest::header::{AUTHORIZATION, COOKIE, ORIGIN, RETRY_AFTER};
 use serde_json::{Value, json};
 
 use crate::Server;
 use crate::accounts::Accounts;
-use crate::webauth::{PASSWORD, Session, add_user, chengdu_store, signed_in, token};
+use crate::webauth::{
+    PASSWORD, Session, add_user, chengdu_store, client, sign_in, signed_in, token,
+};
 use crate::{repo_root, stdout};
 
 /// 锦江区's 2024 retail sales as the reporter submits them: a figure the sample data lacks.
 const FIGURE: f64 = 951.37;
 const EVALUATION: &str = "/api/evaluation?indicator=retail_sales&region=510104&year=2024";
-
-fn client() -> Client {
-    Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn sign_in(server: &Server, user: &str, password: &str) -> Response {
-    client()
-        .post(server.url("/api/session"))
-        .json(&json!({ "username": user, "password": password }))
-        .send()
-        .unwrap()
-}
 
 /// Who am I, with the session's cookie.
 fn whoami(server: &Server, session: &Session) -> StatusCode {
@@ -216,14 +202,7 @@ fn counts(out: &str) -> (u64, u64) {
 fn copy_of(store: &Accounts, dir: &std::path::Path) -> String {
     if store.db.starts_with("postgres") {
         let (server, source) = store.db.rsplit_once('/').unwrap();
-        let name = format!(
-            "planwatch_copy_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        );
+        let name = crate::test_database_name("copy");
         let status = Command::new("psql")
             .args([
                 store.db.as_str(),

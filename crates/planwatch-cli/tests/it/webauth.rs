@@ -18,7 +18,7 @@ use crate::accounts::Accounts;
 pub(crate) const PASSWORD: &str = "a long passphrase 4 tests";
 pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
 
-fn client() -> Client {
+pub(crate) fn client() -> Client {
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -49,7 +49,7 @@ fn request(server: &Server, method: Method, path: &str, credential: &Credential)
     }
 }
 
-fn sign_in(server: &Server, user: &str, password: &str) -> Response {
+pub(crate) fn sign_in(server: &Server, user: &str, password: &str) -> Response {
     client()
         .post(server.url("/api/session"))
         .json(&json!({ "username": user, "password": password }))
