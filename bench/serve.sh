@@ -66,7 +66,7 @@ else
 fi
 
 echo "== serving"
-plan_id=$(sed -n 's/^id = "\(.*\)"$/\1/p' "$dir/plan.toml" | head -n1)
+plan_id=$(sed -n 's/^id = "\(.*\)"$/\1/p' "$dir/plan.toml" | sed -n 1p)
 trap 'kill "${server:-}" 2>/dev/null || true' EXIT
 start_server "$dir/serve.log" --db "$db" --plan-id "$plan_id"
 echo "   $base (pid $server, $(ps -o rss= -p "$server" | awk '{printf "%.0f", $1 / 1024}') MiB after start)"
