@@ -73,12 +73,12 @@ run planwatch-import-postgres $planwatch --db "$target" import "$csv"
 # The floor for any loader into observations' shape: psql's COPY of the rows planwatch stored,
 # already converted (binary, nothing to parse or check), into a keyless copy of the table, then
 # the primary key built, as planwatch does on a first load.
-columns="indicator_id, region_id, period, revision, value, status, source, note, flags, batch_id, source_row"
+columns="plan_id, indicator_id, region_id, period, revision, value, status, source, note, flags, batch_id, source_row"
 psql "$target" -qc "\\copy (SELECT $columns FROM observations) TO '$dir/observations.bin' WITH (FORMAT binary)"
 psql "$target" -qc "CREATE TABLE keyed (LIKE observations INCLUDING DEFAULTS)" -qc "DROP TABLE observations CASCADE"
 run psql-copy-then-key psql "$target" -q -c "BEGIN" \
   -c "\\copy keyed ($columns) FROM '$dir/observations.bin' WITH (FORMAT binary)" \
-  -c "ALTER TABLE keyed ADD PRIMARY KEY (indicator_id, region_id, period, revision)" -c "COMMIT"
+  -c "ALTER TABLE keyed ADD PRIMARY KEY (plan_id, indicator_id, region_id, period, revision)" -c "COMMIT"
 rm -f "$dir/observations.bin"
 drop_database planwatch_bench_pw_$$
 

@@ -95,7 +95,7 @@ impl Store {
         let own: Option<i32> = with_db!(&self.db, |pool| {
             sqlx::query_scalar(
                 "SELECT MAX(o.period) FROM observations o
-                 WHERE o.indicator_id IN (SELECT id FROM indicators WHERE plan_id = $1)
+                 WHERE o.plan_id = $1 AND o.indicator_id IN (SELECT id FROM indicators WHERE plan_id = $1)
                    AND o.region_id IN (SELECT id FROM regions WHERE plan_id = $1 AND code = $2)
                    AND o.period % 100 = 0",
             )
@@ -108,8 +108,7 @@ impl Store {
             Some(key) => Some(key),
             None => with_db!(&self.db, |pool| {
                 sqlx::query_scalar(
-                    "SELECT MAX(o.period) FROM observations o JOIN indicators i ON i.id = o.indicator_id
-                     WHERE i.plan_id = $1 AND o.period % 100 = 0",
+                    "SELECT MAX(o.period) FROM observations o WHERE o.plan_id = $1 AND o.period % 100 = 0",
                 )
                 .bind(&plan.id)
                 .fetch_one(pool)

@@ -249,7 +249,7 @@ pub(crate) trait BulkLoad {
         feed: &mut FeedReader,
         ids: &PlanIds,
     ) -> Result<u64, ImportError>;
-    /// Streams the feed straight into `observations` as first revisions of `batch_id` while
+    /// Streams the feed straight into `observations` as first revisions of `batch` while
     /// every key is new, working out `checks` on the way; stops at the first row it cannot be
     /// sure of (see [`Streamed`]).
     async fn stream_new_keys(
@@ -257,7 +257,7 @@ pub(crate) trait BulkLoad {
         feed: &mut FeedReader,
         ids: &PlanIds,
         checks: &mut InlineChecks<'_>,
-        batch_id: i64,
+        batch: Stored<'_>,
         plan_was_empty: bool,
     ) -> Result<Streamed, ImportError>;
     /// Indexes the loaded rows and refreshes planner statistics.
@@ -266,9 +266,25 @@ pub(crate) trait BulkLoad {
 }
 
 /// The columns both bulk loaders write, in this order; `observations` adds revision (always 1),
-/// flags and batch.
+/// flags, batch and plan.
 const IMPORT_COLUMNS: &str =
     "source_row, indicator_id, region_id, period, value, status, source, note";
+
+/// The primary key of `observations` (migration `0021_observation_plans`).
+const OBSERVATIONS_KEY: &str = "plan_id, indicator_id, region_id, period, revision";
+
+/// Where rows written straight into `observations` belong: their batch and plan.
+#[derive(Clone, Copy)]
+pub(crate) struct Stored<'a> {
+    batch_id: i64,
+    plan_id: &'a str,
+}
+
+/// `text` as an SQL string literal (quotes doubled), for statements that name the plan in their
+/// text: plan ids are ASCII identifiers (`planwatch-plan`'s rules), so this only ever guards.
+fn text_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
 
 impl BulkLoad for SqliteConnection {
     async fn lock_imports(&mut self, _plan_id: &str) -> sqlx::Result<()> {
@@ -320,7 +336,7 @@ impl BulkLoad for SqliteConnection {
         feed: &mut FeedReader,
         ids: &PlanIds,
         checks: &mut InlineChecks<'_>,
-        batch_id: i64,
+        batch: Stored<'_>,
         _plan_was_empty: bool,
     ) -> Result<Streamed, ImportError> {
         let mut streamed = Streamed::default();
@@ -328,7 +344,7 @@ impl BulkLoad for SqliteConnection {
             streamed.rows += resolved.len() as u64;
             let deferred = checks.observe(&mut resolved);
             if let Some(first_not_stored) =
-                sqlite_insert(self, "observations", &resolved, Some(batch_id)).await?
+                sqlite_insert(self, "observations", &resolved, Some(batch)).await?
             {
                 streamed.stored += first_not_stored as u64;
                 streamed.left_over = Some(resolved.split_off(first_not_stored));
@@ -365,7 +381,8 @@ impl BulkLoad for SqliteConnection {
 const SQLITE_CHUNK: usize = 3000;
 
 /// Inserts rows with multi-row `INSERT … VALUES` statements of `SQLITE_CHUNK` rows. With
-/// `batch`, into `observations` (flags and batch after the eight import columns), and a
+/// `batch`, into `observations` (flags, batch, revision and plan after the eight import
+/// columns; the plan, the same for every row, in the statement's text), and a
 /// primary-key collision stops at the statement it happened in (SQLite undoes that statement
 /// alone) and returns the index of its first row.
 ///
@@ -376,13 +393,13 @@ async fn sqlite_insert(
     connection: &mut SqliteConnection,
     table: &str,
     rows: &[StoreRow],
-    batch: Option<i64>,
+    batch: Option<Stored<'_>>,
 ) -> Result<Option<usize>> {
     let (columns, tuple) = match batch {
-        None => (IMPORT_COLUMNS.to_owned(), "(?,?,?,?,?,?,?,?)"),
-        Some(_) => (
-            format!("{IMPORT_COLUMNS}, flags, batch_id, revision"),
-            "(?,?,?,?,?,?,?,?,?,?,1)",
+        None => (IMPORT_COLUMNS.to_owned(), "(?,?,?,?,?,?,?,?)".to_owned()),
+        Some(batch) => (
+            format!("{IMPORT_COLUMNS}, flags, batch_id, revision, plan_id"),
+            format!("(?,?,?,?,?,?,?,?,?,?,1,{})", text_literal(batch.plan_id)),
         ),
     };
     for (k, chunk) in rows.chunks(SQLITE_CHUNK).enumerate() {
@@ -393,7 +410,7 @@ async fn sqlite_insert(
             if i > 0 {
                 sql.push(',');
             }
-            sql.push_str(tuple);
+            sql.push_str(&tuple);
         }
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for r in chunk {
@@ -406,8 +423,8 @@ async fn sqlite_insert(
                 .bind(status_code(r.row.status))
                 .bind(r.row.source.as_deref())
                 .bind(r.row.note.as_deref());
-            if let Some(batch_id) = batch {
-                query = query.bind(r.flags).bind(batch_id);
+            if let Some(batch) = batch {
+                query = query.bind(r.flags).bind(batch.batch_id);
             }
         }
         match query.execute(&mut *connection).await {
@@ -493,7 +510,7 @@ impl BulkLoad for PgConnection {
         feed: &mut FeedReader,
         ids: &PlanIds,
         checks: &mut InlineChecks<'_>,
-        batch_id: i64,
+        batch: Stored<'_>,
         plan_was_empty: bool,
     ) -> Result<Streamed, ImportError> {
         if !plan_was_empty {
@@ -511,12 +528,11 @@ impl BulkLoad for PgConnection {
                 .execute(&mut *self)
                 .await?;
         }
-        let streamed = copy_new_keys(self, feed, ids, checks, batch_id).await?;
+        let streamed = copy_new_keys(self, feed, ids, checks, batch).await?;
         if store_was_empty {
-            sqlx::query(
-                "ALTER TABLE observations ADD CONSTRAINT observations_pkey
-                 PRIMARY KEY (indicator_id, region_id, period, revision)",
-            )
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "ALTER TABLE observations ADD CONSTRAINT observations_pkey PRIMARY KEY ({OBSERVATIONS_KEY})"
+            )))
             .execute(&mut *self)
             .await?;
             // Statistics for the checks that follow (without them the planner takes any
@@ -552,7 +568,7 @@ async fn copy_new_keys(
     feed: &mut FeedReader,
     ids: &PlanIds,
     checks: &mut InlineChecks<'_>,
-    batch_id: i64,
+    batch: Stored<'_>,
 ) -> Result<Streamed, ImportError> {
     // Called for a first load only, and it stops (its checks then unused) at the first row out
     // of key order.
@@ -561,7 +577,7 @@ async fn copy_new_keys(
     let mut copy = copy_in(
         connection,
         &format!(
-            "COPY observations ({IMPORT_COLUMNS}, flags, batch_id, revision) FROM STDIN (FORMAT binary)"
+            "COPY observations ({IMPORT_COLUMNS}, flags, batch_id, revision, plan_id) FROM STDIN (FORMAT binary)"
         ),
     )
     .await?;
@@ -588,7 +604,7 @@ async fn copy_new_keys(
             return Ok(streamed);
         }
         streamed.deferred.extend(checks.observe(&mut resolved));
-        copy.send(copy_tuples(&resolved, Some(batch_id))).await?;
+        copy.send(copy_tuples(&resolved, Some(batch))).await?;
         streamed.stored += resolved.len() as u64;
     }
     finish_copy(copy).await?;
@@ -625,8 +641,9 @@ const COPY_BINARY_TRAILER: &[u8] = &(-1i16).to_be_bytes();
 
 /// Rows as COPY binary tuples: the import columns (`source_row BIGINT, indicator_id BIGINT,
 /// region_id BIGINT, period INTEGER, value DOUBLE PRECISION, status INTEGER, source TEXT,
-/// note TEXT`); with `batch`, then `flags INTEGER, batch_id BIGINT, revision INTEGER` (1).
-fn copy_tuples(rows: &[StoreRow], batch: Option<i64>) -> Vec<u8> {
+/// note TEXT`); with `batch`, then `flags INTEGER, batch_id BIGINT, revision INTEGER` (1),
+/// `plan_id TEXT`.
+fn copy_tuples(rows: &[StoreRow], batch: Option<Stored<'_>>) -> Vec<u8> {
     fn field(buffer: &mut Vec<u8>, bytes: &[u8]) {
         buffer.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
         buffer.extend_from_slice(bytes);
@@ -637,7 +654,7 @@ fn copy_tuples(rows: &[StoreRow], batch: Option<i64>) -> Vec<u8> {
             None => buffer.extend_from_slice(&(-1i32).to_be_bytes()),
         }
     }
-    let fields: i16 = if batch.is_some() { 11 } else { 8 };
+    let fields: i16 = if batch.is_some() { 12 } else { 8 };
     let mut buffer = Vec::with_capacity(rows.len() * 96);
     for r in rows {
         buffer.extend_from_slice(&fields.to_be_bytes());
@@ -649,10 +666,11 @@ fn copy_tuples(rows: &[StoreRow], batch: Option<i64>) -> Vec<u8> {
         field(&mut buffer, &status_code(r.row.status).to_be_bytes());
         text(&mut buffer, r.row.source.as_deref());
         text(&mut buffer, r.row.note.as_deref());
-        if let Some(batch_id) = batch {
+        if let Some(batch) = batch {
             field(&mut buffer, &r.flags.to_be_bytes());
-            field(&mut buffer, &batch_id.to_be_bytes());
+            field(&mut buffer, &batch.batch_id.to_be_bytes());
             field(&mut buffer, &1i32.to_be_bytes());
+            field(&mut buffer, batch.plan_id.as_bytes());
         }
     }
     buffer
@@ -668,28 +686,31 @@ const CONFLICTS: &str = "SELECT a.source_row, a.value, b.source_row, b.value FRO
 /// (the latest, for an ordinary import), becomes a new revision, numbered after every stored one.
 /// Rows repeating a key (with the same value: different values were refused as conflicts)
 /// compute the same revision, and all but the first are skipped by the primary key. In key order
-/// (the temporary table's index): the primary key's B-tree then grows at its end. $1: the batch.
+/// (the temporary table's index): the primary key's B-tree then grows at its end. $1: the batch,
+/// $2: the plan.
 fn insert_revisions(in_force: &InForce) -> String {
     let (in_force_revision, new_revision) = match in_force {
         InForce::Latest => (
-            InForce::Latest.revision("s"),
+            InForce::Latest.revision("s", "$2"),
             "COALESCE(l.revision, 0) + 1".to_owned(),
         ),
         InForce::At(_) => (
-            in_force.revision("s"),
-            "COALESCE((SELECT MAX(m.revision) FROM observations m WHERE m.indicator_id = s.indicator_id
-                        AND m.region_id = s.region_id AND m.period = s.period), 0) + 1"
+            in_force.revision("s", "$2"),
+            "COALESCE((SELECT MAX(m.revision) FROM observations m WHERE m.plan_id = $2
+                        AND m.indicator_id = s.indicator_id AND m.region_id = s.region_id
+                        AND m.period = s.period), 0) + 1"
                 .to_owned(),
         ),
     };
     format!(
         "INSERT INTO observations
-           (indicator_id, region_id, period, revision, value, status, source, note, flags, batch_id, source_row)
-         SELECT s.indicator_id, s.region_id, s.period, {new_revision}, s.value, s.status, s.source,
+           (plan_id, indicator_id, region_id, period, revision, value, status, source, note, flags,
+            batch_id, source_row)
+         SELECT $2, s.indicator_id, s.region_id, s.period, {new_revision}, s.value, s.status, s.source,
                 s.note, 0, $1, s.source_row
          FROM import_rows s
-         LEFT JOIN observations l ON l.indicator_id = s.indicator_id AND l.region_id = s.region_id
-          AND l.period = s.period AND l.revision = {in_force_revision}
+         LEFT JOIN observations l ON l.plan_id = $2 AND l.indicator_id = s.indicator_id
+          AND l.region_id = s.region_id AND l.period = s.period AND l.revision = {in_force_revision}
          WHERE l.revision IS NULL OR l.value <> s.value OR l.status <> s.status
          ORDER BY s.indicator_id, s.region_id, s.period, s.source_row
          ON CONFLICT DO NOTHING"
@@ -726,23 +747,27 @@ impl InForce {
         }
     }
 
-    /// SQL for the revision in force of the key of `key` (see [`crate::revision_in_force`]).
-    fn revision(&self, key: &str) -> String {
+    /// SQL for the revision in force of the key of `key` in `plan` (an SQL expression; see
+    /// [`crate::revision_in_force`]).
+    fn revision(&self, key: &str, plan: &str) -> String {
         match self {
             InForce::Latest => format!(
-                "(SELECT MAX(f.revision) FROM observations f WHERE f.indicator_id = {key}.indicator_id
-                  AND f.region_id = {key}.region_id AND f.period = {key}.period)"
+                "(SELECT MAX(f.revision) FROM observations f WHERE f.plan_id = {plan}
+                  AND f.indicator_id = {key}.indicator_id AND f.region_id = {key}.region_id
+                  AND f.period = {key}.period)"
             ),
-            InForce::At(at) => crate::revision_in_force(key, at),
+            InForce::At(at) => crate::revision_in_force(key, plan, at),
         }
     }
 }
 
 /// The same when the store holds nothing yet for the plan: every key is new. Without ON CONFLICT:
-/// the caller adds it when keys repeat in the file.
+/// the caller adds it when keys repeat in the file. $1: the batch, $2: the plan.
 const INSERT_FIRST_REVISIONS: &str = "INSERT INTO observations
-       (indicator_id, region_id, period, revision, value, status, source, note, flags, batch_id, source_row)
-     SELECT s.indicator_id, s.region_id, s.period, 1, s.value, s.status, s.source, s.note, 0, $1, s.source_row
+       (plan_id, indicator_id, region_id, period, revision, value, status, source, note, flags,
+        batch_id, source_row)
+     SELECT $2, s.indicator_id, s.region_id, s.period, 1, s.value, s.status, s.source, s.note, 0, $1,
+            s.source_row
      FROM import_rows s ORDER BY s.indicator_id, s.region_id, s.period, s.source_row";
 
 /// Whether a key repeats in the file (with the same value, once [`CONFLICTS`] found none other).
@@ -830,7 +855,8 @@ impl Store {
             return Err(StoreError::BadTime(imported_at).into());
         }
         let rollup = Rollup::of(plan, &ids);
-        let plan_indicators = id_list(ids.indicators.iter().copied());
+        // The plan in statements made as text (bound where the statement is fixed).
+        let plan_sql = text_literal(&plan.id);
         with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
             tx.lock_imports(&plan.id).await?;
@@ -863,9 +889,10 @@ impl Store {
                     .is_some(),
                 &imported_at,
             );
-            let plan_was_empty = sqlx::query_scalar::<_, i32>(sqlx::AssertSqlSafe(format!(
-                "SELECT 1 FROM observations WHERE indicator_id IN ({plan_indicators}) LIMIT 1"
-            )))
+            let plan_was_empty = sqlx::query_scalar::<_, i32>(
+                "SELECT 1 FROM observations WHERE plan_id = $1 LIMIT 1",
+            )
+            .bind(&plan.id)
             .fetch_optional(&mut *tx)
             .await?
             .is_none();
@@ -874,8 +901,12 @@ impl Store {
             // Streamed straight into the table while every key is new; staged from the first
             // one that may not be.
             let mut checks = InlineChecks::new(plan, &rollup, settings.change_bound_percent);
+            let stored = Stored {
+                batch_id,
+                plan_id: &plan.id,
+            };
             let streamed = tx
-                .stream_new_keys(&mut feed, &ids, &mut checks, batch_id, plan_was_empty)
+                .stream_new_keys(&mut feed, &ids, &mut checks, stored, plan_was_empty)
                 .await?;
             let mut rows = streamed.rows;
             let stored_directly = streamed.stored;
@@ -903,15 +934,19 @@ impl Store {
                     if stored_directly > 0 {
                         sqlx::query(sqlx::AssertSqlSafe(format!(
                             "INSERT INTO import_rows ({IMPORT_COLUMNS})
-                             SELECT {IMPORT_COLUMNS} FROM observations WHERE batch_id = $1"
+                             SELECT {IMPORT_COLUMNS} FROM observations WHERE plan_id = $2 AND batch_id = $1"
                         )))
                         .bind(batch_id)
+                        .bind(&plan.id)
                         .execute(&mut *tx)
                         .await?;
-                        sqlx::query("DELETE FROM observations WHERE batch_id = $1")
-                            .bind(batch_id)
-                            .execute(&mut *tx)
-                            .await?;
+                        sqlx::query(
+                            "DELETE FROM observations WHERE plan_id = $2 AND batch_id = $1",
+                        )
+                        .bind(batch_id)
+                        .bind(&plan.id)
+                        .execute(&mut *tx)
+                        .await?;
                     }
                     rows += tx.load_feed(&left_over, &mut feed, &ids).await?;
                     None
@@ -925,8 +960,11 @@ impl Store {
                 // instead of probing the stored table twice per row.
                 (true, false) => (CHANGES_WITHIN_FILE.to_owned(), false),
                 // A direct first load: the rows it deferred, all stored as first revisions.
-                (true, true) => (CHANGES_AFTER_DIRECT_FIRST_LOAD.to_owned(), false),
-                (false, _) => (changes(&in_force), true),
+                (true, true) => (
+                    CHANGES_AFTER_DIRECT_FIRST_LOAD.replace("$plan", &plan_sql),
+                    false,
+                ),
+                (false, _) => (changes(&in_force, &plan_sql), true),
             };
             let (revisions, new, unchanged, mut warnings, pairs) = match direct {
                 Some(checks) => (
@@ -969,9 +1007,10 @@ impl Store {
                         };
                         let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                             "SELECT COUNT(*) FROM {keys} s WHERE NOT EXISTS (SELECT 1 FROM observations o
-                             WHERE o.indicator_id = s.indicator_id AND o.region_id = s.region_id
-                               AND o.period = s.period)"
+                             WHERE o.plan_id = $1 AND o.indicator_id = s.indicator_id
+                               AND o.region_id = s.region_id AND o.period = s.period)"
                         )))
+                        .bind(&plan.id)
                         .fetch_one(&mut *tx)
                         .await?;
                         Some(count as u64)
@@ -985,6 +1024,7 @@ impl Store {
                     };
                     let revisions = sqlx::query(sqlx::AssertSqlSafe(insert))
                         .bind(batch_id)
+                        .bind(&plan.id)
                         .execute(&mut *tx)
                         .await?
                         .rows_affected();
@@ -1032,13 +1072,14 @@ impl Store {
                         continue;
                     };
                     sqlx::query(
-                        "UPDATE observations SET flags = flags | 1 WHERE indicator_id = $1 AND region_id = $2
-                         AND period = $3 AND batch_id = $4",
+                        "UPDATE observations SET flags = flags | 1 WHERE plan_id = $5 AND indicator_id = $1
+                         AND region_id = $2 AND period = $3 AND batch_id = $4",
                     )
                     .bind(indicator_id)
                     .bind(region_id)
                     .bind(period)
                     .bind(batch_id)
+                    .bind(&plan.id)
                     .execute(&mut *tx)
                     .await?;
                     warnings.push(StoreWarning {
@@ -1076,7 +1117,7 @@ impl Store {
                         .collect();
                     for chunk in pairs.chunks(1000) {
                         if let Some(sql) =
-                            rollup.sql(&format!("VALUES {}", chunk.join(",")), &in_force)
+                            rollup.sql(&format!("VALUES {}", chunk.join(",")), &plan_sql, &in_force)
                         {
                             sums.extend(
                                 sqlx::query_as::<_, PairTotals>(sqlx::AssertSqlSafe(sql))
@@ -1088,7 +1129,10 @@ impl Store {
                     sums
                 }
                 None => match rollup.sql(
-                    &STAGED_PAIRS.replace("$batch", &batch_id.to_string()),
+                    &STAGED_PAIRS
+                        .replace("$batch", &batch_id.to_string())
+                        .replace("$plan", &plan_sql),
+                    &plan_sql,
                     &in_force,
                 ) {
                     Some(sql) => {
@@ -1109,13 +1153,14 @@ impl Store {
                     continue;
                 };
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "UPDATE observations SET flags = flags | 2 WHERE indicator_id = $1 AND period = $2
-                     AND batch_id = $3 AND region_id IN ({})",
+                    "UPDATE observations SET flags = flags | 2 WHERE plan_id = $4 AND indicator_id = $1
+                     AND period = $2 AND batch_id = $3 AND region_id IN ({})",
                     rollup.district_list
                 )))
                 .bind(indicator_id)
                 .bind(period)
                 .bind(batch_id)
+                .bind(&plan.id)
                 .execute(&mut *tx)
                 .await?;
                 warnings.push(StoreWarning {
@@ -1212,8 +1257,9 @@ impl Store {
 type PairTotals = (i64, i32, f64, Option<f64>, i64);
 
 /// Rows of the temporary table checked against the previous period's value in force (the
-/// latest, for an ordinary import), once stored in the batch ($2). $1: the bound in percent.
-fn changes(in_force: &InForce) -> String {
+/// latest, for an ordinary import), once stored in the batch ($2) of `plan` (an SQL literal).
+/// $1: the bound in percent.
+fn changes(in_force: &InForce, plan: &str) -> String {
     // The previous period's value is a correlated subquery, not a join: looked up by its whole
     // key (one probe of the primary key a row) whatever the planner believes. Joined, it was
     // planned from the statistics of the moment, which never know the batch being written: on
@@ -1224,31 +1270,32 @@ fn changes(in_force: &InForce) -> String {
         "SELECT source_row, indicator_id, region_id, period, previous, value FROM (
            SELECT s.source_row, s.indicator_id, s.region_id, s.period, s.value,
                   (SELECT p.value FROM observations p
-                    WHERE p.indicator_id = s.indicator_id AND p.region_id = s.region_id
-                      AND p.period = (CASE WHEN s.period % 100 = 0 THEN s.period - 100
+                    WHERE p.plan_id = {plan} AND p.indicator_id = s.indicator_id
+                      AND p.region_id = s.region_id AND p.period = (CASE WHEN s.period % 100 = 0 THEN s.period - 100
                                            WHEN s.period % 100 = 1 THEN s.period - 89
                                            WHEN s.period % 100 = 21 THEN s.period - 97
                                            ELSE s.period - 1 END)
-                      AND p.revision = {}) AS previous
+                      AND p.revision = {in_force}) AS previous
            FROM import_rows s
-           JOIN observations o ON o.indicator_id = s.indicator_id AND o.region_id = s.region_id
-            AND o.period = s.period AND o.batch_id = $2 AND o.source_row = s.source_row
+           JOIN observations o ON o.plan_id = {plan} AND o.indicator_id = s.indicator_id
+            AND o.region_id = s.region_id AND o.period = s.period AND o.batch_id = $2
+            AND o.source_row = s.source_row
          ) c
          WHERE previous <> 0 AND ABS(value - previous) * 100.0 > $1 * ABS(previous)
          ORDER BY source_row",
-        in_force.revision("p")
+        in_force = in_force.revision("p", plan)
     )
 }
 
 /// [`changes`] for the rows deferred by a first load streamed straight into `observations`: they
 /// were all stored, as first revisions, and the plan's only stored rows are the batch's, so the
 /// previous period is looked up by key alone, one probe of the primary key per row instead of
-/// three. $1: the bound in percent.
+/// three. $1: the bound in percent; `$plan`, replaced: the plan (an SQL literal).
 const CHANGES_AFTER_DIRECT_FIRST_LOAD: &str =
     "SELECT s.source_row, s.indicator_id, s.region_id, s.period, p.value, s.value
      FROM import_rows s
-     JOIN observations p ON p.indicator_id = s.indicator_id AND p.region_id = s.region_id
-      AND p.period = (CASE WHEN s.period % 100 = 0 THEN s.period - 100
+     JOIN observations p ON p.plan_id = $plan AND p.indicator_id = s.indicator_id
+      AND p.region_id = s.region_id AND p.period = (CASE WHEN s.period % 100 = 0 THEN s.period - 100
                            WHEN s.period % 100 = 1 THEN s.period - 89
                            WHEN s.period % 100 = 21 THEN s.period - 97
                            ELSE s.period - 1 END)
@@ -1409,10 +1456,10 @@ impl<'a> InlineChecks<'a> {
     }
 }
 
-/// The roll-up check's pairs when staged: those the batch ($batch) changed.
+/// The roll-up check's pairs when staged: those the batch ($batch) of the plan ($plan) changed.
 const STAGED_PAIRS: &str = "SELECT s.indicator_id, s.period, MIN(s.source_row) FROM import_rows s
-     JOIN observations n ON n.indicator_id = s.indicator_id AND n.region_id = s.region_id
-      AND n.period = s.period AND n.batch_id = $batch
+     JOIN observations n ON n.plan_id = $plan AND n.indicator_id = s.indicator_id
+      AND n.region_id = s.region_id AND n.period = s.period AND n.batch_id = $batch
      GROUP BY s.indicator_id, s.period";
 
 /// The roll-up check's regions (the plan's rule: `Plan::rollup_total`, `Plan::rollup_districts`)
@@ -1467,8 +1514,9 @@ impl Rollup {
     }
 
     /// [`PairTotals`] for the (indicator, period, first row) `pairs` (a query or `VALUES` list),
-    /// from the values in force (the latest, for an ordinary import); additive indicators only.
-    fn sql(&self, pairs: &str, in_force: &InForce) -> Option<String> {
+    /// from the values of `plan` (an SQL literal) in force (the latest, for an ordinary import);
+    /// additive indicators only.
+    fn sql(&self, pairs: &str, plan: &str, in_force: &InForce) -> Option<String> {
         let total = self.total_id?;
         if self.districts.is_empty() || self.additive.is_empty() {
             return None;
@@ -1477,8 +1525,8 @@ impl Rollup {
             "WITH pairs (indicator_id, period, first_row) AS ({pairs}),
              latest AS (
                SELECT o.indicator_id, o.period, p.first_row, o.region_id, o.value FROM pairs p
-               JOIN observations o ON o.indicator_id = p.indicator_id AND o.period = p.period
-                AND o.region_id IN ({districts},{total})
+               JOIN observations o ON o.plan_id = {plan} AND o.indicator_id = p.indicator_id
+                AND o.period = p.period AND o.region_id IN ({districts},{total})
                WHERE p.indicator_id IN ({additive}) AND o.revision = {in_force_revision})
              SELECT indicator_id, period,
                     SUM(CASE WHEN region_id <> {total} THEN value ELSE 0 END),
@@ -1488,7 +1536,7 @@ impl Rollup {
              HAVING SUM(CASE WHEN region_id <> {total} THEN 1 ELSE 0 END) > 0",
             districts = self.district_list,
             additive = self.additive_list,
-            in_force_revision = in_force.revision("o"),
+            in_force_revision = in_force.revision("o", plan),
         ))
     }
 }
@@ -1497,7 +1545,7 @@ impl Rollup {
 mod tests {
     use planwatch_plan::{ObsStatus, ObservationRow, Period};
 
-    use super::{COPY_BINARY_HEADER, StoreRow, copy_tuples};
+    use super::{COPY_BINARY_HEADER, StoreRow, Stored, copy_tuples, text_literal};
 
     #[test]
     fn copy_binary_layout() {
@@ -1520,7 +1568,7 @@ mod tests {
             flags: 2,
         };
         let mut expected = Vec::new();
-        expected.extend(11i16.to_be_bytes());
+        expected.extend(12i16.to_be_bytes());
         for (length, value) in [
             (8i32, 7i64.to_be_bytes().to_vec()),
             (8, 3i64.to_be_bytes().to_vec()),
@@ -1538,12 +1586,26 @@ mod tests {
             2i32.to_be_bytes().to_vec(),
             9i64.to_be_bytes().to_vec(),
             1i32.to_be_bytes().to_vec(),
+            b"plan-a".to_vec(),
         ] {
             expected.extend((value.len() as i32).to_be_bytes());
             expected.extend(value);
         }
-        assert_eq!(copy_tuples(std::slice::from_ref(&row), Some(9)), expected);
+        let stored = Stored {
+            batch_id: 9,
+            plan_id: "plan-a",
+        };
+        assert_eq!(
+            copy_tuples(std::slice::from_ref(&row), Some(stored)),
+            expected
+        );
         // Without a batch: the eight import columns only.
         assert_eq!(copy_tuples(&[row], None)[..2], 8i16.to_be_bytes());
+    }
+
+    #[test]
+    fn text_literals_double_quotes() {
+        assert_eq!(text_literal("chengdu-2021"), "'chengdu-2021'");
+        assert_eq!(text_literal("o'brien"), "'o''brien'");
     }
 }

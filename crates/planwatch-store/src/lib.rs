@@ -529,16 +529,17 @@ macro_rules! bump_version {
 pub(crate) use bump_version;
 
 /// SQL for the revision of an observation in force at a time: of the revisions of the key of
-/// `key` (an alias with `indicator_id`, `region_id` and `period`) whose batch was known by `at`
-/// (an SQL expression: a placeholder or column holding a time as stored), the one known last —
-/// of those known at the same time, the later import (the higher revision). NULL when none was
-/// known by then. "The latest" is this at the end of time: a historical release imported after a
-/// newer one does not replace it.
-pub(crate) fn revision_in_force(key: &str, at: &str) -> String {
+/// `key` (an alias with `indicator_id`, `region_id` and `period`) in the plan `plan` (an SQL
+/// expression: a placeholder or literal, so that a table partitioned by plan is pruned) whose
+/// batch was known by `at` (an SQL expression: a placeholder or column holding a time as
+/// stored), the one known last — of those known at the same time, the later import (the higher
+/// revision). NULL when none was known by then. "The latest" is this at the end of time: a
+/// historical release imported after a newer one does not replace it.
+pub(crate) fn revision_in_force(key: &str, plan: &str, at: &str) -> String {
     format!(
         "(SELECT f.revision FROM observations f JOIN batches fb ON fb.id = f.batch_id
-          WHERE f.indicator_id = {key}.indicator_id AND f.region_id = {key}.region_id
-            AND f.period = {key}.period AND fb.imported_at <= {at}
+          WHERE f.plan_id = {plan} AND f.indicator_id = {key}.indicator_id
+            AND f.region_id = {key}.region_id AND f.period = {key}.period AND fb.imported_at <= {at}
           ORDER BY fb.imported_at DESC, f.revision DESC LIMIT 1)"
     )
 }

@@ -149,7 +149,7 @@ impl LatestQuery {
         query.conditions = format!(
             "{} AND o.revision = {}",
             query.conditions,
-            revision_in_force("o", "$2")
+            revision_in_force("o", "$1", "$2")
         );
         query
     }
@@ -162,10 +162,12 @@ impl LatestQuery {
             Some(d) => d.clone(),
             None => "9999-12-31 23:59:59".to_owned(),
         };
-        let mut conditions = "WHERE i.plan_id = $1 AND b.imported_at <= $2".to_owned();
+        // The plan on `o` itself: the key's first column, and what prunes a table partitioned by
+        // plan to the plan's partition.
+        let mut conditions = "WHERE o.plan_id = $1 AND b.imported_at <= $2".to_owned();
         // Ids, not codes: `o.indicator_id IN (…) AND o.region_id IN (…)` lets the database walk
-        // the primary key (indicator, region, period, revision) to the rows asked for; a filter
-        // on the joined codes made SQLite read every observation of the plan first.
+        // the primary key (plan, indicator, region, period, revision) to the rows asked for; a
+        // filter on the joined codes made SQLite read every observation of the plan first.
         let mut codes: Vec<String> = Vec::new();
         for (column, table, values) in [
             ("o.indicator_id", "indicators", &filter.indicators),
@@ -332,7 +334,8 @@ impl Store {
     ) -> Result<Vec<StoredObservation>> {
         let sql = format!(
             "SELECT {COLUMNS} {FROM}
-             WHERE i.plan_id = $1 AND i.code = $2 AND r.code = $3 AND o.period = $4
+             WHERE o.plan_id = $1 AND i.plan_id = $1 AND i.code = $2 AND r.code = $3
+               AND o.period = $4
              ORDER BY b.imported_at, o.revision"
         );
         let rows: Vec<Row> = with_db!(&self.db, |pool| {

@@ -24,8 +24,8 @@ use planwatch_workflow::notice::of_move as notice_of;
 pub(crate) const PUBLISHED: &str = "(SELECT o.value FROM observations o
       JOIN batches b ON b.id = o.batch_id
       JOIN indicators i ON i.id = o.indicator_id JOIN regions g ON g.id = o.region_id
-     WHERE i.plan_id = $3 AND i.code = r.indicator AND g.plan_id = $3 AND g.code = r.region
-       AND o.period = r.period
+     WHERE o.plan_id = $3 AND i.plan_id = $3 AND i.code = r.indicator AND g.plan_id = $3
+       AND g.code = r.region AND o.period = r.period
      ORDER BY b.imported_at DESC, o.revision DESC LIMIT 1)";
 
 /// A submission as stored.

@@ -43,7 +43,7 @@ pub const TABLES: &[Table] = &[
     table("batches", ID),
     table(
         "observations",
-        &["indicator_id", "region_id", "period", "revision"],
+        &["plan_id", "indicator_id", "region_id", "period", "revision"],
     ),
     table("assessments", ID),
     table("target_sets", ID),

@@ -579,7 +579,7 @@ fn the_value_known_last_is_the_latest_on_postgres() {
 }
 
 /// One value from `psql DB -Atc SQL`.
-fn psql_value(db: &str, sql: &str) -> String {
+pub(crate) fn psql_value(db: &str, sql: &str) -> String {
     let output = std::process::Command::new("psql")
         .args([db, "-Atc", sql])
         .output()
@@ -589,7 +589,7 @@ fn psql_value(db: &str, sql: &str) -> String {
 }
 
 /// Waits up to `seconds` for `done`; returns whether it came.
-fn within(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
+pub(crate) fn within(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
     let end = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
     while std::time::Instant::now() < end {
         if done() {

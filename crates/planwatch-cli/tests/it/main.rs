@@ -14,6 +14,7 @@ mod keep;
 mod limits;
 mod notices;
 mod openapi;
+mod partition;
 mod period_locks;
 mod plan;
 mod present;

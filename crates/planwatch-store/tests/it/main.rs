@@ -7,6 +7,7 @@ mod audited;
 mod known;
 mod migrate;
 mod notices;
+mod observation_plans;
 mod projects;
 mod report_texts;
 mod story;
@@ -50,6 +51,19 @@ pub(crate) async fn stores() -> TestStores {
     let sqlite = Store::open(dir.path().join("test.db").to_str().unwrap())
         .await
         .unwrap();
+    let (admin, database, url) = empty_pg_database().await;
+    let postgres = Store::open(&url).await.unwrap();
+    TestStores {
+        stores: vec![("sqlite", sqlite), ("postgres", postgres)],
+        _dir: dir,
+        pg_admin: admin,
+        pg_database: database,
+    }
+}
+
+/// A new, empty PostgreSQL database (no migrations) on the server named by `PLANWATCH_TEST_PG`:
+/// the server's admin URL, the database's name and its URL.
+pub(crate) async fn empty_pg_database() -> (String, String, String) {
     let admin = std::env::var("PLANWATCH_TEST_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let database = format!(
@@ -72,13 +86,7 @@ pub(crate) async fn stores() -> TestStores {
         Some(slash) => format!("{}/{database}", &admin[..slash]),
         None => unreachable!("a PostgreSQL URL has a path"),
     };
-    let postgres = Store::open(&url).await.unwrap();
-    TestStores {
-        stores: vec![("sqlite", sqlite), ("postgres", postgres)],
-        _dir: dir,
-        pg_admin: admin,
-        pg_database: database,
-    }
+    (admin, database, url)
 }
 
 impl TestStores {
