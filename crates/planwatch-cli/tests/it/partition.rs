@@ -173,7 +173,7 @@ fn partitioning_by_plan_changes_no_answer() {
         "ops",
         &["--plan-id", CHENGDU, "import", &revised],
     ));
-    assert!(imported.contains("1 revision"), "{imported}");
+    assert!(imported.contains("1 个新修订 new revisions"), "{imported}");
     let latest = ok(&run(
         &db,
         "ops",
