@@ -23,6 +23,13 @@ fn run(db: &str, user: &str, args: &[&str]) -> Output {
         .expect("the planwatch binary runs")
 }
 
+/// `planwatch --plan-id CHENGDU ARGS` as `user`, which must succeed: its output.
+fn chengdu(db: &str, user: &str, args: &[&str]) -> String {
+    let mut all = vec!["--plan-id", CHENGDU];
+    all.extend_from_slice(args);
+    ok(&run(db, user, &all))
+}
+
 /// What a reader gets of the Chengdu plan: the export (latest and as of a past day) and the
 /// evaluation of 2024.
 fn answers(db: &str) -> Vec<String> {
@@ -32,12 +39,27 @@ fn answers(db: &str) -> Vec<String> {
         &["evaluate", "--year", "2024", "--format", "json"],
     ]
     .iter()
-    .map(|args| {
-        let mut all = vec!["--plan-id", CHENGDU];
-        all.extend_from_slice(args);
-        ok(&run(db, "ops", &all))
-    })
+    .map(|args| chengdu(db, "ops", args))
     .collect()
+}
+
+/// The export of the region's retail sales of 2024.
+fn retail_sales_2024(db: &str, region: &str) -> String {
+    chengdu(
+        db,
+        "ops",
+        &[
+            "export",
+            "--indicator",
+            "retail_sales",
+            "--region",
+            region,
+            "--from",
+            "2024",
+            "--to",
+            "2024",
+        ],
+    )
 }
 
 fn partition_script(db: &str) -> Output {
@@ -168,29 +190,9 @@ fn partitioning_by_plan_changes_no_answer() {
         "revised.csv",
         "indicator,region,period,value,unit\nretail_sales,成都市,2024,10999,亿元\n",
     );
-    let imported = ok(&run(
-        &db,
-        "ops",
-        &["--plan-id", CHENGDU, "import", &revised],
-    ));
+    let imported = chengdu(&db, "ops", &["import", &revised]);
     assert!(imported.contains("1 个新修订 new revisions"), "{imported}");
-    let latest = ok(&run(
-        &db,
-        "ops",
-        &[
-            "--plan-id",
-            CHENGDU,
-            "export",
-            "--indicator",
-            "retail_sales",
-            "--region",
-            "510100",
-            "--from",
-            "2024",
-            "--to",
-            "2024",
-        ],
-    ));
+    let latest = retail_sales_2024(&db, "510100");
     assert!(latest.contains(",10999,"), "{latest}");
 
     // A submission approved after (four eyes: created by one OS user, approved by another).
@@ -198,48 +200,20 @@ fn partitioning_by_plan_changes_no_answer() {
         "jinjiang.csv",
         "指标,地区,年份,数值\nretail_sales,510104,2024,1234\n",
     );
-    let created = ok(&run(
+    let created = chengdu(
         &db,
         "ops",
-        &[
-            "--plan-id",
-            CHENGDU,
-            "submissions",
-            "create",
-            "--unit",
-            "510104",
-            &east,
-        ],
-    ));
+        &["submissions", "create", "--unit", "510104", &east],
+    );
     let id = created
         .split("submission ")
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("{created}"))
         .to_owned();
-    let approved = ok(&run(
-        &db,
-        "planner",
-        &["--plan-id", CHENGDU, "submissions", "approve", &id],
-    ));
+    let approved = chengdu(&db, "planner", &["submissions", "approve", &id]);
     assert!(approved.contains("approved"), "{approved}");
-    let district = ok(&run(
-        &db,
-        "ops",
-        &[
-            "--plan-id",
-            CHENGDU,
-            "export",
-            "--indicator",
-            "retail_sales",
-            "--region",
-            "510104",
-            "--from",
-            "2024",
-            "--to",
-            "2024",
-        ],
-    ));
+    let district = retail_sales_2024(&db, "510104");
     assert!(district.contains(",1234,"), "{district}");
 
     // A plan loaded after the conversion: its rows in the DEFAULT partition.

@@ -164,42 +164,41 @@ async fn migrated_to_0020(url: &str) -> Vec<(String, i64)> {
 /// The columns of `observations` (name, position in the primary key from 1, 0 when not in it)
 /// and its rows per plan (none before the migration).
 async fn observations_now(url: &str) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
-    const PER_PLAN: &str =
-        "SELECT plan_id, COUNT(*) FROM observations GROUP BY plan_id ORDER BY plan_id";
-    if url.starts_with("sqlite") {
-        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        let columns: Vec<(String, i64)> =
-            sqlx::query_as("SELECT name, pk FROM pragma_table_info('observations')")
+    /// The same reads on either backend's pool, the columns by `$columns`.
+    macro_rules! read {
+        ($pool:expr, $columns:expr) => {{
+            let pool = $pool;
+            let columns: Vec<(String, i64)> =
+                sqlx::query_as($columns).fetch_all(&pool).await.unwrap();
+            let per_plan = if columns.iter().any(|(name, _)| name == "plan_id") {
+                sqlx::query_as(
+                    "SELECT plan_id, COUNT(*) FROM observations GROUP BY plan_id ORDER BY plan_id",
+                )
                 .fetch_all(&pool)
                 .await
-                .unwrap();
-        let per_plan = if columns.iter().any(|(name, _)| name == "plan_id") {
-            sqlx::query_as(PER_PLAN).fetch_all(&pool).await.unwrap()
-        } else {
-            Vec::new()
-        };
-        pool.close().await;
-        (columns, per_plan)
+                .unwrap()
+            } else {
+                Vec::new()
+            };
+            pool.close().await;
+            (columns, per_plan)
+        }};
+    }
+    if url.starts_with("sqlite") {
+        read!(
+            sqlx::SqlitePool::connect(url).await.unwrap(),
+            "SELECT name, pk FROM pragma_table_info('observations')"
+        )
     } else {
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        let columns: Vec<(String, i64)> = sqlx::query_as(
+        read!(
+            sqlx::PgPool::connect(url).await.unwrap(),
             "SELECT a.attname::text, COALESCE(k.n, 0)
              FROM pg_attribute a
              LEFT JOIN (SELECT u.attnum, u.n FROM pg_constraint c,
                           unnest(c.conkey) WITH ORDINALITY AS u (attnum, n)
                         WHERE c.conrelid = 'observations'::regclass AND c.contype = 'p') k
                ON k.attnum = a.attnum
-             WHERE a.attrelid = 'observations'::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+             WHERE a.attrelid = 'observations'::regclass AND a.attnum > 0 AND NOT a.attisdropped"
         )
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-        let per_plan = if columns.iter().any(|(name, _)| name == "plan_id") {
-            sqlx::query_as(PER_PLAN).fetch_all(&pool).await.unwrap()
-        } else {
-            Vec::new()
-        };
-        pool.close().await;
-        (columns, per_plan)
     }
 }
