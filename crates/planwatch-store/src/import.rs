@@ -270,7 +270,7 @@ pub(crate) trait BulkLoad {
 const IMPORT_COLUMNS: &str =
     "source_row, indicator_id, region_id, period, value, status, source, note";
 
-/// The primary key of `observations` (migration `0021_observation_plans`).
+/// The primary key of `observations` (migration `0022_observation_plans`).
 const OBSERVATIONS_KEY: &str = "plan_id, indicator_id, region_id, period, revision";
 
 /// Where rows written straight into `observations` belong: their batch and plan.

@@ -1,4 +1,4 @@
-//! Observations carry their plan (migration `0021_observation_plans`, issue 16): a store made
+//! Observations carry their plan (migration `0022_observation_plans`, issue 16): a store made
 //! before it, with two plans' observations, gets each row's plan filled in from its indicator and
 //! the plan at the head of the key, and reads and imports on as before.
 

@@ -21,7 +21,7 @@
 -- table twice its size until a VACUUM FULL): written once, its key built once. Rows whose
 -- indicator is missing (none should be: indicators are never deleted) fail the NOT NULL, and
 -- with it the migration, rather than being left out.
-CREATE TABLE observations_0021 (
+CREATE TABLE observations_0022 (
     plan_id TEXT COLLATE "C" NOT NULL,
     indicator_id BIGINT NOT NULL,
     region_id BIGINT NOT NULL,
@@ -36,7 +36,7 @@ CREATE TABLE observations_0021 (
     source_row BIGINT NOT NULL
 );
 
-INSERT INTO observations_0021
+INSERT INTO observations_0022
     (plan_id, indicator_id, region_id, period, revision, value, status, source, note, flags,
      batch_id, source_row)
 SELECT i.plan_id, o.indicator_id, o.region_id, o.period, o.revision, o.value, o.status, o.source,
@@ -44,7 +44,7 @@ SELECT i.plan_id, o.indicator_id, o.region_id, o.period, o.revision, o.value, o.
 FROM observations o LEFT JOIN indicators i ON i.id = o.indicator_id;
 
 DROP TABLE observations;
-ALTER TABLE observations_0021 RENAME TO observations;
+ALTER TABLE observations_0022 RENAME TO observations;
 ALTER TABLE observations ADD CONSTRAINT observations_pkey
     PRIMARY KEY (plan_id, indicator_id, region_id, period, revision);
 ANALYZE observations;
