@@ -606,8 +606,16 @@ impl Store {
     /// The row count and content digest of every table of [`TABLES`] present in the store,
     /// read in one snapshot.
     pub async fn digests(&self) -> Result<Vec<TableDigest>> {
+        self.digests_of(TABLES).await
+    }
+
+    /// [`Store::digests`] of `tables`, in their order: those the store has.
+    pub(crate) async fn digests_of(
+        &self,
+        tables: impl IntoIterator<Item = &Table>,
+    ) -> Result<Vec<TableDigest>> {
         let mut schema = Vec::with_capacity(TABLES.len());
-        for table in TABLES {
+        for table in tables {
             let columns = columns(&self.db, table.name).await?;
             if !columns.is_empty() {
                 schema.push((table, columns));
