@@ -366,13 +366,16 @@ impl Service {
     async fn poll(&self, source: Source) {
         match (source, &self.replica) {
             (Source::Primary, _) => {
-                match tokio::time::timeout(POLL_TIMEOUT, self.primary.position(&self.plan.id)).await {
+                match tokio::time::timeout(POLL_TIMEOUT, self.primary.position(&self.plan.id)).await
+                {
                     Ok(Ok(position)) => self.observe_primary(&position, Instant::now()),
                     _ => self.primary_down.store(true, Ordering::Release),
                 }
             }
             (Source::Replica, Some(replica)) => {
-                match tokio::time::timeout(POLL_TIMEOUT, replica.store.position(&self.plan.id)).await {
+                match tokio::time::timeout(POLL_TIMEOUT, replica.store.position(&self.plan.id))
+                    .await
+                {
                     Ok(Ok(position)) => self.observe_replica(&position),
                     _ => replica.lock().up = false,
                 }

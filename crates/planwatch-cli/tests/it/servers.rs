@@ -192,9 +192,7 @@ fn import_into(store: &Accounts, server: &Server, plan_id: &str, csv: &str) {
         &["--plan-id", plan_id, "import", file.to_str().unwrap()],
         None,
     );
-    within_a_second("the watcher reads the import", || {
-        position(server) > before
-    });
+    within_a_second("the watcher reads the import", || position(server) > before);
 }
 
 /// A GET of the evaluation revalidating `etag`: its status and ETag.
@@ -238,7 +236,11 @@ fn a_version_per_plan(postgres: bool) {
         &format!("indicator,region,period,value,unit\nretail_sales,510104,2024,{FIGURE},亿元\n"),
     );
     let (status, changed) = revalidated(&a, &etag);
-    assert_eq!(status, StatusCode::OK, "an import into A is a change of A's");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "an import into A is a change of A's"
+    );
     assert_ne!(changed, etag);
     assert_eq!(evaluated(&a), json!(FIGURE));
 }

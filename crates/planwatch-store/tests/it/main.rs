@@ -16,10 +16,10 @@ mod versions;
 mod workflow;
 
 use planwatch_plan::{ObsStatus, ObservationRow, Period, Plan, read_plan};
-use sqlx::migrate::Migrator;
 use planwatch_store::{
     BatchInfo, Feed, ImportError, ImportOutcome, ImportSettings, ObservationFilter, Store, Who,
 };
+use sqlx::migrate::Migrator;
 
 /// Who the tests' writes are audited as.
 pub(crate) fn tester() -> Who {

@@ -733,7 +733,10 @@ async fn region_target_sets_are_saved_whole_and_raise_the_version() {
             )
             .await
             .unwrap();
-        assert!(store.version(&plan.id).await.unwrap() > version, "{backend}");
+        assert!(
+            store.version(&plan.id).await.unwrap() > version,
+            "{backend}"
+        );
     }
     stores.drop_databases().await;
 }

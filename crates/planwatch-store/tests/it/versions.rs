@@ -60,7 +60,8 @@ async fn every_write_raises_its_own_plans_version_and_no_other() {
     for (backend, store) in &stores.stores {
         store.save_plan(&tester(), &a).await.unwrap();
         store.save_plan(&tester(), &b).await.unwrap();
-        let rows = |plan: &Plan, value| vec![row(plan, 2, "retail_sales", "440103", Year(2022), value)];
+        let rows =
+            |plan: &Plan, value| vec![row(plan, 2, "retail_sales", "440103", Year(2022), value)];
         let settings = ImportSettings::default;
         import(store, &a, "a.csv", rows(&a, 100.0), End::Finish, settings())
             .await
@@ -88,9 +89,16 @@ async fn every_write_raises_its_own_plans_version_and_no_other() {
             "{backend}: A's last change stays"
         );
         // An import that changes nothing (the same rows again) is rolled back: no version.
-        import(store, &b, "b2.csv", rows(&b, 200.0), End::Finish, settings())
-            .await
-            .unwrap();
+        import(
+            store,
+            &b,
+            "b2.csv",
+            rows(&b, 200.0),
+            End::Finish,
+            settings(),
+        )
+        .await
+        .unwrap();
         assert_eq!(versions.now().await, versions.last, "{backend}");
 
         let reporter = user("east", Role::Reporter, &["440103"]);
@@ -275,9 +283,16 @@ async fn a_backup_of_the_schema_before_plan_versions_restores() {
     let plan = plan();
     source.save_plan(&tester(), &plan).await.unwrap();
     let rows = vec![row(&plan, 2, "retail_sales", "440103", Year(2022), 1.0)];
-    import(&source, &plan, "a.csv", rows, End::Finish, ImportSettings::default())
-        .await
-        .unwrap();
+    import(
+        &source,
+        &plan,
+        "a.csv",
+        rows,
+        End::Finish,
+        ImportSettings::default(),
+    )
+    .await
+    .unwrap();
     let path = dir.path().join("old.backup");
     source.backup(&path, &mut |_| {}).await.unwrap();
     source.close().await.unwrap();
