@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use crate::Server;
 use crate::accounts::Accounts;
+use crate::replica::health;
 use crate::webauth::{
     PASSWORD, Session, add_user, chengdu_store, client, sign_in, signed_in, token,
 };
@@ -172,13 +173,7 @@ fn two_servers_on_one_sqlite_file() {
 
 /// The primary's audit position in `server`'s `/healthz` (read by its watcher with the version).
 fn position(server: &Server) -> i64 {
-    let health: Value = client()
-        .get(server.url("/healthz"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    health["primary"]["position"].as_i64().unwrap()
+    health(server)["primary"]["position"].as_i64().unwrap()
 }
 
 /// Runs `planwatch import` of `csv` into the plan `plan_id`, then waits until `server`'s
