@@ -24,7 +24,7 @@ pub(crate) async fn etag(
     next: Next,
 ) -> Response {
     if !matches!(*request.method(), Method::GET | Method::HEAD)
-        || !follows_store_version(request.uri().path())
+        || !follows_plan_version(request.uri().path())
     {
         return next.run(request).await;
     }
@@ -100,7 +100,7 @@ pub(crate) async fn etag(
 
 /// Whether the answers of `path` change only with the plan's version: not the session nor the
 /// audit log, which change with every sign-in, nor submissions and notices.
-fn follows_store_version(path: &str) -> bool {
+fn follows_plan_version(path: &str) -> bool {
     // Submissions change without moving the plan's version, and their answers depend on who
     // asks.
     !matches!(path, "/api/session" | "/api/audit" | "/audit")

@@ -211,6 +211,8 @@ fn a_version_per_plan(postgres: bool) {
     let first = client().get(a.url(EVALUATION)).send().unwrap();
     assert_eq!(first.status(), StatusCode::OK);
     let etag = first.headers()[ETAG].to_str().unwrap().to_owned();
+    // The tag names the plan: another plan's server at the same version never shares it.
+    assert!(etag.starts_with(&format!("\"{CHENGDU}:v")), "{etag}");
 
     import_into(
         &store,
