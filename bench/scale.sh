@@ -211,7 +211,7 @@ backends() {
 }
 # Misses: every evaluation computed (not from the cache) reads the plan's latest set of region
 # targets, one scan of `target_sets`, which nothing else the benchmark does reads (the store
-# watchers read `store_version` and `audit_head`). Scans of the table on the primary (+ replica).
+# watchers read `plan_versions` and `audit_head`). Scans of the table on the primary (+ replica).
 scans() {
   local server total=0 n
   for server in "${databases[@]}"; do

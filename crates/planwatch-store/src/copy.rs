@@ -318,9 +318,13 @@ impl Tx {
         sink: &mut Sink<'_, '_>,
     ) -> Result<()> {
         let postgres = matches!(self, Tx::Postgres(_));
+        // The key's columns the table has: a backup of an earlier schema may lack one added to
+        // the key since (`observations.plan_id`, migration `0022_observation_plans`), and was
+        // digested in the order of the others then.
         let order = table
             .key
             .iter()
+            .filter(|key| columns.iter().any(|c| c.name == **key))
             .map(|key| {
                 let text = columns
                     .iter()
@@ -606,8 +610,16 @@ impl Store {
     /// The row count and content digest of every table of [`TABLES`] present in the store,
     /// read in one snapshot.
     pub async fn digests(&self) -> Result<Vec<TableDigest>> {
+        self.digests_of(TABLES).await
+    }
+
+    /// [`Store::digests`] of `tables`, in their order: those the store has.
+    pub(crate) async fn digests_of(
+        &self,
+        tables: impl IntoIterator<Item = &Table>,
+    ) -> Result<Vec<TableDigest>> {
         let mut schema = Vec::with_capacity(TABLES.len());
-        for table in TABLES {
+        for table in tables {
             let columns = columns(&self.db, table.name).await?;
             if !columns.is_empty() {
                 schema.push((table, columns));

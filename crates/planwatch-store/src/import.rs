@@ -287,12 +287,16 @@ fn text_literal(text: &str) -> String {
 }
 
 impl BulkLoad for SqliteConnection {
-    async fn lock_imports(&mut self, _plan_id: &str) -> sqlx::Result<()> {
+    async fn lock_imports(&mut self, plan_id: &str) -> sqlx::Result<()> {
         // SQLite has one writer at a time: take the write lock at once, before the import reads
         // anything (another import waits for it, up to the busy timeout; it never interleaves).
         // A transaction that has read and then writes cannot wait: when another writer has
-        // committed since its read, SQLite refuses it at once ("database is locked").
-        sqlx::query("UPDATE store_version SET version = version WHERE id = 1")
+        // committed since its read, SQLite refuses it at once ("database is locked"). Any write
+        // takes that lock (of the whole file); this one writes nothing — the plan's own version
+        // row, which every plan has and the import raises at its end anyway — so that the
+        // import touches no row of another plan's and no store-wide one.
+        sqlx::query("UPDATE plan_versions SET version = version WHERE plan_id = $1")
+            .bind(plan_id)
             .execute(&mut *self)
             .await
             .map(drop)
@@ -1234,7 +1238,7 @@ impl Store {
                 if let Some(publish) = publish {
                     finish_publishing!(tx, who, plan, publish, batch_id);
                 }
-                crate::bump_version!(&mut *tx);
+                crate::bump_version!(&mut *tx, &plan.id);
                 tx.commit().await?;
             } else {
                 tx.rollback().await?;

@@ -411,20 +411,23 @@ impl Store {
         })
     }
 
-    /// Where the store stands, read in one statement: the version (see [`Store::version`]) and
-    /// the audit log's last id. Every write is audited in its own transaction, so the audit id
-    /// covers every write (sessions too): a replica whose `audit_seq` has reached a primary's
-    /// has every change the primary had then.
-    pub async fn position(&self) -> Result<Position> {
-        let (version, changed_at, audit_seq): (i64, Option<String>, i64) =
+    /// Where a plan stands in the store, read in one statement: the plan's version (see
+    /// [`Store::version`]) and the audit log's last id. Every write is audited in its own
+    /// transaction, so the audit id covers every write (sessions too, and every plan's): a
+    /// replica whose `audit_seq` has reached a primary's has every change the primary had then.
+    /// [`StoreError::UnknownPlan`] when the plan is not stored (or not yet, on a replica).
+    pub async fn position(&self, plan_id: &str) -> Result<Position> {
+        let (version, changed_at, audit_seq): (Option<i64>, Option<String>, i64) =
             with_db!(&self.db, |pool| {
                 sqlx::query_as(
-                    "SELECT v.version, v.changed_at, h.seq FROM store_version v, audit_head h
-                     WHERE v.id = 1 AND h.id = 1",
+                    "SELECT v.version, v.changed_at, h.seq FROM audit_head h
+                     LEFT JOIN plan_versions v ON v.plan_id = $1 WHERE h.id = 1",
                 )
+                .bind(plan_id)
                 .fetch_one(pool)
                 .await?
             });
+        let version = version.ok_or_else(|| StoreError::UnknownPlan(plan_id.to_owned()))?;
         Ok(Position {
             change: LastChange {
                 version,
@@ -442,23 +445,17 @@ impl Store {
         }
     }
 
-    /// A number that changes whenever anything an evaluation reads changes: observations (an
-    /// import), assessments or region targets. Caches key on it.
-    pub async fn version(&self) -> Result<i64> {
-        Ok(self.last_change().await?.version)
+    /// A number of the plan's that grows whenever anything its evaluation, pages and answers
+    /// read changes: observations (an import, an approved submission), assessments, region
+    /// targets, tasks, projects, score adjustments. Caches key on it; a change to another plan
+    /// leaves it where it is.
+    pub async fn version(&self, plan_id: &str) -> Result<i64> {
+        Ok(self.last_change(plan_id).await?.version)
     }
 
-    /// The store's version and when it last changed (see the migration `0004_store_version`).
-    pub async fn last_change(&self) -> Result<LastChange> {
-        let (version, changed_at): (i64, Option<String>) = with_db!(&self.db, |pool| {
-            sqlx::query_as("SELECT version, changed_at FROM store_version WHERE id = 1")
-                .fetch_one(pool)
-                .await?
-        });
-        Ok(LastChange {
-            version,
-            changed_at,
-        })
+    /// The plan's version and when it last changed (see the migration `0021_plan_versions`).
+    pub async fn last_change(&self, plan_id: &str) -> Result<LastChange> {
+        Ok(self.position(plan_id).await?.change)
     }
 
     /// On SQLite, moves everything in the write-ahead log (`FILE-wal`) into the database file
@@ -502,7 +499,7 @@ async fn check_for_the_client(connection: &mut sqlx::PgConnection) -> sqlx::Resu
 /// See `Store::last_change`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastChange {
-    /// Grows with every import, assessment and set of region targets.
+    /// The plan's version: grows with every change to the plan's data (see [`Store::version`]).
     pub version: i64,
     /// `YYYY-MM-DD HH:MM:SS` (UTC) of the latest of them.
     pub changed_at: Option<String>,
@@ -516,14 +513,17 @@ pub struct Position {
     pub audit_seq: i64,
 }
 
-/// Raises the store's version inside the transaction that makes a change, so that the new
-/// version becomes visible exactly when the change does.
+/// Raises the version of the plan `plan_id` inside the transaction that changes its data, so
+/// that the new version becomes visible exactly when the change does.
 macro_rules! bump_version {
-    ($executor:expr) => {
-        sqlx::query("UPDATE store_version SET version = version + 1, changed_at = $1 WHERE id = 1")
-            .bind($crate::now())
-            .execute($executor)
-            .await?
+    ($executor:expr, $plan_id:expr) => {
+        sqlx::query(
+            "UPDATE plan_versions SET version = version + 1, changed_at = $1 WHERE plan_id = $2",
+        )
+        .bind($crate::now())
+        .bind($plan_id)
+        .execute($executor)
+        .await?
     };
 }
 pub(crate) use bump_version;

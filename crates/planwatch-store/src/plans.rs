@@ -71,6 +71,16 @@ impl Store {
             .bind(now())
             .execute(&mut *tx)
             .await?;
+            // A new plan's version (see `Store::version`), from 0: ETags name the plan, so its
+            // numbers meet no other plan's. A plan saved again keeps its version: a server
+            // reads the plan it serves when it starts, and does not follow it.
+            sqlx::query(
+                "INSERT INTO plan_versions (plan_id, version) VALUES ($1, 0)
+                 ON CONFLICT (plan_id) DO NOTHING",
+            )
+            .bind(&plan.id)
+            .execute(&mut *tx)
+            .await?;
             for indicator in &plan.indicators {
                 sqlx::query("INSERT INTO indicators (plan_id, code) VALUES ($1, $2) ON CONFLICT (plan_id, code) DO NOTHING")
                     .bind(&plan.id)

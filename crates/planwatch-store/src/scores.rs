@@ -177,7 +177,7 @@ impl Store {
                 }),
             );
             append_audit!(tx, who, &event);
-            crate::bump_version!(&mut *tx);
+            crate::bump_version!(&mut *tx, &plan.id);
             tx.commit().await?;
             id
         });
@@ -230,7 +230,7 @@ impl Store {
                 }),
             );
             append_audit!(tx, who, &event);
-            crate::bump_version!(&mut *tx);
+            crate::bump_version!(&mut *tx, &plan.id);
             tx.commit().await?;
         });
         Ok(())
@@ -306,7 +306,7 @@ impl Store {
                 json!({"plan": plan.id, "year": year, "as_of": as_of, "units": summary}),
             );
             append_audit!(tx, who, &event);
-            crate::bump_version!(&mut *tx);
+            crate::bump_version!(&mut *tx, &plan.id);
             tx.commit().await?;
         });
         Ok(())
@@ -350,7 +350,7 @@ impl Store {
                 }),
             );
             append_audit!(tx, who, &event);
-            crate::bump_version!(&mut *tx);
+            crate::bump_version!(&mut *tx, &plan.id);
             tx.commit().await?;
             true
         }))

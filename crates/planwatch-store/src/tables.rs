@@ -12,8 +12,8 @@
 pub struct Table {
     pub name: &'static str,
     pub key: &'static [&'static str],
-    /// A table of one row that every store has from its migrations (the store's version, the
-    /// audit log's head): a copy replaces that row, and it does not make a store non-empty.
+    /// A table of one row that every store has from its migrations (the audit log's head): a
+    /// copy replaces that row, and it does not make a store non-empty.
     pub singleton: bool,
 }
 
@@ -38,6 +38,7 @@ const ID: &[&str] = &["id"];
 /// The tables copied, parents before children.
 pub const TABLES: &[Table] = &[
     table("plans", ID),
+    table("plan_versions", &["plan_id"]),
     table("indicators", ID),
     table("regions", ID),
     table("batches", ID),
@@ -51,7 +52,6 @@ pub const TABLES: &[Table] = &[
         "region_targets",
         &["set_id", "indicator_id", "target", "region_id"],
     ),
-    singleton("store_version"),
     table("users", ID),
     table("user_units", &["user_id", "kind", "code"]),
     table("api_tokens", ID),
@@ -80,6 +80,19 @@ pub const TABLES: &[Table] = &[
     table("frozen_scores", &["plan_id", "year", "position"]),
     table("report_texts", ID),
 ];
+
+/// Tables of earlier schemas that backups made then still hold (a restore brings the copy's
+/// schema up to date, which drops them): verifying such a backup digests them as the planwatch
+/// that wrote it did.
+pub const RETIRED: &[Table] = &[
+    // The store's one version, before a version per plan (the migration `plan_versions`).
+    singleton("store_version"),
+];
+
+/// The table of this name, of [`TABLES`] or [`RETIRED`].
+pub fn find(name: &str) -> Option<&'static Table> {
+    TABLES.iter().chain(RETIRED).find(|t| t.name == name)
+}
 
 /// Tables of the store that are not copied: sign-in sessions (a moved or restored store starts
 /// with everyone signed out; a session is a secret of the browser that holds it, bound to the

@@ -113,7 +113,7 @@ impl Store {
                 }),
             );
             append_audit!(tx, who, &event);
-            crate::bump_version!(&mut *tx);
+            crate::bump_version!(&mut *tx, &plan.id);
             tx.commit().await?;
             id
         }))

@@ -316,7 +316,7 @@ impl Store {
                     &outcome,
                 );
                 outcome.audit_id = Some(append_audit!(tx, who, &event));
-                crate::bump_version!(&mut *tx);
+                crate::bump_version!(&mut *tx, &plan.id);
             }
             tx.commit().await?;
             outcome

@@ -33,7 +33,7 @@ type AppState = State<Arc<Service>>;
                        is public unless the server runs with --private; send the session cookie or \
                        Authorization: Bearer pwt_…. Errors are JSON: {\"error\": {\"code\", \"message\", \
                        \"field\"}}, the message in the language of Accept-Language (zh or en). \
-                       Responses carry an ETag derived from the store's latest import."
+                       Responses carry an ETag derived from the plan's version (raised by every change to its data)."
     ),
     components(schemas(Section)),
     tags(

@@ -76,7 +76,7 @@ const CALLER_ENTRIES: usize = 10_000;
 /// [`CALLER_TTL`] while the audit log's last id stays where it was when they were read: every
 /// change to accounts, tokens and sessions — a sign-out on another server, a disabled user, a
 /// role change, a revoked token — appends an audit entry in its transaction, the watcher reads
-/// that id with the store's version (every `VERSION_POLL`), and a moved id forgets them all. So
+/// that id with the plan's version (every `VERSION_POLL`), and a moved id forgets them all. So
 /// a change made anywhere applies within one poll, and a request of a signed-in caller costs
 /// no query most of the time.
 #[derive(Debug)]

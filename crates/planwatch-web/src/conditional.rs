@@ -1,5 +1,6 @@
-//! Conditional requests for everything that depends on the store: an ETag made of the store's
-//! version and the response's language, and Last-Modified from the latest change. A client that
+//! Conditional requests for everything that depends on the plan's data: an ETag made of the
+//! plan's id and version and the response's language, and Last-Modified from the plan's latest
+//! change. A change to another plan of the store changes neither. A client that
 //! already has the current representation gets `304 Not Modified` instead of the body (the
 //! handler still runs — from the caches — so that a bad request is refused, not answered 304).
 
@@ -23,7 +24,7 @@ pub(crate) async fn etag(
     next: Next,
 ) -> Response {
     if !matches!(*request.method(), Method::GET | Method::HEAD)
-        || !follows_store_version(request.uri().path())
+        || !follows_plan_version(request.uri().path())
     {
         return next.run(request).await;
     }
@@ -38,8 +39,15 @@ pub(crate) async fn etag(
         .map(Caller::tag)
         .filter(|tag| !tag.is_empty())
         .map_or(String::new(), |tag| format!("-{tag}"));
-    // Read before the handler runs: the answer is at least as new as this version.
-    let tag = format!("\"v{}-{}{who}\"", service.version(), lang.as_str());
+    // Read before the handler runs: the answer is at least as new as this version. Versions are
+    // per plan, so the tag names the plan (an id of `[a-z0-9_-]`, so `:` ends it): two plans at
+    // the same version under one address (a server moved to another plan) never share a tag.
+    let tag = format!(
+        "\"{}:v{}-{}{who}\"",
+        service.plan.id,
+        service.version(),
+        lang.as_str()
+    );
     let last_modified = service.last_modified();
     let if_none_match = request.headers().get(IF_NONE_MATCH).cloned();
     let if_modified_since = request.headers().get(IF_MODIFIED_SINCE).cloned();
@@ -90,17 +98,17 @@ pub(crate) async fn etag(
     response
 }
 
-/// Whether the answers of `path` change only with the store's version: not the session nor the
+/// Whether the answers of `path` change only with the plan's version: not the session nor the
 /// audit log, which change with every sign-in, nor submissions and notices.
-fn follows_store_version(path: &str) -> bool {
-    // Submissions change without moving the store's version, and their answers depend on who
+fn follows_plan_version(path: &str) -> bool {
+    // Submissions change without moving the plan's version, and their answers depend on who
     // asks.
     !matches!(path, "/api/session" | "/api/audit" | "/audit")
         && path != "/api/submissions"
         && !path.starts_with("/api/submissions/")
         // Notices are the caller's own and change with every move.
         && !path.starts_with("/api/notices")
-        // Locking a period does not move the store's version either.
+        // Locking a period does not move the plan's version either.
         && !path.starts_with("/api/period-locks")
         // Scores move with adjustments and the day, and are per reader.
         && !path.starts_with("/api/scores")

@@ -164,7 +164,7 @@ pub fn app(service: Arc<Service>, limits: &Limits) -> Router {
             conditional::etag,
         ))
         .merge(account::router())
-        // Per reader and per submission, which do not move the store's version: no ETag.
+        // Per reader and per submission, which do not move the plan's version: no ETag.
         .merge(reporting::router())
         .merge(review::router())
         .merge(progress_pages::router())

@@ -1,7 +1,7 @@
 //! The dashboard's pages: overview (一屏统管), indicator, district, map, plan browser and data.
 //!
-//! Each handler gathers a view model from the service (evaluations and panels, cached per store
-//! version) and renders a minijinja template. The rendered page is cached too, per store version,
+//! Each handler gathers a view model from the service (evaluations and panels, cached per plan
+//! version) and renders a minijinja template. The rendered page is cached too, per plan version,
 //! language and URL, so that the overview a wall display reloads costs no rendering. Charts are
 //! drawn by ECharts in the browser from JSON embedded in the page (`static/app.js`); sparklines
 //! are SVG drawn here, so they show without script.
@@ -189,7 +189,7 @@ where
     cached_with(service, caller, headers, uri, "", build).await
 }
 
-/// [`cached`], for a page that depends on more than the store's version: `salt` (e.g. the day
+/// [`cached`], for a page that depends on more than the plan's version: `salt` (e.g. the day
 /// and the audit log's sequence, which move a task's status) goes into the cache's key.
 pub(crate) async fn cached_with<F>(
     service: &Service,

@@ -3,7 +3,7 @@
 //! project has coordinates, else the count of projects on its district's outline; projects in
 //! managed areas, which the map does not draw, are counted beside it) and a project's page
 //! (`/projects/{id}`). Read like published data (`Object::TasksAndProjects`), loaded once per
-//! store version (`Service::projects`) and filtered in memory.
+//! plan version (`Service::projects`) and filtered in memory.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! submissions with the reviewers' comments, and an upload form) and `/report/form` (the grid
 //! form: the unit's due indicators × periods, prefilled with the published values, saved as a
 //! draft as one types and submitted from there). Both are rendered per request (they depend on
-//! who asks and on submissions, which do not move the store's version); what they post goes to
+//! who asks and on submissions, which do not move the plan's version); what they post goes to
 //! the JSON API (`/api/submissions…`) from `static/report.js`, with the session's CSRF token.
 
 use std::sync::Arc;

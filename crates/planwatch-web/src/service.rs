@@ -1,7 +1,7 @@
 //! The service behind the handlers: the store, the plan, and caches of what `planwatch-app`
 //! computes (evaluations, panels), of counts and of rendered pages.
 //!
-//! The store's version (a counter raised with every change) is read by a watcher every
+//! The plan's version (a counter raised with every change) is read by a watcher every
 //! `VERSION_POLL` rather than on every request: a page or an API answer served from the cache
 //! costs no query. An import — by this server or by `planwatch import` in another process —
 //! raises the version; within one poll every cache key that held the old version is unreachable
@@ -43,7 +43,7 @@ use crate::map::OfficialMap;
 use crate::replica::{Health, LagTracker, ReplicaHealth, Route, Source, route};
 use crate::throttle::Throttle;
 
-/// How often the store's version is read.
+/// How often the plan's version is read.
 pub(crate) const VERSION_POLL: Duration = Duration::from_millis(200);
 
 /// A poll that has not answered within this finds its database down.
@@ -215,7 +215,7 @@ impl Replica {
     }
 }
 
-/// The store, the plan it serves, and the caches keyed on the store's version.
+/// The store, the plan it serves, and the caches keyed on the plan's version.
 #[derive(Debug)]
 pub struct Service {
     /// The primary database: every write, and reads when there is no replica to use.
@@ -236,9 +236,9 @@ pub struct Service {
     counts: Cache<(i64, String), u64>,
     pub(crate) pages: Cache<(i64, String), crate::pages::Rendered>,
     /// JSON answers that are the same for every reader (published tasks), serialised once, by
-    /// store version and a key naming what else they depend on, weighed in kilobytes.
+    /// plan version and a key naming what else they depend on, weighed in kilobytes.
     pub(crate) answers: Cache<(i64, String), axum::body::Bytes>,
-    /// Every task and every key project of the plan with its status, by store version, audit
+    /// Every task and every key project of the plan with its status, by plan version, audit
     /// log (an approved progress report moves it) and day (the boards filter them in memory).
     pub(crate) tasks: Cache<(i64, i64, chrono::NaiveDate), Vec<planwatch_app::tasks::TaskView>>,
     pub(crate) projects:
@@ -261,7 +261,7 @@ pub struct Service {
 }
 
 impl Service {
-    /// Reads the store's version once; call `watch` to keep it current.
+    /// Reads the plan's version once; call `watch` to keep it current.
     pub async fn new(
         store: Store,
         plan: Plan,
@@ -281,12 +281,12 @@ impl Service {
         official_map: Option<OfficialMap>,
         access: AccessSettings,
     ) -> Result<Arc<Service>, StoreError> {
-        let position = store.position().await?;
+        let position = store.position(&plan.id).await?;
         let audit_seq = position.audit_seq;
         let replica = match replica {
             None => None,
             Some((replica, max_lag)) => {
-                let found = replica.position().await.ok();
+                let found = replica.position(&plan.id).await.ok();
                 Some(Replica {
                     watched: Watched::new(found.as_ref().unwrap_or(&Position {
                         change: LastChange {
@@ -335,7 +335,7 @@ impl Service {
         Ok(service)
     }
 
-    /// Polls the store's position every `VERSION_POLL` (and the replica's, in a watcher of
+    /// Polls the plan's position every `VERSION_POLL` (and the replica's, in a watcher of
     /// its own) and empties the caches when a version changes. Runs until the service is
     /// dropped.
     pub fn watch(self: &Arc<Service>) {
@@ -366,13 +366,16 @@ impl Service {
     async fn poll(&self, source: Source) {
         match (source, &self.replica) {
             (Source::Primary, _) => {
-                match tokio::time::timeout(POLL_TIMEOUT, self.primary.position()).await {
+                match tokio::time::timeout(POLL_TIMEOUT, self.primary.position(&self.plan.id)).await
+                {
                     Ok(Ok(position)) => self.observe_primary(&position, Instant::now()),
                     _ => self.primary_down.store(true, Ordering::Release),
                 }
             }
             (Source::Replica, Some(replica)) => {
-                match tokio::time::timeout(POLL_TIMEOUT, replica.store.position()).await {
+                match tokio::time::timeout(POLL_TIMEOUT, replica.store.position(&self.plan.id))
+                    .await
+                {
                     Ok(Ok(position)) => self.observe_replica(&position),
                     _ => replica.lock().up = false,
                 }
@@ -408,7 +411,7 @@ impl Service {
         }
     }
 
-    /// Takes in the store's latest change (from a test): empties the caches if it is new.
+    /// Takes in the plan's latest change (from a test): empties the caches if it is new.
     pub(crate) fn observe(&self, last: LastChange) {
         let position = Position {
             change: last,
@@ -534,7 +537,7 @@ impl Service {
         &self.dummy_hash
     }
 
-    /// The store's version, as last read from the database the current request reads.
+    /// The plan's version, as last read from the database the current request reads.
     pub(crate) fn version(&self) -> i64 {
         self.watched().version.load(Ordering::Acquire)
     }

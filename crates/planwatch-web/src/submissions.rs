@@ -958,7 +958,7 @@ pub(crate) async fn approve(
             .map_err(import_refused)?;
         // The published figures changed: this server's caches are emptied now, not at the
         // next poll.
-        service.observe(store.last_change().await?);
+        service.observe(store.last_change(&plan.id).await?);
         Ok(())
     })
     .await

@@ -2,7 +2,7 @@
 //! the web — the 任务 board (`/tasks`: filters by unit, action / 专栏 and deadline month, a page
 //! of 100 at a time) and a task's page (`/tasks/{id}`: its plan clause and text, units by role,
 //! deadline, nodes, expected result, indicators). Read like published data
-//! (`Object::TasksAndProjects`). The tasks are loaded once per store version (`Service::tasks`)
+//! (`Object::TasksAndProjects`). The tasks are loaded once per plan version (`Service::tasks`)
 //! and filtered in memory, so that a board of thousands answers without a query.
 
 use std::sync::Arc;
@@ -430,7 +430,7 @@ pub(crate) async fn list(
     let plan = &service.plan;
     let query = params.parse(plan)?;
     let (page, per_page) = page.parse()?;
-    // The same for every reader: serialised once per store version, progress move, day and query.
+    // The same for every reader: serialised once per plan version, progress move, day and query.
     let key = (
         service.version(),
         format!("tasks:{}:{}:{uri}", service.audit_seq(), today()),
@@ -624,7 +624,7 @@ async fn board(
     Query(params): Query<TaskParams>,
     Query(extra): Query<BoardParams>,
 ) -> Result<Response, ApiError> {
-    // The public's board is rendered once per store version, progress move and day (what a
+    // The public's board is rendered once per plan version, progress move and day (what a
     // task's status depends on); `bench/tasks.sh` measures it under load.
     let salt = format!("tasks:{}:{}:", service.audit_seq(), today());
     let public = request

@@ -144,7 +144,7 @@ fn client() -> Client {
 }
 
 /// The server's `/healthz` answer (its mode and both databases' states).
-fn health(server: &Server) -> Value {
+pub(crate) fn health(server: &Server) -> Value {
     client()
         .get(server.url("/healthz"))
         .send()

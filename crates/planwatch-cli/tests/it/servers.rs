@@ -4,17 +4,19 @@
 //! published through A is in B's evaluation within one poll; signing out on A is refused on B
 //! within one poll; failed sign-ins for one name spread over A and B meet the limit of one
 //! server; two deadline sweeps at once write each notice once; two servers started together on
-//! an empty database set it up once.
+//! an empty database set it up once; an import into another plan of the store leaves a server's
+//! ETags as they were.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, COOKIE, ORIGIN, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, COOKIE, ETAG, IF_NONE_MATCH, ORIGIN, RETRY_AFTER};
 use serde_json::{Value, json};
 
 use crate::Server;
 use crate::accounts::Accounts;
+use crate::replica::health;
 use crate::webauth::{
     PASSWORD, Session, add_user, chengdu_store, client, sign_in, signed_in, token,
 };
@@ -23,6 +25,8 @@ use crate::{repo_root, stdout};
 /// 锦江区's 2024 retail sales as the reporter submits them: a figure the sample data lacks.
 const FIGURE: f64 = 951.37;
 const EVALUATION: &str = "/api/evaluation?indicator=retail_sales&region=510104&year=2024";
+/// The Chengdu plan's id.
+const CHENGDU: &str = "chengdu-services-2021-2025";
 
 /// Who am I, with the session's cookie.
 fn whoami(server: &Server, session: &Session) -> StatusCode {
@@ -165,6 +169,87 @@ fn two_servers_on_one_postgres_database() {
 #[test]
 fn two_servers_on_one_sqlite_file() {
     two_servers(false);
+}
+
+/// The primary's audit position in `server`'s `/healthz` (read by its watcher with the version).
+fn position(server: &Server) -> i64 {
+    health(server)["primary"]["position"].as_i64().unwrap()
+}
+
+/// Runs `planwatch import` of `csv` into the plan `plan_id`, then waits until `server`'s
+/// watcher has read the store after it (its audit position moved: the version is read with it).
+fn import_into(store: &Accounts, server: &Server, plan_id: &str, csv: &str) {
+    let before = position(server);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("figures.csv");
+    std::fs::write(&file, csv).unwrap();
+    store.ok(
+        &["--plan-id", plan_id, "import", file.to_str().unwrap()],
+        None,
+    );
+    within_a_second("the watcher reads the import", || position(server) > before);
+}
+
+/// A GET of the evaluation revalidating `etag`: its status and ETag.
+fn revalidated(server: &Server, etag: &str) -> (StatusCode, String) {
+    let response = client()
+        .get(server.url(EVALUATION))
+        .header(IF_NONE_MATCH, etag)
+        .send()
+        .unwrap();
+    let tag = response.headers()[ETAG].to_str().unwrap().to_owned();
+    (response.status(), tag)
+}
+
+/// Two plans in one store: an import into plan B leaves the ETags of the server of plan A
+/// as they were (its clients' copies stay good: 304), an import into A changes them.
+fn a_version_per_plan(postgres: bool) {
+    let store = chengdu_store(postgres);
+    let example = repo_root().join("plans/example-minimal.toml");
+    store.ok(&["init", "--plan", example.to_str().unwrap()], None);
+    let a = Server::start(&store.db, &["--plan-id", CHENGDU]);
+    let first = client().get(a.url(EVALUATION)).send().unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let etag = first.headers()[ETAG].to_str().unwrap().to_owned();
+    // The tag names the plan: another plan's server at the same version never shares it.
+    assert!(etag.starts_with(&format!("\"{CHENGDU}:v")), "{etag}");
+
+    import_into(
+        &store,
+        &a,
+        "example-trade-2021-2025",
+        "indicator,region,period,value,unit\nretail_sales,440103,2022,100,亿元\n",
+    );
+    assert_eq!(
+        revalidated(&a, &etag),
+        (StatusCode::NOT_MODIFIED, etag.clone()),
+        "an import into another plan leaves A's answers current"
+    );
+
+    import_into(
+        &store,
+        &a,
+        CHENGDU,
+        &format!("indicator,region,period,value,unit\nretail_sales,510104,2024,{FIGURE},亿元\n"),
+    );
+    let (status, changed) = revalidated(&a, &etag);
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "an import into A is a change of A's"
+    );
+    assert_ne!(changed, etag);
+    assert_eq!(evaluated(&a), json!(FIGURE));
+}
+
+#[test]
+fn an_import_into_another_plan_leaves_the_etags_on_postgres() {
+    a_version_per_plan(true);
+}
+
+#[test]
+fn an_import_into_another_plan_leaves_the_etags_on_sqlite() {
+    a_version_per_plan(false);
 }
 
 /// `planwatch notices sweep --date D` on the store, started (not waited for).

@@ -13,12 +13,14 @@ mod report_texts;
 mod story;
 mod supervision;
 mod tasks;
+mod versions;
 mod workflow;
 
 use planwatch_plan::{ObsStatus, ObservationRow, Period, Plan, read_plan};
 use planwatch_store::{
     BatchInfo, Feed, ImportError, ImportOutcome, ImportSettings, ObservationFilter, Store, Who,
 };
+use sqlx::migrate::Migrator;
 
 /// Who the tests' writes are audited as.
 pub(crate) fn tester() -> Who {
@@ -47,23 +49,28 @@ pub(crate) struct TestStores {
 }
 
 pub(crate) async fn stores() -> TestStores {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = Store::open(dir.path().join("test.db").to_str().unwrap())
-        .await
-        .unwrap();
-    let (admin, database, url) = empty_pg_database().await;
-    let postgres = Store::open(&url).await.unwrap();
-    TestStores {
-        stores: vec![("sqlite", sqlite), ("postgres", postgres)],
-        _dir: dir,
-        pg_admin: admin,
-        pg_database: database,
-    }
+    open_stores(None).await
 }
 
-/// A new, empty PostgreSQL database (no migrations) on the server named by `PLANWATCH_TEST_PG`:
-/// the server's admin URL, the database's name and its URL.
-pub(crate) async fn empty_pg_database() -> (String, String, String) {
+/// Stores whose schema was brought up to the migration before `migration` (named by its
+/// description, e.g. `plan versions`, not by its number), filled by the SQL `fill` as a store of
+/// that schema would hold it, then opened, which runs the migrations from `migration` on.
+pub(crate) async fn stores_filled_before(migration: &str, fill: &'static str) -> TestStores {
+    open_stores(Some((migration, fill))).await
+}
+
+/// The migrations of `migrator` before the one named `migration`.
+fn migrations_before(migrator: &Migrator, migration: &str) -> Migrator {
+    let end = migrator
+        .iter()
+        .position(|m| m.description == migration)
+        .unwrap_or_else(|| panic!("no migration named {migration:?}"));
+    Migrator::with_migrations(migrator.iter().take(end).cloned().collect())
+}
+
+async fn open_stores(before: Option<(&str, &'static str)>) -> TestStores {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite_path = dir.path().join("test.db");
     let admin = std::env::var("PLANWATCH_TEST_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let database = format!(
@@ -86,7 +93,33 @@ pub(crate) async fn empty_pg_database() -> (String, String, String) {
         Some(slash) => format!("{}/{database}", &admin[..slash]),
         None => unreachable!("a PostgreSQL URL has a path"),
     };
-    (admin, database, url)
+    if let Some((migration, fill)) = before {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&sqlite_path)
+            .create_if_missing(true);
+        let sqlite = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        migrations_before(&sqlx::migrate!("./migrations/sqlite"), migration)
+            .run(&sqlite)
+            .await
+            .unwrap();
+        sqlx::raw_sql(fill).execute(&sqlite).await.unwrap();
+        sqlite.close().await;
+        let postgres = sqlx::PgPool::connect(&url).await.unwrap();
+        migrations_before(&sqlx::migrate!("./migrations/postgres"), migration)
+            .run(&postgres)
+            .await
+            .unwrap();
+        sqlx::raw_sql(fill).execute(&postgres).await.unwrap();
+        postgres.close().await;
+    }
+    let sqlite = Store::open(sqlite_path.to_str().unwrap()).await.unwrap();
+    let postgres = Store::open(&url).await.unwrap();
+    TestStores {
+        stores: vec![("sqlite", sqlite), ("postgres", postgres)],
+        _dir: dir,
+        pg_admin: admin,
+        pg_database: database,
+    }
 }
 
 impl TestStores {

@@ -3,48 +3,47 @@
 //! the plan at the head of the key, and reads and imports on as before.
 
 use planwatch_plan::Period::Year;
-use planwatch_store::{ObservationFilter, Store};
+use planwatch_store::{ObservationFilter, Store, verify_backup};
 
-use crate::{empty_pg_database, import_known_since, plan, row, tester, values};
+use crate::versions::set_digest;
+use crate::{import_known_since, plan, row, stores, stores_filled_before, tester, values};
 
-/// The store's data as migration 0020 left it: the example plan and another, each with
-/// observations (a revision among them), written as the store wrote them then.
-const BEFORE_0021: &str = "
+/// The store's data as the migrations before 0022 left it: the example plan and another, with
+/// the same indicator and region codes, each with observations (a revision among them), written
+/// as the store wrote them then.
+const BEFORE_0022: &str = "
     INSERT INTO plans (id, title, document, updated_at) VALUES
       ('example-trade-2021-2025', '示例', '{}', '2024-01-01 00:00:00'),
       ('other-plan', '其他', '{}', '2024-01-01 00:00:00');
-    INSERT INTO indicators (id, plan_id, code) VALUES
-      (1, 'example-trade-2021-2025', 'retail_sales'), (2, 'other-plan', 'retail_sales');
-    INSERT INTO regions (id, plan_id, code) VALUES
-      (1, 'example-trade-2021-2025', '440100'), (2, 'example-trade-2021-2025', '440103'),
-      (3, 'other-plan', '440100');
-    INSERT INTO batches (id, plan_id, file_name, checksum, imported_by, imported_at) VALUES
-      (1, 'example-trade-2021-2025', 'a.csv', 'a', 'test', '2024-01-01 00:00:00'),
-      (2, 'other-plan', 'b.csv', 'b', 'test', '2024-01-02 00:00:00'),
-      (3, 'example-trade-2021-2025', 'c.csv', 'c', 'test', '2024-01-03 00:00:00');
+    INSERT INTO plan_versions (plan_id, version, changed_at) VALUES
+      ('example-trade-2021-2025', 3, '2024-01-03 00:00:00'),
+      ('other-plan', 1, '2024-01-02 00:00:00');
+    INSERT INTO indicators (plan_id, code) VALUES
+      ('example-trade-2021-2025', 'retail_sales'), ('other-plan', 'retail_sales');
+    INSERT INTO regions (plan_id, code) VALUES
+      ('example-trade-2021-2025', '440100'), ('example-trade-2021-2025', '440103'),
+      ('other-plan', '440100');
+    INSERT INTO batches (plan_id, file_name, checksum, imported_by, imported_at) VALUES
+      ('example-trade-2021-2025', 'a.csv', 'a', 'test', '2024-01-01 00:00:00'),
+      ('other-plan', 'b.csv', 'b', 'test', '2024-01-02 00:00:00'),
+      ('example-trade-2021-2025', 'c.csv', 'c', 'test', '2024-01-03 00:00:00');
     INSERT INTO observations
       (indicator_id, region_id, period, revision, value, status, source, note, flags, batch_id, source_row)
-    VALUES
-      (1, 1, 202200, 1, 100.0, 1, 'test', NULL, 0, 1, 2),
-      (1, 2, 202200, 1, 40.0, 1, 'test', NULL, 0, 1, 3),
-      (2, 3, 202200, 1, 7.0, 1, NULL, NULL, 0, 2, 2),
-      (1, 1, 202200, 2, 101.0, 2, 'test', '修订', 1, 3, 2);";
+    SELECT i.id, r.id, 202200, v.column3, v.column4, 1, 'test', NULL, 0, b.id, 2
+    FROM (VALUES ('example-trade-2021-2025', '440100', 1, 100.0, 'a.csv'),
+                 ('example-trade-2021-2025', '440103', 1, 40.0, 'a.csv'),
+                 ('other-plan', '440100', 1, 7.0, 'b.csv'),
+                 ('example-trade-2021-2025', '440100', 2, 101.0, 'c.csv')) AS v
+    JOIN indicators i ON i.plan_id = v.column1 AND i.code = 'retail_sales'
+    JOIN regions r ON r.plan_id = v.column1 AND r.code = v.column2
+    JOIN batches b ON b.file_name = v.column5;";
 
 #[tokio::test]
 async fn the_migration_gives_every_observation_its_plan() {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = format!("sqlite://{}", dir.path().join("before.db").display());
-    let (admin, database, postgres) = empty_pg_database().await;
-    for url in [&sqlite, &postgres] {
-        let backend = if url == &sqlite { "sqlite" } else { "postgres" };
-        let before = migrated_to_0020(url).await;
-        assert!(
-            !before.iter().any(|(name, _)| name == "plan_id"),
-            "{backend}: {before:?}"
-        );
-
-        let store = Store::open(url).await.unwrap();
-        let (columns, per_plan) = observations_now(url).await;
+    let stores = stores_filled_before("observation plans", BEFORE_0022).await;
+    let plan = plan();
+    for (backend, store) in &stores.stores {
+        let (columns, per_plan) = observations_now(&stores.url(backend)).await;
         assert_eq!(
             key_of(&columns),
             ["plan_id", "indicator_id", "region_id", "period", "revision"],
@@ -61,13 +60,8 @@ async fn the_migration_gives_every_observation_its_plan() {
 
         // Read by plan as before: the latest of each key, every revision, nothing of the other
         // plan (whose indicator and region codes are the same).
-        let plan = plan();
         let all = ObservationFilter::default();
-        assert_eq!(
-            values(&store, &plan, &all).await,
-            [101.0, 40.0],
-            "{backend}"
-        );
+        assert_eq!(values(store, &plan, &all).await, [101.0, 40.0], "{backend}");
         let history = store
             .history(&plan, "retail_sales", "440100", Year(2022))
             .await
@@ -81,7 +75,7 @@ async fn the_migration_gives_every_observation_its_plan() {
         // first: the rows above gave it one indicator and two regions only).
         store.save_plan(&tester(), &plan).await.unwrap();
         let outcome = import_known_since(
-            &store,
+            store,
             &plan,
             "after.csv",
             vec![
@@ -94,21 +88,88 @@ async fn the_migration_gives_every_observation_its_plan() {
         .unwrap();
         assert_eq!((outcome.revisions, outcome.new), (2, 1), "{backend}");
         assert_eq!(
-            values(&store, &plan, &all).await,
+            values(store, &plan, &all).await,
             [101.0, 45.0, 50.0],
             "{backend}"
         );
-        store.close().await.unwrap();
-        let (_, per_plan) = observations_now(url).await;
-        assert_eq!(per_plan[0], ("example-trade-2021-2025".to_owned(), 5));
+        let (_, per_plan) = observations_now(&stores.url(backend)).await;
+        assert_eq!(
+            per_plan[0],
+            ("example-trade-2021-2025".to_owned(), 5),
+            "{backend}"
+        );
     }
-    let pool = sqlx::PgPool::connect(&admin).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
-    )))
+    stores.drop_databases().await;
+}
+
+/// Makes the backup at `path` one of the schema before observations carried their plan, as
+/// that planwatch wrote it: `observations` without `plan_id`, keyed as it was then.
+async fn as_before_observation_plans(path: &std::path::Path) {
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE observations_then (
+             indicator_id INTEGER NOT NULL, region_id INTEGER NOT NULL, period INTEGER NOT NULL,
+             revision INTEGER NOT NULL, value REAL NOT NULL, status INTEGER NOT NULL, source TEXT,
+             note TEXT, flags INTEGER NOT NULL DEFAULT 0, batch_id INTEGER NOT NULL,
+             source_row INTEGER NOT NULL,
+             PRIMARY KEY (indicator_id, region_id, period, revision)) WITHOUT ROWID;
+         INSERT INTO observations_then
+         SELECT indicator_id, region_id, period, revision, value, status, source, note, flags,
+                batch_id, source_row FROM observations;
+         DROP TABLE observations;
+         ALTER TABLE observations_then RENAME TO observations;
+         DELETE FROM _sqlx_migrations WHERE description = 'observation plans';",
+    )
     .execute(&pool)
     .await
     .unwrap();
+    pool.close().await;
+}
+
+/// A backup made before observations carried their plan verifies (its observations read in the
+/// key order of then), and restores into either backend with each row's plan.
+#[tokio::test]
+async fn a_backup_of_the_schema_before_observation_plans_restores() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = Store::open(dir.path().join("source.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let plan = plan();
+    source.save_plan(&tester(), &plan).await.unwrap();
+    let rows = vec![
+        row(&plan, 2, "retail_sales", "440103", Year(2022), 1.0),
+        row(&plan, 3, "retail_sales", "440100", Year(2022), 3.0),
+    ];
+    import_known_since(&source, &plan, "a.csv", rows, None)
+        .await
+        .unwrap();
+    let path = dir.path().join("old.backup");
+    source.backup(&path, &mut |_| {}).await.unwrap();
+    source.close().await.unwrap();
+    as_before_observation_plans(&path).await;
+    // Its digest is now that of the table without the column (the names are digested too).
+    let found = verify_backup(&path).await.unwrap().found;
+    let observations = found.iter().find(|t| t.table == "observations").unwrap();
+    assert_eq!(observations.rows, 2);
+    set_digest(&path, "observations", &observations.digest).await;
+    let verification = verify_backup(&path).await.unwrap();
+    assert!(verification.ok(), "{verification:#?}");
+
+    let stores = stores().await;
+    for (backend, store) in &stores.stores {
+        store.restore(&path, false, &mut |_| {}).await.unwrap();
+        let all = ObservationFilter::default();
+        assert_eq!(values(store, &plan, &all).await, [3.0, 1.0], "{backend}");
+        let (_, per_plan) = observations_now(&stores.url(backend)).await;
+        assert_eq!(
+            per_plan,
+            [("example-trade-2021-2025".to_owned(), 2)],
+            "{backend}"
+        );
+    }
+    stores.drop_databases().await;
 }
 
 /// The columns of a key, as `observations_now` lists them (name, position in the key), in the
@@ -123,46 +184,8 @@ fn key_of(columns: &[(String, i64)]) -> Vec<&str> {
     key.into_iter().map(|(_, name)| name).collect()
 }
 
-/// Migrates the empty database at `url` up to 0020 with the store's own migration files, writes
-/// [`BEFORE_0021`] into it, and returns the columns of `observations` then.
-async fn migrated_to_0020(url: &str) -> Vec<(String, i64)> {
-    let backend = if url.starts_with("sqlite") {
-        "sqlite"
-    } else {
-        "postgres"
-    };
-    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("migrations")
-        .join(backend);
-    let migrator = sqlx::migrate::Migrator::new(migrations).await.unwrap();
-    if backend == "sqlite" {
-        let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
-        let pool = sqlx::SqlitePool::connect_with(options.create_if_missing(true))
-            .await
-            .unwrap();
-        migrator.run_to(20, &pool).await.unwrap();
-        sqlx::raw_sql(BEFORE_0021).execute(&pool).await.unwrap();
-        pool.close().await;
-    } else {
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        migrator.run_to(20, &pool).await.unwrap();
-        sqlx::raw_sql(BEFORE_0021).execute(&pool).await.unwrap();
-        // The ids were given: the sequences go on after them.
-        for table in ["indicators", "regions", "batches"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT setval('{table}_id_seq', (SELECT MAX(id) FROM {table}))"
-            )))
-            .execute(&pool)
-            .await
-            .unwrap();
-        }
-        pool.close().await;
-    }
-    observations_now(url).await.0
-}
-
 /// The columns of `observations` (name, position in the primary key from 1, 0 when not in it)
-/// and its rows per plan (none before the migration).
+/// and its rows per plan.
 async fn observations_now(url: &str) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
     /// The same reads on either backend's pool, the columns by `$columns`.
     macro_rules! read {
@@ -170,16 +193,12 @@ async fn observations_now(url: &str) -> (Vec<(String, i64)>, Vec<(String, i64)>)
             let pool = $pool;
             let columns: Vec<(String, i64)> =
                 sqlx::query_as($columns).fetch_all(&pool).await.unwrap();
-            let per_plan = if columns.iter().any(|(name, _)| name == "plan_id") {
-                sqlx::query_as(
-                    "SELECT plan_id, COUNT(*) FROM observations GROUP BY plan_id ORDER BY plan_id",
-                )
-                .fetch_all(&pool)
-                .await
-                .unwrap()
-            } else {
-                Vec::new()
-            };
+            let per_plan = sqlx::query_as(
+                "SELECT plan_id, COUNT(*) FROM observations GROUP BY plan_id ORDER BY plan_id",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap();
             pool.close().await;
             (columns, per_plan)
         }};

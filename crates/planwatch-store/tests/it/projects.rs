@@ -9,7 +9,7 @@ use planwatch_tasks::{Coordinates, PlannedDate, Stage};
 
 use crate::{plan, stores, tester};
 
-fn project(key: &str, name: &str, region: &str, stage: Stage) -> ProjectRecord {
+pub(crate) fn project(key: &str, name: &str, region: &str, stage: Stage) -> ProjectRecord {
     ProjectRecord {
         key: key.into(),
         section: "一、现代物流".into(),
@@ -183,7 +183,7 @@ async fn project_imports_are_whole_idempotent_and_audited() {
         assert_eq!(count(building).await, 2, "{backend}");
 
         // All or nothing: a second project with the same 序号 fails the whole import.
-        let before = store.version().await.unwrap();
+        let before = store.version(&plan.id).await.unwrap();
         let broken = vec![
             project("9", "新", "east", Stage::Preparation),
             project("9", "重复", "east", Stage::Preparation),
@@ -199,7 +199,7 @@ async fn project_imports_are_whole_idempotent_and_audited() {
             3,
             "{backend}: nothing of it stored"
         );
-        assert_eq!(store.version().await.unwrap(), before);
+        assert_eq!(store.version(&plan.id).await.unwrap(), before);
     }
     stores.drop_databases().await;
 }

@@ -63,7 +63,7 @@ async fn import_revise_query_and_refuse_on_both_backends() {
             (3, 3, 0, true),
             "{backend}"
         );
-        let version_after_first = store.version().await.unwrap();
+        let version_after_first = store.version(&plan.id).await.unwrap();
 
         // The same file again changes nothing.
         let before = snapshot(store).await;
@@ -89,7 +89,7 @@ async fn import_revise_query_and_refuse_on_both_backends() {
             "{backend}: an identical import changed the store"
         );
         assert_eq!(
-            store.version().await.unwrap(),
+            store.version(&plan.id).await.unwrap(),
             version_after_first,
             "{backend}"
         );
@@ -132,7 +132,7 @@ async fn import_revise_query_and_refuse_on_both_backends() {
             "{backend}"
         );
         assert!(
-            store.version().await.unwrap() > version_after_first,
+            store.version(&plan.id).await.unwrap() > version_after_first,
             "{backend}"
         );
 
@@ -660,7 +660,7 @@ async fn region_target_sets_are_saved_whole_and_raise_the_version() {
             None,
             "{backend}"
         );
-        let before = store.version().await.unwrap();
+        let before = store.version(&plan.id).await.unwrap();
         let target = |region: &str, value: f64| RegionTarget {
             indicator: "retail_sales".into(),
             target: 0,
@@ -677,7 +677,7 @@ async fn region_target_sets_are_saved_whole_and_raise_the_version() {
             )
             .await
             .unwrap();
-        let after = store.last_change().await.unwrap();
+        let after = store.last_change(&plan.id).await.unwrap();
         assert!(
             after.version > before,
             "{backend}: a target set is a change"
@@ -721,7 +721,7 @@ async fn region_target_sets_are_saved_whole_and_raise_the_version() {
         );
 
         // Assessments change what an evaluation reads, so they raise the version too.
-        let version = store.version().await.unwrap();
+        let version = store.version(&plan.id).await.unwrap();
         store
             .add_assessment(
                 &crate::tester(),
@@ -733,7 +733,10 @@ async fn region_target_sets_are_saved_whole_and_raise_the_version() {
             )
             .await
             .unwrap();
-        assert!(store.version().await.unwrap() > version, "{backend}");
+        assert!(
+            store.version(&plan.id).await.unwrap() > version,
+            "{backend}"
+        );
     }
     stores.drop_databases().await;
 }

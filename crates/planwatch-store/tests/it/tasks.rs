@@ -8,7 +8,7 @@ use planwatch_store::{AuditFilter, TaskFilter, TaskNode, TaskRecord, TaskRole};
 
 use crate::{plan, stores, tester};
 
-fn task(key: &str, title: &str) -> TaskRecord {
+pub(crate) fn task(key: &str, title: &str) -> TaskRecord {
     TaskRecord {
         key: key.into(),
         section: "一、实施行动".into(),
@@ -132,7 +132,7 @@ async fn imports_are_whole_idempotent_and_audited() {
         assert!(store.tasks(&plan, &of_west).await.unwrap().is_empty());
 
         // All or nothing: the second task with the same 序号 fails the whole import.
-        let before = store.version().await.unwrap();
+        let before = store.version(&plan.id).await.unwrap();
         let broken = vec![task("9", "新"), task("9", "重复")];
         assert!(
             store
@@ -143,7 +143,7 @@ async fn imports_are_whole_idempotent_and_audited() {
         let stored = store.tasks(&plan, &TaskFilter::default()).await.unwrap();
         assert_eq!(stored.len(), 4, "{backend}: nothing of it stored");
         assert!(stored.iter().all(|t| t.task.key != "9"));
-        assert_eq!(store.version().await.unwrap(), before);
+        assert_eq!(store.version(&plan.id).await.unwrap(), before);
     }
     stores.drop_databases().await;
 }
