@@ -19,6 +19,7 @@ mod workflow;
 use planwatch_plan::{ObsStatus, ObservationRow, Period, Plan, read_plan};
 use planwatch_store::{
     BatchInfo, Feed, ImportError, ImportOutcome, ImportSettings, ObservationFilter, Store, Who,
+    verify_backup,
 };
 use sqlx::migrate::Migrator;
 
@@ -318,6 +319,50 @@ pub(crate) async fn import_known_since(
         settings,
     )
     .await
+}
+
+/// A backup, at `dir/old.backup`, of an SQLite store holding the example plan and `rows` (made
+/// for that plan) in one import; with the plan. Tests of old backups rewrite it to the schema of
+/// then.
+pub(crate) async fn backup_of(
+    dir: &std::path::Path,
+    rows: impl FnOnce(&Plan) -> Vec<ObservationRow>,
+) -> (Plan, std::path::PathBuf) {
+    let source = Store::open(dir.join("source.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let plan = plan();
+    source.save_plan(&tester(), &plan).await.unwrap();
+    import_known_since(&source, &plan, "a.csv", rows(&plan), None)
+        .await
+        .unwrap();
+    let path = dir.join("old.backup");
+    source.backup(&path, &mut |_| {}).await.unwrap();
+    source.close().await.unwrap();
+    (plan, path)
+}
+
+/// Takes the digest today's verification finds for `table` of the old backup at `path` into the
+/// backup's manifest (a rewritten table's digest differs from the one the backup was made with,
+/// its columns being digested too), checks that the backup then verifies, and gives the table's
+/// rows.
+pub(crate) async fn accept_digest_of(path: &std::path::Path, table: &str) -> u64 {
+    let found = verify_backup(path).await.unwrap().found;
+    let old = found.iter().find(|t| t.table == table);
+    let old = old.expect("the old table is read from an old backup");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE backup_manifest SET digest = $1 WHERE name = $2")
+        .bind(&old.digest)
+        .bind(table)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let verification = verify_backup(path).await.unwrap();
+    assert!(verification.ok(), "{verification:#?}");
+    old.rows
 }
 
 /// The values `observations` returns for the filter, in its order.

@@ -3,10 +3,12 @@
 //! the plan at the head of the key, and reads and imports on as before.
 
 use planwatch_plan::Period::Year;
-use planwatch_store::{ObservationFilter, Store, verify_backup};
+use planwatch_store::ObservationFilter;
 
-use crate::versions::set_digest;
-use crate::{import_known_since, plan, row, stores, stores_filled_before, tester, values};
+use crate::{
+    accept_digest_of, backup_of, import_known_since, plan, row, stores, stores_filled_before,
+    tester, values,
+};
 
 /// The store's data as the migrations before 0022 left it: the example plan and another, with
 /// the same indicator and region codes, each with observations (a revision among them), written
@@ -133,29 +135,16 @@ async fn as_before_observation_plans(path: &std::path::Path) {
 #[tokio::test]
 async fn a_backup_of_the_schema_before_observation_plans_restores() {
     let dir = tempfile::tempdir().unwrap();
-    let source = Store::open(dir.path().join("source.db").to_str().unwrap())
-        .await
-        .unwrap();
-    let plan = plan();
-    source.save_plan(&tester(), &plan).await.unwrap();
-    let rows = vec![
-        row(&plan, 2, "retail_sales", "440103", Year(2022), 1.0),
-        row(&plan, 3, "retail_sales", "440100", Year(2022), 3.0),
-    ];
-    import_known_since(&source, &plan, "a.csv", rows, None)
-        .await
-        .unwrap();
-    let path = dir.path().join("old.backup");
-    source.backup(&path, &mut |_| {}).await.unwrap();
-    source.close().await.unwrap();
+    let (plan, path) = backup_of(dir.path(), |plan| {
+        vec![
+            row(plan, 2, "retail_sales", "440103", Year(2022), 1.0),
+            row(plan, 3, "retail_sales", "440100", Year(2022), 3.0),
+        ]
+    })
+    .await;
     as_before_observation_plans(&path).await;
     // Its digest is now that of the table without the column (the names are digested too).
-    let found = verify_backup(&path).await.unwrap().found;
-    let observations = found.iter().find(|t| t.table == "observations").unwrap();
-    assert_eq!(observations.rows, 2);
-    set_digest(&path, "observations", &observations.digest).await;
-    let verification = verify_backup(&path).await.unwrap();
-    assert!(verification.ok(), "{verification:#?}");
+    assert_eq!(accept_digest_of(&path, "observations").await, 2);
 
     let stores = stores().await;
     for (backend, store) in &stores.stores {
