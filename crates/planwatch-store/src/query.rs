@@ -98,6 +98,28 @@ const COLUMNS: &str =
     "i.code, r.code, o.period, o.revision, o.value, o.status, o.source, o.note, o.flags,
      o.batch_id, o.source_row, b.file_name, b.imported_at, b.imported_by";
 
+/// What the latest-values read takes from `observations o` alone: [`Row`] with the indicator's,
+/// region's and batch's ids in place of their codes and the batch's columns.
+const LATEST_COLUMNS: &str = "o.indicator_id, o.region_id, o.period, o.revision, o.value,
+     o.status, o.source, o.note, o.flags, o.batch_id, o.source_row";
+
+type LatestRow = (
+    i64,
+    i64,
+    i32,
+    i32,
+    f64,
+    i32,
+    Option<String>,
+    Option<String>,
+    i32,
+    i64,
+    i64,
+);
+
+/// A batch's id, file name, time and importer.
+type BatchName = (i64, String, String, String);
+
 fn stored(row: Row) -> Option<StoredObservation> {
     let (
         indicator,
@@ -144,8 +166,12 @@ struct LatestQuery {
 }
 
 impl LatestQuery {
+    /// The revision in force (as of the filter's time) of each observation that passes the
+    /// filter. Over `observations o` alone: the revision's batch was known by then (the
+    /// subquery's own condition), so nothing needs `batches`, and with no join the database
+    /// cannot put one in the wrong order (PostgreSQL estimates one row where hundreds come).
     fn new(plan: &Plan, filter: &ObservationFilter) -> LatestQuery {
-        let mut query = LatestQuery::known(plan, filter);
+        let mut query = LatestQuery::keys(plan, filter);
         query.conditions = format!(
             "{} AND o.revision = {}",
             query.conditions,
@@ -155,8 +181,15 @@ impl LatestQuery {
     }
 
     /// Every revision known by the filter's as-of time (not only the one in force) of the
-    /// observations that pass the filter.
+    /// observations that pass the filter; over [`FROM`] (`b` the batch).
     fn known(plan: &Plan, filter: &ObservationFilter) -> LatestQuery {
+        let mut query = LatestQuery::keys(plan, filter);
+        query.conditions.push_str(" AND b.imported_at <= $2");
+        query
+    }
+
+    /// The filter's conditions on the observation's key (`o`), with the bind values.
+    fn keys(plan: &Plan, filter: &ObservationFilter) -> LatestQuery {
         let as_of = match &filter.as_of {
             Some(d) if d.len() == 10 => format!("{d} 23:59:59"),
             Some(d) => d.clone(),
@@ -164,7 +197,7 @@ impl LatestQuery {
         };
         // The plan on `o` itself: the key's first column, and what prunes a table partitioned by
         // plan to the plan's partition.
-        let mut conditions = "WHERE o.plan_id = $1 AND b.imported_at <= $2".to_owned();
+        let mut conditions = "WHERE o.plan_id = $1".to_owned();
         // Ids, not codes: `o.indicator_id IN (…) AND o.region_id IN (…)` lets the database walk
         // the primary key (plan, indicator, region, period, revision) to the rows asked for; a
         // filter on the joined codes made SQLite read every observation of the plan first.
@@ -217,7 +250,7 @@ impl Store {
         filter: &ObservationFilter,
     ) -> Result<Vec<StoredObservation>> {
         let query = LatestQuery::new(plan, filter);
-        let mut observations = self.fetch(&query, &format!("SELECT {COLUMNS}"), "").await?;
+        let mut observations = self.fetch(&query, "").await?;
         sort_in_plan_order(plan, &mut observations);
         Ok(observations)
     }
@@ -238,14 +271,13 @@ impl Store {
             limit.min(i64::MAX as u64),
             offset.min(i64::MAX as u64)
         );
-        self.fetch(&query, &format!("SELECT {COLUMNS}"), &tail)
-            .await
+        self.fetch(&query, &tail).await
     }
 
     /// How many observations `observations` would return.
     pub async fn count_observations(&self, plan: &Plan, filter: &ObservationFilter) -> Result<u64> {
         let query = LatestQuery::new(plan, filter);
-        let sql = format!("SELECT COUNT(*) {FROM} {}", query.conditions);
+        let sql = format!("SELECT COUNT(*) FROM observations o {}", query.conditions);
         let count: i64 = with_db!(&self.db, |pool| {
             let mut scalar = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .bind(&query.plan_id)
@@ -293,15 +325,83 @@ impl Store {
         Ok(published)
     }
 
-    async fn fetch(
-        &self,
-        query: &LatestQuery,
-        select: &str,
-        tail: &str,
-    ) -> Result<Vec<StoredObservation>> {
-        let sql = format!("{select} {FROM} {}{tail}", query.conditions);
-        let rows: Vec<Row> = self.fetch_rows(query, sql).await?;
-        Ok(rows.into_iter().filter_map(stored).collect())
+    /// The observations `query` picks (a [`LatestQuery::new`]), `tail` after its conditions: the
+    /// rows read by ids alone, then their codes and batches from the plan's indicators, regions
+    /// and batches, read after them (an id's code and a batch's name and time never change, and
+    /// none of them is deleted while its plan lives, so every id read is found).
+    async fn fetch(&self, query: &LatestQuery, tail: &str) -> Result<Vec<StoredObservation>> {
+        let sql = format!(
+            "SELECT {LATEST_COLUMNS} FROM observations o {}{tail}",
+            query.conditions
+        );
+        let rows: Vec<LatestRow> = self.fetch_rows(query, sql).await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let plan = query.plan_id.as_str();
+        let (indicators, regions, batches): (
+            Vec<(i64, String)>,
+            Vec<(i64, String)>,
+            Vec<BatchName>,
+        ) = with_db!(&self.db, |pool| {
+            (
+                    sqlx::query_as("SELECT id, code FROM indicators WHERE plan_id = $1")
+                        .bind(plan)
+                        .fetch_all(pool)
+                        .await?,
+                    sqlx::query_as("SELECT id, code FROM regions WHERE plan_id = $1")
+                        .bind(plan)
+                        .fetch_all(pool)
+                        .await?,
+                    sqlx::query_as(
+                        "SELECT id, file_name, imported_at, imported_by FROM batches WHERE plan_id = $1",
+                    )
+                    .bind(plan)
+                    .fetch_all(pool)
+                    .await?,
+                )
+        });
+        let indicators: HashMap<i64, String> = indicators.into_iter().collect();
+        let regions: HashMap<i64, String> = regions.into_iter().collect();
+        let batches: HashMap<i64, (String, String, String)> = batches
+            .into_iter()
+            .map(|(id, file, at, by)| (id, (file, at, by)))
+            .collect();
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let (
+                    indicator,
+                    region,
+                    period,
+                    revision,
+                    value,
+                    status,
+                    source,
+                    note,
+                    flags,
+                    batch,
+                    source_row,
+                ) = row;
+                let (file_name, imported_at, imported_by) = batches.get(&batch)?.clone();
+                stored((
+                    indicators.get(&indicator)?.clone(),
+                    regions.get(&region)?.clone(),
+                    period,
+                    revision,
+                    value,
+                    status,
+                    source,
+                    note,
+                    flags,
+                    batch,
+                    source_row,
+                    file_name,
+                    imported_at,
+                    imported_by,
+                ))
+            })
+            .collect())
     }
 
     /// The rows of `sql`, a query over `query`'s conditions, with its values bound.
