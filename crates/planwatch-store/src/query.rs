@@ -250,7 +250,7 @@ impl Store {
         filter: &ObservationFilter,
     ) -> Result<Vec<StoredObservation>> {
         let query = LatestQuery::new(plan, filter);
-        let mut observations = self.fetch(&query, "").await?;
+        let mut observations = self.fetch(&query, filter, "").await?;
         sort_in_plan_order(plan, &mut observations);
         Ok(observations)
     }
@@ -271,7 +271,7 @@ impl Store {
             limit.min(i64::MAX as u64),
             offset.min(i64::MAX as u64)
         );
-        self.fetch(&query, &tail).await
+        self.fetch(&query, filter, &tail).await
     }
 
     /// How many observations `observations` would return.
@@ -325,11 +325,17 @@ impl Store {
         Ok(published)
     }
 
-    /// The observations `query` picks (a [`LatestQuery::new`]), `tail` after its conditions: the
-    /// rows read by ids alone, then their codes and batches from the plan's indicators, regions
-    /// and batches, read after them (an id's code and a batch's name and time never change, and
-    /// none of them is deleted while its plan lives, so every id read is found).
-    async fn fetch(&self, query: &LatestQuery, tail: &str) -> Result<Vec<StoredObservation>> {
+    /// The observations `query` picks (a [`LatestQuery::new`] of `filter`), `tail` after its
+    /// conditions: the rows read by ids alone, then their codes and batches from the plan's
+    /// indicators and regions (those the filter names, when it names any) and batches, read after
+    /// them (an id's code and a batch's name and time never change, and none of them is deleted
+    /// while its plan lives, so every id read is found).
+    async fn fetch(
+        &self,
+        query: &LatestQuery,
+        filter: &ObservationFilter,
+        tail: &str,
+    ) -> Result<Vec<StoredObservation>> {
         let sql = format!(
             "SELECT {LATEST_COLUMNS} FROM observations o {}{tail}",
             query.conditions
@@ -339,30 +345,18 @@ impl Store {
             return Ok(Vec::new());
         }
         let plan = query.plan_id.as_str();
-        let (indicators, regions, batches): (
-            Vec<(i64, String)>,
-            Vec<(i64, String)>,
-            Vec<BatchName>,
-        ) = with_db!(&self.db, |pool| {
-            (
-                    sqlx::query_as("SELECT id, code FROM indicators WHERE plan_id = $1")
-                        .bind(plan)
-                        .fetch_all(pool)
-                        .await?,
-                    sqlx::query_as("SELECT id, code FROM regions WHERE plan_id = $1")
-                        .bind(plan)
-                        .fetch_all(pool)
-                        .await?,
-                    sqlx::query_as(
-                        "SELECT id, file_name, imported_at, imported_by FROM batches WHERE plan_id = $1",
-                    )
-                    .bind(plan)
-                    .fetch_all(pool)
-                    .await?,
-                )
+        let indicators = self
+            .codes_by_id("indicators", plan, &filter.indicators)
+            .await?;
+        let regions = self.codes_by_id("regions", plan, &filter.regions).await?;
+        let batches: Vec<BatchName> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT id, file_name, imported_at, imported_by FROM batches WHERE plan_id = $1",
+            )
+            .bind(plan)
+            .fetch_all(pool)
+            .await?
         });
-        let indicators: HashMap<i64, String> = indicators.into_iter().collect();
-        let regions: HashMap<i64, String> = regions.into_iter().collect();
         let batches: HashMap<i64, (String, String, String)> = batches
             .into_iter()
             .map(|(id, file, at, by)| (id, (file, at, by)))
@@ -402,6 +396,29 @@ impl Store {
                 ))
             })
             .collect())
+    }
+
+    /// The codes of the plan's rows of `table` (`indicators` or `regions`) by id: those of `codes`,
+    /// or all when it is empty.
+    async fn codes_by_id(
+        &self,
+        table: &str,
+        plan: &str,
+        codes: &[String],
+    ) -> Result<HashMap<i64, String>> {
+        let mut sql = format!("SELECT id, code FROM {table} WHERE plan_id = $1");
+        if !codes.is_empty() {
+            let placeholders: Vec<String> = (2..codes.len() + 2).map(|n| format!("${n}")).collect();
+            sql.push_str(&format!(" AND code IN ({})", placeholders.join(",")));
+        }
+        let rows: Vec<(i64, String)> = with_db!(&self.db, |pool| {
+            let mut rows = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(plan);
+            for code in codes {
+                rows = rows.bind(code);
+            }
+            rows.fetch_all(pool).await?
+        });
+        Ok(rows.into_iter().collect())
     }
 
     /// The rows of `sql`, a query over `query`'s conditions, with its values bound.
