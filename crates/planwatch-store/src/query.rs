@@ -98,24 +98,25 @@ const COLUMNS: &str =
     "i.code, r.code, o.period, o.revision, o.value, o.status, o.source, o.note, o.flags,
      o.batch_id, o.source_row, b.file_name, b.imported_at, b.imported_by";
 
-/// What the latest-values read takes from `observations o` alone: [`Row`] with the indicator's,
-/// region's and batch's ids in place of their codes and the batch's columns.
+/// What the latest-values read takes from `observations o` alone (a [`LatestRow`]): [`Row`] with
+/// the indicator's, region's and batch's ids in place of their codes and the batch's columns.
 const LATEST_COLUMNS: &str = "o.indicator_id, o.region_id, o.period, o.revision, o.value,
      o.status, o.source, o.note, o.flags, o.batch_id, o.source_row";
 
-type LatestRow = (
-    i64,
-    i64,
-    i32,
-    i32,
-    f64,
-    i32,
-    Option<String>,
-    Option<String>,
-    i32,
-    i64,
-    i64,
-);
+#[derive(sqlx::FromRow)]
+struct LatestRow {
+    indicator_id: i64,
+    region_id: i64,
+    period: i32,
+    revision: i32,
+    value: f64,
+    status: i32,
+    source: Option<String>,
+    note: Option<String>,
+    flags: i32,
+    batch_id: i64,
+    source_row: i64,
+}
 
 /// A batch's id, file name, time and importer.
 type BatchName = (i64, String, String, String);
@@ -364,32 +365,19 @@ impl Store {
         Ok(rows
             .into_iter()
             .filter_map(|row| {
-                let (
-                    indicator,
-                    region,
-                    period,
-                    revision,
-                    value,
-                    status,
-                    source,
-                    note,
-                    flags,
-                    batch,
-                    source_row,
-                ) = row;
-                let (file_name, imported_at, imported_by) = batches.get(&batch)?.clone();
+                let (file_name, imported_at, imported_by) = batches.get(&row.batch_id)?.clone();
                 stored((
-                    indicators.get(&indicator)?.clone(),
-                    regions.get(&region)?.clone(),
-                    period,
-                    revision,
-                    value,
-                    status,
-                    source,
-                    note,
-                    flags,
-                    batch,
-                    source_row,
+                    indicators.get(&row.indicator_id)?.clone(),
+                    regions.get(&row.region_id)?.clone(),
+                    row.period,
+                    row.revision,
+                    row.value,
+                    row.status,
+                    row.source,
+                    row.note,
+                    row.flags,
+                    row.batch_id,
+                    row.source_row,
                     file_name,
                     imported_at,
                     imported_by,
