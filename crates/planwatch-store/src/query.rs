@@ -98,6 +98,29 @@ const COLUMNS: &str =
     "i.code, r.code, o.period, o.revision, o.value, o.status, o.source, o.note, o.flags,
      o.batch_id, o.source_row, b.file_name, b.imported_at, b.imported_by";
 
+/// What the latest-values read takes from `observations o` alone (a [`LatestRow`]): [`Row`] with
+/// the indicator's, region's and batch's ids in place of their codes and the batch's columns.
+const LATEST_COLUMNS: &str = "o.indicator_id, o.region_id, o.period, o.revision, o.value,
+     o.status, o.source, o.note, o.flags, o.batch_id, o.source_row";
+
+#[derive(sqlx::FromRow)]
+struct LatestRow {
+    indicator_id: i64,
+    region_id: i64,
+    period: i32,
+    revision: i32,
+    value: f64,
+    status: i32,
+    source: Option<String>,
+    note: Option<String>,
+    flags: i32,
+    batch_id: i64,
+    source_row: i64,
+}
+
+/// A batch's id, file name, time and importer.
+type BatchName = (i64, String, String, String);
+
 fn stored(row: Row) -> Option<StoredObservation> {
     let (
         indicator,
@@ -144,8 +167,12 @@ struct LatestQuery {
 }
 
 impl LatestQuery {
+    /// The revision in force (as of the filter's time) of each observation that passes the
+    /// filter. Over `observations o` alone: the revision's batch was known by then (the
+    /// subquery's own condition), so nothing needs `batches`, and with no join the database
+    /// cannot put one in the wrong order (PostgreSQL estimates one row where hundreds come).
     fn new(plan: &Plan, filter: &ObservationFilter) -> LatestQuery {
-        let mut query = LatestQuery::known(plan, filter);
+        let mut query = LatestQuery::keys(plan, filter);
         query.conditions = format!(
             "{} AND o.revision = {}",
             query.conditions,
@@ -155,8 +182,15 @@ impl LatestQuery {
     }
 
     /// Every revision known by the filter's as-of time (not only the one in force) of the
-    /// observations that pass the filter.
+    /// observations that pass the filter; over [`FROM`] (`b` the batch).
     fn known(plan: &Plan, filter: &ObservationFilter) -> LatestQuery {
+        let mut query = LatestQuery::keys(plan, filter);
+        query.conditions.push_str(" AND b.imported_at <= $2");
+        query
+    }
+
+    /// The filter's conditions on the observation's key (`o`), with the bind values.
+    fn keys(plan: &Plan, filter: &ObservationFilter) -> LatestQuery {
         let as_of = match &filter.as_of {
             Some(d) if d.len() == 10 => format!("{d} 23:59:59"),
             Some(d) => d.clone(),
@@ -164,7 +198,7 @@ impl LatestQuery {
         };
         // The plan on `o` itself: the key's first column, and what prunes a table partitioned by
         // plan to the plan's partition.
-        let mut conditions = "WHERE o.plan_id = $1 AND b.imported_at <= $2".to_owned();
+        let mut conditions = "WHERE o.plan_id = $1".to_owned();
         // Ids, not codes: `o.indicator_id IN (…) AND o.region_id IN (…)` lets the database walk
         // the primary key (plan, indicator, region, period, revision) to the rows asked for; a
         // filter on the joined codes made SQLite read every observation of the plan first.
@@ -217,7 +251,7 @@ impl Store {
         filter: &ObservationFilter,
     ) -> Result<Vec<StoredObservation>> {
         let query = LatestQuery::new(plan, filter);
-        let mut observations = self.fetch(&query, &format!("SELECT {COLUMNS}"), "").await?;
+        let mut observations = self.fetch(&query, filter, "").await?;
         sort_in_plan_order(plan, &mut observations);
         Ok(observations)
     }
@@ -238,14 +272,13 @@ impl Store {
             limit.min(i64::MAX as u64),
             offset.min(i64::MAX as u64)
         );
-        self.fetch(&query, &format!("SELECT {COLUMNS}"), &tail)
-            .await
+        self.fetch(&query, filter, &tail).await
     }
 
     /// How many observations `observations` would return.
     pub async fn count_observations(&self, plan: &Plan, filter: &ObservationFilter) -> Result<u64> {
         let query = LatestQuery::new(plan, filter);
-        let sql = format!("SELECT COUNT(*) {FROM} {}", query.conditions);
+        let sql = format!("SELECT COUNT(*) FROM observations o {}", query.conditions);
         let count: i64 = with_db!(&self.db, |pool| {
             let mut scalar = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .bind(&query.plan_id)
@@ -293,15 +326,87 @@ impl Store {
         Ok(published)
     }
 
+    /// The observations `query` picks (a [`LatestQuery::new`] of `filter`), `tail` after its
+    /// conditions: the rows read by ids alone, then their codes and batches from the plan's
+    /// indicators and regions (those the filter names, when it names any) and batches, read after
+    /// them (an id's code and a batch's name and time never change, and none of them is deleted
+    /// while its plan lives, so every id read is found).
     async fn fetch(
         &self,
         query: &LatestQuery,
-        select: &str,
+        filter: &ObservationFilter,
         tail: &str,
     ) -> Result<Vec<StoredObservation>> {
-        let sql = format!("{select} {FROM} {}{tail}", query.conditions);
-        let rows: Vec<Row> = self.fetch_rows(query, sql).await?;
-        Ok(rows.into_iter().filter_map(stored).collect())
+        let sql = format!(
+            "SELECT {LATEST_COLUMNS} FROM observations o {}{tail}",
+            query.conditions
+        );
+        let rows: Vec<LatestRow> = self.fetch_rows(query, sql).await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let plan = query.plan_id.as_str();
+        let indicators = self
+            .codes_by_id("indicators", plan, &filter.indicators)
+            .await?;
+        let regions = self.codes_by_id("regions", plan, &filter.regions).await?;
+        let batches: Vec<BatchName> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT id, file_name, imported_at, imported_by FROM batches WHERE plan_id = $1",
+            )
+            .bind(plan)
+            .fetch_all(pool)
+            .await?
+        });
+        let batches: HashMap<i64, (String, String, String)> = batches
+            .into_iter()
+            .map(|(id, file, at, by)| (id, (file, at, by)))
+            .collect();
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let (file_name, imported_at, imported_by) = batches.get(&row.batch_id)?.clone();
+                stored((
+                    indicators.get(&row.indicator_id)?.clone(),
+                    regions.get(&row.region_id)?.clone(),
+                    row.period,
+                    row.revision,
+                    row.value,
+                    row.status,
+                    row.source,
+                    row.note,
+                    row.flags,
+                    row.batch_id,
+                    row.source_row,
+                    file_name,
+                    imported_at,
+                    imported_by,
+                ))
+            })
+            .collect())
+    }
+
+    /// The codes of the plan's rows of `table` (`indicators` or `regions`) by id: those of `codes`,
+    /// or all when it is empty.
+    async fn codes_by_id(
+        &self,
+        table: &str,
+        plan: &str,
+        codes: &[String],
+    ) -> Result<HashMap<i64, String>> {
+        let mut sql = format!("SELECT id, code FROM {table} WHERE plan_id = $1");
+        if !codes.is_empty() {
+            let placeholders: Vec<String> = (2..codes.len() + 2).map(|n| format!("${n}")).collect();
+            sql.push_str(&format!(" AND code IN ({})", placeholders.join(",")));
+        }
+        let rows: Vec<(i64, String)> = with_db!(&self.db, |pool| {
+            let mut rows = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(plan);
+            for code in codes {
+                rows = rows.bind(code);
+            }
+            rows.fetch_all(pool).await?
+        });
+        Ok(rows.into_iter().collect())
     }
 
     /// The rows of `sql`, a query over `query`'s conditions, with its values bound.

@@ -70,8 +70,8 @@ fn partition_script(db: &str) -> Output {
         .expect("bash runs")
 }
 
-/// `EXPLAIN` of the latest-values read (`LatestQuery`'s shape: the plan on the observations, its
-/// indicators and a region by id, the revision in force) for the plan, as a generic plan (the
+/// `EXPLAIN` of the latest-values read (`LatestQuery`'s shape: the observations alone, the plan on
+/// them, its indicators and a region by id, the revision in force) for the plan, as a generic plan (the
 /// plan id a parameter, pruned when the executor starts) or a custom one (pruned when planned).
 fn explain_latest(db: &str, generic: bool) -> String {
     let mode = if generic {
@@ -85,11 +85,8 @@ fn explain_latest(db: &str, generic: bool) -> String {
         .args([
             "-c",
             "PREPARE latest (text, text) AS
-             SELECT i.code, r.code, o.period, o.value FROM observations o
-               JOIN indicators i ON i.id = o.indicator_id
-               JOIN regions r ON r.id = o.region_id
-               JOIN batches b ON b.id = o.batch_id
-             WHERE o.plan_id = $1 AND b.imported_at <= $2
+             SELECT o.indicator_id, o.region_id, o.period, o.value FROM observations o
+             WHERE o.plan_id = $1
                AND o.indicator_id IN (SELECT id FROM indicators WHERE plan_id = $1)
                AND o.region_id IN (SELECT id FROM regions WHERE plan_id = $1 AND code = '510100')
                AND o.period % 100 = 0
