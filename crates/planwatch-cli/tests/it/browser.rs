@@ -43,10 +43,7 @@ struct ChromeDriver {
 impl ChromeDriver {
     fn start() -> ChromeDriver {
         use std::os::unix::process::CommandExt;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port on the loopback")
-            .port();
+        let port = crate::free_port();
         let child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())

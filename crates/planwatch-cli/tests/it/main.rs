@@ -155,6 +155,14 @@ impl Drop for Server {
     }
 }
 
+/// A port of the loopback nobody listens on (for now).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port on the loopback")
+        .port()
+}
+
 /// A fresh, empty PostgreSQL database on the server named by `PLANWATCH_TEST_PG` (default: the
 /// local one); returns its URL. Its name carries the test process's id, so that databases left
 /// by test processes that have ended are dropped here first (a test's servers may still use its

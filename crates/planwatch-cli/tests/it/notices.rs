@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::accounts::Accounts;
 use crate::webauth::{add_user, chengdu_store, token};
-use crate::{Server, repo_root};
+use crate::{Server, free_port, repo_root};
 
 const PASSWORD: &str = "a long passphrase 4 tests";
 
@@ -45,15 +45,6 @@ fn python() -> Option<std::path::PathBuf> {
     }
     eprintln!("skipped: aiosmtpd not installed (scripts/setup-python)");
     None
-}
-
-/// A port nobody listens on (for now).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Sink {

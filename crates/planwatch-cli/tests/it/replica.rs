@@ -20,7 +20,7 @@ use reqwest::blocking::{Client, Response};
 use reqwest::header::{COOKIE, ORIGIN, RETRY_AFTER, SET_COOKIE};
 use serde_json::{Value, json};
 
-use crate::{Server, planwatch, repo_root, stderr};
+use crate::{Server, free_port, planwatch, repo_root, stderr};
 
 /// `serve --replica-max-lag` in these tests, and the watcher's poll (`VERSION_POLL`).
 const MAX_LAG: Duration = Duration::from_secs(2);
@@ -469,14 +469,6 @@ fn as_postgres(program: &str) -> Command {
     } else {
         Command::new(program)
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A private primary and its streaming replica, on free ports, stopped and removed when

@@ -49,6 +49,18 @@ fn request(server: &Server, method: Method, path: &str, credential: &Credential)
     }
 }
 
+/// Asserts that `held` (a 429) asks to come back in one or two seconds (`Retry-After`); the
+/// seconds.
+pub(crate) fn assert_held_for_a_second_or_two(held: &Response) -> u64 {
+    let wait: u64 = held.headers()[RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&wait), "{wait}");
+    wait
+}
+
 pub(crate) fn sign_in(server: &Server, user: &str, password: &str) -> Response {
     client()
         .post(server.url("/api/session"))
@@ -643,12 +655,7 @@ fn failed_sign_ins_are_throttled() {
     }
     let held = sign_in(&server, "admin", PASSWORD);
     assert_eq!(held.status(), StatusCode::TOO_MANY_REQUESTS);
-    let wait: u64 = held.headers()[RETRY_AFTER]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=2).contains(&wait), "{wait}");
+    let wait = assert_held_for_a_second_or_two(&held);
     // Other names from the same address are not held back yet.
     assert_eq!(
         sign_in(&server, "planner", PASSWORD).status(),

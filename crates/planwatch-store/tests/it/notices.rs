@@ -77,6 +77,24 @@ fn retail(plan: &Plan, line: usize, year: u16, value: f64) -> ObservationRow {
     row(plan, line, "retail_sales", "440103", Year(year), value)
 }
 
+/// A draft by east's reporter, submitted: one retail sales figure of `year`. Its id.
+async fn submit_east(store: &Store, plan: &Plan, year: u16) -> i64 {
+    let reporter = user("east", Role::Reporter, &["440103"]);
+    store
+        .create_submission(
+            &reporter,
+            None,
+            plan,
+            east(),
+            &[retail(plan, 2, year, 1.0)],
+            false,
+            None,
+            None,
+        )
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_submissions_moves_tell_the_other_side_and_nobody_else() {
     on_each_backend(async |backend, store, plan| {
@@ -170,21 +188,8 @@ async fn a_submissions_moves_tell_the_other_side_and_nobody_else() {
 #[tokio::test]
 async fn notices_are_marked_read_by_their_user_one_or_all_and_audited() {
     on_each_backend(async |backend, store, plan| {
-        let reporter = user("east", Role::Reporter, &["440103"]);
         for year in [2021, 2022] {
-            store
-                .create_submission(
-                    &reporter,
-                    None,
-                    plan,
-                    east(),
-                    &[retail(plan, 2, year, 1.0)],
-                    false,
-                    None,
-                    None,
-                )
-                .await
-                .unwrap();
+            submit_east(store, plan, year).await;
         }
         assert_eq!(store.unread_notices(plan, "p1").await.unwrap(), 2);
         let newest = store.notices(plan, "p1", true, 10).await.unwrap()[0].clone();
@@ -316,20 +321,7 @@ async fn the_sweep_writes_each_deadline_notice_once() {
 #[tokio::test]
 async fn the_outbox_hands_each_mail_once_and_tries_a_failure_again_later() {
     on_each_backend(async |backend, store, plan| {
-        let reporter = user("east", Role::Reporter, &["440103"]);
-        let id = store
-            .create_submission(
-                &reporter,
-                None,
-                plan,
-                east(),
-                &[retail(plan, 2, 2021, 1.0)],
-                false,
-                None,
-                None,
-            )
-            .await
-            .unwrap();
+        let id = submit_east(store, plan, 2021).await;
         // p1 has an address, p2 none: one mail.
         let mail = store
             .claim_mail(chrono::Duration::seconds(30))
@@ -397,20 +389,7 @@ async fn the_outbox_hands_each_mail_once_and_tries_a_failure_again_later() {
 #[tokio::test]
 async fn a_claimed_mail_stays_with_its_server_while_it_may_be_sending() {
     on_each_backend(async |backend, store, plan| {
-        let reporter = user("east", Role::Reporter, &["440103"]);
-        store
-            .create_submission(
-                &reporter,
-                None,
-                plan,
-                east(),
-                &[retail(plan, 2, 2021, 1.0)],
-                false,
-                None,
-                None,
-            )
-            .await
-            .unwrap();
+        submit_east(store, plan, 2021).await;
         let second = chrono::Duration::seconds(1);
         let (a, b) = tokio::join!(store.claim_mail(second), store.claim_mail(second));
         let (a, b) = (a.unwrap(), b.unwrap());
