@@ -327,10 +327,10 @@ impl Store {
     }
 
     /// The observations `query` picks (a [`LatestQuery::new`] of `filter`), `tail` after its
-    /// conditions: the rows read by ids alone, then their codes and batches from the plan's
-    /// indicators and regions (those the filter names, when it names any) and batches, read after
-    /// them (an id's code and a batch's name and time never change, and none of them is deleted
-    /// while its plan lives, so every id read is found).
+    /// conditions: the rows read by ids alone, then their codes from the plan's indicators and
+    /// regions (those the filter names, when it names any) and the batches the rows name, read
+    /// after them (an id's code and a batch's name and time never change, and none of them is
+    /// deleted while its plan lives, so every id read is found).
     async fn fetch(
         &self,
         query: &LatestQuery,
@@ -350,13 +350,23 @@ impl Store {
             .codes_by_id("indicators", plan, &filter.indicators)
             .await?;
         let regions = self.codes_by_id("regions", plan, &filter.regions).await?;
+        // Only the batches the rows name (a plan gathers a batch per import and per approved
+        // submission, thousands over its years; a read names a few). Ids read from the store,
+        // written into the statement as numbers: no bind limit however many there are.
+        let mut batch_ids: Vec<i64> = rows.iter().map(|row| row.batch_id).collect();
+        batch_ids.sort_unstable();
+        batch_ids.dedup();
+        let batch_ids: Vec<String> = batch_ids.iter().map(i64::to_string).collect();
+        let sql = format!(
+            "SELECT id, file_name, imported_at, imported_by FROM batches
+             WHERE plan_id = $1 AND id IN ({})",
+            batch_ids.join(",")
+        );
         let batches: Vec<BatchName> = with_db!(&self.db, |pool| {
-            sqlx::query_as(
-                "SELECT id, file_name, imported_at, imported_by FROM batches WHERE plan_id = $1",
-            )
-            .bind(plan)
-            .fetch_all(pool)
-            .await?
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(plan)
+                .fetch_all(pool)
+                .await?
         });
         let batches: HashMap<i64, (String, String, String)> = batches
             .into_iter()
